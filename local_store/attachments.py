@@ -1,0 +1,182 @@
+"""Encrypted attachment files outside the database (images, ECG/X-ray, PDFs up to 200 MB).
+
+File layout: 8-byte magic, 16-byte random file id, then segments of at most 1 MiB plaintext,
+each ``u32 length | 12-byte nonce | AES-256-GCM ciphertext``. The associated data of each
+segment is magic + file id + segment index + a final-segment flag, so segments cannot be
+reordered, moved between files or cut off. Files are named by HMAC-SHA256 of their plaintext
+under a key derived from the data key, so equal content is stored once and a name says
+nothing about the content. Data is streamed: a file never sits whole in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import struct
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from local_store.atomic import fsync_dir
+from local_store.errors import IntegrityFailure, NotFound, StoreError
+
+MAGIC = b"CLATT1\x00\x00"
+SEGMENT = 1024 * 1024
+MAX_SIZE = 200 * 1024 * 1024
+_NAME = re.compile(r"^[0-9a-f]{64}$")
+_LEN = struct.Struct(">I")
+
+
+def _aad(file_id: bytes, index: int, final: bool) -> bytes:
+    return MAGIC + file_id + struct.pack(">QB", index, 1 if final else 0)
+
+
+def _chunks(source: BinaryIO) -> Iterator[bytes]:
+    while True:
+        block = source.read(SEGMENT)
+        if not block:
+            return
+        yield block
+
+
+def _with_final_flag(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Yield (block, is_last); an empty input yields one empty final block."""
+    it = iter(blocks)
+    current = next(it, b"")
+    for nxt in it:
+        yield current, False
+        current = nxt
+    yield current, True
+
+
+class AttachmentVault:
+    """The attachment folder of one profile."""
+
+    def __init__(self, folder: Path, enc_key: bytes, name_key: bytes) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._aead = AESGCM(enc_key)
+        self._name_key = name_key
+
+    def path_for(self, digest: str) -> Path:
+        if not _NAME.match(digest):
+            raise NotFound("No such attachment.")
+        return self.folder / digest
+
+    def put_stream(self, source: BinaryIO, max_size: int = MAX_SIZE) -> tuple[str, int]:
+        """Encrypt ``source`` into the vault; returns (content name, plaintext size)."""
+        mac = hmac.new(self._name_key, digestmod=hashlib.sha256)
+        file_id = os.urandom(16)
+        tmp = self.folder / f".incoming-{file_id.hex()}"
+        size = 0
+        try:
+            with open(tmp, "wb") as out:
+                os.chmod(tmp, 0o600)
+                out.write(MAGIC + file_id)
+                for index, (block, final) in enumerate(_with_final_flag(_chunks(source))):
+                    size += len(block)
+                    if size > max_size:
+                        raise StoreError(
+                            f"The file is larger than the {max_size // (1024 * 1024)} MB limit."
+                        )
+                    mac.update(block)
+                    nonce = os.urandom(12)
+                    sealed = self._aead.encrypt(nonce, block, _aad(file_id, index, final))
+                    out.write(_LEN.pack(len(sealed)) + nonce + sealed)
+                out.flush()
+                os.fsync(out.fileno())
+            digest = mac.hexdigest()
+            final_path = self.folder / digest
+            if final_path.exists():
+                tmp.unlink()
+            else:
+                os.replace(tmp, final_path)
+                fsync_dir(self.folder)
+            return digest, size
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+
+    def put_file(self, path: Path, max_size: int = MAX_SIZE) -> tuple[str, int]:
+        with open(path, "rb") as src:
+            return self.put_stream(src, max_size)
+
+    def read(self, digest: str) -> Iterator[bytes]:
+        """Yield the plaintext in segments, verifying each; raises IntegrityFailure on damage.
+
+        The content hash is checked after the last segment: a caller writing the output
+        somewhere must treat the data as unconfirmed until the iterator finishes.
+        """
+        path = self.path_for(digest)
+        if not path.exists():
+            raise NotFound("No such attachment.")
+        mac = hmac.new(self._name_key, digestmod=hashlib.sha256)
+        damaged = IntegrityFailure("An attachment file is damaged; its content was not used.")
+        with open(path, "rb") as src:
+            head = src.read(len(MAGIC) + 16)
+            if len(head) != len(MAGIC) + 16 or head[: len(MAGIC)] != MAGIC:
+                raise damaged
+            file_id = head[len(MAGIC) :]
+            index = 0
+            while True:
+                raw_len = src.read(_LEN.size)
+                if len(raw_len) != _LEN.size:
+                    raise damaged  # ended before a final segment
+                (length,) = _LEN.unpack(raw_len)
+                if length > SEGMENT + 16:
+                    raise damaged
+                nonce = src.read(12)
+                sealed = src.read(length)
+                if len(nonce) != 12 or len(sealed) != length:
+                    raise damaged
+                block = None
+                final = False
+                for flag in (False, True):
+                    try:
+                        block = self._aead.decrypt(nonce, sealed, _aad(file_id, index, flag))
+                        final = flag
+                        break
+                    except InvalidTag:
+                        continue
+                if block is None:
+                    raise damaged
+                mac.update(block)
+                if final:
+                    if src.read(1):
+                        raise damaged  # bytes after the final segment
+                    if not hmac.compare_digest(mac.hexdigest(), digest):
+                        raise damaged
+                    yield block
+                    return
+                yield block
+                index += 1
+
+    def read_all(self, digest: str) -> bytes:
+        return b"".join(self.read(digest))
+
+    def export_to(self, digest: str, dest: Path) -> None:
+        """Decrypt to ``dest``; the file appears only once the whole content has verified."""
+        tmp = dest.with_name(f".{dest.name}.partial")
+        try:
+            with open(tmp, "wb") as out:
+                for block in self.read(digest):
+                    out.write(block)
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+
+    def remove(self, digest: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path_for(digest).unlink()
+
+    def names(self) -> list[str]:
+        return sorted(p.name for p in self.folder.iterdir() if _NAME.match(p.name))

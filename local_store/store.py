@@ -1,0 +1,697 @@
+"""The encrypted record store of one profile: records, outbox, audit log, attachments, key slots.
+
+A profile folder holds ``keys.json`` (wrapped data keys), ``records.db`` (SQLCipher),
+``attachments/`` (encrypted files) and ``backups/``. Every change writes the record, its
+history row, its outbox row and its audit entry in one transaction. One connection, guarded by
+a lock, does all writes (the single writer); callers on the Qt side reach it from a worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from local_store import audit as audit_log
+from local_store import db as dbmod
+from local_store.atomic import fsync_dir
+from local_store.attachments import AttachmentVault
+from local_store.errors import (
+    IntegrityFailure,
+    NotFound,
+    ProfileExists,
+    StoreError,
+    StoreLocked,
+    WrongPassphrase,
+)
+from local_store.keyslots import KeyHeader
+from local_store.schema import CURRENT_SCHEMA, migrate, schema_version
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "records.db"
+HEADER_NAME = "keys.json"
+ATTACHMENTS = "attachments"
+BACKUPS = "backups"
+BACKUP_FORMAT = 1
+
+Resource = dict[str, Any]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _subkey(data_key: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(data_key)
+
+
+def _dumps(resource: Resource) -> str:
+    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a write did: the record, its new version and the outbox change id."""
+
+    rtype: str
+    record_id: str
+    version: int
+    change_id: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    seq: int
+    change_id: str
+    record_id: str
+    rtype: str
+    version: int
+    base_version: int | None
+    op: str
+    state: str
+    error: str | None
+
+
+@dataclass
+class WriteItem:
+    """One record to write in a batch, with its patient link and search terms."""
+
+    resource: Resource
+    patient_id: str | None = None
+    terms: Sequence[str] | None = None
+
+
+class Store:
+    """An unlocked profile: made by :meth:`create`, :meth:`unlock` or :meth:`unlock_recovery`."""
+
+    def __init__(
+        self,
+        profile: Path,
+        conn: dbmod.Connection,
+        data_key: bytes,
+        header: KeyHeader,
+        user: str,
+    ) -> None:
+        self.profile = Path(profile)
+        self._conn: dbmod.Connection | None = conn
+        self._key: bytes | None = data_key
+        self._header = header
+        self.user = user
+        self._lock = threading.RLock()
+        self._audit_key = _subkey(data_key, b"clinic audit mac v1")
+        self.attachments = AttachmentVault(
+            self.profile / ATTACHMENTS,
+            _subkey(data_key, b"clinic attachment enc v1"),
+            _subkey(data_key, b"clinic attachment name v1"),
+        )
+        self.migrated_from = migrate(conn, data_key, self.profile / BACKUPS)
+
+    # ------------------------------------------------------------------ opening and keys --
+    @staticmethod
+    def exists(profile: Path) -> bool:
+        return (Path(profile) / HEADER_NAME).exists()
+
+    @staticmethod
+    def users(profile: Path) -> list[str]:
+        return KeyHeader.load(Path(profile) / HEADER_NAME).users()
+
+    @classmethod
+    def create(cls, profile: Path, user: str, passphrase: str) -> tuple[Store, str]:
+        """Make a new profile; returns the unlocked store and the recovery key (show it once)."""
+        profile = Path(profile)
+        if (profile / HEADER_NAME).exists() or (profile / DB_NAME).exists():
+            raise ProfileExists("A profile already exists in that folder.")
+        header, data_key, recovery = KeyHeader.new(user, passphrase)
+        profile.mkdir(mode=0o700, parents=True, exist_ok=True)
+        conn = dbmod.connect(profile / DB_NAME, data_key)
+        store = cls(profile, conn, data_key, header, user)
+        header.save(profile / HEADER_NAME)
+        store.audit("profile.create")
+        return store, recovery
+
+    @classmethod
+    def unlock(cls, profile: Path, user: str, passphrase: str) -> Store:
+        profile = Path(profile)
+        header = KeyHeader.load(profile / HEADER_NAME)
+        data_key = header.unlock(user, passphrase)
+        store = cls._open(profile, header, data_key, user)
+        store.audit("unlock")
+        return store
+
+    @classmethod
+    def unlock_recovery(cls, profile: Path, recovery_key: str) -> Store:
+        profile = Path(profile)
+        header = KeyHeader.load(profile / HEADER_NAME)
+        data_key = header.unlock_recovery(recovery_key)
+        store = cls._open(profile, header, data_key, "recovery-key")
+        store.audit("unlock.recovery")
+        return store
+
+    @classmethod
+    def _open(cls, profile: Path, header: KeyHeader, data_key: bytes, user: str) -> Store:
+        path = profile / DB_NAME
+        if not path.exists():
+            raise NotFound("The profile's record database is missing.")
+        return cls(profile, dbmod.connect(path, data_key), data_key, header, user)
+
+    def lock(self) -> None:
+        """Close the database and forget the keys."""
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._conn.close()
+            self._conn = None
+            self._key = None
+
+    close = lock
+
+    @property
+    def locked(self) -> bool:
+        return self._conn is None
+
+    @property
+    def store_id(self) -> str:
+        return self._header.store_id
+
+    @property
+    def conn(self) -> dbmod.Connection:
+        if self._conn is None:
+            raise StoreLocked("The workstation is locked.")
+        return self._conn
+
+    def _data_key(self) -> bytes:
+        if self._key is None:
+            raise StoreLocked("The workstation is locked.")
+        return self._key
+
+    def change_passphrase(self, user: str, old: str, new: str) -> None:
+        """Rewrap one user's slot; the data (and its key) stay as they are."""
+        with self._lock:
+            header = KeyHeader.load(self.profile / HEADER_NAME)
+            data_key = header.unlock(user, old)
+            header.rewrap_user(data_key, user, new)
+            header.save(self.profile / HEADER_NAME)
+            self._header = header
+            self.audit("key.change-passphrase", detail=user)
+
+    def add_user(self, user: str, passphrase: str) -> None:
+        with self._lock:
+            header = KeyHeader.load(self.profile / HEADER_NAME)
+            header.add_user(self._data_key(), user, passphrase)
+            header.save(self.profile / HEADER_NAME)
+            self._header = header
+            self.audit("key.add-user", detail=user)
+
+    def remove_user(self, user: str) -> None:
+        with self._lock:
+            header = KeyHeader.load(self.profile / HEADER_NAME)
+            header.remove_user(user)
+            header.save(self.profile / HEADER_NAME)
+            self._header = header
+            self.audit("key.remove-user", detail=user)
+
+    def new_recovery_key(self) -> str:
+        with self._lock:
+            header = KeyHeader.load(self.profile / HEADER_NAME)
+            recovery = header.set_recovery(self._data_key())
+            header.save(self.profile / HEADER_NAME)
+            self._header = header
+            self.audit("key.new-recovery")
+            return recovery
+
+    # ------------------------------------------------------------------------- writing --
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[dbmod.Connection]:
+        with self._lock, dbmod.transaction(self.conn) as conn:
+            yield conn
+
+    def _write(self, conn: dbmod.Connection, item: WriteItem, now: str) -> Saved:
+        resource = item.resource
+        rtype = resource.get("resourceType")
+        if not isinstance(rtype, str) or not rtype:
+            raise StoreError("A record without a resourceType cannot be stored.")
+        rid = resource.get("id") or str(uuid.uuid4())
+        resource["id"] = rid
+        row = conn.execute("SELECT rtype, version FROM records WHERE id = ?", (rid,)).fetchone()
+        if row is not None and row[0] != rtype:
+            raise StoreError("A record id is already used by a record of another type.")
+        base = row[1] if row else None
+        version = (base or 0) + 1
+        meta = dict(resource.get("meta") or {})
+        meta["versionId"] = str(version)
+        meta["lastUpdated"] = now
+        resource["meta"] = meta
+        body = _dumps(resource)
+        conn.execute(
+            "INSERT INTO records(id, rtype, version, patient_id, deleted, updated_at, resource)"
+            " VALUES (?,?,?,?,0,?,?) ON CONFLICT(id) DO UPDATE SET version=excluded.version,"
+            " patient_id=excluded.patient_id, deleted=0, updated_at=excluded.updated_at,"
+            " resource=excluded.resource",
+            (rid, rtype, version, item.patient_id, now, body),
+        )
+        conn.execute(
+            "INSERT INTO record_history(id, version, deleted, resource) VALUES (?,?,0,?)",
+            (rid, version, body),
+        )
+        change_id = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO outbox(change_id, record_id, rtype, version, base_version, op, created_at)"
+            " VALUES (?,?,?,?,?, 'put', ?)",
+            (change_id, rid, rtype, version, base, now),
+        )
+        if item.terms is not None:
+            conn.execute("DELETE FROM search_terms WHERE record_id = ?", (rid,))
+            conn.executemany(
+                "INSERT OR IGNORE INTO search_terms(term, record_id) VALUES (?, ?)",
+                [(t, rid) for t in set(item.terms) if t],
+            )
+        audit_log.append(
+            conn,
+            self._audit_key,
+            actor=self.user,
+            action="create" if base is None else "update",
+            rtype=rtype,
+            record_id=rid,
+            detail=f"v{version}",
+        )
+        return Saved(rtype, rid, version, change_id, base is None)
+
+    def put(
+        self,
+        resource: Resource,
+        *,
+        patient_id: str | None = None,
+        terms: Sequence[str] | None = None,
+        expect_version: int | None = None,
+    ) -> Saved:
+        """Create or update one record. ``expect_version`` guards against a lost update."""
+        with self.transaction() as conn:
+            if expect_version is not None and resource.get("id"):
+                row = conn.execute(
+                    "SELECT version FROM records WHERE id = ?", (resource["id"],)
+                ).fetchone()
+                if (row[0] if row else 0) != expect_version:
+                    raise StoreError("The record was changed meanwhile; reload it and try again.")
+            return self._write(conn, WriteItem(resource, patient_id, terms), _now())
+
+    def put_many(self, items: Iterable[WriteItem]) -> list[Saved]:
+        """Write many records in one transaction: all or none."""
+        now = _now()
+        with self.transaction() as conn:
+            return [self._write(conn, item, now) for item in items]
+
+    def delete(self, rtype: str, record_id: str) -> Saved:
+        """Delete as a tombstone: the record is hidden, its history kept, the deletion synced."""
+        now = _now()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT version, deleted, resource FROM records WHERE id = ? AND rtype = ?",
+                (record_id, rtype),
+            ).fetchone()
+            if row is None or row[1]:
+                raise NotFound(f"No such {rtype} record.")
+            version = row[0] + 1
+            conn.execute(
+                "UPDATE records SET version = ?, deleted = 1, updated_at = ? WHERE id = ?",
+                (version, now, record_id),
+            )
+            conn.execute(
+                "INSERT INTO record_history(id, version, deleted, resource) VALUES (?,?,1,?)",
+                (record_id, version, row[2]),
+            )
+            conn.execute("DELETE FROM search_terms WHERE record_id = ?", (record_id,))
+            change_id = str(uuid.uuid4())
+            conn.execute(
+                "INSERT INTO outbox(change_id, record_id, rtype, version, base_version, op,"
+                " created_at) VALUES (?,?,?,?,?, 'delete', ?)",
+                (change_id, record_id, rtype, version, row[0], now),
+            )
+            audit_log.append(
+                conn,
+                self._audit_key,
+                actor=self.user,
+                action="delete",
+                rtype=rtype,
+                record_id=record_id,
+                detail=f"v{version}",
+            )
+            return Saved(rtype, record_id, version, change_id, False)
+
+    def replace_terms(self, record_id: str, terms: Sequence[str]) -> None:
+        """Re-index one record's search terms (no new version; used after a schema upgrade)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM search_terms WHERE record_id = ?", (record_id,))
+            conn.executemany(
+                "INSERT OR IGNORE INTO search_terms(term, record_id) VALUES (?, ?)",
+                [(t, record_id) for t in set(terms) if t],
+            )
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # ------------------------------------------------------------------------- reading --
+    def get(self, rtype: str, record_id: str) -> Resource:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT resource FROM records WHERE id = ? AND rtype = ? AND deleted = 0",
+                (record_id, rtype),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"No such {rtype} record.")
+        result: Resource = json.loads(row[0])
+        return result
+
+    def version_of(self, record_id: str) -> tuple[int, bool] | None:
+        """(version, deleted) of a record, or None if it was never stored here."""
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT version, deleted FROM records WHERE id = ?", (record_id,)
+            ).fetchone()
+        return (int(row[0]), bool(row[1])) if row else None
+
+    def get_version(self, record_id: str, version: int) -> Resource:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT resource FROM record_history WHERE id = ? AND version = ?",
+                (record_id, version),
+            ).fetchone()
+        if row is None:
+            raise NotFound("No such record version.")
+        result: Resource = json.loads(row[0])
+        return result
+
+    def get_many(self, rtype: str, ids: Sequence[str]) -> list[Resource]:
+        """Records by id, in the order given, skipping any that do not exist."""
+        if not ids:
+            return []
+        found: dict[str, Resource] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for rid, body in self.conn.execute(
+                    f"SELECT id, resource FROM records WHERE rtype = ? AND deleted = 0"
+                    f" AND id IN ({marks})",
+                    (rtype, *chunk),
+                ):
+                    found[rid] = json.loads(body)
+        return [found[i] for i in ids if i in found]
+
+    def find(self, rtype: str, *, patient_id: str | None = None) -> list[Resource]:
+        sql = "SELECT resource FROM records WHERE rtype = ? AND deleted = 0"
+        args: list[Any] = [rtype]
+        if patient_id is not None:
+            sql += " AND patient_id = ?"
+            args.append(patient_id)
+        with self._lock:
+            rows = self.conn.execute(sql + " ORDER BY updated_at, id", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def iter_records(
+        self, rtypes: Sequence[str] | None = None, batch: int = 1000
+    ) -> Iterator[Resource]:
+        """Stream every live record (optionally of some types) in id order, a page at a time."""
+        last = ""
+        while True:
+            sql = "SELECT id, resource FROM records WHERE deleted = 0 AND id > ?"
+            args: list[Any] = [last]
+            if rtypes:
+                sql += f" AND rtype IN ({','.join('?' * len(rtypes))})"
+                args.extend(rtypes)
+            with self._lock:
+                rows = self.conn.execute(sql + " ORDER BY id LIMIT ?", (*args, batch)).fetchall()
+            if not rows:
+                return
+            for _rid, body in rows:
+                yield json.loads(body)
+            last = rows[-1][0]
+
+    def count(self, rtype: str | None = None) -> int:
+        with self._lock:
+            if rtype is None:
+                row = self.conn.execute("SELECT count(*) FROM records WHERE deleted = 0").fetchone()
+            else:
+                row = self.conn.execute(
+                    "SELECT count(*) FROM records WHERE rtype = ? AND deleted = 0", (rtype,)
+                ).fetchone()
+        return int(row[0])
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT rtype, count(*) FROM records WHERE deleted = 0"
+                " GROUP BY rtype ORDER BY rtype"
+            ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def search_prefix(self, prefixes: Sequence[str], limit: int = 50) -> list[str]:
+        """Ids of records having, for every given prefix, a search term that starts with it."""
+        prefixes = [p for p in prefixes if p]
+        if not prefixes:
+            return []
+        parts = []
+        args: list[Any] = []
+        for p in prefixes:
+            parts.append("SELECT record_id FROM search_terms WHERE term >= ? AND term < ?")
+            args.extend([p, p + "\U0010ffff"])
+        sql = " INTERSECT ".join(parts) + " LIMIT ?"
+        with self._lock:
+            rows = self.conn.execute(sql, (*args, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    # -------------------------------------------------------------------------- outbox --
+    def pending_changes(self, limit: int = 500) -> list[PendingChange]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT seq, change_id, record_id, rtype, version, base_version, op, state, error"
+                " FROM outbox WHERE state IN ('pending', 'uploading') ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [PendingChange(*r) for r in rows]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            row = self.conn.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()
+        return int(row[0])
+
+    def set_change_state(
+        self, change_ids: Sequence[str], state: str, error: str | None = None
+    ) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET state = ?, error = ? WHERE change_id = ?",
+                [(state, error, c) for c in change_ids],
+            )
+
+    # --------------------------------------------------------------------------- audit --
+    def audit(self, action: str, rtype: str = "", record_id: str = "", detail: str = "") -> None:
+        """Record an access (e.g. a chart opened) in the hash-chained audit log."""
+        with self.transaction() as conn:
+            audit_log.append(
+                conn,
+                self._audit_key,
+                actor=self.user,
+                action=action,
+                rtype=rtype,
+                record_id=record_id,
+                detail=detail,
+            )
+
+    def verify_audit(self) -> audit_log.AuditReport:
+        with self._lock:
+            return audit_log.verify(self.conn, self._audit_key)
+
+    def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT seq, ts, actor, action, rtype, record_id, detail FROM audit"
+                " ORDER BY seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        keys = ("seq", "ts", "actor", "action", "rtype", "record_id", "detail")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    # --------------------------------------------------------------------- attachments --
+    def add_attachment(self, source: Path | BinaryIO, mime: str) -> tuple[str, int]:
+        """Encrypt a file into the vault (streamed) and register it; returns (digest, size)."""
+        if isinstance(source, Path | str):
+            digest, size = self.attachments.put_file(Path(source))
+        else:
+            digest, size = self.attachments.put_stream(source)
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO attachments(digest, size, mime, created_at)"
+                " VALUES (?,?,?,?)",
+                (digest, size, mime, _now()),
+            )
+            audit_log.append(
+                conn,
+                self._audit_key,
+                actor=self.user,
+                action="attachment.add",
+                rtype="Binary",
+                record_id=digest,
+            )
+        return digest, size
+
+    def attachment_info(self, digest: str) -> tuple[int, str]:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT size, mime FROM attachments WHERE digest = ?", (digest,)
+            ).fetchone()
+        if row is None:
+            raise NotFound("No such attachment.")
+        return int(row[0]), str(row[1])
+
+    # ------------------------------------------------------------------ backup, checks --
+    def integrity_check(self) -> list[str]:
+        with self._lock:
+            return dbmod.integrity_check(self.conn)
+
+    @property
+    def schema(self) -> int:
+        with self._lock:
+            return schema_version(self.conn)
+
+    def backup(self, dest: Path) -> Path:
+        """Write an encrypted backup archive: key header, database copy (backup API), attachments.
+
+        Everything inside is as encrypted as the profile; the same passphrases open it.
+        """
+        dest = Path(dest)
+        if dest.is_dir():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            dest = dest / f"clinic-backup-{stamp}.clinicbackup"
+        with tempfile.TemporaryDirectory(dir=self.profile, prefix=".backup-") as tmp:
+            db_copy = Path(tmp) / DB_NAME
+            with self._lock:
+                dbmod.backup_to(self.conn, db_copy, self._data_key())
+                digests = [
+                    r[0] for r in self.conn.execute("SELECT digest FROM attachments").fetchall()
+                ]
+                schema = schema_version(self.conn)
+            manifest = {
+                "format": BACKUP_FORMAT,
+                "store_id": self.store_id,
+                "schema": schema,
+                "created": _now(),
+                "attachments": len(digests),
+            }
+            partial = dest.with_name(f".{dest.name}.partial")
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+                zf.writestr("manifest.json", json.dumps(manifest))
+                zf.write(self.profile / HEADER_NAME, HEADER_NAME)
+                zf.write(db_copy, DB_NAME)
+                for digest in digests:
+                    path = self.attachments.path_for(digest)
+                    if path.exists():
+                        zf.write(path, f"{ATTACHMENTS}/{digest}")
+            with open(partial, "rb+") as fh:
+                os.fsync(fh.fileno())
+            partial.replace(dest)
+            fsync_dir(dest.parent)
+        self.audit("backup", detail=dest.name)
+        return dest
+
+    @staticmethod
+    def restore(
+        archive: Path, profile: Path, user: str, passphrase: str, *, replace: bool = False
+    ) -> Path | None:
+        """Restore a backup archive into ``profile``.
+
+        Everything is checked (archive, passphrase, database integrity) in a staging folder
+        before the profile is touched. An existing profile is kept beside, renamed, and its
+        path returned.
+        """
+        archive = Path(archive)
+        profile = Path(profile)
+        if Store.exists(profile) and not replace:
+            raise ProfileExists("A profile exists there; pass --replace to restore over it.")
+        try:
+            zf = zipfile.ZipFile(archive)
+        except (zipfile.BadZipFile, OSError):
+            raise IntegrityFailure("That file is not a readable clinic backup.") from None
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=profile.parent, prefix=f".{profile.name}.restore-"))
+        try:
+            with zf:
+                names = set(zf.namelist())
+                if {"manifest.json", HEADER_NAME, DB_NAME} - names:
+                    raise IntegrityFailure("That file is not a complete clinic backup.")
+                for name in names:
+                    if name.startswith(("/", "..")) or ".." in Path(name).parts:
+                        raise IntegrityFailure("The backup holds an unsafe file name.")
+                try:
+                    bad = zf.testzip()
+                except (zipfile.BadZipFile, OSError):
+                    bad = "?"
+                if bad is not None:
+                    raise IntegrityFailure("The backup file is damaged.")
+                header = KeyHeader.from_bytes(zf.read(HEADER_NAME))
+                data_key = header.unlock(user, passphrase)
+                staging.chmod(0o700)
+                zf.extractall(staging)
+            (staging / "manifest.json").unlink()
+            conn = dbmod.connect(staging / DB_NAME, data_key)
+            try:
+                if dbmod.integrity_check(conn) != ["ok"]:
+                    raise IntegrityFailure("The database in the backup is damaged.")
+            finally:
+                conn.close()
+            previous: Path | None = None
+            if profile.exists():
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+                previous = profile.with_name(f"{profile.name}.before-restore-{stamp}")
+                profile.rename(previous)
+            staging.rename(profile)
+            fsync_dir(profile.parent)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        store = Store.unlock(profile, user, passphrase)
+        try:
+            store.audit("restore", detail=archive.name)
+        finally:
+            store.lock()
+        return previous
+
+
+__all__ = [
+    "CURRENT_SCHEMA",
+    "IntegrityFailure",
+    "PendingChange",
+    "Saved",
+    "Store",
+    "WriteItem",
+    "WrongPassphrase",
+]
