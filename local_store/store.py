@@ -484,7 +484,7 @@ class Store:
         for p in prefixes:
             parts.append("SELECT record_id FROM search_terms WHERE term >= ? AND term < ?")
             args.extend([p, p + "\U0010ffff"])
-        sql = " INTERSECT ".join(parts) + " LIMIT ?"
+        sql = f"SELECT DISTINCT record_id FROM ({' INTERSECT '.join(parts)}) LIMIT ?"
         with self._lock:
             rows = self.conn.execute(sql, (*args, limit)).fetchall()
         return [r[0] for r in rows]

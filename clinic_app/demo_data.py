@@ -1,0 +1,195 @@
+"""Realistic synthetic clinic data: Chinese and English names, years of visits and vitals, consults.
+
+Everything is invented (names drawn from common surnames and given-name characters, valid but
+fictional resident ID numbers). Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from clinic_app.records import clinical, forms, orders
+from clinic_app.records import encounter as enc
+from clinic_app.records.common import Resource
+from clinic_app.records.identity import make_resident_id
+from clinic_app.records.patient import Address, PatientInput
+from clinic_app.records.schedule import appointment, follow_up
+from clinic_app.records.vitals import vital_observation
+from clinic_app.services.writes import item
+from local_store.store import Store
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国文辉鹏飞海燕志"
+    "强玲丹丽华建华春梅金凤宇浩然子涵欣怡梓轩雨桐佳怡俊杰晓东小红淑珍桂芳德明永福"
+)
+EN_GIVEN = ["James", "Mary", "John", "Emma", "David", "Sarah", "Michael", "Anna", "Peter",
+            "Laura", "Thomas", "Grace"]  # fmt: skip
+EN_FAMILY = ["Smith", "Brown", "Wilson", "Taylor", "Anderson", "Martin", "Clark", "Walker",
+             "Hall", "Young"]  # fmt: skip
+PLACES = [
+    ("530000", "云南省", "昭通市", "镇雄县", "530627"),
+    ("520000", "贵州省", "毕节市", "威宁县", "520526"),
+    ("620000", "甘肃省", "定西市", "岷县", "621126"),
+    ("510000", "四川省", "凉山州", "昭觉县", "513431"),
+    ("430000", "湖南省", "湘西州", "花垣县", "433124"),
+    ("450000", "广西壮族自治区", "百色市", "凌云县", "451027"),
+]
+VILLAGES = ["新华村", "团结村", "红星村", "和平村", "光明村", "向阳村", "东风村", "幸福村"]
+COMPLAINTS = ["头晕、乏力一周", "血压控制不佳", "口渴多饮三个月", "咳嗽咳痰两周", "胸闷气短",
+              "皮疹伴瘙痒", "关节疼痛", "Headache for 3 days", "Fever and cough"]  # fmt: skip
+QUESTIONS = [
+    "患者血压长期控制不佳，三种降压药联用仍在160/100左右，请协助调整方案。",
+    "空腹血糖波动大，是否需要起始胰岛素治疗？",
+    "心电图提示ST段改变，请评估是否需要转诊。",
+    "Rash not responding to topical steroids for 4 weeks; please advise.",
+    "胸片示右下肺阴影，请放射科会诊。",
+]
+DOCTORS = ["李建国医生", "王秀英医生", "Dr. Chen"]
+
+
+@dataclass
+class DemoSummary:
+    patients: int
+    records: int
+
+
+def _name(rng: random.Random) -> tuple[str, str, bool]:
+    if rng.random() < 0.06:
+        return rng.choice(EN_FAMILY), rng.choice(EN_GIVEN), False
+    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+    return rng.choice(SURNAMES), given, True
+
+
+def _patient(rng: random.Random, today: date) -> PatientInput:
+    family, given, chinese = _name(rng)
+    born = today - timedelta(days=rng.randint(18 * 365, 88 * 365))
+    _, province, city, county, region = rng.choice(PLACES)
+    gender = rng.choice(("male", "female"))
+    seq = rng.randint(0, 499) * 2 + (1 if gender == "male" else 0)
+    data = PatientInput(
+        family=family,
+        given=given,
+        gender=gender,
+        birth_date=born,
+        phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
+        address=Address(
+            line=f"{rng.choice(VILLAGES)}{rng.randint(1, 12)}组",
+            district=county,
+            city=city,
+            province=province,
+        ),
+    )
+    if chinese:
+        data.resident_id = make_resident_id(region, born, seq)
+    return data
+
+
+def _patient_records(rng: random.Random, today: date, years: int) -> Iterator[Resource]:
+    data = _patient(rng, today)
+    patient = data.to_fhir()
+    pid = patient["id"]
+    yield patient
+    hypertensive = rng.random() < 0.45
+    diabetic = rng.random() < 0.2
+    if hypertensive:
+        yield clinical.condition(patient_id=pid, text="原发性高血压 Essential hypertension",
+                                 code="I10", system="http://hl7.org/fhir/sid/icd-10")  # fmt: skip
+    if diabetic:
+        yield clinical.condition(patient_id=pid, text="2型糖尿病 Type 2 diabetes",
+                                 code="E11", system="http://hl7.org/fhir/sid/icd-10")  # fmt: skip
+    if rng.random() < 0.15:
+        substance = rng.choice(["青霉素", "磺胺类", "Aspirin"])
+        yield clinical.allergy(patient_id=pid, substance=substance, reaction="皮疹",
+                               criticality="high")  # fmt: skip
+    visits = rng.randint(1, 3 + years * (4 if hypertensive or diabetic else 1))
+    start = datetime.combine(today - timedelta(days=rng.randint(30, 365 * years)),
+                             datetime.min.time()).astimezone()  # fmt: skip
+    gap = max(14, ((datetime.now().astimezone() - start).days) // max(visits, 1))
+    sbp = rng.gauss(150 if hypertensive else 122, 8)
+    glucose = rng.gauss(8.5 if diabetic else 5.3, 0.6)
+    weight = rng.gauss(62, 9)
+    doctor = rng.choice(DOCTORS)
+    last_encounter = ""
+    for n in range(visits):
+        when = start + timedelta(days=n * gap + rng.randint(0, 5), hours=8 + rng.randint(0, 8))
+        if when > datetime.now().astimezone():
+            break
+        kind = "initial-visit" if n == 0 else "follow-up"
+        e = enc.encounter(patient_id=pid, kind=kind, start=when, practitioner=doctor,
+                          reason=rng.choice(COMPLAINTS))  # fmt: skip
+        last_encounter = e["id"]
+        yield e
+        if kind == "initial-visit":
+            answers = {"chief_complaint": rng.choice(COMPLAINTS), "history_present": "详见主诉。",
+                       "smoking": rng.choice(["never", "former", "current"]),
+                       "assessment": "待查", "plan": "完善检查，随访。"}  # fmt: skip
+        else:
+            answers = {"progress": rng.choice(["improved", "unchanged", "worse"]),
+                       "adherence": rng.random() < 0.8, "plan": "继续目前治疗。"}  # fmt: skip
+        yield forms.build_response(forms.definition(kind), answers, patient_id=pid,
+                                   encounter_id=e["id"], authored=when, author=doctor)  # fmt: skip
+        sbp = min(230.0, max(95.0, sbp + rng.gauss(-0.8 if hypertensive else 0, 6)))
+        vitals: dict[str, float] = {
+            "systolic": round(sbp),
+            "diastolic": round(min(sbp - 25, max(55, sbp * 0.62 + rng.gauss(0, 4)))),
+            "heart_rate": round(rng.gauss(76, 9)),
+            "temperature": round(rng.gauss(36.6, 0.3), 1),
+            "weight": round(max(35.0, weight + rng.gauss(0, 1.2)), 1),
+        }
+        if diabetic or rng.random() < 0.2:
+            glucose = min(25.0, max(3.2, glucose + rng.gauss(-0.05, 0.8)))
+            vitals["glucose_mmol"] = round(glucose, 1)
+        if rng.random() < 0.3:
+            vitals["spo2"] = round(min(100, rng.gauss(97, 1.5)))
+        for key, value in vitals.items():
+            yield vital_observation(key, value, patient_id=pid, effective=when,
+                                    encounter_id=e["id"], performer=doctor)  # fmt: skip
+    if hypertensive:
+        yield clinical.medication_request(patient_id=pid, medication="氨氯地平片 5mg",
+                                          dosage="每日一次，每次一片", requester=doctor,
+                                          authored=datetime.now().astimezone(), days=30,
+                                          encounter_id=last_encounter or None)  # fmt: skip
+    if rng.random() < 0.12:
+        sr = orders.consult_request(
+            patient_id=pid,
+            specialty=rng.choice(["cardiology", "endocrinology", "dermatology", "radiology"]),
+            priority=rng.choice(["routine", "routine", "urgent"]),
+            question=rng.choice(QUESTIONS),
+            requester=doctor,
+            authored=datetime.now().astimezone() - timedelta(days=rng.randint(0, 20)),
+        )
+        yield sr
+        slot = datetime.combine(today + timedelta(days=rng.randint(1, 10)),
+                                datetime.min.time()).astimezone() + timedelta(
+            hours=rng.randint(9, 16))  # fmt: skip
+        yield appointment(patient_id=pid, start=slot, practitioner="专家门诊",
+                          description="远程会诊", based_on=sr["id"])  # fmt: skip
+    if hypertensive or diabetic:
+        plan, task = follow_up(patient_id=pid, due=today + timedelta(days=rng.randint(0, 45)),
+                               description="慢病随访 Chronic disease follow-up", author=doctor,
+                               created=datetime.now().astimezone())  # fmt: skip
+        yield plan
+        yield task
+
+
+def generate(store: Store, patients: int, seed: int = 2026, years: int = 5) -> DemoSummary:
+    """Write ``patients`` patients with their history, a few hundred per transaction."""
+    rng = random.Random(seed)
+    today = date.today()
+    total = 0
+    batch: list[Resource] = []
+    for n in range(patients):
+        batch.extend(_patient_records(rng, today, years))
+        if (n + 1) % 200 == 0 or n + 1 == patients:
+            store.put_many(item(r) for r in batch)
+            total += len(batch)
+            batch = []
+    return DemoSummary(patients, total)

@@ -1,0 +1,1 @@
+"""Moving records in and out: FHIR Bundle/NDJSON import and export, CSV and Excel reports."""

@@ -1,0 +1,136 @@
+"""ServiceRequest: a consult request to a specialist, and a referral to a hospital."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from clinic_app.errors import ValidationError
+from clinic_app.records.common import SYS_SNOMED, SYS_SPECIALTY, Resource, iso, new_id, ref
+
+SPECIALTIES = {
+    "cardiology": "Cardiology",
+    "endocrinology": "Endocrinology",
+    "dermatology": "Dermatology",
+    "neurology": "Neurology",
+    "pediatrics": "Pediatrics",
+    "radiology": "Radiology",
+    "respiratory": "Respiratory medicine",
+    "obstetrics": "Obstetrics and gynaecology",
+    "general": "General medicine",
+}
+PRIORITIES = ("routine", "urgent", "asap", "stat")
+CONSULT = ("11429006", "Consultation")
+REFERRAL = ("3457005", "Patient referral")
+
+
+def _request(
+    kind: tuple[str, str],
+    *,
+    patient_id: str,
+    specialty: str,
+    priority: str,
+    reason: str,
+    requester: str,
+    authored: datetime,
+    supporting: Sequence[tuple[str, str]],
+    status: str,
+) -> Resource:
+    if specialty not in SPECIALTIES:
+        raise ValidationError("specialty", "Choose a specialty from the list.")
+    if priority not in PRIORITIES:
+        raise ValidationError("priority", "Urgency is routine, urgent, asap or stat.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("reason", "Write the question for the specialist.")
+    if len(reason) > 4000:
+        raise ValidationError("reason", "The question is too long (4000 characters at most).")
+    if status not in ("draft", "active"):
+        raise ValidationError("status", "A new request is a draft or active.")
+    code, display = kind
+    return {
+        "resourceType": "ServiceRequest",
+        "id": new_id(),
+        "status": status,
+        "intent": "order",
+        "priority": priority,
+        "category": [{"coding": [{"system": SYS_SNOMED, "code": code, "display": display}]}],
+        "code": {"text": display},
+        "subject": ref("Patient", patient_id),
+        "authoredOn": iso(authored),
+        "requester": {"display": requester},
+        "performerType": {
+            "coding": [
+                {"system": SYS_SPECIALTY, "code": specialty, "display": SPECIALTIES[specialty]}
+            ]
+        },
+        "reasonCode": [{"text": reason}],
+        "supportingInfo": [ref(t, i) for t, i in supporting],
+    }
+
+
+def consult_request(
+    *,
+    patient_id: str,
+    specialty: str,
+    priority: str,
+    question: str,
+    requester: str,
+    authored: datetime,
+    supporting: Sequence[tuple[str, str]] = (),
+    status: str = "active",
+) -> Resource:
+    return _request(
+        CONSULT,
+        patient_id=patient_id,
+        specialty=specialty,
+        priority=priority,
+        reason=question,
+        requester=requester,
+        authored=authored,
+        supporting=supporting,
+        status=status,
+    )
+
+
+def referral(
+    *,
+    patient_id: str,
+    specialty: str,
+    priority: str,
+    reason: str,
+    requester: str,
+    authored: datetime,
+    based_on: str | None = None,
+    supporting: Sequence[tuple[str, str]] = (),
+) -> Resource:
+    res = _request(
+        REFERRAL,
+        patient_id=patient_id,
+        specialty=specialty,
+        priority=priority,
+        reason=reason,
+        requester=requester,
+        authored=authored,
+        supporting=supporting,
+        status="active",
+    )
+    if based_on:
+        res["basedOn"] = [ref("ServiceRequest", based_on)]
+    return res
+
+
+def kind_of(res: Resource) -> str | None:
+    for cat in res.get("category", []):
+        for c in cat.get("coding", []):
+            if c.get("code") == CONSULT[0]:
+                return "consult"
+            if c.get("code") == REFERRAL[0]:
+                return "referral"
+    return None
+
+
+def specialty_of(res: Resource) -> str | None:
+    for c in (res.get("performerType") or {}).get("coding", []):
+        return str(c.get("code"))
+    return None

@@ -1,0 +1,117 @@
+"""Patients: register, update, find, search (name, pinyin, ID number, phone), open a chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from clinic_app.records.common import Resource
+from clinic_app.records.names import query_terms
+from clinic_app.records.patient import PatientInput, display_name, search_terms
+from clinic_app.records.schedule import follow_up_state
+from clinic_app.records.vitals import vital_key
+from clinic_app.services.writes import save
+from local_store.store import Saved, Store
+
+CHART_TYPES = (
+    "Encounter",
+    "QuestionnaireResponse",
+    "Observation",
+    "Condition",
+    "AllergyIntolerance",
+    "MedicationRequest",
+    "ServiceRequest",
+    "Appointment",
+    "CarePlan",
+    "Task",
+    "DocumentReference",
+)
+
+
+def register(store: Store, data: PatientInput) -> tuple[Resource, Saved]:
+    res = data.to_fhir()
+    return res, save(store, res)
+
+
+def update(store: Store, data: PatientInput, expect_version: int) -> tuple[Resource, Saved]:
+    """Replace the patient's demographics; refuses if someone changed it since it was read."""
+    if not data.record_id:
+        raise ValueError("update needs the patient's record id")
+    current = store.get("Patient", data.record_id)
+    res = data.to_fhir()
+    for keep in ("extension", "link", "generalPractitioner", "active"):
+        if keep in current:
+            res[keep] = current[keep]
+    return res, save(store, res, expect_version=expect_version)
+
+
+def get(store: Store, patient_id: str) -> Resource:
+    return store.get("Patient", patient_id)
+
+
+def search(store: Store, query: str, limit: int = 50) -> list[Resource]:
+    """Patients whose name (characters, pinyin, initials), ID number or phone match the query.
+
+    Every word typed must be the start of some term of the patient; results in name order.
+    """
+    ids = store.search_prefix(query_terms(query), limit=limit)
+    found = store.get_many("Patient", ids)
+    return sorted(found, key=display_name)
+
+
+def reindex(store: Store) -> int:
+    """Rebuild search terms of every patient (after a schema upgrade asked for it)."""
+    count = 0
+    for res in store.iter_records(["Patient"]):
+        store.replace_terms(res["id"], search_terms(res))
+        count += 1
+    store.set_meta("reindex_search", None)
+    return count
+
+
+def reindex_if_needed(store: Store) -> int:
+    return reindex(store) if store.get_meta("reindex_search") == "1" else 0
+
+
+@dataclass
+class Chart:
+    """Everything shown in one patient's chart, newest first where it matters."""
+
+    patient: Resource
+    records: dict[str, list[Resource]] = field(default_factory=dict)
+
+    def of(self, rtype: str) -> list[Resource]:
+        return self.records.get(rtype, [])
+
+    def vitals(self, key: str) -> list[Resource]:
+        obs = [
+            o
+            for o in self.of("Observation")
+            if vital_key(o) == key and o.get("status") != "entered-in-error"
+        ]
+        return sorted(obs, key=lambda o: o.get("effectiveDateTime", ""))
+
+    def active(self, rtype: str) -> list[Resource]:
+        out = []
+        for r in self.of(rtype):
+            status = r.get("status")
+            clinical = (r.get("clinicalStatus") or {}).get("coding", [{}])[0].get("code")
+            if status in ("entered-in-error", "cancelled", "stopped", "completed"):
+                continue
+            if clinical in ("inactive", "resolved"):
+                continue
+            out.append(r)
+        return out
+
+    def follow_ups(self, today: date) -> list[tuple[Resource, str]]:
+        return [(t, follow_up_state(t, today)) for t in self.of("Task")]
+
+
+def open_chart(store: Store, patient_id: str) -> Chart:
+    """Load a chart and record the read in the audit log."""
+    patient = store.get("Patient", patient_id)
+    chart = Chart(patient)
+    for rtype in CHART_TYPES:
+        chart.records[rtype] = store.find(rtype, patient_id=patient_id)
+    store.audit("chart.read", "Patient", patient_id)
+    return chart
