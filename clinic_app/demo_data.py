@@ -128,7 +128,8 @@ def _patient_records(rng: random.Random, today: date, years: int) -> Iterator[Re
         last_encounter = e["id"]
         yield e
         if kind == "initial-visit":
-            answers = {"chief_complaint": rng.choice(COMPLAINTS), "history_present": "详见主诉。",
+            answers: dict[str, object] = {
+                       "chief_complaint": rng.choice(COMPLAINTS), "history_present": "详见主诉。",
                        "smoking": rng.choice(["never", "former", "current"]),
                        "assessment": "待查", "plan": "完善检查，随访。"}  # fmt: skip
         else:

@@ -1,0 +1,330 @@
+"""The ``clinic-app`` command: profile set-up, demo data, import/export, backup, audit.
+
+Errors print one line a person understands and exit non-zero; ``--debug`` shows tracebacks.
+GUI commands (added with the workstation) import ``ui`` lazily: the one arrow up from the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from clinic_app import __version__, config
+from clinic_app.errors import ClinicError, ValidationError
+from local_store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(ClinicError):
+    """The command line itself is wrong."""
+
+
+def _secret(setting: str, prompt: str, confirm: bool = False) -> str:
+    value = config.setting(setting)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        env = config.SETTINGS[setting].env
+        raise UsageError(f"No terminal to ask for it: set {env}.")
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat: ") != value:
+        raise UsageError("The two entries differ; nothing was changed.")
+    return value
+
+
+def _user(args: argparse.Namespace, profile: Path) -> str:
+    user = args.user or config.setting("user")
+    if user:
+        return str(user)
+    users = Store.users(profile)
+    if len(users) == 1:
+        return users[0]
+    raise UsageError("This workstation has several users: pass --user NAME.")
+
+
+def _profile(args: argparse.Namespace) -> Path:
+    return Path(args.profile).expanduser() if args.profile else config.default_profile()
+
+
+def _open(args: argparse.Namespace) -> Store:
+    profile = _profile(args)
+    if not Store.exists(profile):
+        raise UsageError(f"No profile at {profile}: run `clinic-app init` first.")
+    user = _user(args, profile)
+    store = Store.unlock(profile, user, _secret("passphrase", f"Passphrase for {user}: "))
+    from clinic_app.services.patients import reindex_if_needed
+
+    reindex_if_needed(store)
+    return store
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    user = args.user or config.setting("user") or "doctor"
+    passphrase = _secret("passphrase", f"New passphrase for {user}: ", confirm=True)
+    store, recovery = Store.create(profile, user, passphrase)
+    store.lock()
+    print(f"Profile created at {profile} for user {user}.")
+    print("Recovery key (write it down and keep it safe; it is shown only this once):")
+    print(f"  {recovery}")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from clinic_app.demo_data import generate
+
+    if args.patients < 1 or args.patients > 200_000:
+        raise UsageError("--patients must be between 1 and 200000.")
+    store = _open(args)
+    try:
+        summary = generate(store, args.patients, seed=args.seed, years=args.years)
+    finally:
+        store.lock()
+    print(f"Added {summary.patients} patients ({summary.records} records).")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from clinic_app.exchange.fhir_io import import_file
+
+    store = _open(args)
+    try:
+        counts = import_file(store, Path(args.file))
+    finally:
+        store.lock()
+    print("Imported " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) + ".")
+    return 0
+
+
+def _parse_day(text: str | None, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(field, f"--{field} takes a date as YYYY-MM-DD.") from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from clinic_app.exchange import fhir_io, tables
+
+    out = Path(args.out)
+    if not out.parent.exists():
+        raise UsageError("The folder for --out does not exist.")
+    query = tables.Query(
+        since=_parse_day(args.since, "since"),
+        until=_parse_day(args.until, "until"),
+        vital=args.vital,
+        abnormal_only=args.abnormal_only,
+    )
+    query.validate()
+    store = _open(args)
+    try:
+        if args.format == "fhir":
+            n = fhir_io.export_fhir(store, out, args.type or None)
+            print(f"Exported {n} FHIR resources to {out}.")
+        elif args.format == "csv":
+            n = tables.export_csv(store, out, args.table or "patients", query, args.lang)
+            print(f"Exported {n} rows to {out}.")
+        else:
+            chosen = tuple(args.table.split(",")) if args.table else tables.TABLES
+            counts = tables.export_xlsx(store, out, chosen, query, args.lang)
+            print(f"Exported {sum(counts.values())} rows in {len(counts)} sheets to {out}.")
+    finally:
+        store.lock()
+    print("The exported file is not encrypted: keep it on this PC or an encrypted drive.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        dest = store.backup(Path(args.out) if args.out else store.profile.parent)
+    finally:
+        store.lock()
+    print(f"Encrypted backup written to {dest}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    user = args.user or config.setting("user")
+    if not user:
+        raise UsageError("Pass --user NAME: the user whose passphrase opens the backup.")
+    passphrase = _secret("passphrase", f"Passphrase for {user}: ")
+    previous = Store.restore(Path(args.file), profile, user, passphrase, replace=args.replace)
+    print(f"Restored into {profile}.")
+    if previous:
+        print(f"The profile it replaced was kept at {previous}.")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        report = store.verify_audit()
+    finally:
+        store.lock()
+    if report.ok:
+        print(f"Audit log verified: {report.entries} entries, chain intact.")
+        return 0
+    print(
+        f"Audit log FAILED at entry {report.first_bad_seq}: {report.reason}.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        old = _secret("passphrase", "Current passphrase: ")
+        new = _secret("new_passphrase", "New passphrase: ", confirm=True)
+        store.change_passphrase(store.user, old, new)
+    finally:
+        store.lock()
+    print("Passphrase changed.")
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    user = _user(args, profile)
+    key = _secret("recovery_key", "Recovery key: ")
+    store = Store.unlock_recovery(profile, key)
+    try:
+        new = _secret("new_passphrase", f"New passphrase for {user}: ", confirm=True)
+        from local_store.keyslots import KeyHeader
+
+        header = KeyHeader.load(profile / "keys.json")
+        data_key = header.unlock_recovery(key)
+        header.rewrap_user(data_key, user, new)
+        header.save(profile / "keys.json")
+        store.audit("key.recover", detail=user)
+    finally:
+        store.lock()
+    print(f"New passphrase set for {user}.")
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        if args.action == "add":
+            new = _secret("new_passphrase", f"Passphrase for {args.name}: ", confirm=True)
+            store.add_user(args.name, new)
+            print(f"User {args.name} added.")
+        else:
+            store.remove_user(args.name)
+            print(f"User {args.name} removed.")
+    finally:
+        store.lock()
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        counts = store.counts()
+        print(f"Profile {store.profile} (schema {store.schema}), user {store.user}")
+        for rtype, n in counts.items():
+            print(f"  {rtype:<24} {n:>8}")
+        print(f"  {'changes waiting to sync':<24} {store.pending_count():>8}")
+    finally:
+        store.lock()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clinic-app", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"clinic-app {__version__}")
+    p.add_argument("--profile", help="profile folder (default: CLINIC_PROFILE or per user)")
+    p.add_argument("--user", help="user name to unlock with (default: CLINIC_USER)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(
+        name: str, fn: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_)
+        sp.set_defaults(func=fn)
+        return sp
+
+    add("init", cmd_init, "create a new encrypted profile")
+    sp = add("demo-data", cmd_demo_data, "add realistic synthetic patients")
+    sp.add_argument("--patients", type=int, default=100)
+    sp.add_argument("--seed", type=int, default=2026)
+    sp.add_argument("--years", type=int, default=5, choices=range(1, 21), metavar="1..20")
+    sp = add("import", cmd_import, "import a FHIR Bundle or NDJSON file (all or nothing)")
+    sp.add_argument("file")
+    sp = add("export", cmd_export, "export records (FHIR) or report tables (CSV, Excel)")
+    sp.add_argument("--format", required=True, choices=("fhir", "csv", "xlsx"))
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--type", action="append", help="FHIR: resource type(s) to export")
+    sp.add_argument("--table", help="csv: one of patients,visits,vitals,consults,prescriptions;"
+                    " xlsx: a comma-separated list (default all)")  # fmt: skip
+    sp.add_argument("--since", help="only from this date (YYYY-MM-DD)")
+    sp.add_argument("--until", help="only up to this date (YYYY-MM-DD)")
+    sp.add_argument("--vital", help="vitals table: only this measure (e.g. systolic)")
+    sp.add_argument("--abnormal-only", action="store_true", help="vitals: only flagged values")
+    sp.add_argument("--lang", default="en", choices=("en", "zh_CN"), help="column headings")
+    sp = add("backup", cmd_backup, "write an encrypted backup (SQLite backup API)")
+    sp.add_argument("--out", help="file or folder (default: next to the profile)")
+    sp = add("restore", cmd_restore, "restore an encrypted backup into the profile folder")
+    sp.add_argument("file")
+    sp.add_argument("--replace", action="store_true", help="replace an existing profile")
+    sp = add("audit", cmd_audit, "check the audit log")
+    sp.add_argument("action", choices=("verify",))
+    add("passwd", cmd_passwd, "change your passphrase (rewraps your key slot only)")
+    add("recover", cmd_recover, "set a new passphrase with the recovery key")
+    sp = add("user", cmd_user, "add or remove a user of this workstation")
+    sp.add_argument("action", choices=("add", "remove"))
+    sp.add_argument("name")
+    add("info", cmd_info, "what the profile holds")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("Interrupted; nothing more was changed.", file=sys.stderr)
+        return 130
+    except ValidationError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc.field}: {exc}", file=sys.stderr)
+        return 2
+    except ClinicError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        log.debug("unexpected failure", exc_info=True)
+        print(
+            f"error: unexpected failure ({type(exc).__name__}); run with --debug for details.",
+            file=sys.stderr,
+        )
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
