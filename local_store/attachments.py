@@ -17,6 +17,7 @@ import os
 import re
 import struct
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,6 +56,13 @@ def _with_final_flag(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
     yield current, True
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    digest: str  # keyed name in the vault
+    size: int
+    sha256: str  # plain content hash: the attachment's identity between sites
+
+
 class AttachmentVault:
     """The attachment folder of one profile."""
 
@@ -71,7 +79,13 @@ class AttachmentVault:
 
     def put_stream(self, source: BinaryIO, max_size: int = MAX_SIZE) -> tuple[str, int]:
         """Encrypt ``source`` into the vault; returns (content name, plaintext size)."""
+        stored = self.store(source, max_size)
+        return stored.digest, stored.size
+
+    def store(self, source: BinaryIO, max_size: int = MAX_SIZE) -> StoredFile:
+        """Encrypt ``source`` into the vault; also computes the plain SHA-256 used by sync."""
         mac = hmac.new(self._name_key, digestmod=hashlib.sha256)
+        plain_hash = hashlib.sha256()
         file_id = os.urandom(16)
         tmp = self.folder / f".incoming-{file_id.hex()}"
         size = 0
@@ -86,6 +100,7 @@ class AttachmentVault:
                             f"The file is larger than the {max_size // (1024 * 1024)} MB limit."
                         )
                     mac.update(block)
+                    plain_hash.update(block)
                     nonce = os.urandom(12)
                     sealed = self._aead.encrypt(nonce, block, _aad(file_id, index, final))
                     out.write(_LEN.pack(len(sealed)) + nonce + sealed)
@@ -98,7 +113,7 @@ class AttachmentVault:
             else:
                 os.replace(tmp, final_path)
                 fsync_dir(self.folder)
-            return digest, size
+            return StoredFile(digest, size, plain_hash.hexdigest())
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

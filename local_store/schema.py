@@ -114,10 +114,71 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    # Sync: outbox states for conflicts, the server sequence of each accepted change, the last
+    # known server copy of each record (the base of three-way merges), and open conflicts.
+    db.execute(
+        """CREATE TABLE outbox_v4 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            change_id TEXT NOT NULL UNIQUE,
+            record_id TEXT NOT NULL,
+            rtype TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            base_version INTEGER,
+            op TEXT NOT NULL CHECK (op IN ('put', 'delete')),
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN
+                ('pending', 'uploading', 'error', 'done', 'conflict', 'superseded')),
+            error TEXT,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            server_seq INTEGER
+        )"""
+    )
+    db.execute(
+        "INSERT INTO outbox_v4(seq, change_id, record_id, rtype, version, base_version, op,"
+        " state, error, created_at) SELECT seq, change_id, record_id, rtype, version,"
+        " base_version, op, state, error, created_at FROM outbox"
+    )
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_v4 RENAME TO outbox")
+    db.execute("CREATE INDEX outbox_state ON outbox(state, seq)")
+    db.execute("CREATE INDEX outbox_record ON outbox(record_id)")
+    db.execute(
+        """CREATE TABLE sync_base (
+            record_id TEXT PRIMARY KEY,
+            rtype TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            resource TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_id TEXT NOT NULL,
+            rtype TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            base_resource TEXT,
+            local_resource TEXT,
+            local_deleted INTEGER NOT NULL DEFAULT 0,
+            remote_version INTEGER NOT NULL,
+            remote_resource TEXT,
+            remote_deleted INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolution TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX conflicts_open ON conflicts(resolved_at, record_id)")
+    db.execute("ALTER TABLE attachments ADD COLUMN sha256 TEXT")
+    db.execute("CREATE INDEX attachments_sha256 ON attachments(sha256)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "records, outbox, audit log", _v1),
     Migration(2, "patient search terms", _v2),
     Migration(3, "attachments and record history", _v3),
+    Migration(4, "sync state, conflicts, attachment content hashes", _v4),
 ]
 MIN_SCHEMA = 1
 CURRENT_SCHEMA = MIGRATIONS[-1].version

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from local_store import audit as audit_log
 from local_store import db as dbmod
 from local_store.atomic import fsync_dir
-from local_store.attachments import AttachmentVault
+from local_store.attachments import AttachmentVault, StoredFile
 from local_store.errors import (
     IntegrityFailure,
     NotFound,
@@ -490,6 +490,14 @@ class Store:
         return [r[0] for r in rows]
 
     # -------------------------------------------------------------------------- outbox --
+    def append_audit(
+        self, conn: dbmod.Connection, action: str, rtype: str = "", record_id: str = "",
+        detail: str = "", actor: str | None = None,
+    ) -> None:  # fmt: skip
+        """Audit entry inside a caller's transaction (for writers outside this class)."""
+        audit_log.append(conn, self._audit_key, actor=actor or self.user, action=action,
+                         rtype=rtype, record_id=record_id, detail=detail)  # fmt: skip
+
     def pending_changes(self, limit: int = 500) -> list[PendingChange]:
         with self._lock:
             rows = self.conn.execute(
@@ -501,7 +509,9 @@ class Store:
 
     def pending_count(self) -> int:
         with self._lock:
-            row = self.conn.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()
+            row = self.conn.execute(
+                "SELECT count(*) FROM outbox WHERE state NOT IN ('done', 'superseded')"
+            ).fetchone()
         return int(row[0])
 
     def set_change_state(
@@ -544,15 +554,22 @@ class Store:
     # --------------------------------------------------------------------- attachments --
     def add_attachment(self, source: Path | BinaryIO, mime: str) -> tuple[str, int]:
         """Encrypt a file into the vault (streamed) and register it; returns (digest, size)."""
+        stored = self.store_attachment(source, mime)
+        return stored.digest, stored.size
+
+    def store_attachment(self, source: Path | BinaryIO, mime: str) -> StoredFile:
+        """Like :meth:`add_attachment`, also giving the plain SHA-256 that identifies it in sync."""
         if isinstance(source, Path | str):
-            digest, size = self.attachments.put_file(Path(source))
+            with open(source, "rb") as fh:
+                stored = self.attachments.store(fh)
         else:
-            digest, size = self.attachments.put_stream(source)
+            stored = self.attachments.store(source)
+        digest = stored.digest
         with self.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO attachments(digest, size, mime, created_at)"
-                " VALUES (?,?,?,?)",
-                (digest, size, mime, _now()),
+                "INSERT INTO attachments(digest, size, mime, created_at, sha256)"
+                " VALUES (?,?,?,?,?) ON CONFLICT(digest) DO UPDATE SET sha256 = excluded.sha256",
+                (digest, stored.size, mime, _now(), stored.sha256),
             )
             audit_log.append(
                 conn,
@@ -562,7 +579,15 @@ class Store:
                 rtype="Binary",
                 record_id=digest,
             )
-        return digest, size
+        return stored
+
+    def attachment_by_sha256(self, sha256: str) -> str | None:
+        """The vault name of the attachment with this content hash, if it is here."""
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT digest FROM attachments WHERE sha256 = ?", (sha256,)
+            ).fetchone()
+        return str(row[0]) if row else None
 
     def attachment_info(self, digest: str) -> tuple[int, str]:
         with self._lock:
