@@ -1,0 +1,427 @@
+"""The sync engine: pushes the outbox, pulls what others wrote, merges, and keeps running in
+the background while the link comes and goes.
+
+All store work runs on one worker thread (the single writer); the engine itself is asyncio
+and never blocks the loop it runs on (the Qt loop through qasync, or a CLI loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from clinic_app.records.common import patient_of
+from clinic_app.records.patient import search_terms
+from clinic_app.sync import protocol as p
+from clinic_app.sync.client import AuthFailed, CentralClient, Offline, SyncError
+from clinic_app.sync.merge import three_way
+from local_store.store import Store
+from local_store.sync_ledger import Incoming, Outgoing, SyncLedger
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ATTACHMENT_PREFIX = "attachment:sha256:"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the UI shows: link state, queue, progress, last success and last error in words."""
+
+    online: bool | None = None  # None: not tried yet
+    syncing: bool = False
+    pending: int = 0
+    errors: int = 0
+    conflicts: int = 0
+    error_reasons: tuple[tuple[str, str, str], ...] = ()
+    records_done: int = 0
+    records_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    pushed: int = 0
+    pulled: int = 0
+    last_success: str | None = None
+    last_error: str | None = None
+
+
+def attachments_of(resource: dict[str, Any] | None) -> list[str]:
+    """SHA-256 digests of the attachments a record refers to."""
+    if not resource or resource.get("resourceType") != "DocumentReference":
+        return []
+    out = []
+    for content in resource.get("content", []):
+        url = str((content.get("attachment") or {}).get("url", ""))
+        if url.startswith(ATTACHMENT_PREFIX) and p.is_sha256(url[len(ATTACHMENT_PREFIX) :]):
+            out.append(url[len(ATTACHMENT_PREFIX) :])
+    return out
+
+
+@dataclass
+class _Cycle:
+    pushed: int = 0
+    pulled: int = 0
+    restarted: bool = False
+    merged_records: set[str] = field(default_factory=set)
+
+
+class SyncEngine:
+    """Sync one unlocked store with the central platform."""
+
+    def __init__(
+        self,
+        store: Store,
+        client_factory: Callable[[], CentralClient],
+        *,
+        batch_size: int = 200,
+        pull_page: int = 500,
+        executor: ThreadPoolExecutor | None = None,
+        idle_interval: float = 30.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.ledger = SyncLedger(store)
+        self._client_factory = client_factory
+        self.batch_size = min(batch_size, p.MAX_BATCH)
+        self.pull_page = pull_page
+        self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+        self._own_executor = executor is None
+        self.idle_interval = idle_interval
+        self.max_backoff = max_backoff
+        self.status = SyncStatus()
+        self._listeners: list[Callable[[SyncStatus], None]] = []
+        self._kick = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._reset_done = False
+
+    # ---------------------------------------------------------------------- plumbing --
+    def subscribe(self, listener: Callable[[SyncStatus], None]) -> None:
+        self._listeners.append(listener)
+
+    def _publish(self, **changes: Any) -> None:
+        self.status = replace(self.status, **changes)
+        for listener in list(self._listeners):
+            try:
+                listener(self.status)
+            except Exception:  # a broken listener must not stop sync
+                log.exception("sync status listener failed")
+
+    async def _io(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def kick(self) -> None:
+        """Something changed locally: try soon instead of waiting for the next round."""
+        self._kick.set()
+
+    def close(self) -> None:
+        if self._own_executor:
+            self._executor.shutdown(wait=True)
+
+    async def refresh_counts(self) -> SyncStatus:
+        counts = await self._io(self.ledger.counts)
+        conflicts = len(await self._io(self.ledger.open_conflicts))
+        self._publish(
+            pending=counts.pending + counts.uploading,
+            errors=counts.error,
+            conflicts=conflicts,
+            error_reasons=tuple(counts.errors),
+        )
+        return self.status
+
+    # ------------------------------------------------------------------------- a cycle --
+    async def sync_once(self) -> SyncStatus:
+        """Push everything waiting, then pull everything new. Failures end up in the status."""
+        async with self._lock:
+            if not self._reset_done:
+                await self._io(self.ledger.reset_uploading)
+                self._reset_done = True
+            before = await self.refresh_counts()
+            self._publish(syncing=True, records_done=0, records_total=before.pending,
+                          bytes_done=0, bytes_total=0)  # fmt: skip
+            client = self._client_factory()
+            cycle = _Cycle()
+            try:
+                for _ in range(3):  # a restored server restarts the cycle once or twice
+                    cycle.restarted = False
+                    await self._push_all(client, cycle)
+                    if not cycle.restarted:
+                        await self._pull_all(client, cycle)
+                    if not cycle.restarted:
+                        break
+                self._publish(
+                    online=True,
+                    last_success=datetime.now(UTC).isoformat(timespec="seconds"),
+                    last_error=None,
+                    pushed=cycle.pushed,
+                    pulled=cycle.pulled,
+                )
+            except Offline as exc:
+                self._publish(online=False, last_error=str(exc))
+            except SyncError as exc:
+                self._publish(online=True, last_error=str(exc))
+            finally:
+                await client.close()
+                self._publish(syncing=False)
+                await self.refresh_counts()
+            return self.status
+
+    async def _check_epoch(self, epoch: str, head: int | None = None) -> bool:
+        """True if the server was restored from an older backup (and we re-queued)."""
+        known = await self._io(self.ledger.epoch)
+        cursor = await self._io(self.ledger.cursor)
+        restored = (known is not None and known != epoch) or (head is not None and head < cursor)
+        if known is None:
+            await self._io(self.ledger.set_epoch, epoch)
+        if restored:
+            n = await self._io(self.ledger.reset_for_restored_server, epoch)
+            log.warning("central platform was restored from a backup; re-sending %d changes", n)
+        return restored
+
+    async def _push_all(self, client: CentralClient, cycle: _Cycle) -> None:
+        while True:
+            batch = await self._io(self.ledger.claim_batch, self.batch_size)
+            if not batch:
+                return
+            try:
+                ready = await self._upload_attachments(client, batch)
+                if not ready:
+                    continue
+                resp = await client.push(p.PushRequest(tuple(self._change(c) for c in ready)))
+            except BaseException:
+                await self._io(self.ledger.release, [c.change_id for c in batch])
+                raise
+            if await self._check_epoch(resp.epoch):
+                cycle.restarted = True
+                return
+            sent = {c.change_id: c for c in ready}
+            conflicted: set[str] = set()
+            for result in resp.results:
+                change = sent.pop(result.change_id, None)
+                if change is None:
+                    continue
+                if change.record_id in conflicted:
+                    continue  # a later version of a record whose earlier change conflicted
+                if result.status == "applied" and result.version is not None:
+                    await self._io(self.ledger.record_applied, change, result.version, result.seq)
+                    cycle.pushed += 1
+                elif result.status == "conflict" and result.server is not None:
+                    conflicted.add(change.record_id)
+                    await self._io(self._merge, change, result.server)
+                else:
+                    await self._io(
+                        self.ledger.record_rejected,
+                        change.change_id,
+                        result.error or "refused by the central platform",
+                    )
+            if sent:  # the server did not answer for some: try them again later
+                await self._io(self.ledger.release, list(sent))
+            self._publish(records_done=self.status.records_done + len(ready),
+                          bytes_done=client.bytes_sent)  # fmt: skip
+
+    @staticmethod
+    def _change(c: Outgoing) -> p.Change:
+        op: p.Op = "delete" if c.op == "delete" else "put"
+        return p.Change(
+            change_id=c.change_id,
+            rtype=c.rtype,
+            record_id=c.record_id,
+            op=op,
+            base_version=c.base_version,
+            resource=c.resource if op == "put" else None,
+            attachments=tuple(attachments_of(c.resource)),
+        )
+
+    def _merge(self, change: Outgoing, server: p.ServerCopy) -> None:
+        """Runs on the store thread: three-way merge of one record after a conflict."""
+        base_resource = None
+        if change.base_version is not None:
+            try:
+                base_resource = self.store.get_version(change.record_id, change.base_version)
+            except Exception:
+                base = self.ledger.base_of(change.record_id)
+                base_resource = base[2] if base else None
+        local = self.ledger.local_of(change.record_id)
+        _version, local_deleted, local_res = local if local else (0, True, None)
+        result = three_way(
+            change.rtype, base_resource, local_res, local_deleted, server.resource, server.deleted
+        )
+        target = server.resource or local_res
+        patient_id = patient_of(target) if target else None
+        if result.outcome == "conflict":
+            self.ledger.add_conflict(
+                rtype=change.rtype,
+                record_id=change.record_id,
+                fields=result.fields,
+                base=base_resource,
+                local=local_res,
+                local_deleted=local_deleted,
+                remote_version=server.version,
+                remote=server.resource,
+                remote_deleted=server.deleted,
+            )
+            return
+        merged = result.merged if result.outcome == "push-merged" else None
+        terms_source = merged or server.resource
+        terms = (
+            search_terms(terms_source)
+            if terms_source and change.rtype == "Patient" and not server.deleted
+            else None
+        )
+        self.ledger.write_merged(
+            rtype=change.rtype,
+            record_id=change.record_id,
+            resource=merged,
+            server_version=server.version,
+            server_deleted=server.deleted,
+            server_resource=server.resource,
+            patient_id=patient_id,
+            terms=terms,
+        )
+
+    async def _upload_attachments(
+        self, client: CentralClient, batch: list[Outgoing]
+    ) -> list[Outgoing]:
+        """Upload (resuming) every attachment the batch refers to; changes whose attachment
+        cannot be read here are set in error and left out."""
+        ready = []
+        for change in batch:
+            ok = True
+            for sha in attachments_of(change.resource):
+                digest = await self._io(self.store.attachment_by_sha256, sha)
+                if digest is None:
+                    await self._io(self.ledger.record_rejected, change.change_id,
+                                   "the attached file is missing on this workstation")  # fmt: skip
+                    ok = False
+                    break
+                await self._upload_one(client, sha, digest)
+            if ok:
+                ready.append(change)
+        return ready
+
+    def _chunks_from(self, digest: str, offset: int) -> Iterator[bytes]:
+        """Plaintext of an attachment from ``offset`` on, in upload-sized chunks (store thread)."""
+        position = 0
+        buf = bytearray()
+        for block in self.store.attachments.read(digest):
+            if position + len(block) <= offset:
+                position += len(block)
+                continue
+            buf += block[max(0, offset - position) :]
+            position += len(block)
+            while len(buf) >= p.CHUNK_BYTES:
+                yield bytes(buf[: p.CHUNK_BYTES])
+                del buf[: p.CHUNK_BYTES]
+        if buf:
+            yield bytes(buf)
+
+    async def _upload_one(self, client: CentralClient, sha: str, digest: str) -> None:
+        """Upload one attachment, resuming from what the server already acknowledged."""
+        size, _mime = await self._io(self.store.attachment_info, digest)
+        status = await client.attachment_status(sha, size)
+        if status.complete:
+            return
+        offset = status.received
+        self._publish(bytes_total=self.status.bytes_total + size - offset)
+        pieces = self._chunks_from(digest, offset)
+        while not status.complete:
+            piece = await self._io(next, pieces, None)
+            if piece is None:
+                raise Offline("The upload did not complete; it will resume on the next try.")
+            status = await client.upload_chunk(sha, offset, piece)
+            if not status.complete and status.received != offset + len(piece):
+                raise Offline("The upload lost its place; it will resume on the next try.")
+            offset = status.received
+            self._publish(bytes_done=self.status.bytes_done + len(piece))
+
+    async def _pull_all(self, client: CentralClient, cycle: _Cycle) -> None:
+        since = await self._io(self.ledger.cursor)
+        while True:
+            resp = await client.pull(p.PullRequest(since, self.pull_page))
+            if await self._check_epoch(resp.epoch, resp.head):
+                cycle.restarted = True
+                return
+            incoming = [self._incoming(c) for c in resp.changes]
+            written = await self._io(self.ledger.apply_incoming, incoming, resp.next, resp.epoch)
+            cycle.pulled += written
+            for c in resp.changes:
+                for sha in attachments_of(c.resource):
+                    await self._fetch_attachment(client, sha, c.resource or {})
+            self._publish(pulled=cycle.pulled)
+            if not resp.more or resp.next <= since:
+                return
+            since = resp.next
+
+    @staticmethod
+    def _incoming(c: p.PulledChange) -> Incoming:
+        res = c.resource
+        return Incoming(
+            rtype=c.rtype,
+            record_id=c.record_id,
+            version=c.version,
+            deleted=c.deleted,
+            resource=res,
+            change_id=c.change_id,
+            patient_id=patient_of(res) if res else None,
+            terms=search_terms(res) if res and c.rtype == "Patient" else None,
+        )
+
+    async def _fetch_attachment(self, client: CentralClient, sha: str, doc: dict[str, Any]) -> None:
+        if await self._io(self.store.attachment_by_sha256, sha):
+            return
+        mime = "application/octet-stream"
+        for content in doc.get("content", []):
+            mime = (content.get("attachment") or {}).get("contentType") or mime
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+            # Spooled to an anonymous temp file only while downloading; stored encrypted next.
+            async for chunk in client.download(sha):
+                spool.write(chunk)
+            spool.seek(0)
+            stored = await self._io(self.store.store_attachment, spool, mime)
+        if stored.sha256 != sha:
+            await self._io(self.store.attachments.remove, stored.digest)
+            raise SyncError("A downloaded attachment did not match its hash; it was discarded.")
+
+    # ------------------------------------------------------------------- background --
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sync in the background until ``stop`` is set: probe the link with backoff and jitter
+        while it is down, sync at once when it returns, then every ``idle_interval``."""
+        backoff = 1.0
+        while not stop.is_set():
+            status = await self.sync_once()
+            if status.online:
+                backoff = 1.0
+                wait = self.idle_interval
+            else:
+                wait = backoff * random.uniform(0.5, 1.5)
+                backoff = min(self.max_backoff, backoff * 2)
+                if await self._probe():
+                    wait = 0.0  # the link is back: try at once
+            self._kick.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wait_any(stop), timeout=wait)
+
+    async def _wait_any(self, stop: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._kick.wait())]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def _probe(self) -> bool:
+        client = self._client_factory()
+        try:
+            await client.health()
+            return True
+        except (Offline, AuthFailed):
+            return False
+        except SyncError:
+            return False
+        finally:
+            await client.close()
