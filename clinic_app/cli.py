@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from clinic_app import __version__, config
 from clinic_app.errors import ClinicError, ValidationError
@@ -241,6 +242,143 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_async(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from clinic_app.sync.account import SyncAccount
+    from clinic_app.sync.client import CentralClient
+
+    store = _open(args)
+    try:
+
+        async def go() -> dict[str, Any]:
+            async with CentralClient(args.server, ca_file=args.ca) as client:
+                result: dict[str, Any] = await client.enroll(args.code, args.device_name)
+                return result
+
+        info = _run_async(go())
+        SyncAccount(
+            server=args.server,
+            token=str(info["token"]),
+            kind="device",
+            subject_id=str(info["device_id"]),
+            clinic_id=str(info["clinic_id"]),
+            ca_file=args.ca,
+        ).save(store)
+    finally:
+        store.lock()
+    print(f"Enrolled as a workstation of {info.get('clinic_name', info['clinic_id'])}.")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from clinic_app.sync.account import SyncAccount
+    from clinic_app.sync.client import CentralClient
+
+    store = _open(args)
+    try:
+        password = _secret("central_password", f"Central platform password for {args.username}: ")
+
+        async def go() -> dict[str, Any]:
+            async with CentralClient(args.server, ca_file=args.ca) as client:
+                result: dict[str, Any] = await client.login(args.username, password)
+                return result
+
+        info = _run_async(go())
+        SyncAccount(
+            server=args.server,
+            token=str(info["token"]),
+            kind="user",
+            subject_id=str(info["user_id"]),
+            role=str(info.get("role")),
+            specialties=list(info.get("specialties") or []),
+            ca_file=args.ca,
+        ).save(store)
+    finally:
+        store.lock()
+    print(f"Signed in to the central platform as {args.username} ({info.get('role')}).")
+    return 0
+
+
+def _engine(store: Store) -> Any:
+    from clinic_app.sync.account import SyncAccount
+    from clinic_app.sync.client import CentralClient
+    from clinic_app.sync.engine import SyncEngine
+
+    account = SyncAccount.require(store)
+    return SyncEngine(
+        store, lambda: CentralClient(account.server, account.token, ca_file=account.ca_file)
+    )
+
+
+def _print_status(status: Any) -> None:
+    state = {True: "online", False: "offline", None: "not tried"}[status.online]
+    print(f"Link: {state}")
+    print(f"Sent this run: {status.pushed}   received: {status.pulled}")
+    print(f"Waiting to send: {status.pending}   in error: {status.errors}"
+          f"   conflicts to resolve: {status.conflicts}")  # fmt: skip
+    print(f"Last success: {status.last_success or 'never'}")
+    if status.last_error:
+        print(f"Last error: {status.last_error}")
+    for rtype, rid, reason in status.error_reasons:
+        print(f"  error: {rtype}/{rid}: {reason}")
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    store = _open(args)
+    try:
+        engine = _engine(store)
+        try:
+            if args.retry_errors:
+                n = engine.ledger.retry_errors()
+                print(f"{n} changes in error put back in the queue.")
+            status = _run_async(engine.sync_once() if args.once else engine.refresh_counts())
+        finally:
+            engine.close()
+        _print_status(status)
+    finally:
+        store.lock()
+    if args.once and status.online is False:
+        return 4
+    return 1 if args.once and status.last_error else 0
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from clinic_app.services import conflicts as svc
+
+    store = _open(args)
+    try:
+        if args.action == "list":
+            items = svc.open_conflicts(store)
+            if not items:
+                print("No conflicts to resolve.")
+            for c in items:
+                print(f"#{c.id}  {c.rtype}/{c.record_id}  fields: {', '.join(c.fields)}"
+                      f"  ({c.created_at})")  # fmt: skip
+            return 0
+        if args.id is None:
+            raise UsageError("Give the conflict number (see `clinic-app conflicts list`).")
+        if args.action == "show":
+            for line in svc.describe(store, args.id):
+                print(line)
+            return 0
+        choices = {}
+        for item in args.field or []:
+            name, _, side = item.partition("=")
+            if side not in ("local", "remote"):
+                raise UsageError("--field takes NAME=local or NAME=remote.")
+            choices[name] = side
+        svc.resolve(store, args.id, take=args.take, choices=choices)
+        print(f"Conflict #{args.id} resolved; the result will be sent on the next sync.")
+    finally:
+        store.lock()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clinic-app", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"clinic-app {__version__}")
@@ -287,6 +425,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("action", choices=("add", "remove"))
     sp.add_argument("name")
     add("info", cmd_info, "what the profile holds")
+    sp = add("enroll", cmd_enroll, "connect this clinic workstation with a one-time code")
+    sp.add_argument("--server", required=True, help="central platform URL")
+    sp.add_argument("--code", required=True, help="one-time enrollment code")
+    sp.add_argument("--device-name", default="clinic workstation")
+    sp.add_argument("--ca", help="CA certificate file for a self-signed server")
+    sp = add("login", cmd_login, "connect a specialist's desk with the central account")
+    sp.add_argument("--server", required=True)
+    sp.add_argument("--username", required=True)
+    sp.add_argument("--ca", help="CA certificate file for a self-signed server")
+    sp = add("sync", cmd_sync, "sync with the central platform (or show the sync state)")
+    sp.add_argument("--once", action="store_true", help="run one full cycle now")
+    sp.add_argument("--retry-errors", action="store_true", help="re-queue changes in error")
+    sp = add("conflicts", cmd_conflicts, "list, show and resolve sync conflicts")
+    sp.add_argument("action", choices=("list", "show", "resolve"), nargs="?", default="list")
+    sp.add_argument("id", type=int, nargs="?")
+    sp.add_argument("--take", choices=("local", "remote"), help="keep one side entirely")
+    sp.add_argument("--field", action="append", help="per field: NAME=local|remote")
     return p
 
 

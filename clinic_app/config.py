@@ -28,6 +28,9 @@ SETTINGS = {
         "CLINIC_NEW_PASSPHRASE", "", "New passphrase for `passwd` and `recover` in automation."
     ),
     "recovery_key": Setting("CLINIC_RECOVERY_KEY", "", "Recovery key for `recover` in automation."),
+    "central_password": Setting(
+        "CLINIC_CENTRAL_PASSWORD", "", "Central platform password for `login` in automation."
+    ),
 }
 
 

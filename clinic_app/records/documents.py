@@ -6,7 +6,9 @@ from datetime import datetime
 
 from clinic_app.records.common import Resource, iso, new_id, ref
 
-ATTACHMENT_URL = "attachment:"
+# Attachments are named between sites by the SHA-256 of their content; each workstation keeps
+# its own encrypted copy under a keyed name (see local_store.attachments).
+ATTACHMENT_URL = "attachment:sha256:"
 
 
 def document(
