@@ -96,10 +96,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     store = _open(args)
     try:
-        counts = import_file(store, Path(args.file))
+        counts = import_file(store, Path(args.file), update=args.update)
     finally:
         store.lock()
-    print("Imported " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) + ".")
+    if not counts:
+        print("Nothing new to import: every record in the file is already here.")
+    else:
+        print("Imported " + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) + ".")
     return 0
 
 
@@ -401,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--years", type=int, default=5, choices=range(1, 21), metavar="1..20")
     sp = add("import", cmd_import, "import a FHIR Bundle or NDJSON file (all or nothing)")
     sp.add_argument("file")
+    sp.add_argument("--update", action="store_true", help="replace records that differ here")
     sp = add("export", cmd_export, "export records (FHIR) or report tables (CSV, Excel)")
     sp.add_argument("--format", required=True, choices=("fhir", "csv", "xlsx"))
     sp.add_argument("--out", required=True)

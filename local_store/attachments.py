@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from local_store.atomic import fsync_dir
-from local_store.errors import IntegrityFailure, NotFound, StoreError
+from local_store.errors import IntegrityFailure, NotFound, StoreError, StoreLocked
 
 MAGIC = b"CLATT1\x00\x00"
 SEGMENT = 1024 * 1024
@@ -69,8 +69,18 @@ class AttachmentVault:
     def __init__(self, folder: Path, enc_key: bytes, name_key: bytes) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._aead = AESGCM(enc_key)
+        self._aead: AESGCM | None = AESGCM(enc_key)
         self._name_key = name_key
+
+    def forget(self) -> None:
+        """Drop the keys (on lock): nothing can be read or added until a new unlock."""
+        self._aead = None
+        self._name_key = b""
+
+    def _cipher(self) -> AESGCM:
+        if self._aead is None:
+            raise StoreLocked("The workstation is locked.")
+        return self._aead
 
     def path_for(self, digest: str) -> Path:
         if not _NAME.match(digest):
@@ -84,6 +94,7 @@ class AttachmentVault:
 
     def store(self, source: BinaryIO, max_size: int = MAX_SIZE) -> StoredFile:
         """Encrypt ``source`` into the vault; also computes the plain SHA-256 used by sync."""
+        aead = self._cipher()
         mac = hmac.new(self._name_key, digestmod=hashlib.sha256)
         plain_hash = hashlib.sha256()
         file_id = os.urandom(16)
@@ -97,12 +108,12 @@ class AttachmentVault:
                     size += len(block)
                     if size > max_size:
                         raise StoreError(
-                            f"The file is larger than the {max_size // (1024 * 1024)} MB limit."
+                            f"The file is larger than the limit of {max_size / 1e6:g} MB."
                         )
                     mac.update(block)
                     plain_hash.update(block)
                     nonce = os.urandom(12)
-                    sealed = self._aead.encrypt(nonce, block, _aad(file_id, index, final))
+                    sealed = aead.encrypt(nonce, block, _aad(file_id, index, final))
                     out.write(_LEN.pack(len(sealed)) + nonce + sealed)
                 out.flush()
                 os.fsync(out.fileno())
@@ -129,6 +140,7 @@ class AttachmentVault:
         The content hash is checked after the last segment: a caller writing the output
         somewhere must treat the data as unconfirmed until the iterator finishes.
         """
+        aead = self._cipher()
         path = self.path_for(digest)
         if not path.exists():
             raise NotFound("No such attachment.")
@@ -155,7 +167,7 @@ class AttachmentVault:
                 final = False
                 for flag in (False, True):
                     try:
-                        block = self._aead.decrypt(nonce, sealed, _aad(file_id, index, flag))
+                        block = aead.decrypt(nonce, sealed, _aad(file_id, index, flag))
                         final = flag
                         break
                     except InvalidTag:

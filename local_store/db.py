@@ -12,6 +12,7 @@ from typing import Any
 # Both sqlcipher3 (Windows/macOS wheels) and sqlcipher3-binary (Linux) install this module.
 from sqlcipher3 import dbapi2 as sqlcipher
 
+from local_store.atomic import fsync_dir
 from local_store.errors import IntegrityFailure
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,11 @@ def transaction(conn: Connection, mode: str = "IMMEDIATE") -> Iterator[Connectio
 
 def backup_to(conn: Connection, dest: Path, key: bytes) -> None:
     """Copy the live database into ``dest`` (encrypted with the same key) via the backup API."""
-    if dest.exists():
-        dest.unlink()
-    target = sqlcipher.connect(str(dest), isolation_level=None)
+    partial = dest.with_name(f".{dest.name}.partial")
+    if partial.exists():
+        partial.unlink()
+    os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))
+    target = sqlcipher.connect(str(partial), isolation_level=None)
     try:
         target.execute(_key_pragma(key))
         conn.backup(target)
@@ -76,8 +79,15 @@ def backup_to(conn: Connection, dest: Path, key: bytes) -> None:
         ok = target.execute("PRAGMA integrity_check").fetchone()[0]
         if ok != "ok":
             raise IntegrityFailure("The backup copy failed its integrity check.")
-    finally:
+    except BaseException:
         target.close()
+        partial.unlink(missing_ok=True)
+        raise
+    target.close()
+    with open(partial, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(partial, dest)
+    fsync_dir(dest.parent)
 
 
 def integrity_check(conn: Connection) -> list[str]:

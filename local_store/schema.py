@@ -205,7 +205,7 @@ def migrate(conn: Connection, key: bytes, backup_dir: Path, target: int = CURREN
         return start
     if not fresh:
         backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         dest = backup_dir / f"records-schema{start}-{stamp}.db"
         backup_to(conn, dest, key)
         log.info("backed up the store before migrating from schema %d", start)

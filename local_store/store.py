@@ -34,6 +34,7 @@ from local_store.errors import (
     IntegrityFailure,
     NotFound,
     ProfileExists,
+    SchemaTooNew,
     StoreError,
     StoreLocked,
     WrongPassphrase,
@@ -97,6 +98,21 @@ class WriteItem:
     terms: Sequence[str] | None = None
 
 
+def _set_aside_unkeyed_database(profile: Path) -> None:
+    """A database without a key header is the leftover of a set-up that was interrupted before
+    it returned (the header is written last). Nothing can open it; it is moved aside, never
+    deleted, so a fresh set-up can proceed."""
+    db = profile / DB_NAME
+    if not db.exists():
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    for suffix in ("", "-wal", "-shm"):
+        part = profile / f"{DB_NAME}{suffix}"
+        if part.exists():
+            part.rename(profile / f"{DB_NAME}.unkeyed-{stamp}{suffix}")
+    log.warning("set aside a database left by an interrupted profile set-up")
+
+
 class Store:
     """An unlocked profile: made by :meth:`create`, :meth:`unlock` or :meth:`unlock_recovery`."""
 
@@ -120,7 +136,11 @@ class Store:
             _subkey(data_key, b"clinic attachment enc v1"),
             _subkey(data_key, b"clinic attachment name v1"),
         )
-        self.migrated_from = migrate(conn, data_key, self.profile / BACKUPS)
+        try:
+            self.migrated_from = migrate(conn, data_key, self.profile / BACKUPS)
+        except BaseException:
+            conn.close()
+            raise
 
     # ------------------------------------------------------------------ opening and keys --
     @staticmethod
@@ -135,9 +155,10 @@ class Store:
     def create(cls, profile: Path, user: str, passphrase: str) -> tuple[Store, str]:
         """Make a new profile; returns the unlocked store and the recovery key (show it once)."""
         profile = Path(profile)
-        if (profile / HEADER_NAME).exists() or (profile / DB_NAME).exists():
+        if (profile / HEADER_NAME).exists():
             raise ProfileExists("A profile already exists in that folder.")
         header, data_key, recovery = KeyHeader.new(user, passphrase)
+        _set_aside_unkeyed_database(profile)
         profile.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn = dbmod.connect(profile / DB_NAME, data_key)
         store = cls(profile, conn, data_key, header, user)
@@ -179,6 +200,8 @@ class Store:
                 self._conn.close()
             self._conn = None
             self._key = None
+            self._audit_key = b""
+            self.attachments.forget()
 
     close = lock
 
@@ -204,6 +227,7 @@ class Store:
     def change_passphrase(self, user: str, old: str, new: str) -> None:
         """Rewrap one user's slot; the data (and its key) stay as they are."""
         with self._lock:
+            self._data_key()  # refuse on a locked store before touching the header
             header = KeyHeader.load(self.profile / HEADER_NAME)
             data_key = header.unlock(user, old)
             header.rewrap_user(data_key, user, new)
@@ -221,6 +245,7 @@ class Store:
 
     def remove_user(self, user: str) -> None:
         with self._lock:
+            self._data_key()
             header = KeyHeader.load(self.profile / HEADER_NAME)
             header.remove_user(user)
             header.save(self.profile / HEADER_NAME)
@@ -559,6 +584,7 @@ class Store:
 
     def store_attachment(self, source: Path | BinaryIO, mime: str) -> StoredFile:
         """Like :meth:`add_attachment`, also giving the plain SHA-256 that identifies it in sync."""
+        self._data_key()
         if isinstance(source, Path | str):
             with open(source, "rb") as fh:
                 stored = self.attachments.store(fh)
@@ -691,11 +717,18 @@ class Store:
             try:
                 if dbmod.integrity_check(conn) != ["ok"]:
                     raise IntegrityFailure("The database in the backup is damaged.")
+                found = schema_version(conn)
+                if found > CURRENT_SCHEMA:
+                    raise SchemaTooNew(
+                        f"The backup was made by a newer version of the program (schema "
+                        f"{found}; this version reads up to {CURRENT_SCHEMA}). Install the"
+                        " newer version to restore it."
+                    )
             finally:
                 conn.close()
             previous: Path | None = None
             if profile.exists():
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
                 previous = profile.with_name(f"{profile.name}.before-restore-{stamp}")
                 profile.rename(previous)
             staging.rename(profile)

@@ -7,6 +7,7 @@ then written in one transaction. Error messages name the entry and field, never 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -14,7 +15,8 @@ from typing import IO, Any
 import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 
-from clinic_app.errors import ImportFailed
+from clinic_app.errors import ClinicError, ImportFailed
+from clinic_app.records.bindings import binding_problem
 from clinic_app.records.common import Resource
 from clinic_app.services.writes import item
 from local_store.store import Store
@@ -37,6 +39,8 @@ SUPPORTED = (
     "Communication",
 )
 MAX_IMPORT_BYTES = 2 * 1024**3
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def validation_problem(res: Any) -> str | None:
@@ -45,16 +49,21 @@ def validation_problem(res: Any) -> str | None:
         return "is not a JSON object"
     rtype = res.get("resourceType")
     if rtype not in SUPPORTED:
-        return f"has an unsupported resourceType ({str(rtype)[:40]!r})"
+        return "has a resourceType this workstation does not keep"
     rid = res.get("id")
-    if not isinstance(rid, str) or not (1 <= len(rid) <= 64):
-        return "needs an id of 1 to 64 characters"
+    if not isinstance(rid, str) or not _FHIR_ID.match(rid):
+        return "needs an id of 1 to 64 letters, digits, '-' or '.'"
     try:
         get_fhir_model_class(rtype).model_validate(res)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "(resource)"
         return f"is not valid FHIR R4 {rtype}: field {where}: {first.get('type')}"
+    except (RecursionError, ValueError, TypeError):
+        return f"is not valid FHIR R4 {rtype}"
+    problem = binding_problem(res)
+    if problem:
+        return f"is not valid FHIR R4 {rtype}: {problem}"
     return None
 
 
@@ -64,13 +73,30 @@ def validate(res: Any) -> None:
         raise ValueError(problem)
 
 
-def _entries(path: Path) -> Iterator[tuple[str, Any]]:
-    """(where, resource) for each resource in a Bundle, a single resource or NDJSON."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096).lstrip()
+def _loads(text: str, where: str) -> Any:
     try:
-        if head.startswith(b"{") and b"\n{" not in head.replace(b"\r", b""):
-            doc = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(text)
+    except RecursionError:
+        raise ImportFailed(f"{where} is nested too deeply; nothing was imported.") from None
+
+
+def _entries(path: Path) -> Iterator[tuple[str, Any]]:
+    """(where, resource) for each resource in a Bundle, a single resource or NDJSON.
+
+    ``.ndjson``/``.jsonl`` files are read line by line (unless their first line is not a
+    JSON document of its own: then the file is a pretty-printed Bundle with the wrong name);
+    anything else is parsed as one JSON document, and as NDJSON if it holds several.
+    """
+    if not _looks_like_ndjson(path):
+        text = path.read_text(encoding="utf-8-sig")
+        try:
+            doc = _loads(text, "The file")
+        except json.JSONDecodeError as exc:
+            if not exc.msg.startswith("Extra data"):
+                raise ImportFailed(
+                    f"The file is not valid JSON (line {exc.lineno}); nothing was imported."
+                ) from None
+        else:
             if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
                 for n, entry in enumerate(doc.get("entry") or [], 1):
                     if not isinstance(entry, dict) or "resource" not in entry:
@@ -79,21 +105,41 @@ def _entries(path: Path) -> Iterator[tuple[str, Any]]:
                 return
             yield "the resource", doc
             return
-    except json.JSONDecodeError as exc:
-        if b"\n" not in head:
-            raise ImportFailed(f"The file is not valid JSON (line {exc.lineno}).") from None
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                yield f"line {n}", json.loads(line)
+                yield f"line {n}", _loads(line, f"Line {n}")
             except json.JSONDecodeError:
-                raise ImportFailed(f"Line {n} is not valid JSON.") from None
+                raise ImportFailed(f"Line {n} is not valid JSON; nothing was imported.") from None
 
 
-def import_file(store: Store, path: Path) -> dict[str, int]:
-    """Import every resource of ``path``; returns counts by type. Nothing is written on error."""
+def _looks_like_ndjson(path: Path) -> bool:
+    if path.suffix.lower() not in (".ndjson", ".jsonl"):
+        return False
+    with open(path, encoding="utf-8-sig") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    _loads(line, "Line 1")
+                except json.JSONDecodeError:
+                    return False
+                return True
+    return True
+
+
+def _strip_meta(res: Resource) -> Resource:
+    return {k: v for k, v in res.items() if k != "meta"}
+
+
+def import_file(store: Store, path: Path, *, update: bool = False) -> dict[str, int]:
+    """Import every resource of ``path``; returns counts by type. Nothing is written on error.
+
+    A resource whose id is already here with the same content is skipped (importing a file
+    twice changes nothing). One with different content is refused unless ``update`` is set,
+    so an old export can never overwrite newer records by accident.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -116,7 +162,29 @@ def import_file(store: Store, path: Path) -> dict[str, int]:
         raise ImportFailed("The file is not UTF-8 text; nothing was imported.") from None
     if not resources:
         raise ImportFailed("The file holds no resources.")
-    store.put_many(item(r) for r in resources)
+    fresh = []
+    for n, res in enumerate(resources, 1):
+        here = store.version_of(res["id"])
+        if here is None or here[1]:
+            fresh.append(res)
+            continue
+        try:
+            current = store.get(res["resourceType"], res["id"])
+        except ClinicError:
+            raise ImportFailed(
+                f"Resource {n} reuses the id of a record of another type; nothing was imported."
+            ) from None
+        if _strip_meta(current) == _strip_meta(res):
+            continue
+        if not update:
+            raise ImportFailed(
+                f"Resource {n} would overwrite a record that differs here; nothing was imported"
+                " (import with --update to replace existing records)."
+            )
+        fresh.append(res)
+    resources = fresh
+    if resources:
+        store.put_many(item(r) for r in resources)
     counts: dict[str, int] = {}
     for r in resources:
         counts[r["resourceType"]] = counts.get(r["resourceType"], 0) + 1
@@ -130,7 +198,9 @@ def _write_bundle(out: IO[str], resources: Iterator[Resource]) -> int:
     for res in resources:
         if n:
             out.write(",")
-        entry = {"fullUrl": f"urn:uuid:{res['id']}", "resource": res}
+        entry: dict[str, Any] = {"resource": res}
+        if _UUID.match(str(res.get("id", ""))):
+            entry = {"fullUrl": f"urn:uuid:{res['id']}", "resource": res}
         out.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
         n += 1
     out.write("]}\n")

@@ -18,8 +18,14 @@ def id_check_char(first17: str) -> str:
     return _CHECK[total % 11]
 
 
+# Full-width digits, X, +, - and parentheses, as a Chinese input method types them.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９ＸｘＸ＋－（）　", "0123456789XxX+-() ")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
 def normalize_resident_id(text: str) -> str:
-    return text.strip().replace(" ", "").upper()
+    """Full-width digits (typed with a Chinese input method) become ASCII; spaces go."""
+    return text.translate(_FULL_WIDTH).strip().replace(" ", "").upper()
 
 
 def validate_resident_id(text: str, field: str = "resident_id") -> tuple[str, date, str]:
@@ -27,11 +33,7 @@ def validate_resident_id(text: str, field: str = "resident_id") -> tuple[str, da
     value = normalize_resident_id(text)
     if len(value) == 15 and value.isdigit():
         raise ValidationError(field, "Old 15-digit ID: please enter the 18-character ID.")
-    if (
-        len(value) != 18
-        or not value[:17].isdigit()
-        or not (value[17].isdigit() or value[17] == "X")
-    ):
+    if not _ID_SHAPE.match(value):
         raise ValidationError(field, "An ID number has 17 digits and a final digit or X.")
     if value[:2] in ("00", "10", "20", "30", "40", "50", "60", "70", "80", "90"):
         raise ValidationError(field, "The ID number does not start with a valid region code.")
@@ -47,6 +49,10 @@ def validate_resident_id(text: str, field: str = "resident_id") -> tuple[str, da
     return value, born, gender
 
 
+def is_mobile(phone: str) -> bool:
+    return bool(_MOBILE.match(phone))
+
+
 def make_resident_id(region: str, born: date, sequence: int) -> str:
     """Build a valid ID (used by demo data and tests): region 6 digits, sequence 0-999."""
     first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
@@ -54,12 +60,19 @@ def make_resident_id(region: str, born: date, sequence: int) -> str:
 
 
 def normalize_phone(text: str, field: str = "phone") -> str:
-    digits = re.sub(r"[\s\-()]", "", text.strip())
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+    """Digits only, national form: mobile ``1xxxxxxxxxx`` or landline ``0<area><number>``."""
+    digits = re.sub(r"[\s\-()]", "", text.translate(_FULL_WIDTH).strip())
+    international = False
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+            international = True
+            break
+    if _MOBILE.match(digits):
+        return digits
+    if international and not digits.startswith("0"):
+        digits = "0" + digits  # +86 drops the trunk 0 of the area code
+    if _LANDLINE.match(digits):
         return digits
     raise ValidationError(
         field, "Enter a mobile number (11 digits, starting with 1) or a landline with area code."

@@ -8,8 +8,8 @@ from typing import Any
 
 from clinic_app.errors import ValidationError
 from clinic_app.records.common import SYS_RESIDENT_ID, Resource, new_id
-from clinic_app.records.identity import normalize_phone, validate_resident_id
-from clinic_app.records.names import has_han, name_terms, to_pinyin
+from clinic_app.records.identity import is_mobile, normalize_phone, validate_resident_id
+from clinic_app.records.names import has_han, name_pinyin, name_terms
 
 GENDERS = ("male", "female", "other", "unknown")
 
@@ -74,9 +74,7 @@ class PatientInput:
         if self.phone:
             self.phone = normalize_phone(self.phone)
         if has_han(self.family + self.given) and not (self.latin_family or self.latin_given):
-            fam = to_pinyin(self.family).replace(" ", "")
-            self.latin_family = fam.capitalize()
-            self.latin_given = to_pinyin(self.given).replace(" ", "").capitalize()
+            self.latin_family, self.latin_given = name_pinyin(self.family, self.given)
 
     def to_fhir(self) -> Resource:
         self.validate()
@@ -109,7 +107,8 @@ class PatientInput:
                 {"use": "official", "system": SYS_RESIDENT_ID, "value": self.resident_id}
             ]
         if self.phone:
-            res["telecom"] = [{"system": "phone", "value": self.phone, "use": "mobile"}]
+            use = "mobile" if is_mobile(self.phone) else "home"
+            res["telecom"] = [{"system": "phone", "value": self.phone, "use": use}]
         if self.birth_date:
             res["birthDate"] = self.birth_date.isoformat()
         if not self.address.is_empty():
@@ -134,15 +133,22 @@ class PatientInput:
         official = next((n for n in names if n.get("use") == "official"), names[0])
         latin: dict[str, Any] = next((n for n in names if n.get("use") == "usual"), {})
         addr = (res.get("address") or [{}])[0]
+        family = official.get("family", "")
+        given = " ".join(official.get("given", []))
+        latin_family = latin.get("family", "")
+        latin_given = " ".join(latin.get("given", []))
+        if has_han(family + given) and (latin_family, latin_given) == name_pinyin(family, given):
+            # Derived, not typed: leave it empty so an edited name gets fresh pinyin.
+            latin_family = latin_given = ""
         return cls(
-            family=official.get("family", ""),
-            given=" ".join(official.get("given", [])),
+            family=family,
+            given=given,
             gender=res.get("gender", "unknown"),
             birth_date=date.fromisoformat(res["birthDate"]) if res.get("birthDate") else None,
             resident_id=resident_id_of(res) or "",
             phone=phone_of(res) or "",
-            latin_family=latin.get("family", ""),
-            latin_given=" ".join(latin.get("given", [])),
+            latin_family=latin_family,
+            latin_given=latin_given,
             address=Address(
                 line=" ".join(addr.get("line", [])),
                 district=addr.get("district", ""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import statistics
@@ -10,7 +11,13 @@ import time
 
 import pytest
 
-from local_store.errors import IntegrityFailure, NotFound, StoreError, WrongPassphrase
+from local_store.errors import (
+    IntegrityFailure,
+    NotFound,
+    StoreError,
+    StoreLocked,
+    WrongPassphrase,
+)
 from local_store.keyslots import KeyHeader
 from local_store.store import Store, WriteItem
 
@@ -29,7 +36,10 @@ def disk_state(path):
 
 def seed_records(store, helpers, n=5):
     saved = store.put_many(
-        [WriteItem(helpers.patient(f"pat-{i}", f"病人{i}"), patient_id=f"pat-{i}") for i in range(n)]
+        [
+            WriteItem(helpers.patient(f"pat-{i}", f"病人{i}"), patient_id=f"pat-{i}")
+            for i in range(n)
+        ]
     )
     return {s.record_id: s.version for s in saved}
 
@@ -71,7 +81,7 @@ def test_wrong_passphrase_or_user_changes_nothing(profile, helpers):
 
 
 def flip_positions(size):
-    return list(range(0, size, 37)) + [size - 1]
+    return [*range(0, size, 37), size - 1]
 
 
 @pytest.mark.parametrize("mask", [0x01, 0x07, 0x80])
@@ -81,7 +91,7 @@ def test_any_flipped_byte_in_key_header_is_damage_never_wrong_data(profile, help
     header_path = profile.path / "keys.json"
     original = header_path.read_bytes()
     original_doc = json.loads(original)
-    db_before = (profile.path / "records.db").read_bytes()
+    db_path = profile.path / "records.db"
     damaged = benign = 0
     for pos in flip_positions(len(original)):
         flipped = bytearray(original)
@@ -102,16 +112,18 @@ def test_any_flipped_byte_in_key_header_is_damage_never_wrong_data(profile, help
                 store.lock()
         else:
             damaged += 1
+            db_before = db_path.read_bytes()
             with pytest.raises(IntegrityFailure):
                 Store.unlock(profile.path, profile.user, profile.passphrase)
             with pytest.raises(IntegrityFailure):
                 Store.unlock_recovery(profile.path, profile.recovery)
+            # Refused before the database was opened: not a byte of it changed.
+            assert db_path.read_bytes() == db_before
         header_path.write_bytes(original)
-    assert damaged >= 30
+    assert damaged + benign == len(flip_positions(len(original)))
+    assert damaged >= 20
     if mask == 0x07:
         assert benign >= 1  # the whitespace branch was exercised
-    # The database was never opened for writing by any of the failed attempts.
-    assert (profile.path / "records.db").read_bytes() == db_before
     assert_records(profile.reopen(), expected)
 
 
@@ -252,7 +264,9 @@ def test_change_passphrase_cost_does_not_depend_on_data_size(tmp_path, helpers):
         for start in range(0, 100_000, 10_000):
             big.put_many(
                 [
-                    WriteItem(helpers.observation(f"o-{i:06d}", "pat-1", i / 10), patient_id="pat-1")
+                    WriteItem(
+                        helpers.observation(f"o-{i:06d}", "pat-1", i / 10), patient_id="pat-1"
+                    )
                     for i in range(start, start + 10_000)
                 ]
             )
@@ -286,3 +300,49 @@ def test_change_passphrase_cost_does_not_depend_on_data_size(tmp_path, helpers):
         assert reopened.get("Observation", "o-099999")["valueQuantity"]["value"] == 9999.9
     finally:
         reopened.lock()
+
+
+def test_locked_store_refuses_everything(profile, helpers):
+    store = profile.store
+    digest, _ = store.add_attachment(io.BytesIO(b"scan"), "image/png")
+    store.put(helpers.patient("pat-1", "锁定"))
+    store.lock()
+    assert store.locked
+    calls = [
+        lambda: store.get("Patient", "pat-1"),
+        lambda: store.put(helpers.patient("pat-2", "x")),
+        lambda: store.delete("Patient", "pat-1"),
+        lambda: store.find("Patient"),
+        lambda: store.audit("chart.open"),
+        lambda: store.verify_audit(),
+        lambda: store.add_user("nurse.li", "nurse passphrase 123"),
+        lambda: store.new_recovery_key(),
+        lambda: store.attachment_info(digest),
+        lambda: store.backup(profile.path.parent / "x.clinicbackup"),
+    ]
+    for call in calls:
+        with pytest.raises(StoreLocked):
+            call()
+    store.lock()  # locking twice is harmless
+    assert Store.users(profile.path) == [profile.user]
+    assert not (profile.path.parent / "x.clinicbackup").exists()
+
+
+@pytest.mark.parametrize("change", ["change_passphrase", "remove_user"])
+def test_key_changes_on_a_locked_store_change_nothing(profile, change):
+    """A locked store refuses key changes *before* touching keys.json.
+
+    Both calls need no data key, so they rewrite the header and only then fail on the audit
+    entry: the caller is told "locked" while the change was in fact made, unaudited.
+    """
+    store = profile.store
+    store.add_user("nurse.li", "nurse passphrase 123")
+    store.lock()
+    header = profile.path / "keys.json"
+    before = header.read_bytes()
+    with pytest.raises(StoreLocked):
+        if change == "change_passphrase":
+            store.change_passphrase(profile.user, profile.passphrase, "changed while locked")
+        else:
+            store.remove_user("nurse.li")
+    assert header.read_bytes() == before, f"{change} rewrote keys.json on a locked store"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -144,8 +145,6 @@ def test_no_clinical_value_in_any_file(profile, tmp_path, caplog):
 
 def test_scan_would_see_the_values_in_an_unencrypted_database(tmp_path):
     """Control: the same rows in plain SQLite are found by the scan, so a pass above is real."""
-    import sqlite3
-
     plain = tmp_path / "plain.db"
     conn = sqlite3.connect(plain)
     conn.execute("CREATE TABLE t (doc TEXT)")
