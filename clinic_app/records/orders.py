@@ -134,3 +134,38 @@ def specialty_of(res: Resource) -> str | None:
     for c in (res.get("performerType") or {}).get("coding", []):
         return str(c.get("code"))
     return None
+
+
+def opinion(
+    *,
+    patient_id: str,
+    consult_id: str,
+    conclusion: str,
+    author: str,
+    issued: datetime,
+    specialty: str | None = None,
+) -> Resource:
+    """The specialist's written opinion on a consult (a final DiagnosticReport)."""
+    conclusion = (conclusion or "").strip()
+    if not conclusion:
+        raise ValidationError("conclusion", "Write the opinion.")
+    if len(conclusion) > 20000:
+        raise ValidationError("conclusion", "The opinion is too long (20000 characters at most).")
+    res: Resource = {
+        "resourceType": "DiagnosticReport",
+        "id": new_id(),
+        "status": "final",
+        "category": [{"coding": [{"system": SYS_SNOMED, "code": CONSULT[0],
+                                  "display": CONSULT[1]}]}],
+        "code": {"text": "Specialist consult opinion"},
+        "basedOn": [ref("ServiceRequest", consult_id)],
+        "subject": ref("Patient", patient_id),
+        "issued": iso(issued),
+        "performer": [{"display": author}],
+        "conclusion": conclusion,
+    }  # fmt: skip
+    if specialty in SPECIALTIES:
+        res["code"]["coding"] = [
+            {"system": SYS_SPECIALTY, "code": specialty, "display": SPECIALTIES[specialty]}
+        ]
+    return res

@@ -109,3 +109,19 @@ def refer(
     )
     save(store, res)
     return res
+
+
+def write_opinion(store: Store, *, consult_id: str, conclusion: str, author: str) -> Resource:
+    """The specialist answers a consult; it reaches the clinic's chart through sync."""
+    consult = store.get("ServiceRequest", consult_id)
+    patient_id = str(consult["subject"]["reference"]).removeprefix("Patient/")
+    res = orders.opinion(
+        patient_id=patient_id,
+        consult_id=consult_id,
+        conclusion=conclusion,
+        author=author,
+        issued=datetime.now().astimezone(),
+        specialty=orders.specialty_of(consult),
+    )
+    save(store, res)
+    return res
