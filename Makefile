@@ -8,7 +8,21 @@ DEMO_PASSPHRASE ?= demo-passphrase-2026
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit bench clean venv
+.PHONY: demo test lint typecheck unit bench clean venv sysdeps
+
+# System packages the tests need: a PostgreSQL server (initdb) and faketime (clock skew tests).
+APT_PACKAGES := postgresql faketime
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+sysdeps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 venv: $(STAMP)
 
@@ -32,7 +46,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+test: sysdeps lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.store
