@@ -1,0 +1,183 @@
+"""Attachments: content-addressed (SHA-256), uploaded in chunks, resumable, kept in the database.
+
+Bytes live in the ``chunks`` table (BLOB/BYTEA, one row per uploaded chunk of at most
+:data:`MAX_CHUNK` bytes), so several server processes sharing one PostgreSQL need no shared
+disk, and nothing is ever held whole in memory: uploads arrive chunk by chunk, the digest is
+checked by streaming the chunks back, downloads stream them out.
+
+Upload slots are per (digest, scope): a clinic (or specialist) that did not upload a file must
+send its bytes too before it may use the file — knowing a digest proves nothing. When the last
+byte arrives the digest is checked: a mismatch discards the partial upload (422); a match makes
+the caller an owner of the blob (stored once, whoever uploads it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from central.db import Conn
+from central.errors import ApiError
+from clinic_app.sync.protocol import AttachmentStatus
+
+MAX_CHUNK = 4 * 1024 * 1024
+MAX_ATTACHMENT = 200 * 1024 * 1024
+
+
+def _upload_key(scope: str, sha256: str) -> str:
+    return f"u:{scope}:{sha256}"
+
+
+def _blob_key(sha256: str) -> str:
+    return f"b:{sha256}"
+
+
+def _owned_size(conn: Conn, scope: str, sha256: str) -> int | None:
+    row = conn.one(
+        "SELECT b.size FROM blobs b JOIN blob_owners o ON o.sha256 = b.sha256 "
+        "WHERE b.sha256 = ? AND o.scope = ?",
+        (sha256, scope),
+    )
+    return int(row[0]) if row else None
+
+
+def _slot(conn: Conn, scope: str, sha256: str) -> tuple[int, int] | None:
+    row = conn.one(
+        "SELECT size, received FROM uploads WHERE sha256 = ? AND scope = ?", (sha256, scope)
+    )
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def check_size(size: int) -> None:
+    if not 1 <= size <= MAX_ATTACHMENT:
+        raise ApiError(400, "bad_size", f"An attachment has 1 to {MAX_ATTACHMENT} bytes.")
+
+
+def status(conn: Conn, scope: str, sha256: str, size: int) -> AttachmentStatus:
+    """The upload state for this caller; opens an upload slot when the file is new to them."""
+    check_size(size)
+    owned = _owned_size(conn, scope, sha256)
+    if owned is not None:
+        if owned != size:
+            raise ApiError(409, "size_mismatch", "The server holds this file with another size.")
+        return AttachmentStatus(sha256, owned, owned, True)
+    slot = _slot(conn, scope, sha256)
+    if slot is None:
+        conn.execute(
+            "INSERT INTO uploads (sha256, scope, size, received, created_at) "
+            "VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING",
+            (sha256, scope, size, int(time.time())),
+        )
+        slot = _slot(conn, scope, sha256) or (size, 0)
+    if slot[0] != size:
+        raise ApiError(409, "size_mismatch", "An upload of this file with another size is open.")
+    return AttachmentStatus(sha256, slot[0], slot[1], False)
+
+
+def current(conn: Conn, scope: str, sha256: str) -> AttachmentStatus | None:
+    owned = _owned_size(conn, scope, sha256)
+    if owned is not None:
+        return AttachmentStatus(sha256, owned, owned, True)
+    slot = _slot(conn, scope, sha256)
+    return AttachmentStatus(sha256, slot[0], slot[1], False) if slot else None
+
+
+def put_chunk(conn: Conn, scope: str, sha256: str, offset: int, data: bytes) -> AttachmentStatus:
+    """Append one chunk at ``offset`` (which must equal ``received``)."""
+    state = current(conn, scope, sha256)
+    if state is None:
+        raise ApiError(
+            404, "no_upload", "No upload is open for this file: ask for its status first."
+        )
+    if state.complete or offset != state.received:
+        raise ApiError(
+            409,
+            "wrong_offset",
+            "Resume the upload from the received byte count.",
+            state.to_json(),
+        )
+    if not data:
+        raise ApiError(400, "empty_chunk", "The chunk is empty.")
+    if offset + len(data) > state.size:
+        raise ApiError(400, "beyond_size", "The chunk goes past the declared size.")
+    moved = conn.execute(
+        "UPDATE uploads SET received = received + ? WHERE sha256 = ? AND scope = ? "
+        "AND received = ?",
+        (len(data), sha256, scope, offset),
+    )
+    if moved != 1:  # another request appended first
+        latest = current(conn, scope, sha256)
+        raise ApiError(
+            409,
+            "wrong_offset",
+            "Resume the upload from the received byte count.",
+            latest.to_json() if latest else None,
+        )
+    conn.execute(
+        "INSERT INTO chunks (upload_key, off, data) VALUES (?, ?, ?)",
+        (_upload_key(scope, sha256), offset, data),
+    )
+    return AttachmentStatus(sha256, state.size, offset + len(data), False)
+
+
+def _chunk_offsets(conn: Conn, key: str) -> list[int]:
+    return [
+        int(r[0])
+        for r in conn.all("SELECT off FROM chunks WHERE upload_key = ? ORDER BY off", (key,))
+    ]
+
+
+def _chunk(conn: Conn, key: str, offset: int) -> bytes:
+    return bytes(
+        conn.scalar("SELECT data FROM chunks WHERE upload_key = ? AND off = ?", (key, offset))
+    )
+
+
+def finish(conn: Conn, scope: str, sha256: str) -> tuple[AttachmentStatus, bool]:
+    """Check the digest of a fully received upload (streaming the chunks, one at a time) and
+    turn it into a blob owned by ``scope``. Returns (status, digest matched); a mismatch
+    discards the upload (the caller commits that, then answers 422)."""
+    slot = _slot(conn, scope, sha256)
+    if slot is None:
+        state = current(conn, scope, sha256)
+        if state is None:
+            raise ApiError(404, "no_upload", "No upload is open for this file.")
+        return state, True
+    size, received = slot
+    if received != size:
+        return AttachmentStatus(sha256, size, received, False), True
+    key = _upload_key(scope, sha256)
+    h = hashlib.sha256()
+    for off in _chunk_offsets(conn, key):
+        h.update(_chunk(conn, key, off))
+    conn.execute("DELETE FROM uploads WHERE sha256 = ? AND scope = ?", (sha256, scope))
+    if h.hexdigest() != sha256:
+        conn.execute("DELETE FROM chunks WHERE upload_key = ?", (key,))
+        return AttachmentStatus(sha256, size, 0, False), False
+    if conn.scalar("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)) is None:
+        conn.execute(
+            "UPDATE chunks SET upload_key = ? WHERE upload_key = ?", (_blob_key(sha256), key)
+        )
+        conn.execute(
+            "INSERT INTO blobs (sha256, size, created_at) VALUES (?, ?, ?)",
+            (sha256, size, int(time.time())),
+        )
+    else:
+        conn.execute("DELETE FROM chunks WHERE upload_key = ?", (key,))
+    conn.execute(
+        "INSERT INTO blob_owners (sha256, scope) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (sha256, scope),
+    )
+    return AttachmentStatus(sha256, size, size, True), True
+
+
+def blob_layout(conn: Conn, sha256: str) -> tuple[int, list[int]] | None:
+    """(size, chunk offsets) of a stored blob."""
+    size = conn.scalar("SELECT size FROM blobs WHERE sha256 = ?", (sha256,))
+    if size is None:
+        return None
+    return int(size), _chunk_offsets(conn, _blob_key(sha256))
+
+
+def blob_chunk(conn: Conn, sha256: str, offset: int) -> bytes:
+    return _chunk(conn, _blob_key(sha256), offset)

@@ -1,0 +1,235 @@
+"""Authorization: every rule about who may read or write what, in one module.
+
+Principals and their audiences:
+
+* a clinic **device**, and a **clinician** user of a clinic: audience ``clinic:<id>``; they read
+  and write the records their clinic owns. A record's owner clinic is fixed at creation (the
+  pushing device's clinic, or the consult's clinic for a specialist's record).
+* a **specialist**: audiences ``specialty:<code>`` for each of their specialties; they read
+  what a consult grants (see :mod:`central.consults`) and write answers to consults.
+* an **admin**: no clinical audience at all: 403 on sync, FHIR and attachment routes.
+
+A record is readable when its audiences (``clinic:<owner>`` plus the specialty grants made by
+consults of the same clinic) meet the caller's. Whatever is not readable is answered exactly as
+if it did not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from central.accounts import Principal
+from central.db import Conn, placeholders
+from central.errors import ApiError, forbidden
+from central.records import (
+    RecordRow,
+    consult_links,
+    consult_specialty,
+    is_referral,
+    load,
+    patient_of,
+    ref_list,
+    references,
+)
+
+# What a specialist may write, linked to a consult they can see (basedOn).
+SPECIALIST_WRITABLE = frozenset(
+    {
+        "DiagnosticReport",
+        "ClinicalImpression",
+        "MedicationRequest",
+        "ServiceRequest",
+        "Appointment",
+        "Communication",
+        "Task",
+    }
+)
+NOT_PERMITTED = "Not permitted: there is no such record of yours to change."
+
+
+class Denied(Exception):
+    """A change the caller may not make; ``str()`` is the reason sent back (holds no values)."""
+
+
+# -- principals ------------------------------------------------------------------------------
+
+
+def audiences(p: Principal) -> list[str]:
+    if p.role in ("device", "clinician") and p.clinic_id:
+        return [f"clinic:{p.clinic_id}"]
+    if p.role == "specialist":
+        return [f"specialty:{s}" for s in p.specialties]
+    return []
+
+
+def scope(p: Principal) -> str:
+    """Whose idempotency keys and uploads these are: the clinic, or the specialist."""
+    if p.role in ("device", "clinician") and p.clinic_id:
+        return f"clinic:{p.clinic_id}"
+    return f"user:{p.id}"
+
+
+def require_clinical(p: Principal) -> None:
+    """Sync, FHIR and attachment routes: clinic devices, clinicians and specialists only."""
+    if p.role == "admin":
+        raise forbidden("Administrator accounts do not read or write clinical records.")
+    if not audiences(p):
+        raise forbidden()
+
+
+def require_admin(p: Principal) -> None:
+    if p.role != "admin":
+        raise ApiError(403, "forbidden", "Only an administrator may do that.")
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def record_audiences(conn: Conn, rtype: str, rid: str, owner: str) -> set[str]:
+    rows = conn.all(
+        "SELECT DISTINCT audience FROM grants WHERE target_rtype = ? AND target_id = ? "
+        "AND clinic_id = ?",
+        (rtype, rid, owner),
+    )
+    return {f"clinic:{owner}"} | {str(r[0]) for r in rows}
+
+
+def can_read(conn: Conn, p: Principal, row: RecordRow) -> bool:
+    mine = audiences(p)
+    if not mine:
+        return False
+    if p.role in ("device", "clinician"):
+        return row.owner_clinic == p.clinic_id
+    found = conn.scalar(
+        "SELECT 1 FROM grants WHERE target_rtype = ? AND target_id = ? AND clinic_id = ? "
+        f"AND audience IN ({placeholders(len(mine))})",
+        (row.rtype, row.id, row.owner_clinic, *mine),
+    )
+    return found is not None
+
+
+def readable(conn: Conn, p: Principal, rtype: str, rid: str) -> RecordRow | None:
+    """The record if the caller may read it; None whether it is missing or hidden."""
+    row = load(conn, rtype, rid)
+    if row is None or not can_read(conn, p, row):
+        return None
+    return row
+
+
+def visible_filter(p: Principal) -> tuple[str, list[Any]]:
+    """A WHERE fragment over ``records r`` selecting what the caller may read."""
+    mine = audiences(p)
+    if not mine:
+        return "1 = 0", []
+    if p.role in ("device", "clinician"):
+        return "r.owner_clinic = ?", [p.clinic_id]
+    return (
+        "EXISTS (SELECT 1 FROM grants g WHERE g.target_rtype = r.rtype AND g.target_id = r.id "
+        f"AND g.clinic_id = r.owner_clinic AND g.audience IN ({placeholders(len(mine))}))",
+        list(mine),
+    )
+
+
+def can_download(conn: Conn, p: Principal, sha256: str) -> bool:
+    """An attachment is readable by whoever uploaded it (their scope), or sees a live record
+    that points at it."""
+    if (
+        conn.scalar("SELECT 1 FROM blob_owners WHERE sha256 = ? AND scope = ?", (sha256, scope(p)))
+        is not None
+    ):
+        return True
+    where, params = visible_filter(p)
+    found = conn.scalar(
+        "SELECT 1 FROM record_attachments ra JOIN records r ON r.rtype = ra.rtype "
+        f"AND r.id = ra.id WHERE ra.sha256 = ? AND r.deleted = 0 AND {where}",
+        (sha256, *params),
+    )
+    return found is not None
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _check_references(conn: Conn, p: Principal, resource: dict[str, Any]) -> None:
+    """A record may point only at records the caller can read (or that do not exist yet):
+    no Observation attached to another clinic's Patient, no consult citing hidden records."""
+    for rtype, rid in references(resource):
+        if rtype == resource.get("resourceType") and rid == resource.get("id"):
+            continue
+        row = load(conn, rtype, rid)
+        if row is not None and not can_read(conn, p, row):
+            raise Denied("Not permitted: the record refers to a record that is not yours.")
+
+
+def _specialist_consult(conn: Conn, p: Principal, resource: dict[str, Any]) -> RecordRow:
+    """The consult (visible to this specialist) that a specialist's record answers."""
+    for sr_id in consult_links(resource):
+        sr = readable(conn, p, "ServiceRequest", sr_id)
+        if sr is not None and not sr.deleted and consult_specialty(sr.resource):
+            return sr
+    raise Denied("A specialist's record must be based on a consult request they can see.")
+
+
+def authorize_write(
+    conn: Conn,
+    p: Principal,
+    rtype: str,
+    rid: str,
+    resource: dict[str, Any] | None,
+    current: RecordRow | None,
+) -> str:
+    """Check a put (``resource``) or delete (None) of (rtype, rid); returns the owner clinic
+    the record has (or will have). Raises :class:`Denied`."""
+    if p.role in ("device", "clinician") and p.clinic_id:
+        if current is not None and current.owner_clinic != p.clinic_id:
+            raise Denied(NOT_PERMITTED)
+        if resource is not None:
+            _check_references(conn, p, resource)
+        return p.clinic_id
+    if p.role != "specialist":
+        raise Denied("This account may not change clinical records.")
+    if current is not None and not can_read(conn, p, current):
+        raise Denied(NOT_PERMITTED)
+    mine = set(p.specialties)
+    # An update of the consult request itself (accept, schedule, answer, forward).
+    if (
+        rtype == "ServiceRequest"
+        and current is not None
+        and not current.deleted
+        and consult_specialty(current.resource) in mine
+        and not consult_links(current.resource or {})
+    ):
+        if resource is None:
+            raise Denied("A specialist cannot delete a consult request; cancel it instead.")
+        if patient_of(resource) != current.patient_id:
+            raise Denied("A consult request keeps its patient.")
+        _check_specialist_sources(conn, p, resource)
+        return current.owner_clinic
+    # An answer to a consult: opinion, prescription, referral, appointment, message, task.
+    if rtype not in SPECIALIST_WRITABLE:
+        raise Denied("A specialist cannot write this kind of record.")
+    target = resource if resource is not None else (current.resource if current else None)
+    if target is None:
+        raise Denied(NOT_PERMITTED)
+    if rtype == "ServiceRequest" and not is_referral(target):
+        raise Denied("A specialist's new ServiceRequest must be a referral.")
+    consult = _specialist_consult(conn, p, target)
+    if current is not None and current.owner_clinic != consult.owner_clinic:
+        raise Denied(NOT_PERMITTED)
+    if resource is not None:
+        pid = patient_of(resource)
+        if pid is not None and pid != consult.patient_id:
+            raise Denied("The record must be about the consult's patient.")
+        _check_specialist_sources(conn, p, resource)
+    return consult.owner_clinic
+
+
+def _check_specialist_sources(conn: Conn, p: Principal, resource: dict[str, Any]) -> None:
+    """Every reference a specialist writes must be to a record they can already read — so a
+    referral or a consult update can never grant access to records the specialist cannot
+    see."""
+    for rtype, rid in references(resource) | set(ref_list(resource, "supportingInfo")):
+        if rtype == resource.get("resourceType") and rid == resource.get("id"):
+            continue
+        if readable(conn, p, rtype, rid) is None:
+            raise Denied("Not permitted: the record refers to a record you cannot see.")

@@ -1,0 +1,284 @@
+"""The ``clinic-central`` command line: run the server and administer accounts.
+
+    clinic-central serve --db sqlite:///PATH | postgresql://user@host:port/db
+                         [--host 127.0.0.1] [--port 8700] [--tls-cert F --tls-key F]
+                         [--min-client-version 0.1.0]
+    clinic-central dev-cert --out DIR
+    clinic-central clinic add NAME --db URL            (prints the clinic id)
+    clinic-central clinic list --db URL
+    clinic-central device enroll --clinic ID --db URL [--ttl-hours 24]   (prints a one-time code)
+    clinic-central device revoke DEVICE_ID --db URL
+    clinic-central device list --db URL
+    clinic-central user add USERNAME --role clinician|specialist|admin [--specialty X ...]
+                         [--clinic ID] --db URL  (password: $CLINIC_CENTRAL_PASSWORD or a prompt)
+    clinic-central epoch bump --db URL                 (after restoring the database from a backup)
+
+``--db`` defaults to the environment variable CLINIC_CENTRAL_DB. Errors are one line on stderr
+and a non-zero exit status; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import ssl
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from central import __version__, accounts, schema
+from central.config import Settings, parse_version
+from central.db import Conn, Database, DatabaseError
+from central.errors import ApiError, CommandError
+
+T = TypeVar("T")
+PASSWORD_ENV = "CLINIC_CENTRAL_PASSWORD"
+DB_ENV = "CLINIC_CENTRAL_DB"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too (and exit status 2, as argparse does)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"clinic-central: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="clinic-central", description="The clinic workstation's central platform."
+    )
+    parser.add_argument("--version", action="version", version=f"clinic-central {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--db",
+            default=os.environ.get(DB_ENV),
+            help=f"sqlite:///PATH or postgresql://… (default: ${DB_ENV})",
+        )
+        return p
+
+    serve = with_db(sub.add_parser("serve", help="run the server"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--tls-cert", type=Path)
+    serve.add_argument("--tls-key", type=Path)
+    serve.add_argument("--min-client-version", default=__version__)
+    serve.add_argument("--pool-size", type=int, default=8, help="database connections")
+
+    cert = sub.add_parser("dev-cert", help="write a self-signed certificate for development")
+    cert.add_argument("--out", type=Path, required=True)
+
+    clinic = sub.add_parser("clinic", help="clinics").add_subparsers(dest="action", required=True)
+    add = with_db(clinic.add_parser("add", help="add a clinic; prints its id"))
+    add.add_argument("name")
+    with_db(clinic.add_parser("list", help="list clinics"))
+
+    device = sub.add_parser("device", help="devices").add_subparsers(dest="action", required=True)
+    enroll = with_db(device.add_parser("enroll", help="make a one-time enrollment code"))
+    enroll.add_argument("--clinic", required=True)
+    enroll.add_argument("--ttl-hours", type=float, default=24.0)
+    revoke = with_db(device.add_parser("revoke", help="revoke a device and its tokens"))
+    revoke.add_argument("device_id")
+    with_db(device.add_parser("list", help="list devices"))
+
+    user = sub.add_parser("user", help="user accounts").add_subparsers(dest="action", required=True)
+    uadd = with_db(user.add_parser("add", help="add a user; prints its id"))
+    uadd.add_argument("username")
+    uadd.add_argument("--role", required=True, choices=accounts.USER_ROLES)
+    uadd.add_argument("--specialty", action="append", default=[])
+    uadd.add_argument("--clinic")
+
+    epoch = sub.add_parser("epoch", help="the database epoch").add_subparsers(
+        dest="action", required=True
+    )
+    with_db(epoch.add_parser("bump", help="new epoch: run after restoring from a backup"))
+    return parser
+
+
+def _open(url: str | None) -> Database:
+    if not url:
+        raise CommandError(f"Give the database with --db URL (or set {DB_ENV}).")
+    db = Database(url, pool_size=2)
+    try:
+        schema.ensure(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _with_db(url: str | None, fn: Callable[[Conn], T], *, seq_lock: bool = False) -> T:
+    db = _open(url)
+    try:
+        return db.write_sync(fn, seq_lock=seq_lock)
+    finally:
+        db.close()
+
+
+def _password() -> str:
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandError(f"Set {PASSWORD_ENV}, or run this in a terminal to be asked.")
+        password = getpass.getpass("Password for the new account: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("The two passwords differ.")
+    return password
+
+
+def _serve(args: argparse.Namespace, debug: bool) -> None:
+    from aiohttp import web
+
+    from central.app import build_app
+    from central.web import AccessLogger
+
+    if parse_version(args.min_client_version) is None:
+        raise CommandError("--min-client-version is not a version number (like 0.1.0).")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise CommandError("Give both --tls-cert and --tls-key, or neither.")
+    ssl_context = None
+    if args.tls_cert:
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            ssl_context.load_cert_chain(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise CommandError(
+                f"Cannot load the TLS certificate or key: {exc.strerror or exc}"
+            ) from None
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    db = _open(args.db)
+    settings = Settings(
+        db.url.describe(),
+        min_client_version=args.min_client_version,
+        pool_size=max(2, args.pool_size),
+        debug=debug,
+    )
+    db.close()
+    settings.db_url = args.db
+    app = build_app(settings)
+    scheme = "https" if ssl_context else "http"
+    try:
+        web.run_app(
+            app,
+            host=args.host,
+            port=args.port,
+            ssl_context=ssl_context,
+            access_log_class=AccessLogger,
+            shutdown_timeout=10,
+            print=lambda _msg: print(
+                f"clinic-central {__version__} listening on {scheme}://{args.host}:{args.port}",
+                flush=True,
+            ),
+        )
+    except OSError as exc:
+        raise CommandError(
+            f"Cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        ) from None
+
+
+def run(args: argparse.Namespace, debug: bool) -> None:
+    command = args.command
+    action = getattr(args, "action", None)
+    if command == "serve":
+        _serve(args, debug)
+    elif command == "dev-cert":
+        from central.tls import make_dev_cert
+
+        cert, key = make_dev_cert(args.out)
+        print(cert)
+        print(key)
+    elif (command, action) == ("clinic", "add"):
+        name = args.name.strip()
+        if not name or len(name) > 200:
+            raise CommandError("A clinic name has 1 to 200 characters.")
+        print(_with_db(args.db, lambda conn: accounts.create_clinic(conn, name)))
+    elif (command, action) == ("clinic", "list"):
+        for c in _with_db(args.db, accounts.list_clinics):
+            print(f"{c['id']}\t{c['name']}")
+    elif (command, action) == ("device", "enroll"):
+        code, _expires = _with_db(
+            args.db, lambda conn: accounts.create_enrollment_code(conn, args.clinic, args.ttl_hours)
+        )
+        print(code)
+    elif (command, action) == ("device", "revoke"):
+        at = _with_db(args.db, lambda conn: accounts.revoke_device(conn, args.device_id))
+        if at is None:
+            raise CommandError("There is no device with that id.")
+        print(f"revoked {args.device_id}")
+    elif (command, action) == ("device", "list"):
+        for d in _with_db(args.db, accounts.list_devices):
+            state = "revoked" if d["revoked_at"] else "active"
+            print(f"{d['id']}\t{d['clinic_id']}\t{state}\t{d['name']}")
+    elif (command, action) == ("user", "add"):
+        _add_user(args)
+    elif (command, action) == ("epoch", "bump"):
+        print(_with_db(args.db, schema.bump_epoch, seq_lock=True))
+    else:  # pragma: no cover - argparse requires a known command
+        raise CommandError("Unknown command.")
+
+
+def _add_user(args: argparse.Namespace) -> None:
+    db = _open(args.db)
+    try:
+        db.read_sync(
+            lambda conn: accounts.check_user_fields(
+                conn, args.username, args.role, args.specialty, args.clinic
+            )
+        )
+        password = _password()
+        accounts.check_password_rules(password)
+        hashed = accounts.Passwords().hash(password)
+        user_id = db.write_sync(
+            lambda conn: accounts.create_user(
+                conn, args.username, hashed, args.role, args.specialty, args.clinic
+            ),
+            seq_lock=False,
+        )
+    finally:
+        db.close()
+    print(user_id)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    args_list = [a for a in args_list if a != "--debug"]
+    args = _parser().parse_args(args_list)
+    try:
+        run(args, debug)
+    except KeyboardInterrupt:
+        return 130
+    except (CommandError, DatabaseError) as exc:
+        return _fail(exc, debug)
+    except ApiError as exc:
+        return _fail(exc, debug, exc.message)
+    except Exception as exc:
+        return _fail(exc, debug, _describe(exc))
+    return 0
+
+
+def _describe(exc: Exception) -> str:
+    name = type(exc).__name__
+    if "sqlite3" in type(exc).__module__ or "psycopg" in type(exc).__module__:
+        return f"The database failed ({name}); run again with --debug for details."
+    return f"Unexpected error ({name}); run again with --debug for details."
+
+
+def _fail(exc: BaseException, debug: bool, message: str | None = None) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    print(f"clinic-central: {message or exc}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""A FHIR R4 read API for hospital systems and tools: read, search, history.
+
+Same authorization as sync (a clinician or specialist account, or a clinic device); anything the
+caller may not read is answered 404 exactly like a record that does not exist. Errors are
+OperationOutcome resources; bodies are ``application/fhir+json``.
+
+* ``GET /fhir/{type}/{id}`` — the current version (410 if deleted).
+* ``GET /fhir/{type}?identifier=[system|]value&patient=ID&subject=Patient/ID&_count=&_offset=``
+  — a searchset Bundle of visible records.
+* ``GET /fhir/{type}/{id}/_history`` — a history Bundle, newest first, from the change table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from central import __version__, authz
+from central.accounts import Principal
+from central.db import Conn
+from central.errors import ApiError, bad_request
+from central.records import RecordRow
+from central.records import select as select_records
+from central.validation import storable_text
+from central.web import authenticate, db, fhir_response
+from clinic_app.sync.protocol import SYNCED_TYPES
+
+routes = web.RouteTableDef()
+_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+SEARCH_PARAMS = {"identifier", "patient", "subject", "_count", "_offset"}
+NOT_FOUND = "No such resource."
+
+
+def _gone_or_missing(status: int, message: str) -> ApiError:
+    return ApiError(status, "not_found" if status == 404 else "gone", message)
+
+
+def _type(request: web.Request) -> str:
+    rtype = request.match_info["rtype"]
+    if rtype not in SYNCED_TYPES:
+        raise ApiError(404, "not_supported", "This server does not hold that resource type.")
+    return rtype
+
+
+def _with_meta(resource: dict[str, Any], version: int) -> dict[str, Any]:
+    out = dict(resource)
+    meta = dict(out.get("meta") or {})
+    meta["versionId"] = str(version)
+    out["meta"] = meta
+    return out
+
+
+async def _caller(request: web.Request) -> Principal:
+    p = await authenticate(request)
+    authz.require_clinical(p)
+    return p
+
+
+@routes.get("/fhir/metadata")
+async def metadata(request: web.Request) -> web.Response:
+    resources = [
+        {
+            "type": t,
+            "interaction": [
+                {"code": "read"},
+                {"code": "search-type"},
+                {"code": "history-instance"},
+            ],
+            "searchParam": [
+                {"name": "identifier", "type": "token"},
+                {"name": "patient", "type": "reference"},
+                {"name": "subject", "type": "reference"},
+            ],
+        }
+        for t in sorted(SYNCED_TYPES)
+    ]
+    return fhir_response(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": date.today().isoformat(),
+            "kind": "instance",
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+            "software": {"name": "clinic-central", "version": __version__},
+            "rest": [
+                {
+                    "mode": "server",
+                    "security": {"description": "Bearer token"},
+                    "resource": resources,
+                }
+            ],
+        }
+    )
+
+
+@routes.get("/fhir/{rtype}/{rid}")
+async def read(request: web.Request) -> web.Response:
+    p = await _caller(request)
+    rtype, rid = _type(request), request.match_info["rid"]
+    if not _ID.match(rid):
+        raise _gone_or_missing(404, NOT_FOUND)
+    row = await db(request).read(lambda conn: authz.readable(conn, p, rtype, rid))
+    if row is None:
+        raise _gone_or_missing(404, NOT_FOUND)
+    if row.deleted or row.resource is None:
+        raise _gone_or_missing(410, "This resource was deleted.")
+    return fhir_response(_with_meta(row.resource, row.version))
+
+
+@routes.get("/fhir/{rtype}/{rid}/_history")
+async def history(request: web.Request) -> web.Response:
+    p = await _caller(request)
+    rtype, rid = _type(request), request.match_info["rid"]
+    if not _ID.match(rid):
+        raise _gone_or_missing(404, NOT_FOUND)
+
+    def work(conn: Conn) -> list[tuple[Any, ...]] | None:
+        if authz.readable(conn, p, rtype, rid) is None:
+            return None
+        return conn.all(
+            "SELECT version, deleted, resource, created_at FROM changes WHERE rtype = ? "
+            "AND record_id = ? AND reemit = 0 ORDER BY seq DESC LIMIT 1000",
+            (rtype, rid),
+        )
+
+    rows = await db(request).read(work)
+    if rows is None:
+        raise _gone_or_missing(404, NOT_FOUND)
+    entries = []
+    for version, deleted, text, _created in rows:
+        entry: dict[str, Any] = {
+            "fullUrl": f"{rtype}/{rid}/_history/{version}",
+            "request": {"method": "DELETE" if deleted else "PUT", "url": f"{rtype}/{rid}"},
+            "response": {"status": "204" if deleted else "200", "etag": f'W/"{version}"'},
+        }
+        if not deleted and text is not None:
+            entry["resource"] = _with_meta(json.loads(text), int(version))
+        entries.append(entry)
+    return fhir_response(
+        {"resourceType": "Bundle", "type": "history", "total": len(entries), "entry": entries}
+    )
+
+
+def _search_clause(request: web.Request, rtype: str) -> tuple[list[str], list[Any]]:
+    where: list[str] = ["r.rtype = ?", "r.deleted = 0"]
+    params: list[Any] = [rtype]
+    for key in request.query:
+        if key not in SEARCH_PARAMS:
+            raise bad_request(
+                "Supported search parameters: identifier, patient, subject, _count, _offset."
+            )
+        if len(request.query.getall(key)) > 1:
+            raise bad_request("Give each search parameter once.")
+    for key in ("identifier", "patient", "subject"):
+        value = request.query.get(key)
+        if value is None:
+            continue
+        if not value or len(value) > 512 or not storable_text(value):
+            raise bad_request("A search value is empty, too long or not text.")
+        if key == "identifier":
+            system, bar, code = value.partition("|")
+            if not bar:
+                where.append(
+                    "EXISTS (SELECT 1 FROM identifiers i WHERE i.rtype = r.rtype "
+                    "AND i.id = r.id AND i.value = ?)"
+                )
+                params.append(value)
+            else:
+                where.append(
+                    "EXISTS (SELECT 1 FROM identifiers i WHERE i.rtype = r.rtype "
+                    "AND i.id = r.id AND i.system = ? AND i.value = ?)"
+                )
+                params += [system, code]
+        else:
+            pid = value[len("Patient/") :] if value.startswith("Patient/") else value
+            if not _ID.match(pid):
+                raise bad_request("A patient reference is Patient/ID or ID.")
+            if rtype == "Patient":
+                where.append("r.id = ?")
+            else:
+                where.append("r.patient_id = ?")
+            params.append(pid)
+    return where, params
+
+
+def _count(request: web.Request, key: str, default: int, high: int) -> int:
+    text = request.query.get(key)
+    if text is None:
+        return default
+    if not re.fullmatch(r"\d{1,7}", text) or int(text) > high:
+        raise bad_request(f"{key} must be an integer from 0 to {high}.")
+    return int(text)
+
+
+@routes.get("/fhir/{rtype}")
+async def search(request: web.Request) -> web.Response:
+    p = await _caller(request)
+    rtype = _type(request)
+    where, params = _search_clause(request, rtype)
+    count = _count(request, "_count", 100, 1000)
+    offset = _count(request, "_offset", 0, 1_000_000)
+    visible, vparams = authz.visible_filter(p)
+    where.append(visible)
+    params += vparams
+
+    def work(conn: Conn) -> list[RecordRow]:
+        return select_records(
+            conn,
+            " AND ".join(where),
+            [*params, count + 1, offset],
+            "ORDER BY r.id LIMIT ? OFFSET ?",
+        )
+
+    rows = await db(request).read(work)
+    more = len(rows) > count
+    rows = rows[:count]
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {
+                "fullUrl": f"{r.rtype}/{r.id}",
+                "resource": _with_meta(r.resource, r.version),
+                "search": {"mode": "match"},
+            }
+            for r in rows
+            if r.resource is not None
+        ],
+    }
+    base = {k: v for k, v in request.query.items() if k != "_offset"}
+    bundle["link"] = [{"relation": "self", "url": str(request.rel_url)}]
+    if more:
+        nxt = urlencode({**base, "_offset": str(offset + count)})
+        bundle["link"].append({"relation": "next", "url": f"{request.path}?{nxt}"})
+    return fhir_response(bundle)

@@ -1,0 +1,276 @@
+"""Push and pull: the sync semantics of the central platform (see clinic_app.sync.protocol).
+
+Push applies a whole batch in ONE write transaction, change by change:
+
+* a ``change_id`` seen before (by the same clinic, or the same specialist) returns the stored
+  result of its first application and applies nothing; only *applied* results are stored, so a
+  change that was rejected (e.g. its attachment was not uploaded yet) or in conflict can be
+  sent again with the same id once the cause is fixed;
+* ``rejected`` (invalid FHIR, too large, not permitted, attachment missing) is reported and the
+  rest of the batch is still applied — a rejection never aborts the batch;
+* ``conflict``: the base version is not the server's current version, or a create names a
+  record that already exists (visible to the caller); the answer carries the server's copy;
+* ``applied``: version = base + 1 (1 on create), and the change's global ``seq``.
+
+Deletes are tombstones (``deleted = 1``, version + 1, resource null).
+
+Every applied change appends one row to ``changes`` with the next ``seq`` (max + 1 under the
+single-writer lock, so sequences are gap-free and commit in order) and one ``change_audience``
+row per audience that may pull it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from central import authz, consults
+from central.accounts import Principal
+from central.authz import Denied
+from central.db import Conn, placeholders
+from central.records import (
+    RecordRow,
+    Ref,
+    attachment_digests,
+    consult_links,
+    consult_specialty,
+    identifiers,
+    load,
+    patient_of,
+)
+from central.schema import epoch
+from central.validation import canonical_json
+from clinic_app.sync.protocol import (
+    Change,
+    ChangeResult,
+    PulledChange,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    ServerCopy,
+)
+
+
+def head(conn: Conn) -> int:
+    return int(conn.scalar("SELECT COALESCE(MAX(seq), 0) FROM changes") or 0)
+
+
+def _server_copy(row: RecordRow) -> ServerCopy:
+    return ServerCopy(row.version, row.deleted, None if row.deleted else row.resource)
+
+
+def _append_change(
+    conn: Conn,
+    row_rtype: str,
+    rid: str,
+    version: int,
+    deleted: bool,
+    resource_text: str | None,
+    change_id: str | None,
+    audiences: set[str],
+    reemit: bool,
+) -> int:
+    seq = head(conn) + 1
+    conn.execute(
+        "INSERT INTO changes (seq, rtype, record_id, version, deleted, resource, change_id, "
+        "reemit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            seq,
+            row_rtype,
+            rid,
+            version,
+            int(deleted),
+            resource_text,
+            change_id,
+            int(reemit),
+            int(time.time()),
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO change_audience (audience, seq) VALUES (?, ?)",
+        [(a, seq) for a in sorted(audiences)],
+    )
+    return seq
+
+
+def _attachments_ready(conn: Conn, p: Principal, digests: set[str]) -> bool:
+    """Each digest is complete on the server and the caller uploaded it or can already read
+    it (a known digest alone gives no access to someone else's file)."""
+    for digest in sorted(digests):
+        if conn.scalar("SELECT 1 FROM blobs WHERE sha256 = ?", (digest,)) is None:
+            return False
+        if not authz.can_download(conn, p, digest):
+            return False
+    return True
+
+
+def _index(
+    conn: Conn, rtype: str, rid: str, resource: dict[str, Any] | None
+) -> tuple[list[str], list[str]]:
+    """Rewrite the search/authorization side tables of one record; returns (old consult
+    links, new consult links)."""
+    old_links = [
+        str(r[0])
+        for r in conn.all(
+            "SELECT sr_id FROM links WHERE src_rtype = ? AND src_id = ?", (rtype, rid)
+        )
+    ]
+    conn.execute("DELETE FROM links WHERE src_rtype = ? AND src_id = ?", (rtype, rid))
+    conn.execute("DELETE FROM identifiers WHERE rtype = ? AND id = ?", (rtype, rid))
+    conn.execute("DELETE FROM record_attachments WHERE rtype = ? AND id = ?", (rtype, rid))
+    new_links: list[str] = []
+    if resource is not None:
+        new_links = consult_links(resource)
+        conn.executemany(
+            "INSERT INTO links (src_rtype, src_id, sr_id) VALUES (?, ?, ?)",
+            [(rtype, rid, sr) for sr in new_links],
+        )
+        conn.executemany(
+            "INSERT INTO identifiers (rtype, id, system, value) VALUES (?, ?, ?, ?)",
+            [(rtype, rid, s, v) for s, v in sorted(identifiers(resource))],
+        )
+        conn.executemany(
+            "INSERT INTO record_attachments (rtype, id, sha256) VALUES (?, ?, ?)",
+            [(rtype, rid, d) for d in sorted(attachment_digests(resource))],
+        )
+    return old_links, new_links
+
+
+def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tuple[int, int]:
+    """Write the new version, its side tables, grants and change rows; (version, seq)."""
+    rtype, rid = ch.rtype, ch.record_id
+    version = 1 if current is None else current.version + 1
+    deleted = ch.op == "delete"
+    resource = None if deleted else ch.resource
+    text = canonical_json(resource) if resource is not None else None
+    before = authz.record_audiences(conn, rtype, rid, owner) if current is not None else set()
+    pid = (
+        patient_of(resource) if resource is not None else (current.patient_id if current else None)
+    )
+    if current is None:
+        conn.execute(
+            "INSERT INTO records (rtype, id, version, deleted, resource, owner_clinic, "
+            "patient_id, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            (rtype, rid, version, int(deleted), text, owner, pid),
+        )
+    else:
+        conn.execute(
+            "UPDATE records SET version = ?, deleted = ?, resource = ?, patient_id = ? "
+            "WHERE rtype = ? AND id = ?",
+            (version, int(deleted), text, pid, rtype, rid),
+        )
+    old_links, new_links = _index(conn, rtype, rid, resource)
+    me: Ref = (rtype, rid)
+    gained: dict[Ref, set[str]] = {}
+    to_refresh = list(dict.fromkeys([*old_links, *new_links]))
+    if rtype == "ServiceRequest":
+        to_refresh.insert(0, rid)
+    for sr_id in to_refresh:
+        for ref, auds in consults.refresh(conn, sr_id, me).items():
+            gained.setdefault(ref, set()).update(auds)
+    after = authz.record_audiences(conn, rtype, rid, owner)
+    audiences = set(after)
+    if rtype == "ServiceRequest" and current is not None and consult_specialty(current.resource):
+        # The consult's old specialty learns once that it was re-routed or withdrawn.
+        audiences |= before
+    seq = _append_change(
+        conn, rtype, rid, version, deleted, text, ch.change_id, audiences, reemit=False
+    )
+    conn.execute("UPDATE records SET last_seq = ? WHERE rtype = ? AND id = ?", (seq, rtype, rid))
+    for (t_rtype, t_id), auds in sorted(gained.items()):
+        target = load(conn, t_rtype, t_id)
+        if target is None or target.deleted or target.resource is None:
+            continue
+        _append_change(
+            conn,
+            t_rtype,
+            t_id,
+            target.version,
+            False,
+            canonical_json(target.resource),
+            None,
+            auds,
+            reemit=True,
+        )
+    return version, seq
+
+
+def _one(conn: Conn, p: Principal, scope: str, ch: Change, problem: str | None) -> ChangeResult:
+    stored = conn.one(
+        "SELECT scope, result FROM applied_changes WHERE change_id = ?", (ch.change_id,)
+    )
+    if stored is not None:
+        if str(stored[0]) != scope:
+            return ChangeResult(ch.change_id, "rejected", error="This change_id was already used.")
+        return ChangeResult.parse(json.loads(stored[1]))
+    if problem is not None:
+        return ChangeResult(ch.change_id, "rejected", error=problem)
+    current = load(conn, ch.rtype, ch.record_id)
+    try:
+        owner = authz.authorize_write(conn, p, ch.rtype, ch.record_id, ch.resource, current)
+    except Denied as exc:
+        return ChangeResult(ch.change_id, "rejected", error=str(exc))
+    if ch.base_version is None:
+        if current is not None:
+            return ChangeResult(ch.change_id, "conflict", server=_server_copy(current))
+    else:
+        if current is None:
+            return ChangeResult(ch.change_id, "rejected", error=authz.NOT_PERMITTED)
+        if current.version != ch.base_version:
+            return ChangeResult(ch.change_id, "conflict", server=_server_copy(current))
+    if ch.resource is not None:
+        digests = set(ch.attachments) | attachment_digests(ch.resource)
+        if digests and not _attachments_ready(conn, p, digests):
+            return ChangeResult(
+                ch.change_id,
+                "rejected",
+                error="An attachment is missing: upload it, then push again.",
+            )
+    version, seq = _apply(conn, ch, owner, current)
+    result = ChangeResult(ch.change_id, "applied", version=version, seq=seq)
+    conn.execute(
+        "INSERT INTO applied_changes (change_id, scope, result, created_at) VALUES (?, ?, ?, ?)",
+        (ch.change_id, scope, json.dumps(result.to_json()), int(time.time())),
+    )
+    return result
+
+
+def push(conn: Conn, p: Principal, req: PushRequest, problems: dict[str, str]) -> PushResponse:
+    """Apply a batch (inside the caller's write transaction). ``problems`` maps change ids to
+    validation failures found beforehand (outside the lock)."""
+    authz.require_clinical(p)
+    scope = authz.scope(p)
+    results = tuple(_one(conn, p, scope, ch, problems.get(ch.change_id)) for ch in req.changes)
+    return PushResponse(epoch(conn), results)
+
+
+def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
+    """Changes visible to the caller with ``seq > since``, in sequence order."""
+    authz.require_clinical(p)
+    mine = authz.audiences(p)
+    top = head(conn)
+    rows = conn.all(
+        "SELECT DISTINCT c.seq, c.rtype, c.record_id, c.version, c.deleted, c.resource, "
+        "c.change_id FROM change_audience a JOIN changes c ON c.seq = a.seq "
+        f"WHERE a.audience IN ({placeholders(len(mine))}) AND a.seq > ? "
+        "ORDER BY c.seq LIMIT ?",
+        (*mine, req.since, req.limit + 1),
+    )
+    more = len(rows) > req.limit
+    rows = rows[: req.limit]
+    changes = tuple(
+        PulledChange(
+            seq=int(r[0]),
+            rtype=str(r[1]),
+            record_id=str(r[2]),
+            version=int(r[3]),
+            deleted=bool(r[4]),
+            resource=json.loads(r[5]) if r[5] is not None else None,
+            change_id=str(r[6]) if r[6] is not None else None,
+        )
+        for r in rows
+    )
+    nxt = changes[-1].seq if changes else req.since
+    return PullResponse(epoch(conn), max(top, nxt), changes, nxt, more)
