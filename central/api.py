@@ -12,7 +12,7 @@ from functools import partial
 
 from aiohttp import web
 
-from central import __version__, accounts, attachments, authz, schema, sync
+from central import __version__, accounts, attachments, authz, faults, schema, sync
 from central.accounts import Principal
 from central.db import Conn
 from central.errors import ApiError, bad_request, not_found
@@ -36,6 +36,7 @@ from clinic_app.sync.protocol import (
     PROTOCOL_VERSION,
     PullRequest,
     PushRequest,
+    PushResponse,
     is_sha256,
 )
 
@@ -146,7 +147,14 @@ async def push(request: web.Request) -> web.Response:
         return problems
 
     problems = await asyncio.get_running_loop().run_in_executor(None, validate)
-    response = await db(request).write(lambda conn: sync.push(conn, p, req, problems))
+
+    def apply(conn: Conn) -> PushResponse:
+        result = sync.push(conn, p, req, problems)
+        faults.hit("push-before-commit")
+        return result
+
+    response = await db(request).write(apply)
+    faults.hit("push-after-commit")
     counts = {
         s: sum(1 for r in response.results if r.status == s)
         for s in ("applied", "conflict", "rejected")
@@ -163,6 +171,8 @@ async def pull(request: web.Request) -> web.Response:
     if req.since > MAX_SEQ:
         raise bad_request("pull.since is beyond any sequence.")
     response = await db(request).read(lambda conn: sync.pull(conn, p, req))
+    if response.changes:
+        faults.hit("pull-after-read")
     return json_response(response.to_json())
 
 

@@ -163,6 +163,9 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
     db.close()
     settings.db_url = args.db
     app = build_app(settings)
+    from central import faults
+
+    faults.warn_if_active()
     scheme = "https" if ssl_context else "http"
     try:
         web.run_app(
