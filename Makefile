@@ -10,14 +10,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test lint typecheck unit bench clean venv sysdeps
 
-# System packages the tests need: a PostgreSQL server (initdb) and faketime (clock skew tests).
-APT_PACKAGES := postgresql faketime
+# System packages the tests need: a PostgreSQL server (initdb), faketime (clock skew tests),
+# and what Qt needs to run offscreen.
+# Qt offscreen needs a few shared libraries and a CJK font on a bare machine.
+QT_DEBS := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 sysdeps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	for deb in $(QT_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \

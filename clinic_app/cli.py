@@ -382,6 +382,23 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gui(args: argparse.Namespace) -> int:
+    from ui.app import main as gui_main  # the one lazy arrow up from the core to the UI
+
+    profile = _profile(args)
+    if not Store.exists(profile):
+        raise UsageError(f"No profile at {profile}: run `clinic-app init` first.")
+    return gui_main(profile, getattr(args, "lang", None))
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    from ui.screenshots import run as render
+
+    written = render(Path(args.out))
+    print(f"Wrote {len(written)} screenshots to {args.out}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="clinic-app", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"clinic-app {__version__}")
@@ -429,6 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("action", choices=("add", "remove"))
     sp.add_argument("name")
     add("info", cmd_info, "what the profile holds")
+    sp = add("gui", cmd_gui, "open the workstation (the default without a command)")
+    sp.add_argument("--lang", choices=("en", "zh_CN"), help="language of the interface")
+    sp = add("screenshot", cmd_screenshot, "render every screen with demo data to PNG")
+    sp.add_argument("--out", required=True, help="folder for the PNG files")
     sp = add("enroll", cmd_enroll, "connect this clinic workstation with a one-time code")
     sp.add_argument("--server", required=True, help="central platform URL")
     sp.add_argument("--code", required=True, help="one-time enrollment code")
@@ -457,8 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        args.func = cmd_gui
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

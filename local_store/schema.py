@@ -174,11 +174,17 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX attachments_sha256 ON attachments(sha256)")
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    # Lists (e.g. all patients, most recently changed first) page through this index.
+    db.execute("CREATE INDEX records_recent ON records(rtype, deleted, updated_at DESC, id)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "records, outbox, audit log", _v1),
     Migration(2, "patient search terms", _v2),
     Migration(3, "attachments and record history", _v3),
     Migration(4, "sync state, conflicts, attachment content hashes", _v4),
+    Migration(5, "index for paging lists by recency", _v5),
 ]
 MIN_SCHEMA = 1
 CURRENT_SCHEMA = MIGRATIONS[-1].version

@@ -481,6 +481,16 @@ class Store:
                 yield json.loads(body)
             last = rows[-1][0]
 
+    def page(self, rtype: str, offset: int, limit: int) -> list[Resource]:
+        """Live records of a type, most recently changed first, one page at a time."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT resource FROM records WHERE rtype = ? AND deleted = 0"
+                " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+                (rtype, limit, offset),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
     def count(self, rtype: str | None = None) -> int:
         with self._lock:
             if rtype is None:

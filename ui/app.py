@@ -1,0 +1,53 @@
+"""The GUI's start: QApplication, translations, the qasync event loop, the main window."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QSettings, QTranslator
+from PySide6.QtWidgets import QApplication
+
+I18N = Path(__file__).parent / "i18n"
+LANGUAGES = ("en", "zh_CN")
+
+
+def install_translator(app: QApplication, language: str) -> QTranslator | None:
+    """Load ``i18n/clinic_<language>.qm`` (English needs none)."""
+    if language == "en":
+        return None
+    translator = QTranslator(app)
+    if translator.load(str(I18N / f"clinic_{language}.qm")):
+        app.installTranslator(translator)
+        return translator
+    return None
+
+
+def chosen_language(explicit: str | None = None) -> str:
+    if explicit in LANGUAGES:
+        return str(explicit)
+    stored = QSettings("ClinicWorkstation", "workstation").value("language")
+    if stored in LANGUAGES:
+        return str(stored)
+    return "zh_CN" if QLocale.system().name().startswith("zh") else "en"
+
+
+def main(profile: Path, language: str | None = None) -> int:
+    import qasync
+
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Clinic workstation")
+    install_translator(app, chosen_language(language))  # type: ignore[arg-type]
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(profile)
+    window.show()
+    closing = asyncio.Event()
+    app.aboutToQuit.connect(closing.set)
+    with loop:
+        loop.run_until_complete(closing.wait())
+        loop.run_until_complete(window.shutdown())
+    return 0

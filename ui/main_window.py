@@ -1,0 +1,151 @@
+"""The main window only assembles screens: sign-in first, then the workspace (navigation on
+the left, the current screen, the sync bar below). It locks itself after idle time."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QListWidget,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from clinic_app import __version__
+from clinic_app.services.patients import reindex_if_needed
+from local_store.store import Store
+from ui.bridge import Bridge, Event
+from ui.ops import run_op
+from ui.pages import build_pages
+from ui.patient_form import PatientForm
+from ui.session import Session
+from ui.sync_bar import SyncBar
+from ui.unlock_screen import UnlockScreen
+
+IDLE_LOCK_MS = 10 * 60 * 1000
+
+
+class Workspace(QWidget):
+    """Navigation + pages + sync bar for one signed-in session."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.nav = QListWidget()
+        self.nav.setFixedWidth(170)
+        self.stack = QStackedWidget()
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        outer.addLayout(row, 1)
+        self.sync_bar = SyncBar(session)
+        outer.addWidget(self.sync_bar)
+        self.pages = build_pages(session, self)
+        for page in self.pages:
+            self.nav.addItem(page.title)
+            self.stack.addWidget(page.widget)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        self.sync_bar.sync_now.connect(self.on_sync_now)
+        self.sync_bar.show_conflicts.connect(lambda: self.show_page("conflicts"))
+        QShortcut(QKeySequence("F5"), self, activated=self.on_sync_now)
+        for n in range(1, min(len(self.pages), 9) + 1):
+            QShortcut(QKeySequence(f"Alt+{n}"), self,
+                      activated=lambda n=n: self.nav.setCurrentRow(n - 1))  # fmt: skip
+
+    def show_page(self, key: str) -> QWidget | None:
+        for n, page in enumerate(self.pages):
+            if page.key == key:
+                self.nav.setCurrentRow(n)
+                return page.widget
+        return None
+
+    def open_chart(self, patient_id: str) -> None:
+        """Show a patient's chart (the chart page decides how)."""
+        widget = self.show_page("chart")
+        show = getattr(widget, "show_patient", None)
+        if show is not None:
+            show(patient_id)
+
+    def new_patient(self) -> None:
+        form = PatientForm(self.session, self)
+        form.open()
+
+    @asyncSlot()
+    async def on_sync_now(self) -> None:
+        await run_op(self, self.session.sync_now(), disable=self.sync_bar.button)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, profile: Path) -> None:
+        super().__init__()
+        self.profile = profile
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+        self.bridge = Bridge()
+        self.session: Session | None = None
+        self.workspace: Workspace | None = None
+        self.setWindowTitle(self.tr("Clinic workstation %1").replace("%1", __version__))
+        self.resize(1200, 780)
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.unlock = UnlockScreen(profile, self.executor)
+        self.unlock.unlocked.connect(self.on_unlocked)
+        self.stack.addWidget(self.unlock)
+        self.idle = QTimer(self)
+        self.idle.setSingleShot(True)
+        self.idle.setInterval(IDLE_LOCK_MS)
+        self.idle.timeout.connect(self.lock)
+        QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self.session is not None and event.type() in (
+            QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel,
+        ):  # fmt: skip
+            self.idle.start()
+        return False
+
+    @asyncSlot(object)
+    async def on_unlocked(self, store: Store) -> None:
+        session = Session(store, self.bridge, self.executor)
+        await session.call(reindex_if_needed, store)
+        self.session = session
+        self.workspace = Workspace(session)
+        self.stack.addWidget(self.workspace)
+        self.stack.setCurrentWidget(self.workspace)
+        session.start_sync()
+        self.bridge.emit_now(Event.UNLOCKED)
+        self.bridge.emit_now(Event.RECORDS_CHANGED, set())
+        self.idle.start()
+
+    @asyncSlot()
+    async def lock(self) -> None:
+        """Close the records and go back to sign-in (auto after idle, or Ctrl+L)."""
+        if self.session is None:
+            return
+        session, self.session = self.session, None
+        self.idle.stop()
+        await session.close()
+        if self.workspace is not None:
+            self.stack.removeWidget(self.workspace)
+            self.workspace.deleteLater()
+            self.workspace = None
+        self.unlock.refresh_users()
+        self.stack.setCurrentWidget(self.unlock)
+
+    async def shutdown(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+        await asyncio.get_running_loop().run_in_executor(None, self.executor.shutdown)

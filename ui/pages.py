@@ -1,0 +1,36 @@
+"""The workspace's pages, in navigation order. Each screen is its own module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QWidget
+
+from ui.patients_screen import PatientsScreen
+from ui.session import Session
+
+if TYPE_CHECKING:
+    from ui.main_window import Workspace
+
+
+@dataclass
+class Page:
+    key: str
+    title: str
+    widget: QWidget
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("pages", text)
+
+
+def build_pages(session: Session, workspace: Workspace) -> list[Page]:
+    patients = PatientsScreen(session)
+    patients.new_patient.connect(workspace.new_patient)
+    patients.open_chart.connect(workspace.open_chart)
+    pages = [Page("patients", tr("Patients"), patients)]
+    # Clinic-side screens (chart, visit, consult requests) are added here.
+    # Desk-side and shared screens (schedule, specialist worklist, conflicts, settings) here.
+    return pages

@@ -1,0 +1,165 @@
+"""New / edit patient: names (characters and Latin), sex, birth date, resident ID, phone and
+address, each checked as typed in; an error appears next to its field and nothing is saved."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from clinic_app.errors import ValidationError
+from clinic_app.records.patient import Address, PatientInput
+from clinic_app.services import patients
+from ui.errors import show_error, tr_core
+from ui.session import Session
+from ui.widgets import FieldError, with_error
+
+
+class PatientForm(QDialog):
+    saved = Signal(str)  # patient id
+
+    def __init__(self, session: Session, parent: QWidget | None = None,
+                 existing: dict | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.session = session
+        self.existing = existing
+        self.setWindowTitle(self.tr("Edit patient") if existing else self.tr("New patient"))
+        self.setMinimumWidth(460)
+        form = QFormLayout()
+        self.errors: dict[str, FieldError] = {}
+
+        def field(key: str, label: str, widget: QWidget) -> None:
+            box, err = with_error(widget)
+            self.errors[key] = err
+            form.addRow(label, box)
+
+        self.family = QLineEdit()
+        self.given = QLineEdit()
+        self.latin_family = QLineEdit()
+        self.latin_given = QLineEdit()
+        self.latin_family.setPlaceholderText(self.tr("from the characters if left empty"))
+        self.gender = QComboBox()
+        for code, label in (("unknown", self.tr("Unknown")), ("female", self.tr("Female")),
+                            ("male", self.tr("Male")), ("other", self.tr("Other"))):  # fmt: skip
+            self.gender.addItem(label, code)
+        self.birth = QDateEdit()
+        self.birth.setCalendarPopup(True)
+        self.birth.setDisplayFormat("yyyy-MM-dd")
+        self.birth.setMinimumDate(QDate(1880, 1, 1))
+        self.birth.setMaximumDate(QDate.currentDate())
+        self.birth.setSpecialValueText(self.tr("not known"))
+        self.birth.setDate(self.birth.minimumDate())
+        self.resident_id = QLineEdit()
+        self.resident_id.setPlaceholderText(self.tr("18 characters; birth date and sex follow"))
+        self.phone = QLineEdit()
+        self.province = QLineEdit()
+        self.city = QLineEdit()
+        self.district = QLineEdit()
+        self.line = QLineEdit()
+        field("family", self.tr("Family name"), self.family)
+        field("given", self.tr("Given name"), self.given)
+        field("latin_family", self.tr("Latin family name"), self.latin_family)
+        field("latin_given", self.tr("Latin given name"), self.latin_given)
+        field("gender", self.tr("Sex"), self.gender)
+        field("birth_date", self.tr("Birth date"), self.birth)
+        field("resident_id", self.tr("Resident ID"), self.resident_id)
+        field("phone", self.tr("Phone"), self.phone)
+        field("province", self.tr("Province"), self.province)
+        field("city", self.tr("City"), self.city)
+        field("district", self.tr("County / district"), self.district)
+        field("line", self.tr("Village / street"), self.line)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.on_save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        if existing:
+            self._fill(PatientInput.from_fhir(existing))
+
+    def _fill(self, data: PatientInput) -> None:
+        self.family.setText(data.family)
+        self.given.setText(data.given)
+        self.latin_family.setText(data.latin_family)
+        self.latin_given.setText(data.latin_given)
+        self.gender.setCurrentIndex(max(0, self.gender.findData(data.gender)))
+        if data.birth_date:
+            self.birth.setDate(QDate(data.birth_date.year, data.birth_date.month,
+                                     data.birth_date.day))  # fmt: skip
+        self.resident_id.setText(data.resident_id)
+        self.phone.setText(data.phone)
+        self.province.setText(data.address.province)
+        self.city.setText(data.address.city)
+        self.district.setText(data.address.district)
+        self.line.setText(data.address.line)
+
+    def collect(self) -> PatientInput:
+        birth: date | None = None
+        if self.birth.date() != self.birth.minimumDate():
+            qd = self.birth.date()
+            birth = date(qd.year(), qd.month(), qd.day())
+        return PatientInput(
+            family=self.family.text(),
+            given=self.given.text(),
+            gender=str(self.gender.currentData()),
+            birth_date=birth,
+            resident_id=self.resident_id.text(),
+            phone=self.phone.text(),
+            latin_family=self.latin_family.text(),
+            latin_given=self.latin_given.text(),
+            address=Address(line=self.line.text(), district=self.district.text(),
+                            city=self.city.text(), province=self.province.text()),
+            record_id=self.existing["id"] if self.existing else None,
+        )  # fmt: skip
+
+    def validate(self) -> PatientInput | None:
+        """Check every field; show the first problem next to its field. None if invalid."""
+        for err in self.errors.values():
+            err.clear_message()
+        data = self.collect()
+        try:
+            data.validate()
+        except ValidationError as exc:
+            target = self.errors.get(exc.field) or self.errors["family"]
+            target.show_message(tr_core(exc.message))
+            return None
+        return data
+
+    @asyncSlot()
+    async def on_save(self) -> None:
+        data = self.validate()
+        if data is None:
+            return
+        save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save_button.setEnabled(False)
+        try:
+            if self.existing:
+                version = int(self.existing["meta"]["versionId"])
+                res, _ = await self.session.write(patients.update, self.session.store, data,
+                                                  version, types={"Patient"})  # fmt: skip
+            else:
+                res, _ = await self.session.write(patients.register, self.session.store, data,
+                                                  types={"Patient"})  # fmt: skip
+        except ValidationError as exc:
+            (self.errors.get(exc.field) or self.errors["family"]).show_message(tr_core(exc.message))
+            return
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        finally:
+            save_button.setEnabled(True)
+        self.saved.emit(res["id"])
+        self.accept()

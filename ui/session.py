@@ -1,0 +1,76 @@
+"""A signed-in session: the unlocked store, its single writer thread, the sync engine and
+the bridge. Screens reach the core only through this object and the services it wraps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from clinic_app.sync.account import SyncAccount
+from clinic_app.sync.client import CentralClient
+from clinic_app.sync.engine import SyncEngine, SyncStatus
+from local_store.store import Store
+from ui.bridge import Bridge, Event
+
+T = TypeVar("T")
+
+
+class Session:
+    def __init__(self, store: Store, bridge: Bridge, executor: ThreadPoolExecutor) -> None:
+        self.store = store
+        self.bridge = bridge
+        self.executor = executor
+        self.engine: SyncEngine | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    @property
+    def user(self) -> str:
+        return self.store.user
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking core work on the store thread; the GUI loop keeps running."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any, types: Iterable[str] = ()) -> T:
+        """Like :meth:`call`, then tell every screen which record types changed."""
+        result = await self.call(fn, *args)
+        self.bridge.emit_now(Event.RECORDS_CHANGED, set(types))
+        if self.engine is not None:
+            self.engine.kick()
+        return result
+
+    def start_sync(self) -> None:
+        account = SyncAccount.load(self.store)
+        if account is None or self.engine is not None:
+            return
+        self.engine = SyncEngine(
+            self.store,
+            lambda: CentralClient(account.server, account.token, ca_file=account.ca_file),
+            executor=self.executor,
+        )
+        self.engine.subscribe(self._on_status)
+        self._stop = asyncio.Event()
+        self._sync_task = asyncio.ensure_future(self.engine.run(self._stop))
+
+    def _on_status(self, status: SyncStatus) -> None:
+        self.bridge.post(Event.SYNC_STATUS, status)
+        if status.pulled and not status.syncing:
+            self.bridge.post(Event.RECORDS_CHANGED, set())
+
+    async def sync_now(self) -> SyncStatus | None:
+        if self.engine is None:
+            return None
+        return await self.engine.sync_once()
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._sync_task is not None:
+            try:
+                await asyncio.wait_for(self._sync_task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._sync_task.cancel()
+        await self.call(self.store.lock)
+        self.bridge.emit_now(Event.LOCKED)
