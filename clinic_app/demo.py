@@ -1,13 +1,20 @@
-"""`make demo`: build (once) a demo profile with synthetic patients and show what it holds.
+"""`make demo`: build (once) a demo profile with synthetic patients, start a central platform
+on loopback (embedded SQLite) with a demo clinic and a cardiology specialist, enroll the demo
+workstation with it, print what the profile holds, and open the workstation signed in.
 
-Until the workstation UI exists this prints the profile's contents; it uses the same services
-the UI will use. Run as ``python -m clinic_app.demo --profile DIR`` with CLINIC_PASSPHRASE set.
+Run as ``python -m clinic_app.demo --profile DIR`` with CLINIC_PASSPHRASE set; ``--no-gui``
+stops after the summary (also chosen when there is no display).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -66,17 +73,123 @@ def run(profile: Path, count: int) -> None:
         store.lock()
 
 
+SPECIALIST = ("dr.heart", "demo-specialist-2026")
+
+
+def _central_cli(db: str, *args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "central.cli", *args, "--db", db],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ClinicError(done.stderr.strip() or "clinic-central failed")
+    return done.stdout.strip()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_central(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A central platform on loopback over an embedded SQLite file; returns (process, url,
+    clinic id). The demo clinic and the specialist are created on first use."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = f"sqlite:///{folder / 'central.db'}"
+    marker = folder / "clinic-id"
+    if not marker.exists():
+        clinic = _central_cli(db, "clinic", "add", "示范卫生院 Demo Clinic")
+        _central_cli(db, "user", "add", SPECIALIST[0], "--role", "specialist",
+                     "--specialty", "cardiology",
+                     env={"CLINIC_CENTRAL_PASSWORD": SPECIALIST[1]})  # fmt: skip
+        marker.write_text(clinic)
+    clinic = marker.read_text().strip()
+    port = _free_port()
+    log = open(folder / "central.log", "ab")  # noqa: SIM115 - handed to the child process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "central.cli", "serve", "--db", db, "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2):
+                return proc, url, clinic
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise ClinicError("The demo central platform did not start; see .demo/central/central.log.")
+
+
+def connect(profile: Path, url: str, db_folder: Path, clinic: str) -> None:
+    """Enroll the demo workstation (first time) or point it at the central's new port."""
+    import asyncio
+
+    from clinic_app.sync.account import SyncAccount
+    from clinic_app.sync.client import CentralClient
+
+    store = Store.unlock(profile, DEMO_USER, config.setting("passphrase"))
+    try:
+        account = SyncAccount.load(store)
+        if account is None:
+            code = _central_cli(f"sqlite:///{db_folder / 'central.db'}", "device", "enroll",
+                                "--clinic", clinic)  # fmt: skip
+
+            async def enroll() -> dict[str, str]:
+                async with CentralClient(url) as client:
+                    return await client.enroll(code, "demo workstation")
+
+            info = asyncio.run(enroll())
+            account = SyncAccount(url, info["token"], "device", info["device_id"],
+                                  clinic_id=info["clinic_id"])  # fmt: skip
+        account.server = url
+        account.save(store)
+    finally:
+        store.lock()
+
+
+def has_display() -> bool:
+    return bool(
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or sys.platform in ("win32", "darwin")
+        or os.environ.get("QT_QPA_PLATFORM")
+    )
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Build and show the demo profile.")
+    parser = argparse.ArgumentParser(description="Build the demo and open the workstation.")
     parser.add_argument("--profile", default=".demo/profile")
     parser.add_argument("--patients", type=int, default=300)
+    parser.add_argument("--no-gui", action="store_true", help="print the summary only")
     args = parser.parse_args()
+    profile = Path(args.profile)
+    central_dir = profile.parent / "central"
+    proc = None
     try:
-        run(Path(args.profile), args.patients)
+        run(profile, args.patients)
+        proc, url, clinic = start_central(central_dir)
+        connect(profile, url, central_dir, clinic)
+        print(f"\nCentral platform running at {url} (SQLite in {central_dir}).")
+        print(f"Specialist account for a second workstation: {SPECIALIST[0]} / {SPECIALIST[1]}")
+        if args.no_gui or not has_display():
+            print("No display: not opening the workstation. `clinic-app screenshot --out DIR`"
+                  " renders every screen to PNG.")  # fmt: skip
+            return 0
+        from clinic_app import cli
+
+        os.environ.setdefault("CLINIC_USER", DEMO_USER)
+        return cli.main(["--profile", str(profile), "gui"])
     except ClinicError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ def main(profile: Path, language: str | None = None) -> int:
     asyncio.set_event_loop(loop)
     window = MainWindow(profile)
     window.show()
+    from clinic_app import config
+
+    automated = config.setting("passphrase")
+    if automated:  # automation and `make demo` sign in with CLINIC_PASSPHRASE
+        wanted = config.setting("user")
+        if wanted:
+            window.unlock.user.setCurrentText(wanted)
+        window.unlock.passphrase.setText(automated)
+        window.unlock.button.click()
     closing = asyncio.Event()
     app.aboutToQuit.connect(closing.set)
     with loop:
