@@ -124,13 +124,16 @@ def ref_list(resource: dict[str, Any], key: str) -> list[Ref]:
 
 
 def consult_specialty(resource: dict[str, Any] | None) -> str | None:
-    """The specialty a consult or referral ServiceRequest is addressed to, else None.
+    """The specialty a consult or referral ServiceRequest is addressed to, else None (also for
+    a draft: specialists see a request only once the clinic sends it).
 
     A consult is a ServiceRequest with a category coding 11429006 (consultation) or 3457005
     (patient referral); the specialty is ``performerType.coding[0].code``.
     """
     if not resource or resource.get("resourceType") != "ServiceRequest":
         return None
+    if resource.get("status") == "draft":
+        return None  # a draft synced for safekeeping is addressed to nobody yet
     categories = resource.get("category")
     if not isinstance(categories, list):
         return None

@@ -192,7 +192,8 @@ class AttachmentVault:
         """Decrypt to ``dest``; the file appears only once the whole content has verified."""
         tmp = dest.with_name(f".{dest.name}.partial")
         try:
-            with open(tmp, "wb") as out:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
                 for block in self.read(digest):
                     out.write(block)
             os.replace(tmp, dest)

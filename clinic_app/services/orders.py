@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from clinic_app.errors import ValidationError
 from clinic_app.records import clinical, orders
-from clinic_app.records.common import Resource
+from clinic_app.records.common import Resource, patient_of
 from clinic_app.services.writes import save
 from local_store.store import Store
 
@@ -72,7 +73,9 @@ def request_consult(
     """A consult request; every supporting record must exist and belong to the patient."""
     store.get("Patient", patient_id)
     for rtype, rid in supporting:
-        store.get(rtype, rid)
+        record = store.get(rtype, rid)
+        if patient_of(record) != patient_id:
+            raise ValidationError("supporting", "Only this patient's records can be included.")
     res = orders.consult_request(
         patient_id=patient_id,
         specialty=specialty,

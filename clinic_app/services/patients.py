@@ -25,6 +25,7 @@ CHART_TYPES = (
     "CarePlan",
     "Task",
     "DocumentReference",
+    "DiagnosticReport",
 )
 
 

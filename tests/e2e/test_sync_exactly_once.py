@@ -75,3 +75,24 @@ def test_offline_records_arrive_everywhere_exactly_once(world):
         assert ws.store.count("Observation") == 3
         assert ws.store.count("DiagnosticReport") == 1
         assert ws.store.count("ServiceRequest") == 1
+
+
+def test_draft_consult_reaches_the_specialist_only_when_sent(world):
+    from clinic_app.services.writes import save
+
+    p = world.a.add_patient("林", "芳")
+    draft = orders.request_consult(
+        world.a.store, patient_id=p["id"], specialty="cardiology", priority="routine",
+        question="草稿", requester="dr.a", draft=True,
+    )  # fmt: skip
+    world.a.sync()
+    world.specialist.sync()
+    assert draft["id"] not in world.specialist.ids("ServiceRequest")
+    assert p["id"] not in world.specialist.ids("Patient")
+    sent = world.a.store.get("ServiceRequest", draft["id"])
+    sent["status"] = "active"
+    save(world.a.store, sent)
+    world.a.sync()
+    world.specialist.sync()
+    assert draft["id"] in world.specialist.ids("ServiceRequest")
+    assert p["id"] in world.specialist.ids("Patient")
