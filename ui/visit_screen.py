@@ -1,0 +1,539 @@
+"""A visit, opened from the chart: the initial-visit or follow-up form rendered from its
+versioned definition, vitals with units and a live abnormal flag, one save that writes the
+encounter, the answers and the vitals together (or, if anything is invalid, shows the message
+next to its field and saves nothing), then a printable PDF summary."""
+
+from __future__ import annotations
+
+import functools
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDateTime, QMarginsF, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QPdfWriter, QShortcut, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from clinic_app.errors import ValidationError
+from clinic_app.records import forms
+from clinic_app.records.common import Resource
+from clinic_app.records.encounter import VISIT_KINDS
+from clinic_app.records.vitals import VITALS, flag_of, interpretation, normalize_value, vital_key
+from clinic_app.services import visits
+from ui.clinical_text import (
+    ABNORMAL,
+    FLAG_COLOUR,
+    NORMAL_COLOUR,
+    answer_text,
+    fact_text,
+    flag_text,
+    patient_facts,
+    patient_name,
+    vital_label,
+    vital_value_text,
+    when_text,
+)
+from ui.errors import show_error, tr_core
+from ui.session import Session
+from ui.widgets import FieldError, with_error
+
+NOT_ANSWERED = Qt.CheckState.PartiallyChecked
+
+
+@dataclass(frozen=True)
+class VitalRow:
+    """One vital sign input: its keys per unit choice (glucose changes the LOINC code) and the
+    unit passed to normalize_value (temperature and weight convert)."""
+
+    name: str
+    units: tuple[tuple[str, str, str | None], ...]  # (shown unit, vital key, unit to convert)
+
+
+VITAL_ROWS = (
+    VitalRow("systolic", (("mmHg", "systolic", None),)),
+    VitalRow("diastolic", (("mmHg", "diastolic", None),)),
+    VitalRow("heart_rate", (("/min", "heart_rate", None),)),
+    VitalRow("temperature", (("°C", "temperature", None), ("°F", "temperature", "°F"))),
+    VitalRow("spo2", (("%", "spo2", None),)),
+    VitalRow("glucose", (("mmol/L", "glucose_mmol", None), ("mg/dL", "glucose_mgdl", None))),
+    VitalRow("weight", (("kg", "weight", None), ("lb", "weight", "lb"))),
+    VitalRow("height", (("cm", "height", None),)),
+)
+# Shown bounds in the unit the clinician chose (stored units are converted back for messages).
+_FROM_STORED = {"°F": lambda c: c * 9 / 5 + 32, "lb": lambda kg: kg / 0.45359237}
+
+
+class VitalField(QWidget):
+    """Value, unit and the live flag (High, Low, Critical…) of one vital sign."""
+
+    def __init__(self, row: VitalRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row = row
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.edit = QLineEdit()
+        self.edit.setMaximumWidth(90)
+        self.edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.edit)
+        self.unit = QComboBox()
+        for shown, key, convert in row.units:
+            self.unit.addItem(shown, (key, convert))
+        self.unit.setMinimumWidth(80)
+        layout.addWidget(self.unit)
+        if len(row.units) == 1:  # a fixed unit reads as a label, not a disabled choice
+            self.unit.hide()
+            fixed = QLabel(row.units[0][0])
+            fixed.setMinimumWidth(80)
+            layout.addWidget(fixed)
+        self.flag = QLabel()
+        self.flag.setMinimumWidth(90)
+        layout.addWidget(self.flag)
+        self.converted = QLabel()  # the value in the stored unit, e.g. "= 38 °C"
+        self.converted.setStyleSheet("color: #6b6b6b;")
+        layout.addWidget(self.converted, 1)
+        self.edit.textChanged.connect(self.update_flag)
+        self.unit.currentIndexChanged.connect(self.update_flag)
+
+    def key_and_unit(self) -> tuple[str, str | None]:
+        key, convert = self.unit.currentData()
+        return str(key), convert
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def value(self) -> float:
+        """The value in the stored unit; ValidationError (with our own message) if invalid."""
+        key, convert = self.key_and_unit()
+        try:
+            return normalize_value(key, self.text(), convert)
+        except ValidationError:
+            raise ValidationError(key, self.problem()) from None
+
+    def problem(self) -> str:
+        key, convert = self.key_and_unit()
+        try:
+            float(self.text().replace(",", "."))
+        except ValueError:
+            return self.tr("Enter a number.")
+        low, high = VITALS[key].plausible
+        shown = self.unit.currentText()
+        if convert in _FROM_STORED:
+            low, high = _FROM_STORED[convert](low), _FROM_STORED[convert](high)
+        return (
+            self.tr("Must be between %1 and %2 %3.")
+            .replace("%1", f"{low:.0f}" if low >= 10 else f"{low:g}")
+            .replace("%2", f"{high:.0f}")
+            .replace("%3", shown)
+        )
+
+    def update_flag(self) -> None:
+        self.flag.setText("")
+        self.converted.setText("")
+        if not self.text():
+            return
+        key, convert = self.key_and_unit()
+        try:
+            value = normalize_value(key, self.text(), convert)
+        except ValidationError:
+            return
+        flag = interpretation(key, value)
+        spec = VITALS[key]
+        if convert:
+            self.converted.setText(
+                self.tr("= %1 %2").replace("%1", f"{value:g}").replace("%2", spec.unit_label)
+            )
+        if flag in ABNORMAL:
+            self.flag.setStyleSheet(f"color: {FLAG_COLOUR}; font-weight: bold;")
+            self.flag.setText(flag_text(flag))
+        elif spec.normal:
+            self.flag.setStyleSheet(f"color: {NORMAL_COLOUR};")
+            self.flag.setText(self.tr("Normal"))
+        else:
+            self.flag.setText("")
+
+
+class VisitDialog(QDialog):
+    """Record one visit of ``patient``. ``saved`` carries the new Encounter's id."""
+
+    saved = Signal(str)
+
+    def __init__(
+        self,
+        session: Session,
+        patient: Resource,
+        parent: QWidget | None = None,
+        kind: str = "initial-visit",
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.patient = patient
+        self.visit: visits.Visit | None = None
+        self.setWindowTitle(self.tr("Visit — %1").replace("%1", patient_name(patient)))
+        self.resize(980, 720)
+        outer = QVBoxLayout(self)
+        facts = " &nbsp;·&nbsp; ".join(
+            html.escape(fact_text(label, value)) for label, value in patient_facts(patient) if value
+        )
+        header = QLabel(
+            f"<b style='font-size:15px'>{html.escape(patient_name(patient))}</b>"
+            f"&nbsp;&nbsp;&nbsp;{facts}"
+        )
+        outer.addWidget(header)
+        top = QHBoxLayout()
+        self.kind = QComboBox()
+        for code in forms.FORM_KINDS:
+            self.kind.addItem(tr_core(VISIT_KINDS[code]), code)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))
+        self.when = QDateTimeEdit(QDateTime.currentDateTime())
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setCalendarPopup(True)
+        self.when.setMaximumDateTime(QDateTime.currentDateTime().addSecs(3600))
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText(self.tr("Reason for the visit (optional)"))
+        top.addWidget(QLabel(self.tr("Form")))
+        top.addWidget(self.kind)
+        top.addWidget(QLabel(self.tr("Date and time")))
+        top.addWidget(self.when)
+        top.addWidget(self.reason, 1)
+        outer.addLayout(top)
+        body = QHBoxLayout()
+        self.form_box = QGroupBox()
+        form_outer = QVBoxLayout(self.form_box)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        form_outer.addWidget(self.scroll)
+        body.addWidget(self.form_box, 3)
+        vitals_box = QGroupBox(self.tr("Vitals"))
+        grid = QGridLayout(vitals_box)
+        self.vitals: dict[str, VitalField] = {}
+        self.vital_errors: dict[str, FieldError] = {}
+        for n, row in enumerate(VITAL_ROWS):
+            field = VitalField(row)
+            box, err = with_error(field)
+            label = QLabel(vital_label(row.units[0][1]))
+            label.setBuddy(field.edit)
+            grid.addWidget(label, n, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(box, n, 1)
+            self.vitals[row.name] = field
+            self.vital_errors[row.name] = err
+            field.edit.editingFinished.connect(functools.partial(self._check_vital, row.name))
+            field.edit.textChanged.connect(err.clear_message)
+        grid.setRowStretch(len(VITAL_ROWS), 1)
+        body.addWidget(vitals_box, 2)
+        outer.addLayout(body, 1)
+        self.general_error = FieldError()
+        outer.addWidget(self.general_error)
+        buttons = QHBoxLayout()
+        self.status = QLabel()
+        buttons.addWidget(self.status, 1)
+        self.print_button = QPushButton(self.tr("Print summary to PDF…"))
+        self.print_button.setEnabled(False)
+        self.print_button.clicked.connect(self.choose_pdf)
+        self.save_button = QPushButton(self.tr("Save visit"))
+        self.save_button.setDefault(True)
+        self.save_button.setToolTip(self.tr("Save the visit (Ctrl+S)"))
+        self.save_button.clicked.connect(self.on_save)
+        self.close_button = QPushButton(self.tr("Close"))
+        self.close_button.clicked.connect(self.reject)
+        for b in (self.print_button, self.save_button, self.close_button):
+            buttons.addWidget(b)
+        outer.addLayout(buttons)
+        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save_button.click)
+        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_button.click)
+        self.answers: dict[str, QWidget] = {}
+        self.answer_errors: dict[str, FieldError] = {}
+        self.kind.currentIndexChanged.connect(self._build_form)
+        self._build_form()
+
+    # ---- the form ---------------------------------------------------------------------
+    def definition(self) -> forms.FormDefinition:
+        return forms.definition(str(self.kind.currentData()))
+
+    def _build_form(self) -> None:
+        form = self.definition()
+        self.form_box.setTitle(tr_core(form.title))
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        layout = QFormLayout()
+        column.addLayout(layout)
+        column.addStretch(1)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.answers = {}
+        self.answer_errors = {}
+        for item in form.items:
+            widget = self._input_for(item)
+            box, err = with_error(widget)
+            text = tr_core(item.text) + (" *" if item.required else "")
+            label = QLabel(text)
+            label.setBuddy(widget)
+            label.setWordWrap(True)
+            layout.addRow(label, box)
+            self.answers[item.link_id] = widget
+            self.answer_errors[item.link_id] = err
+        note = QLabel(self.tr("* required"))
+        note.setStyleSheet("color: #6b6b6b;")
+        layout.addRow(note)
+        self.scroll.setWidget(holder)
+
+    def _input_for(self, item: forms.FormItem) -> QWidget:
+        widget: QWidget
+        if item.type == "string":
+            edit = QLineEdit()
+            if item.max_length:
+                edit.setMaxLength(item.max_length)
+            widget = edit
+        elif item.type == "text":
+            text = QPlainTextEdit()
+            text.setTabChangesFocus(True)
+            text.setFixedHeight(58)
+            widget = text
+        elif item.type == "choice":
+            combo = QComboBox()
+            combo.addItem(self.tr("— not answered —"), None)
+            for code, display in item.options:
+                combo.addItem(tr_core(display), code)
+            widget = combo
+        elif item.type == "boolean":
+            check = QCheckBox(self.tr("not answered"))
+            check.setTristate(True)
+            check.setCheckState(NOT_ANSWERED)
+            check.stateChanged.connect(lambda _s, c=check: c.setText(self._bool_text(c)))
+            widget = check
+        elif item.type == "integer":
+            spin = QSpinBox()
+            spin.setRange(-1, 100000)
+            spin.setSpecialValueText(self.tr("—"))
+            spin.setValue(-1)
+            widget = spin
+        else:
+            widget = QLineEdit()
+        return widget
+
+    def _bool_text(self, check: QCheckBox) -> str:
+        state = check.checkState()
+        if state == NOT_ANSWERED:
+            return self.tr("not answered")
+        return self.tr("Yes") if state == Qt.CheckState.Checked else self.tr("No")
+
+    def answer_values(self) -> dict[str, Any]:
+        """{linkId: value} of every answered question."""
+        out: dict[str, Any] = {}
+        for link_id, w in self.answers.items():
+            value: Any = None
+            if isinstance(w, QLineEdit):
+                value = w.text().strip() or None
+            elif isinstance(w, QPlainTextEdit):
+                value = w.toPlainText().strip() or None
+            elif isinstance(w, QComboBox):
+                value = w.currentData()
+            elif isinstance(w, QCheckBox):
+                state = w.checkState()
+                value = None if state == NOT_ANSWERED else state == Qt.CheckState.Checked
+            elif isinstance(w, QSpinBox):
+                value = None if w.value() < 0 else w.value()
+            if value is not None:
+                out[link_id] = value
+        return out
+
+    # ---- checking ---------------------------------------------------------------------
+    def _check_vital(self, name: str) -> None:
+        field = self.vitals[name]
+        if not field.text():
+            self.vital_errors[name].clear_message()
+            return
+        try:
+            field.value()
+        except ValidationError as exc:
+            self.vital_errors[name].show_message(exc.message)
+
+    def _clear_errors(self) -> None:
+        for err in (*self.answer_errors.values(), *self.vital_errors.values()):
+            err.clear_message()
+        self.general_error.clear_message()
+
+    def show_field_error(self, field: str, message: str) -> None:
+        """Put a message next to the field a ValidationError names."""
+        row = {"glucose_mmol": "glucose", "glucose_mgdl": "glucose"}.get(field, field)
+        target = self.answer_errors.get(field) or self.vital_errors.get(row)
+        (target or self.general_error).show_message(message)
+
+    def validate(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Check every field, showing every problem next to its field; None if any."""
+        self._clear_errors()
+        ok = True
+        answers = self.answer_values()
+        for item in self.definition().items:
+            if item.required and item.link_id not in answers:
+                self.answer_errors[item.link_id].show_message(self.tr("Please answer this."))
+                ok = False
+        vitals: dict[str, Any] = {}
+        for name, field in self.vitals.items():
+            if not field.text():
+                continue
+            key, convert = field.key_and_unit()
+            try:
+                field.value()
+            except ValidationError as exc:
+                self.vital_errors[name].show_message(exc.message)
+                ok = False
+                continue
+            vitals[key] = (field.text().replace(",", "."), convert) if convert else field.text()
+        sys_, dia = self.vitals["systolic"], self.vitals["diastolic"]
+        if ok and sys_.text() and dia.text() and sys_.value() <= dia.value():
+            self.vital_errors["diastolic"].show_message(
+                self.tr("Diastolic pressure must be below systolic.")
+            )
+            ok = False
+        return (answers, vitals) if ok else None
+
+    # ---- saving -----------------------------------------------------------------------
+    def visit_start(self) -> datetime:
+        return self.when.dateTime().toPython().astimezone()  # type: ignore[no-any-return]
+
+    @asyncSlot()
+    async def on_save(self) -> None:
+        checked = self.validate()
+        if checked is None or self.visit is not None:
+            return
+        answers, vitals_in = checked
+        work = functools.partial(
+            visits.record_visit,
+            self.session.store,
+            patient_id=self.patient["id"],
+            kind=str(self.kind.currentData()),
+            answers=answers,
+            vitals=vitals_in,
+            start=self.visit_start(),
+            practitioner=self.session.user,
+            reason=self.reason.text().strip() or None,
+        )
+        self.save_button.setEnabled(False)
+        try:
+            visit = await self.session.write(
+                work, types={"Encounter", "QuestionnaireResponse", "Observation"}
+            )
+        except ValidationError as exc:
+            self.show_field_error(exc.field, tr_core(exc.message))
+            self.save_button.setEnabled(True)
+            return
+        except Exception as exc:
+            show_error(self, exc)
+            self.save_button.setEnabled(True)
+            return
+        self.visit = visit
+        self._lock_inputs()
+        self.status.setText(self.tr("Visit saved."))
+        self.print_button.setEnabled(True)
+        self.print_button.setDefault(True)
+        self.saved.emit(visit.encounter["id"])
+
+    def _lock_inputs(self) -> None:
+        self.kind.setEnabled(False)
+        self.when.setEnabled(False)
+        self.reason.setReadOnly(True)
+        for w in (*self.answers.values(), *self.vitals.values()):
+            w.setEnabled(False)
+
+    # ---- printing ---------------------------------------------------------------------
+    def summary_html(self) -> str:
+        """The printable summary of the saved visit: patient, answers, vitals with flags."""
+        if self.visit is None:
+            return ""
+        esc = html.escape
+        p = self.patient
+        facts = "".join(
+            f"<tr><th align=left>{esc(label)}</th><td>{esc(value)}</td></tr>"
+            for label, value in patient_facts(p)
+            if value
+        )
+        form = forms.definition_for(self.visit.response["questionnaire"])
+        rows = []
+        for item in form.items:
+            value = forms.answers_of(self.visit.response).get(item.link_id)
+            if value is None:
+                continue
+            if item.type == "choice":
+                value = tr_core(dict(item.options).get(value, value))
+            rows.append(
+                f"<tr><th align=left valign=top>{esc(tr_core(item.text))}</th>"
+                f"<td>{esc(answer_text(value))}</td></tr>"
+            )
+        vitals_rows = []
+        for obs in self.visit.observations:
+            style = f" style='color:{FLAG_COLOUR};font-weight:bold'" if flag_of(obs) else ""
+            vitals_rows.append(
+                f"<tr><th align=left>{esc(vital_label(vital_key(obs) or ''))}</th>"
+                f"<td{style}>{esc(vital_value_text(obs))}</td></tr>"
+            )
+        enc = self.visit.encounter
+        title = self.tr("Visit summary")
+        kind = tr_core(enc["type"][0]["text"])
+        when = when_text((enc.get("period") or {}).get("start"))
+        doctor = self.tr("Doctor: %1").replace("%1", self.session.user)
+        none = f"<p>{esc(self.tr('None recorded.'))}</p>"
+        table = "<table cellpadding=3>{}</table>"
+        answers_html = table.format("".join(rows)) if rows else none
+        vitals_html = table.format("".join(vitals_rows)) if vitals_rows else none
+        return (
+            f"<html><body style='font-family: sans-serif; font-size: 10pt'>"
+            f"<h2>{esc(title)}</h2>"
+            f"<h3>{esc(patient_name(p))}</h3><table cellpadding=3>{facts}</table>"
+            f"<p><b>{esc(kind)}</b> — {esc(when)} — {esc(doctor)}</p>"
+            f"<h3>{esc(self.tr('Answers'))}</h3>"
+            f"{answers_html}"
+            f"<h3>{esc(self.tr('Vitals'))}</h3>"
+            f"{vitals_html}"
+            f"</body></html>"
+        )
+
+    def choose_pdf(self) -> None:
+        if self.visit is None:
+            return
+        dialog = QFileDialog(self, self.tr("Save visit summary as PDF"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter(self.tr("PDF files (*.pdf)"))
+        dialog.setDefaultSuffix("pdf")
+        dialog.selectFile(f"visit-summary-{self.visit_start():%Y-%m-%d}.pdf")
+        dialog.fileSelected.connect(self._print_to)
+        dialog.open()
+
+    def _print_to(self, path: str) -> None:
+        try:
+            self.write_pdf(Path(path))
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.status.setText(self.tr("Summary saved to %1").replace("%1", path))
+
+    def write_pdf(self, path: Path) -> Path:
+        """Render :meth:`summary_html` to an A4 PDF with Qt (no other dependency)."""
+        writer = QPdfWriter(str(path))
+        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+        writer.setTitle(self.tr("Visit summary"))
+        doc = QTextDocument()
+        doc.setHtml(self.summary_html())
+        doc.print_(writer)
+        del writer  # finishes the file
+        return path
