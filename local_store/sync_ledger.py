@@ -163,20 +163,35 @@ class SyncLedger:
             )
 
     def record_applied(self, sent: Outgoing, version: int, server_seq: int | None) -> None:
+        self.record_results([(sent, version, server_seq)], [])
+
+    def record_results(
+        self,
+        applied: Sequence[tuple[Outgoing, int, int | None]],
+        rejected: Sequence[tuple[str, str]],
+    ) -> None:
+        """The answers to one push, recorded in one transaction (one fsync, not one per change)."""
         with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET state = 'done', error = NULL, server_seq = ?"
-                " WHERE change_id = ?",
-                (server_seq, sent.change_id),
+            for sent, version, server_seq in applied:
+                self._applied(conn, sent, version, server_seq)
+            conn.executemany(
+                "UPDATE outbox SET state = 'error', error = ? WHERE change_id = ?",
+                [(reason[:500], change_id) for change_id, reason in rejected],
             )
-            conn.execute(
-                "INSERT INTO sync_base(record_id, rtype, version, deleted, resource)"
-                " VALUES (?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET"
-                " version = excluded.version, deleted = excluded.deleted,"
-                " resource = excluded.resource WHERE excluded.version >= sync_base.version",
-                (sent.record_id, sent.rtype, version, 1 if sent.op == "delete" else 0,
-                 _dumps(sent.resource) if sent.resource else None),
-            )  # fmt: skip
+
+    def _applied(self, conn: Any, sent: Outgoing, version: int, server_seq: int | None) -> None:
+        conn.execute(
+            "UPDATE outbox SET state = 'done', error = NULL, server_seq = ? WHERE change_id = ?",
+            (server_seq, sent.change_id),
+        )
+        conn.execute(
+            "INSERT INTO sync_base(record_id, rtype, version, deleted, resource)"
+            " VALUES (?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET"
+            " version = excluded.version, deleted = excluded.deleted,"
+            " resource = excluded.resource WHERE excluded.version >= sync_base.version",
+            (sent.record_id, sent.rtype, version, 1 if sent.op == "delete" else 0,
+             _dumps(sent.resource) if sent.resource else None),
+        )  # fmt: skip
 
     def record_rejected(self, change_id: str, reason: str) -> None:
         with self.store.transaction() as conn:

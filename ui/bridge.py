@@ -15,12 +15,13 @@ class Event(Enum):
     LOCKED = auto()
     UNLOCKED = auto()
     LANGUAGE_CHANGED = auto()
+    SETTINGS_CHANGED = auto()  # payload: the preference key (ui.preferences)
 
 
 class Bridge(QObject):
-    """``bridge.event.connect(handler)``; handlers receive (Event, payload) on the GUI thread."""
+    """``bridge.notify.connect(handler)``; handlers receive (Event, payload) on the GUI thread."""
 
-    event = Signal(object, object)
+    notify = Signal(object, object)
     _relay = Signal(object, object)
 
     def __init__(self) -> None:
@@ -33,8 +34,8 @@ class Bridge(QObject):
 
     def emit_now(self, kind: Event, payload: Any = None) -> None:
         """From the GUI thread: deliver at once."""
-        self.event.emit(kind, payload)
+        self.notify.emit(kind, payload)
 
     @Slot(object, object)
     def _deliver(self, kind: Event, payload: Any) -> None:
-        self.event.emit(kind, payload)
+        self.notify.emit(kind, payload)

@@ -477,7 +477,7 @@ class ChartScreen(QWidget):
             ("Ctrl+E", self.edit_patient),
         ):
             QShortcut(QKeySequence(key), self, activated=slot)
-        session.bridge.event.connect(self._on_event)
+        session.bridge.notify.connect(self._on_event)
 
     # ---- layout -----------------------------------------------------------------------
     def _build_body(self) -> None:

@@ -3,7 +3,6 @@ the left, the current screen, the sync bar below). It locks itself after idle ti
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from qasync import asyncSlot
 from clinic_app import __version__
 from clinic_app.services.patients import reindex_if_needed
 from local_store.store import Store
+from ui import preferences
 from ui.bridge import Bridge, Event
 from ui.ops import run_op
 from ui.pages import build_pages
@@ -30,8 +30,6 @@ from ui.patient_form import PatientForm
 from ui.session import Session
 from ui.sync_bar import SyncBar
 from ui.unlock_screen import UnlockScreen
-
-IDLE_LOCK_MS = 10 * 60 * 1000
 
 
 class Workspace(QWidget):
@@ -104,10 +102,15 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.unlock)
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
-        self.idle.setInterval(IDLE_LOCK_MS)
+        self.idle.setInterval(preferences.idle_lock_ms())
         self.idle.timeout.connect(self.lock)
+        self.bridge.notify.connect(self._on_event)
         QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+
+    def _on_event(self, kind: Event, payload: object) -> None:
+        if kind is Event.SETTINGS_CHANGED and payload == preferences.IDLE_LOCK_MINUTES.key:
+            self.idle.setInterval(preferences.idle_lock_ms())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self.session is not None and event.type() in (
@@ -148,4 +151,4 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             await self.session.close()
             self.session = None
-        await asyncio.get_running_loop().run_in_executor(None, self.executor.shutdown)
+        self.executor.shutdown(wait=True)  # the store is locked: nothing left to wait for

@@ -32,5 +32,11 @@ def build_pages(session: Session, workspace: Workspace) -> list[Page]:
     patients.open_chart.connect(workspace.open_chart)
     pages = [Page("patients", tr("Patients"), patients)]
     # Clinic-side screens (chart, visit, consult requests) are added here.
+    from ui.chart_screen import ChartScreen  # visits and consult requests open from the chart
+
+    pages.append(Page("chart", tr("Chart"), ChartScreen(session)))
     # Desk-side and shared screens (schedule, specialist worklist, conflicts, settings) here.
+    from ui.desk_pages import desk_pages
+
+    pages += desk_pages(session, workspace)
     return pages

@@ -70,7 +70,7 @@ class PatientsScreen(QWidget):
         self._search_seq = 0
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_patient.emit)
-        session.bridge.event.connect(self._on_event)
+        session.bridge.notify.connect(self._on_event)
 
     def focus_search(self) -> None:
         self.search.setFocus()

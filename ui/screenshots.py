@@ -9,6 +9,11 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from local_store.store import Store
+    from ui.main_window import Workspace
 
 DEMO_USER = "demo.doctor"
 DEMO_PASSPHRASE = "screenshot-demo-passphrase"
@@ -66,9 +71,25 @@ async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
     for page in ws.pages[1:]:
         ws.show_page(page.key)
         await shot(f"10-{page.key}")
+    await _clinic_screens(ws, shot)
+    await _desk_screens(ws, shot)
     await window.shutdown()
     window.close()
     return written
+
+
+async def _clinic_screens(ws: Workspace, shot: Callable[..., Awaitable[None]]) -> None:
+    """Chart, attachments, image viewer, visit form and consult wizard (ui.clinic_shots)."""
+    from ui import clinic_shots
+
+    await clinic_shots.render(ws, shot, lambda seconds=0.3: settle(None, seconds))
+
+
+async def _desk_screens(ws: Workspace, shot: Callable[..., Awaitable[None]]) -> None:
+    """Schedule, desk, conflicts and settings in their interesting states (ui.desk_shots)."""
+    from ui import desk_shots
+
+    await desk_shots.render(ws, shot, lambda seconds=0.3: settle(None, seconds))
 
 
 def make_demo_profile(folder: Path, patients: int = 80) -> Path:
@@ -79,9 +100,23 @@ def make_demo_profile(folder: Path, patients: int = 80) -> Path:
     store, _ = Store.create(profile, DEMO_USER, DEMO_PASSPHRASE)
     try:
         generate(store, patients)
+        _clinic_demo(store)
+        _desk_demo(store)
     finally:
         store.lock()
     return profile
+
+
+def _clinic_demo(store: Store) -> None:
+    from ui import clinic_shots
+
+    clinic_shots.prepare(store)
+
+
+def _desk_demo(store: Store) -> None:
+    from ui import desk_shots
+
+    desk_shots.prepare(store)
 
 
 def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:

@@ -4,6 +4,7 @@ the bridge. Screens reach the core only through this object and the services it 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -13,8 +14,10 @@ from clinic_app.sync.client import CentralClient
 from clinic_app.sync.engine import SyncEngine, SyncStatus
 from local_store.store import Store
 from ui.bridge import Bridge, Event
+from ui.errors import safe_details
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Session:
@@ -55,6 +58,25 @@ class Session:
         self._stop = asyncio.Event()
         self._sync_task = asyncio.ensure_future(self.engine.run(self._stop))
 
+    async def stop_sync(self) -> None:
+        """Stop the background engine, if any (it finishes the exchange it is in)."""
+        if self._sync_task is not None:
+            self._stop.set()
+            try:
+                await asyncio.wait_for(self._sync_task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._sync_task.cancel()
+            except Exception as exc:  # a dead engine must not keep the store from locking
+                log.error("the sync engine had stopped: %s", safe_details(exc))
+        self.engine = None
+        self._sync_task = None
+
+    async def restart_sync(self) -> None:
+        """Start the engine again with the account saved now (after connecting to the central
+        platform from the settings)."""
+        await self.stop_sync()
+        self.start_sync()
+
     def _on_status(self, status: SyncStatus) -> None:
         self.bridge.post(Event.SYNC_STATUS, status)
         if status.pulled and not status.syncing:
@@ -66,11 +88,6 @@ class Session:
         return await self.engine.sync_once()
 
     async def close(self) -> None:
-        self._stop.set()
-        if self._sync_task is not None:
-            try:
-                await asyncio.wait_for(self._sync_task, 10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._sync_task.cancel()
+        await self.stop_sync()  # an engine that died of an error must not keep the lock off
         await self.call(self.store.lock)
         self.bridge.emit_now(Event.LOCKED)

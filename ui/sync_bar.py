@@ -43,7 +43,7 @@ class SyncBar(QWidget):
             layout.addWidget(w)
         layout.addWidget(self.error, 1)
         layout.addWidget(self.button)
-        session.bridge.event.connect(self._on_event)
+        session.bridge.notify.connect(self._on_event)
         self.show_status(SyncStatus(pending=session.store.pending_count()))
 
     def _on_event(self, kind: Event, payload: object) -> None:

@@ -105,7 +105,9 @@ class Chart:
         return out
 
     def follow_ups(self, today: date) -> list[tuple[Resource, str]]:
-        return [(t, follow_up_state(t, today)) for t in self.of("Task")]
+        return [
+            (t, follow_up_state(t, today)) for t in self.of("Task") if t.get("intent") == "plan"
+        ]
 
 
 def open_chart(store: Store, patient_id: str) -> Chart:

@@ -201,24 +201,26 @@ class SyncEngine:
                 return
             sent = {c.change_id: c for c in ready}
             conflicted: set[str] = set()
+            applied: list[tuple[Outgoing, int, int | None]] = []
+            rejected: list[tuple[str, str]] = []
+            conflicts: list[tuple[Outgoing, p.ServerCopy]] = []
             for result in resp.results:
                 change = sent.pop(result.change_id, None)
-                if change is None:
-                    continue
-                if change.record_id in conflicted:
-                    continue  # a later version of a record whose earlier change conflicted
+                if change is None or change.record_id in conflicted:
+                    continue  # unknown, or a later version of a record that conflicted
                 if result.status == "applied" and result.version is not None:
-                    await self._io(self.ledger.record_applied, change, result.version, result.seq)
-                    cycle.pushed += 1
+                    applied.append((change, result.version, result.seq))
                 elif result.status == "conflict" and result.server is not None:
                     conflicted.add(change.record_id)
-                    await self._io(self._merge, change, result.server)
+                    conflicts.append((change, result.server))
                 else:
-                    await self._io(
-                        self.ledger.record_rejected,
-                        change.change_id,
-                        result.error or "refused by the central platform",
+                    rejected.append(
+                        (change.change_id, result.error or "refused by the central platform")
                     )
+            await self._io(self.ledger.record_results, applied, rejected)
+            cycle.pushed += len(applied)
+            for change, server in conflicts:
+                await self._io(self._merge, change, server)
             if sent:  # the server did not answer for some: try them again later
                 await self._io(self.ledger.release, list(sent))
             self._publish(records_done=self.status.records_done + len(ready),
@@ -393,7 +395,12 @@ class SyncEngine:
         while it is down, sync at once when it returns, then every ``idle_interval``."""
         backoff = 1.0
         while not stop.is_set():
-            status = await self.sync_once()
+            try:
+                status = await self.sync_once()
+            except Exception:  # a bug must not stop background sync for the rest of the day
+                log.exception("sync cycle failed unexpectedly")
+                self._publish(syncing=False, last_error="Sync failed unexpectedly; it will retry.")
+                status = self.status
             if status.online:
                 backoff = 1.0
                 wait = self.idle_interval

@@ -3,6 +3,8 @@ database: nothing acknowledged is lost and nothing is applied twice."""
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 POINTS = ["before-request", "push-before-commit", "push-after-commit", "pull-after-read"]
@@ -24,7 +26,8 @@ def test_kill_at_each_step(world, point, monkeypatch):
         syncing = world.a2 if point == "pull-after-read" else world.a
         status = syncing.sync()
         assert status.online is False  # the server died under the request
-        assert world.central.proc is not None and world.central.proc.poll() is not None
+        assert world.central.proc is not None
+        assert world.central.proc.wait(timeout=15) == -signal.SIGKILL
         world.central.proc = None
         monkeypatch.delenv("CLINIC_CENTRAL_FAULT")
     world.central.start()

@@ -1,0 +1,415 @@
+"""Sync conflicts: a record changed here and on the central platform in the same field. Both
+versions are shown side by side per field (with the version both sides started from); the
+clinician chooses per field, or keeps one side entirely. A deletion against an edit is
+explained in words. Nothing is resolved until someone chooses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from clinic_app.services import conflicts, desk
+from clinic_app.sync.engine import SyncStatus
+from clinic_app.sync.merge import DELETED_HERE, DELETED_THERE, IGNORED_FIELDS
+from local_store.sync_ledger import Conflict
+from ui.bridge import Event
+from ui.ops import run_op
+from ui.reloader import Reloader
+from ui.session import Session
+
+CHANGED_COLOR = "#fff1c7"
+DELETED_COLOR = "#fbd9d6"
+HIDDEN_KEYS = {"system"}  # naming-system URLs are noise for a clinician comparing values
+
+
+def readable(value: Any) -> str:
+    """A FHIR value as indented ``key: value`` lines (naming-system URLs left out)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✔" if value else "✘"
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "\n".join(readable(v) for v in value) if value else "—"
+    if isinstance(value, dict):
+        lines: list[str] = []
+        for key, sub in value.items():
+            if key in HIDDEN_KEYS:
+                continue
+            text = readable(sub)
+            if "\n" in text:
+                lines.append(f"{key}:")
+                lines += ["  " + line for line in text.splitlines()]
+            else:
+                lines.append(f"{key}: {text}")
+        return "\n".join(lines) if lines else "—"
+    return str(value)
+
+
+class ConflictsScreen(QWidget):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.items: list[desk.ConflictSummary] = []
+        self.current: Conflict | None = None
+        self.choices: dict[str, str] = {}
+        self._groups: list[QButtonGroup] = []
+        self._known_count = -1
+        layout = QVBoxLayout(self)
+        self.summary = QLabel()
+        self.summary.setStyleSheet("font-weight: 600;")
+        layout.addWidget(self.summary)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.currentRowChanged.connect(self.on_select)
+        split.addWidget(self.list)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(4, 0, 0, 0)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.explain = QLabel()
+        self.explain.setWordWrap(True)
+        self.table = QTableWidget(0, 5)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
+        rl.addWidget(self.title)
+        rl.addWidget(self.explain)
+        rl.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.mine_button = QPushButton()
+        self.theirs_button = QPushButton()
+        self.apply_button = QPushButton()
+        self.mine_button.clicked.connect(lambda: self.on_resolve("local"))
+        self.theirs_button.clicked.connect(lambda: self.on_resolve("remote"))
+        self.apply_button.clicked.connect(lambda: self.on_resolve(None))
+        buttons.addWidget(self.mine_button)
+        buttons.addWidget(self.theirs_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.apply_button)
+        rl.addLayout(buttons)
+        split.addWidget(right)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 3)
+        split.setSizes([280, 820])
+        layout.addWidget(split, 1)
+        self.reloader = Reloader(self, session, None, self.load)
+        session.bridge.notify.connect(self._on_event)
+        self.retranslate()
+
+    # ---- texts -------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Field"),
+                self.tr("Before (both started here)"),
+                self.tr("On this workstation"),
+                self.tr("On the central platform"),
+                self.tr("Keep"),
+            ]
+        )
+        self.render_list()
+        self.show_conflict(self.current)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def kind_label(self, rtype: str) -> str:
+        return {
+            "Patient": self.tr("Patient details"),
+            "Encounter": self.tr("Visit"),
+            "QuestionnaireResponse": self.tr("Visit form"),
+            "Appointment": self.tr("Appointment"),
+            "Task": self.tr("Follow-up or task"),
+            "CarePlan": self.tr("Care plan"),
+            "ServiceRequest": self.tr("Consult or referral"),
+            "Condition": self.tr("Condition"),
+            "AllergyIntolerance": self.tr("Allergy"),
+            "DocumentReference": self.tr("Document"),
+        }.get(rtype, rtype)
+
+    def field_label(self, name: str) -> str:
+        return {
+            "name": self.tr("Name"),
+            "gender": self.tr("Sex"),
+            "birthDate": self.tr("Birth date"),
+            "telecom": self.tr("Phone"),
+            "address": self.tr("Address"),
+            "identifier": self.tr("ID numbers"),
+            "status": self.tr("Status"),
+            "description": self.tr("Description"),
+            "start": self.tr("Start"),
+            "end": self.tr("End"),
+            "participant": self.tr("Participants"),
+            "reasonCode": self.tr("Reason"),
+            "priority": self.tr("Urgency"),
+            "note": self.tr("Note"),
+            "item": self.tr("Answers"),
+            "period": self.tr("Time"),
+            "restriction": self.tr("Due"),
+            "code": self.tr("What"),
+            "clinicalStatus": self.tr("Clinical status"),
+        }.get(name, name)
+
+    # ---- loading -----------------------------------------------------------------------
+    def _on_event(self, kind: Event, payload: object) -> None:
+        if (
+            kind is Event.SYNC_STATUS
+            and isinstance(payload, SyncStatus)
+            and payload.conflicts != self._known_count
+        ):
+            self._known_count = payload.conflicts
+            self.reloader.request()
+
+    async def load(self) -> None:
+        items = await self.session.call(desk.conflicts_with_names, self.session.store)
+        keep = self.current.id if self.current else None
+        self.items = items
+        self.render_list()
+        rows = [n for n, s in enumerate(items) if s.conflict.id == keep] or ([0] if items else [])
+        self.list.blockSignals(True)
+        if rows:
+            self.list.setCurrentRow(rows[0])
+        self.list.blockSignals(False)
+        shown = items[rows[0]].conflict if rows else None
+        if shown is None or shown != self.current:  # unchanged: leave the choices alone
+            self.show_conflict(shown)
+
+    def render_list(self) -> None:
+        self.list.blockSignals(True)
+        current = self.list.currentRow()
+        self.list.clear()
+        for s in self.items:
+            c = s.conflict
+            title = self.kind_label(c.rtype)
+            if s.patient_name:
+                title = self.tr("%1 — %2").replace("%1", title).replace("%2", s.patient_name)
+            if any(f in (DELETED_HERE, DELETED_THERE) for f in c.fields):
+                detail = self.tr("deleted on one side, changed on the other")
+            else:
+                detail = self.tr("%n field(s) changed on both sides", "", len(c.fields))
+            when = datetime.fromisoformat(c.created_at).astimezone().strftime("%m-%d %H:%M")
+            item = QListWidgetItem(
+                self.tr("%1\n%2 · %3")
+                .replace("%1", title)
+                .replace("%2", detail)
+                .replace("%3", when)
+            )
+            item.setSizeHint(QSize(0, 2 * self.list.fontMetrics().lineSpacing() + 14))
+            self.list.addItem(item)
+        if 0 <= current < len(self.items):
+            self.list.setCurrentRow(current)
+        self.list.blockSignals(False)
+        self.summary.setText(
+            self.tr("%n conflict(s) waiting for a decision", "", len(self.items))
+            if self.items
+            else self.tr("No conflicts: every change here agrees with the central platform.")
+        )
+
+    def on_select(self, row: int) -> None:
+        self.show_conflict(self.items[row].conflict if 0 <= row < len(self.items) else None)
+
+    # ---- one conflict ------------------------------------------------------------------
+    def deletion(self, c: Conflict) -> str | None:
+        for f in c.fields:
+            if f in (DELETED_HERE, DELETED_THERE):
+                return f
+        return None
+
+    def show_conflict(self, c: Conflict | None) -> None:
+        same = c is not None and self.current is not None and c.id == self.current.id
+        previous = dict(self.choices) if same else {}
+        self.current = c
+        self.choices = {}
+        self._groups = []
+        self.table.setRowCount(0)
+        widgets = (self.table, self.mine_button, self.theirs_button, self.apply_button)
+        if c is None:
+            self.title.setText("")
+            self.explain.setText("")
+            for w in widgets:
+                w.setVisible(False)
+            return
+        for w in widgets:
+            w.setVisible(True)
+        summary = next((s for s in self.items if s.conflict.id == c.id), None)
+        title = self.kind_label(c.rtype)
+        if summary and summary.patient_name:
+            title = self.tr("%1 — %2").replace("%1", title).replace("%2", summary.patient_name)
+        self.title.setText(title)
+        deletion = self.deletion(c)
+        if deletion == DELETED_HERE:
+            self.explain.setText(
+                self.tr(
+                    "This record was deleted on this workstation, but someone changed it on the "
+                    "central platform meanwhile. Keep it deleted, or bring back the version from "
+                    "the central platform (shown below)."
+                )
+            )
+            self.mine_button.setText(self.tr("Keep it deleted"))
+            self.theirs_button.setText(self.tr("Bring back the central platform's version"))
+        elif deletion == DELETED_THERE:
+            self.explain.setText(
+                self.tr(
+                    "This record was deleted on the central platform (by another workstation or "
+                    "the specialist), but it was changed here meanwhile. Keep your version (it "
+                    "is sent again), or accept the deletion."
+                )
+            )
+            self.mine_button.setText(self.tr("Keep my version"))
+            self.theirs_button.setText(self.tr("Accept the deletion"))
+        else:
+            self.explain.setText(
+                self.tr(
+                    "This record was changed here and on the central platform since they last "
+                    "agreed. Changes to different fields were merged already; for each field "
+                    "below, choose which version to keep."
+                )
+            )
+            self.mine_button.setText(self.tr("Keep mine for all fields"))
+            self.theirs_button.setText(self.tr("Keep theirs for all fields"))
+        self.mine_button.setToolTip(self.tr("Use this workstation's version"))
+        self.theirs_button.setToolTip(self.tr("Use the central platform's version"))
+        self.apply_button.setText(self.tr("Apply my choices"))
+        self.apply_button.setVisible(deletion is None)
+        self.table.setColumnHidden(4, deletion is not None)
+        self._fill_rows(c, deletion)
+        if deletion is None:
+            for name, side in previous.items():
+                if name in c.fields:
+                    self.choose(name, side)
+        self._update_apply()
+
+    def _fill_rows(self, c: Conflict, deletion: str | None) -> None:
+        base, local, remote = c.base or {}, c.local or {}, c.remote or {}
+        if deletion is None:
+            names = list(c.fields)
+        else:
+            names = sorted(
+                k for k in {*local, *remote, *base} if k not in IGNORED_FIELDS and k != "meta"
+            )
+        self.table.setRowCount(len(names))
+        gone = self.tr("(deleted)")
+        for r, name in enumerate(names):
+            label = QTableWidgetItem(self.field_label(name))
+            label.setToolTip(name)
+            self.table.setItem(r, 0, label)
+            cells = [
+                readable(base.get(name)),
+                gone if c.local_deleted else readable(local.get(name)),
+                gone if c.remote_deleted else readable(remote.get(name)),
+            ]
+            for col, text in enumerate(cells, start=1):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                if text == gone:
+                    item.setBackground(QBrush(QColor(DELETED_COLOR)))
+                elif col > 1 and text != cells[0]:
+                    item.setBackground(QBrush(QColor(CHANGED_COLOR)))
+                self.table.setItem(r, col, item)
+            if deletion is None:
+                self.table.setCellWidget(r, 4, self._choice(name))
+        self.table.resizeRowsToContents()
+
+    def _choice(self, name: str) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(4, 0, 4, 0)
+        group = QButtonGroup(box)
+        mine = QRadioButton(self.tr("Mine"))
+        theirs = QRadioButton(self.tr("Theirs"))
+        mine.setObjectName(f"mine:{name}")
+        theirs.setObjectName(f"theirs:{name}")
+        for n, b in enumerate((mine, theirs)):
+            group.addButton(b, n)
+            row.addWidget(b)
+        group.idClicked.connect(partial(self._chosen, name))
+        self._groups.append(group)
+        return box
+
+    def _chosen(self, name: str, button_id: int) -> None:
+        self.choices[name] = "local" if button_id == 0 else "remote"
+        self._update_apply()
+
+    def _update_apply(self) -> None:
+        c = self.current
+        ready = c is not None and all(f in self.choices for f in c.fields)
+        self.apply_button.setEnabled(ready)
+        self.apply_button.setToolTip(
+            "" if ready else self.tr("Choose mine or theirs for every field first.")
+        )
+
+    def choose(self, name: str, side: str) -> None:
+        """Tick the choice for one field (as a click would)."""
+        button = self.table.findChild(
+            QRadioButton, f"{'mine' if side == 'local' else 'theirs'}:{name}"
+        )
+        if button is None:
+            raise KeyError(name)
+        button.click()
+
+    @asyncSlot()
+    async def on_resolve(self, take: str | None) -> None:
+        await self.resolve(take)
+
+    async def resolve(self, take: str | None) -> bool:
+        """Resolve the shown conflict: one side entirely (``take``) or the per-field choices."""
+        c = self.current
+        if c is None:
+            return False
+        resolve = partial(
+            conflicts.resolve,
+            self.session.store,
+            c.id,
+            take=take,  # type: ignore[arg-type]
+            choices=None if take else dict(self.choices),  # type: ignore[arg-type]
+        )
+        work = self.session.write(resolve, types={c.rtype})
+        buttons = (self.mine_button, self.theirs_button, self.apply_button)
+        for b in buttons:
+            b.setEnabled(False)
+        try:
+            result = await run_op(self, self._done(work))
+        finally:
+            self.mine_button.setEnabled(True)
+            self.theirs_button.setEnabled(True)
+            self._update_apply()
+        return bool(result)
+
+    async def _done(self, work: Any) -> bool:
+        await work  # the "records changed" broadcast reloads the list
+        self.current = None
+        if self.session.engine is not None:
+            await self.session.engine.refresh_counts()
+        return True

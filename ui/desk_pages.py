@@ -1,0 +1,36 @@
+"""The desk-side and shared pages (schedule, specialist desk, conflicts, settings), built for
+ui.pages in navigation order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication
+
+from ui.conflicts_screen import ConflictsScreen
+from ui.desk_screen import DeskScreen
+from ui.schedule_screen import ScheduleScreen
+from ui.session import Session
+from ui.settings_screen import SettingsScreen
+
+if TYPE_CHECKING:
+    from ui.main_window import Workspace
+    from ui.pages import Page
+
+
+def desk_pages(session: Session, workspace: Workspace) -> list[Page]:
+    from ui.pages import Page
+
+    schedule, desk = ScheduleScreen(session), DeskScreen(session)
+    schedule.open_chart.connect(workspace.open_chart)
+    desk.open_chart.connect(workspace.open_chart)
+    return [
+        Page("schedule", QCoreApplication.translate("pages", "Schedule"), schedule),
+        Page("desk", QCoreApplication.translate("pages", "Consult desk"), desk),
+        Page(
+            "conflicts",
+            QCoreApplication.translate("pages", "Sync conflicts"),
+            ConflictsScreen(session),
+        ),
+        Page("settings", QCoreApplication.translate("pages", "Settings"), SettingsScreen(session)),
+    ]

@@ -1,0 +1,67 @@
+"""Workstation preferences: per PC, never clinical, each declared once with its type, default
+and description, kept in ``QSettings("ClinicWorkstation", "workstation")``. The link to the
+central platform is not here: it lives in the encrypted store (clinic_app.sync.account)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+ORGANIZATION = "ClinicWorkstation"
+APPLICATION = "workstation"
+
+
+@dataclass(frozen=True)
+class Preference:
+    key: str
+    type: type
+    default: Any
+    description: str
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+LANGUAGE = Preference(
+    "language", str, "", "Interface language: en or zh_CN (empty: follow the system)."
+)
+IDLE_LOCK_MINUTES = Preference(
+    "idle_lock_minutes",
+    int,
+    10,
+    "Minutes without keyboard or mouse use before the workstation locks itself.",
+    minimum=1,
+    maximum=120,
+)
+ALL = (LANGUAGE, IDLE_LOCK_MINUTES)
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANIZATION, APPLICATION)
+
+
+def get(pref: Preference) -> Any:
+    """The stored value, or the default when missing, of the wrong type or out of range."""
+    raw = settings().value(pref.key)
+    if raw is None:
+        return pref.default
+    try:
+        value = pref.type(raw)
+    except (TypeError, ValueError):
+        return pref.default
+    if pref.minimum is not None and value < pref.minimum:
+        return pref.default
+    if pref.maximum is not None and value > pref.maximum:
+        return pref.default
+    return value
+
+
+def put(pref: Preference, value: Any) -> None:
+    s = settings()
+    s.setValue(pref.key, pref.type(value))
+    s.sync()
+
+
+def idle_lock_ms() -> int:
+    return int(get(IDLE_LOCK_MINUTES)) * 60 * 1000
