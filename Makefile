@@ -56,3 +56,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+
+# Chinese translation: collect the UI strings, fill translations, add the core's messages, compile.
+.PHONY: i18n
+i18n: $(STAMP)
+	$(BIN)/pyside6-lupdate ui/*.py -ts ui/i18n/clinic_zh_CN.ts -target-language zh_CN
+	$(BIN)/python ui/i18n/fill.py
+	$(BIN)/python ui/i18n/core_messages.py
+	$(BIN)/pyside6-lrelease ui/i18n/clinic_zh_CN.ts -qm ui/i18n/clinic_zh_CN.qm

@@ -697,7 +697,8 @@ class ChartScreen(QWidget):
         self.loaded.emit(str(p["id"]))
 
     def _fill_summary(self, view: ChartView) -> None:
-        none = f"<span style='color:#6b6b6b'>{html.escape(self.tr('None recorded'))}</span>"
+        none_text = html.escape(self.tr("None recorded"))
+        none = f"<span style='color:#6b6b6b'>{none_text}</span>"
         allergies = []
         for a in view.allergies:
             text = html.escape(str((a.get("code") or {}).get("text", "")))
@@ -792,9 +793,8 @@ class ChartScreen(QWidget):
         if target is not None:
             self.timeline.setCurrentItem(target)
         else:
-            self.details.setHtml(
-                f"<p style='color:#6b6b6b'>{html.escape(self.tr('Nothing recorded yet.'))}</p>"
-            )
+            nothing = html.escape(self.tr("Nothing recorded yet."))
+            self.details.setHtml(f"<p style='color:#6b6b6b'>{nothing}</p>")
             self.send_draft_button.hide()
 
     def selected_entry(self) -> TimelineEntry | None:
@@ -839,7 +839,8 @@ class ChartScreen(QWidget):
                 shown = tr_core(value) if choice else answer_text(value)
                 rows.append(row(tr_core(question), shown))
             if entry.vitals:
-                rows.append(f"<tr><td colspan=2><b>{esc(self.tr('Vitals'))}</b></td></tr>")
+                vitals_title = esc(self.tr("Vitals"))
+                rows.append(f"<tr><td colspan=2><b>{vitals_title}</b></td></tr>")
             for obs in entry.vitals:
                 style = (
                     f" style='color:{FLAG_COLOUR};font-weight:bold'"

@@ -491,7 +491,10 @@ class VisitDialog(QDialog):
         kind = tr_core(enc["type"][0]["text"])
         when = when_text((enc.get("period") or {}).get("start"))
         doctor = self.tr("Doctor: %1").replace("%1", self.session.user)
-        none = f"<p>{esc(self.tr('None recorded.'))}</p>"
+        none_text = esc(self.tr("None recorded."))
+        answers_title = esc(self.tr("Answers"))
+        vitals_title = esc(self.tr("Vitals"))
+        none = f"<p>{none_text}</p>"
         table = "<table cellpadding=3>{}</table>"
         answers_html = table.format("".join(rows)) if rows else none
         vitals_html = table.format("".join(vitals_rows)) if vitals_rows else none
@@ -500,9 +503,9 @@ class VisitDialog(QDialog):
             f"<h2>{esc(title)}</h2>"
             f"<h3>{esc(patient_name(p))}</h3><table cellpadding=3>{facts}</table>"
             f"<p><b>{esc(kind)}</b> — {esc(when)} — {esc(doctor)}</p>"
-            f"<h3>{esc(self.tr('Answers'))}</h3>"
+            f"<h3>{answers_title}</h3>"
             f"{answers_html}"
-            f"<h3>{esc(self.tr('Vitals'))}</h3>"
+            f"<h3>{vitals_title}</h3>"
             f"{vitals_html}"
             f"</body></html>"
         )

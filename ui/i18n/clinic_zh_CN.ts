@@ -1,0 +1,3229 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+    <context>
+        <name>BookDialog</name>
+        <message>
+            <location filename="../schedule_screen.py" line="170" />
+            <source>Book a slot</source>
+            <translation>预约时段</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="183" />
+            <location filename="../schedule_screen.py" line="185" />
+            <source>Patient</source>
+            <translation>患者</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="200" />
+            <source>Slot</source>
+            <translation>时段</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="202" />
+            <source>Doctor</source>
+            <translation>医生</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="204" />
+            <source>e.g. follow-up visit, video consult</source>
+            <translation>如：复诊、视频会诊</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="205" />
+            <source>Description</source>
+            <translation>说明</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="212" />
+            <source>Book</source>
+            <translation>预约</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="235" />
+            <source>Find and choose the patient.</source>
+            <translation>请查找并选择患者。</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="238" />
+            <source>Say which doctor sees the patient.</source>
+            <translation>请指定接诊医生。</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="242" />
+            <source>That slot is over; choose a later one.</source>
+            <translation>该时段已过，请选择更晚的时段。</translation>
+        </message>
+    </context>
+    <context>
+        <name>CaseView</name>
+        <message>
+            <location filename="../desk_screen.py" line="322" />
+            <source>Immediately (stat)</source>
+            <translation>立即（急诊）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="323" />
+            <source>As soon as possible</source>
+            <translation>尽快</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="324" />
+            <source>Urgent</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="325" />
+            <source>Routine</source>
+            <translation>常规</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="330" />
+            <source>high</source>
+            <translation>偏高</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="331" />
+            <source>low</source>
+            <translation>偏低</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="332" />
+            <source>critically high</source>
+            <translation>危急偏高</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="333" />
+            <source>critically low</source>
+            <translation>危急偏低</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="340" />
+            <source>Yes</source>
+            <translation>是</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="340" />
+            <source>No</source>
+            <translation>否</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="349" />
+            <source>Visit</source>
+            <translation>就诊</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="352" />
+            <source>%1 on %2</source>
+            <translation>%2 %1</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="353" />
+            <source>%1 — %2</source>
+            <translation>%1 — %2</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="355" />
+            <source>Form answers</source>
+            <translation>表单回答</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="361" />
+            <location filename="../desk_screen.py" line="395" />
+            <location filename="../desk_screen.py" line="487" />
+            <source>%1: %2</source>
+            <translation>%1：%2</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="363" />
+            <source>%1 (%2)</source>
+            <translation>%1（%2）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="369" />
+            <source>%1 (%2, %3 KB) — double-click to read</source>
+            <translation>%1（%2，%3 KB）— 双击查看</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="375" />
+            <source>Condition: %1</source>
+            <translation>疾病：%1</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="378" />
+            <source>Allergy: %1</source>
+            <translation>过敏：%1</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="381" />
+            <source>Medication: %1</source>
+            <translation>用药：%1</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="410" />
+            <source>Question</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="411" />
+            <source>Sent with the request</source>
+            <translation>随申请发送</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="412" />
+            <source>Decision and answers</source>
+            <translation>处理与答复</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="426" />
+            <source>Choose a consult request from the worklist.</source>
+            <translation>请从工作列表中选择会诊申请。</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="432" />
+            <source>Patient not on this workstation yet</source>
+            <translation>患者尚未同步到本工作站</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="436" />
+            <source>male</source>
+            <translation>男</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="436" />
+            <source>female</source>
+            <translation>女</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../desk_screen.py" line="440" />
+            <source>%n year(s)</source>
+            <translation>
+                <numerusform>%n 岁</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="442" />
+            <source>ID %1</source>
+            <translation>身份证 %1</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="446" />
+            <source>%1 · %2 · sent %3 by %4</source>
+            <translation>%1 · %2 · %4 于 %3 发送</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="454" />
+            <source>Nothing was attached to this request.</source>
+            <translation>此申请未附带任何内容。</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="459" />
+            <source>%1 — not on this workstation yet (arrives with the next sync)</source>
+            <translation>%1 — 尚未同步到本工作站（下次同步时到达）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="476" />
+            <source>Not accepted or declined yet.</source>
+            <translation>尚未接受或拒绝。</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="479" />
+            <source>Accepted by %1 on %2</source>
+            <translation>%1 于 %2 接受</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="481" />
+            <source>Declined by %1 on %2</source>
+            <translation>%1 于 %2 拒绝</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="491" />
+            <source>Slot booked: %1</source>
+            <translation>已预约时段：%1</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="493" />
+            <source>Slot proposed by the clinic: %1</source>
+            <translation>诊所提议的时段：%1</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="498" />
+            <source>Opinion (%1): %2</source>
+            <translation>会诊意见（%1）：%2</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="505" />
+            <source>Prescription: %1 — %2</source>
+            <translation>处方：%1 — %2</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="509" />
+            <source>Referral to %1</source>
+            <translation>转诊至%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ChartScreen</name>
+        <message>
+            <location filename="../chart_screen.py" line="461" />
+            <source>Open a patient from the Patients list to see the chart.</source>
+            <translation>请在患者列表中打开患者以查看病历。</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="498" />
+            <source>New visit</source>
+            <translation>新建就诊</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="499" />
+            <source>Record a visit (Ctrl+Shift+V)</source>
+            <translation>记录就诊（Ctrl+Shift+V）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="501" />
+            <source>Ask a specialist</source>
+            <translation>申请会诊</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="502" />
+            <source>Request a remote consult (Ctrl+K)</source>
+            <translation>申请远程会诊（Ctrl+K）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="504" />
+            <source>Edit patient</source>
+            <translation>编辑患者</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="505" />
+            <source>Edit the patient's details (Ctrl+E)</source>
+            <translation>编辑患者信息（Ctrl+E）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="511" />
+            <source>Allergies</source>
+            <translation>过敏史</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="512" />
+            <source>Active conditions</source>
+            <translation>现患疾病</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="513" />
+            <source>Current medications</source>
+            <translation>当前用药</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="523" />
+            <source>Date</source>
+            <translation>日期</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="523" />
+            <source>Entry</source>
+            <translation>条目</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="523" />
+            <source>Summary</source>
+            <translation>摘要</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="523" />
+            <location filename="../chart_screen.py" line="860" />
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="547" />
+            <source>Send this draft to the specialist</source>
+            <translation>将此草稿发送给专科医生</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="553" />
+            <source>Timeline</source>
+            <translation>时间线</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="562" />
+            <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
+            <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="567" />
+            <source>View</source>
+            <translation>查看</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="569" />
+            <source>Open with system viewer</source>
+            <translation>用系统查看器打开</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="571" />
+            <source>Attach file…</source>
+            <translation>添加附件…</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="572" />
+            <source>Attach files to the chart (Ctrl+O)</source>
+            <translation>向病历添加附件（Ctrl+O）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="579" />
+            <source>Attachments</source>
+            <translation>附件</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="580" />
+            <source>Vitals trends</source>
+            <translation>生命体征趋势</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="642" />
+            <source>Loading…</source>
+            <translation>正在加载…</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="700" />
+            <source>None recorded</source>
+            <translation>无记录</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="730" />
+            <source>Specialist opinion</source>
+            <translation>专科意见</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="731" />
+            <source>Prescription</source>
+            <translation>处方</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="732" />
+            <source>Consult request</source>
+            <translation>会诊申请</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="733" />
+            <source>Referral</source>
+            <translation>转诊</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="734" />
+            <source>BP %1/%2</source>
+            <translation>血压 %1/%2</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="735" />
+            <source>⚠ %1 abnormal</source>
+            <translation>⚠ %1 项异常</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="796" />
+            <source>Nothing recorded yet.</source>
+            <translation>暂无记录。</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="835" />
+            <source>Doctor</source>
+            <translation>医生</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="837" />
+            <source>Reason</source>
+            <translation>原因</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="842" />
+            <source>Vitals</source>
+            <translation>生命体征</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="853" />
+            <source>Specialty</source>
+            <translation>专科</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="854" />
+            <source>Urgency</source>
+            <translation>紧急程度</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="855" />
+            <location filename="../chart_screen.py" line="882" />
+            <source>Question</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="866" />
+            <source>Requested by</source>
+            <translation>申请人</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="869" />
+            <source>Records included</source>
+            <translation>附带记录</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="872" />
+            <source>Proposed slot</source>
+            <translation>提议时段</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="874" />
+            <source>Appointment</source>
+            <translation>预约</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="879" />
+            <source>Specialist</source>
+            <translation>专科医生</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="883" />
+            <source>Opinion</source>
+            <translation>会诊意见</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="885" />
+            <source>Medication</source>
+            <translation>药品</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="887" />
+            <source>Dosage</source>
+            <translation>用法用量</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="889" />
+            <source>Prescriber</source>
+            <translation>开方医生</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="899" />
+            <source>%1   (%2, %3 KB, %4)</source>
+            <translation>%1   （%2，%3 KB，%4）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="910" />
+            <source>Attachments (%1)</source>
+            <translation>附件（%1）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="953" />
+            <source>This image cannot be shown; try the system viewer.</source>
+            <translation>无法显示此图片，请尝试系统查看器。</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="976" />
+            <source>Attach files to the chart</source>
+            <translation>向病历添加附件</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="980" />
+            <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
+            <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="997" />
+            <source>Attaching %1…</source>
+            <translation>正在添加 %1…</translation>
+        </message>
+    </context>
+    <context>
+        <name>ConflictsScreen</name>
+        <message>
+            <location filename="../conflicts_screen.py" line="133" />
+            <source>Field</source>
+            <translation>字段</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="134" />
+            <source>Before (both started here)</source>
+            <translation>修改前（双方共同的版本）</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="135" />
+            <source>On this workstation</source>
+            <translation>本工作站</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="136" />
+            <source>On the central platform</source>
+            <translation>中心平台</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="137" />
+            <source>Keep</source>
+            <translation>保留</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="150" />
+            <source>Patient details</source>
+            <translation>患者信息</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="151" />
+            <source>Visit</source>
+            <translation>就诊</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="152" />
+            <source>Visit form</source>
+            <translation>就诊表单</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="153" />
+            <source>Appointment</source>
+            <translation>预约</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="154" />
+            <source>Follow-up or task</source>
+            <translation>随访或任务</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="155" />
+            <source>Care plan</source>
+            <translation>诊疗计划</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="156" />
+            <source>Consult or referral</source>
+            <translation>会诊或转诊</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="157" />
+            <source>Condition</source>
+            <translation>疾病</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="158" />
+            <source>Allergy</source>
+            <translation>过敏</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="159" />
+            <source>Document</source>
+            <translation>文档</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="164" />
+            <source>Name</source>
+            <translation>姓名</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="165" />
+            <source>Sex</source>
+            <translation>性别</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="166" />
+            <source>Birth date</source>
+            <translation>出生日期</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="167" />
+            <source>Phone</source>
+            <translation>电话</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="168" />
+            <source>Address</source>
+            <translation>地址</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="169" />
+            <source>ID numbers</source>
+            <translation>证件号码</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="170" />
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="171" />
+            <source>Description</source>
+            <translation>说明</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="172" />
+            <source>Start</source>
+            <translation>开始</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="173" />
+            <source>End</source>
+            <translation>结束</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="174" />
+            <source>Participants</source>
+            <translation>参与者</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="175" />
+            <source>Reason</source>
+            <translation>原因</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="176" />
+            <source>Urgency</source>
+            <translation>紧急程度</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="177" />
+            <source>Note</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="178" />
+            <source>Answers</source>
+            <translation>回答</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="179" />
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="180" />
+            <source>Due</source>
+            <translation>到期日</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="181" />
+            <source>What</source>
+            <translation>内容</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="182" />
+            <source>Clinical status</source>
+            <translation>临床状态</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="217" />
+            <location filename="../conflicts_screen.py" line="269" />
+            <source>%1 — %2</source>
+            <translation>%1 — %2</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="219" />
+            <source>deleted on one side, changed on the other</source>
+            <translation>一方已删除，另一方已修改</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../conflicts_screen.py" line="221" />
+            <source>%n field(s) changed on both sides</source>
+            <translation>
+                <numerusform>%n 个字段双方都有修改</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="224" />
+            <source>%1
+%2 · %3</source>
+            <translation>%1
+%2 · %3</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../conflicts_screen.py" line="235" />
+            <source>%n conflict(s) waiting for a decision</source>
+            <translation>
+                <numerusform>%n 个冲突待处理</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="237" />
+            <source>No conflicts: every change here agrees with the central platform.</source>
+            <translation>没有冲突：此处的所有更改均与中心平台一致。</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="275" />
+            <source>This record was deleted on this workstation, but someone changed it on the central platform meanwhile. Keep it deleted, or bring back the version from the central platform (shown below).</source>
+            <translation>此记录已在本工作站删除，但期间有人在中心平台上修改了它。可以保持删除，或恢复中心平台上的版本（见下方）。</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="280" />
+            <source>Keep it deleted</source>
+            <translation>保持删除</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="281" />
+            <source>Bring back the central platform's version</source>
+            <translation>恢复中心平台的版本</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="285" />
+            <source>This record was deleted on the central platform (by another workstation or the specialist), but it was changed here meanwhile. Keep your version (it is sent again), or accept the deletion.</source>
+            <translation>此记录已在中心平台上被删除（由其他工作站或专科医生），但期间在此处被修改过。可以保留您的版本（将重新发送），或接受删除。</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="290" />
+            <source>Keep my version</source>
+            <translation>保留我的版本</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="291" />
+            <source>Accept the deletion</source>
+            <translation>接受删除</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="295" />
+            <source>This record was changed here and on the central platform since they last agreed. Changes to different fields were merged already; for each field below, choose which version to keep.</source>
+            <translation>自上次一致以来，此记录在本地和中心平台上都被修改过。不同字段的修改已自动合并；请为下面每个字段选择要保留的版本。</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="300" />
+            <source>Keep mine for all fields</source>
+            <translation>全部保留我的</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="301" />
+            <source>Keep theirs for all fields</source>
+            <translation>全部采用对方的</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="302" />
+            <source>Use this workstation's version</source>
+            <translation>采用本工作站的版本</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="303" />
+            <source>Use the central platform's version</source>
+            <translation>采用中心平台的版本</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="304" />
+            <source>Apply my choices</source>
+            <translation>应用我的选择</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="323" />
+            <source>(deleted)</source>
+            <translation>（已删除）</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="350" />
+            <source>Mine</source>
+            <translation>我的</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="351" />
+            <source>Theirs</source>
+            <translation>对方的</translation>
+        </message>
+        <message>
+            <location filename="../conflicts_screen.py" line="370" />
+            <source>Choose mine or theirs for every field first.</source>
+            <translation>请先为每个字段选择我的或对方的版本。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ConsultWizard</name>
+        <message>
+            <location filename="../consult_wizard.py" line="319" />
+            <source>Ask a specialist — %1</source>
+            <translation>申请会诊 — %1</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="330" />
+            <source>Save as draft</source>
+            <translation>存为草稿</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="331" />
+            <source>Send</source>
+            <translation>发送</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="344" />
+            <source>Specialty</source>
+            <translation>专科</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="345" />
+            <source>Urgency</source>
+            <translation>紧急程度</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="346" />
+            <source>Question</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="348" />
+            <source>Included</source>
+            <translation>附带内容</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="349" />
+            <source>%1 visit(s), %2 vital sign reading(s), %3 attachment(s)</source>
+            <translation>%1 次就诊，%2 条生命体征记录，%3 个附件</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="355" />
+            <source>Proposed slots</source>
+            <translation>提议时段</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="356" />
+            <source>none</source>
+            <translation>无</translation>
+        </message>
+    </context>
+    <context>
+        <name>DeskScreen</name>
+        <message>
+            <location filename="../desk_screen.py" line="599" />
+            <source>Specialty</source>
+            <translation>专科</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="600" />
+            <source>All specialties</source>
+            <translation>全部专科</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="603" />
+            <source>Show answered and declined</source>
+            <translation>显示已答复和已拒绝</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="606" />
+            <location filename="../desk_screen.py" line="897" />
+            <source>Urgency</source>
+            <translation>紧急程度</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="607" />
+            <source>Received</source>
+            <translation>收到时间</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="608" />
+            <source>Patient</source>
+            <translation>患者</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="609" />
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="610" />
+            <source>Slot</source>
+            <translation>时段</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="611" />
+            <source>Question</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="615" />
+            <source>Accept…</source>
+            <translation>接受…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="615" />
+            <source>Accept the consult (Ctrl+Shift+A)</source>
+            <translation>接受会诊（Ctrl+Shift+A）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="618" />
+            <source>Decline…</source>
+            <translation>拒绝…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="619" />
+            <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
+            <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="623" />
+            <source>Book a slot…</source>
+            <translation>预约时段…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="624" />
+            <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
+            <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="628" />
+            <source>Write opinion…</source>
+            <translation>填写意见…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="629" />
+            <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
+            <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="633" />
+            <source>E-prescription…</source>
+            <translation>电子处方…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="634" />
+            <source>Prescribe for the patient (Ctrl+Shift+P)</source>
+            <translation>为患者开处方（Ctrl+Shift+P）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="638" />
+            <source>Refer…</source>
+            <translation>转诊…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="639" />
+            <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
+            <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="641" />
+            <source>Open chart</source>
+            <translation>打开病历</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="641" />
+            <source>Open the patient's chart</source>
+            <translation>打开患者病历</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="655" />
+            <source>New</source>
+            <translation>新申请</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="656" />
+            <source>Accepted</source>
+            <translation>已接受</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="657" />
+            <source>Declined</source>
+            <translation>已拒绝</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="658" />
+            <source>Answered</source>
+            <translation>已答复</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="663" />
+            <source>STAT</source>
+            <translation>立即</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="664" />
+            <source>ASAP</source>
+            <translation>尽快</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="665" />
+            <source>Urgent</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="666" />
+            <source>Routine</source>
+            <translation>常规</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../desk_screen.py" line="711" />
+            <source>%n request(s)</source>
+            <translation>
+                <numerusform>%n 个申请</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="780" />
+            <source>Accept the consult for %1</source>
+            <translation>接受 %1 的会诊</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="782" />
+            <source>Decline the consult for %1</source>
+            <translation>拒绝 %1 的会诊</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="784" />
+            <source>Accept</source>
+            <translation>接受</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="784" />
+            <source>Decline</source>
+            <translation>拒绝</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="788" />
+            <source>Optional: a note for the clinic</source>
+            <translation>可选：给诊所的备注</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="790" />
+            <source>Why? The clinic reads this in the chart.</source>
+            <translation>原因？诊所会在病历中看到。</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="793" />
+            <location filename="../desk_screen.py" line="898" />
+            <source>Reason</source>
+            <translation>原因</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="822" />
+            <source>Video consult</source>
+            <translation>视频会诊</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="830" />
+            <source>Opinion for %1</source>
+            <translation>%1 的会诊意见</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="830" />
+            <source>Send opinion</source>
+            <translation>发送意见</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="833" />
+            <source>Assessment and advice for the clinic</source>
+            <translation>给诊所的评估与建议</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="835" />
+            <source>Opinion</source>
+            <translation>意见</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="851" />
+            <source>E-prescription for %1</source>
+            <translation>%1 的电子处方</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="851" />
+            <source>Prescribe</source>
+            <translation>开处方</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="854" />
+            <source>e.g. 氨氯地平片 5mg</source>
+            <translation>如：氨氯地平片 5mg</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="856" />
+            <source>e.g. once a day, one tablet</source>
+            <translation>如：每日一次，每次一片</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="859" />
+            <source>not set</source>
+            <translation>未设置</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="860" />
+            <source> days</source>
+            <translation> 天</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="862" />
+            <source>Medication</source>
+            <translation>药品</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="863" />
+            <source>Dosage</source>
+            <translation>用法用量</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="864" />
+            <source>Duration</source>
+            <translation>疗程</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="883" />
+            <source>Referral for %1</source>
+            <translation>%1 的转诊</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="883" />
+            <source>Refer</source>
+            <translation>转诊</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="894" />
+            <source>Why the patient should be seen at the hospital</source>
+            <translation>患者需到医院就诊的原因</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="896" />
+            <source>Department</source>
+            <translation>科室</translation>
+        </message>
+    </context>
+    <context>
+        <name>DocumentDialog</name>
+        <message>
+            <location filename="../desk_screen.py" line="171" />
+            <source>Document</source>
+            <translation>文档</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="174" />
+            <source>Opening…</source>
+            <translation>正在打开…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="181" />
+            <source>Open in the system viewer</source>
+            <translation>在系统查看器中打开</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="183" />
+            <source>A decrypted copy is written to a temporary folder for the viewer.</source>
+            <translation>将在临时文件夹中写入一份解密副本供查看器使用。</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="188" />
+            <source>Fit to the window</source>
+            <translation>适应窗口</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="207" />
+            <source>This kind of file cannot be shown here.</source>
+            <translation>此类文件无法在此显示。</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="214" />
+            <source>The file could not be opened.</source>
+            <translation>无法打开文件。</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="225" />
+            <source>The image could not be read.</source>
+            <translation>无法读取图片。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ImageViewer</name>
+        <message>
+            <location filename="../chart_screen.py" line="225" />
+            <source>Zoom in</source>
+            <translation>放大</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="225" />
+            <source>Zoom in (+)</source>
+            <translation>放大（+）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="226" />
+            <source>Zoom out</source>
+            <translation>缩小</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="226" />
+            <source>Zoom out (-)</source>
+            <translation>缩小（-）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="227" />
+            <source>Fit</source>
+            <translation>适应</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="227" />
+            <source>Fit to window (0)</source>
+            <translation>适应窗口（0）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="228" />
+            <source>Actual size</source>
+            <translation>实际大小</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="228" />
+            <source>Actual size (1)</source>
+            <translation>实际大小（1）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="237" />
+            <source>%1 × %2 pixels — wheel to zoom, drag to move</source>
+            <translation>%1 × %2 像素 — 滚轮缩放，拖动移动</translation>
+        </message>
+    </context>
+    <context>
+        <name>MainWindow</name>
+        <message>
+            <location filename="../main_window.py" line="96" />
+            <source>Clinic workstation %1</source>
+            <translation>诊所工作站 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>PatientForm</name>
+        <message>
+            <location filename="../patient_form.py" line="37" />
+            <source>Edit patient</source>
+            <translation>编辑患者</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="37" />
+            <source>New patient</source>
+            <translation>新建患者</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="51" />
+            <source>from the characters if left empty</source>
+            <translation>留空则由汉字生成</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="53" />
+            <source>Unknown</source>
+            <translation>未知</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="53" />
+            <source>Female</source>
+            <translation>女</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="54" />
+            <source>Male</source>
+            <translation>男</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="54" />
+            <source>Other</source>
+            <translation>其他</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="61" />
+            <source>not known</source>
+            <translation>不详</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="64" />
+            <source>18 characters; birth date and sex follow</source>
+            <translation>18 位；出生日期和性别自动填写</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="70" />
+            <source>Family name</source>
+            <translation>姓</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="71" />
+            <source>Given name</source>
+            <translation>名</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="72" />
+            <source>Latin family name</source>
+            <translation>姓（拼音）</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="73" />
+            <source>Latin given name</source>
+            <translation>名（拼音）</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="74" />
+            <source>Sex</source>
+            <translation>性别</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="75" />
+            <source>Birth date</source>
+            <translation>出生日期</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="76" />
+            <source>Resident ID</source>
+            <translation>居民身份证号</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="77" />
+            <source>Phone</source>
+            <translation>电话</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="78" />
+            <source>Province</source>
+            <translation>省</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="79" />
+            <source>City</source>
+            <translation>市</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="80" />
+            <source>County / district</source>
+            <translation>县/区</translation>
+        </message>
+        <message>
+            <location filename="../patient_form.py" line="81" />
+            <source>Village / street</source>
+            <translation>村/街道</translation>
+        </message>
+    </context>
+    <context>
+        <name>PatientModel</name>
+        <message>
+            <location filename="../patient_model.py" line="47" />
+            <source>Name</source>
+            <translation>姓名</translation>
+        </message>
+        <message>
+            <location filename="../patient_model.py" line="47" />
+            <source>Pinyin / Latin</source>
+            <translation>拼音</translation>
+        </message>
+        <message>
+            <location filename="../patient_model.py" line="47" />
+            <source>Sex</source>
+            <translation>性别</translation>
+        </message>
+        <message>
+            <location filename="../patient_model.py" line="47" />
+            <source>Age</source>
+            <translation>年龄</translation>
+        </message>
+        <message>
+            <location filename="../patient_model.py" line="48" />
+            <source>ID number</source>
+            <translation>身份证号</translation>
+        </message>
+        <message>
+            <location filename="../patient_model.py" line="48" />
+            <source>Phone</source>
+            <translation>电话</translation>
+        </message>
+    </context>
+    <context>
+        <name>PatientPicker</name>
+        <message>
+            <location filename="../schedule_screen.py" line="103" />
+            <source>Name, pinyin, ID number or phone</source>
+            <translation>姓名、拼音、身份证号或电话</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../schedule_screen.py" line="136" />
+            <source>%n year(s)</source>
+            <translation>
+                <numerusform>%n 岁</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>PatientsScreen</name>
+        <message>
+            <location filename="../patients_screen.py" line="42" />
+            <source>Search by name, pinyin (e.g. wxm), ID number or phone</source>
+            <translation>按姓名、拼音（如 wxm）、身份证号或电话搜索</translation>
+        </message>
+        <message>
+            <location filename="../patients_screen.py" line="47" />
+            <source>New patient</source>
+            <translation>新建患者</translation>
+        </message>
+        <message>
+            <location filename="../patients_screen.py" line="48" />
+            <source>Register a new patient (Ctrl+N)</source>
+            <translation>登记新患者（Ctrl+N）</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../patients_screen.py" line="94" />
+            <source>%n patient(s)</source>
+            <translation>
+                <numerusform>%n 位患者</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../patients_screen.py" line="102" />
+            <source>%n match(es)</source>
+            <translation>
+                <numerusform>%n 条匹配</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>RequestPage</name>
+        <message>
+            <location filename="../consult_wizard.py" line="67" />
+            <source>Question for the specialist</source>
+            <translation>向专科医生提问</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="69" />
+            <source>Consult request for %1. Write what you want to know.</source>
+            <translation>%1 的会诊申请。请写下您想咨询的问题。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="83" />
+            <source>e.g. Blood pressure stays around 160/100 on three drugs; please advise.</source>
+            <translation>如：联用三种降压药后血压仍在 160/100 左右，请指导。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="87" />
+            <source>Specialty</source>
+            <translation>专科</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="88" />
+            <source>Urgency</source>
+            <translation>紧急程度</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="89" />
+            <source>Question</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="102" />
+            <source>Write the question for the specialist.</source>
+            <translation>请填写向专科医生提出的问题。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="106" />
+            <source>The question is too long (%1 characters at most).</source>
+            <translation>问题过长（最多 %1 个字符）。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ReviewPage</name>
+        <message>
+            <location filename="../consult_wizard.py" line="284" />
+            <source>Send or keep as a draft</source>
+            <translation>发送或存为草稿</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="287" />
+            <source>Send: the request goes to the specialists as soon as this workstation is online (until then it is queued offline). Draft: it stays here until you send it from the chart.</source>
+            <translation>发送：本工作站联网后申请即发给专科医生（之前在离线队列中等待）。草稿：保存在本地，直到您从病历中发送。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ScheduleScreen</name>
+        <message>
+            <location filename="../schedule_screen.py" line="361" />
+            <source>Day</source>
+            <translation>日</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="362" />
+            <source>Week</source>
+            <translation>周</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="363" />
+            <source>Today</source>
+            <translation>今天</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="364" />
+            <source>Go to today (Ctrl+T)</source>
+            <translation>转到今天（Ctrl+T）</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="365" />
+            <source>Previous (Alt+Left)</source>
+            <translation>上一页（Alt+左）</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="366" />
+            <source>Next (Alt+Right)</source>
+            <translation>下一页（Alt+右）</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="367" />
+            <source>Book a slot…</source>
+            <translation>预约时段…</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="368" />
+            <source>Book the selected slot for a patient (Ctrl+B)</source>
+            <translation>为患者预约所选时段（Ctrl+B）</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="369" />
+            <source>Follow-ups due</source>
+            <translation>待随访</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="371" />
+            <source>Due</source>
+            <translation>到期日</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="371" />
+            <source>Patient</source>
+            <translation>患者</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="371" />
+            <source>Follow-up</source>
+            <translation>随访</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="371" />
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="373" />
+            <source>Mark done</source>
+            <translation>标记完成</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="374" />
+            <source>Mark the selected follow-up as done (Ctrl+D)</source>
+            <translation>将所选随访标记为完成（Ctrl+D）</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="384" />
+            <source>Booked</source>
+            <translation>已预约</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="385" />
+            <source>Proposed</source>
+            <translation>已提议</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="386" />
+            <source>Pending</source>
+            <translation>待定</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="387" />
+            <source>Arrived</source>
+            <translation>已到达</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="388" />
+            <source>Checked in</source>
+            <translation>已签到</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="389" />
+            <source>Seen</source>
+            <translation>已就诊</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="390" />
+            <source>Waiting list</source>
+            <translation>候补名单</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="437" />
+            <source>Week of %1 to %2</source>
+            <translation>%1 至 %2</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="476" />
+            <source>%1 · %2</source>
+            <translation>%1 · %2</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="477" />
+            <source>(unknown patient)</source>
+            <translation>（未知患者）</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="483" />
+            <source>%1 %2 with %3: %4</source>
+            <translation>%1 %2（%3）：%4</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../schedule_screen.py" line="497" />
+            <source>Overdue by %n day(s)</source>
+            <translation>
+                <numerusform>已逾期 %n 天</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="500" />
+            <source>Due today</source>
+            <translation>今天到期</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../schedule_screen.py" line="502" />
+            <source>Due in %n day(s)</source>
+            <translation>
+                <numerusform>%n 天后到期</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>SettingsScreen</name>
+        <message>
+            <location filename="../settings_screen.py" line="207" />
+            <source>The translation for the chosen language is not installed in this version, so the interface is in English.</source>
+            <translation>此版本未安装所选语言的翻译，因此界面为英文。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="214" />
+            <source>Language</source>
+            <translation>语言</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="215" />
+            <source>Interface language</source>
+            <translation>界面语言</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="217" />
+            <source>Security</source>
+            <translation>安全</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="219" />
+            <source>Signed in on this workstation as %1.</source>
+            <translation>已在本工作站以 %1 身份登录。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="223" />
+            <source>Current passphrase</source>
+            <translation>当前口令</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="223" />
+            <source>New passphrase</source>
+            <translation>新口令</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="223" />
+            <source>Repeat it</source>
+            <translation>再次输入</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="227" />
+            <source>at least 8 characters</source>
+            <translation>至少 8 个字符</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="228" />
+            <source>Change passphrase</source>
+            <translation>更改口令</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="236" />
+            <source>Opened with the recovery key: set a new passphrase with “clinic-app recover”.</source>
+            <translation>已使用恢复密钥打开：请用“clinic-app recover”设置新口令。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="239" />
+            <source>Lock after idle</source>
+            <translation>闲置后锁定</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="240" />
+            <source> min</source>
+            <translation> 分钟</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="242" />
+            <source>Central platform</source>
+            <translation>中心平台</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="243" />
+            <source>Server address</source>
+            <translation>服务器地址</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="244" />
+            <location filename="../settings_screen.py" line="373" />
+            <source>CA certificate</source>
+            <translation>CA 证书</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="245" />
+            <source>only for a server with its own certificate</source>
+            <translation>仅用于使用自有证书的服务器</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="246" />
+            <source>Choose…</source>
+            <translation>选择…</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="247" />
+            <source>Clinic workstation</source>
+            <translation>诊所工作站</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="248" />
+            <source>Specialist</source>
+            <translation>专科医生</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="249" />
+            <source>One-time code</source>
+            <translation>一次性验证码</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="250" />
+            <source>Name of this PC</source>
+            <translation>本机名称</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="251" />
+            <source>Connect this workstation</source>
+            <translation>连接本工作站</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="252" />
+            <source>User name</source>
+            <translation>用户名</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="253" />
+            <source>Password</source>
+            <translation>密码</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="254" />
+            <source>Sign in to the central platform</source>
+            <translation>登录中心平台</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="255" />
+            <location filename="../settings_screen.py" line="484" />
+            <source>About</source>
+            <translation>关于</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="257" />
+            <source>Clinic workstation, version %1</source>
+            <translation>诊所工作站，版本 %1</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="259" />
+            <source>About this program…</source>
+            <translation>关于本程序…</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="274" />
+            <source>A new language applies at once to this screen, the schedule, the consult desk, the sync conflicts and every window opened afterwards; the other screens change after the next sign-in.</source>
+            <translation>新语言立即应用于本页面、日程、会诊台、同步冲突及之后打开的所有窗口；其他页面在下次登录后更改。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="290" />
+            <source>Saved. The translation for this language is not installed in this version, so the interface stays in English.</source>
+            <translation>已保存。此版本未安装该语言的翻译，因此界面仍为英文。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="295" />
+            <source>Saved. This screen, the schedule, the desk, the conflicts and every new window follow at once; the other screens change after you sign in again (Ctrl+L locks) or restart.</source>
+            <translation>已保存。本页面、日程、会诊台、冲突及所有新窗口立即生效；其他页面在重新登录（Ctrl+L 锁定）或重启后更改。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="318" />
+            <source>Type your current passphrase.</source>
+            <translation>请输入当前口令。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="321" />
+            <source>A passphrase needs at least 8 characters.</source>
+            <translation>口令至少需要 8 个字符。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="324" />
+            <source>The two new passphrases differ.</source>
+            <translation>两次输入的新口令不一致。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="334" />
+            <source>That is not your current passphrase.</source>
+            <translation>这不是您的当前口令。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="339" />
+            <source>Passphrase changed. Use the new one from now on.</source>
+            <translation>口令已更改，今后请使用新口令。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="354" />
+            <source>Not connected: records stay on this workstation until it is.</source>
+            <translation>未连接：连接前记录只保存在本工作站。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="357" />
+            <source>Connected to %1 as a workstation of clinic %2 (device %3).</source>
+            <translation>已作为诊所 %2 的工作站连接到 %1（设备 %3）。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="364" />
+            <source>Signed in to %1 as %2 (%3; specialties: %4).</source>
+            <translation>已以 %2 身份登录 %1（%3；专科：%4）。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="375" />
+            <source>Certificates (*.pem *.crt *.cer)</source>
+            <translation>证书 (*.pem *.crt *.cer)</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="375" />
+            <source>All files (*)</source>
+            <translation>所有文件 (*)</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="385" />
+            <source>Type the address the administrator gave you, starting with https://</source>
+            <translation>请输入管理员提供的地址，以 https:// 开头</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="401" />
+            <source>Type the one-time code.</source>
+            <translation>请输入一次性验证码。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="435" />
+            <source>Type your user name.</source>
+            <translation>请输入用户名。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="438" />
+            <source>Type your password.</source>
+            <translation>请输入密码。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="471" />
+            <source>Clinic workstation %1
+
+Records, visits, consults and follow-ups for community clinics, kept encrypted on this PC and synced with the central platform.
+
+Python %2, Qt for Python %3, %4.</source>
+            <translation>诊所工作站 %1
+
+面向社区诊所的病历、就诊、会诊和随访管理，数据加密保存在本机并与中心平台同步。
+
+Python %2，Qt for Python %3，%4。</translation>
+        </message>
+    </context>
+    <context>
+        <name>SlotsPage</name>
+        <message>
+            <location filename="../consult_wizard.py" line="221" />
+            <source>Propose times for the video call</source>
+            <translation>提议视频会诊时间</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="223" />
+            <source>Up to three one-hour slots when the patient can be at the clinic.</source>
+            <translation>最多三个患者能到诊所的一小时时段。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="230" />
+            <source>Slot %1</source>
+            <translation>时段 %1</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="256" />
+            <source>to %1</source>
+            <translation>至 %1</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="273" />
+            <source>A proposed slot must be in the future.</source>
+            <translation>提议的时段必须在将来。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="276" />
+            <source>Propose each hour only once.</source>
+            <translation>每个时段只能提议一次。</translation>
+        </message>
+    </context>
+    <context>
+        <name>SupportPage</name>
+        <message>
+            <location filename="../consult_wizard.py" line="132" />
+            <source>What to include</source>
+            <translation>附带内容</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="133" />
+            <source>The specialist sees the records you tick, and nothing else.</source>
+            <translation>专科医生只能看到您勾选的记录。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="167" />
+            <source>Visits</source>
+            <translation>就诊</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="167" />
+            <source>No visits recorded.</source>
+            <translation>无就诊记录。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="168" />
+            <source>Vitals</source>
+            <translation>生命体征</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="168" />
+            <source>No vitals recorded.</source>
+            <translation>无生命体征记录。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="169" />
+            <source>Attachments (photos, ECG, X-ray…)</source>
+            <translation>附件（照片、心电图、X 光片…）</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="169" />
+            <source>No attachments.</source>
+            <translation>无附件。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="193" />
+            <source>BP %1/%2</source>
+            <translation>血压 %1/%2</translation>
+        </message>
+    </context>
+    <context>
+        <name>SyncBar</name>
+        <message>
+            <location filename="../sync_bar.py" line="39" />
+            <source>Sync now</source>
+            <translation>立即同步</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="40" />
+            <source>Sync with the central platform now (F5)</source>
+            <translation>立即与中心平台同步（F5）</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="55" />
+            <source>Not connected to a central platform</source>
+            <translation>未连接中心平台</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="57" />
+            <source>Connecting…</source>
+            <translation>正在连接…</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="59" />
+            <source>Online</source>
+            <translation>在线</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="61" />
+            <source>Offline — working locally</source>
+            <translation>离线 — 本地工作</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="62" />
+            <source>%n change(s) waiting</source>
+            <translation>
+                <numerusform>%n 项更改待同步</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="65" />
+            <source>Last sync %1</source>
+            <translation>上次同步 %1</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="67" />
+            <source>Never synced</source>
+            <translation>从未同步</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="74" />
+            <source>%n conflict(s) to resolve</source>
+            <translation>
+                <numerusform>%n 个冲突待解决</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
+        <name>TrendPlots</name>
+        <message>
+            <location filename="../chart_screen.py" line="317" />
+            <source>Blood pressure (mmHg): %1 systolic, %2 diastolic</source>
+            <translation>血压（mmHg）：%1 收缩压，%2 舒张压</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="323" />
+            <source>Heart rate (/min)</source>
+            <translation>心率（次/分）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="324" />
+            <source>Glucose (mmol/L)</source>
+            <translation>血糖（mmol/L）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="325" />
+            <source>Weight (kg)</source>
+            <translation>体重（kg）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="390" />
+            <source>No readings</source>
+            <translation>无测量值</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="429" />
+            <source>%1 readings; the highest and lowest of each period are plotted.</source>
+            <translation>%1 次测量；图中显示每个时段的最高值和最低值。</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="434" />
+            <source>%1 readings.</source>
+            <translation>%1 次测量。</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="436" />
+            <source>No vitals recorded yet.</source>
+            <translation>尚无生命体征记录。</translation>
+        </message>
+    </context>
+    <context>
+        <name>UnlockScreen</name>
+        <message>
+            <location filename="../unlock_screen.py" line="44" />
+            <source>Clinic workstation</source>
+            <translation>诊所工作站</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="47" />
+            <location filename="../unlock_screen.py" line="90" />
+            <location filename="../unlock_screen.py" line="97" />
+            <source>Sign in to open the clinic's records.</source>
+            <translation>登录以打开诊所记录。</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="51" />
+            <source>User</source>
+            <translation>用户</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="54" />
+            <location filename="../unlock_screen.py" line="56" />
+            <source>Passphrase</source>
+            <translation>口令</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="59" />
+            <source>Sign in</source>
+            <translation>登录</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="64" />
+            <source>Recovery key (XXXX-XXXX-…)</source>
+            <translation>恢复密钥（XXXX-XXXX-…）</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="65" />
+            <source>Open with recovery key</source>
+            <translation>使用恢复密钥打开</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="67" />
+            <source>Forgot the passphrase?</source>
+            <translation>忘记口令？</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="84" />
+            <source>Opening the records…</source>
+            <translation>正在打开记录…</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="104" />
+            <source>Type your passphrase.</source>
+            <translation>请输入口令。</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="112" />
+            <source>Type the recovery key.</source>
+            <translation>请输入恢复密钥。</translation>
+        </message>
+    </context>
+    <context>
+        <name>VisitDialog</name>
+        <message>
+            <location filename="../visit_screen.py" line="192" />
+            <source>Visit — %1</source>
+            <translation>就诊 — %1</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="213" />
+            <source>Reason for the visit (optional)</source>
+            <translation>就诊原因（可选）</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="214" />
+            <source>Form</source>
+            <translation>表单</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="216" />
+            <source>Date and time</source>
+            <translation>日期时间</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="227" />
+            <location filename="../visit_screen.py" line="496" />
+            <source>Vitals</source>
+            <translation>生命体征</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="250" />
+            <source>Print summary to PDF…</source>
+            <translation>打印摘要为 PDF…</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="253" />
+            <source>Save visit</source>
+            <translation>保存就诊</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="255" />
+            <source>Save the visit (Ctrl+S)</source>
+            <translation>保存就诊（Ctrl+S）</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="257" />
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="294" />
+            <source>* required</source>
+            <translation>* 必填</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="313" />
+            <source>— not answered —</source>
+            <translation>— 未填写 —</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="318" />
+            <location filename="../visit_screen.py" line="336" />
+            <source>not answered</source>
+            <translation>未填写</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="326" />
+            <source>—</source>
+            <translation>—</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="337" />
+            <source>Yes</source>
+            <translation>是</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="337" />
+            <source>No</source>
+            <translation>否</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="388" />
+            <source>Please answer this.</source>
+            <translation>请填写此项。</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="405" />
+            <source>Diastolic pressure must be below systolic.</source>
+            <translation>舒张压必须低于收缩压。</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="446" />
+            <source>Visit saved.</source>
+            <translation>就诊已保存。</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="490" />
+            <location filename="../visit_screen.py" line="537" />
+            <source>Visit summary</source>
+            <translation>就诊摘要</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="493" />
+            <source>Doctor: %1</source>
+            <translation>医生：%1</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="494" />
+            <source>None recorded.</source>
+            <translation>无记录。</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="495" />
+            <source>Answers</source>
+            <translation>回答</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="516" />
+            <source>Save visit summary as PDF</source>
+            <translation>将就诊摘要保存为 PDF</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="518" />
+            <source>PDF files (*.pdf)</source>
+            <translation>PDF 文件 (*.pdf)</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="530" />
+            <source>Summary saved to %1</source>
+            <translation>摘要已保存到 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>VitalField</name>
+        <message>
+            <location filename="../visit_screen.py" line="138" />
+            <source>Enter a number.</source>
+            <translation>请输入数字。</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="144" />
+            <source>Must be between %1 and %2 %3.</source>
+            <translation>必须在 %1 到 %2 %3 之间。</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="164" />
+            <source>= %1 %2</source>
+            <translation>= %1 %2</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="171" />
+            <source>Normal</source>
+            <translation>正常</translation>
+        </message>
+    </context>
+    <context>
+        <name>clinical_text</name>
+        <message>
+            <location filename="../clinical_text.py" line="28" />
+            <source>Systolic BP</source>
+            <translation>收缩压</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="29" />
+            <source>Diastolic BP</source>
+            <translation>舒张压</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="30" />
+            <source>Heart rate</source>
+            <translation>心率</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="31" />
+            <source>Respiratory rate</source>
+            <translation>呼吸频率</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="32" />
+            <source>Temperature</source>
+            <translation>体温</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="33" />
+            <source>SpO₂</source>
+            <translation>血氧饱和度</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="34" />
+            <location filename="../clinical_text.py" line="35" />
+            <source>Glucose</source>
+            <translation>血糖</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="36" />
+            <source>Weight</source>
+            <translation>体重</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="37" />
+            <source>Height</source>
+            <translation>身高</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="44" />
+            <source>High</source>
+            <translation>偏高</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="45" />
+            <source>Low</source>
+            <translation>偏低</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="46" />
+            <source>Critical high</source>
+            <translation>危急偏高</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="47" />
+            <source>Critical low</source>
+            <translation>危急偏低</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="53" />
+            <source>Routine</source>
+            <translation>常规</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="54" />
+            <source>Urgent</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="55" />
+            <source>As soon as possible</source>
+            <translation>尽快</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="56" />
+            <source>Emergency (stat)</source>
+            <translation>急诊（立即）</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="66" />
+            <source>Male</source>
+            <translation>男</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="67" />
+            <source>Female</source>
+            <translation>女</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="68" />
+            <source>Other</source>
+            <translation>其他</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="69" />
+            <location filename="../clinical_text.py" line="70" />
+            <source>Unknown</source>
+            <translation>未知</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="88" />
+            <source>Yes</source>
+            <translation>是</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="88" />
+            <source>No</source>
+            <translation>否</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="101" />
+            <source>%1 %2 (%3)</source>
+            <translation>%1 %2（%3）</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="101" />
+            <source>%1 %2</source>
+            <translation>%1 %2</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="107" />
+            <source>%1: %2</source>
+            <translation>%1：%2</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="114" />
+            <source>%1 (%2)</source>
+            <translation>%1（%2）</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="123" />
+            <source>%1 %2 %3</source>
+            <translation>%1 %2 %3</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="135" />
+            <source>Pinyin</source>
+            <translation>拼音</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="136" />
+            <source>Sex</source>
+            <translation>性别</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="137" />
+            <source>Age</source>
+            <translation>年龄</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="137" />
+            <source>%1 years</source>
+            <translation>%1 岁</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="138" />
+            <source>ID number</source>
+            <translation>身份证号</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="139" />
+            <source>Phone</source>
+            <translation>电话</translation>
+        </message>
+    </context>
+    <context>
+        <name>consult_status</name>
+        <message>
+            <location filename="../consult_status.py" line="23" />
+            <source>Draft (not sent)</source>
+            <translation>草稿（未发送）</translation>
+        </message>
+        <message>
+            <location filename="../consult_status.py" line="24" />
+            <source>Queued offline</source>
+            <translation>离线排队中</translation>
+        </message>
+        <message>
+            <location filename="../consult_status.py" line="25" />
+            <source>Delivered</source>
+            <translation>已送达</translation>
+        </message>
+        <message>
+            <location filename="../consult_status.py" line="26" />
+            <source>Accepted</source>
+            <translation>已接受</translation>
+        </message>
+        <message>
+            <location filename="../consult_status.py" line="27" />
+            <source>Scheduled</source>
+            <translation>已安排</translation>
+        </message>
+        <message>
+            <location filename="../consult_status.py" line="28" />
+            <source>Answered</source>
+            <translation>已答复</translation>
+        </message>
+        <message>
+            <location filename="../consult_status.py" line="29" />
+            <source>Declined</source>
+            <translation>已拒绝</translation>
+        </message>
+        <message>
+            <location filename="../consult_status.py" line="30" />
+            <source>Cancelled</source>
+            <translation>已取消</translation>
+        </message>
+    </context>
+    <context>
+        <name>core</name>
+        <message>
+            <source>This workstation has several users: pass --user NAME.</source>
+            <translation>此工作站有多个用户：请加上 --user 用户名。</translation>
+        </message>
+        <message>
+            <source>The two entries differ; nothing was changed.</source>
+            <translation>两次输入不一致，未做任何更改。</translation>
+        </message>
+        <message>
+            <source>--patients must be between 1 and 200000.</source>
+            <translation>--patients 必须在 1 到 200000 之间。</translation>
+        </message>
+        <message>
+            <source>The folder for --out does not exist.</source>
+            <translation>--out 指定的文件夹不存在。</translation>
+        </message>
+        <message>
+            <source>Pass --user NAME: the user whose passphrase opens the backup.</source>
+            <translation>请加上 --user 用户名：指定其口令可打开备份的用户。</translation>
+        </message>
+        <message>
+            <source>Give the conflict number (see `clinic-app conflicts list`).</source>
+            <translation>请给出冲突编号（见 `clinic-app conflicts list`）。</translation>
+        </message>
+        <message>
+            <source>--field takes NAME=local or NAME=remote.</source>
+            <translation>--field 的格式为 字段名=local 或 字段名=remote。</translation>
+        </message>
+        <message>
+            <source>The demo central platform did not start; see .demo/central/central.log.</source>
+            <translation>演示用中心平台未能启动；请查看 .demo/central/central.log。</translation>
+        </message>
+        <message>
+            <source>Set CLINIC_PASSPHRASE for the demo profile.</source>
+            <translation>请为演示档案设置 CLINIC_PASSPHRASE。</translation>
+        </message>
+        <message>
+            <source>The file is too large to import (2 GB at most).</source>
+            <translation>文件过大，无法导入（最大 2 GB）。</translation>
+        </message>
+        <message>
+            <source>The file holds no resources.</source>
+            <translation>文件中没有任何资源。</translation>
+        </message>
+        <message>
+            <source>The file to import cannot be read.</source>
+            <translation>无法读取要导入的文件。</translation>
+        </message>
+        <message>
+            <source>The file is not UTF-8 text; nothing was imported.</source>
+            <translation>文件不是 UTF-8 文本，未导入任何内容。</translation>
+        </message>
+        <message>
+            <source>The end date is before the start date.</source>
+            <translation>结束日期早于开始日期。</translation>
+        </message>
+        <message>
+            <source>Unknown condition status.</source>
+            <translation>未知的疾病状态。</translation>
+        </message>
+        <message>
+            <source>Criticality is low, high or unable to assess.</source>
+            <translation>严重程度须为低、高或无法评估。</translation>
+        </message>
+        <message>
+            <source>A prescription lasts 1 to 365 days.</source>
+            <translation>处方疗程为 1 至 365 天。</translation>
+        </message>
+        <message>
+            <source>The quantity must be more than zero.</source>
+            <translation>数量必须大于零。</translation>
+        </message>
+        <message>
+            <source>Enter a date as YYYY-MM-DD.</source>
+            <translation>请按 YYYY-MM-DD 格式输入日期。</translation>
+        </message>
+        <message>
+            <source>A visit is an initial visit or a follow-up.</source>
+            <translation>就诊类型须为初诊或复诊。</translation>
+        </message>
+        <message>
+            <source>A visit cannot end before it starts.</source>
+            <translation>就诊结束时间不能早于开始时间。</translation>
+        </message>
+        <message>
+            <source>Unknown form version.</source>
+            <translation>未知的表单版本。</translation>
+        </message>
+        <message>
+            <source>Unsupported question type.</source>
+            <translation>不支持的问题类型。</translation>
+        </message>
+        <message>
+            <source>Unknown form.</source>
+            <translation>未知的表单。</translation>
+        </message>
+        <message>
+            <source>Choose one of the listed answers.</source>
+            <translation>请从列出的答案中选择一项。</translation>
+        </message>
+        <message>
+            <source>That question is not part of this form.</source>
+            <translation>该问题不属于此表单。</translation>
+        </message>
+        <message>
+            <source>Enter zero or more.</source>
+            <translation>请输入零或更大的数。</translation>
+        </message>
+        <message>
+            <source>Answer yes or no.</source>
+            <translation>请回答是或否。</translation>
+        </message>
+        <message>
+            <source>Enter a whole number.</source>
+            <translation>请输入整数。</translation>
+        </message>
+        <message>
+            <source>Enter a number.</source>
+            <translation>请输入数字。</translation>
+        </message>
+        <message>
+            <source>Enter a mobile number (11 digits, starting with 1) or a landline with area code.</source>
+            <translation>请输入手机号（11 位，以 1 开头）或带区号的固定电话。</translation>
+        </message>
+        <message>
+            <source>Old 15-digit ID: please enter the 18-character ID.</source>
+            <translation>这是旧的 15 位身份证号：请输入 18 位身份证号。</translation>
+        </message>
+        <message>
+            <source>An ID number has 17 digits and a final digit or X.</source>
+            <translation>身份证号由 17 位数字加一位数字或 X 组成。</translation>
+        </message>
+        <message>
+            <source>The ID number does not start with a valid region code.</source>
+            <translation>身份证号开头不是有效的地区代码。</translation>
+        </message>
+        <message>
+            <source>The ID number holds an impossible birth date.</source>
+            <translation>身份证号中的出生日期不存在。</translation>
+        </message>
+        <message>
+            <source>The ID number's check digit is wrong; please re-check it.</source>
+            <translation>身份证号校验位错误，请重新核对。</translation>
+        </message>
+        <message>
+            <source>Choose a specialty from the list.</source>
+            <translation>请从列表中选择专科。</translation>
+        </message>
+        <message>
+            <source>Urgency is routine, urgent, asap or stat.</source>
+            <translation>紧急程度须为常规、紧急、尽快或立即。</translation>
+        </message>
+        <message>
+            <source>Write the question for the specialist.</source>
+            <translation>请填写向专科医生提出的问题。</translation>
+        </message>
+        <message>
+            <source>The question is too long (4000 characters at most).</source>
+            <translation>问题过长（最多 4000 个字符）。</translation>
+        </message>
+        <message>
+            <source>A new request is a draft or active.</source>
+            <translation>新申请的状态须为草稿或有效。</translation>
+        </message>
+        <message>
+            <source>Write the opinion.</source>
+            <translation>请填写会诊意见。</translation>
+        </message>
+        <message>
+            <source>The opinion is too long (20000 characters at most).</source>
+            <translation>会诊意见过长（最多 20000 个字符）。</translation>
+        </message>
+        <message>
+            <source>Enter the patient's name.</source>
+            <translation>请输入患者姓名。</translation>
+        </message>
+        <message>
+            <source>The name is too long.</source>
+            <translation>姓名过长。</translation>
+        </message>
+        <message>
+            <source>Choose male, female, other or unknown.</source>
+            <translation>请选择男、女、其他或未知。</translation>
+        </message>
+        <message>
+            <source>The birth date is not possible.</source>
+            <translation>出生日期不合理。</translation>
+        </message>
+        <message>
+            <source>The birth date does not match the one in the ID number.</source>
+            <translation>出生日期与身份证号中的不一致。</translation>
+        </message>
+        <message>
+            <source>The gender does not match the ID number.</source>
+            <translation>性别与身份证号不一致。</translation>
+        </message>
+        <message>
+            <source>Appointments start on the hour (one-hour slots).</source>
+            <translation>预约须从整点开始（每个时段一小时）。</translation>
+        </message>
+        <message>
+            <source>A new appointment is proposed, pending or booked.</source>
+            <translation>新预约的状态须为提议、待定或已预约。</translation>
+        </message>
+        <message>
+            <source>Say what the follow-up is for.</source>
+            <translation>请说明随访内容。</translation>
+        </message>
+        <message>
+            <source>A follow-up cannot be due in the past.</source>
+            <translation>随访到期日不能是过去的日期。</translation>
+        </message>
+        <message>
+            <source>Unknown vital sign.</source>
+            <translation>未知的生命体征。</translation>
+        </message>
+        <message>
+            <source>Systolic blood pressure</source>
+            <translation>收缩压</translation>
+        </message>
+        <message>
+            <source>Diastolic blood pressure</source>
+            <translation>舒张压</translation>
+        </message>
+        <message>
+            <source>Heart rate</source>
+            <translation>心率</translation>
+        </message>
+        <message>
+            <source>Respiratory rate</source>
+            <translation>呼吸频率</translation>
+        </message>
+        <message>
+            <source>Body temperature</source>
+            <translation>体温</translation>
+        </message>
+        <message>
+            <source>Oxygen saturation in Arterial blood</source>
+            <translation>动脉血氧饱和度</translation>
+        </message>
+        <message>
+            <source>Glucose [Moles/volume] in Blood</source>
+            <translation>血糖（mmol/L）</translation>
+        </message>
+        <message>
+            <source>Glucose [Mass/volume] in Blood</source>
+            <translation>血糖（mg/dL）</translation>
+        </message>
+        <message>
+            <source>Body weight</source>
+            <translation>体重</translation>
+        </message>
+        <message>
+            <source>Body height</source>
+            <translation>身高</translation>
+        </message>
+        <message>
+            <source>Propose at most three slots.</source>
+            <translation>最多提议三个时段。</translation>
+        </message>
+        <message>
+            <source>Only a draft can be sent.</source>
+            <translation>只能发送草稿。</translation>
+        </message>
+        <message>
+            <source>The file of this document is not on this workstation yet.</source>
+            <translation>此文档的文件尚未同步到本工作站。</translation>
+        </message>
+        <message>
+            <source>This file is too large to show here; open it with the system viewer.</source>
+            <translation>文件过大，无法在此显示；请用系统查看器打开。</translation>
+        </message>
+        <message>
+            <source>A proposed slot must be in the future.</source>
+            <translation>提议的时段必须在将来。</translation>
+        </message>
+        <message>
+            <source>Propose each hour only once.</source>
+            <translation>每个时段只能提议一次。</translation>
+        </message>
+        <message>
+            <source>A supporting record belongs to another patient.</source>
+            <translation>某条附带记录属于其他患者。</translation>
+        </message>
+        <message>
+            <source>No open conflict with that number.</source>
+            <translation>没有该编号的未解决冲突。</translation>
+        </message>
+        <message>
+            <source>Choose a side for every field (or keep one side entirely).</source>
+            <translation>请为每个字段选择一方（或整体保留一方）。</translation>
+        </message>
+        <message>
+            <source>That request is not a consult request.</source>
+            <translation>该申请不是会诊申请。</translation>
+        </message>
+        <message>
+            <source>This consult request is closed or was withdrawn.</source>
+            <translation>此会诊申请已关闭或已撤回。</translation>
+        </message>
+        <message>
+            <source>Say why you decline the consult.</source>
+            <translation>请说明拒绝会诊的原因。</translation>
+        </message>
+        <message>
+            <source>The reason is too long (2000 characters at most).</source>
+            <translation>原因过长（最多 2000 个字符）。</translation>
+        </message>
+        <message>
+            <source>The consult request names no patient.</source>
+            <translation>会诊申请未指明患者。</translation>
+        </message>
+        <message>
+            <source>That task is not a follow-up.</source>
+            <translation>该任务不是随访。</translation>
+        </message>
+        <message>
+            <source>This follow-up is already done.</source>
+            <translation>此随访已完成。</translation>
+        </message>
+        <message>
+            <source>The file is too large to show here; open it instead.</source>
+            <translation>文件过大，无法在此显示；请直接打开。</translation>
+        </message>
+        <message>
+            <source>That file cannot be read.</source>
+            <translation>无法读取该文件。</translation>
+        </message>
+        <message>
+            <source>Attach images, PDFs, DICOM or text files.</source>
+            <translation>请添加图片、PDF、DICOM 或文本文件。</translation>
+        </message>
+        <message>
+            <source>Only this patient's records can be included.</source>
+            <translation>只能附带该患者的记录。</translation>
+        </message>
+        <message>
+            <source>That hour is already booked for this doctor.</source>
+            <translation>该医生在此时段已有预约。</translation>
+        </message>
+        <message>
+            <source>Diastolic pressure must be below systolic.</source>
+            <translation>舒张压必须低于收缩压。</translation>
+        </message>
+        <message>
+            <source>This workstation is not connected to a central platform: run `clinic-app enroll` (clinic) or `clinic-app login` (specialist) first.</source>
+            <translation>本工作站未连接中心平台：请先运行 `clinic-app enroll`（诊所）或 `clinic-app login`（专科医生）。</translation>
+        </message>
+        <message>
+            <source>The answer from the central platform was cut off.</source>
+            <translation>中心平台的响应不完整。</translation>
+        </message>
+        <message>
+            <source>A downloaded attachment did not match its hash; it was discarded.</source>
+            <translation>下载的附件与其哈希值不符，已丢弃。</translation>
+        </message>
+        <message>
+            <source>The upload did not complete; it will resume on the next try.</source>
+            <translation>上传未完成，下次将继续。</translation>
+        </message>
+        <message>
+            <source>The upload lost its place; it will resume on the next try.</source>
+            <translation>上传进度丢失，下次将继续。</translation>
+        </message>
+        <message>
+            <source>An attachment file is damaged; its content was not used.</source>
+            <translation>附件文件已损坏，未使用其内容。</translation>
+        </message>
+        <message>
+            <source>The workstation is locked.</source>
+            <translation>工作站已锁定。</translation>
+        </message>
+        <message>
+            <source>No such attachment.</source>
+            <translation>没有此附件。</translation>
+        </message>
+        <message>
+            <source>The record database cannot be read with this profile's key (damaged or replaced).</source>
+            <translation>无法用此档案的密钥读取记录数据库（已损坏或被替换）。</translation>
+        </message>
+        <message>
+            <source>The backup copy failed its integrity check.</source>
+            <translation>备份副本未通过完整性校验。</translation>
+        </message>
+        <message>
+            <source>That is not a recovery key: it has 52 letters and digits in groups.</source>
+            <translation>这不是恢复密钥：恢复密钥由分组的 52 个字母和数字组成。</translation>
+        </message>
+        <message>
+            <source>The recovery key does not open this profile.</source>
+            <translation>此恢复密钥无法打开该档案。</translation>
+        </message>
+        <message>
+            <source>The key header names an unknown key derivation.</source>
+            <translation>密钥头指定了未知的密钥派生方法。</translation>
+        </message>
+        <message>
+            <source>The key header holds a slot of unknown kind.</source>
+            <translation>密钥头包含未知类型的密钥槽。</translation>
+        </message>
+        <message>
+            <source>A user name is required.</source>
+            <translation>必须填写用户名。</translation>
+        </message>
+        <message>
+            <source>A passphrase needs at least 8 characters.</source>
+            <translation>口令至少需要 8 个字符。</translation>
+        </message>
+        <message>
+            <source>That user already has a key slot.</source>
+            <translation>该用户已有密钥槽。</translation>
+        </message>
+        <message>
+            <source>There is no such user on this workstation.</source>
+            <translation>本工作站没有此用户。</translation>
+        </message>
+        <message>
+            <source>The last user cannot be removed.</source>
+            <translation>不能删除最后一个用户。</translation>
+        </message>
+        <message>
+            <source>The user name or passphrase is wrong.</source>
+            <translation>用户名或口令错误。</translation>
+        </message>
+        <message>
+            <source>The key header does not match the data key.</source>
+            <translation>密钥头与数据密钥不匹配。</translation>
+        </message>
+        <message>
+            <source>The key header is damaged (checksum mismatch).</source>
+            <translation>密钥头已损坏（校验和不符）。</translation>
+        </message>
+        <message>
+            <source>The key header has an unknown format.</source>
+            <translation>密钥头格式未知。</translation>
+        </message>
+        <message>
+            <source>The key header is damaged and cannot be read.</source>
+            <translation>密钥头已损坏，无法读取。</translation>
+        </message>
+        <message>
+            <source>No profile here: the key header is missing.</source>
+            <translation>此处没有档案：缺少密钥头。</translation>
+        </message>
+        <message>
+            <source>The record database has no schema version; it was not made by us.</source>
+            <translation>记录数据库没有架构版本，并非本程序创建。</translation>
+        </message>
+        <message>
+            <source>This profile is too old for this version of the program.</source>
+            <translation>此档案版本过旧，本版程序无法使用。</translation>
+        </message>
+        <message>
+            <source>A profile already exists in that folder.</source>
+            <translation>该文件夹中已存在档案。</translation>
+        </message>
+        <message>
+            <source>The profile's record database is missing.</source>
+            <translation>档案的记录数据库缺失。</translation>
+        </message>
+        <message>
+            <source>A record without a resourceType cannot be stored.</source>
+            <translation>缺少 resourceType 的记录无法保存。</translation>
+        </message>
+        <message>
+            <source>A record id is already used by a record of another type.</source>
+            <translation>该记录 ID 已被其他类型的记录使用。</translation>
+        </message>
+        <message>
+            <source>No such record version.</source>
+            <translation>没有此记录版本。</translation>
+        </message>
+        <message>
+            <source>A profile exists there; pass --replace to restore over it.</source>
+            <translation>该处已有档案；加上 --replace 可覆盖恢复。</translation>
+        </message>
+        <message>
+            <source>That file is not a readable clinic backup.</source>
+            <translation>该文件不是可读取的诊所备份。</translation>
+        </message>
+        <message>
+            <source>The record was changed meanwhile; reload it and try again.</source>
+            <translation>记录已被他人修改，请重新加载后再试。</translation>
+        </message>
+        <message>
+            <source>That file is not a complete clinic backup.</source>
+            <translation>该文件不是完整的诊所备份。</translation>
+        </message>
+        <message>
+            <source>The backup file is damaged.</source>
+            <translation>备份文件已损坏。</translation>
+        </message>
+        <message>
+            <source>The database in the backup is damaged.</source>
+            <translation>备份中的数据库已损坏。</translation>
+        </message>
+        <message>
+            <source>The backup holds an unsafe file name.</source>
+            <translation>备份中包含不安全的文件名。</translation>
+        </message>
+        <message>
+            <source>Initial visit</source>
+            <translation>初诊</translation>
+        </message>
+        <message>
+            <source>Follow-up visit</source>
+            <translation>复诊</translation>
+        </message>
+        <message>
+            <source>Cardiology</source>
+            <translation>心内科</translation>
+        </message>
+        <message>
+            <source>Endocrinology</source>
+            <translation>内分泌科</translation>
+        </message>
+        <message>
+            <source>Dermatology</source>
+            <translation>皮肤科</translation>
+        </message>
+        <message>
+            <source>Neurology</source>
+            <translation>神经内科</translation>
+        </message>
+        <message>
+            <source>Pediatrics</source>
+            <translation>儿科</translation>
+        </message>
+        <message>
+            <source>Radiology</source>
+            <translation>放射科</translation>
+        </message>
+        <message>
+            <source>Respiratory medicine</source>
+            <translation>呼吸内科</translation>
+        </message>
+        <message>
+            <source>Obstetrics and gynaecology</source>
+            <translation>妇产科</translation>
+        </message>
+        <message>
+            <source>General medicine</source>
+            <translation>全科</translation>
+        </message>
+        <message>
+            <source>Interface language: en or zh_CN (empty: follow the system).</source>
+            <translation>界面语言：en 或 zh_CN（留空则跟随系统）。</translation>
+        </message>
+        <message>
+            <source>Minutes without keyboard or mouse use before the workstation locks itself.</source>
+            <translation>无键盘或鼠标操作多少分钟后工作站自动锁定。</translation>
+        </message>
+        <message>
+            <source>Progress since last visit</source>
+            <translation>上次就诊以来的变化</translation>
+        </message>
+        <message>
+            <source>Improved</source>
+            <translation>好转</translation>
+        </message>
+        <message>
+            <source>Unchanged</source>
+            <translation>无变化</translation>
+        </message>
+        <message>
+            <source>Worse</source>
+            <translation>加重</translation>
+        </message>
+        <message>
+            <source>Takes medication as prescribed</source>
+            <translation>遵医嘱服药</translation>
+        </message>
+        <message>
+            <source>Side effects</source>
+            <translation>不良反应</translation>
+        </message>
+        <message>
+            <source>Home readings (count this period)</source>
+            <translation>居家测量次数（本期）</translation>
+        </message>
+        <message>
+            <source>Notes</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <source>Plan</source>
+            <translation>处理计划</translation>
+        </message>
+        <message>
+            <source>Chief complaint</source>
+            <translation>主诉</translation>
+        </message>
+        <message>
+            <source>History of present illness</source>
+            <translation>现病史</translation>
+        </message>
+        <message>
+            <source>Past medical history</source>
+            <translation>既往史</translation>
+        </message>
+        <message>
+            <source>Family history</source>
+            <translation>家族史</translation>
+        </message>
+        <message>
+            <source>Smoking</source>
+            <translation>吸烟</translation>
+        </message>
+        <message>
+            <source>Never</source>
+            <translation>从不吸烟</translation>
+        </message>
+        <message>
+            <source>Former</source>
+            <translation>已戒烟</translation>
+        </message>
+        <message>
+            <source>Current</source>
+            <translation>目前吸烟</translation>
+        </message>
+        <message>
+            <source>Alcohol use</source>
+            <translation>饮酒</translation>
+        </message>
+        <message>
+            <source>None</source>
+            <translation>不饮酒</translation>
+        </message>
+        <message>
+            <source>Occasional</source>
+            <translation>偶尔</translation>
+        </message>
+        <message>
+            <source>Daily</source>
+            <translation>每天</translation>
+        </message>
+        <message>
+            <source>Pregnant</source>
+            <translation>妊娠</translation>
+        </message>
+        <message>
+            <source>Physical examination</source>
+            <translation>体格检查</translation>
+        </message>
+        <message>
+            <source>Assessment</source>
+            <translation>评估</translation>
+        </message>
+    </context>
+    <context>
+        <name>errors</name>
+        <message>
+            <location filename="../errors.py" line="31" />
+            <source>Problem</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../errors.py" line="37" />
+            <source>An unexpected problem occurred. Your saved records are safe. If it happens again, copy the details for support.</source>
+            <translation>发生意外问题。已保存的记录是安全的。如再次发生，请复制详细信息提供给技术支持。</translation>
+        </message>
+        <message>
+            <location filename="../errors.py" line="45" />
+            <source>Copy details</source>
+            <translation>复制详细信息</translation>
+        </message>
+    </context>
+    <context>
+        <name>pages</name>
+        <message>
+            <location filename="../desk_pages.py" line="28" />
+            <source>Schedule</source>
+            <translation>日程</translation>
+        </message>
+        <message>
+            <location filename="../desk_pages.py" line="29" />
+            <source>Consult desk</source>
+            <translation>会诊台</translation>
+        </message>
+        <message>
+            <location filename="../desk_pages.py" line="32" />
+            <source>Sync conflicts</source>
+            <translation>同步冲突</translation>
+        </message>
+        <message>
+            <location filename="../desk_pages.py" line="35" />
+            <source>Settings</source>
+            <translation>设置</translation>
+        </message>
+        <message>
+            <location filename="../pages.py" line="33" />
+            <source>Patients</source>
+            <translation>患者</translation>
+        </message>
+        <message>
+            <location filename="../pages.py" line="37" />
+            <source>Chart</source>
+            <translation>病历</translation>
+        </message>
+    </context>
+</TS>
