@@ -445,7 +445,7 @@ class Store:
                 chunk = list(ids[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 for rid, body in self.conn.execute(
-                    f"SELECT id, resource FROM records WHERE rtype = ? AND deleted = 0"
+                    f"SELECT id, resource FROM records WHERE +rtype = ? AND +deleted = 0"
                     f" AND id IN ({marks})",
                     (rtype, *chunk),
                 ):
@@ -453,11 +453,14 @@ class Store:
         return [found[i] for i in ids if i in found]
 
     def find(self, rtype: str, *, patient_id: str | None = None) -> list[Resource]:
-        sql = "SELECT resource FROM records WHERE rtype = ? AND deleted = 0"
+        # The unary + keeps SQLite on the patient index (not a scan of the whole type).
+        sql = "SELECT resource FROM records WHERE +rtype = ? AND +deleted = 0"
         args: list[Any] = [rtype]
         if patient_id is not None:
             sql += " AND patient_id = ?"
             args.append(patient_id)
+        else:
+            sql = "SELECT resource FROM records WHERE rtype = ? AND deleted = 0"
         with self._lock:
             rows = self.conn.execute(sql + " ORDER BY updated_at, id", args).fetchall()
         return [json.loads(r[0]) for r in rows]
