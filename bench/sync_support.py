@@ -151,10 +151,16 @@ class MeteredClient(CentralClient):
 class Workstation:
     """A clinic PC: a real encrypted profile enrolled with a real central process."""
 
-    def __init__(self, folder: Path, name: str, *, keep_payloads: bool = False) -> None:
+    def __init__(
+        self, folder: Path, name: str, *, keep_payloads: bool = False, existing: bool = False
+    ) -> None:
         self.name = name
-        self.store, _ = Store.create(folder / name, f"dr.{name}", PASSPHRASE)
-        self.account: SyncAccount | None = None
+        if existing:  # a profile made before (by another process): unlock it, keep its account
+            self.store = Store.unlock(folder / name, f"dr.{name}", PASSPHRASE)
+            self.account = SyncAccount.load(self.store)
+        else:
+            self.store, _ = Store.create(folder / name, f"dr.{name}", PASSPHRASE)
+            self.account = None
         self.log = WireLog(keep_payloads)
 
     def client(self) -> MeteredClient:
