@@ -19,25 +19,11 @@ from clinic_app.errors import ClinicError, ImportFailed
 from clinic_app.records.bindings import binding_problem
 from clinic_app.records.common import Resource
 from clinic_app.services.writes import item
+from clinic_app.sync.protocol import SYNCED_TYPES
 from local_store.store import Store
 
-SUPPORTED = (
-    "Patient",
-    "Encounter",
-    "QuestionnaireResponse",
-    "Observation",
-    "Condition",
-    "AllergyIntolerance",
-    "MedicationRequest",
-    "ServiceRequest",
-    "Appointment",
-    "CarePlan",
-    "Task",
-    "DocumentReference",
-    "DiagnosticReport",
-    "ClinicalImpression",
-    "Communication",
-)
+# What a workstation keeps is exactly what it syncs.
+SUPPORTED = tuple(sorted(SYNCED_TYPES))
 MAX_IMPORT_BYTES = 2 * 1024**3
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

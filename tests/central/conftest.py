@@ -36,7 +36,7 @@ def pg_server() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer().start()
     except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
+        pytest.fail(f"PostgreSQL is required (make sysdeps installs it): {exc}")
     try:
         url = server.create_database(TEMPLATE)
         db = Database(url, pool_size=1)

@@ -42,7 +42,7 @@ def tool(name: str) -> str:
         return str(path)
     found = shutil.which(name)
     if found is None:
-        pytest.skip(f"{name} is not installed")
+        pytest.fail(f"{name} is not installed (it comes with PySide6)")
     return found
 
 
