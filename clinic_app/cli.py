@@ -17,6 +17,7 @@ from typing import Any
 
 from clinic_app import __version__, config
 from clinic_app.errors import ClinicError, ValidationError
+from local_store.keyslots import KeyHeader
 from local_store.store import Store
 
 log = logging.getLogger(__name__)
@@ -201,18 +202,9 @@ def cmd_recover(args: argparse.Namespace) -> int:
     profile = _profile(args)
     user = _user(args, profile)
     key = _secret("recovery_key", "Recovery key: ")
-    store = Store.unlock_recovery(profile, key)
-    try:
-        new = _secret("new_passphrase", f"New passphrase for {user}: ", confirm=True)
-        from local_store.keyslots import KeyHeader
-
-        header = KeyHeader.load(profile / "keys.json")
-        data_key = header.unlock_recovery(key)
-        header.rewrap_user(data_key, user, new)
-        header.save(profile / "keys.json")
-        store.audit("key.recover", detail=user)
-    finally:
-        store.lock()
+    KeyHeader.load(profile / "keys.json").unlock_recovery(key)  # refuse a wrong key first
+    new = _secret("new_passphrase", f"New passphrase for {user}: ", confirm=True)
+    Store.recover(profile, key, user, new).lock()
     print(f"New passphrase set for {user}.")
     return 0
 

@@ -185,6 +185,21 @@ class Store:
         return store
 
     @classmethod
+    def recover(cls, profile: Path, recovery_key: str, user: str, new_passphrase: str) -> Store:
+        """Set a new passphrase for ``user`` with the recovery key; returns the store unlocked as
+        that user. A wrong key or an unknown user changes nothing."""
+        profile = Path(profile)
+        header = KeyHeader.load(profile / HEADER_NAME)
+        if user not in header.users():
+            raise NotFound("There is no such user on this workstation.")
+        data_key = header.unlock_recovery(recovery_key)
+        header.rewrap_user(data_key, user, new_passphrase)
+        store = cls._open(profile, header, data_key, user)
+        header.save(profile / HEADER_NAME)
+        store.audit("key.recover", detail=user)
+        return store
+
+    @classmethod
     def _open(cls, profile: Path, header: KeyHeader, data_key: bytes, user: str) -> Store:
         path = profile / DB_NAME
         if not path.exists():

@@ -28,6 +28,7 @@ from ui.ops import run_op
 from ui.pages import build_pages
 from ui.patient_form import PatientForm
 from ui.session import Session
+from ui.setup_screen import CLINIC_NAME_META, SetupScreen
 from ui.sync_bar import SyncBar
 from ui.unlock_screen import UnlockScreen
 
@@ -100,6 +101,12 @@ class MainWindow(QMainWindow):
         self.unlock = UnlockScreen(profile, self.executor)
         self.unlock.unlocked.connect(self.on_unlocked)
         self.stack.addWidget(self.unlock)
+        self.setup: SetupScreen | None = None
+        if not Store.exists(profile):  # first run: make the profile, then sign in
+            self.setup = SetupScreen(profile, self.executor)
+            self.setup.created.connect(self.on_created)
+            self.stack.addWidget(self.setup)
+            self.stack.setCurrentWidget(self.setup)
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
         self.idle.setInterval(preferences.idle_lock_ms())
@@ -121,16 +128,34 @@ class MainWindow(QMainWindow):
 
     @asyncSlot(object)
     async def on_unlocked(self, store: Store) -> None:
+        await self.open_session(store)
+
+    async def open_session(self, store: Store) -> None:
+        """Build the workspace for a signed-in user and start syncing."""
         session = Session(store, self.bridge, self.executor)
         await session.call(reindex_if_needed, store)
         self.session = session
         self.workspace = Workspace(session)
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
+        clinic = await session.call(store.get_meta, CLINIC_NAME_META)
+        title = self.tr("Clinic workstation %1").replace("%1", __version__)
+        self.setWindowTitle(f"{clinic} — {title}" if clinic else title)
         session.start_sync()
         self.bridge.emit_now(Event.UNLOCKED)
         self.bridge.emit_now(Event.RECORDS_CHANGED, set())
         self.idle.start()
+
+    @asyncSlot(object)
+    async def on_created(self, store: Store) -> None:
+        """The profile was just made: sign in, then connect to the central platform."""
+        await self.open_session(store)
+        if self.setup is not None:
+            self.stack.removeWidget(self.setup)
+            self.setup.deleteLater()
+            self.setup = None
+        if self.workspace is not None:
+            self.workspace.show_page("settings")
 
     @asyncSlot()
     async def lock(self) -> None:

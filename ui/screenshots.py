@@ -46,6 +46,9 @@ async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
         written.append(path)
 
     await shot("01-sign-in")
+    window.unlock.toggle_recovery()
+    await shot("01-sign-in-recovery-key")
+    window.unlock.toggle_recovery()
     window.unlock.passphrase.setText(DEMO_PASSPHRASE)
     window.unlock.button.click()
     for _ in range(100):
@@ -75,6 +78,44 @@ async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
     await _desk_screens(ws, shot)
     await window.shutdown()
     window.close()
+    return written
+
+
+async def _first_run(out: Path, language: str) -> list[Path]:
+    """The set-up screen over an empty folder: its details, then the recovery key to confirm."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="clinic-first-run-") as tmp:
+        window = MainWindow(Path(tmp) / "profile")
+        window.resize(1280, 800)
+        window.show()
+        setup = window.setup
+        assert setup is not None
+
+        async def shot(name: str) -> None:
+            await settle(QApplication.instance(), 0.3)
+            path = out / f"{language}-{name}.png"
+            window.grab().save(str(path))
+            written.append(path)
+
+        setup.clinic.setText("山河乡卫生院" if language == "zh_CN" else "Shanhe Township Clinic")
+        setup.user.setText("dr.zhang")
+        setup.passphrase.setText("screenshot-pass")
+        setup.repeat.setText("screenshot-pass-typo")
+        setup._check_details()
+        await shot("00-first-run-setup")
+        setup.repeat.setText("screenshot-pass")
+        assert await setup.create()
+        setup.group_a.setText(setup.recovery_key.split("-")[setup.asked[0]])
+        await shot("00-first-run-recovery-key")
+        assert setup.store is not None
+        setup.store.lock()
+        setup.store = None
+        await window.shutdown()
+        window.close()
     return written
 
 
@@ -135,6 +176,7 @@ def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
         profile = make_demo_profile(Path(tmp))
         for language in languages:
             translator = install_translator(app, language)  # type: ignore[arg-type]
+            written += loop.run_until_complete(_first_run(out, language))
             written += loop.run_until_complete(_render_all(out, profile, language))
             if translator is not None:
                 app.removeTranslator(translator)  # type: ignore[union-attr]

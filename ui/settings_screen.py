@@ -43,10 +43,10 @@ from ui.bridge import Event
 from ui.errors import tr_core
 from ui.ops import run_op
 from ui.session import Session
+from ui.setup_screen import USER_NAME
 from ui.widgets import FieldError, with_error
 
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "中文（简体）"}  # each in its own language
-RECOVERY_USER = "recovery-key"
 
 
 def switch_language(language: str) -> bool:
@@ -139,6 +139,34 @@ class SettingsScreen(QWidget):
         sf.addRow(self.idle_label, self.idle)
         left.addWidget(self.security_box)
 
+        # ---- users of this (shared) workstation
+        self.users_box = QGroupBox()
+        uf = QFormLayout(self.users_box)
+        self.users_list = QLabel()
+        self.users_list.setWordWrap(True)
+        uf.addRow(self.users_list)
+        self.new_user, self.user_pass, self.user_repeat = QLineEdit(), QLineEdit(), QLineEdit()
+        self.user_labels = [QLabel(), QLabel(), QLabel()]
+        for key, label, edit in zip(
+            ("new_user", "user_pass", "user_repeat"),
+            self.user_labels,
+            (self.new_user, self.user_pass, self.user_repeat),
+            strict=True,
+        ):
+            if edit is not self.new_user:
+                edit.setEchoMode(QLineEdit.EchoMode.Password)
+            field(uf, key, label, edit)
+        self.user_repeat.returnPressed.connect(self.on_add_user)
+        self.add_user_button = QPushButton()
+        self.add_user_button.clicked.connect(self.on_add_user)
+        self.user_done = QLabel()
+        self.user_done.setStyleSheet("color: #1e7b34;")
+        row = QHBoxLayout()
+        row.addWidget(self.add_user_button)
+        row.addWidget(self.user_done, 1)
+        uf.addRow(row)
+        left.addWidget(self.users_box)
+
         # ---- central platform
         self.central_box = QGroupBox()
         cv = QVBoxLayout(self.central_box)
@@ -226,16 +254,21 @@ class SettingsScreen(QWidget):
             label.setText(text)
         self.new_pass.setPlaceholderText(self.tr("at least 8 characters"))
         self.pass_button.setText(self.tr("Change passphrase"))
-        recovery = self.session.user == RECOVERY_USER
-        for w in (self.old_pass, self.new_pass, self.repeat_pass, self.pass_button):
-            w.setEnabled(not recovery)
-        if recovery:
-            self.pass_done.setStyleSheet("color: #555;")
-            self.pass_done.setText(
-                self.tr(
-                    "Opened with the recovery key: set a new passphrase with “clinic-app recover”."
-                )
+        self.users_box.setTitle(self.tr("Users of this workstation"))
+        self.users_list.setText(
+            self.tr("Each user signs in with their own passphrase: %1.").replace(
+                "%1", ", ".join(self.session.store.users(self.session.store.profile))
             )
+        )
+        for label, text in zip(
+            self.user_labels,
+            (self.tr("New user name"), self.tr("Their passphrase"), self.tr("Repeat it")),
+            strict=True,
+        ):
+            label.setText(text)
+        self.new_user.setPlaceholderText(self.tr("e.g. dr.zhang"))
+        self.user_pass.setPlaceholderText(self.tr("at least 8 characters"))
+        self.add_user_button.setText(self.tr("Add user"))
         self.idle_label.setText(self.tr("Lock after idle"))
         self.idle.setSuffix(self.tr(" min"))
         self.idle.setToolTip(tr_core(preferences.IDLE_LOCK_MINUTES.description))
@@ -337,6 +370,48 @@ class SettingsScreen(QWidget):
             edit.clear()
         self.pass_done.setStyleSheet("color: #1e7b34;")
         self.pass_done.setText(self.tr("Passphrase changed. Use the new one from now on."))
+        return True
+
+    # ---- users -------------------------------------------------------------------------
+    @asyncSlot()
+    async def on_add_user(self) -> None:
+        await self.add_user()
+
+    async def add_user(self) -> bool:
+        """Give a colleague their own key slot (Argon2id runs on the store thread)."""
+        for key in ("new_user", "user_pass", "user_repeat"):
+            self.errors[key].clear_message()
+        self.user_done.setText("")
+        name, new = self.new_user.text().strip(), self.user_pass.text()
+        store = self.session.store
+        if not USER_NAME.fullmatch(name):
+            self.errors["new_user"].show_message(
+                self.tr("Use 2 to 32 letters, digits, dots, dashes or underscores.")
+            )
+            return False
+        if name in store.users(store.profile):
+            self.errors["new_user"].show_message(self.tr("That user already exists here."))
+            return False
+        if len(new) < 8:
+            self.errors["user_pass"].show_message(
+                self.tr("A passphrase needs at least 8 characters.")
+            )
+            return False
+        if new != self.user_repeat.text():
+            self.errors["user_repeat"].show_message(self.tr("The two passphrases differ."))
+            return False
+
+        async def work() -> bool:
+            await self.session.call(store.add_user, name, new)
+            return True
+
+        if not await run_op(self, work(), disable=self.add_user_button):
+            return False
+        for edit in (self.new_user, self.user_pass, self.user_repeat):
+            edit.clear()
+        done = self.tr("%1 can now sign in on this workstation.")
+        self.user_done.setText(done.replace("%1", name))
+        self.retranslate()
         return True
 
     # ---- central platform --------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Sign-in on a shared PC: choose the user, type the passphrase; or use the recovery key.
+"""Sign-in on a shared PC: choose the user, type the passphrase. A user who forgot it sets a
+new one with the clinic's recovery key and is signed in.
 
 Key derivation (Argon2id, 64 MiB) runs on a worker thread, never on the GUI thread.
 """
@@ -13,6 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -36,11 +39,14 @@ class UnlockScreen(QWidget):
         self.profile = profile
         self.executor = executor
         self.setObjectName("unlock")
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
+        outer = QHBoxLayout(self)
         panel = QWidget()
-        panel.setMaximumWidth(420)
-        form = QFormLayout(panel)
+        panel.setFixedWidth(460)  # word-wrapped labels need a known width for their height
+        column = QVBoxLayout(panel)
+        form = QFormLayout()
+        column.addStretch(1)
+        column.addLayout(form)
+        column.addStretch(2)
         self.title = QLabel(self.tr("Clinic workstation"))
         self.title.setStyleSheet("font-size: 20px; font-weight: 600;")
         form.addRow(self.title)
@@ -60,14 +66,44 @@ class UnlockScreen(QWidget):
         self.button.setDefault(True)
         self.button.clicked.connect(self.on_unlock)
         form.addRow(self.button)
+        self.forgot = QPushButton(self.tr("Forgot the passphrase?"))
+        self.forgot.setFlat(True)
+        self.forgot.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.forgot.setStyleSheet("color: #1a5fb4; text-align: left;")
+        self.forgot.clicked.connect(self.toggle_recovery)
+        form.addRow(self.forgot)
+        self.recovery_box = QGroupBox(self.tr("Set a new passphrase with the recovery key"))
+        rf = QFormLayout(self.recovery_box)
+        note = QLabel(
+            self.tr(
+                "The recovery key was shown once when this workstation was set up (13 groups of "
+                "four letters and digits). It sets a new passphrase for the user chosen above."
+            )
+        )
+        note.setWordWrap(True)
+        rf.addRow(note)
         self.recovery = QLineEdit()
-        self.recovery.setPlaceholderText(self.tr("Recovery key (XXXX-XXXX-…)"))
-        self.recovery_button = QPushButton(self.tr("Open with recovery key"))
+        self.recovery.setPlaceholderText("XXXX-XXXX-…")
+        self.recovery_error = FieldError()
+        rf.addRow(self.tr("Recovery key"), self.recovery)
+        rf.addRow(self.recovery_error)
+        self.new_pass, self.repeat_pass = QLineEdit(), QLineEdit()
+        for edit in (self.new_pass, self.repeat_pass):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_pass.setPlaceholderText(self.tr("at least 8 characters"))
+        self.new_error = FieldError()
+        rf.addRow(self.tr("New passphrase"), self.new_pass)
+        rf.addRow(self.new_error)
+        rf.addRow(self.tr("Repeat it"), self.repeat_pass)
+        self.repeat_pass.returnPressed.connect(self.on_recovery)
+        self.recovery_button = QPushButton(self.tr("Set the new passphrase and sign in"))
         self.recovery_button.clicked.connect(self.on_recovery)
-        form.addRow(self.tr("Forgot the passphrase?"), self.recovery)
-        form.addRow(self.recovery_button)
-        outer.addWidget(panel, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
+        rf.addRow(self.recovery_button)
+        self.recovery_box.hide()
+        form.addRow(self.recovery_box)
+        outer.addStretch(1)
+        outer.addWidget(panel)  # all the height: the form centres itself vertically
+        outer.addStretch(1)
         self.refresh_users()
 
     def refresh_users(self) -> None:
@@ -92,8 +128,9 @@ class UnlockScreen(QWidget):
         finally:
             self.button.setEnabled(True)
             self.recovery_button.setEnabled(True)
-        self.passphrase.clear()
-        self.recovery.clear()
+        for edit in (self.passphrase, self.recovery, self.new_pass, self.repeat_pass):
+            edit.clear()
+        self.recovery_box.hide()
         self.hint.setText(self.tr("Sign in to open the clinic's records."))
         self.unlocked.emit(store)
 
@@ -105,10 +142,31 @@ class UnlockScreen(QWidget):
             return
         await self._open(lambda: Store.unlock(self.profile, user, passphrase))
 
+    def toggle_recovery(self) -> None:
+        self.recovery_box.setVisible(not self.recovery_box.isVisible())
+        if self.recovery_box.isVisible():
+            self.recovery.setFocus()
+
     @asyncSlot()
     async def on_recovery(self) -> None:
-        key = self.recovery.text()
+        await self.recover()
+
+    async def recover(self) -> None:
+        """Check the fields here, then rewrap the chosen user's slot on the worker thread."""
+        for err in (self.recovery_error, self.new_error, self.error):
+            err.clear_message()
+        user, key = self.user.currentText(), self.recovery.text()
+        new, repeat = self.new_pass.text(), self.repeat_pass.text()
         if not key.strip():
-            self.error.show_message(self.tr("Type the recovery key."))
+            self.recovery_error.show_message(self.tr("Type the recovery key."))
             return
-        await self._open(lambda: Store.unlock_recovery(self.profile, key))
+        if len(new) < 8:
+            self.new_error.show_message(self.tr("A passphrase needs at least 8 characters."))
+            return
+        if new != repeat:
+            self.new_error.show_message(self.tr("The two new passphrases differ."))
+            return
+        if not user:
+            self.error.show_message(self.tr("Choose the user whose passphrase is forgotten."))
+            return
+        await self._open(lambda: Store.recover(self.profile, key, user, new))

@@ -346,3 +346,22 @@ def test_key_changes_on_a_locked_store_change_nothing(profile, change):
         else:
             store.remove_user("nurse.li")
     assert header.read_bytes() == before, f"{change} rewrote keys.json on a locked store"
+
+
+def test_recovery_key_sets_a_new_passphrase_and_signs_that_user_in(profile, helpers):
+    expected = seed_records(profile.store, helpers, n=2)
+    profile.store.lock()
+    before = disk_state(profile.path)
+    with pytest.raises(WrongPassphrase):
+        Store.recover(profile.path, "AAAA-" * 12 + "AAAA", profile.user, "brand-new-pass-1")
+    with pytest.raises(NotFound):
+        Store.recover(profile.path, profile.recovery, "dr.nobody", "brand-new-pass-1")
+    assert disk_state(profile.path) == before  # refused attempts change nothing
+
+    store = Store.recover(profile.path, profile.recovery, profile.user, "brand-new-pass-1")
+    assert store.user == profile.user
+    assert store.verify_audit().ok
+    store.lock()
+    with pytest.raises(WrongPassphrase):
+        Store.unlock(profile.path, profile.user, profile.passphrase)
+    assert_records(Store.unlock(profile.path, profile.user, "brand-new-pass-1"), expected)

@@ -1261,7 +1261,8 @@
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="96" />
+            <location filename="../main_window.py" line="97" />
+            <location filename="../main_window.py" line="142" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -1665,239 +1666,287 @@
     <context>
         <name>SettingsScreen</name>
         <message>
-            <location filename="../settings_screen.py" line="207" />
+            <location filename="../settings_screen.py" line="235" />
             <source>The translation for the chosen language is not installed in this version, so the interface is in English.</source>
             <translation>此版本未安装所选语言的翻译，因此界面为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="214" />
+            <location filename="../settings_screen.py" line="242" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="215" />
+            <location filename="../settings_screen.py" line="243" />
             <source>Interface language</source>
             <translation>界面语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="217" />
+            <location filename="../settings_screen.py" line="245" />
             <source>Security</source>
             <translation>安全</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="219" />
+            <location filename="../settings_screen.py" line="247" />
             <source>Signed in on this workstation as %1.</source>
             <translation>已在本工作站以 %1 身份登录。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="223" />
+            <location filename="../settings_screen.py" line="251" />
             <source>Current passphrase</source>
             <translation>当前口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="223" />
+            <location filename="../settings_screen.py" line="251" />
             <source>New passphrase</source>
             <translation>新口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="223" />
+            <location filename="../settings_screen.py" line="251" />
+            <location filename="../settings_screen.py" line="265" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="227" />
+            <location filename="../settings_screen.py" line="255" />
+            <location filename="../settings_screen.py" line="270" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="228" />
+            <location filename="../settings_screen.py" line="256" />
             <source>Change passphrase</source>
             <translation>更改口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="236" />
-            <source>Opened with the recovery key: set a new passphrase with “clinic-app recover”.</source>
-            <translation>已使用恢复密钥打开：请用“clinic-app recover”设置新口令。</translation>
+            <location filename="../settings_screen.py" line="257" />
+            <source>Users of this workstation</source>
+            <translation>本工作站的用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="239" />
+            <location filename="../settings_screen.py" line="259" />
+            <source>Each user signs in with their own passphrase: %1.</source>
+            <translation>每位用户用自己的密码登录：%1。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="265" />
+            <source>New user name</source>
+            <translation>新用户名</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="265" />
+            <source>Their passphrase</source>
+            <translation>其密码</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="269" />
+            <source>e.g. dr.zhang</source>
+            <translation>例如 dr.zhang</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="271" />
+            <source>Add user</source>
+            <translation>添加用户</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="272" />
             <source>Lock after idle</source>
             <translation>闲置后锁定</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="240" />
+            <location filename="../settings_screen.py" line="273" />
             <source> min</source>
             <translation> 分钟</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="242" />
+            <location filename="../settings_screen.py" line="275" />
             <source>Central platform</source>
             <translation>中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="243" />
+            <location filename="../settings_screen.py" line="276" />
             <source>Server address</source>
             <translation>服务器地址</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="244" />
-            <location filename="../settings_screen.py" line="373" />
+            <location filename="../settings_screen.py" line="277" />
+            <location filename="../settings_screen.py" line="448" />
             <source>CA certificate</source>
             <translation>CA 证书</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="245" />
+            <location filename="../settings_screen.py" line="278" />
             <source>only for a server with its own certificate</source>
             <translation>仅用于使用自有证书的服务器</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="246" />
+            <location filename="../settings_screen.py" line="279" />
             <source>Choose…</source>
             <translation>选择…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="247" />
+            <location filename="../settings_screen.py" line="280" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="248" />
+            <location filename="../settings_screen.py" line="281" />
             <source>Specialist</source>
             <translation>专科医生</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="249" />
+            <location filename="../settings_screen.py" line="282" />
             <source>One-time code</source>
             <translation>一次性验证码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="250" />
+            <location filename="../settings_screen.py" line="283" />
             <source>Name of this PC</source>
             <translation>本机名称</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="251" />
+            <location filename="../settings_screen.py" line="284" />
             <source>Connect this workstation</source>
             <translation>连接本工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="252" />
+            <location filename="../settings_screen.py" line="285" />
             <source>User name</source>
             <translation>用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="253" />
+            <location filename="../settings_screen.py" line="286" />
             <source>Password</source>
             <translation>密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="254" />
+            <location filename="../settings_screen.py" line="287" />
             <source>Sign in to the central platform</source>
             <translation>登录中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="255" />
-            <location filename="../settings_screen.py" line="484" />
+            <location filename="../settings_screen.py" line="288" />
+            <location filename="../settings_screen.py" line="559" />
             <source>About</source>
             <translation>关于</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="257" />
+            <location filename="../settings_screen.py" line="290" />
             <source>Clinic workstation, version %1</source>
             <translation>诊所工作站，版本 %1</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="259" />
+            <location filename="../settings_screen.py" line="292" />
             <source>About this program…</source>
             <translation>关于本程序…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="274" />
+            <location filename="../settings_screen.py" line="307" />
             <source>A new language applies at once to this screen, the schedule, the consult desk, the sync conflicts and every window opened afterwards; the other screens change after the next sign-in.</source>
             <translation>新语言立即应用于本页面、日程、会诊台、同步冲突及之后打开的所有窗口；其他页面在下次登录后更改。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="290" />
+            <location filename="../settings_screen.py" line="323" />
             <source>Saved. The translation for this language is not installed in this version, so the interface stays in English.</source>
             <translation>已保存。此版本未安装该语言的翻译，因此界面仍为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="295" />
+            <location filename="../settings_screen.py" line="328" />
             <source>Saved. This screen, the schedule, the desk, the conflicts and every new window follow at once; the other screens change after you sign in again (Ctrl+L locks) or restart.</source>
             <translation>已保存。本页面、日程、会诊台、冲突及所有新窗口立即生效；其他页面在重新登录（Ctrl+L 锁定）或重启后更改。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="318" />
+            <location filename="../settings_screen.py" line="351" />
             <source>Type your current passphrase.</source>
             <translation>请输入当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="321" />
+            <location filename="../settings_screen.py" line="354" />
+            <location filename="../settings_screen.py" line="397" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="324" />
+            <location filename="../settings_screen.py" line="357" />
             <source>The two new passphrases differ.</source>
             <translation>两次输入的新口令不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="334" />
+            <location filename="../settings_screen.py" line="367" />
             <source>That is not your current passphrase.</source>
             <translation>这不是您的当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="339" />
+            <location filename="../settings_screen.py" line="372" />
             <source>Passphrase changed. Use the new one from now on.</source>
             <translation>口令已更改，今后请使用新口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="354" />
+            <location filename="../settings_screen.py" line="389" />
+            <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
+            <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="393" />
+            <source>That user already exists here.</source>
+            <translation>本工作站已有该用户。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="401" />
+            <source>The two passphrases differ.</source>
+            <translation>两次输入的密码不一致。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="412" />
+            <source>%1 can now sign in on this workstation.</source>
+            <translation>%1 现在可以登录本工作站。</translation>
+        </message>
+        <message>
+            <location filename="../settings_screen.py" line="429" />
             <source>Not connected: records stay on this workstation until it is.</source>
             <translation>未连接：连接前记录只保存在本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="357" />
+            <location filename="../settings_screen.py" line="432" />
             <source>Connected to %1 as a workstation of clinic %2 (device %3).</source>
             <translation>已作为诊所 %2 的工作站连接到 %1（设备 %3）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="364" />
+            <location filename="../settings_screen.py" line="439" />
             <source>Signed in to %1 as %2 (%3; specialties: %4).</source>
             <translation>已以 %2 身份登录 %1（%3；专科：%4）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="375" />
+            <location filename="../settings_screen.py" line="450" />
             <source>Certificates (*.pem *.crt *.cer)</source>
             <translation>证书 (*.pem *.crt *.cer)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="375" />
+            <location filename="../settings_screen.py" line="450" />
             <source>All files (*)</source>
             <translation>所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="385" />
+            <location filename="../settings_screen.py" line="460" />
             <source>Type the address the administrator gave you, starting with https://</source>
             <translation>请输入管理员提供的地址，以 https:// 开头</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="401" />
+            <location filename="../settings_screen.py" line="476" />
             <source>Type the one-time code.</source>
             <translation>请输入一次性验证码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="435" />
+            <location filename="../settings_screen.py" line="510" />
             <source>Type your user name.</source>
             <translation>请输入用户名。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="438" />
+            <location filename="../settings_screen.py" line="513" />
             <source>Type your password.</source>
             <translation>请输入密码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="471" />
+            <location filename="../settings_screen.py" line="546" />
             <source>Clinic workstation %1
 
 Records, visits, consults and follow-ups for community clinics, kept encrypted on this PC and synced with the central platform.
@@ -1908,6 +1957,115 @@ Python %2, Qt for Python %3, %4.</source>
 面向社区诊所的病历、就诊、会诊和随访管理，数据加密保存在本机并与中心平台同步。
 
 Python %2，Qt for Python %3，%4。</translation>
+        </message>
+    </context>
+    <context>
+        <name>SetupScreen</name>
+        <message>
+            <location filename="../setup_screen.py" line="81" />
+            <source>Set up this workstation</source>
+            <translation>设置本工作站</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="86" />
+            <source>The clinic's records are kept encrypted on this PC. Choose who signs in first and their passphrase; more users can be added later in the settings.</source>
+            <translation>诊所的病历加密保存在这台电脑上。请设置第一位登录的用户及其密码；其他用户以后可在设置中添加。</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="93" />
+            <source>e.g. Shanhe Township Health Centre</source>
+            <translation>例如 山河乡卫生院</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="94" />
+            <source>Clinic</source>
+            <translation>诊所</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="96" />
+            <source>e.g. dr.zhang</source>
+            <translation>例如 dr.zhang</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="97" />
+            <source>Your user name</source>
+            <translation>您的用户名</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="101" />
+            <source>at least 8 characters</source>
+            <translation>至少 8 个字符</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="102" />
+            <source>Passphrase</source>
+            <translation>口令</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="103" />
+            <source>Repeat it</source>
+            <translation>再次输入</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="108" />
+            <source>Create the encrypted records</source>
+            <translation>创建加密病历库</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="118" />
+            <source>Type the clinic's name.</source>
+            <translation>请输入诊所名称。</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="122" />
+            <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
+            <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="127" />
+            <source>A passphrase needs at least 8 characters.</source>
+            <translation>口令至少需要 8 个字符。</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="131" />
+            <source>The two passphrases differ.</source>
+            <translation>两次输入的密码不一致。</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="151" />
+            <source>Creating the encrypted records…</source>
+            <translation>正在创建加密病历库…</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="170" />
+            <source>Write down the recovery key</source>
+            <translation>请抄下恢复密钥</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="175" />
+            <source>If every passphrase is forgotten, this key is the only way to open the records. It is shown only now. Write it on paper and keep it locked away from the PC; do not store it in a file or a photo.</source>
+            <translation>如果所有密码都忘记了，只有这个密钥能打开病历。它只显示这一次。请把它抄在纸上，锁好并远离电脑存放；不要存成文件或拍照。</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="206" />
+            <source>I have written it down: continue</source>
+            <translation>我已抄好，继续</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="221" />
+            <source>To confirm, type group %1 and group %2 of the key (groups are counted from 1).</source>
+            <translation>为确认，请输入密钥的第 %1 组和第 %2 组（从 1 开始数）。</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="226" />
+            <location filename="../setup_screen.py" line="227" />
+            <source>Group %1</source>
+            <translation>第 %1 组</translation>
+        </message>
+        <message>
+            <location filename="../setup_screen.py" line="241" />
+            <source>That is not group %1 of the key.</source>
+            <translation>这不是密钥的第 %1 组。</translation>
         </message>
     </context>
     <context>
@@ -2094,62 +2252,102 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>UnlockScreen</name>
         <message>
-            <location filename="../unlock_screen.py" line="44" />
+            <location filename="../unlock_screen.py" line="50" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="47" />
-            <location filename="../unlock_screen.py" line="90" />
-            <location filename="../unlock_screen.py" line="97" />
+            <location filename="../unlock_screen.py" line="53" />
+            <location filename="../unlock_screen.py" line="126" />
+            <location filename="../unlock_screen.py" line="134" />
             <source>Sign in to open the clinic's records.</source>
             <translation>登录以打开诊所记录。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="51" />
+            <location filename="../unlock_screen.py" line="57" />
             <source>User</source>
             <translation>用户</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="54" />
-            <location filename="../unlock_screen.py" line="56" />
+            <location filename="../unlock_screen.py" line="60" />
+            <location filename="../unlock_screen.py" line="62" />
             <source>Passphrase</source>
             <translation>口令</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="59" />
+            <location filename="../unlock_screen.py" line="65" />
             <source>Sign in</source>
             <translation>登录</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="64" />
-            <source>Recovery key (XXXX-XXXX-…)</source>
-            <translation>恢复密钥（XXXX-XXXX-…）</translation>
-        </message>
-        <message>
-            <location filename="../unlock_screen.py" line="65" />
-            <source>Open with recovery key</source>
-            <translation>使用恢复密钥打开</translation>
-        </message>
-        <message>
-            <location filename="../unlock_screen.py" line="67" />
+            <location filename="../unlock_screen.py" line="69" />
             <source>Forgot the passphrase?</source>
             <translation>忘记口令？</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="84" />
+            <location filename="../unlock_screen.py" line="75" />
+            <source>Set a new passphrase with the recovery key</source>
+            <translation>用恢复密钥设置新密码</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="79" />
+            <source>The recovery key was shown once when this workstation was set up (13 groups of four letters and digits). It sets a new passphrase for the user chosen above.</source>
+            <translation>恢复密钥在设置本工作站时显示过一次（13 组，每组四个字母或数字）。它可为上面选中的用户设置新密码。</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="88" />
+            <source>Recovery key</source>
+            <translation>恢复密钥</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="93" />
+            <source>at least 8 characters</source>
+            <translation>至少 8 个字符</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="95" />
+            <source>New passphrase</source>
+            <translation>新口令</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="97" />
+            <source>Repeat it</source>
+            <translation>再次输入</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="99" />
+            <source>Set the new passphrase and sign in</source>
+            <translation>设置新密码并登录</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="120" />
             <source>Opening the records…</source>
             <translation>正在打开记录…</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="104" />
+            <location filename="../unlock_screen.py" line="141" />
             <source>Type your passphrase.</source>
             <translation>请输入口令。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="112" />
+            <location filename="../unlock_screen.py" line="161" />
             <source>Type the recovery key.</source>
             <translation>请输入恢复密钥。</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="164" />
+            <source>A passphrase needs at least 8 characters.</source>
+            <translation>口令至少需要 8 个字符。</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="167" />
+            <source>The two new passphrases differ.</source>
+            <translation>两次输入的新口令不一致。</translation>
+        </message>
+        <message>
+            <location filename="../unlock_screen.py" line="170" />
+            <source>Choose the user whose passphrase is forgotten.</source>
+            <translation>请选择忘记密码的用户。</translation>
         </message>
     </context>
     <context>
