@@ -16,6 +16,7 @@ class Event(Enum):
     UNLOCKED = auto()
     LANGUAGE_CHANGED = auto()
     SETTINGS_CHANGED = auto()  # payload: the preference key (ui.preferences)
+    ACCOUNT_CHANGED = auto()  # payload: the SyncAccount now saved (clinic_app.sync.account)
 
 
 class Bridge(QObject):

@@ -68,7 +68,14 @@ from ui.session import Session
 from ui.widgets import FieldError, with_error
 
 URGENCY_COLORS = {"stat": "#b3261e", "asap": "#c75000", "urgent": "#9a6700", "routine": "#555555"}
-STATE_COLORS = {"new": "#1a56b0", "accepted": "#1e7b34", "declined": "#888888", "answered": "#555"}
+STATE_COLORS = {
+    "new": "#1a56b0",
+    "accepted": "#1e7b34",
+    "scheduled": "#1e7b34",
+    "declined": "#888888",
+    "answered": "#555",
+    "cancelled": "#888888",
+}
 DOC_ROLE = Qt.ItemDataRole.UserRole + 1
 DESK_TYPES = {
     "ServiceRequest",
@@ -654,8 +661,10 @@ class DeskScreen(QWidget):
         return {
             "new": self.tr("New"),
             "accepted": self.tr("Accepted"),
+            "scheduled": self.tr("Scheduled"),
             "declined": self.tr("Declined"),
             "answered": self.tr("Answered"),
+            "cancelled": self.tr("Withdrawn"),
         }.get(state, state)
 
     def urgency_label(self, code: str) -> str:

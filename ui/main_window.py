@@ -21,6 +21,7 @@ from qasync import asyncSlot
 
 from clinic_app import __version__
 from clinic_app.services.patients import reindex_if_needed
+from clinic_app.sync.account import SyncAccount
 from local_store.store import Store
 from ui import preferences
 from ui.bridge import Bridge, Event
@@ -54,14 +55,35 @@ class Workspace(QWidget):
         for page in self.pages:
             self.nav.addItem(page.title)
             self.stack.addWidget(page.widget)
+        self.role_shown = ""
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.sync_bar.sync_now.connect(self.on_sync_now)
+        session.bridge.notify.connect(self._on_event)
+        self.show_role(None)
         self.sync_bar.show_conflicts.connect(lambda: self.show_page("conflicts"))
         QShortcut(QKeySequence("F5"), self, activated=self.on_sync_now)
         for n in range(1, min(len(self.pages), 9) + 1):
             QShortcut(QKeySequence(f"Alt+{n}"), self,
                       activated=lambda n=n: self.nav.setCurrentRow(n - 1))  # fmt: skip
+
+    def _on_event(self, kind: Event, payload: object) -> None:
+        if kind is Event.ACCOUNT_CHANGED:
+            self.show_role(payload if isinstance(payload, SyncAccount) else None)
+
+    async def load_role(self) -> None:
+        self.show_role(await self.session.call(SyncAccount.load, self.session.store))
+
+    def show_role(self, account: SyncAccount | None) -> None:
+        """The same program serves both sides: the consult desk is listed for a specialist's
+        account only, and a specialist starts on it."""
+        specialist = account is not None and account.kind == "user"
+        for row, page in enumerate(self.pages):
+            if page.key == "desk":
+                self.nav.item(row).setHidden(not specialist)
+        if specialist and self.role_shown != "specialist":
+            self.show_page("desk")
+        self.role_shown = "specialist" if specialist else "clinic"
 
     def show_page(self, key: str) -> QWidget | None:
         for n, page in enumerate(self.pages):
@@ -141,6 +163,7 @@ class MainWindow(QMainWindow):
         clinic = await session.call(store.get_meta, CLINIC_NAME_META)
         title = self.tr("Clinic workstation %1").replace("%1", __version__)
         self.setWindowTitle(f"{clinic} — {title}" if clinic else title)
+        await self.workspace.load_role()
         session.start_sync()
         self.bridge.emit_now(Event.UNLOCKED)
         self.bridge.emit_now(Event.RECORDS_CHANGED, set())

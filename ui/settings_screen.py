@@ -537,6 +537,7 @@ class SettingsScreen(QWidget):
         self.password.clear()
         self.account = account
         self.show_account()
+        self.session.bridge.emit_now(Event.ACCOUNT_CHANGED, account)
         await self.session.restart_sync()
 
     # ---- about -------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def unsent(store: Store, record_ids: Iterable[str]) -> set[str]:
     return found
 
 
-def _related_of_patient(store: Store, patient_id: str) -> list[Resource]:
+def related_of_patient(store: Store, patient_id: str) -> list[Resource]:
     out: list[Resource] = []
     for rtype in ("Task", "Appointment", "DiagnosticReport", "ClinicalImpression"):
         out += store.find(rtype, patient_id=patient_id)
@@ -164,7 +164,7 @@ def consult_statuses(
         if related is None:
             pid = patient_of(sr) or ""
             if pid not in by_patient:
-                by_patient[pid] = _related_of_patient(store, pid) if pid else []
+                by_patient[pid] = related_of_patient(store, pid) if pid else []
             rel: Sequence[Resource] = by_patient[pid]
         else:
             rel = related

@@ -19,6 +19,7 @@ from clinic_app.records.common import Resource, iso, new_id, patient_of, ref, re
 from clinic_app.records.orders import kind_of, specialty_of
 from clinic_app.records.patient import display_name
 from clinic_app.records.vitals import VITALS, vital_key
+from clinic_app.services.chart_view import derive_consult_status, related_of_patient
 from clinic_app.services.schedule import appointments_between
 from clinic_app.services.writes import save, save_all
 from local_store.errors import NotFound
@@ -29,8 +30,9 @@ URGENCY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
 TASK_CODE_SYSTEM = "http://hl7.org/fhir/CodeSystem/task-code"
 CLOSED_CONSULT = ("revoked", "entered-in-error", "completed")
 MAX_REASON = 2000
-ANSWERED_REPORT = ("final", "amended", "corrected", "appended")
 BOOKED = ("booked", "arrived", "checked-in", "fulfilled")
+# chart_view's consult states as the desk names them: a request not yet decided is "new" there.
+DESK_STATE = {"delivered": "new", "queued": "new"}
 
 
 # ------------------------------------------------------------------------ worklist --
@@ -43,7 +45,7 @@ class WorkItem:
     specialty: str | None
     priority: str
     authored: str
-    state: str  # new, accepted, declined or answered
+    state: str  # new, accepted, scheduled, declined, answered or cancelled
     appointment: str | None  # start of the next booked slot, ISO
 
     @property
@@ -91,46 +93,30 @@ def worklist(
         and sr.get("status") not in ("draft", "entered-in-error")
         and (specialty is None or specialty_of(sr) == specialty)
     ]
-    ids = {str(sr["id"]) for sr in consults}
-    decisions: dict[str, list[Resource]] = {}
-    for task in store.find("Task"):
-        target = ref_id(task.get("focus"), "ServiceRequest")
-        if is_decision(task) and target in ids:
-            decisions.setdefault(str(target), []).append(task)
-    answered = {
-        str(ref_id(r, "ServiceRequest"))
-        for report in store.find("DiagnosticReport")
-        if report.get("status") in ANSWERED_REPORT
-        for r in report.get("basedOn") or []
-    } | {
-        str(ref_id(r, "ServiceRequest"))
-        for impression in store.find("ClinicalImpression")
-        if impression.get("status") == "completed"
-        for r in impression.get("supportingInfo") or []
-    }
+    # The same derivation as the clinic's chart (chart_view), from the records of each
+    # request's patient: the desk and the clinic never disagree about a consult's state.
+    related: dict[str, list[Resource]] = {}
+    for sr in consults:
+        pid = patient_of(sr) or ""
+        if pid and pid not in related:
+            related[pid] = related_of_patient(store, pid)
     now = datetime.now().astimezone()
-    slots: dict[str, str] = {}
-    for appt in store.find("Appointment"):
-        if appt.get("status") not in BOOKED:
-            continue  # proposed slots are the clinic's suggestions, not a booking
-        for r in appt.get("basedOn") or []:
-            sr_id = ref_id(r, "ServiceRequest")
-            if sr_id in ids and datetime.fromisoformat(appt["start"]) >= now:
-                slots[str(sr_id)] = min(slots.get(str(sr_id), appt["start"]), appt["start"])
-    pids = sorted({pid for sr in consults if (pid := patient_of(sr))})
+    pids = sorted(related)
     names = {p["id"]: display_name(p) for p in store.get_many("Patient", pids)}
     items = []
     for sr in sorted(consults, key=urgency_key):
         sr_id = str(sr["id"])
-        decision = _newest(decisions.get(sr_id, []))
-        if sr_id in answered or sr.get("status") == "completed":
-            state = "answered"
-        elif decision is not None and decision.get("status") == "rejected":
-            state = "declined"
-        elif decision is not None and decision.get("status") in ("accepted", "in-progress"):
-            state = "accepted"
-        else:
-            state = "new"
+        rel = related.get(patient_of(sr) or "", [])
+        derived = derive_consult_status(sr, related=rel)
+        state = DESK_STATE.get(derived, derived)
+        upcoming = sorted(
+            str(a["start"])
+            for a in rel
+            if a.get("resourceType") == "Appointment"
+            and a.get("status") in BOOKED  # proposed slots are suggestions, not a booking
+            and _based_on(a, sr_id)
+            and datetime.fromisoformat(a["start"]) >= now
+        )
         item = WorkItem(
             consult=sr,
             patient_name=names.get(patient_of(sr) or "", ""),
@@ -138,7 +124,7 @@ def worklist(
             priority=str(sr.get("priority", "routine")),
             authored=str(sr.get("authoredOn", "")),
             state=state,
-            appointment=slots.get(sr_id),
+            appointment=upcoming[0] if upcoming else None,
         )
         if include_closed or not is_closed(item):
             items.append(item)
@@ -147,7 +133,9 @@ def worklist(
 
 def is_closed(item: WorkItem) -> bool:
     """Answered, declined or withdrawn: nothing left to do at the desk."""
-    return item.state in ("answered", "declined") or item.consult.get("status") in CLOSED_CONSULT
+    return item.state in ("answered", "declined", "cancelled") or (
+        item.consult.get("status") in CLOSED_CONSULT
+    )
 
 
 # ------------------------------------------------------------------------ the case --

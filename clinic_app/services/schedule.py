@@ -10,6 +10,8 @@ from clinic_app.records.common import Resource
 from clinic_app.services.writes import save_all
 from local_store.store import Store
 
+TAKES_THE_SLOT = ("booked", "pending", "arrived", "checked-in", "fulfilled")
+
 
 def appointments_between(store: Store, start: datetime, end: datetime) -> list[Resource]:
     out = []
@@ -35,8 +37,10 @@ def book(
     practitioner: str,
     description: str,
     based_on: str | None = None,
+    now: datetime | None = None,
 ) -> Resource:
-    """Book a one-hour slot; refuses a slot the practitioner already has."""
+    """Book a one-hour slot; refuses a slot that is over and one the practitioner already has
+    booked (slots a clinic only proposed do not count)."""
     store.get("Patient", patient_id)
     appt = sched.appointment(
         patient_id=patient_id,
@@ -47,7 +51,11 @@ def book(
     )
     if start.tzinfo is None:
         start = start.astimezone()
+    if start + sched.SLOT <= (now or datetime.now().astimezone()):
+        raise ValidationError("start", "That slot is over; choose a later one.")
     for other in appointments_between(store, start, start + sched.SLOT):
+        if other.get("status") not in TAKES_THE_SLOT:
+            continue
         names = [p.get("actor", {}).get("display") for p in other.get("participant", [])]
         if practitioner in names:
             raise ValidationError("start", "That hour is already booked for this doctor.")

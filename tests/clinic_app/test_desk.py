@@ -179,3 +179,39 @@ def test_conflicts_with_names(store, pid):
     )
     (c,) = desk.conflicts_with_names(store)
     assert c.patient_name == "王小明" and c.conflict.fields == ["gender"]
+
+
+def test_worklist_state_follows_the_charts_derivation(store, pid, b):
+    """The desk says what the clinic's chart says: proposed slots are not a booking, a booked
+    slot makes an accepted consult scheduled, a withdrawn request leaves the open list."""
+    from clinic_app.services.chart_view import consult_statuses
+
+    sr = consult(store, pid, "urgent")
+    start = b.on_the_hour(2, 11)
+    proposed = sched.appointment(
+        patient_id=pid,
+        start=start,
+        practitioner="李医生",
+        description="suggested",
+        based_on=sr["id"],
+        status="proposed",
+    )
+    save_all(store, [proposed])
+    (item,) = desk.worklist(store)
+    assert (item.state, item.appointment) == ("new", None)
+    desk.decide(store, consult_id=sr["id"], accept=True, reason="ok", owner="Dr. Xu")
+    schedule.book(
+        store,
+        patient_id=pid,
+        start=start,
+        practitioner="Dr. Xu",
+        description="v",
+        based_on=sr["id"],
+    )
+    (item,) = desk.worklist(store)
+    assert item.state == "scheduled" == consult_statuses(store, [sr])[sr["id"]]
+    assert datetime.fromisoformat(item.appointment or "") == start
+    withdrawn = {**store.get("ServiceRequest", sr["id"]), "status": "revoked"}
+    save_all(store, [withdrawn])
+    assert desk.worklist(store) == []
+    assert [i.state for i in desk.worklist(store, include_closed=True)] == ["cancelled"]

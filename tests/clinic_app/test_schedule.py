@@ -171,3 +171,40 @@ def test_plan_follow_up_refuses_bad_input(store, pid, due_days, description, fie
         )
     assert err.value.field == field
     assert snapshot(store) == before
+
+
+def test_book_refuses_a_slot_that_is_over_but_takes_the_current_hour(store, pid, b, snapshot):
+    now = b.on_the_hour(1, 10) + timedelta(minutes=20)
+    before = snapshot(store)
+    with pytest.raises(ValidationError) as err:
+        schedule.book(
+            store,
+            patient_id=pid,
+            start=now.replace(minute=0) - timedelta(hours=1),
+            practitioner="Dr",
+            description="x",
+            now=now,
+        )
+    assert err.value.field == "start" and "over" in err.value.message
+    assert snapshot(store) == before
+    current = schedule.book(
+        store,
+        patient_id=pid,
+        start=now.replace(minute=0),
+        practitioner="Dr",
+        description="now",
+        now=now,
+    )
+    assert current["status"] == "booked"
+
+
+def test_a_slot_the_clinic_only_proposed_does_not_block_the_booking(store, pid, b):
+    start = b.on_the_hour(2, 15)
+    proposed = sched.appointment(
+        patient_id=pid, start=start, practitioner="Dr", description="suggested", status="proposed"
+    )
+    save_all(store, [proposed])
+    booked = schedule.book(store, patient_id=pid, start=start, practitioner="Dr", description="b")
+    assert booked["status"] == "booked"
+    with pytest.raises(ValidationError):  # the booked one does block
+        schedule.book(store, patient_id=pid, start=start, practitioner="Dr", description="c")

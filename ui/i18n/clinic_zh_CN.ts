@@ -58,206 +58,206 @@
     <context>
         <name>CaseView</name>
         <message>
-            <location filename="../desk_screen.py" line="322" />
+            <location filename="../desk_screen.py" line="329" />
             <source>Immediately (stat)</source>
             <translation>立即（急诊）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="323" />
+            <location filename="../desk_screen.py" line="330" />
             <source>As soon as possible</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="324" />
+            <location filename="../desk_screen.py" line="331" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="325" />
+            <location filename="../desk_screen.py" line="332" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="330" />
+            <location filename="../desk_screen.py" line="337" />
             <source>high</source>
             <translation>偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="331" />
+            <location filename="../desk_screen.py" line="338" />
             <source>low</source>
             <translation>偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="332" />
+            <location filename="../desk_screen.py" line="339" />
             <source>critically high</source>
             <translation>危急偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="333" />
+            <location filename="../desk_screen.py" line="340" />
             <source>critically low</source>
             <translation>危急偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="340" />
+            <location filename="../desk_screen.py" line="347" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="340" />
+            <location filename="../desk_screen.py" line="347" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="349" />
+            <location filename="../desk_screen.py" line="356" />
             <source>Visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="352" />
+            <location filename="../desk_screen.py" line="359" />
             <source>%1 on %2</source>
             <translation>%2 %1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="353" />
+            <location filename="../desk_screen.py" line="360" />
             <source>%1 — %2</source>
             <translation>%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="355" />
+            <location filename="../desk_screen.py" line="362" />
             <source>Form answers</source>
             <translation>表单回答</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="361" />
-            <location filename="../desk_screen.py" line="395" />
-            <location filename="../desk_screen.py" line="487" />
+            <location filename="../desk_screen.py" line="368" />
+            <location filename="../desk_screen.py" line="402" />
+            <location filename="../desk_screen.py" line="494" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="363" />
+            <location filename="../desk_screen.py" line="370" />
             <source>%1 (%2)</source>
             <translation>%1（%2）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="369" />
+            <location filename="../desk_screen.py" line="376" />
             <source>%1 (%2, %3 KB) — double-click to read</source>
             <translation>%1（%2，%3 KB）— 双击查看</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="375" />
+            <location filename="../desk_screen.py" line="382" />
             <source>Condition: %1</source>
             <translation>疾病：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="378" />
+            <location filename="../desk_screen.py" line="385" />
             <source>Allergy: %1</source>
             <translation>过敏：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="381" />
+            <location filename="../desk_screen.py" line="388" />
             <source>Medication: %1</source>
             <translation>用药：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="410" />
+            <location filename="../desk_screen.py" line="417" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="411" />
+            <location filename="../desk_screen.py" line="418" />
             <source>Sent with the request</source>
             <translation>随申请发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="412" />
+            <location filename="../desk_screen.py" line="419" />
             <source>Decision and answers</source>
             <translation>处理与答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="426" />
+            <location filename="../desk_screen.py" line="433" />
             <source>Choose a consult request from the worklist.</source>
             <translation>请从工作列表中选择会诊申请。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="432" />
+            <location filename="../desk_screen.py" line="439" />
             <source>Patient not on this workstation yet</source>
             <translation>患者尚未同步到本工作站</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="436" />
+            <location filename="../desk_screen.py" line="443" />
             <source>male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="436" />
+            <location filename="../desk_screen.py" line="443" />
             <source>female</source>
             <translation>女</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="440" />
+            <location filename="../desk_screen.py" line="447" />
             <source>%n year(s)</source>
             <translation>
                 <numerusform>%n 岁</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="442" />
+            <location filename="../desk_screen.py" line="449" />
             <source>ID %1</source>
             <translation>身份证 %1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="446" />
+            <location filename="../desk_screen.py" line="453" />
             <source>%1 · %2 · sent %3 by %4</source>
             <translation>%1 · %2 · %4 于 %3 发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="454" />
+            <location filename="../desk_screen.py" line="461" />
             <source>Nothing was attached to this request.</source>
             <translation>此申请未附带任何内容。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="459" />
+            <location filename="../desk_screen.py" line="466" />
             <source>%1 — not on this workstation yet (arrives with the next sync)</source>
             <translation>%1 — 尚未同步到本工作站（下次同步时到达）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="476" />
+            <location filename="../desk_screen.py" line="483" />
             <source>Not accepted or declined yet.</source>
             <translation>尚未接受或拒绝。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="479" />
+            <location filename="../desk_screen.py" line="486" />
             <source>Accepted by %1 on %2</source>
             <translation>%1 于 %2 接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="481" />
+            <location filename="../desk_screen.py" line="488" />
             <source>Declined by %1 on %2</source>
             <translation>%1 于 %2 拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="491" />
+            <location filename="../desk_screen.py" line="498" />
             <source>Slot booked: %1</source>
             <translation>已预约时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="493" />
+            <location filename="../desk_screen.py" line="500" />
             <source>Slot proposed by the clinic: %1</source>
             <translation>诊所提议的时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="498" />
+            <location filename="../desk_screen.py" line="505" />
             <source>Opinion (%1): %2</source>
             <translation>会诊意见（%1）：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="505" />
+            <location filename="../desk_screen.py" line="512" />
             <source>Prescription: %1 — %2</source>
             <translation>处方：%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="509" />
+            <location filename="../desk_screen.py" line="516" />
             <source>Referral to %1</source>
             <translation>转诊至%1</translation>
         </message>
@@ -878,291 +878,301 @@
     <context>
         <name>DeskScreen</name>
         <message>
-            <location filename="../desk_screen.py" line="599" />
+            <location filename="../desk_screen.py" line="606" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="600" />
+            <location filename="../desk_screen.py" line="607" />
             <source>All specialties</source>
             <translation>全部专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="603" />
+            <location filename="../desk_screen.py" line="610" />
             <source>Show answered and declined</source>
             <translation>显示已答复和已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="606" />
-            <location filename="../desk_screen.py" line="897" />
+            <location filename="../desk_screen.py" line="613" />
+            <location filename="../desk_screen.py" line="906" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="607" />
+            <location filename="../desk_screen.py" line="614" />
             <source>Received</source>
             <translation>收到时间</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="608" />
+            <location filename="../desk_screen.py" line="615" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="609" />
+            <location filename="../desk_screen.py" line="616" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="610" />
+            <location filename="../desk_screen.py" line="617" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="611" />
+            <location filename="../desk_screen.py" line="618" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="615" />
+            <location filename="../desk_screen.py" line="622" />
             <source>Accept…</source>
             <translation>接受…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="615" />
+            <location filename="../desk_screen.py" line="622" />
             <source>Accept the consult (Ctrl+Shift+A)</source>
             <translation>接受会诊（Ctrl+Shift+A）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="618" />
+            <location filename="../desk_screen.py" line="625" />
             <source>Decline…</source>
             <translation>拒绝…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="619" />
+            <location filename="../desk_screen.py" line="626" />
             <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
             <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="623" />
+            <location filename="../desk_screen.py" line="630" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="624" />
+            <location filename="../desk_screen.py" line="631" />
             <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
             <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="628" />
+            <location filename="../desk_screen.py" line="635" />
             <source>Write opinion…</source>
             <translation>填写意见…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="629" />
+            <location filename="../desk_screen.py" line="636" />
             <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
             <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="633" />
+            <location filename="../desk_screen.py" line="640" />
             <source>E-prescription…</source>
             <translation>电子处方…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="634" />
+            <location filename="../desk_screen.py" line="641" />
             <source>Prescribe for the patient (Ctrl+Shift+P)</source>
             <translation>为患者开处方（Ctrl+Shift+P）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="638" />
+            <location filename="../desk_screen.py" line="645" />
             <source>Refer…</source>
             <translation>转诊…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="639" />
+            <location filename="../desk_screen.py" line="646" />
             <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
             <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="641" />
+            <location filename="../desk_screen.py" line="648" />
             <source>Open chart</source>
             <translation>打开病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="641" />
+            <location filename="../desk_screen.py" line="648" />
             <source>Open the patient's chart</source>
             <translation>打开患者病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="655" />
+            <location filename="../desk_screen.py" line="662" />
             <source>New</source>
             <translation>新申请</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="656" />
+            <location filename="../desk_screen.py" line="663" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="657" />
+            <location filename="../desk_screen.py" line="664" />
+            <source>Scheduled</source>
+            <translation>已安排</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="665" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="658" />
+            <location filename="../desk_screen.py" line="666" />
             <source>Answered</source>
             <translation>已答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="663" />
+            <location filename="../desk_screen.py" line="667" />
+            <source>Withdrawn</source>
+            <translation>已撤回</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="672" />
             <source>STAT</source>
             <translation>立即</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="664" />
+            <location filename="../desk_screen.py" line="673" />
             <source>ASAP</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="665" />
+            <location filename="../desk_screen.py" line="674" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="666" />
+            <location filename="../desk_screen.py" line="675" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="711" />
+            <location filename="../desk_screen.py" line="720" />
             <source>%n request(s)</source>
             <translation>
                 <numerusform>%n 个申请</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="780" />
+            <location filename="../desk_screen.py" line="789" />
             <source>Accept the consult for %1</source>
             <translation>接受 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="782" />
+            <location filename="../desk_screen.py" line="791" />
             <source>Decline the consult for %1</source>
             <translation>拒绝 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="784" />
+            <location filename="../desk_screen.py" line="793" />
             <source>Accept</source>
             <translation>接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="784" />
+            <location filename="../desk_screen.py" line="793" />
             <source>Decline</source>
             <translation>拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="788" />
+            <location filename="../desk_screen.py" line="797" />
             <source>Optional: a note for the clinic</source>
             <translation>可选：给诊所的备注</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="790" />
+            <location filename="../desk_screen.py" line="799" />
             <source>Why? The clinic reads this in the chart.</source>
             <translation>原因？诊所会在病历中看到。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="793" />
-            <location filename="../desk_screen.py" line="898" />
+            <location filename="../desk_screen.py" line="802" />
+            <location filename="../desk_screen.py" line="907" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="822" />
+            <location filename="../desk_screen.py" line="831" />
             <source>Video consult</source>
             <translation>视频会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="830" />
+            <location filename="../desk_screen.py" line="839" />
             <source>Opinion for %1</source>
             <translation>%1 的会诊意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="830" />
+            <location filename="../desk_screen.py" line="839" />
             <source>Send opinion</source>
             <translation>发送意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="833" />
+            <location filename="../desk_screen.py" line="842" />
             <source>Assessment and advice for the clinic</source>
             <translation>给诊所的评估与建议</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="835" />
+            <location filename="../desk_screen.py" line="844" />
             <source>Opinion</source>
             <translation>意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="851" />
+            <location filename="../desk_screen.py" line="860" />
             <source>E-prescription for %1</source>
             <translation>%1 的电子处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="851" />
+            <location filename="../desk_screen.py" line="860" />
             <source>Prescribe</source>
             <translation>开处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="854" />
+            <location filename="../desk_screen.py" line="863" />
             <source>e.g. 氨氯地平片 5mg</source>
             <translation>如：氨氯地平片 5mg</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="856" />
+            <location filename="../desk_screen.py" line="865" />
             <source>e.g. once a day, one tablet</source>
             <translation>如：每日一次，每次一片</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="859" />
+            <location filename="../desk_screen.py" line="868" />
             <source>not set</source>
             <translation>未设置</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="860" />
+            <location filename="../desk_screen.py" line="869" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="862" />
+            <location filename="../desk_screen.py" line="871" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="863" />
+            <location filename="../desk_screen.py" line="872" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="864" />
+            <location filename="../desk_screen.py" line="873" />
             <source>Duration</source>
             <translation>疗程</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="883" />
+            <location filename="../desk_screen.py" line="892" />
             <source>Referral for %1</source>
             <translation>%1 的转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="883" />
+            <location filename="../desk_screen.py" line="892" />
             <source>Refer</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="894" />
+            <location filename="../desk_screen.py" line="903" />
             <source>Why the patient should be seen at the hospital</source>
             <translation>患者需到医院就诊的原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="896" />
+            <location filename="../desk_screen.py" line="905" />
             <source>Department</source>
             <translation>科室</translation>
         </message>
@@ -1170,42 +1180,42 @@
     <context>
         <name>DocumentDialog</name>
         <message>
-            <location filename="../desk_screen.py" line="171" />
+            <location filename="../desk_screen.py" line="178" />
             <source>Document</source>
             <translation>文档</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="174" />
+            <location filename="../desk_screen.py" line="181" />
             <source>Opening…</source>
             <translation>正在打开…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="181" />
+            <location filename="../desk_screen.py" line="188" />
             <source>Open in the system viewer</source>
             <translation>在系统查看器中打开</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="183" />
+            <location filename="../desk_screen.py" line="190" />
             <source>A decrypted copy is written to a temporary folder for the viewer.</source>
             <translation>将在临时文件夹中写入一份解密副本供查看器使用。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="188" />
+            <location filename="../desk_screen.py" line="195" />
             <source>Fit to the window</source>
             <translation>适应窗口</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="207" />
+            <location filename="../desk_screen.py" line="214" />
             <source>This kind of file cannot be shown here.</source>
             <translation>此类文件无法在此显示。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="214" />
+            <location filename="../desk_screen.py" line="221" />
             <source>The file could not be opened.</source>
             <translation>无法打开文件。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="225" />
+            <location filename="../desk_screen.py" line="232" />
             <source>The image could not be read.</source>
             <translation>无法读取图片。</translation>
         </message>
@@ -1261,8 +1271,8 @@
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="97" />
-            <location filename="../main_window.py" line="142" />
+            <location filename="../main_window.py" line="119" />
+            <location filename="../main_window.py" line="164" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -1270,107 +1280,107 @@
     <context>
         <name>PatientForm</name>
         <message>
-            <location filename="../patient_form.py" line="37" />
+            <location filename="../patient_form.py" line="51" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="37" />
+            <location filename="../patient_form.py" line="51" />
             <source>New patient</source>
             <translation>新建患者</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="51" />
+            <location filename="../patient_form.py" line="65" />
             <source>from the characters if left empty</source>
             <translation>留空则由汉字生成</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="53" />
+            <location filename="../patient_form.py" line="67" />
             <source>Unknown</source>
             <translation>未知</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="53" />
+            <location filename="../patient_form.py" line="67" />
             <source>Female</source>
             <translation>女</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="54" />
+            <location filename="../patient_form.py" line="68" />
             <source>Male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="54" />
+            <location filename="../patient_form.py" line="68" />
             <source>Other</source>
             <translation>其他</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="61" />
+            <location filename="../patient_form.py" line="75" />
             <source>not known</source>
             <translation>不详</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="64" />
+            <location filename="../patient_form.py" line="78" />
             <source>18 characters; birth date and sex follow</source>
             <translation>18 位；出生日期和性别自动填写</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="70" />
+            <location filename="../patient_form.py" line="84" />
             <source>Family name</source>
             <translation>姓</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="71" />
+            <location filename="../patient_form.py" line="85" />
             <source>Given name</source>
             <translation>名</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="72" />
+            <location filename="../patient_form.py" line="86" />
             <source>Latin family name</source>
             <translation>姓（拼音）</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="73" />
+            <location filename="../patient_form.py" line="87" />
             <source>Latin given name</source>
             <translation>名（拼音）</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="74" />
+            <location filename="../patient_form.py" line="88" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="75" />
+            <location filename="../patient_form.py" line="89" />
             <source>Birth date</source>
             <translation>出生日期</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="76" />
+            <location filename="../patient_form.py" line="90" />
             <source>Resident ID</source>
             <translation>居民身份证号</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="77" />
+            <location filename="../patient_form.py" line="91" />
             <source>Phone</source>
             <translation>电话</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="78" />
+            <location filename="../patient_form.py" line="92" />
             <source>Province</source>
             <translation>省</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="79" />
+            <location filename="../patient_form.py" line="93" />
             <source>City</source>
             <translation>市</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="80" />
+            <location filename="../patient_form.py" line="94" />
             <source>County / district</source>
             <translation>县/区</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="81" />
+            <location filename="../patient_form.py" line="95" />
             <source>Village / street</source>
             <translation>村/街道</translation>
         </message>
@@ -1825,7 +1835,7 @@
         </message>
         <message>
             <location filename="../settings_screen.py" line="288" />
-            <location filename="../settings_screen.py" line="559" />
+            <location filename="../settings_screen.py" line="560" />
             <source>About</source>
             <translation>关于</translation>
         </message>
@@ -1946,7 +1956,7 @@
             <translation>请输入密码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="546" />
+            <location filename="../settings_screen.py" line="547" />
             <source>Clinic workstation %1
 
 Records, visits, consults and follow-ups for community clinics, kept encrypted on this PC and synced with the central platform.
@@ -3371,6 +3381,10 @@ Python %2，Qt for Python %3，%4。</translation>
         <message>
             <source>Assessment</source>
             <translation>评估</translation>
+        </message>
+        <message>
+            <source>That slot is over; choose a later one.</source>
+            <translation>该时段已过，请选择更晚的时段。</translation>
         </message>
     </context>
     <context>

@@ -251,6 +251,7 @@ CORE_ZH: dict[str, str] = {
     "Attach images, PDFs, DICOM or text files.": "请添加图片、PDF、DICOM 或文本文件。",
     "Only this patient's records can be included.": "只能附带该患者的记录。",
     "That hour is already booked for this doctor.": "该医生在此时段已有预约。",
+    "That slot is over; choose a later one.": "该时段已过，请选择更晚的时段。",
     "Diastolic pressure must be below systolic.": "舒张压必须低于收缩压。",
     "This workstation is not connected to a central platform: run `clinic-app enroll` (clinic) or `clinic-app login` (specialist) first.": "本工作站未连接中心平台：请先运行 `clinic-app enroll`（诊所）或 `clinic-app login`（专科医生）。",
     "The answer from the central platform was cut off.": "中心平台的响应不完整。",

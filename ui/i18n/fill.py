@@ -449,6 +449,7 @@ UI_ZH: dict[str, str] = {
     "Sync conflicts": "同步冲突",
     "Settings": "设置",
     "Users of this workstation": "本工作站的用户",
+    "Withdrawn": "已撤回",
     "Each user signs in with their own passphrase: %1.": "每位用户用自己的密码登录：%1。",
     "New user name": "新用户名",
     "Their passphrase": "其密码",
