@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from central import api, fhir_api, schema
+from central import api, fhir_api, schema, signaling
 from central.accounts import Passwords
 from central.config import Settings
 from central.db import Database
@@ -36,6 +36,7 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
     app[PASSWORDS_KEY] = Passwords(settings.password_hasher)
     app.add_routes(api.routes)
     app.add_routes(fhir_api.routes)
+    signaling.install(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         own = database is None

@@ -6,7 +6,8 @@ Principals and their audiences:
   and write the records their clinic owns. A record's owner clinic is fixed at creation (the
   pushing device's clinic, or the consult's clinic for a specialist's record).
 * a **specialist**: audiences ``specialty:<code>`` for each of their specialties; they read
-  what a consult grants (see :mod:`central.consults`) and write answers to consults.
+  what a consult grants (see :mod:`central.consults`) and write answers to consults (and the
+  record of a video call on one: an Encounter of class VR based on the consult).
 * an **admin**: no clinical audience at all: 403 on sync, FHIR and attachment routes.
 
 A record is readable when its audiences (``clinic:<owner>`` plus the specialty grants made by
@@ -42,8 +43,10 @@ SPECIALIST_WRITABLE = frozenset(
         "Appointment",
         "Communication",
         "Task",
+        "Encounter",  # a video call's record only (class VR): see _check_specialist_encounter
     }
 )
+VIRTUAL_ENCOUNTER = "VR"  # v3 ActCode: virtual
 NOT_PERMITTED = "Not permitted: there is no such record of yours to change."
 
 
@@ -213,6 +216,8 @@ def authorize_write(
         raise Denied(NOT_PERMITTED)
     if rtype == "ServiceRequest" and not is_referral(target):
         raise Denied("A specialist's new ServiceRequest must be a referral.")
+    if rtype == "Encounter" and not _is_virtual(target):
+        raise Denied("A specialist's Encounter can only be the record of a video call.")
     consult = _specialist_consult(conn, p, target)
     if current is not None and current.owner_clinic != consult.owner_clinic:
         raise Denied(NOT_PERMITTED)
@@ -222,6 +227,12 @@ def authorize_write(
             raise Denied("The record must be about the consult's patient.")
         _check_specialist_sources(conn, p, resource)
     return consult.owner_clinic
+
+
+def _is_virtual(resource: dict[str, Any]) -> bool:
+    """An Encounter of class VR (virtual): what media/call_records.py writes for a call."""
+    cls = resource.get("class")
+    return isinstance(cls, dict) and cls.get("code") == VIRTUAL_ENCOUNTER
 
 
 def _check_specialist_sources(conn: Conn, p: Principal, resource: dict[str, Any]) -> None:

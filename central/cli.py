@@ -3,6 +3,9 @@
     clinic-central serve --db sqlite:///PATH | postgresql://user@host:port/db
                          [--host 127.0.0.1] [--port 8700] [--tls-cert F --tls-key F]
                          [--min-client-version 0.1.0]
+                         [--turn-url turn:HOST:3478?transport=udp --turn-secret-file F]
+                         [--stun-url stun:HOST:3478]   (calls; env CLINIC_CENTRAL_TURN_URLS,
+                         CLINIC_CENTRAL_TURN_SECRET[_FILE], CLINIC_CENTRAL_STUN_URLS)
     clinic-central dev-cert --out DIR
     clinic-central clinic add NAME --db URL            (prints the clinic id)
     clinic-central clinic list --db URL
@@ -30,7 +33,16 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from central import __version__, accounts, schema
-from central.config import Settings, parse_version
+from central.config import (
+    STUN_URLS_ENV,
+    TURN_SECRET_ENV,
+    TURN_URLS_ENV,
+    Settings,
+    call_settings_from_env,
+    parse_version,
+    read_secret_file,
+    split_urls,
+)
 from central.db import Conn, Database, DatabaseError
 from central.errors import ApiError, CommandError
 
@@ -68,6 +80,27 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path)
     serve.add_argument("--min-client-version", default=__version__)
     serve.add_argument("--pool-size", type=int, default=8, help="database connections")
+    serve.add_argument(
+        "--turn-url",
+        action="append",
+        default=[],
+        help=f"TURN server for calls, e.g. turn:host:3478?transport=udp (repeatable; "
+        f"default: ${TURN_URLS_ENV}, comma-separated)",
+    )
+    serve.add_argument(
+        "--stun-url",
+        action="append",
+        default=[],
+        help=f"STUN server for calls (repeatable; default: ${STUN_URLS_ENV}; none by default)",
+    )
+    serve.add_argument(
+        "--turn-secret-file",
+        type=Path,
+        help=f"file holding coturn's static-auth-secret (or ${TURN_SECRET_ENV})",
+    )
+    serve.add_argument(
+        "--turn-ttl", type=int, default=6 * 3600, help="seconds TURN credentials stay valid"
+    )
 
     cert = sub.add_parser("dev-cert", help="write a self-signed certificate for development")
     cert.add_argument("--out", type=Path, required=True)
@@ -153,12 +186,28 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
         level=logging.DEBUG if debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    stun_env, turn_env, secret = call_settings_from_env()
+    if args.turn_secret_file:
+        try:
+            secret = read_secret_file(args.turn_secret_file)
+        except OSError as exc:
+            raise CommandError(f"Cannot read the TURN secret file: {exc.strerror}") from None
+    turn_urls = tuple(u for a in args.turn_url for u in split_urls(a)) or turn_env
+    if turn_urls and not secret:
+        raise CommandError(
+            f"TURN servers need their shared secret: give --turn-secret-file or set "
+            f"{TURN_SECRET_ENV}."
+        )
     db = _open(args.db)
     settings = Settings(
         db.url.describe(),
         min_client_version=args.min_client_version,
         pool_size=max(2, args.pool_size),
         debug=debug,
+        stun_urls=tuple(u for a in args.stun_url for u in split_urls(a)) or stun_env,
+        turn_urls=turn_urls,
+        turn_secret=secret,
+        turn_ttl=args.turn_ttl,
     )
     db.close()
     settings.db_url = args.db

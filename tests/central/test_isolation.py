@@ -47,6 +47,8 @@ CLINICAL = {
     ("GET", "/fhir/{rtype}/{rid}"),
     ("GET", "/fhir/{rtype}"),
     ("GET", "/fhir/{rtype}/{rid}/_history"),
+    ("GET", "/api/v1/calls/{consult_id}/ice"),
+    ("GET", "/api/v1/calls/{consult_id}/ws"),
 }
 ANY_SIGNED_IN = {("POST", "/api/v1/logout"), ("GET", "/api/v1/whoami")}
 
@@ -82,6 +84,8 @@ def call_for(route: tuple[str, str], ctx: Ctx) -> tuple[str, str, object, bytes 
         "/fhir/{rtype}/{rid}": f"/fhir/Patient/{ctx.b_patient['id']}",
         "/fhir/{rtype}": f"/fhir/Observation?patient={ctx.b_patient['id']}",
         "/fhir/{rtype}/{rid}/_history": f"/fhir/Patient/{ctx.b_patient['id']}/_history",
+        "/api/v1/calls/{consult_id}/ice": f"/api/v1/calls/{ctx.b_sr['id']}/ice",
+        "/api/v1/calls/{consult_id}/ws": f"/api/v1/calls/{ctx.b_sr['id']}/ws",
     }.get(path, path)
     if path == "/api/v1/sync/push":
         body = {"protocol": 1, "changes": [put(patient())]}

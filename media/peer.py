@@ -1,0 +1,192 @@
+"""A headless call peer: joins a consult's call with the synthetic source and reports what it
+received as JSON. For tests, benchmarks and operators checking a link ("call test").
+
+    CLINIC_CALL_TOKEN=... python -m media.peer --server URL --consult ID [--seconds 5]
+        [--relay-only] [--size 640x480] [--chat TEXT] [--vitals 8480-6=142:mm[Hg]]
+        [--send-file-bytes N] [--expect-file] [--expect-chat N] [--report FILE]
+
+The token comes from the environment only (never on a command line). The report holds stamps
+of received frames (counter, sent and received microseconds), chat, vitals, files (SHA-256),
+the selected candidate pair, the final state and CPU seconds. Exit status 0 unless the call
+failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import av
+
+from media import stamps
+from media.datachannel import ChatMessage, ReceivedFile, VitalReading
+from media.errors import CallError
+from media.session import CallObserver, CallSession, CallState, CallStats
+from media.sources import LocalMedia
+
+TOKEN_ENV = "CLINIC_CALL_TOKEN"
+
+
+class Recorder(CallObserver):
+    def __init__(self) -> None:
+        self.received: list[tuple[int, int, int]] = []  # counter, sent_us, received_us
+        self.unstamped = 0
+        self.states: list[tuple[float, str, str]] = []
+        self.chat: list[str] = []
+        self.vitals: list[dict[str, Any]] = []
+        self.files: list[dict[str, Any]] = []
+        self.stats: list[dict[str, Any]] = []
+        self.sizes: set[str] = set()
+        self.audio_frames = 0
+
+    def on_state(self, state: CallState, message: str) -> None:
+        self.states.append((time.time(), state.value, message))
+
+    def on_remote_frame(self, frame: av.VideoFrame) -> None:
+        got = stamps.now_us()
+        stamp = stamps.read_frame(frame)
+        self.sizes.add(f"{frame.width}x{frame.height}")
+        if stamp is None:
+            self.unstamped += 1
+        else:
+            self.received.append((stamp.counter, stamp.sent_us, got))
+
+    def on_remote_audio(self, frame: av.AudioFrame) -> None:
+        self.audio_frames += 1
+
+    def on_stats(self, stats: CallStats) -> None:
+        self.stats.append(stats.__dict__)
+
+    def on_chat(self, message: ChatMessage) -> None:
+        self.chat.append(message.text)
+
+    def on_vitals(self, reading: VitalReading) -> None:
+        self.vitals.append({"code": reading.code, "value": reading.value, "unit": reading.unit})
+
+    def on_file_received(self, file: ReceivedFile) -> None:
+        self.files.append({"name": file.name, "size": len(file.data), "sha256": file.sha256})
+
+
+def sample_bytes(size: int, seed: int = 5) -> bytes:
+    """Deterministic incompressible bytes (a stand-in image of ``size`` bytes)."""
+    return random.Random(seed).randbytes(size)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    token = os.environ.get(TOKEN_ENV, "")
+    width, height = (int(v) for v in args.size.split("x"))
+    rec = Recorder()
+    media = LocalMedia.synthetic(width, height, args.fps)
+    session = CallSession(
+        args.server, token, args.consult, media=media, observer=rec, relay_only=args.relay_only
+    )
+    report: dict[str, Any] = {"ok": False}
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.monotonic()
+    try:
+        await session.start()
+        report["side"] = session.side
+        state = await session.wait_for(CallState.CONNECTED, timeout=args.connect_timeout)
+        if state != CallState.CONNECTED:
+            raise CallError(rec.states[-1][2] if rec.states else "The call did not connect.")
+        report["connected_ms"] = (time.monotonic() - t0) * 1000
+        sent_file = None
+        if args.chat:
+            session.channel.send_chat(args.chat)
+        for spec in args.vitals:
+            code, _, rest = spec.partition("=")
+            value, _, unit = rest.partition(":")
+            session.channel.send_vitals(code, float(value), unit)
+        if args.send_file_bytes:
+            data = sample_bytes(args.send_file_bytes)
+            sent_file = session.channel.send_file("image.jpg", data, "image/jpeg")
+            report["file_sent"] = {"sha256": hashlib.sha256(data).hexdigest(), "ok": False}
+        measure_from = time.monotonic()
+        deadline = measure_from + args.seconds
+        while time.monotonic() < deadline or (
+            time.monotonic() < deadline + args.wait_extra
+            and (
+                (args.expect_file and len(rec.files) < args.expect_file)
+                or len(rec.chat) < args.expect_chat
+                or (sent_file is not None and not sent_file.result.done())
+            )
+        ):
+            if session.state in (CallState.ENDED, CallState.FAILED):
+                break
+            await asyncio.sleep(0.05)
+        if sent_file is not None and sent_file.result.done() and not sent_file.result.exception():
+            report["file_sent"]["ok"] = True
+            report["file_sent"]["resumed_from"] = sent_file.resumed_from
+        report["selected"] = session.selected_candidate_types()
+        report["measured_s"] = time.monotonic() - measure_from
+        report["ok"] = True
+    except CallError as exc:
+        report["error"] = str(exc)
+        report["error_type"] = type(exc).__name__
+    finally:
+        if args.linger:
+            await asyncio.sleep(args.linger)
+        await session.hangup()
+        media.close()
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    report.update(
+        first_frame_ms=(
+            (session.first_frame_at - t0) * 1000 if session.first_frame_at is not None else None
+        ),
+        wall_s=time.monotonic() - t0,
+        cpu_s=(cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+        received=rec.received,
+        unstamped=rec.unstamped,
+        sizes=sorted(rec.sizes),
+        audio_frames=rec.audio_frames,
+        states=rec.states,
+        chat=rec.chat,
+        vitals=rec.vitals,
+        files=rec.files,
+        stats=rec.stats,
+        quality=session.summary.quality(),
+        headset_recommended=session.headset_recommended,
+    )
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m media.peer", description=__doc__)
+    p.add_argument("--server", required=True)
+    p.add_argument("--consult", required=True)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--size", default="640x480")
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--relay-only", action="store_true")
+    p.add_argument("--chat")
+    p.add_argument("--vitals", action="append", default=[])
+    p.add_argument("--send-file-bytes", type=int, default=0)
+    p.add_argument("--expect-file", type=int, default=0)
+    p.add_argument("--expect-chat", type=int, default=0)
+    p.add_argument("--wait-extra", type=float, default=20.0)
+    p.add_argument("--connect-timeout", type=float, default=30.0)
+    p.add_argument("--linger", type=float, default=0.5, help="seconds before hanging up")
+    p.add_argument("--report", type=Path)
+    args = p.parse_args(argv)
+    report = asyncio.run(run(args))
+    text = json.dumps(report)
+    if args.report:
+        args.report.write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    if not report["ok"]:
+        print(f"call failed: {report.get('error')}", file=sys.stderr)
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

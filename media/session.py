@@ -1,0 +1,614 @@
+"""One live call of a consult: a peer connection on aiortc, negotiated through the central
+platform's signaling room, with local media, a data channel, states and stats.
+
+Who offers: always the **clinic** side (the room says so in ``joined.offerer``); the specialist
+side answers. Full SDP, no trickle: aiortc gathers every candidate before it offers.
+
+ICE: only the servers the central platform hands out for this call (``GET …/ice``), passed
+explicitly, so aiortc's default public STUN server is never contacted; none configured means
+host candidates only. ``relay_only=True`` uses relayed (TURN) candidates only.
+
+Reconnecting: the signaling socket is reopened with backoff when it drops; when the peer
+connection fails, or the other side joins again, the clinic side makes a fresh peer connection
+and offers again (aiortc has no ICE restart). The data channel (:class:`CallChannel`) outlives
+peer connections, so a file transfer resumes on the new one.
+
+States (:class:`CallState`): ``WAITING`` for the other side, ``CONNECTING``, ``CONNECTED``,
+``RECONNECTING`` (link dropped, trying again), ``ENDED`` (hung up), ``FAILED`` (refused; the
+message says why). Everything is reported to a :class:`CallObserver` on the event loop thread;
+remote video frames also go to :attr:`CallSession.remote_video` (latest frame wins) for a
+converter thread.
+
+Echo: aiortc has no echo canceller; :attr:`CallSession.headset_recommended` and
+:data:`media.sources.HEADSET_ADVICE` are what the UI shows. Nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import random
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+from media.datachannel import (
+    CallChannel,
+    ChatMessage,
+    FileProgress,
+    ReceivedFile,
+    VitalReading,
+)
+from media.errors import CallError, CallRefused, CentralUnreachable
+from media.frames import LatestFrame
+from media.signaling import (
+    Answer,
+    Candidate,
+    IceInfo,
+    Joined,
+    Message,
+    Offer,
+    PeerJoined,
+    PeerLeft,
+    SignalError,
+    SignalingClient,
+)
+from media.sources import HEADSET_ADVICE, LocalMedia
+
+log = logging.getLogger(__name__)
+
+
+class CallState(enum.Enum):
+    IDLE = "idle"
+    WAITING = "waiting"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+STATE_MESSAGES = {
+    CallState.IDLE: "",
+    CallState.WAITING: "Waiting for the other side to join the call.",
+    CallState.CONNECTING: "Connecting the call.",
+    CallState.CONNECTED: "",
+    CallState.RECONNECTING: "The connection dropped; reconnecting.",
+    CallState.ENDED: "The call has ended.",
+    CallState.FAILED: "The call failed.",
+}
+
+
+@dataclass(frozen=True)
+class CallStats:
+    """One second of the call, from aiortc's getStats and the frames delivered."""
+
+    at: float
+    send_kbps: float
+    recv_kbps: float
+    rtt_ms: float | None
+    loss_pct: float  # inbound packets lost in the interval
+    fps_in: float
+    frames_in: int  # remote video frames delivered so far
+
+
+@dataclass
+class CallSummary:
+    """What goes into the call's record (media/call_records.py)."""
+
+    consult_id: str
+    call_id: str | None
+    side: str | None
+    joined_at: float
+    connected_at: float | None = None
+    ended_at: float | None = None
+    sides_seen: set[str] = field(default_factory=set)
+    reconnects: int = 0
+    samples: list[CallStats] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        if self.connected_at is None:
+            return 0.0
+        return max(0.0, (self.ended_at or time.time()) - self.connected_at)
+
+    def quality(self) -> dict[str, float]:
+        """Averages over the connected seconds (fps, kbit/s, RTT) and the worst loss."""
+        live = [s for s in self.samples if s.fps_in > 0 or s.recv_kbps > 0]
+        if not live:
+            return {}
+        rtts = [s.rtt_ms for s in live if s.rtt_ms is not None]
+        return {
+            "fps_in_avg": round(sum(s.fps_in for s in live) / len(live), 1),
+            "recv_kbps_avg": round(sum(s.recv_kbps for s in live) / len(live), 1),
+            "send_kbps_avg": round(sum(s.send_kbps for s in live) / len(live), 1),
+            "rtt_ms_avg": round(sum(rtts) / len(rtts), 1) if rtts else -1.0,
+            "loss_pct_max": round(max(s.loss_pct for s in live), 2),
+            "reconnects": float(self.reconnects),
+        }
+
+
+class CallObserver:
+    """Override what you need; every method runs on the event loop and must return quickly
+    (hand frames to another thread: see :class:`media.frames.LatestFrame`)."""
+
+    def on_state(self, state: CallState, message: str) -> None: ...
+
+    def on_remote_frame(self, frame: av.VideoFrame) -> None: ...
+
+    def on_remote_audio(self, frame: av.AudioFrame) -> None: ...
+
+    def on_stats(self, stats: CallStats) -> None: ...
+
+    def on_chat(self, message: ChatMessage) -> None: ...
+
+    def on_vitals(self, reading: VitalReading) -> None: ...
+
+    def on_file_progress(self, progress: FileProgress) -> None: ...
+
+    def on_file_received(self, file: ReceivedFile) -> None: ...
+
+    def on_remote_media(self, camera_on: bool, audio_only: bool) -> None: ...
+
+
+def rtc_configuration(ice: IceInfo, relay_only: bool = False) -> RTCConfiguration:
+    """The peer connection's configuration from the central platform's ICE answer. The list is
+    always given (possibly empty), so aiortc never falls back to its public STUN default."""
+    servers = [
+        RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+        for s in ice.servers
+    ]
+    if relay_only and not any(s.is_turn for s in ice.servers):
+        raise CallError(
+            "Relay-only calls need a TURN server, and the central platform has none configured."
+        )
+    policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+    return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+
+
+class CallSession:
+    """The call of consult ``consult_id`` as the account of ``token``.
+
+    ``await start()`` fetches the ICE servers and joins the room (raising
+    :class:`~media.errors.CallRefused` if this account is not admitted); the rest runs in the
+    background until ``await hangup()``.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        consult_id: str,
+        *,
+        media: LocalMedia | None = None,
+        observer: CallObserver | None = None,
+        relay_only: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        stats_interval: float = 1.0,
+    ) -> None:
+        self.consult_id = consult_id
+        self.media = media if media is not None else LocalMedia.synthetic()
+        self.observer = observer or CallObserver()
+        self.relay_only = relay_only
+        self.stats_interval = stats_interval
+        self.signaling = SignalingClient(server, token, consult_id, ssl_context=ssl_context)
+        self.channel = CallChannel(
+            on_chat=lambda m: self._notify("on_chat", m),
+            on_vitals=lambda v: self._notify("on_vitals", v),
+            on_progress=lambda p: self._notify("on_file_progress", p),
+            on_file=lambda f: self._notify("on_file_received", f),
+            on_control=self._on_control,
+        )
+        self.remote_video: LatestFrame[av.VideoFrame] = LatestFrame()
+        self.state = CallState.IDLE
+        self.side: str | None = None
+        self.call_id: str | None = None
+        self.offerer = "clinic"
+        self.peer_present = False
+        self.stats: CallStats | None = None
+        self.summary = CallSummary(consult_id, None, None, time.time())
+        self.headset_recommended = self.media.headset_recommended
+        self.headset_advice = HEADSET_ADVICE
+        self.camera_on = self.media.camera_on
+        self.audio_only = False
+        self.peer_audio_only = False
+        self.peer_camera_on = True
+        self.started_at: float | None = None  # monotonic, at start()
+        self.first_frame_at: float | None = None  # monotonic, first remote video frame
+        self.frames_in = 0
+        self._config: RTCConfiguration | None = None
+        self._pc: RTCPeerConnection | None = None
+        self._pc_tasks: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stats_task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._state_waiters: list[tuple[set[CallState], asyncio.Future[CallState]]] = []
+        self._reoffer: asyncio.Task[None] | None = None
+
+    # -- public ----------------------------------------------------------------------------
+
+    @property
+    def is_offerer(self) -> bool:
+        return self.side == self.offerer
+
+    async def start(self) -> None:
+        """Join the call. Raises CallRefused / CentralUnreachable / CallError for the UI."""
+        self.started_at = time.monotonic()
+        ice = await self.signaling.fetch_ice()
+        self.side = ice.side
+        self.summary.side = ice.side
+        self._config = rtc_configuration(ice, self.relay_only)
+        joined = await self.signaling.connect()
+        self._task = asyncio.create_task(self._run(joined))
+        self._stats_task = asyncio.create_task(self._poll_stats())
+
+    async def hangup(self) -> None:
+        """Leave the call (tell the other side), close the peer connection, stop tasks."""
+        if self._closing:
+            return
+        self._closing = True
+        self.summary.ended_at = time.time()
+        with contextlib.suppress(Exception):
+            await self.signaling.bye()
+        for task in (self._task, self._stats_task, self._reoffer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        await self._close_pc()
+        self.channel.close()
+        await self.signaling.aclose()
+        if self.state != CallState.FAILED:
+            self._set_state(CallState.ENDED)
+
+    def set_muted(self, muted: bool) -> None:
+        """Microphone off: the far side receives silence."""
+        self.media.muted = muted
+
+    def set_camera(self, on: bool) -> None:
+        """Camera off: the far side receives black frames and is told to show a placeholder."""
+        self.camera_on = on
+        self._apply_video()
+
+    def set_audio_only(self, audio_only: bool) -> None:
+        """Audio only: neither side sends video (both are asked); audio keeps going."""
+        self.audio_only = audio_only
+        self._apply_video()
+
+    async def wait_for(self, *states: CallState, timeout: float = 30.0) -> CallState:
+        """Until the call is in one of ``states`` (or ENDED/FAILED); returns the state."""
+        wanted = set(states) | {CallState.ENDED, CallState.FAILED}
+        if self.state in wanted:
+            return self.state
+        fut: asyncio.Future[CallState] = asyncio.get_running_loop().create_future()
+        self._state_waiters.append((wanted, fut))
+        return await asyncio.wait_for(fut, timeout)
+
+    def selected_candidate_types(self) -> tuple[str, str] | None:
+        """(local, remote) candidate types of the pair in use ("host", "srflx", "relay"), or
+        None before a pair is nominated."""
+        pc = self._pc
+        if pc is None:
+            return None
+        try:
+            for transceiver in pc.getTransceivers():
+                ice = transceiver.receiver.transport.transport
+                nominated = ice._connection._nominated
+                for pair in nominated.values():
+                    return str(pair.local_candidate.type), str(pair.remote_candidate.type)
+        except AttributeError:
+            return None
+        return None
+
+    # -- observer --------------------------------------------------------------------------
+
+    def _notify(self, name: str, *args: Any) -> None:
+        try:
+            getattr(self.observer, name)(*args)
+        except Exception:
+            log.exception("call observer %s failed", name)
+
+    def _set_state(self, state: CallState, message: str | None = None) -> None:
+        if state == self.state and message is None:
+            return
+        self.state = state
+        if state == CallState.CONNECTED and self.summary.connected_at is None:
+            self.summary.connected_at = time.time()
+        self._notify("on_state", state, message if message is not None else STATE_MESSAGES[state])
+        for wanted, fut in list(self._state_waiters):
+            if state in wanted and not fut.done():
+                fut.set_result(state)
+                self._state_waiters.remove((wanted, fut))
+
+    # -- signaling loop --------------------------------------------------------------------
+
+    async def _run(self, joined: Joined) -> None:
+        delay = 0.5
+        while not self._closing:
+            try:
+                await self._on_joined(joined)
+                async for msg in self.signaling.messages():
+                    await self._handle(msg)
+                if self.signaling.refusal is not None:
+                    raise self.signaling.refusal
+                if self._closing:
+                    return
+                self.peer_present = False
+                if self.state == CallState.CONNECTED:
+                    self._set_state(CallState.RECONNECTING)
+                else:
+                    self._set_state(
+                        CallState.RECONNECTING,
+                        "The link to the central platform dropped; reconnecting.",
+                    )
+                delay = 0.5
+                while not self._closing:
+                    await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
+                    try:
+                        joined = await self.signaling.connect()
+                        break
+                    except CentralUnreachable:
+                        delay = min(delay * 2, 10.0)
+            except CallRefused as exc:
+                await self._fail(str(exc))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("call signaling failed")
+                await self._fail("The call failed because of an internal error.")
+                return
+
+    async def _fail(self, message: str) -> None:
+        self._set_state(CallState.FAILED, message)
+        await self._close_pc()
+        await self.signaling.close()
+
+    async def _on_joined(self, joined: Joined) -> None:
+        self.side, self.call_id, self.offerer = joined.side, joined.call_id, joined.offerer
+        self.summary.call_id = self.summary.call_id or joined.call_id
+        self.summary.sides_seen.add(joined.side)
+        self.peer_present = bool(joined.peers)
+        self.summary.sides_seen.update(joined.peers)
+        if not self.peer_present:
+            if self.state != CallState.CONNECTED:
+                self._set_state(CallState.WAITING)
+        elif self.is_offerer:
+            await self._offer()
+        elif self.state != CallState.CONNECTED:
+            self._set_state(CallState.CONNECTING)
+
+    async def _handle(self, msg: Message) -> None:
+        if isinstance(msg, PeerJoined):
+            self.peer_present = True
+            self.summary.sides_seen.add(msg.side)
+            if self.is_offerer:
+                await self._offer()
+            else:
+                self._set_state(CallState.CONNECTING)
+        elif isinstance(msg, PeerLeft):
+            self.peer_present = False
+            if msg.reason == "hangup":
+                await self._close_pc()
+                self._set_state(CallState.WAITING, "The other side left the call.")
+            elif self.state != CallState.CONNECTED:
+                await self._close_pc()
+                self._set_state(CallState.WAITING)
+            # else: media may still flow peer to peer; the pc's own state decides
+        elif isinstance(msg, Offer) and not self.is_offerer:
+            await self._answer(msg.sdp)
+        elif isinstance(msg, Answer) and self.is_offerer:
+            pc = self._pc
+            if pc is not None and pc.signalingState == "have-local-offer":
+                await pc.setRemoteDescription(RTCSessionDescription(msg.sdp, "answer"))
+        elif isinstance(msg, Candidate):
+            if self._pc is not None and msg.candidate:
+                cand = candidate_from_sdp(msg.candidate.removeprefix("candidate:"))
+                cand.sdpMid, cand.sdpMLineIndex = msg.sdp_mid, msg.sdp_mline_index
+                await self._pc.addIceCandidate(cand)
+        elif isinstance(msg, SignalError):
+            log.info("signaling error: %s", msg.code)
+
+    # -- peer connection -------------------------------------------------------------------
+
+    def _new_pc(self) -> RTCPeerConnection:
+        assert self._config is not None
+        pc = RTCPeerConnection(self._config)
+        self._pc = pc
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc is not self._pc or self._closing:
+                return
+            if pc.connectionState == "connected":
+                self._set_state(CallState.CONNECTED)
+                self._apply_video()
+            elif pc.connectionState == "failed":
+                await self._close_pc()
+                self.summary.reconnects += 1
+                if self.peer_present:
+                    self._set_state(CallState.RECONNECTING)
+                    if self.is_offerer:
+                        self._schedule_reoffer()
+                else:
+                    self._set_state(CallState.WAITING)
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            consume = self._consume_video if track.kind == "video" else self._consume_audio
+            task = asyncio.create_task(consume(track))
+            self._pc_tasks.add(task)
+            task.add_done_callback(self._pc_tasks.discard)
+
+        @pc.on("datachannel")
+        def on_datachannel(channel: Any) -> None:
+            self.channel.attach(channel)
+
+        return pc
+
+    def _add_tracks(self, pc: RTCPeerConnection) -> None:
+        audio, video = self.media.audio_track(), self.media.video_track()
+        if audio is not None:
+            pc.addTrack(audio)
+        else:
+            pc.addTransceiver("audio", direction="recvonly")
+        if video is not None:
+            pc.addTrack(video)
+        else:
+            pc.addTransceiver("video", direction="recvonly")
+
+    async def _offer(self) -> None:
+        await self._close_pc()
+        self._set_state(
+            CallState.CONNECTING if self.state != CallState.RECONNECTING else self.state
+        )
+        pc = self._new_pc()
+        self._add_tracks(pc)
+        self.channel.attach(pc.createDataChannel("call", ordered=True))
+        await pc.setLocalDescription(await pc.createOffer())
+        if pc is not self._pc:
+            return
+        await self.signaling.send(Offer(pc.localDescription.sdp))
+
+    async def _answer(self, sdp: str) -> None:
+        await self._close_pc()
+        if self.state != CallState.RECONNECTING:
+            self._set_state(CallState.CONNECTING)
+        pc = self._new_pc()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        audio, video = self.media.audio_track(), self.media.video_track()
+        if audio is not None:
+            pc.addTrack(audio)
+        if video is not None:
+            pc.addTrack(video)
+        await pc.setLocalDescription(await pc.createAnswer())
+        if pc is not self._pc:
+            return
+        await self.signaling.send(Answer(pc.localDescription.sdp))
+
+    def _schedule_reoffer(self) -> None:
+        async def later() -> None:
+            await asyncio.sleep(1.0)
+            if not self._closing and self.peer_present and self._pc is None:
+                # if signaling is down, its loop reconnects and offers on joining again
+                with contextlib.suppress(CentralUnreachable):
+                    await self._offer()
+
+        if self._reoffer is None or self._reoffer.done():
+            self._reoffer = asyncio.create_task(later())
+
+    async def _close_pc(self) -> None:
+        pc, self._pc = self._pc, None
+        if pc is None:
+            return
+        self.channel.detach()
+        for task in list(self._pc_tasks):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await pc.close()
+
+    async def _consume_video(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.VideoFrame):
+                continue
+            self.frames_in += 1
+            if self.first_frame_at is None:
+                self.first_frame_at = time.monotonic()
+            self.remote_video.put(frame)
+            self._notify("on_remote_frame", frame)
+
+    async def _consume_audio(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if isinstance(frame, av.AudioFrame):
+                self._notify("on_remote_audio", frame)
+
+    # -- controls over the data channel ----------------------------------------------------
+
+    def _apply_video(self) -> None:
+        self.media.camera_on = (
+            self.camera_on
+            and not self.audio_only
+            and not self.peer_audio_only
+            and self.media.video is not None
+        )
+        self.channel.send_control(camera=self.camera_on, audio_only=self.audio_only)
+
+    def _on_control(self, values: dict[str, Any]) -> None:
+        self.peer_camera_on = bool(values.get("camera", True))
+        self.peer_audio_only = bool(values.get("audio_only", False))
+        self.media.camera_on = (
+            self.camera_on
+            and not self.audio_only
+            and not self.peer_audio_only
+            and self.media.video is not None
+        )
+        self._notify("on_remote_media", self.peer_camera_on, self.peer_audio_only)
+
+    # -- stats -----------------------------------------------------------------------------
+
+    async def _poll_stats(self) -> None:
+        last: dict[str, float] = {}
+        last_frames, last_at = 0, time.monotonic()
+        while True:
+            await asyncio.sleep(self.stats_interval)
+            pc = self._pc
+            now = time.monotonic()
+            span = max(1e-3, now - last_at)
+            fps = (self.frames_in - last_frames) / span
+            last_frames, last_at = self.frames_in, now
+            if pc is None or self.state != CallState.CONNECTED:
+                last = {}
+                continue
+            try:
+                report = await pc.getStats()
+            except Exception:
+                continue
+            cur = {"sent": 0.0, "recv": 0.0, "lost": 0.0, "got": 0.0}
+            rtts: list[float] = []
+            for s in report.values():
+                if s.type == "transport":
+                    cur["sent"] += s.bytesSent
+                    cur["recv"] += s.bytesReceived
+                elif s.type == "inbound-rtp":
+                    cur["lost"] += max(0, s.packetsLost)
+                    cur["got"] += s.packetsReceived
+                elif s.type == "remote-inbound-rtp" and s.roundTripTime:
+                    rtts.append(s.roundTripTime * 1000)
+            if last:
+                lost = cur["lost"] - last["lost"]
+                got = cur["got"] - last["got"]
+                stats = CallStats(
+                    at=time.time(),
+                    send_kbps=(cur["sent"] - last["sent"]) * 8 / 1000 / span,
+                    recv_kbps=(cur["recv"] - last["recv"]) * 8 / 1000 / span,
+                    rtt_ms=sum(rtts) / len(rtts) if rtts else None,
+                    loss_pct=100.0 * lost / (lost + got) if lost + got > 0 else 0.0,
+                    fps_in=fps,
+                    frames_in=self.frames_in,
+                )
+                self.stats = stats
+                self.summary.samples.append(stats)
+                self._notify("on_stats", stats)
+            last = cur
