@@ -68,13 +68,15 @@ class SyntheticVideoSource:
     i.e. just before encoding."""
 
     def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
-        if width < 64 or height < stamps.STAMP_HEIGHT + 8 or width % 2 or height % 2:
+        if width < 64 or height < stamps.stamp_height(width) + 8 or width % 2 or height % 2:
             raise ValueError("The synthetic frame size is too small or odd.")
         self.width, self.height, self.fps = width, height, fps
         self.counter = 0
         self._start: float | None = None
         yy, xx = np.mgrid[0:height, 0:width]
-        self._pattern = ((xx // 8 + yy // 8) * 9 % 200 + 28).astype(np.uint8)
+        # a smooth diagonal gradient with a few soft stripes: moves every frame, yet cheap
+        # enough to encode that the stamp keeps its share of the bitrate
+        self._pattern = (((xx + yy) // 4) % 160 + 48).astype(np.uint8)
         self._chroma = np.full((height // 2, width), 128, dtype=np.uint8)
 
     async def next_frame(self) -> av.VideoFrame:

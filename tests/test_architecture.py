@@ -101,6 +101,7 @@ def top(module: str) -> str:
 def test_the_core_packages_are_there_to_scan():
     assert len(modules("local_store")) >= 5
     assert len(modules("clinic_app")) >= 10
+    assert len(modules("media")) >= 8
     assert REPO.joinpath(LAZY_UI_ALLOWED).exists()
 
 
@@ -191,3 +192,29 @@ print(count)
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert int(proc.stdout.strip()) >= 15
+
+
+def test_media_imports_with_qt_ui_and_central_unimportable():
+    """media/ is core: every module imports with Qt, ui and central blocked."""
+    code = f"""
+import importlib, importlib.abc, pkgutil, sys
+BLOCKED = {(*QT, "ui", "central")!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError("blocked: " + name)
+        return None
+sys.meta_path.insert(0, Block())
+pkg = importlib.import_module("media")
+names = [info.name for info in pkgutil.walk_packages(pkg.__path__, "media.")]
+for name in names:
+    importlib.import_module(name)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+assert not loaded, loaded
+print(len(names))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout.strip()) >= 8
