@@ -24,6 +24,8 @@ def desk_pages(session: Session, workspace: Workspace) -> list[Page]:
     schedule, desk = ScheduleScreen(session), DeskScreen(session)
     schedule.open_chart.connect(workspace.open_chart)
     desk.open_chart.connect(workspace.open_chart)
+    schedule.join_call.connect(workspace.calls.join)
+    desk.join_call.connect(workspace.calls.join)
     return [
         Page("schedule", QCoreApplication.translate("pages", "Schedule"), schedule),
         Page("desk", QCoreApplication.translate("pages", "Consult desk"), desk),

@@ -525,6 +525,7 @@ class CaseView(QWidget):
 
 class DeskScreen(QWidget):
     open_chart = Signal(str)  # patient id
+    join_call = Signal(str, str, str)  # consult id, patient id, title
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -576,6 +577,7 @@ class DeskScreen(QWidget):
         self.prescribe_button = QPushButton()
         self.refer_button = QPushButton()
         self.chart_button = QPushButton()
+        self.call_button = QPushButton()
         actions = [
             (self.accept_button, lambda: self.decision_dialog(True).open(), "Ctrl+Shift+A"),
             (self.decline_button, lambda: self.decision_dialog(False).open(), "Ctrl+Shift+D"),
@@ -590,6 +592,11 @@ class DeskScreen(QWidget):
             QShortcut(QKeySequence(keys), self, activated=partial(self._if_enabled, button))
         self.chart_button.clicked.connect(self._open_chart)
         buttons.addWidget(self.chart_button, 2, 0)
+        self.call_button.clicked.connect(self._join_call)
+        buttons.addWidget(self.call_button, 2, 1)
+        QShortcut(
+            QKeySequence("Ctrl+J"), self, activated=partial(self._if_enabled, self.call_button)
+        )
         self.shortcuts = [keys for _b, _h, keys in actions]
         right_layout.addLayout(buttons)
         split.addWidget(right)
@@ -646,6 +653,11 @@ class DeskScreen(QWidget):
                 self.tr("Refer the patient to a hospital department (Ctrl+Shift+R)"),
             ),
             (self.chart_button, self.tr("Open chart"), self.tr("Open the patient's chart")),
+            (
+                self.call_button,
+                self.tr("Video call"),
+                self.tr("Start or join the live call of this consult (Ctrl+J)"),
+            ),
         ]
         for button, text, tip in texts:
             button.setText(text)
@@ -763,10 +775,16 @@ class DeskScreen(QWidget):
             self.chart_button,
         ):
             b.setEnabled(has)
+        self.call_button.setEnabled(has and decided != "rejected")
 
     def _if_enabled(self, button: QPushButton) -> None:
         if button.isEnabled():
             button.click()
+
+    def _join_call(self) -> None:
+        if self.case and self.case.patient:
+            consult_id, pid, name = self._ids()
+            self.join_call.emit(consult_id, pid, name)
 
     def _open_chart(self) -> None:
         if self.case and self.case.patient:

@@ -25,6 +25,7 @@ from clinic_app.sync.account import SyncAccount
 from local_store.store import Store
 from ui import preferences
 from ui.bridge import Bridge, Event
+from ui.call_launcher import CallLauncher
 from ui.ops import run_op
 from ui.pages import build_pages
 from ui.patient_form import PatientForm
@@ -51,6 +52,7 @@ class Workspace(QWidget):
         outer.addLayout(row, 1)
         self.sync_bar = SyncBar(session)
         outer.addWidget(self.sync_bar)
+        self.calls = CallLauncher(session)
         self.pages = build_pages(session, self)
         for page in self.pages:
             self.nav.addItem(page.title)
@@ -187,6 +189,8 @@ class MainWindow(QMainWindow):
             return
         session, self.session = self.session, None
         self.idle.stop()
+        if self.workspace is not None:
+            await self.workspace.calls.close_all()  # a locked screen ends the call
         await session.close()
         if self.workspace is not None:
             self.stack.removeWidget(self.workspace)
@@ -197,6 +201,8 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         if self.session is not None:
+            if self.workspace is not None:
+                await self.workspace.calls.close_all()
             await self.session.close()
             self.session = None
         self.executor.shutdown(wait=True)  # the store is locked: nothing left to wait for

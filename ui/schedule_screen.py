@@ -148,6 +148,9 @@ class PatientPicker(QWidget):
         self.changed.emit()
 
 
+BOOKED_STATES = ("booked", "arrived", "checked-in")
+
+
 class BookDialog(QDialog):
     """Book one hour for a patient. Double booking is refused with the core's message."""
 
@@ -265,6 +268,7 @@ class BookDialog(QDialog):
 
 class ScheduleScreen(QWidget):
     open_chart = Signal(str)  # patient id
+    join_call = Signal(str, str, str)  # consult id, patient id, title
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -304,6 +308,9 @@ class ScheduleScreen(QWidget):
         self.book_button = QPushButton()
         self.book_button.clicked.connect(self.book_selected)
         bar.addWidget(self.book_button)
+        self.join_button = QPushButton()
+        self.join_button.clicked.connect(self.join_selected)
+        bar.addWidget(self.join_button)
         layout.addLayout(bar)
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -315,6 +322,7 @@ class ScheduleScreen(QWidget):
         self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.verticalHeader().setMinimumSectionSize(40)
         self.grid.cellDoubleClicked.connect(lambda r, c: self.book_at(r, c))
+        self.grid.itemSelectionChanged.connect(self._update_buttons)
         split.addWidget(self.grid)
 
         side = QWidget()
@@ -347,6 +355,7 @@ class ScheduleScreen(QWidget):
 
         QShortcut(QKeySequence("Ctrl+B"), self, activated=self.book_selected)
         QShortcut(QKeySequence("Ctrl+D"), self, activated=self.mark_done)
+        QShortcut(QKeySequence("Ctrl+J"), self, activated=self.join_selected)
         QShortcut(QKeySequence("Alt+Left"), self, activated=lambda: self.step(-1))
         QShortcut(QKeySequence("Alt+Right"), self, activated=lambda: self.step(1))
         QShortcut(QKeySequence("Ctrl+T"), self, activated=lambda: self.go_to(date.today()))
@@ -366,6 +375,10 @@ class ScheduleScreen(QWidget):
         self.next_button.setToolTip(self.tr("Next (Alt+Right)"))
         self.book_button.setText(self.tr("Book a slot…"))
         self.book_button.setToolTip(self.tr("Book the selected slot for a patient (Ctrl+B)"))
+        self.join_button.setText(self.tr("Join video call"))
+        self.join_button.setToolTip(
+            self.tr("Join the live call of the selected consult appointment (Ctrl+J)")
+        )
         self.reminders_title.setText(self.tr("Follow-ups due"))
         self.reminder_table.setHorizontalHeaderLabels(
             [self.tr("Due"), self.tr("Patient"), self.tr("Follow-up"), self.tr("State")]
@@ -553,6 +566,22 @@ class ScheduleScreen(QWidget):
 
     def _update_buttons(self) -> None:
         self.done_button.setEnabled(self._selected_reminder() is not None)
+        self.join_button.setEnabled(self.selected_call() is not None)
+
+    def selected_call(self) -> desk.Booked | None:
+        """The booked consult appointment in the selected slot (one with a live call)."""
+        start = self.selected_slot()
+        if start is None:
+            return None
+        for b in self.booked:
+            if b.start == start and b.consult_id and b.appointment.get("status") in BOOKED_STATES:
+                return b
+        return None
+
+    def join_selected(self) -> None:
+        b = self.selected_call()
+        if b is not None and b.consult_id:
+            self.join_call.emit(b.consult_id, b.patient_id or "", b.patient_name)
 
     def _open_reminder_chart(self, row: int, _column: int) -> None:
         if 0 <= row < len(self.reminders) and self.reminders[row].patient_id:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+import shiboken6
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, QLocale, QSysInfo, QTranslator
 from PySide6.QtWidgets import (
@@ -418,6 +419,8 @@ class SettingsScreen(QWidget):
     @asyncSlot()
     async def refresh_account(self) -> None:
         self.account = await run_op(self, self.session.call(SyncAccount.load, self.session.store))
+        if not shiboken6.isValid(self.account_label):
+            return  # the screen went away (locked) while the account was read
         if self.account is not None and not self.server.text():
             self.server.setText(self.account.server)
             self.ca_file.setText(self.account.ca_file or "")

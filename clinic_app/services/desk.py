@@ -319,6 +319,21 @@ class Booked:
         return datetime.fromisoformat(self.appointment["start"]).astimezone()
 
     @property
+    def consult_id(self) -> str | None:
+        """The consult request this appointment is for (a live call), if any."""
+        for r in self.appointment.get("basedOn") or []:
+            if sr := ref_id(r, "ServiceRequest"):
+                return str(sr)
+        return None
+
+    @property
+    def patient_id(self) -> str | None:
+        for p in self.appointment.get("participant", []):
+            if pid := ref_id(p.get("actor"), "Patient"):
+                return str(pid)
+        return None
+
+    @property
     def practitioner(self) -> str:
         for p in self.appointment.get("participant", []):
             actor = p.get("actor") or {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import mimetypes
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from clinic_app.errors import ValidationError
 from clinic_app.records.common import Resource
@@ -23,16 +25,39 @@ def attach_file(
     path = Path(path)
     if not path.is_file():
         raise ValidationError("file", "That file cannot be read.")
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    mime = _allowed_mime(path.name)
+    with open(path, "rb") as fh:
+        return _attach(store, patient_id, fh, mime, title or path.name, kind)
+
+
+def attach_bytes(
+    store: Store, *, patient_id: str, name: str, data: bytes, title: str | None = None,
+    kind: str = "photo",
+) -> Resource:  # fmt: skip
+    """Like :meth:`attach_file` for content already in memory (e.g. a file shared during a
+    call): it goes straight into the encrypted vault, never through a plain temporary file."""
+    store.get("Patient", patient_id)
+    mime = _allowed_mime(name)
+    return _attach(store, patient_id, io.BytesIO(data), mime, title or name, kind)
+
+
+def _allowed_mime(name: str) -> str:
+    mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if not mime.startswith(ALLOWED):
         raise ValidationError("file", "Attach images, PDFs, DICOM or text files.")
-    stored = store.store_attachment(path, mime)
+    return mime
+
+
+def _attach(
+    store: Store, patient_id: str, source: BinaryIO, mime: str, title: str, kind: str
+) -> Resource:
+    stored = store.store_attachment(source, mime)
     doc = document(
         patient_id=patient_id,
         digest=stored.sha256,
         size=stored.size,
         mime=mime,
-        title=title or path.name,
+        title=title,
         created=datetime.now().astimezone(),
         kind=kind,
     )

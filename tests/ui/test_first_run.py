@@ -92,7 +92,7 @@ def test_first_run_makes_the_profile_and_insists_on_the_recovery_key(
     setup.group_b.clear()
     qtbot.keyClicks(setup.group_b, groups[b].lower())  # case does not matter on paper
     qtbot.mouseClick(setup.confirm_button, Qt.MouseButton.LeftButton)
-    wait(qloop, lambda: w.workspace is not None, "the workspace")
+    wait(qloop, lambda: w.workspace is not None and w.setup is None, "the workspace")
     assert w.setup is None and setup.recovery_key == ""  # not kept in memory
     assert w.session is not None and w.session.user == "dr.zhang"
     assert "山河乡卫生院" in w.windowTitle()

@@ -4,53 +4,53 @@
     <context>
         <name>BookDialog</name>
         <message>
-            <location filename="../schedule_screen.py" line="170" />
+            <location filename="../schedule_screen.py" line="173" />
             <source>Book a slot</source>
             <translation>预约时段</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="183" />
-            <location filename="../schedule_screen.py" line="185" />
+            <location filename="../schedule_screen.py" line="186" />
+            <location filename="../schedule_screen.py" line="188" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="200" />
+            <location filename="../schedule_screen.py" line="203" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="202" />
+            <location filename="../schedule_screen.py" line="205" />
             <source>Doctor</source>
             <translation>医生</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="204" />
+            <location filename="../schedule_screen.py" line="207" />
             <source>e.g. follow-up visit, video consult</source>
             <translation>如：复诊、视频会诊</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="205" />
+            <location filename="../schedule_screen.py" line="208" />
             <source>Description</source>
             <translation>说明</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="212" />
+            <location filename="../schedule_screen.py" line="215" />
             <source>Book</source>
             <translation>预约</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="235" />
+            <location filename="../schedule_screen.py" line="238" />
             <source>Find and choose the patient.</source>
             <translation>请查找并选择患者。</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="238" />
+            <location filename="../schedule_screen.py" line="241" />
             <source>Say which doctor sees the patient.</source>
             <translation>请指定接诊医生。</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="242" />
+            <location filename="../schedule_screen.py" line="245" />
             <source>That slot is over; choose a later one.</source>
             <translation>该时段已过，请选择更晚的时段。</translation>
         </message>
@@ -265,271 +265,294 @@
     <context>
         <name>ChartScreen</name>
         <message>
-            <location filename="../chart_screen.py" line="461" />
+            <location filename="../chart_screen.py" line="472" />
             <source>Open a patient from the Patients list to see the chart.</source>
             <translation>请在患者列表中打开患者以查看病历。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="498" />
+            <location filename="../chart_screen.py" line="509" />
             <source>New visit</source>
             <translation>新建就诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="499" />
+            <location filename="../chart_screen.py" line="510" />
             <source>Record a visit (Ctrl+Shift+V)</source>
             <translation>记录就诊（Ctrl+Shift+V）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="501" />
+            <location filename="../chart_screen.py" line="512" />
             <source>Ask a specialist</source>
             <translation>申请会诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="502" />
+            <location filename="../chart_screen.py" line="513" />
             <source>Request a remote consult (Ctrl+K)</source>
             <translation>申请远程会诊（Ctrl+K）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="504" />
+            <location filename="../chart_screen.py" line="515" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="505" />
+            <location filename="../chart_screen.py" line="516" />
             <source>Edit the patient's details (Ctrl+E)</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="511" />
+            <location filename="../chart_screen.py" line="522" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="512" />
+            <location filename="../chart_screen.py" line="523" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="513" />
+            <location filename="../chart_screen.py" line="524" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="523" />
+            <location filename="../chart_screen.py" line="534" />
             <source>Date</source>
             <translation>日期</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="523" />
+            <location filename="../chart_screen.py" line="534" />
             <source>Entry</source>
             <translation>条目</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="523" />
+            <location filename="../chart_screen.py" line="534" />
             <source>Summary</source>
             <translation>摘要</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="523" />
-            <location filename="../chart_screen.py" line="860" />
+            <location filename="../chart_screen.py" line="534" />
+            <location filename="../chart_screen.py" line="871" />
             <source>Status</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="547" />
+            <location filename="../chart_screen.py" line="558" />
             <source>Send this draft to the specialist</source>
             <translation>将此草稿发送给专科医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="553" />
+            <location filename="../chart_screen.py" line="564" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="562" />
+            <location filename="../chart_screen.py" line="573" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="567" />
+            <location filename="../chart_screen.py" line="578" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="569" />
+            <location filename="../chart_screen.py" line="580" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="571" />
+            <location filename="../chart_screen.py" line="582" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="572" />
+            <location filename="../chart_screen.py" line="583" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="579" />
+            <location filename="../chart_screen.py" line="590" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="580" />
+            <location filename="../chart_screen.py" line="591" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="642" />
+            <location filename="../chart_screen.py" line="653" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="700" />
+            <location filename="../chart_screen.py" line="711" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="730" />
+            <location filename="../chart_screen.py" line="741" />
             <source>Specialist opinion</source>
             <translation>专科意见</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="731" />
+            <location filename="../chart_screen.py" line="742" />
             <source>Prescription</source>
             <translation>处方</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="732" />
+            <location filename="../chart_screen.py" line="743" />
             <source>Consult request</source>
             <translation>会诊申请</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="733" />
+            <location filename="../chart_screen.py" line="744" />
             <source>Referral</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="734" />
+            <location filename="../chart_screen.py" line="745" />
             <source>BP %1/%2</source>
             <translation>血压 %1/%2</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="735" />
+            <location filename="../chart_screen.py" line="746" />
             <source>⚠ %1 abnormal</source>
             <translation>⚠ %1 项异常</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="796" />
+            <location filename="../chart_screen.py" line="807" />
             <source>Nothing recorded yet.</source>
             <translation>暂无记录。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="835" />
+            <location filename="../chart_screen.py" line="846" />
             <source>Doctor</source>
             <translation>医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="837" />
+            <location filename="../chart_screen.py" line="848" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="842" />
+            <location filename="../chart_screen.py" line="853" />
             <source>Vitals</source>
             <translation>生命体征</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="853" />
+            <location filename="../chart_screen.py" line="864" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="854" />
+            <location filename="../chart_screen.py" line="865" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="855" />
-            <location filename="../chart_screen.py" line="882" />
+            <location filename="../chart_screen.py" line="866" />
+            <location filename="../chart_screen.py" line="893" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="866" />
+            <location filename="../chart_screen.py" line="877" />
             <source>Requested by</source>
             <translation>申请人</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="869" />
+            <location filename="../chart_screen.py" line="880" />
             <source>Records included</source>
             <translation>附带记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="872" />
+            <location filename="../chart_screen.py" line="883" />
             <source>Proposed slot</source>
             <translation>提议时段</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="874" />
+            <location filename="../chart_screen.py" line="885" />
             <source>Appointment</source>
             <translation>预约</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="879" />
+            <location filename="../chart_screen.py" line="890" />
             <source>Specialist</source>
             <translation>专科医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="883" />
+            <location filename="../chart_screen.py" line="894" />
             <source>Opinion</source>
             <translation>会诊意见</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="885" />
+            <location filename="../chart_screen.py" line="896" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="887" />
+            <location filename="../chart_screen.py" line="898" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="889" />
+            <location filename="../chart_screen.py" line="900" />
             <source>Prescriber</source>
             <translation>开方医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="899" />
+            <location filename="../chart_screen.py" line="910" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="910" />
+            <location filename="../chart_screen.py" line="921" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="953" />
+            <location filename="../chart_screen.py" line="964" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="976" />
+            <location filename="../chart_screen.py" line="987" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="980" />
+            <location filename="../chart_screen.py" line="991" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="997" />
+            <location filename="../chart_screen.py" line="1008" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
+        </message>
+    </context>
+    <context>
+        <name>ChatPanel</name>
+        <message>
+            <location filename="../call_panels.py" line="54" />
+            <source>Type a message and press Enter</source>
+            <translation>输入消息，按回车发送</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="56" />
+            <source>Send</source>
+            <translation>发送</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="74" />
+            <source>You</source>
+            <translation>我</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="74" />
+            <source>Other side</source>
+            <translation>对方</translation>
         </message>
     </context>
     <context>
@@ -823,6 +846,156 @@
         </message>
     </context>
     <context>
+        <name>ConsultRoom</name>
+        <message>
+            <location filename="../consult_room.py" line="143" />
+            <source>Video consult — %1</source>
+            <translation>视频会诊 — %1</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="155" />
+            <source>Received and sent bitrate, round-trip time, packet loss, frames per second</source>
+            <translation>接收和发送码率、往返时延、丢包率、帧率</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="174" />
+            <source>Starting the call…</source>
+            <translation>正在发起通话…</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="234" />
+            <source>Unmute</source>
+            <translation>取消静音</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="235" />
+            <source>Mute</source>
+            <translation>静音</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="236" />
+            <source>Microphone on or off (Ctrl+M)</source>
+            <translation>打开或关闭麦克风（Ctrl+M）</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="238" />
+            <source>Camera on</source>
+            <translation>打开摄像头</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="238" />
+            <location filename="../consult_room.py" line="408" />
+            <location filename="../consult_room.py" line="432" />
+            <source>Camera off</source>
+            <translation>关闭摄像头</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="240" />
+            <source>Camera on or off (Ctrl+E)</source>
+            <translation>打开或关闭摄像头（Ctrl+E）</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="241" />
+            <source>Audio only</source>
+            <translation>仅语音</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="243" />
+            <source>Stop video both ways and keep talking (for a weak link)</source>
+            <translation>双方停止视频，只保留语音（网络差时使用）</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="245" />
+            <source>Hang up</source>
+            <translation>挂断</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="246" />
+            <source>End the call (Ctrl+Shift+H)</source>
+            <translation>结束通话（Ctrl+Shift+H）</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="247" />
+            <source>Chat</source>
+            <translation>文字交流</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="248" />
+            <source>Files</source>
+            <translation>文件</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="249" />
+            <source>Live vitals</source>
+            <translation>实时体征</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="272" />
+            <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
+            <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="323" />
+            <source>No live call</source>
+            <translation>无实时通话</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="334" />
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="340" />
+            <source>Waiting for the other side to join…</source>
+            <translation>等待对方加入…</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="341" />
+            <source>Connecting…</source>
+            <translation>正在连接…</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="342" />
+            <source>Connected</source>
+            <translation>已接通</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="343" />
+            <source>Connection lost — reconnecting…</source>
+            <translation>连接中断，正在重新连接…</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="344" />
+            <source>The call has ended.</source>
+            <translation>通话已结束。</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="345" />
+            <source>The call failed.</source>
+            <translation>通话失败。</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="374" />
+            <source>Audio only: video is paused.</source>
+            <translation>仅语音：视频已暂停。</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="375" />
+            <source>The other side turned the camera off.</source>
+            <translation>对方关闭了摄像头。</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="387" />
+            <source>RTT %1 · loss %2% · %3 fps</source>
+            <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="455" />
+            <source>Share a file in the call</source>
+            <translation>在通话中分享文件</translation>
+        </message>
+    </context>
+    <context>
         <name>ConsultWizard</name>
         <message>
             <location filename="../consult_wizard.py" line="319" />
@@ -878,301 +1051,311 @@
     <context>
         <name>DeskScreen</name>
         <message>
-            <location filename="../desk_screen.py" line="606" />
+            <location filename="../desk_screen.py" line="613" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="607" />
+            <location filename="../desk_screen.py" line="614" />
             <source>All specialties</source>
             <translation>全部专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="610" />
+            <location filename="../desk_screen.py" line="617" />
             <source>Show answered and declined</source>
             <translation>显示已答复和已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="613" />
-            <location filename="../desk_screen.py" line="906" />
+            <location filename="../desk_screen.py" line="620" />
+            <location filename="../desk_screen.py" line="924" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="614" />
+            <location filename="../desk_screen.py" line="621" />
             <source>Received</source>
             <translation>收到时间</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="615" />
+            <location filename="../desk_screen.py" line="622" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="616" />
+            <location filename="../desk_screen.py" line="623" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="617" />
+            <location filename="../desk_screen.py" line="624" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="618" />
+            <location filename="../desk_screen.py" line="625" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="622" />
+            <location filename="../desk_screen.py" line="629" />
             <source>Accept…</source>
             <translation>接受…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="622" />
+            <location filename="../desk_screen.py" line="629" />
             <source>Accept the consult (Ctrl+Shift+A)</source>
             <translation>接受会诊（Ctrl+Shift+A）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="625" />
+            <location filename="../desk_screen.py" line="632" />
             <source>Decline…</source>
             <translation>拒绝…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="626" />
+            <location filename="../desk_screen.py" line="633" />
             <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
             <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="630" />
+            <location filename="../desk_screen.py" line="637" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="631" />
+            <location filename="../desk_screen.py" line="638" />
             <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
             <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="635" />
+            <location filename="../desk_screen.py" line="642" />
             <source>Write opinion…</source>
             <translation>填写意见…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="636" />
+            <location filename="../desk_screen.py" line="643" />
             <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
             <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="640" />
+            <location filename="../desk_screen.py" line="647" />
             <source>E-prescription…</source>
             <translation>电子处方…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="641" />
+            <location filename="../desk_screen.py" line="648" />
             <source>Prescribe for the patient (Ctrl+Shift+P)</source>
             <translation>为患者开处方（Ctrl+Shift+P）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="645" />
+            <location filename="../desk_screen.py" line="652" />
             <source>Refer…</source>
             <translation>转诊…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="646" />
+            <location filename="../desk_screen.py" line="653" />
             <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
             <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="648" />
+            <location filename="../desk_screen.py" line="655" />
             <source>Open chart</source>
             <translation>打开病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="648" />
+            <location filename="../desk_screen.py" line="655" />
             <source>Open the patient's chart</source>
             <translation>打开患者病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="662" />
+            <location filename="../desk_screen.py" line="658" />
+            <source>Video call</source>
+            <translation>视频通话</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="659" />
+            <source>Start or join the live call of this consult (Ctrl+J)</source>
+            <translation>发起或加入本会诊的实时通话（Ctrl+J）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="674" />
             <source>New</source>
             <translation>新申请</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="663" />
+            <location filename="../desk_screen.py" line="675" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="664" />
+            <location filename="../desk_screen.py" line="676" />
             <source>Scheduled</source>
             <translation>已安排</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="665" />
+            <location filename="../desk_screen.py" line="677" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="666" />
+            <location filename="../desk_screen.py" line="678" />
             <source>Answered</source>
             <translation>已答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="667" />
+            <location filename="../desk_screen.py" line="679" />
             <source>Withdrawn</source>
             <translation>已撤回</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="672" />
+            <location filename="../desk_screen.py" line="684" />
             <source>STAT</source>
             <translation>立即</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="673" />
+            <location filename="../desk_screen.py" line="685" />
             <source>ASAP</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="674" />
+            <location filename="../desk_screen.py" line="686" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="675" />
+            <location filename="../desk_screen.py" line="687" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="720" />
+            <location filename="../desk_screen.py" line="732" />
             <source>%n request(s)</source>
             <translation>
                 <numerusform>%n 个申请</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="789" />
+            <location filename="../desk_screen.py" line="807" />
             <source>Accept the consult for %1</source>
             <translation>接受 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="791" />
+            <location filename="../desk_screen.py" line="809" />
             <source>Decline the consult for %1</source>
             <translation>拒绝 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="793" />
+            <location filename="../desk_screen.py" line="811" />
             <source>Accept</source>
             <translation>接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="793" />
+            <location filename="../desk_screen.py" line="811" />
             <source>Decline</source>
             <translation>拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="797" />
+            <location filename="../desk_screen.py" line="815" />
             <source>Optional: a note for the clinic</source>
             <translation>可选：给诊所的备注</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="799" />
+            <location filename="../desk_screen.py" line="817" />
             <source>Why? The clinic reads this in the chart.</source>
             <translation>原因？诊所会在病历中看到。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="802" />
-            <location filename="../desk_screen.py" line="907" />
+            <location filename="../desk_screen.py" line="820" />
+            <location filename="../desk_screen.py" line="925" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="831" />
+            <location filename="../desk_screen.py" line="849" />
             <source>Video consult</source>
             <translation>视频会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="839" />
+            <location filename="../desk_screen.py" line="857" />
             <source>Opinion for %1</source>
             <translation>%1 的会诊意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="839" />
+            <location filename="../desk_screen.py" line="857" />
             <source>Send opinion</source>
             <translation>发送意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="842" />
+            <location filename="../desk_screen.py" line="860" />
             <source>Assessment and advice for the clinic</source>
             <translation>给诊所的评估与建议</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="844" />
+            <location filename="../desk_screen.py" line="862" />
             <source>Opinion</source>
             <translation>意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="860" />
+            <location filename="../desk_screen.py" line="878" />
             <source>E-prescription for %1</source>
             <translation>%1 的电子处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="860" />
+            <location filename="../desk_screen.py" line="878" />
             <source>Prescribe</source>
             <translation>开处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="863" />
+            <location filename="../desk_screen.py" line="881" />
             <source>e.g. 氨氯地平片 5mg</source>
             <translation>如：氨氯地平片 5mg</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="865" />
+            <location filename="../desk_screen.py" line="883" />
             <source>e.g. once a day, one tablet</source>
             <translation>如：每日一次，每次一片</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="868" />
+            <location filename="../desk_screen.py" line="886" />
             <source>not set</source>
             <translation>未设置</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="869" />
+            <location filename="../desk_screen.py" line="887" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="871" />
+            <location filename="../desk_screen.py" line="889" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="872" />
+            <location filename="../desk_screen.py" line="890" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="873" />
+            <location filename="../desk_screen.py" line="891" />
             <source>Duration</source>
             <translation>疗程</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="892" />
+            <location filename="../desk_screen.py" line="910" />
             <source>Referral for %1</source>
             <translation>%1 的转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="892" />
+            <location filename="../desk_screen.py" line="910" />
             <source>Refer</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="903" />
+            <location filename="../desk_screen.py" line="921" />
             <source>Why the patient should be seen at the hospital</source>
             <translation>患者需到医院就诊的原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="905" />
+            <location filename="../desk_screen.py" line="923" />
             <source>Department</source>
             <translation>科室</translation>
         </message>
@@ -1218,6 +1401,54 @@
             <location filename="../desk_screen.py" line="232" />
             <source>The image could not be read.</source>
             <translation>无法读取图片。</translation>
+        </message>
+    </context>
+    <context>
+        <name>FilesPanel</name>
+        <message>
+            <location filename="../call_panels.py" line="95" />
+            <source>From the chart</source>
+            <translation>来自病历</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="101" />
+            <source>Share selected</source>
+            <translation>分享所选</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="103" />
+            <source>Share a file…</source>
+            <translation>分享文件…</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="108" />
+            <source>Transfers</source>
+            <translation>传输</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="117" />
+            <source>Received</source>
+            <translation>收到时间</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="120" />
+            <source>View</source>
+            <translation>查看</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="122" />
+            <source>Keep in the chart</source>
+            <translation>存入病历</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="160" />
+            <source>%p% of %1 MB</source>
+            <translation>%p%，共 %1 MB</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="172" />
+            <source>Arrived intact (SHA-256 checked)</source>
+            <translation>已完整送达（SHA-256 已校验）</translation>
         </message>
     </context>
     <context>
@@ -1271,8 +1502,8 @@
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="119" />
-            <location filename="../main_window.py" line="164" />
+            <location filename="../main_window.py" line="121" />
+            <location filename="../main_window.py" line="166" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -1280,107 +1511,107 @@
     <context>
         <name>PatientForm</name>
         <message>
-            <location filename="../patient_form.py" line="51" />
+            <location filename="../patient_form.py" line="65" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="51" />
+            <location filename="../patient_form.py" line="65" />
             <source>New patient</source>
             <translation>新建患者</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="65" />
+            <location filename="../patient_form.py" line="79" />
             <source>from the characters if left empty</source>
             <translation>留空则由汉字生成</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="67" />
+            <location filename="../patient_form.py" line="81" />
             <source>Unknown</source>
             <translation>未知</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="67" />
+            <location filename="../patient_form.py" line="81" />
             <source>Female</source>
             <translation>女</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="68" />
+            <location filename="../patient_form.py" line="82" />
             <source>Male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="68" />
+            <location filename="../patient_form.py" line="82" />
             <source>Other</source>
             <translation>其他</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="75" />
+            <location filename="../patient_form.py" line="89" />
             <source>not known</source>
             <translation>不详</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="78" />
+            <location filename="../patient_form.py" line="92" />
             <source>18 characters; birth date and sex follow</source>
             <translation>18 位；出生日期和性别自动填写</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="84" />
+            <location filename="../patient_form.py" line="98" />
             <source>Family name</source>
             <translation>姓</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="85" />
+            <location filename="../patient_form.py" line="99" />
             <source>Given name</source>
             <translation>名</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="86" />
+            <location filename="../patient_form.py" line="100" />
             <source>Latin family name</source>
             <translation>姓（拼音）</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="87" />
+            <location filename="../patient_form.py" line="101" />
             <source>Latin given name</source>
             <translation>名（拼音）</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="88" />
+            <location filename="../patient_form.py" line="102" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="89" />
+            <location filename="../patient_form.py" line="103" />
             <source>Birth date</source>
             <translation>出生日期</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="90" />
+            <location filename="../patient_form.py" line="104" />
             <source>Resident ID</source>
             <translation>居民身份证号</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="91" />
+            <location filename="../patient_form.py" line="105" />
             <source>Phone</source>
             <translation>电话</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="92" />
+            <location filename="../patient_form.py" line="106" />
             <source>Province</source>
             <translation>省</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="93" />
+            <location filename="../patient_form.py" line="107" />
             <source>City</source>
             <translation>市</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="94" />
+            <location filename="../patient_form.py" line="108" />
             <source>County / district</source>
             <translation>县/区</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="95" />
+            <location filename="../patient_form.py" line="109" />
             <source>Village / street</source>
             <translation>村/街道</translation>
         </message>
@@ -1524,149 +1755,159 @@
     <context>
         <name>ScheduleScreen</name>
         <message>
-            <location filename="../schedule_screen.py" line="361" />
+            <location filename="../schedule_screen.py" line="370" />
             <source>Day</source>
             <translation>日</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="362" />
+            <location filename="../schedule_screen.py" line="371" />
             <source>Week</source>
             <translation>周</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="363" />
+            <location filename="../schedule_screen.py" line="372" />
             <source>Today</source>
             <translation>今天</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="364" />
+            <location filename="../schedule_screen.py" line="373" />
             <source>Go to today (Ctrl+T)</source>
             <translation>转到今天（Ctrl+T）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="365" />
+            <location filename="../schedule_screen.py" line="374" />
             <source>Previous (Alt+Left)</source>
             <translation>上一页（Alt+左）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="366" />
+            <location filename="../schedule_screen.py" line="375" />
             <source>Next (Alt+Right)</source>
             <translation>下一页（Alt+右）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="367" />
+            <location filename="../schedule_screen.py" line="376" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="368" />
+            <location filename="../schedule_screen.py" line="377" />
             <source>Book the selected slot for a patient (Ctrl+B)</source>
             <translation>为患者预约所选时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="369" />
+            <location filename="../schedule_screen.py" line="378" />
+            <source>Join video call</source>
+            <translation>加入视频通话</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="380" />
+            <source>Join the live call of the selected consult appointment (Ctrl+J)</source>
+            <translation>加入所选会诊预约的实时通话（Ctrl+J）</translation>
+        </message>
+        <message>
+            <location filename="../schedule_screen.py" line="382" />
             <source>Follow-ups due</source>
             <translation>待随访</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="371" />
+            <location filename="../schedule_screen.py" line="384" />
             <source>Due</source>
             <translation>到期日</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="371" />
+            <location filename="../schedule_screen.py" line="384" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="371" />
+            <location filename="../schedule_screen.py" line="384" />
             <source>Follow-up</source>
             <translation>随访</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="371" />
+            <location filename="../schedule_screen.py" line="384" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="373" />
+            <location filename="../schedule_screen.py" line="386" />
             <source>Mark done</source>
             <translation>标记完成</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="374" />
+            <location filename="../schedule_screen.py" line="387" />
             <source>Mark the selected follow-up as done (Ctrl+D)</source>
             <translation>将所选随访标记为完成（Ctrl+D）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="384" />
+            <location filename="../schedule_screen.py" line="397" />
             <source>Booked</source>
             <translation>已预约</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="385" />
+            <location filename="../schedule_screen.py" line="398" />
             <source>Proposed</source>
             <translation>已提议</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="386" />
+            <location filename="../schedule_screen.py" line="399" />
             <source>Pending</source>
             <translation>待定</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="387" />
+            <location filename="../schedule_screen.py" line="400" />
             <source>Arrived</source>
             <translation>已到达</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="388" />
+            <location filename="../schedule_screen.py" line="401" />
             <source>Checked in</source>
             <translation>已签到</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="389" />
+            <location filename="../schedule_screen.py" line="402" />
             <source>Seen</source>
             <translation>已就诊</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="390" />
+            <location filename="../schedule_screen.py" line="403" />
             <source>Waiting list</source>
             <translation>候补名单</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="437" />
+            <location filename="../schedule_screen.py" line="450" />
             <source>Week of %1 to %2</source>
             <translation>%1 至 %2</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="476" />
+            <location filename="../schedule_screen.py" line="489" />
             <source>%1 · %2</source>
             <translation>%1 · %2</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="477" />
+            <location filename="../schedule_screen.py" line="490" />
             <source>(unknown patient)</source>
             <translation>（未知患者）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="483" />
+            <location filename="../schedule_screen.py" line="496" />
             <source>%1 %2 with %3: %4</source>
             <translation>%1 %2（%3）：%4</translation>
         </message>
         <message numerus="yes">
-            <location filename="../schedule_screen.py" line="497" />
+            <location filename="../schedule_screen.py" line="510" />
             <source>Overdue by %n day(s)</source>
             <translation>
                 <numerusform>已逾期 %n 天</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="500" />
+            <location filename="../schedule_screen.py" line="513" />
             <source>Due today</source>
             <translation>今天到期</translation>
         </message>
         <message numerus="yes">
-            <location filename="../schedule_screen.py" line="502" />
+            <location filename="../schedule_screen.py" line="515" />
             <source>Due in %n day(s)</source>
             <translation>
                 <numerusform>%n 天后到期</numerusform>
@@ -2219,42 +2460,42 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>TrendPlots</name>
         <message>
-            <location filename="../chart_screen.py" line="317" />
+            <location filename="../chart_screen.py" line="328" />
             <source>Blood pressure (mmHg): %1 systolic, %2 diastolic</source>
             <translation>血压（mmHg）：%1 收缩压，%2 舒张压</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="323" />
+            <location filename="../chart_screen.py" line="334" />
             <source>Heart rate (/min)</source>
             <translation>心率（次/分）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="324" />
+            <location filename="../chart_screen.py" line="335" />
             <source>Glucose (mmol/L)</source>
             <translation>血糖（mmol/L）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="325" />
+            <location filename="../chart_screen.py" line="336" />
             <source>Weight (kg)</source>
             <translation>体重（kg）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="390" />
+            <location filename="../chart_screen.py" line="400" />
             <source>No readings</source>
             <translation>无测量值</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="429" />
+            <location filename="../chart_screen.py" line="440" />
             <source>%1 readings; the highest and lowest of each period are plotted.</source>
             <translation>%1 次测量；图中显示每个时段的最高值和最低值。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="434" />
+            <location filename="../chart_screen.py" line="445" />
             <source>%1 readings.</source>
             <translation>%1 次测量。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="436" />
+            <location filename="../chart_screen.py" line="447" />
             <source>No vitals recorded yet.</source>
             <translation>尚无生命体征记录。</translation>
         </message>
@@ -2512,6 +2753,24 @@ Python %2，Qt for Python %3，%4。</translation>
             <location filename="../visit_screen.py" line="171" />
             <source>Normal</source>
             <translation>正常</translation>
+        </message>
+    </context>
+    <context>
+        <name>VitalsPanel</name>
+        <message>
+            <location filename="../call_panels.py" line="195" />
+            <source>Send reading</source>
+            <translation>发送读数</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="235" />
+            <source>sent</source>
+            <translation>已发送</translation>
+        </message>
+        <message>
+            <location filename="../call_panels.py" line="235" />
+            <source>received</source>
+            <translation>已收到</translation>
         </message>
     </context>
     <context>
@@ -3408,34 +3667,42 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>pages</name>
         <message>
-            <location filename="../desk_pages.py" line="28" />
+            <location filename="../desk_pages.py" line="30" />
             <source>Schedule</source>
             <translation>日程</translation>
         </message>
         <message>
-            <location filename="../desk_pages.py" line="29" />
+            <location filename="../desk_pages.py" line="31" />
             <source>Consult desk</source>
             <translation>会诊台</translation>
         </message>
         <message>
-            <location filename="../desk_pages.py" line="32" />
+            <location filename="../desk_pages.py" line="34" />
             <source>Sync conflicts</source>
             <translation>同步冲突</translation>
         </message>
         <message>
-            <location filename="../desk_pages.py" line="35" />
+            <location filename="../desk_pages.py" line="37" />
             <source>Settings</source>
             <translation>设置</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="33" />
+            <location filename="../pages.py" line="37" />
             <source>Patients</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="37" />
+            <location filename="../pages.py" line="40" />
             <source>Chart</source>
             <translation>病历</translation>
+        </message>
+    </context>
+    <context>
+        <name>room</name>
+        <message>
+            <location filename="../room_shots.py" line="40" />
+            <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
+            <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
         </message>
     </context>
 </TS>

@@ -1,0 +1,597 @@
+"""The consult room: the live video call of one consult.
+
+Remote video large, self view small in its corner, the call's state and timer, a network
+indicator (bitrate, round-trip time, loss, frame rate), mute / camera off / audio only / hang
+up, and side panels for chat, shared files and live vitals (ui/call_panels.py). The call itself
+is ``media.session.CallSession``: it reports on the event loop (the GUI thread under qasync);
+video frames go to ``ui.video_view`` which converts them on a worker thread.
+
+A room opens from an appointment (schedule), the desk's case or the chart's consult. Without a
+connection to the central platform there is no live call, and the room says so: the consult
+itself still travels by store-and-forward. When the room closes, the call ends and its record
+(an Encounter of class VR with the quality summary) is saved and synced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from clinic_app.records.vitals import VITALS
+from clinic_app.services import documents
+from clinic_app.services.chart_view import document_bytes
+from clinic_app.sync.account import SyncAccount
+from media import call_records
+from media.datachannel import ChatMessage, FileProgress, ReceivedFile, VitalReading
+from media.errors import CallError
+from media.session import CallObserver, CallSession, CallState, CallStats
+from media.sources import LocalMedia
+from media.stamps import Stamp, read_frame
+from ui.call_panels import ChatPanel, FilesPanel, VitalsPanel, image_of
+from ui.errors import safe_details, show_error, tr_core
+from ui.ops import run_op
+from ui.session import Session
+from ui.video_view import VideoView
+
+log = logging.getLogger(__name__)
+MediaFactory = Callable[[], LocalMedia]
+SELF_VIEW_MS = 66  # the small self view is refreshed at ~15 fps
+QUALITY_COLORS = {"good": "#1e7b34", "fair": "#b07a00", "poor": "#b3261e"}
+
+
+def stamp_or_none(frame: Any) -> Stamp | None:
+    """A synthetic frame's stamp (counter, send time) for measurements; None otherwise."""
+    try:
+        return read_frame(frame)
+    except Exception:
+        return None
+
+
+def quality_of(stats: CallStats) -> str:
+    rtt = stats.rtt_ms or 0.0
+    if stats.loss_pct > 5 or rtt > 600:
+        return "poor"
+    if stats.loss_pct > 1 or rtt > 250:
+        return "fair"
+    return "good"
+
+
+class _Observer(CallObserver):
+    """Forwards the call's reports to the room (all on the GUI thread)."""
+
+    def __init__(self, room: ConsultRoom) -> None:
+        self.room = room
+
+    def on_state(self, state: CallState, message: str) -> None:
+        self.room.show_state(state, message)
+
+    def on_remote_frame(self, frame: Any) -> None:
+        self.room.remote.offer(frame)
+
+    def on_stats(self, stats: CallStats) -> None:
+        self.room.show_stats(stats)
+
+    def on_chat(self, message: ChatMessage) -> None:
+        self.room.chat.add(message)
+        self.room.note_activity(self.room.chat)
+
+    def on_vitals(self, reading: VitalReading) -> None:
+        self.room.vitals.add(reading)
+        self.room.note_activity(self.room.vitals)
+
+    def on_file_progress(self, progress: FileProgress) -> None:
+        self.room.files.progress(progress)
+
+    def on_file_received(self, file: ReceivedFile) -> None:
+        self.room.files.add_received(file)
+        self.room.note_activity(self.room.files)
+
+    def on_remote_media(self, camera_on: bool, audio_only: bool) -> None:
+        self.room.show_remote_media(camera_on, audio_only)
+
+
+class ConsultRoom(QWidget):
+    """One consult's call window. ``closed`` is emitted once the call has ended and its record
+    is saved."""
+
+    closed = Signal(str)  # consult id
+
+    def __init__(
+        self,
+        session: Session,
+        consult_id: str,
+        *,
+        title: str = "",
+        patient_id: str | None = None,
+        media_factory: MediaFactory | None = None,
+        relay_only: bool = False,
+    ) -> None:
+        super().__init__(None, Qt.WindowType.Window)
+        self.session = session
+        self.consult_id = consult_id
+        self.patient_id = patient_id
+        self.media_factory = media_factory or (lambda: LocalMedia.open())
+        self.relay_only = relay_only
+        self.call: CallSession | None = None
+        self.account: SyncAccount | None = None
+        self.state = CallState.IDLE
+        self.connected_at: float | None = None
+        self.record_saved: dict[str, Any] | None = None
+        self._ending = False
+        self._closing_done = False
+        self._close_task: asyncio.Future[None] | None = None
+        self.setObjectName("consult-room")
+        self.setWindowTitle(self.tr("Video consult — %1").replace("%1", title or consult_id))
+        self.resize(1180, 740)
+
+        outer = QVBoxLayout(self)
+        head = QHBoxLayout()
+        self.title = QLabel(title)
+        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.state_label = QLabel()
+        self.timer_label = QLabel("00:00")
+        self.timer_label.setStyleSheet("font-family: monospace; font-size: 15px;")
+        self.network = QLabel()
+        self.network.setToolTip(
+            self.tr("Received and sent bitrate, round-trip time, packet loss, frames per second")
+        )
+        head.addWidget(self.title)
+        head.addWidget(self.state_label, 1)
+        head.addWidget(self.network)
+        head.addWidget(self.timer_label)
+        outer.addLayout(head)
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
+        self.advice.setStyleSheet(
+            "background: #fff8e1; border: 1px solid #e0c060; padding: 4px 8px; color: #5a4500;"
+        )
+        outer.addWidget(self.advice)
+
+        split = QSplitter()
+        video = QWidget()
+        vl = QVBoxLayout(video)
+        vl.setContentsMargins(0, 0, 0, 0)
+        self.remote = VideoView(inspect=stamp_or_none)
+        self.remote.set_message(self.tr("Starting the call…"))
+        self.self_view = VideoView(parent=self.remote)
+        self.self_view.mirror = True
+        self.self_view.setFixedSize(208, 156)
+        self.remote.installEventFilter(self)
+        vl.addWidget(self.remote, 1)
+        controls = QHBoxLayout()
+        self.mute_button = QPushButton()
+        self.camera_button = QPushButton()
+        self.audio_only_button = QPushButton()
+        for b in (self.mute_button, self.camera_button, self.audio_only_button):
+            b.setCheckable(True)
+            controls.addWidget(b)
+        controls.addStretch(1)
+        self.hangup_button = QPushButton()
+        self.hangup_button.setStyleSheet(
+            "QPushButton { background: #c62828; color: white; padding: 6px 18px;"
+            " border-radius: 4px; font-weight: 600; }"
+            " QPushButton:disabled { background: #999; }"
+        )
+        controls.addWidget(self.hangup_button)
+        vl.addLayout(controls)
+        split.addWidget(video)
+
+        self.tabs = QTabWidget()
+        self.chat = ChatPanel()
+        self.files = FilesPanel()
+        self.vitals = VitalsPanel(can_push=True)
+        self.tabs.addTab(self.chat, "")
+        self.tabs.addTab(self.files, "")
+        self.tabs.addTab(self.vitals, "")
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        outer.addWidget(split, 1)
+
+        self.mute_button.toggled.connect(self.set_muted)
+        self.camera_button.toggled.connect(lambda off: self.set_camera(not off))
+        self.audio_only_button.toggled.connect(self.set_audio_only)
+        self.hangup_button.clicked.connect(self.on_hangup)
+        self.chat.send.connect(self.send_chat)
+        self.vitals.push.connect(self.send_vitals)
+        self.files.share_file.connect(self.choose_file)
+        self.files.share_document.connect(self.on_share_document)
+        self.files.keep.connect(self.on_keep)
+        self.files.view.connect(self.view_received)
+        self.tabs.currentChanged.connect(self._tab_seen)
+        QShortcut(QKeySequence("Ctrl+M"), self, activated=self.mute_button.toggle)
+        QShortcut(QKeySequence("Ctrl+E"), self, activated=self.camera_button.toggle)
+        QShortcut(QKeySequence("Ctrl+Shift+H"), self, activated=self.on_hangup)
+        self.tick = QTimer(self)
+        self.tick.setInterval(1000)
+        self.tick.timeout.connect(self._update_timer)
+        self.self_timer = QTimer(self)
+        self.self_timer.setInterval(SELF_VIEW_MS)
+        self.self_timer.timeout.connect(self._pull_self_view)
+        self.retranslate()
+
+    # ---- texts -------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        self.mute_button.setText(self.tr("Unmute") if self.mute_button.isChecked() else
+                                 self.tr("Mute"))  # fmt: skip
+        self.mute_button.setToolTip(self.tr("Microphone on or off (Ctrl+M)"))
+        self.camera_button.setText(
+            self.tr("Camera on") if self.camera_button.isChecked() else self.tr("Camera off")
+        )
+        self.camera_button.setToolTip(self.tr("Camera on or off (Ctrl+E)"))
+        self.audio_only_button.setText(self.tr("Audio only"))
+        self.audio_only_button.setToolTip(
+            self.tr("Stop video both ways and keep talking (for a weak link)")
+        )
+        self.hangup_button.setText(self.tr("Hang up"))
+        self.hangup_button.setToolTip(self.tr("End the call (Ctrl+Shift+H)"))
+        self.tabs.setTabText(0, self.tr("Chat"))
+        self.tabs.setTabText(1, self.tr("Files"))
+        self.tabs.setTabText(2, self.tr("Live vitals"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        if watched is self.remote and event.type() == QEvent.Type.Resize:
+            margin = 12
+            self.self_view.move(
+                self.remote.width() - self.self_view.width() - margin,
+                self.remote.height() - self.self_view.height() - margin,
+            )
+        return False
+
+    # ---- the call ----------------------------------------------------------------------
+    async def start(self) -> bool:
+        """Join the consult's call; False (with the reason on screen) when it cannot start."""
+        self.account = await self.session.call(SyncAccount.load, self.session.store)
+        if self.account is None:
+            self.show_unavailable(
+                self.tr(
+                    "This workstation is not connected to the central platform, so a live call "
+                    "is not possible. The consult itself still goes to the specialist when the "
+                    "records sync."
+                )
+            )
+            return False
+        if self.patient_id:
+            await self._load_documents()
+        is_desk = self.account.kind == "user"
+        self.vitals.entry_box.setVisible(not is_desk)  # the clinic measures the patient
+        try:
+            local = await asyncio.get_running_loop().run_in_executor(None, self.media_factory)
+        except CallError as exc:
+            self.show_unavailable(tr_core(str(exc)))
+            return False
+        ctx = None
+        if self.account.ca_file:
+            ctx = ssl.create_default_context(cafile=self.account.ca_file)
+        self.call = CallSession(
+            self.account.server,
+            self.account.token,
+            self.consult_id,
+            media=local,
+            observer=_Observer(self),
+            relay_only=self.relay_only,
+            ssl_context=ctx,
+        )
+        if self.call.headset_recommended:
+            self.advice.setText(tr_core(self.call.headset_advice))
+        else:
+            self.advice.hide()
+        try:
+            await self.call.start()
+        except CallError as exc:
+            await self._discard_call()
+            self.show_unavailable(tr_core(str(exc)))
+            return False
+        self.self_timer.start()
+        self.tick.start()
+        return True
+
+    async def _discard_call(self) -> None:
+        if self.call is not None:
+            call, self.call = self.call, None
+            try:
+                await call.hangup()
+            except Exception as exc:  # nothing was connected; just release the devices
+                log.warning("a call that did not start failed to close: %s", safe_details(exc))
+            call.media.close()
+
+    def show_unavailable(self, message: str) -> None:
+        self.state_label.setText(self.tr("No live call"))
+        self.remote.set_message(message)
+        self.self_view.hide()
+        self.network.clear()
+        self.timer_label.clear()
+        self.advice.hide()
+        for b in (self.mute_button, self.camera_button, self.audio_only_button):
+            b.setEnabled(False)
+        self.chat.setEnabled(False)
+        self.files.setEnabled(False)
+        self.vitals.setEnabled(False)
+        self.hangup_button.setText(self.tr("Close"))
+        self._ending = True
+
+    def state_text(self, state: CallState) -> str:
+        return {
+            CallState.IDLE: "",
+            CallState.WAITING: self.tr("Waiting for the other side to join…"),
+            CallState.CONNECTING: self.tr("Connecting…"),
+            CallState.CONNECTED: self.tr("Connected"),
+            CallState.RECONNECTING: self.tr("Connection lost — reconnecting…"),
+            CallState.ENDED: self.tr("The call has ended."),
+            CallState.FAILED: self.tr("The call failed."),
+        }[state]
+
+    def show_state(self, state: CallState, message: str = "") -> None:
+        self.state = state
+        text = self.state_text(state)
+        if state == CallState.FAILED and message:
+            text = tr_core(message)
+        self.state_label.setText(text)
+        if state == CallState.CONNECTED:
+            if self.connected_at is None:
+                self.connected_at = time.monotonic()
+            self.remote.set_message("" if not self._remote_video_off() else self._video_off_text())
+        elif state in (CallState.WAITING, CallState.CONNECTING, CallState.RECONNECTING):
+            self.remote.set_message(text)
+        elif state in (CallState.ENDED, CallState.FAILED):
+            self.remote.set_message(text)
+            self.tick.stop()
+            self.self_timer.stop()
+
+    def _remote_video_off(self) -> bool:
+        call = self.call
+        return call is not None and (
+            call.audio_only or call.peer_audio_only or not call.peer_camera_on
+        )
+
+    def _video_off_text(self) -> str:
+        call = self.call
+        if call is not None and (call.audio_only or call.peer_audio_only):
+            return self.tr("Audio only: video is paused.")
+        return self.tr("The other side turned the camera off.")
+
+    def show_remote_media(self, camera_on: bool, audio_only: bool) -> None:
+        if self.state == CallState.CONNECTED:
+            self.remote.set_message(self._video_off_text() if self._remote_video_off() else "")
+
+    def show_stats(self, stats: CallStats) -> None:
+        rtt = f"{stats.rtt_ms:.0f} ms" if stats.rtt_ms is not None else "—"
+        quality = quality_of(stats)
+        self.network.setText(
+            f'<span style="color:{QUALITY_COLORS[quality]}">●</span> '
+            f"↓ {stats.recv_kbps:.0f} ↑ {stats.send_kbps:.0f} kbit/s · "
+            + self.tr("RTT %1 · loss %2% · %3 fps")
+            .replace("%1", rtt)
+            .replace("%2", f"{stats.loss_pct:.1f}")
+            .replace("%3", f"{stats.fps_in:.0f}")
+        )
+
+    def _update_timer(self) -> None:
+        if self.connected_at is None:
+            return
+        seconds = int(time.monotonic() - self.connected_at)
+        h, rest = divmod(seconds, 3600)
+        self.timer_label.setText(
+            f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+        )
+
+    def _pull_self_view(self) -> None:
+        if self.call is None:
+            return
+        frame = self.call.media.self_view.take()
+        if not self.call.camera_on:
+            if self.self_view.image is not None:
+                self.self_view.clear(self.tr("Camera off"))
+            return
+        if frame is not None:
+            self.self_view.message = ""
+            self.self_view.offer(frame)
+
+    def note_activity(self, panel: QWidget) -> None:
+        index = self.tabs.indexOf(panel)
+        if index >= 0 and self.tabs.currentIndex() != index:
+            self.tabs.tabBar().setTabTextColor(index, Qt.GlobalColor.darkRed)
+
+    def _tab_seen(self, index: int) -> None:
+        self.tabs.tabBar().setTabTextColor(index, self.palette().text().color())
+
+    # ---- controls ----------------------------------------------------------------------
+    def set_muted(self, muted: bool) -> None:
+        if self.call is not None:
+            self.call.set_muted(muted)
+        self.retranslate()
+
+    def set_camera(self, on: bool) -> None:
+        if self.call is not None:
+            self.call.set_camera(on)
+        if not on:
+            self.self_view.clear(self.tr("Camera off"))
+        self.retranslate()
+
+    def set_audio_only(self, audio_only: bool) -> None:
+        if self.call is not None:
+            self.call.set_audio_only(audio_only)
+        self.show_remote_media(True, audio_only)
+
+    def send_chat(self, text: str) -> None:
+        if self.call is None:
+            return
+        try:
+            self.chat.sent(self.call.channel.send_chat(text))
+        except (CallError, ValueError) as exc:
+            show_error(self, exc)
+
+    def send_vitals(self, key: str, value: float) -> None:
+        if self.call is None:
+            return
+        spec = VITALS[key]
+        self.vitals.sent(self.call.channel.send_vitals(spec.loinc, value, spec.ucum, spec.display))
+
+    def choose_file(self) -> None:
+        dialog = QFileDialog(self, self.tr("Share a file in the call"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.on_share_path)
+        dialog.open()
+
+    @asyncSlot(str)
+    async def on_share_path(self, path: str) -> None:
+        from pathlib import Path
+
+        def read() -> bytes:
+            return Path(path).read_bytes()
+
+        data = await run_op(self, asyncio.get_running_loop().run_in_executor(None, read))
+        if data is not None:
+            await self.share(Path(path).name, data)
+
+    @asyncSlot(str)
+    async def on_share_document(self, doc_id: str) -> None:
+        store = self.session.store
+
+        def load() -> tuple[str, bytes, str]:
+            doc = store.get("DocumentReference", doc_id)
+            att = (doc.get("content") or [{}])[0].get("attachment", {})
+            return (
+                str(att.get("title") or doc_id),
+                document_bytes(store, doc),
+                str(att.get("contentType") or "application/octet-stream"),
+            )
+
+        loaded = await run_op(self, self.session.call(load))
+        if loaded is not None:
+            await self.share(*loaded)
+
+    async def share(self, name: str, data: bytes, mime: str = "application/octet-stream") -> None:
+        if self.call is None:
+            return
+        try:
+            transfer = self.call.channel.send_file(name, data, mime)
+        except CallError as exc:
+            show_error(self, exc)
+            return
+        self.tabs.setCurrentWidget(self.files)
+        try:
+            await transfer.result
+        except CallError as exc:
+            self.files.failed(transfer.id, tr_core(str(exc)))
+
+    @asyncSlot(str)
+    async def on_keep(self, transfer_id: str) -> None:
+        await self.keep(transfer_id)
+
+    async def keep(self, transfer_id: str) -> bool:
+        """Store a received file in the patient's chart (encrypted, synced)."""
+        file = self.files.received.get(transfer_id)
+        if file is None or not self.patient_id:
+            return False
+        work = self.session.write(
+            partial(
+                documents.attach_bytes,
+                self.session.store,
+                patient_id=self.patient_id,
+                name=file.name,
+                data=file.data,
+                title=file.name,
+            ),
+            types={"DocumentReference"},
+        )
+        return await run_op(self, work, disable=self.files.keep_button) is not None
+
+    def view_received(self, transfer_id: str) -> None:
+        file = self.files.received.get(transfer_id)
+        image = image_of(file) if file is not None else None
+        if file is None or image is None:
+            return
+        from ui.chart_screen import ImageViewer
+
+        viewer = ImageViewer(file.name, image, self)
+        viewer.open()
+
+    async def _load_documents(self) -> None:
+        store, pid = self.session.store, self.patient_id
+
+        def docs() -> list[tuple[str, str]]:
+            out = []
+            for doc in store.find("DocumentReference", patient_id=pid):
+                if doc.get("status") == "current":
+                    att = (doc.get("content") or [{}])[0].get("attachment", {})
+                    out.append((str(doc["id"]), str(att.get("title") or doc["id"])))
+            return out
+
+        found = await run_op(self, self.session.call(docs))
+        self.files.set_documents(found or [])
+
+    # ---- the end -----------------------------------------------------------------------
+    @asyncSlot()
+    async def on_hangup(self) -> None:
+        await self.hangup()
+        self.close()
+
+    async def hangup(self) -> None:
+        """End the call and save its record (once, whichever way the room closes)."""
+        if self._closing_done:
+            return
+        self._closing_done = True
+        self.tick.stop()
+        self.self_timer.stop()
+        call, self.call = self.call, None
+        if call is not None:
+            try:
+                await call.hangup()
+            finally:
+                call.media.close()
+            clinic_side = self.account is not None and self.account.kind == "device"
+            if call.summary.connected_at is not None and clinic_side:  # the chart's record
+                self.record_saved = await run_op(self, self._save_record(call))
+        self.remote.close_sink()
+        self.self_view.close_sink()
+        self.closed.emit(self.consult_id)
+
+    async def _save_record(self, call: CallSession) -> dict[str, Any]:
+        account = self.account
+        me = (call.side or "", account.subject_id if account else self.session.user)
+        return await self.session.write(
+            partial(
+                call_records.save_call,
+                self.session.store,
+                self.consult_id,
+                call.summary,
+                participants=[me],
+            ),
+            types={"Encounter"},
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing_done:
+            event.ignore()  # hang up first (async), then close
+            self._close_task = asyncio.ensure_future(self._close_after_hangup())
+            return
+        super().closeEvent(event)
+
+    async def _close_after_hangup(self) -> None:
+        await self.hangup()
+        self.close()
