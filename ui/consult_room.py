@@ -22,6 +22,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -54,6 +55,7 @@ from ui.video_view import VideoView
 
 log = logging.getLogger(__name__)
 MediaFactory = Callable[[], LocalMedia]
+WAITING_NOTICE_MS = 20_000  # then say plainly that the other side may be offline
 SELF_VIEW_MS = 66  # the small self view is refreshed at ~15 fps
 QUALITY_COLORS = {"good": "#1e7b34", "fair": "#b07a00", "poor": "#b3261e"}
 
@@ -224,6 +226,10 @@ class ConsultRoom(QWidget):
         self.tick = QTimer(self)
         self.tick.setInterval(1000)
         self.tick.timeout.connect(self._update_timer)
+        self.waiting_too_long = QTimer(self)
+        self.waiting_too_long.setSingleShot(True)
+        self.waiting_too_long.setInterval(WAITING_NOTICE_MS)
+        self.waiting_too_long.timeout.connect(self._other_side_absent)
         self.self_timer = QTimer(self)
         self.self_timer.setInterval(SELF_VIEW_MS)
         self.self_timer.timeout.connect(self._pull_self_view)
@@ -283,6 +289,10 @@ class ConsultRoom(QWidget):
             local = await asyncio.get_running_loop().run_in_executor(None, self.media_factory)
         except CallError as exc:
             self.show_unavailable(tr_core(str(exc)))
+            return False
+        except Exception as exc:  # a driver's own error: say it plainly, log the details
+            log.error("opening the camera and microphone failed: %s", safe_details(exc))
+            self.show_unavailable(self.tr("The camera or microphone could not be started."))
             return False
         ctx = None
         if self.account.ca_file:
@@ -361,6 +371,19 @@ class ConsultRoom(QWidget):
             self.remote.set_message(text)
             self.tick.stop()
             self.self_timer.stop()
+        if state != CallState.WAITING:
+            self.waiting_too_long.stop()
+        elif not self.waiting_too_long.isActive():
+            self.waiting_too_long.start()
+
+    def _other_side_absent(self) -> None:
+        if self.state == CallState.WAITING:
+            self.remote.set_message(
+                self.tr(
+                    "The other side has not joined yet: they may be offline or busy. You can keep "
+                    "waiting, or hang up; the consult's records still reach them by sync."
+                )
+            )
 
     def _remote_video_off(self) -> bool:
         call = self.call
@@ -556,8 +579,11 @@ class ConsultRoom(QWidget):
         if self._closing_done:
             return
         self._closing_done = True
-        self.tick.stop()
-        self.self_timer.stop()
+        alive = shiboken6.isValid(self)  # the window may already be gone (application quit)
+        if alive:
+            self.tick.stop()
+            self.self_timer.stop()
+            self.waiting_too_long.stop()
         call, self.call = self.call, None
         if call is not None:
             try:
@@ -566,10 +592,12 @@ class ConsultRoom(QWidget):
                 call.media.close()
             clinic_side = self.account is not None and self.account.kind == "device"
             if call.summary.connected_at is not None and clinic_side:  # the chart's record
-                self.record_saved = await run_op(self, self._save_record(call))
-        self.remote.close_sink()
-        self.self_view.close_sink()
-        self.closed.emit(self.consult_id)
+                work = self._save_record(call)
+                self.record_saved = await (run_op(self, work) if alive else work)
+        self.remote.sink.close()
+        self.self_view.sink.close()
+        if shiboken6.isValid(self):
+            self.closed.emit(self.consult_id)
 
     async def _save_record(self, call: CallSession) -> dict[str, Any]:
         account = self.account

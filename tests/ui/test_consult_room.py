@@ -169,3 +169,48 @@ async def scenario(kit, screen, launcher, call, far, consult_id) -> None:
     finally:
         await call.hangup()
         await launcher.close_all()
+
+
+def test_without_a_central_platform_the_room_says_the_consult_still_goes(ui, qtbot):
+    room = ConsultRoom(ui.session, "some-consult", title="王小明")
+    qtbot.addWidget(room)
+    room.show()
+    assert ui.run(room.start()) is False
+    assert "not connected to the central platform" in room.remote.message
+    assert not room.mute_button.isEnabled() and room.hangup_button.text() == "Close"
+    ui.run(room.hangup())  # nothing to hang up; closes cleanly
+    assert room.record_saved is None
+
+
+def test_the_room_says_when_the_other_side_does_not_come(ui, qtbot, tmp_path):
+    central = CentralProcess(
+        f"sqlite:///{tmp_path / 'central.db'}", log_path=tmp_path / "central.log"
+    )
+    central.start()
+    clinic = Workstation(tmp_path, "clinic")
+    executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+    try:
+        clinic.enroll(central.url, central.enrollment_code(central.add_clinic("Hill Clinic")))
+        patient = clinic.add_patient("李", "伟")
+        consult = clinic.consult(patient["id"])
+        assert clinic.sync_until_quiet().pending == 0
+        session = Session(clinic.store, Bridge(), executor)
+        kit = type(ui)(ui.loop, session)
+        room = ConsultRoom(
+            session, consult["id"], patient_id=patient["id"],
+            media_factory=lambda: LocalMedia.synthetic(320, 240),
+        )  # fmt: skip
+        qtbot.addWidget(room)
+        room.waiting_too_long.setInterval(300)
+        room.show()
+        assert kit.run(room.start()) is True
+        kit.until(lambda: room.state == CallState.WAITING, what="waiting")
+        assert room.state_label.text() == "Waiting for the other side to join…"
+        kit.until(lambda: "may be offline" in room.remote.message, what="the notice")
+        kit.run(room.hangup())
+        assert room.record_saved is None  # never connected: no call record
+        assert [e for e in clinic.store.find("Encounter")] == []
+    finally:
+        executor.shutdown()
+        clinic.close()
+        central.stop()

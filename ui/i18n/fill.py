@@ -449,6 +449,8 @@ UI_ZH: dict[str, str] = {
     "Sync conflicts": "同步冲突",
     "Settings": "设置",
     "Users of this workstation": "本工作站的用户",
+    "The other side has not joined yet: they may be offline or busy. You can keep waiting, or hang up; the consult's records still reach them by sync.": "对方尚未加入：可能不在线或正忙。您可以继续等待，或挂断；会诊资料仍会通过同步送达对方。",
+    "The camera or microphone could not be started.": "无法启动摄像头或麦克风。",
     "Type a message and press Enter": "输入消息，按回车发送",
     "You": "我",
     "Other side": "对方",
