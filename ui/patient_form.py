@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -19,11 +20,38 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from clinic_app.errors import ValidationError
+from clinic_app.records.identity import normalize_phone, validate_resident_id
 from clinic_app.records.patient import Address, PatientInput
 from clinic_app.services import patients
 from ui.errors import show_error, tr_core
 from ui.session import Session
 from ui.widgets import FieldError, with_error
+
+
+class BirthDateEdit(QDateEdit):
+    """A date field whose "not known" state (the minimum date) still takes typed digits.
+
+    A QDateEdit showing its special value text refuses every key but the arrows, so a birth
+    date typed into a new patient's form was silently dropped. Here the first digit puts in a
+    stand-in date (the day after the minimum) with the year selected, so 19580314 types
+    1958-03-14; leaving the field with the stand-in untouched goes back to "not known"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stand_in: QDate | None = None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.date() == self.minimumDate() and event.text().isdigit():
+            self._stand_in = self.minimumDate().addDays(1)
+            self.setDate(self._stand_in)
+            self.setSelectedSection(QDateEdit.Section.YearSection)
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        if self._stand_in is not None and self.date() == self._stand_in:
+            self.setDate(self.minimumDate())
+        self._stand_in = None
 
 
 class PatientForm(QDialog):
@@ -53,7 +81,7 @@ class PatientForm(QDialog):
         for code, label in (("unknown", self.tr("Unknown")), ("female", self.tr("Female")),
                             ("male", self.tr("Male")), ("other", self.tr("Other"))):  # fmt: skip
             self.gender.addItem(label, code)
-        self.birth = QDateEdit()
+        self.birth = BirthDateEdit()
         self.birth.setCalendarPopup(True)
         self.birth.setDisplayFormat("yyyy-MM-dd")
         self.birth.setMinimumDate(QDate(1880, 1, 1))
@@ -126,17 +154,27 @@ class PatientForm(QDialog):
         )  # fmt: skip
 
     def validate(self) -> PatientInput | None:
-        """Check every field; show the first problem next to its field. None if invalid."""
+        """Check every field; show each problem next to its field. None if invalid."""
         for err in self.errors.values():
             err.clear_message()
         data = self.collect()
+        problems: dict[str, str] = {}
         try:
             data.validate()
         except ValidationError as exc:
-            target = self.errors.get(exc.field) or self.errors["family"]
-            target.show_message(tr_core(exc.message))
-            return None
-        return data
+            problems[exc.field] = exc.message
+        # The record stops at its first problem; the ID number and the phone are also checked
+        # on their own, so every wrong field says so at once.
+        for key, check in (("resident_id", validate_resident_id), ("phone", normalize_phone)):
+            text = getattr(data, key)
+            if text and key not in problems:
+                try:
+                    check(text)
+                except ValidationError as exc:
+                    problems.setdefault(exc.field, exc.message)
+        for key, message in problems.items():
+            (self.errors.get(key) or self.errors["family"]).show_message(tr_core(message))
+        return None if problems else data
 
     @asyncSlot()
     async def on_save(self) -> None:
