@@ -3655,6 +3655,58 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>That slot is over; choose a later one.</source>
             <translation>该时段已过，请选择更晚的时段。</translation>
         </message>
+        <message>
+            <source>The shared file arrived damaged; send it again.</source>
+            <translation>共享的文件传输损坏，请重新发送。</translation>
+        </message>
+        <message>
+            <source>Relay-only calls need a TURN server, and the central platform has none configured.</source>
+            <translation>仅中继通话需要 TURN 服务器，而中心平台尚未配置。</translation>
+        </message>
+        <message>
+            <source>The central platform answered the call unexpectedly.</source>
+            <translation>中心平台对通话请求的应答异常。</translation>
+        </message>
+        <message>
+            <source>The call's connection to the central platform dropped.</source>
+            <translation>通话与中心平台的连接已断开。</translation>
+        </message>
+        <message>
+            <source>The central platform cannot be reached; the call will start when the link returns.</source>
+            <translation>无法连接中心平台；网络恢复后通话将开始。</translation>
+        </message>
+        <message>
+            <source>The central platform did not open the call.</source>
+            <translation>中心平台未能开启通话。</translation>
+        </message>
+        <message>
+            <source>The central platform cannot be reached; retrying when the link returns.</source>
+            <translation>无法连接中心平台；网络恢复后将重试。</translation>
+        </message>
+        <message>
+            <source>refused</source>
+            <translation>被拒绝</translation>
+        </message>
+        <message>
+            <source>The central platform failed; the call cannot start now.</source>
+            <translation>中心平台出错，暂时无法开始通话。</translation>
+        </message>
+        <message>
+            <source>The camera gives no video.</source>
+            <translation>摄像头没有画面。</translation>
+        </message>
+        <message>
+            <source>The microphone gives no sound.</source>
+            <translation>麦克风没有声音。</translation>
+        </message>
+        <message>
+            <source>The camera or microphone could not be opened; check that it is connected and not used by another program.</source>
+            <translation>无法打开摄像头或麦克风；请检查设备是否已连接，且未被其他程序占用。</translation>
+        </message>
+        <message>
+            <source>Use a headset for the call: this program does not cancel echo, so sound from the loudspeakers would reach the other side through the microphone.</source>
+            <translation>通话时请使用耳机：本程序不做回声消除，扬声器的声音会经麦克风传给对方。</translation>
+        </message>
     </context>
     <context>
         <name>errors</name>

@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (translation table: one message per line)
 """Add the core's user-facing messages to the translation file under context "core".
 
-The UI shows messages from ``clinic_app`` and ``local_store`` through ``ui.errors.tr_core``
+The UI shows messages from ``clinic_app``, ``local_store`` and ``media`` through ``ui.errors.tr_core``
 (``QApplication.translate("core", message)``). lupdate cannot see them, so this script collects
 the literal strings with ``ast`` and JSON:
 
@@ -10,7 +10,8 @@ the literal strings with ``ast`` and JSON:
 * ``text``/``display``/``title`` of the visit forms in ``clinic_app/records/forms/*.json``;
 * the ``display`` of each ``VitalSpec`` in ``clinic_app/records/vitals.py``;
 * the values of ``SPECIALTIES`` (orders.py) and ``VISIT_KINDS`` (encounter.py);
-* the ``description`` of each preference in ``ui/preferences.py``.
+* the ``description`` of each preference in ``ui/preferences.py``;
+* the headset advice of ``media/sources.py``.
 
 f-strings cannot be matched at run time and are skipped. Existing translations in the file are
 kept; new messages get the translation from ``CORE_ZH`` below when there is one.
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TS = Path(__file__).resolve().parent / "clinic_zh_CN.ts"
 CONTEXT = "core"
-SOURCES = ("clinic_app", "local_store")
+SOURCES = ("clinic_app", "local_store", "media")
 
 
 def _name(node: ast.expr) -> str | None:
@@ -78,6 +79,14 @@ def _dict_values(tree: ast.Module, name: str) -> list[str]:
     return out
 
 
+def _constants(tree: ast.Module, name: str) -> list[str]:
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(_name(t) == name for t in node.targets):
+            out += [v for v in [_literal(node.value)] if v]
+    return out
+
+
 def collect(root: Path = ROOT) -> list[str]:
     files = sorted(p for src in SOURCES for p in (root / src).rglob("*.py"))
     trees = [ast.parse(p.read_text(encoding="utf-8"), str(p)) for p in files]
@@ -99,6 +108,8 @@ def collect(root: Path = ROOT) -> list[str]:
             found += _dict_values(tree, "SPECIALTIES")
         if path.name == "encounter.py":
             found += _dict_values(tree, "VISIT_KINDS")
+        if path.parent.name == "media" and path.name == "sources.py":
+            found += _constants(tree, "HEADSET_ADVICE")
     prefs = ast.parse((root / "ui" / "preferences.py").read_text(encoding="utf-8"))
     for node in ast.walk(prefs):
         if isinstance(node, ast.Call) and _name(node.func) == "Preference":
@@ -252,6 +263,19 @@ CORE_ZH: dict[str, str] = {
     "Only this patient's records can be included.": "只能附带该患者的记录。",
     "That hour is already booked for this doctor.": "该医生在此时段已有预约。",
     "That slot is over; choose a later one.": "该时段已过，请选择更晚的时段。",
+    "The shared file arrived damaged; send it again.": "共享的文件传输损坏，请重新发送。",
+    "Relay-only calls need a TURN server, and the central platform has none configured.": "仅中继通话需要 TURN 服务器，而中心平台尚未配置。",
+    "The central platform answered the call unexpectedly.": "中心平台对通话请求的应答异常。",
+    "The call's connection to the central platform dropped.": "通话与中心平台的连接已断开。",
+    "The central platform cannot be reached; the call will start when the link returns.": "无法连接中心平台；网络恢复后通话将开始。",
+    "The central platform did not open the call.": "中心平台未能开启通话。",
+    "The central platform cannot be reached; retrying when the link returns.": "无法连接中心平台；网络恢复后将重试。",
+    "refused": "被拒绝",
+    "The central platform failed; the call cannot start now.": "中心平台出错，暂时无法开始通话。",
+    "The camera gives no video.": "摄像头没有画面。",
+    "The microphone gives no sound.": "麦克风没有声音。",
+    "The camera or microphone could not be opened; check that it is connected and not used by another program.": "无法打开摄像头或麦克风；请检查设备是否已连接，且未被其他程序占用。",
+    "Use a headset for the call: this program does not cancel echo, so sound from the loudspeakers would reach the other side through the microphone.": "通话时请使用耳机：本程序不做回声消除，扬声器的声音会经麦克风传给对方。",
     "Diastolic pressure must be below systolic.": "舒张压必须低于收缩压。",
     "This workstation is not connected to a central platform: run `clinic-app enroll` (clinic) or `clinic-app login` (specialist) first.": "本工作站未连接中心平台：请先运行 `clinic-app enroll`（诊所）或 `clinic-app login`（专科医生）。",
     "The answer from the central platform was cut off.": "中心平台的响应不完整。",
