@@ -21,7 +21,7 @@ def _consult(ws, specialty: str = "cardiology") -> str:
 
 
 async def _try(url: str, token: str, consult: str) -> CallSession:
-    session = CallSession(url, token, consult, media=LocalMedia.synthetic(160, 120, 5))
+    session = CallSession(url, token, consult, media=LocalMedia.synthetic(320, 240, 10))
     try:
         await session.start()
     except BaseException:
