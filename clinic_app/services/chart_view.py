@@ -52,6 +52,13 @@ PLOT_POINTS = 600  # points per series handed to the plot; extremes are always k
 GLUCOSE_MGDL_PER_MMOL = 18.016
 VIEW_IN_MEMORY_MAX = 64 * 1024 * 1024
 TRENDS = ("blood_pressure", "heart_rate", "glucose", "weight")
+# What the chart says about a video call's record (translated as core messages).
+CALL_LABELS = {
+    "title": "Video consult",
+    "duration": "Duration",
+    "participant": "Taken part",
+    "quality": "Call quality",
+}
 
 
 # ------------------------------------------------------------------ consult status --
@@ -418,6 +425,37 @@ def _answer_rows(response: Resource) -> list[tuple[str, Any, bool]]:
     return rows
 
 
+def _call_entry(e: Resource) -> TimelineEntry:
+    """A video call's record (media.call_records): when, how long, with whom, how well."""
+    minutes = float((e.get("length") or {}).get("value") or 0.0)
+    rows: list[tuple[str, Any, bool]] = [
+        (CALL_LABELS["duration"], f"{int(minutes)} min {round(minutes % 1 * 60):02d} s", False)
+    ]
+    for p in e.get("participant") or []:
+        name = (p.get("individual") or {}).get("display")
+        if name:
+            rows.append((CALL_LABELS["participant"], str(name), False))
+    quality = {
+        str(x.get("url")): x.get("valueDecimal")
+        for ext in e.get("extension") or []
+        for x in ext.get("extension") or []
+    }
+    if quality.get("fps_in_avg") is not None:
+        rtt = quality.get("rtt_ms_avg")
+        text = f"{quality['fps_in_avg']:g} fps · {quality.get('recv_kbps_avg', 0):g} kbit/s"
+        if rtt is not None and rtt >= 0:
+            text += f" · RTT {rtt:g} ms"
+        text += f" · loss ≤ {quality.get('loss_pct_max', 0):g} %"
+        rows.append((CALL_LABELS["quality"], text, False))
+    return TimelineEntry(
+        when=str((e.get("period") or {}).get("start", "")),
+        kind="visit",
+        resource=e,
+        title=CALL_LABELS["title"],
+        answers=rows,
+    )
+
+
 def build_timeline(chart: Chart, statuses: dict[str, str]) -> list[TimelineEntry]:
     """Visits (with answers and vitals), opinions, prescriptions and consults, newest first."""
     responses = {
@@ -431,6 +469,9 @@ def build_timeline(chart: Chart, statuses: dict[str, str]) -> list[TimelineEntry
     requests = {r["id"]: r for r in chart.of("ServiceRequest")}
     entries: list[TimelineEntry] = []
     for e in chart.of("Encounter"):
+        if (e.get("class") or {}).get("code") == "VR":
+            entries.append(_call_entry(e))
+            continue
         kind = visit_kind(e) or ""
         response = responses.get(e["id"])
         entries.append(

@@ -300,3 +300,26 @@ def test_document_bytes_reads_into_memory_audited_and_refuses_what_is_too_big(st
     missing = dict(doc, content=[{"attachment": {"url": "attachment:sha256:" + "0" * 64}}])
     with pytest.raises(ValidationError):
         chart_view.document_bytes(store, missing)
+
+
+def test_a_video_calls_record_shows_as_a_video_consult_with_its_duration_and_quality(store, pid):
+    import time
+
+    from media.call_records import save_call
+    from media.session import CallStats, CallSummary
+
+    sr = orders.request_consult(
+        store, patient_id=pid, specialty="cardiology", priority="urgent", question="q",
+        requester="李医生",
+    )  # fmt: skip
+    now = time.time()
+    summary = CallSummary(sr["id"], "call-1", "clinic", now - 800, connected_at=now - 754,
+                          ended_at=now)  # fmt: skip
+    summary.samples = [CallStats(now - 10, 600.0, 650.0, 48.0, 0.4, 29.7, 2000)]
+    save_call(store, sr["id"], summary, participants=[("clinic", "李医生")])
+    view = chart_view.open_chart_view(store, pid)
+    (call,) = [e for e in view.timeline if e.title == "Video consult"]
+    rows = {q: v for q, v, _choice in call.answers}
+    assert rows["Duration"] == "12 min 34 s"
+    assert rows["Taken part"] == "李医生"
+    assert rows["Call quality"].startswith("29.7 fps · 650 kbit/s · RTT 48 ms")

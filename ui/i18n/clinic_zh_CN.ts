@@ -3707,6 +3707,22 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>Use a headset for the call: this program does not cancel echo, so sound from the loudspeakers would reach the other side through the microphone.</source>
             <translation>通话时请使用耳机：本程序不做回声消除，扬声器的声音会经麦克风传给对方。</translation>
         </message>
+        <message>
+            <source>Video consult</source>
+            <translation>视频会诊</translation>
+        </message>
+        <message>
+            <source>Duration</source>
+            <translation>时长</translation>
+        </message>
+        <message>
+            <source>Taken part</source>
+            <translation>参与者</translation>
+        </message>
+        <message>
+            <source>Call quality</source>
+            <translation>通话质量</translation>
+        </message>
     </context>
     <context>
         <name>errors</name>

@@ -108,6 +108,8 @@ def collect(root: Path = ROOT) -> list[str]:
             found += _dict_values(tree, "SPECIALTIES")
         if path.name == "encounter.py":
             found += _dict_values(tree, "VISIT_KINDS")
+        if path.name == "chart_view.py":
+            found += _dict_values(tree, "CALL_LABELS")
         if path.parent.name == "media" and path.name == "sources.py":
             found += _constants(tree, "HEADSET_ADVICE")
     prefs = ast.parse((root / "ui" / "preferences.py").read_text(encoding="utf-8"))
@@ -263,6 +265,10 @@ CORE_ZH: dict[str, str] = {
     "Only this patient's records can be included.": "只能附带该患者的记录。",
     "That hour is already booked for this doctor.": "该医生在此时段已有预约。",
     "That slot is over; choose a later one.": "该时段已过，请选择更晚的时段。",
+    "Video consult": "视频会诊",
+    "Duration": "时长",
+    "Taken part": "参与者",
+    "Call quality": "通话质量",
     "The shared file arrived damaged; send it again.": "共享的文件传输损坏，请重新发送。",
     "Relay-only calls need a TURN server, and the central platform has none configured.": "仅中继通话需要 TURN 服务器，而中心平台尚未配置。",
     "The central platform answered the call unexpectedly.": "中心平台对通话请求的应答异常。",
