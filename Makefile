@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	CLINIC_PASSPHRASE=$(DEMO_PASSPHRASE) $(BIN)/python -m clinic_app.demo --profile $(DEMO_PROFILE)
+	CLINIC_PASSPHRASE=$(DEMO_PASSPHRASE) $(BIN)/python -m clinic_app.demo --profile $(DEMO_PROFILE) $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

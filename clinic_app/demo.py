@@ -151,6 +151,33 @@ def connect(profile: Path, url: str, db_folder: Path, clinic: str) -> None:
         store.lock()
 
 
+def specialist_desk(folder: Path, url: str) -> Path:
+    """A second profile signed in as the demo specialist (for a call between two windows)."""
+    import asyncio
+
+    from clinic_app.sync.account import SyncAccount
+    from clinic_app.sync.client import CentralClient
+
+    profile = folder / "specialist"
+    passphrase = config.setting("passphrase")
+    if Store.exists(profile):
+        store = Store.unlock(profile, SPECIALIST[0], passphrase)
+    else:
+        store, _recovery = Store.create(profile, SPECIALIST[0], passphrase)
+    try:
+
+        async def login() -> dict[str, str]:
+            async with CentralClient(url) as client:
+                return await client.login(*SPECIALIST)
+
+        info = asyncio.run(login())
+        SyncAccount(url, info["token"], "user", str(info["user_id"]), role=str(info["role"]),
+                    specialties=list(info.get("specialties") or [])).save(store)  # fmt: skip
+    finally:
+        store.lock()
+    return profile
+
+
 def has_display() -> bool:
     return bool(
         os.environ.get("DISPLAY")
@@ -165,10 +192,16 @@ def main() -> int:
     parser.add_argument("--profile", default=".demo/profile")
     parser.add_argument("--patients", type=int, default=300)
     parser.add_argument("--no-gui", action="store_true", help="print the summary only")
+    parser.add_argument(
+        "--with-specialist",
+        action="store_true",
+        help="also open the specialist's desk in a second window (try a call)",
+    )
     args = parser.parse_args()
     profile = Path(args.profile)
     central_dir = profile.parent / "central"
     proc = None
+    desk: subprocess.Popen[bytes] | None = None
     try:
         run(profile, args.patients)
         proc, url, clinic = start_central(central_dir)
@@ -181,12 +214,21 @@ def main() -> int:
             return 0
         from clinic_app import cli
 
+        if args.with_specialist:
+            desk_profile = specialist_desk(profile.parent, url)
+            desk = subprocess.Popen(
+                [sys.executable, "-m", "clinic_app.cli", "--profile", str(desk_profile), "gui"],
+                env={**os.environ, "CLINIC_USER": SPECIALIST[0]},
+            )
         os.environ.setdefault("CLINIC_USER", DEMO_USER)
         return cli.main(["--profile", str(profile), "gui"])
     except ClinicError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
+        if desk is not None:
+            desk.terminate()
+            desk.wait(10)
         if proc is not None:
             proc.terminate()
             proc.wait(10)
