@@ -34,6 +34,7 @@ from tests.support.central_proc import CentralProcess
 from tests.ui.workflow_kit import (
     activate,
     bar,
+    chart_ready,
     choose,
     click,
     click_row,
@@ -48,6 +49,7 @@ from tests.ui.workflow_kit import (
     second_profile,
     settled,
     shown_errors,
+    stopping,
     tick,
     tree_rows,
     type_date,
@@ -152,7 +154,7 @@ async def open_chart_by_search(qtbot, ws: Workspace, query: str) -> ChartScreen:
     click_row(qtbot, patients_page.table, 0, double=True)
     chart = ws.stack.currentWidget()
     assert isinstance(chart, ChartScreen), "the double-click did not open the chart"
-    await until(lambda: chart.name.text() == "王建国" and chart.view is not None, "the chart")
+    await until(lambda: chart_ready(chart) and chart.name.text() == "王建国", "the chart")
     return chart
 
 
@@ -210,7 +212,8 @@ def test_clinic_to_specialist_and_back(ui, qtbot, tmp_path, central, clinic):
     central.add_user(SPECIALIST, SPECIALIST_PASSWORD, "specialist", specialties=("cardiology",))
     with second_profile(tmp_path / "desk", SPECIALIST, SPECIALIST_PASSPHRASE) as spec:
         try:
-            ui.run(clinic_to_specialist_and_back(qtbot, ui, central, clinic, spec), timeout=120)
+            flow = clinic_to_specialist_and_back(qtbot, ui, central, clinic, spec)
+            ui.run(stopping(flow, ui.session, spec), timeout=120)
         finally:
             ui.run(spec.close())
 
@@ -381,7 +384,7 @@ async def specialist_answers(
 
 @pytest.mark.slow
 def test_records_made_offline_go_when_central_returns(ui, qtbot, central, clinic):
-    ui.run(records_made_offline(qtbot, ui, central, clinic), timeout=120)
+    ui.run(stopping(records_made_offline(qtbot, ui, central, clinic), ui.session), timeout=120)
 
 
 async def records_made_offline(qtbot, ui, central: CentralProcess, clinic: Workspace) -> None:
@@ -466,7 +469,7 @@ async def invalid_input(qtbot, ui, clinic: Workspace) -> None:
     )
     chart = page(qtbot, clinic, "chart", ChartScreen)
     chart.show_patient(patient["id"])
-    await until(lambda: chart.view is not None, "the chart")
+    await until(lambda: chart_ready(chart), "the chart")
     before, outbox = ui.store.counts(), ui.store.pending_count()
     click(qtbot, chart.visit_button)
     dialog = chart.visit_dialog

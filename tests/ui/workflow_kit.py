@@ -19,7 +19,7 @@ import json
 import re
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
@@ -42,12 +42,14 @@ from clinic_app.sync.account import SyncAccount
 from local_store.store import Store
 from tests.support.central_proc import CentralProcess
 from ui.bridge import Bridge, Event
+from ui.chart_screen import ChartScreen
 from ui.main_window import Workspace
 from ui.session import Session
 from ui.sync_bar import SyncBar
 from ui.widgets import FieldError
 
 W = TypeVar("W", bound=QWidget)
+T = TypeVar("T")
 LEFT = Qt.MouseButton.LeftButton
 
 
@@ -65,6 +67,16 @@ def second_profile(folder: Path, user: str, passphrase: str) -> Iterator[Session
         if not store.locked:
             executor.submit(store.lock).result()
         executor.shutdown()
+
+
+async def stopping(work: Awaitable[T], *sessions: Session) -> T:
+    """Run a workflow, then stop the sessions' sync engines while the loop still runs (an
+    engine step left for qasync's last event pass after ``run_until_complete`` would fail)."""
+    try:
+        return await work
+    finally:
+        for session in sessions:
+            await session.stop_sync()
 
 
 async def open_workspace(qtbot: Any, session: Session) -> Workspace:
@@ -248,6 +260,11 @@ class BarReading:
 
 def bar(ws: Workspace) -> BarReading:
     return BarReading(ws.sync_bar)
+
+
+def chart_ready(chart: ChartScreen) -> bool:
+    """The chart is shown in full and its actions are enabled (they are, last)."""
+    return chart.view is not None and chart.visit_button.isEnabled()
 
 
 def settled(ws: Workspace) -> bool:
