@@ -11,7 +11,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: demo test lint typecheck unit bench clean venv sysdeps
 
 # System packages the tests need: a PostgreSQL server (initdb), faketime (clock skew tests),
-# coturn (the TURN relay the call tests start on loopback),
+# coturn (the TURN relay the call tests start on loopback), iproute2 (network namespaces for the
+# call tests' link emulator, tests/support/link_emulator.py),
 # and what Qt needs to run offscreen.
 # Qt offscreen needs a few shared libraries and a CJK font on a bare machine.
 QT_DEBS := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-wqy-microhei
@@ -22,6 +23,7 @@ sysdeps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v turnserver >/dev/null || missing="$$missing coturn"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	for deb in $(QT_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
