@@ -22,9 +22,10 @@ server -> client
     ``joined`` {side, call_id, peers: [side...], offerer: "clinic"} — once, on connecting;
     ``peer-joined`` {side}; ``peer-left`` {side, reason: "hangup" | "gone" | "replaced"};
     ``offer`` / ``answer`` {sdp, from}; ``candidate`` {candidate, sdpMid, sdpMLineIndex, from};
-    ``pong``; ``error`` {code, message} (a sentence for people), sometimes followed by a close.
+    ``restart`` {from} (the answering side asks for a fresh offer: its path died); ``pong``;
+    ``error`` {code, message} (a sentence for people), sometimes followed by a close.
 client -> server
-    ``offer`` / ``answer`` {sdp}; ``candidate`` {...}; ``bye`` (hang up); ``ping``.
+    ``offer`` / ``answer`` {sdp}; ``candidate`` {...}; ``restart``; ``bye`` (hang up); ``ping``.
 
 The clinic side always makes the offer (see media/session.py). Rooms live in this process's
 memory: a deployment with several server processes needs sticky routing by consult id.
@@ -55,7 +56,7 @@ routes = web.RouteTableDef()
 
 SIDES = ("clinic", "specialist")
 OFFERER = "clinic"
-RELAYED = frozenset({"offer", "answer", "candidate"})
+RELAYED = frozenset({"offer", "answer", "candidate", "restart"})
 MAX_MESSAGE = 128 * 1024  # an SDP with all candidates is a few KiB
 CLOSED_STATUSES = frozenset({"revoked", "entered-in-error", "draft"})
 NO_SUCH_CONSULT = (
@@ -266,6 +267,8 @@ def _relay_problem(data: dict[str, Any]) -> str | None:
     allowed = {"type", "sdp", "candidate", "sdpMid", "sdpMLineIndex"}
     if set(data) - allowed:
         return "The signaling message has unknown fields."
+    if data["type"] == "restart":
+        return None if set(data) == {"type"} else "A restart request carries nothing else."
     if data["type"] in ("offer", "answer"):
         sdp = data.get("sdp")
         if not isinstance(sdp, str) or not 0 < len(sdp) <= MAX_MESSAGE:

@@ -7,7 +7,8 @@ Wire format (one SCTP data channel, ordered and reliable, label ``call``):
   ``file`` {id, name, mime, size, sha256} (an offer, sent again after every reconnect);
   ``ack`` {id, offset} (receiver -> sender: bytes held, contiguous from 0);
   ``done`` {id, ok} (receiver -> sender, after checking the SHA-256); ``ctl`` {...} (call
-  controls such as "audio only", see :mod:`media.session`).
+  controls such as "audio only", see :mod:`media.session`); ``hb`` {} (heartbeat, every
+  500 ms each way while the call is up: the session's dead-path detector counts it as life).
 * binary messages are file chunks: 16 bytes transfer id (UUID) + 8 bytes offset (big endian)
   + up to :data:`CHUNK` bytes.
 
@@ -147,11 +148,13 @@ class CallChannel:
         on_progress: Callable[[FileProgress], None] = _noop,
         on_file: Callable[[ReceivedFile], None] = _noop,
         on_control: Callable[[dict[str, Any]], None] = _noop,
+        on_activity: Callable[[], None] = _noop,
         chunk_size: int = CHUNK,
         window: int = WINDOW,
     ) -> None:
         self.on_chat, self.on_vitals = on_chat, on_vitals
         self.on_progress, self.on_file, self.on_control = on_progress, on_file, on_control
+        self.on_activity = on_activity
         self.chunk_size, self.window = chunk_size, window
         self._channel: Channel | None = None
         self._pending: list[str] = []
@@ -248,6 +251,12 @@ class CallChannel:
     def send_control(self, **values: Any) -> None:
         self._send_json({"t": "ctl", **values})
 
+    def send_heartbeat(self) -> None:
+        """A heartbeat if the channel is open (never queued: a stale one means nothing)."""
+        if self.is_open:
+            with contextlib.suppress(Exception):
+                self._send_json({"t": "hb"}, queue=False)
+
     def send_file(
         self, name: str, data: bytes, mime: str = "application/octet-stream"
     ) -> OutgoingFile:
@@ -315,6 +324,7 @@ class CallChannel:
     # -- receiving -------------------------------------------------------------------------
 
     def _on_message(self, message: bytes | str) -> None:
+        self.on_activity()
         try:
             if isinstance(message, bytes):
                 self._on_chunk(message)

@@ -4,11 +4,15 @@ received as JSON. For tests, benchmarks and operators checking a link ("call tes
     CLINIC_CALL_TOKEN=... python -m media.peer --server URL --consult ID [--seconds 5]
         [--relay-only] [--size 640x480] [--chat TEXT] [--vitals 8480-6=142:mm[Hg]]
         [--send-file-bytes N] [--expect-file] [--expect-chat N] [--report FILE]
+        [--stock] [--rss-every S]
 
 The token comes from the environment only (never on a command line). The report holds stamps
-of received frames (counter, sent and received microseconds), chat, vitals, files (SHA-256),
-the selected candidate pair, the final state and CPU seconds. Exit status 0 unless the call
-failed.
+of received frames (counter, sent and received microseconds), the arrival of every remote audio
+frame and the audio figures derived from them (``audio``: frames, 20 ms slots missing by RTP
+timestamp, longest gap), chat, vitals, files (SHA-256), the selected candidate pair, every state
+with its time, reconnects, the final state, CPU seconds and, with ``--rss-every``, the resident
+memory over time. ``--stock`` runs aiortc as shipped (``CallSession(stock=True)``: no
+media/quality layer, no dead-path watch) for baselines. Exit status 0 unless the call failed.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ class Recorder(CallObserver):
         self.stats: list[dict[str, Any]] = []
         self.sizes: set[str] = set()
         self.audio_frames = 0
+        self.audio: list[tuple[int, int]] = []  # (pts in samples, received_us)
+        self.audio_rate = 48000
+        self.audio_samples = 960
 
     def on_state(self, state: CallState, message: str) -> None:
         self.states.append((time.time(), state.value, message))
@@ -62,6 +69,30 @@ class Recorder(CallObserver):
 
     def on_remote_audio(self, frame: av.AudioFrame) -> None:
         self.audio_frames += 1
+        self.audio_rate, self.audio_samples = frame.sample_rate or 48000, frame.samples or 960
+        self.audio.append((int(frame.pts or 0), stamps.now_us()))
+
+    def audio_figures(self) -> dict[str, float]:
+        """Frames received, 20 ms slots missing between them (by RTP timestamp; a jump back or
+        of more than 5 s starts a new stream: a new peer connection), longest arrival gap."""
+        missing = 0
+        slots = 0
+        max_gap_ms = 0.0
+        step = max(1, self.audio_samples)
+        for (p0, t0), (p1, t1) in zip(self.audio, self.audio[1:], strict=False):
+            max_gap_ms = max(max_gap_ms, (t1 - t0) / 1000)
+            d = p1 - p0
+            if 0 < d <= 5 * self.audio_rate:
+                n = round(d / step)
+                slots += n
+                missing += max(0, n - 1)
+        return {
+            "frames": float(len(self.audio)),
+            "slots": float(slots),
+            "missing": float(missing),
+            "missing_pct": 100.0 * missing / slots if slots else 0.0,
+            "max_gap_ms": max_gap_ms,
+        }
 
     def on_stats(self, stats: CallStats) -> None:
         self.stats.append(stats.__dict__)
@@ -87,8 +118,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rec = Recorder()
     media = LocalMedia.synthetic(width, height, args.fps)
     session = CallSession(
-        args.server, token, args.consult, media=media, observer=rec, relay_only=args.relay_only
+        args.server,
+        token,
+        args.consult,
+        media=media,
+        observer=rec,
+        relay_only=args.relay_only,
+        stock=args.stock,
     )
+    rss: list[tuple[float, int]] = []
+
+    async def sample_rss() -> None:
+        while True:
+            rss.append((time.time(), _rss_kb()))
+            await asyncio.sleep(args.rss_every)
+
+    rss_task = asyncio.create_task(sample_rss()) if args.rss_every > 0 else None
     report: dict[str, Any] = {"ok": False}
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.monotonic()
@@ -135,6 +180,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if args.linger:
             await asyncio.sleep(args.linger)
+        if rss_task is not None:
+            rss_task.cancel()
         await session.hangup()
         media.close()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -148,6 +195,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         unstamped=rec.unstamped,
         sizes=sorted(rec.sizes),
         audio_frames=rec.audio_frames,
+        audio=rec.audio_figures(),
+        audio_received=[t for _pts, t in rec.audio],
+        rss_kb=rss,
+        reconnects=session.summary.reconnects,
+        stock=args.stock,
         states=rec.states,
         chat=rec.chat,
         vitals=rec.vitals,
@@ -157,6 +209,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         headset_recommended=session.headset_recommended,
     )
     return report
+
+
+def _rss_kb() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connect-timeout", type=float, default=30.0)
     p.add_argument("--linger", type=float, default=0.5, help="seconds before hanging up")
     p.add_argument("--report", type=Path)
+    p.add_argument("--stock", action="store_true", help="aiortc as shipped (baselines)")
+    p.add_argument("--rss-every", type=float, default=0.0, help="sample RSS every S seconds")
     args = p.parse_args(argv)
     report = asyncio.run(run(args))
     text = json.dumps(report)

@@ -8,10 +8,23 @@ ICE: only the servers the central platform hands out for this call (``GET …/ic
 explicitly, so aiortc's default public STUN server is never contacted; none configured means
 host candidates only. ``relay_only=True`` uses relayed (TURN) candidates only.
 
-Reconnecting: the signaling socket is reopened with backoff when it drops; when the peer
-connection fails, or the other side joins again, the clinic side makes a fresh peer connection
-and offers again (aiortc has no ICE restart). The data channel (:class:`CallChannel`) outlives
-peer connections, so a file transfer resumes on the new one.
+Reconnecting (aiortc has no ICE restart and no "disconnected" state; its consent checks notice
+a dead path after ~30 s, so the session watches the path itself): each side sends a data-channel
+heartbeat every :data:`HEARTBEAT_INTERVAL` and counts every byte the peer connection receives
+(media, RTCP, data channel). Nothing for :data:`DEAD_AFTER` (2 s) -> ``RECONNECTING``; the same
+peer connection is kept, so when the path returns within :data:`REBUILD_AFTER` media resumes at
+once (no new handshake, no keyframe wait) and the state goes back to ``CONNECTED``. Past that,
+or at once when this side's network address changed or the peer connection failed, the clinic
+side builds a fresh peer connection and offers again through signaling, every
+:data:`RETRY_EVERY` while the path stays dead (the specialist side asks for it with a
+``restart`` message when its own address changed); after ``reconnect_timeout`` the call is
+``FAILED``. The data channel (:class:`CallChannel`) outlives peer connections, so a file
+transfer resumes on the new one. The signaling socket is reopened with backoff when it drops;
+while media still flows that is not a reconnect: the call stays ``CONNECTED`` and nothing is
+renegotiated.
+
+``stock=True`` is aiortc as shipped, for baselines (bench/call_links): no media/quality layer
+and no heartbeat/dead-path watch.
 
 States (:class:`CallState`): ``WAITING`` for the other side, ``CONNECTING``, ``CONNECTED``,
 ``RECONNECTING`` (link dropped, trying again), ``ENDED`` (hung up), ``FAILED`` (refused; the
@@ -36,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import av
+from aioice.ice import get_host_addresses
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -64,12 +78,18 @@ from media.signaling import (
     Offer,
     PeerJoined,
     PeerLeft,
+    Restart,
     SignalError,
     SignalingClient,
 )
 from media.sources import HEADSET_ADVICE, LocalMedia
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL = 0.5  # seconds between data-channel heartbeats
+DEAD_AFTER = 2.0  # nothing received for this long: the path is dead -> RECONNECTING
+REBUILD_AFTER = 8.0  # dead this long (same address): build a fresh peer connection
+RETRY_EVERY = 4.0  # while still dead, offer a fresh peer connection again this often
 
 
 class CallState(enum.Enum):
@@ -199,8 +219,13 @@ class CallSession:
         relay_only: bool = False,
         ssl_context: ssl.SSLContext | None = None,
         stats_interval: float = 1.0,
+        stock: bool = False,
+        reconnect_timeout: float = 120.0,
     ) -> None:
         self.consult_id = consult_id
+        # stock: plain aiortc for baselines (no media/quality layer, no dead-path watch)
+        self.stock = stock
+        self.reconnect_timeout = reconnect_timeout
         self.media = media if media is not None else LocalMedia.synthetic()
         self.observer = observer or CallObserver()
         self.relay_only = relay_only
@@ -212,6 +237,7 @@ class CallSession:
             on_progress=lambda p: self._notify("on_file_progress", p),
             on_file=lambda f: self._notify("on_file_received", f),
             on_control=self._on_control,
+            on_activity=self._on_activity,
         )
         self.remote_video: LatestFrame[av.VideoFrame] = LatestFrame()
         self.state = CallState.IDLE
@@ -238,6 +264,12 @@ class CallSession:
         self._closing = False
         self._state_waiters: list[tuple[set[CallState], asyncio.Future[CallState]]] = []
         self._reoffer: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self._watched: RTCPeerConnection | None = None  # the pc the watch is measuring
+        self._rx_bytes = -1
+        self._last_rx = 0.0  # monotonic: last byte or data-channel message received
+        self._dead_since: float | None = None  # monotonic, while the path is dead
+        self._last_attempt = 0.0  # monotonic: last fresh peer connection for a dead path
 
     # -- public ----------------------------------------------------------------------------
 
@@ -255,6 +287,8 @@ class CallSession:
         joined = await self.signaling.connect()
         self._task = asyncio.create_task(self._run(joined))
         self._stats_task = asyncio.create_task(self._poll_stats())
+        if not self.stock:
+            self._watch_task = asyncio.create_task(self._watch())
 
     async def hangup(self) -> None:
         """Leave the call (tell the other side), close the peer connection, stop tasks."""
@@ -264,7 +298,7 @@ class CallSession:
         self.summary.ended_at = time.time()
         with contextlib.suppress(Exception):
             await self.signaling.bye()
-        for task in (self._task, self._stats_task, self._reoffer):
+        for task in (self._task, self._stats_task, self._reoffer, self._watch_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -348,7 +382,9 @@ class CallSession:
                 if self._closing:
                     return
                 self.peer_present = False
-                if self.state == CallState.CONNECTED:
+                if self.state == CallState.CONNECTED and self.media_alive():
+                    log.info("signaling dropped while media flows; reopening it quietly")
+                elif self.state == CallState.CONNECTED:
                     self._set_state(CallState.RECONNECTING)
                 else:
                     self._set_state(
@@ -387,19 +423,33 @@ class CallSession:
         if not self.peer_present:
             if self.state != CallState.CONNECTED:
                 self._set_state(CallState.WAITING)
+        elif self.media_alive():
+            pass  # only the signaling socket came back; the call never stopped
         elif self.is_offerer:
             await self._offer()
-        elif self.state != CallState.CONNECTED:
-            self._set_state(CallState.CONNECTING)
+        else:
+            if self.state != CallState.CONNECTED:
+                self._set_state(CallState.CONNECTING)
+            if self._pc is not None or self.state == CallState.RECONNECTING:
+                await self._ask_restart()  # our old pc is dead or gone: ask for a fresh one
 
     async def _handle(self, msg: Message) -> None:
         if isinstance(msg, PeerJoined):
             self.peer_present = True
             self.summary.sides_seen.add(msg.side)
-            if self.is_offerer:
+            if self.media_alive():
+                pass  # the other side's signaling socket came back; media never stopped
+            elif self.is_offerer:
                 await self._offer()
-            else:
+            elif self.state != CallState.RECONNECTING:
                 self._set_state(CallState.CONNECTING)
+        elif isinstance(msg, Restart):
+            if self.is_offerer and not self._closing:
+                log.info("the other side asked for a fresh peer connection")
+                if self.state == CallState.CONNECTED:
+                    self._set_state(CallState.RECONNECTING)
+                self._last_attempt = time.monotonic()
+                await self._offer()
         elif isinstance(msg, PeerLeft):
             self.peer_present = False
             if msg.reason == "hangup":
@@ -544,6 +594,83 @@ class CallSession:
             if isinstance(frame, av.AudioFrame):
                 self._notify("on_remote_audio", frame)
 
+    # -- dead-path watch and reconnect -----------------------------------------------------
+
+    def media_alive(self, within: float = DEAD_AFTER) -> bool:
+        """The peer connection is connected and received something in the last ``within`` s."""
+        pc = self._pc
+        if pc is None or pc.connectionState != "connected":
+            return False
+        if self.stock:
+            return True  # no watch: trust aiortc's own state
+        return pc is self._watched and time.monotonic() - self._last_rx < within
+
+    def _on_activity(self) -> None:
+        self._last_rx = time.monotonic()
+
+    async def _ask_restart(self) -> None:
+        with contextlib.suppress(CentralUnreachable):
+            await self.signaling.send(Restart())
+
+    async def _watch(self) -> None:
+        """Heartbeats out, bytes in; see the module docstring for what happens when they stop."""
+        last_beat = 0.0
+        while not self._closing:
+            await asyncio.sleep(0.1)
+            try:
+                now = time.monotonic()
+                if now - last_beat >= HEARTBEAT_INTERVAL:
+                    last_beat = now
+                    self.channel.send_heartbeat()
+                await self._watch_step(now)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("call watch failed")
+
+    async def _watch_step(self, now: float) -> None:
+        pc = self._pc
+        if pc is not None and pc is not self._watched:
+            self._watched, self._rx_bytes, self._last_rx = pc, -1, now  # a fresh pc: a fresh clock
+        if pc is not None and pc.connectionState == "connected":
+            rx = _received_bytes(pc)
+            if rx is not None and rx != self._rx_bytes:
+                self._rx_bytes, self._last_rx = rx, now
+        alive = self.media_alive()
+        if self.state == CallState.CONNECTED:
+            self._dead_since = None
+            if pc is not None and not alive and pc is self._watched:
+                self._dead_since = self._last_rx
+                self.summary.reconnects += 1
+                log.info("no packets for %.1f s: the path is dead", now - self._last_rx)
+                self._set_state(CallState.RECONNECTING)
+            return
+        if self.state != CallState.RECONNECTING:
+            return
+        if self._dead_since is None:  # reconnecting for another reason (the pc failed)
+            self._dead_since = now
+        if alive:  # the same path came back (or a fresh pc connected)
+            log.info("the path came back after %.1f s", now - self._dead_since)
+            self._dead_since = None
+            self._set_state(CallState.CONNECTED)
+            self._apply_video()
+            return
+        dead_for = now - self._dead_since
+        if dead_for > self.reconnect_timeout:
+            await self._fail("The connection could not be restored.")
+            return
+        moved = pc is not None and pc is self._watched and _address_gone(pc)
+        if not self.peer_present or now - self._last_attempt < RETRY_EVERY:
+            return
+        if moved or dead_for >= REBUILD_AFTER:
+            self._last_attempt = now
+            if self.is_offerer:
+                log.info("rebuilding the peer connection (%s)", "new address" if moved else "dead")
+                with contextlib.suppress(CentralUnreachable):
+                    await self._offer()
+            elif moved:
+                await self._ask_restart()
+
     # -- controls over the data channel ----------------------------------------------------
 
     def _apply_video(self) -> None:
@@ -612,3 +739,45 @@ class CallSession:
                 self.summary.samples.append(stats)
                 self._notify("on_stats", stats)
             last = cur
+
+
+def _transports(pc: RTCPeerConnection) -> list[Any]:
+    found: dict[int, Any] = {}
+    for transceiver in pc.getTransceivers():
+        transport = transceiver.receiver.transport
+        if transport is not None:
+            found[id(transport)] = transport
+    sctp = pc.sctp
+    if sctp is not None:
+        found[id(sctp.transport)] = sctp.transport
+    return list(found.values())
+
+
+def _received_bytes(pc: RTCPeerConnection) -> int | None:
+    """Bytes the peer connection's DTLS transports received so far (aiortc's transport
+    stats), or None if aiortc's internals moved."""
+    try:
+        total = 0
+        for transport in _transports(pc):
+            for s in transport._get_stats().values():
+                if s.type == "transport":
+                    total += int(s.bytesReceived)
+        return total
+    except (AttributeError, TypeError):
+        return None
+
+
+def _address_gone(pc: RTCPeerConnection) -> bool:
+    """The local address of the pair in use is no longer one of this machine's (a network
+    change: the old path can never come back)."""
+    try:
+        local: set[str] = set()
+        for transport in _transports(pc):
+            for pair in transport.transport._connection._nominated.values():
+                local.add(str(pair.local_candidate.host))
+    except AttributeError:
+        return False
+    if not local:
+        return False
+    current = set(get_host_addresses(use_ipv4=True, use_ipv6=True))
+    return not (local & current)

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from clinic_app import __version__
 from media.errors import CallRefused, CentralUnreachable
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,12 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Restart:
+    """The answering side asks the offering side for a fresh peer connection (its own path
+    died: a new network address, or a peer connection it no longer has)."""
+
+
+@dataclass(frozen=True)
 class SignalError:
     code: str
     message: str
@@ -91,7 +98,7 @@ class Pong:
     pass
 
 
-Message = Joined | PeerJoined | PeerLeft | Offer | Answer | Candidate | SignalError | Pong
+Message = Joined | PeerJoined | PeerLeft | Offer | Answer | Candidate | Restart | SignalError | Pong
 
 
 def parse(data: dict[str, Any]) -> Message | None:
@@ -112,6 +119,8 @@ def parse(data: dict[str, Any]) -> Message | None:
             return Answer(str(data["sdp"]))
         if kind == "candidate":
             return Candidate(data.get("candidate"), data.get("sdpMid"), data.get("sdpMLineIndex"))
+        if kind == "restart":
+            return Restart()
         if kind == "error":
             return SignalError(str(data.get("code", "error")), str(data.get("message", "")))
         if kind == "pong":
@@ -121,7 +130,12 @@ def parse(data: dict[str, Any]) -> Message | None:
     return None
 
 
-def encode(message: Offer | Answer | Candidate) -> dict[str, Any]:
+Outgoing = Offer | Answer | Candidate | Restart
+
+
+def encode(message: Outgoing) -> dict[str, Any]:
+    if isinstance(message, Restart):
+        return {"type": "restart"}
     if isinstance(message, Offer):
         return {"type": "offer", "sdp": message.sdp}
     if isinstance(message, Answer):
@@ -152,7 +166,8 @@ class SignalingClient:
     ) -> None:
         self.base = server.rstrip("/")
         self.consult_id = consult_id
-        self._headers = {"Authorization": f"Bearer {token}"}
+        # Every request says which version this is: an outdated one is refused (426) in words.
+        self._headers = {"Authorization": f"Bearer {token}", "X-Client-Version": __version__}
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._timeout = timeout
         self._http: aiohttp.ClientSession | None = None
@@ -180,6 +195,21 @@ class SignalingClient:
         except (ValueError, aiohttp.ClientError):
             pass
         return CallRefused(message, code, resp.status)
+
+    async def _upgrade_refusal(self) -> CallRefused:
+        """The central platform's sentence for an outdated workstation (asked again by plain
+        HTTP; the version check answers before any route)."""
+        fallback = CallRefused(
+            f"This workstation runs version {__version__}, which the central platform no "
+            "longer accepts: install the update.",
+            "upgrade_required",
+            426,
+        )
+        try:
+            async with self._session().get(self._url("ice"), ssl=self._ssl) as resp:
+                return await self._refusal(resp) if resp.status == 426 else fallback
+        except (aiohttp.ClientError, TimeoutError):
+            return fallback
 
     async def fetch_ice(self) -> IceInfo:
         """This account's side and ICE servers (with fresh TURN credentials)."""
@@ -212,6 +242,8 @@ class SignalingClient:
                 self._url("ws"), ssl=self._ssl, heartbeat=15.0, autoping=True
             )
         except aiohttp.WSServerHandshakeError as exc:
+            if exc.status == 426:  # too old: the sentence is in the body, which a failed
+                raise await self._upgrade_refusal() from None  # handshake does not keep
             if exc.status in _STATUS_MESSAGES:
                 raise CallRefused(_STATUS_MESSAGES[exc.status], "refused", exc.status) from None
             raise CentralUnreachable("The central platform did not open the call.") from None
@@ -263,7 +295,7 @@ class SignalingClient:
                 self.refusal = CallRefused(msg.message, msg.code)
             yield msg
 
-    async def send(self, message: Offer | Answer | Candidate) -> None:
+    async def send(self, message: Outgoing) -> None:
         await self._send_json(encode(message))
 
     async def _send_json(self, data: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,13 +44,20 @@ class PeerProcess:
 
 
 def start_peer(
-    folder: Path, name: str, server: str, token: str, consult: str, *args: str
+    folder: Path,
+    name: str,
+    server: str,
+    token: str,
+    consult: str,
+    *args: str,
+    prefix: Sequence[str] = (),
 ) -> PeerProcess:
+    """``prefix``: an argv prefix, e.g. ``ip netns exec NS`` (tests/support/link_emulator.py)."""
     report = folder / f"{name}.json"
     log = folder / f"{name}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "media.peer", "--server", server, "--consult", consult,
+            [*prefix, sys.executable, "-m", "media.peer", "--server", server, "--consult", consult,
              "--report", str(report), *args],
             cwd=REPO,
             env={**os.environ, "CLINIC_CALL_TOKEN": token},
