@@ -16,6 +16,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # and what Qt needs to run offscreen.
 # Qt offscreen needs a few shared libraries and a CJK font on a bare machine.
 QT_DEBS := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-wqy-microhei
+# PortAudio plays the other side of a call (media/playback.py); the playback test plays into a
+# file-backed ALSA PCM paced by a private PulseAudio null sink (tests/support/sound.py).
+SOUND_DEBS := libportaudio2 pulseaudio libasound2-plugins
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 sysdeps:
@@ -24,7 +27,7 @@ sysdeps:
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v turnserver >/dev/null || missing="$$missing coturn"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
-	for deb in $(QT_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
+	for deb in $(QT_DEBS) $(SOUND_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \

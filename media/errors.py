@@ -24,8 +24,13 @@ class CentralUnreachable(CallError):
 
 
 class MediaDeviceError(CallError):
-    """A camera or microphone could not be opened."""
+    """A camera, microphone or loudspeaker could not be opened."""
 
 
 class TransferFailed(CallError):
     """A file shared during the call did not arrive intact."""
+
+
+class NoSpeakerFound(MediaDeviceError):
+    """There is no loudspeaker or headset to play the other side's voice (the call goes on
+    without sound from the other side)."""

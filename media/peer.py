@@ -34,6 +34,7 @@ import av
 from media import stamps
 from media.datachannel import ChatMessage, ReceivedFile, VitalReading
 from media.errors import CallError
+from media.quality import link_stats
 from media.session import CallObserver, CallSession, CallState, CallStats
 from media.sources import LocalMedia
 
@@ -196,6 +197,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         sizes=sorted(rec.sizes),
         audio_frames=rec.audio_frames,
         audio=rec.audio_figures(),
+        link=link_stats(session),  # media/quality counters (empty when --stock)
         audio_received=[t for _pts, t in rec.audio],
         rss_kb=rss,
         reconnects=session.summary.reconnects,

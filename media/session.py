@@ -477,7 +477,14 @@ class CallSession:
 
     def _new_pc(self) -> RTCPeerConnection:
         assert self._config is not None
-        pc = RTCPeerConnection(self._config)
+        if self.stock:
+            pc = RTCPeerConnection(self._config)
+        else:  # media/quality: jitter buffer, concealment, adaptation, audio-only fallback
+            from media import quality
+
+            qpc = quality.new_peer_connection(self._config)
+            quality.watch_link(self, qpc)
+            pc = qpc
         self._pc = pc
 
         @pc.on("connectionstatechange")

@@ -140,6 +140,20 @@ def _audio_frame(pcm: np.ndarray, pts: int) -> av.AudioFrame:
 
 # -- devices ---------------------------------------------------------------------------------
 
+SYNTHETIC = "synthetic"  # as a camera or microphone name: the test picture or the tone
+
+
+def audio_level(frame: av.AudioFrame) -> float:
+    """The frame's loudness as RMS relative to full scale (0.0 silence .. 1.0), any format."""
+    pcm = frame.to_ndarray()
+    if pcm.size == 0:
+        return 0.0
+    if pcm.dtype.kind == "f":
+        samples = pcm.astype(np.float64)
+    else:
+        samples = pcm.astype(np.float64) / float(2 ** (8 * pcm.dtype.itemsize - 1))
+    return float(min(1.0, math.sqrt(float(np.mean(samples * samples)))))
+
 
 @dataclass(frozen=True)
 class Device:
@@ -337,11 +351,15 @@ class LocalMedia:
     ) -> LocalMedia:
         """The chosen (or first found) camera and microphone; a synthetic source for whichever
         is missing when ``synthetic_fallback`` (else none: a call can be audio-only or
-        receive-only)."""
+        receive-only). :data:`SYNTHETIC` as a name chooses the synthetic source."""
         cam = camera or next((d.name for d in list_cameras()), None)
         mic = microphone or next((d.name for d in list_microphones()), None)
         video: VideoSource | None = None
         audio: AudioSource | None = None
+        if cam == SYNTHETIC:
+            cam, video = None, SyntheticVideoSource(width, height)
+        if mic == SYNTHETIC:
+            mic, audio = None, SyntheticAudioSource()
         if cam:
             try:
                 video = open_camera(cam, width, height)

@@ -4,7 +4,10 @@ Remote video large, self view small in its corner, the call's state and timer, a
 indicator (bitrate, round-trip time, loss, frame rate), mute / camera off / audio only / hang
 up, and side panels for chat, shared files and live vitals (ui/call_panels.py). The call itself
 is ``media.session.CallSession``: it reports on the event loop (the GUI thread under qasync);
-video frames go to ``ui.video_view`` which converts them on a worker thread.
+video frames go to ``ui.video_view`` which converts them on a worker thread; the other side's
+audio goes to a ``media.playback.SpeakerPlayer`` (converted and queued on the loop, played by
+PortAudio's own thread). Camera, microphone and loudspeaker are the ones chosen in settings
+(ui/devices_box.py). Without a loudspeaker the call still runs and the room says so.
 
 A room opens from an appointment (schedule), the desk's case or the chart's consult. Without a
 connection to the central platform there is no live call, and the room says so: the consult
@@ -44,10 +47,12 @@ from clinic_app.sync.account import SyncAccount
 from media import call_records
 from media.datachannel import ChatMessage, FileProgress, ReceivedFile, VitalReading
 from media.errors import CallError
+from media.playback import SpeakerPlayer
 from media.session import CallObserver, CallSession, CallState, CallStats
 from media.sources import LocalMedia
 from media.stamps import Stamp, read_frame
 from ui.call_panels import ChatPanel, FilesPanel, VitalsPanel, image_of
+from ui.devices_box import media_from_preferences, player_from_preferences
 from ui.errors import safe_details, show_error, tr_core
 from ui.ops import run_op
 from ui.session import Session
@@ -55,6 +60,7 @@ from ui.video_view import VideoView
 
 log = logging.getLogger(__name__)
 MediaFactory = Callable[[], LocalMedia]
+PlayerFactory = Callable[[], SpeakerPlayer]  # raises NoSpeakerFound when there is none
 WAITING_NOTICE_MS = 20_000  # then say plainly that the other side may be offline
 SELF_VIEW_MS = 66  # the small self view is refreshed at ~15 fps
 QUALITY_COLORS = {"good": "#1e7b34", "fair": "#b07a00", "poor": "#b3261e"}
@@ -88,6 +94,11 @@ class _Observer(CallObserver):
 
     def on_remote_frame(self, frame: Any) -> None:
         self.room.remote.offer(frame)
+
+    def on_remote_audio(self, frame: Any) -> None:
+        player = self.room.player
+        if player is not None:
+            player.play(frame)  # converts and queues; PortAudio's thread plays it
 
     def on_stats(self, stats: CallStats) -> None:
         self.room.show_stats(stats)
@@ -125,13 +136,17 @@ class ConsultRoom(QWidget):
         title: str = "",
         patient_id: str | None = None,
         media_factory: MediaFactory | None = None,
+        player_factory: PlayerFactory | None = None,
         relay_only: bool = False,
     ) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.session = session
         self.consult_id = consult_id
         self.patient_id = patient_id
-        self.media_factory = media_factory or (lambda: LocalMedia.open())
+        self.media_factory = media_factory or media_from_preferences
+        self.player_factory = player_factory or player_from_preferences
+        self.player: SpeakerPlayer | None = None
+        self.speaker_problem = ""  # why the other side cannot be heard, for the advice banner
         self.relay_only = relay_only
         self.call: CallSession | None = None
         self.account: SyncAccount | None = None
@@ -294,6 +309,7 @@ class ConsultRoom(QWidget):
             log.error("opening the camera and microphone failed: %s", safe_details(exc))
             self.show_unavailable(self.tr("The camera or microphone could not be started."))
             return False
+        self.player, self.speaker_problem = await self._open_player()
         ctx = None
         if self.account.ca_file:
             ctx = ssl.create_default_context(cafile=self.account.ca_file)
@@ -306,10 +322,7 @@ class ConsultRoom(QWidget):
             relay_only=self.relay_only,
             ssl_context=ctx,
         )
-        if self.call.headset_recommended:
-            self.advice.setText(tr_core(self.call.headset_advice))
-        else:
-            self.advice.hide()
+        self.show_advice()
         try:
             await self.call.start()
         except CallError as exc:
@@ -320,7 +333,37 @@ class ConsultRoom(QWidget):
         self.tick.start()
         return True
 
+    async def _open_player(self) -> tuple[SpeakerPlayer | None, str]:
+        """The loudspeaker (opened off the GUI thread), or None and what to tell the user."""
+        try:
+            player = await asyncio.get_running_loop().run_in_executor(None, self.player_factory)
+        except CallError as exc:  # NoSpeakerFound, or the device would not open
+            return None, tr_core(str(exc))
+        except Exception as exc:
+            log.error("opening the loudspeaker failed: %s", safe_details(exc))
+            return None, self.tr(
+                "The loudspeaker could not be started; you will not hear the other side."
+            )
+        return player, ""
+
+    def show_advice(self) -> None:
+        """The headset advice (no echo cancellation) and, if so, that nothing will be heard."""
+        lines = [self.speaker_problem] if self.speaker_problem else []
+        if self.call is not None and self.call.headset_recommended:
+            lines.append(tr_core(self.call.headset_advice))
+        self.advice.setText("\n".join(lines))
+        self.advice.setVisible(bool(lines))
+
+    def _close_player(self) -> None:
+        player, self.player = self.player, None
+        if player is not None:
+            try:
+                player.close()  # aborts the stream: a few milliseconds at most
+            except Exception as exc:
+                log.warning("closing the loudspeaker failed: %s", safe_details(exc))
+
     async def _discard_call(self) -> None:
+        self._close_player()
         if self.call is not None:
             call, self.call = self.call, None
             try:
@@ -585,6 +628,7 @@ class ConsultRoom(QWidget):
             self.self_timer.stop()
             self.waiting_too_long.stop()
         call, self.call = self.call, None
+        self._close_player()
         if call is not None:
             try:
                 await call.hangup()

@@ -34,7 +34,27 @@ IDLE_LOCK_MINUTES = Preference(
     minimum=1,
     maximum=120,
 )
-ALL = (LANGUAGE, IDLE_LOCK_MINUTES)
+CAMERA = Preference(
+    "camera",
+    str,
+    "",
+    "Camera for calls: empty for the first one found (else the synthetic test picture), "
+    "'synthetic' for the test picture, or a device name.",
+)
+MICROPHONE = Preference(
+    "microphone",
+    str,
+    "",
+    "Microphone for calls: empty for the first one found (else a test tone), "
+    "'synthetic' for the test tone, or a device name.",
+)
+SPEAKER = Preference(
+    "speaker",
+    str,
+    "",
+    "Loudspeaker or headset that plays the other side of a call: empty for the system's default.",
+)
+ALL = (LANGUAGE, IDLE_LOCK_MINUTES, CAMERA, MICROPHONE, SPEAKER)
 
 
 def settings() -> QSettings:

@@ -41,6 +41,7 @@ from local_store.errors import WrongPassphrase
 from ui import preferences
 from ui.app import I18N, LANGUAGES, chosen_language, install_translator
 from ui.bridge import Event
+from ui.devices_box import DevicesBox
 from ui.errors import tr_core
 from ui.ops import run_op
 from ui.session import Session
@@ -217,6 +218,7 @@ class SettingsScreen(QWidget):
         self.tabs.addTab(specialist, "")
         cv.addWidget(self.tabs)
         right.addWidget(self.central_box)
+        right.addWidget(DevicesBox())  # camera, microphone, loudspeaker, preview
 
         # ---- about
         self.about_box = QGroupBox()

@@ -135,6 +135,12 @@ async def scenario(kit, screen, launcher, call, far, consult_id) -> None:
         counters = [s.counter for s in stamps if s is not None]
         assert len(counters) >= 3 and counters == sorted(counters) and counters[-1] > counters[0]
         await wait_for(lambda: room.self_view.frames_painted >= 3, "the self view")
+        # the specialist's voice goes to a loudspeaker, or the room says there is none
+        assert room.advice.isVisible() and "Use a headset" in room.advice.text()
+        if room.player is None:
+            assert "you will not hear the other side" in room.advice.text()
+        else:
+            await wait_for(lambda: room.player.frames_in > 10, "audio to the loudspeaker")
         await wait_for(lambda: "fps" in room.network.text(), "the network indicator", 10)
 
         # The specialist hears the tone, then silence once the clinic mutes.

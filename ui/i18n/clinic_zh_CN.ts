@@ -848,159 +848,164 @@
     <context>
         <name>ConsultRoom</name>
         <message>
-            <location filename="../consult_room.py" line="145" />
+            <location filename="../consult_room.py" line="160" />
             <source>Video consult — %1</source>
             <translation>视频会诊 — %1</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="157" />
+            <location filename="../consult_room.py" line="172" />
             <source>Received and sent bitrate, round-trip time, packet loss, frames per second</source>
             <translation>接收和发送码率、往返时延、丢包率、帧率</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="176" />
+            <location filename="../consult_room.py" line="191" />
             <source>Starting the call…</source>
             <translation>正在发起通话…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="240" />
+            <location filename="../consult_room.py" line="255" />
             <source>Unmute</source>
             <translation>取消静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="241" />
+            <location filename="../consult_room.py" line="256" />
             <source>Mute</source>
             <translation>静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="242" />
+            <location filename="../consult_room.py" line="257" />
             <source>Microphone on or off (Ctrl+M)</source>
             <translation>打开或关闭麦克风（Ctrl+M）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="244" />
+            <location filename="../consult_room.py" line="259" />
             <source>Camera on</source>
             <translation>打开摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="244" />
-            <location filename="../consult_room.py" line="431" />
-            <location filename="../consult_room.py" line="455" />
+            <location filename="../consult_room.py" line="259" />
+            <location filename="../consult_room.py" line="474" />
+            <location filename="../consult_room.py" line="498" />
             <source>Camera off</source>
             <translation>关闭摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="246" />
+            <location filename="../consult_room.py" line="261" />
             <source>Camera on or off (Ctrl+E)</source>
             <translation>打开或关闭摄像头（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="247" />
+            <location filename="../consult_room.py" line="262" />
             <source>Audio only</source>
             <translation>仅语音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="249" />
+            <location filename="../consult_room.py" line="264" />
             <source>Stop video both ways and keep talking (for a weak link)</source>
             <translation>双方停止视频，只保留语音（网络差时使用）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="251" />
+            <location filename="../consult_room.py" line="266" />
             <source>Hang up</source>
             <translation>挂断</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="252" />
+            <location filename="../consult_room.py" line="267" />
             <source>End the call (Ctrl+Shift+H)</source>
             <translation>结束通话（Ctrl+Shift+H）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="253" />
+            <location filename="../consult_room.py" line="268" />
             <source>Chat</source>
             <translation>文字交流</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="254" />
+            <location filename="../consult_room.py" line="269" />
             <source>Files</source>
             <translation>文件</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="255" />
+            <location filename="../consult_room.py" line="270" />
             <source>Live vitals</source>
             <translation>实时体征</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="278" />
+            <location filename="../consult_room.py" line="293" />
             <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
             <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="295" />
+            <location filename="../consult_room.py" line="310" />
             <source>The camera or microphone could not be started.</source>
             <translation>无法启动摄像头或麦克风。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="333" />
+            <location filename="../consult_room.py" line="345" />
+            <source>The loudspeaker could not be started; you will not hear the other side.</source>
+            <translation>扬声器无法启动，您将听不到对方的声音。</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="376" />
             <source>No live call</source>
             <translation>无实时通话</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="344" />
+            <location filename="../consult_room.py" line="387" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="350" />
+            <location filename="../consult_room.py" line="393" />
             <source>Waiting for the other side to join…</source>
             <translation>等待对方加入…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="351" />
+            <location filename="../consult_room.py" line="394" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="352" />
+            <location filename="../consult_room.py" line="395" />
             <source>Connected</source>
             <translation>已接通</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="353" />
+            <location filename="../consult_room.py" line="396" />
             <source>Connection lost — reconnecting…</source>
             <translation>连接中断，正在重新连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="354" />
+            <location filename="../consult_room.py" line="397" />
             <source>The call has ended.</source>
             <translation>通话已结束。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="355" />
+            <location filename="../consult_room.py" line="398" />
             <source>The call failed.</source>
             <translation>通话失败。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="383" />
+            <location filename="../consult_room.py" line="426" />
             <source>The other side has not joined yet: they may be offline or busy. You can keep waiting, or hang up; the consult's records still reach them by sync.</source>
             <translation>对方尚未加入：可能不在线或正忙。您可以继续等待，或挂断；会诊资料仍会通过同步送达对方。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="397" />
+            <location filename="../consult_room.py" line="440" />
             <source>Audio only: video is paused.</source>
             <translation>仅语音：视频已暂停。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="398" />
+            <location filename="../consult_room.py" line="441" />
             <source>The other side turned the camera off.</source>
             <translation>对方关闭了摄像头。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="410" />
+            <location filename="../consult_room.py" line="453" />
             <source>RTT %1 · loss %2% · %3 fps</source>
             <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="478" />
+            <location filename="../consult_room.py" line="521" />
             <source>Share a file in the call</source>
             <translation>在通话中分享文件</translation>
         </message>
@@ -1371,6 +1376,90 @@
         </message>
     </context>
     <context>
+        <name>DevicesBox</name>
+        <message>
+            <location filename="../devices_box.py" line="187" />
+            <source>Camera and microphone</source>
+            <translation>摄像头和麦克风</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="188" />
+            <source>Camera</source>
+            <translation>摄像头</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="189" />
+            <source>Microphone</source>
+            <translation>麦克风</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="190" />
+            <source>Loudspeaker</source>
+            <translation>扬声器</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="194" />
+            <source>Preview</source>
+            <translation>预览</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="195" />
+            <source>Show the chosen camera and microphone level</source>
+            <translation>显示所选摄像头的画面和麦克风音量</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="196" />
+            <source>Microphone level</source>
+            <translation>麦克风音量</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="201" />
+            <location filename="../devices_box.py" line="323" />
+            <source>Preview is off.</source>
+            <translation>预览已关闭。</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="207" />
+            <source>Synthetic test picture</source>
+            <translation>合成测试画面</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="208" />
+            <source>Test tone</source>
+            <translation>测试音</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="209" />
+            <source>System default</source>
+            <translation>系统默认</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="216" />
+            <source>No loudspeaker or headset found</source>
+            <translation>未找到扬声器或耳机</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="221" />
+            <source>%1 (not connected)</source>
+            <translation>%1（未连接）</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="307" />
+            <source>Starting the preview…</source>
+            <translation>正在启动预览…</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="344" />
+            <source>The camera or microphone could not be started.</source>
+            <translation>无法启动摄像头或麦克风。</translation>
+        </message>
+        <message>
+            <location filename="../devices_box.py" line="358" />
+            <source>The camera or microphone stopped sending.</source>
+            <translation>摄像头或麦克风已停止传送。</translation>
+        </message>
+    </context>
+    <context>
         <name>DocumentDialog</name>
         <message>
             <location filename="../desk_screen.py" line="178" />
@@ -1512,8 +1601,8 @@
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="122" />
-            <location filename="../main_window.py" line="168" />
+            <location filename="../main_window.py" line="123" />
+            <location filename="../main_window.py" line="177" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -1692,14 +1781,14 @@
             <translation>登记新患者（Ctrl+N）</translation>
         </message>
         <message numerus="yes">
-            <location filename="../patients_screen.py" line="94" />
+            <location filename="../patients_screen.py" line="95" />
             <source>%n patient(s)</source>
             <translation>
                 <numerusform>%n 位患者</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../patients_screen.py" line="102" />
+            <location filename="../patients_screen.py" line="103" />
             <source>%n match(es)</source>
             <translation>
                 <numerusform>%n 条匹配</numerusform>
@@ -1927,287 +2016,287 @@
     <context>
         <name>SettingsScreen</name>
         <message>
-            <location filename="../settings_screen.py" line="236" />
+            <location filename="../settings_screen.py" line="238" />
             <source>The translation for the chosen language is not installed in this version, so the interface is in English.</source>
             <translation>此版本未安装所选语言的翻译，因此界面为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="243" />
+            <location filename="../settings_screen.py" line="245" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="244" />
+            <location filename="../settings_screen.py" line="246" />
             <source>Interface language</source>
             <translation>界面语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="246" />
+            <location filename="../settings_screen.py" line="248" />
             <source>Security</source>
             <translation>安全</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="248" />
+            <location filename="../settings_screen.py" line="250" />
             <source>Signed in on this workstation as %1.</source>
             <translation>已在本工作站以 %1 身份登录。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="252" />
+            <location filename="../settings_screen.py" line="254" />
             <source>Current passphrase</source>
             <translation>当前口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="252" />
+            <location filename="../settings_screen.py" line="254" />
             <source>New passphrase</source>
             <translation>新口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="252" />
-            <location filename="../settings_screen.py" line="266" />
+            <location filename="../settings_screen.py" line="254" />
+            <location filename="../settings_screen.py" line="268" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="256" />
-            <location filename="../settings_screen.py" line="271" />
+            <location filename="../settings_screen.py" line="258" />
+            <location filename="../settings_screen.py" line="273" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="257" />
+            <location filename="../settings_screen.py" line="259" />
             <source>Change passphrase</source>
             <translation>更改口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="258" />
+            <location filename="../settings_screen.py" line="260" />
             <source>Users of this workstation</source>
             <translation>本工作站的用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="260" />
+            <location filename="../settings_screen.py" line="262" />
             <source>Each user signs in with their own passphrase: %1.</source>
             <translation>每位用户用自己的密码登录：%1。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="266" />
+            <location filename="../settings_screen.py" line="268" />
             <source>New user name</source>
             <translation>新用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="266" />
+            <location filename="../settings_screen.py" line="268" />
             <source>Their passphrase</source>
             <translation>其密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="270" />
+            <location filename="../settings_screen.py" line="272" />
             <source>e.g. dr.zhang</source>
             <translation>例如 dr.zhang</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="272" />
+            <location filename="../settings_screen.py" line="274" />
             <source>Add user</source>
             <translation>添加用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="273" />
+            <location filename="../settings_screen.py" line="275" />
             <source>Lock after idle</source>
             <translation>闲置后锁定</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="274" />
+            <location filename="../settings_screen.py" line="276" />
             <source> min</source>
             <translation> 分钟</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="276" />
+            <location filename="../settings_screen.py" line="278" />
             <source>Central platform</source>
             <translation>中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="277" />
+            <location filename="../settings_screen.py" line="279" />
             <source>Server address</source>
             <translation>服务器地址</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="278" />
-            <location filename="../settings_screen.py" line="451" />
+            <location filename="../settings_screen.py" line="280" />
+            <location filename="../settings_screen.py" line="453" />
             <source>CA certificate</source>
             <translation>CA 证书</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="279" />
+            <location filename="../settings_screen.py" line="281" />
             <source>only for a server with its own certificate</source>
             <translation>仅用于使用自有证书的服务器</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="280" />
+            <location filename="../settings_screen.py" line="282" />
             <source>Choose…</source>
             <translation>选择…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="281" />
+            <location filename="../settings_screen.py" line="283" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="282" />
+            <location filename="../settings_screen.py" line="284" />
             <source>Specialist</source>
             <translation>专科医生</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="283" />
+            <location filename="../settings_screen.py" line="285" />
             <source>One-time code</source>
             <translation>一次性验证码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="284" />
+            <location filename="../settings_screen.py" line="286" />
             <source>Name of this PC</source>
             <translation>本机名称</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="285" />
+            <location filename="../settings_screen.py" line="287" />
             <source>Connect this workstation</source>
             <translation>连接本工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="286" />
+            <location filename="../settings_screen.py" line="288" />
             <source>User name</source>
             <translation>用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="287" />
+            <location filename="../settings_screen.py" line="289" />
             <source>Password</source>
             <translation>密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="288" />
+            <location filename="../settings_screen.py" line="290" />
             <source>Sign in to the central platform</source>
             <translation>登录中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="289" />
-            <location filename="../settings_screen.py" line="563" />
+            <location filename="../settings_screen.py" line="291" />
+            <location filename="../settings_screen.py" line="565" />
             <source>About</source>
             <translation>关于</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="291" />
+            <location filename="../settings_screen.py" line="293" />
             <source>Clinic workstation, version %1</source>
             <translation>诊所工作站，版本 %1</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="293" />
+            <location filename="../settings_screen.py" line="295" />
             <source>About this program…</source>
             <translation>关于本程序…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="308" />
+            <location filename="../settings_screen.py" line="310" />
             <source>A new language applies at once to this screen, the schedule, the consult desk, the sync conflicts and every window opened afterwards; the other screens change after the next sign-in.</source>
             <translation>新语言立即应用于本页面、日程、会诊台、同步冲突及之后打开的所有窗口；其他页面在下次登录后更改。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="324" />
+            <location filename="../settings_screen.py" line="326" />
             <source>Saved. The translation for this language is not installed in this version, so the interface stays in English.</source>
             <translation>已保存。此版本未安装该语言的翻译，因此界面仍为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="329" />
+            <location filename="../settings_screen.py" line="331" />
             <source>Saved. This screen, the schedule, the desk, the conflicts and every new window follow at once; the other screens change after you sign in again (Ctrl+L locks) or restart.</source>
             <translation>已保存。本页面、日程、会诊台、冲突及所有新窗口立即生效；其他页面在重新登录（Ctrl+L 锁定）或重启后更改。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="352" />
+            <location filename="../settings_screen.py" line="354" />
             <source>Type your current passphrase.</source>
             <translation>请输入当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="355" />
-            <location filename="../settings_screen.py" line="398" />
+            <location filename="../settings_screen.py" line="357" />
+            <location filename="../settings_screen.py" line="400" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="358" />
+            <location filename="../settings_screen.py" line="360" />
             <source>The two new passphrases differ.</source>
             <translation>两次输入的新口令不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="368" />
+            <location filename="../settings_screen.py" line="370" />
             <source>That is not your current passphrase.</source>
             <translation>这不是您的当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="373" />
+            <location filename="../settings_screen.py" line="375" />
             <source>Passphrase changed. Use the new one from now on.</source>
             <translation>口令已更改，今后请使用新口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="390" />
+            <location filename="../settings_screen.py" line="392" />
             <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
             <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="394" />
+            <location filename="../settings_screen.py" line="396" />
             <source>That user already exists here.</source>
             <translation>本工作站已有该用户。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="402" />
+            <location filename="../settings_screen.py" line="404" />
             <source>The two passphrases differ.</source>
             <translation>两次输入的密码不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="413" />
+            <location filename="../settings_screen.py" line="415" />
             <source>%1 can now sign in on this workstation.</source>
             <translation>%1 现在可以登录本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="432" />
+            <location filename="../settings_screen.py" line="434" />
             <source>Not connected: records stay on this workstation until it is.</source>
             <translation>未连接：连接前记录只保存在本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="435" />
+            <location filename="../settings_screen.py" line="437" />
             <source>Connected to %1 as a workstation of clinic %2 (device %3).</source>
             <translation>已作为诊所 %2 的工作站连接到 %1（设备 %3）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="442" />
+            <location filename="../settings_screen.py" line="444" />
             <source>Signed in to %1 as %2 (%3; specialties: %4).</source>
             <translation>已以 %2 身份登录 %1（%3；专科：%4）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="453" />
+            <location filename="../settings_screen.py" line="455" />
             <source>Certificates (*.pem *.crt *.cer)</source>
             <translation>证书 (*.pem *.crt *.cer)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="453" />
+            <location filename="../settings_screen.py" line="455" />
             <source>All files (*)</source>
             <translation>所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="463" />
+            <location filename="../settings_screen.py" line="465" />
             <source>Type the address the administrator gave you, starting with https://</source>
             <translation>请输入管理员提供的地址，以 https:// 开头</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="479" />
+            <location filename="../settings_screen.py" line="481" />
             <source>Type the one-time code.</source>
             <translation>请输入一次性验证码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="513" />
+            <location filename="../settings_screen.py" line="515" />
             <source>Type your user name.</source>
             <translation>请输入用户名。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="516" />
+            <location filename="../settings_screen.py" line="518" />
             <source>Type your password.</source>
             <translation>请输入密码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="550" />
+            <location filename="../settings_screen.py" line="552" />
             <source>Clinic workstation %1
 
 Records, visits, consults and follow-ups for community clinics, kept encrypted on this PC and synced with the central platform.
@@ -3722,6 +3811,26 @@ Python %2，Qt for Python %3，%4。</translation>
         <message>
             <source>Call quality</source>
             <translation>通话质量</translation>
+        </message>
+        <message>
+            <source>No loudspeaker or headset was found; you will not hear the other side.</source>
+            <translation>未找到扬声器或耳机，您将听不到对方的声音。</translation>
+        </message>
+        <message>
+            <source>The loudspeaker or headset could not be opened; check that it is connected and not used by another program.</source>
+            <translation>无法打开扬声器或耳机，请检查是否已连接，且未被其他程序占用。</translation>
+        </message>
+        <message>
+            <source>Camera for calls: empty for the first one found (else the synthetic test picture), 'synthetic' for the test picture, or a device name.</source>
+            <translation>通话使用的摄像头：留空则使用找到的第一个（没有则用合成测试画面），“synthetic”为测试画面，或填设备名称。</translation>
+        </message>
+        <message>
+            <source>Microphone for calls: empty for the first one found (else a test tone), 'synthetic' for the test tone, or a device name.</source>
+            <translation>通话使用的麦克风：留空则使用找到的第一个（没有则用测试音），“synthetic”为测试音，或填设备名称。</translation>
+        </message>
+        <message>
+            <source>Loudspeaker or headset that plays the other side of a call: empty for the system's default.</source>
+            <translation>播放通话对方声音的扬声器或耳机：留空则使用系统默认设备。</translation>
         </message>
     </context>
     <context>

@@ -359,6 +359,11 @@ CORE_ZH: dict[str, str] = {
     "Assessment": "评估",
     "Minutes without keyboard or mouse use before the workstation locks itself.": "无键盘或鼠标操作多少分钟后工作站自动锁定。",
     "Interface language: en or zh_CN (empty: follow the system).": "界面语言：en 或 zh_CN（留空则跟随系统）。",
+    "No loudspeaker or headset was found; you will not hear the other side.": "未找到扬声器或耳机，您将听不到对方的声音。",
+    "The loudspeaker or headset could not be opened; check that it is connected and not used by another program.": "无法打开扬声器或耳机，请检查是否已连接，且未被其他程序占用。",
+    "Camera for calls: empty for the first one found (else the synthetic test picture), 'synthetic' for the test picture, or a device name.": "通话使用的摄像头：留空则使用找到的第一个（没有则用合成测试画面），“synthetic”为测试画面，或填设备名称。",
+    "Microphone for calls: empty for the first one found (else a test tone), 'synthetic' for the test tone, or a device name.": "通话使用的麦克风：留空则使用找到的第一个（没有则用测试音），“synthetic”为测试音，或填设备名称。",
+    "Loudspeaker or headset that plays the other side of a call: empty for the system's default.": "播放通话对方声音的扬声器或耳机：留空则使用系统默认设备。",
 }
 
 

@@ -524,6 +524,22 @@ UI_ZH: dict[str, str] = {
     "Recovery key": "恢复密钥",
     "Set the new passphrase and sign in": "设置新密码并登录",
     "Choose the user whose passphrase is forgotten.": "请选择忘记密码的用户。",
+    "The loudspeaker could not be started; you will not hear the other side.": "扬声器无法启动，您将听不到对方的声音。",
+    "Camera and microphone": "摄像头和麦克风",
+    "Camera": "摄像头",
+    "Microphone": "麦克风",
+    "Loudspeaker": "扬声器",
+    "Preview": "预览",
+    "Show the chosen camera and microphone level": "显示所选摄像头的画面和麦克风音量",
+    "Microphone level": "麦克风音量",
+    "Preview is off.": "预览已关闭。",
+    "Synthetic test picture": "合成测试画面",
+    "Test tone": "测试音",
+    "System default": "系统默认",
+    "No loudspeaker or headset found": "未找到扬声器或耳机",
+    "%1 (not connected)": "%1（未连接）",
+    "Starting the preview…": "正在启动预览…",
+    "The camera or microphone stopped sending.": "摄像头或麦克风已停止传送。",
 }
 
 # Where one English word needs different Chinese in one context.

@@ -1,0 +1,252 @@
+"""Send-side adaptation: from the receiver's bandwidth estimate (REMB, aiortc's delay-based
+estimator on the far side) and the loss it reports (RTCP RR), choose the video bitrate, the
+rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
+
+* Bandwidth: ``min(REMB, loss-based estimate)``; the loss-based part follows GoogCC's rule
+  (loss < 2 %: +8 %/s; 2-10 %: hold; > 10 %: x(1 - loss/2)), on the smoothed loss. A feedback
+  report that follows a silence of more than 2 s (an outage) does not count: its loss is the
+  outage's.
+* Video gets the estimate minus the audio reserve; the rung follows the video budget with
+  hysteresis: down after ``down_after`` s below the rung's floor (at once below 60 % of it),
+  up only after ``up_after`` s above 1.3x the next rung's floor and never within ``hold_after_down``
+  s of stepping down: no flapping between two rungs.
+* Audio-only: when the estimate stays under ``pause_below`` or loss above ``pause_loss`` for
+  ``pause_after`` s. Video comes back by itself (lowest rung) once loss has been low for
+  ``resume_after`` s and at least ``probe_wait`` s have passed; a resume that fails within
+  ``probe_window`` s doubles ``probe_wait`` (up to 30 s), a resume that holds resets it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rung:
+    width: int
+    height: int
+    fps: float
+    min_bps: int  # the video budget needed to stay on this rung
+    max_bps: int  # what the encoder gets at most here
+
+    @property
+    def label(self) -> str:
+        return f"{self.width}x{self.height}@{self.fps:g}"
+
+
+LADDER: tuple[Rung, ...] = (
+    Rung(640, 480, 30, 600_000, 1_500_000),
+    Rung(480, 360, 25, 330_000, 700_000),
+    Rung(320, 240, 20, 170_000, 380_000),
+    Rung(192, 144, 12, 60_000, 180_000),  # 4:3, and the smallest that carries a stamp
+)
+AUDIO_RESERVE = 45_000  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
+
+
+class LinkState(enum.Enum):
+    GOOD = "good"
+    WEAK = "weak"  # video paused, audio continues; comes back by itself
+
+
+@dataclass(frozen=True)
+class Decision:
+    bitrate: int  # video encoder target, bit/s
+    rung: Rung
+    paused: bool
+    estimate: int  # total send estimate, bit/s
+
+
+class LinkController:
+    def __init__(
+        self,
+        ladder: tuple[Rung, ...] = LADDER,
+        start_bps: int = 500_000,
+        *,
+        down_after: float = 1.0,
+        up_after: float = 4.0,
+        hold_after_down: float = 8.0,
+        pause_below: int = 100_000,
+        pause_loss: float = 0.10,
+        pause_after: float = 3.0,
+        resume_after: float = 3.0,
+        probe_wait: float = 4.0,
+        probe_window: float = 4.0,
+        on_change: Callable[[Decision], None] | None = None,
+    ) -> None:
+        self.ladder = ladder
+        self.down_after, self.up_after, self.hold_after_down = down_after, up_after, hold_after_down
+        self.pause_below, self.pause_loss, self.pause_after = pause_below, pause_loss, pause_after
+        self.resume_after, self.probe_wait0, self.probe_window = (
+            resume_after,
+            probe_wait,
+            probe_window,
+        )
+        self.probe_wait = probe_wait
+        self.on_change = on_change
+        self.remb: int | None = None
+        self.loss_based = start_bps
+        self.loss = 0.0  # smoothed fraction
+        self.rtt: float | None = None
+        self.index = self._rung_for(start_bps - AUDIO_RESERVE)
+        self.paused = False
+        self.changes = 0  # rung changes (for tests: flapping)
+        self._last_feedback: float | None = None
+        self._last_loss_update: float | None = None
+        self._below_since: float | None = None
+        self._above_since: float | None = None
+        self._last_down: float = -1e9
+        self._bad_since: float | None = None
+        self._good_since: float | None = None
+        self._paused_at: float = 0.0
+        self._resumed_at: float | None = None
+        self._last: Decision | None = None
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def _feedback(self, now: float) -> bool:
+        """Note a feedback arrival; False if it ends a silence (an outage)."""
+        fresh = self._last_feedback is None or now - self._last_feedback <= 2.0
+        self._last_feedback = now
+        return fresh
+
+    def on_remb(self, bps: int, now: float) -> None:
+        self._feedback(now)
+        if self.paused:
+            return  # a late echo of the paused video: says nothing about the link now
+        self.remb = int(bps)
+        self.update(now)
+
+    def on_loss(self, fraction: float, now: float, kind: str = "video") -> None:
+        """Loss the far side reports for our ``kind`` stream over its last report interval
+        (0..1). While video is paused only audio's reports count (video's would say 0)."""
+        if self.paused and kind != "audio":
+            return
+        if not self.paused and kind == "audio":
+            return  # video's reports cover more packets
+        if not self._feedback(now):
+            return  # the loss of an outage, not of the link as it is now
+        self.loss += (fraction - self.loss) * 0.5
+        last = self._last_loss_update
+        dt = 1.0 if last is None else min(2.0, max(0.0, now - last))
+        self._last_loss_update = now
+        # on the smoothed loss: one report of a few dozen packets says little on its own
+        if self.loss < 0.02:
+            self.loss_based = int(min(self.loss_based * (1.08**dt) + 1000 * dt, 3_000_000))
+        elif self.loss > 0.10:
+            self.loss_based = int(max(30_000, self.loss_based * (1 - 0.5 * self.loss)))
+        self.update(now)
+
+    def on_rtt(self, rtt: float) -> None:
+        self.rtt = rtt
+
+    # -- decision --------------------------------------------------------------------------
+
+    @property
+    def estimate(self) -> int:
+        return min(self.remb if self.remb is not None else self.loss_based, self.loss_based)
+
+    @property
+    def rung(self) -> Rung:
+        return self.ladder[self.index]
+
+    @property
+    def state(self) -> LinkState:
+        return LinkState.WEAK if self.paused else LinkState.GOOD
+
+    def _rung_for(self, budget: int) -> int:
+        for i, rung in enumerate(self.ladder):
+            if budget >= rung.min_bps:
+                return i
+        return len(self.ladder) - 1
+
+    def update(self, now: float) -> Decision:
+        budget = self.estimate - AUDIO_RESERVE
+        self._update_pause(now)
+        if not self.paused:
+            self._update_rung(budget, now)
+        rung = self.rung
+        decision = Decision(
+            bitrate=int(max(30_000, min(budget, rung.max_bps))),
+            rung=rung,
+            paused=self.paused,
+            estimate=self.estimate,
+        )
+        last = self._last
+        self._last = decision
+        if self.on_change is not None and (
+            last is None or last.rung != decision.rung or last.paused != decision.paused
+        ):
+            self.on_change(decision)
+        return decision
+
+    def _update_rung(self, budget: int, now: float) -> None:
+        rung = self.rung
+        if budget < rung.min_bps and self.index < len(self.ladder) - 1:
+            self._above_since = None
+            if self._below_since is None:
+                self._below_since = now
+            if budget < 0.6 * rung.min_bps or now - self._below_since >= self.down_after:
+                self.index = max(self.index + 1, self._rung_for(budget))
+                self.changes += 1
+                self._last_down = now
+                self._below_since = None
+            return
+        self._below_since = None
+        if self.index == 0:
+            return
+        up = self.ladder[self.index - 1]
+        if budget >= 1.3 * up.min_bps and self.loss < 0.05:
+            if self._above_since is None:
+                self._above_since = now
+            if (
+                now - self._above_since >= self.up_after
+                and now - self._last_down >= self.hold_after_down
+            ):
+                self.index -= 1
+                self.changes += 1
+                self._above_since = None
+        else:
+            self._above_since = None
+
+    def _update_pause(self, now: float) -> None:
+        if self.paused:  # no video, so no estimate: judge the link by audio's loss
+            bad = self.loss > self.pause_loss
+        else:
+            bad = self.estimate < self.pause_below or self.loss > self.pause_loss
+        if bad:
+            self._good_since = None
+            if self._bad_since is None:
+                self._bad_since = now
+        else:
+            self._bad_since = None
+            if self._good_since is None:
+                self._good_since = now
+        if not self.paused:
+            if self._resumed_at is not None and now - self._resumed_at > self.probe_window:
+                self.probe_wait = self.probe_wait0  # the last resume held
+                self._resumed_at = None
+            if self._bad_since is not None and now - self._bad_since >= self.pause_after:
+                if self._resumed_at is not None:  # the probe failed: wait longer next time
+                    self.probe_wait = min(30.0, self.probe_wait * 2)
+                self.paused = True
+                self._paused_at = now
+                self._resumed_at = None
+                self.remb = None  # no video, no REMB: judge by loss until the probe
+            return
+        if (
+            self._good_since is not None
+            and now - self._good_since >= self.resume_after
+            and now - self._paused_at >= self.probe_wait
+        ):
+            self.paused = False
+            self._resumed_at = now
+            self._bad_since = None
+            self.index = len(self.ladder) - 1  # come back small, climb as the link allows
+            self.loss_based = max(self.loss_based, self.pause_below + AUDIO_RESERVE)
+            self._last_down = now
+
+    def tick(self, now: float) -> Decision:
+        """Time passes without feedback (e.g. paused: no video, no REMB)."""
+        return self.update(now)

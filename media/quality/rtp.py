@@ -1,0 +1,605 @@
+"""The one place where aiortc's internals are replaced — **targets aiortc 1.16.x** (checked at
+import; ``tests/media/test_quality_aiortc.py`` fails loudly when aiortc changes under it).
+
+* :class:`QualityPeerConnection` — an ``RTCPeerConnection`` whose transceivers get our sender
+  and receiver (its private ``__createTransceiver`` is wrapped: aiortc builds the stock pair,
+  we swap in ours on the same DTLS transport before anything has started).
+* :class:`QualityReceiver` — aiortc's receiver keeps its SRTP, stats, RTX unwrapping, REMB
+  and decoder thread; its packet-count jitter buffer and NACK generator are replaced by an
+  intake that feeds :class:`~media.quality.jitter.VideoJitterBuffer` (video, VP8) or
+  :class:`~media.quality.jitter.AudioConcealer` (audio, Opus; decoded here with PLC/FEC), with
+  NACK/PLI timed by the RTT (:mod:`media.quality.feedback`). Other codecs keep aiortc's buffer.
+* :class:`QualitySender` — encoders from :mod:`media.quality.vp8` / :mod:`media.quality.opus`;
+  video follows the :class:`~media.quality.control.LinkController` (bitrate live, ladder
+  rung by scaling and dropping frames, pause); video packets are paced so audio is never
+  queued behind a burst; REMB and receiver reports go to the controller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiortc
+import av
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, clock
+from aiortc.codecs.vpx import VpxPayloadDescriptor
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtcrtpsender import RTCEncodedFrame, RTCRtpSender, random_sequence_number
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    AnyRtcpPacket,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    compute_audio_level_dbov,
+    unpack_remb_fci,
+)
+from aiortc.utils import random32, uint16_add, uint32_add
+
+from media import stamps
+from media.quality.control import Decision, LinkController, LinkState
+from media.quality.feedback import NackScheduler, PliLimiter
+from media.quality.jitter import AudioConcealer, VideoJitterBuffer, VideoPacket
+from media.quality.opus import (
+    FRAME_SAMPLES,
+    ConcealingOpusDecoder,
+    SpeechOpusEncoder,
+    stereo_frame,
+)
+from media.quality.vp8 import LiveVp8Encoder
+
+log = logging.getLogger(__name__)
+
+AIORTC_TARGET = "1.16."
+if not aiortc.__version__.startswith(AIORTC_TARGET):  # pragma: no cover - guarded by a test
+    raise ImportError(
+        f"media.quality.rtp replaces internals of aiortc {AIORTC_TARGET}x; "
+        f"aiortc {aiortc.__version__} is installed: re-check rtcrtpreceiver.py/rtcrtpsender.py"
+    )
+
+
+def _get(obj: Any, name: str) -> Any:
+    """An aiortc private attribute (name-mangled, e.g. ``_RTCRtpSender__encoder``)."""
+    return getattr(obj, name)
+
+
+def _put(obj: Any, name: str, value: Any) -> None:
+    if not hasattr(obj, name):  # a typo or an aiortc change must not pass silently
+        raise AttributeError(f"aiortc {aiortc.__version__}: {type(obj).__name__} has no {name}")
+    setattr(obj, name, value)
+
+
+TICK = 0.01  # receiver timer: frame release, NACK/PLI, audio concealment
+REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak link"
+
+
+class QualityHub:
+    """Per peer connection: the controller, RTT, the receivers' counters and the link state."""
+
+    def __init__(self) -> None:
+        self.controller = LinkController(on_change=self._on_decision)
+        self.receivers: list[QualityReceiver] = []
+        self.senders: list[QualitySender] = []
+        self.on_state: Callable[[LinkState, dict[str, Any]], None] | None = None
+        self.state = LinkState.GOOD
+        self.remote_stalled = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def rtt(self) -> float | None:
+        values = [s.rtt for s in self.senders if s.rtt is not None]
+        return max(values) if values else None
+
+    def decision(self) -> Decision:
+        return self.controller.update(time.monotonic())
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._watch())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _on_decision(self, decision: Decision) -> None:
+        log.info(
+            "video %s at %d kbit/s%s (estimate %d kbit/s)",
+            decision.rung.label,
+            decision.bitrate // 1000,
+            ", paused" if decision.paused else "",
+            decision.estimate // 1000,
+        )
+        self._publish()
+
+    def _publish(self) -> None:
+        state = LinkState.WEAK if self.controller.paused or self.remote_stalled else LinkState.GOOD
+        if state != self.state:
+            self.state = state
+            if self.on_state is not None:
+                try:
+                    self.on_state(state, self.stats())
+                except Exception:
+                    log.exception("link quality callback failed")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            self.controller.tick(now)
+            video = [r for r in self.receivers if r.kind == "video"]
+            audio = [r for r in self.receivers if r.kind == "audio"]
+            v_last = max((r.last_frame_at for r in video), default=0.0)
+            a_last = max((r.last_packet_at for r in audio), default=0.0)
+            stalled = bool(video and v_last and a_last) and (
+                now - v_last > REMOTE_STALL and now - a_last < 0.5
+            )
+            if stalled != self.remote_stalled:
+                self.remote_stalled = stalled
+            self._publish()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for reports and tests: audio concealment, video repairs, adaptation."""
+        out: dict[str, Any] = {}
+        for r in self.receivers:
+            out.update(r.quality_stats())
+        c = self.controller
+        out.update(
+            send_rung=c.rung.label,
+            send_paused=c.paused,
+            send_estimate_kbps=c.estimate // 1000,
+            send_loss_pct=round(100 * c.loss, 2),
+            rung_changes=c.changes,
+            remote_video_stalled=self.remote_stalled,
+            rtt_ms=round(1000 * self.rtt, 1) if self.rtt is not None else None,
+        )
+        return out
+
+
+class _Intake:
+    """Stands in for aiortc's ``JitterBuffer`` inside ``RTCRtpReceiver._handle_rtp_packet``:
+    packets go to our buffers; nothing comes back to aiortc's decode step."""
+
+    def __init__(self, receiver: QualityReceiver, stock: JitterBuffer) -> None:
+        self._receiver = receiver
+        self._stock = stock
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        if self._receiver.take(packet):
+            return False, None
+        return self._stock.add(packet)
+
+
+class QualityReceiver(RTCRtpReceiver):
+    def __init__(self, kind: str, transport: Any, hub: QualityHub) -> None:
+        super().__init__(kind, transport)
+        self.kind = kind
+        self.hub = hub
+        self.buffer = VideoJitterBuffer(max_wait=0.4)
+        self.nacks = NackScheduler()
+        self.plis = PliLimiter()
+        self.concealer: AudioConcealer | None = None
+        self.last_frame_at = 0.0
+        self.last_packet_at = 0.0
+        self._ssrc: int | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._audio_ts0: int | None = None
+        # aiortc internals (1.16): replace the packet-count buffer and the NACK storm
+        stock: JitterBuffer = _get(self, "_RTCRtpReceiver__jitter_buffer")
+        _put(self, "_RTCRtpReceiver__jitter_buffer", _Intake(self, stock))
+        _put(self, "_RTCRtpReceiver__nack_generator", None)
+        hub.receivers.append(self)
+
+    # -- intake ----------------------------------------------------------------------------
+
+    def _codec(self, payload_type: int) -> RTCRtpCodecParameters | None:
+        codecs: dict[int, RTCRtpCodecParameters] = _get(self, "_RTCRtpReceiver__codecs")
+        return codecs.get(payload_type)
+
+    def take(self, packet: RtpPacket) -> bool:
+        """A depayloaded packet from aiortc; False = not ours (aiortc's buffer takes it)."""
+        codec = self._codec(packet.payload_type)
+        if codec is None:
+            return False
+        now = time.monotonic()
+        name = codec.name.lower()
+        self._ssrc = packet.ssrc
+        self.last_packet_at = now
+        if self.kind == "video" and name == "vp8":
+            self._take_vp8(packet, codec, now)
+            return True
+        if self.kind == "audio" and name == "opus":
+            self._take_opus(packet, now)
+            return True
+        return False
+
+    def _ensure_ticker(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.ensure_future(self._tick_loop())
+
+    def _take_vp8(self, packet: RtpPacket, codec: RTCRtpCodecParameters, now: float) -> None:
+        self._ensure_ticker()
+        self._codec_in_use = codec
+        try:
+            desc, rest = VpxPayloadDescriptor.parse(packet.payload)
+        except ValueError:
+            return
+        start = bool(desc.partition_start) and desc.partition_id == 0
+        self.buffer.insert(
+            VideoPacket(
+                seq=packet.sequence_number,
+                timestamp=packet.timestamp,
+                marker=bool(packet.marker),
+                frame_start=start,
+                keyframe=start and bool(rest) and not rest[0] & 1,
+                data=_get(packet, "_data"),  # set by aiortc's depayload step
+                arrival=now,
+            )
+        )
+        self._pump(now)
+
+    def _take_opus(self, packet: RtpPacket, now: float) -> None:
+        self._ensure_ticker()
+        if self.concealer is None:
+            self.concealer = AudioConcealer(ConcealingOpusDecoder(), frame_ticks=FRAME_SAMPLES)
+        try:
+            outs = self.concealer.on_packet(
+                packet.sequence_number, packet.timestamp, packet.payload, now
+            )
+        except Exception:
+            log.warning("opus decode failed", exc_info=True)
+            return
+        self._deliver_audio(outs)
+
+    def _deliver_audio(self, outs: list[Any]) -> None:
+        track = self._track
+        if track is None:
+            return
+        for item in outs:
+            if self._audio_ts0 is None:
+                self._audio_ts0 = item.timestamp
+            track._queue.put_nowait(stereo_frame(item.pcm, item.timestamp - self._audio_ts0))
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def _pump(self, now: float) -> None:
+        """Release due frames to aiortc's decoder thread; NACK/PLI as the buffer needs."""
+        frames = self.buffer.pop(now)
+        if frames:
+            queue = _get(self, "_RTCRtpReceiver__decoder_queue")
+            mapper = _get(self, "_RTCRtpReceiver__timestamp_mapper")
+            thread = _get(self, "_RTCRtpReceiver__decoder_thread")
+            for frame in frames:
+                self.last_frame_at = now
+                if thread is not None:
+                    queue.put(
+                        (self._codec_in_use, JitterFrame(frame.data, mapper.map(frame.timestamp)))
+                    )
+        self.nacks.update(self.buffer.missing(), now)
+        lost = self.nacks.due(now, self.hub.rtt)
+        if lost and self._ssrc is not None:
+            self._spawn(self._send_rtcp_nack(self._ssrc, lost))
+        if self.buffer.want_keyframe and self._ssrc is not None:
+            self._spawn(self._send_rtcp_pli(self._ssrc))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            now = time.monotonic()
+            try:
+                if self.kind == "video":
+                    self._pump(now)
+                elif self.concealer is not None:
+                    self._deliver_audio(self.concealer.tick(now))
+            except Exception:
+                log.exception("receiver tick failed")
+
+    async def _send_rtcp_pli(self, media_ssrc: int) -> None:
+        # every PLI (ours and aiortc's on decode errors) goes through the limiter
+        if self.plis.allow(time.monotonic(), self.hub.rtt):
+            await super()._send_rtcp_pli(media_ssrc)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    async def stop(self) -> None:
+        self._stop_ticker()
+        await super().stop()
+
+    def _handle_disconnect(self) -> None:
+        self._stop_ticker()
+        super()._handle_disconnect()
+
+    def quality_stats(self) -> dict[str, Any]:
+        if self.kind == "audio":
+            s = self.concealer.stats if self.concealer is not None else None
+            if s is None:
+                return {}
+            return {
+                "audio_frames": s.total,
+                "concealed_pct": round(s.concealed_pct, 2),
+                "recovered_pct": round(s.recovered_pct, 2),
+                "audio_late": s.late,
+                "audio_resyncs": s.resyncs,
+            }
+        b = self.buffer.stats
+        return {
+            "video_frames": b.frames_out,
+            "keyframe_skips": b.keyframe_skips,
+            "video_gave_up": b.frames_dropped,
+            "nack_seqs": self.nacks.sent,
+            "nack_packets": self.nacks.requests,
+            "pli_sent": self.plis.sent,
+            "pli_suppressed": self.plis.suppressed,
+            "jitter_target_ms": round(1000 * self.buffer.target_delay, 1),
+        }
+
+
+def scale_frame(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
+    """``frame`` scaled down to the rung's size; a measurement stamp (synthetic source, see
+    :mod:`media.stamps`) is drawn again at the new size, so frame rate and latency stay
+    measurable on every rung."""
+    stamp = stamps.read(stamps.luma(frame)) if frame.format.name == "yuv420p" else None
+    scaled = frame.reformat(width=width, height=height, format="yuv420p")
+    if stamp is not None and height >= stamps.stamp_height(width):
+        yuv = np.asarray(scaled.to_ndarray(), dtype=np.uint8)
+        stamps.write(yuv[:height], stamp.counter, stamp.sent_us)
+        scaled = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+    scaled.pts, scaled.time_base = frame.pts, frame.time_base
+    return scaled
+
+
+class Pacer:
+    """The video packets of one sender, sent at ``rate`` from their own task, so the encoder
+    loop never waits and audio (another sender, unpaced) is never behind a video burst."""
+
+    def __init__(self, send: Callable[[RtpPacket], Any]) -> None:
+        self._send = send
+        self._queue: collections.deque[RtpPacket] = collections.deque()
+        self._bytes = 0
+        self._wake = asyncio.Event()
+        self.rate = 300_000.0
+
+    def push(self, packet: RtpPacket) -> None:
+        self._queue.append(packet)
+        self._bytes += len(packet.payload) + 40
+        self._wake.set()
+
+    @property
+    def queued_seconds(self) -> float:
+        return self._bytes * 8 / self.rate
+
+    async def run(self) -> None:
+        next_at = time.monotonic()
+        while True:
+            if not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+                next_at = max(next_at, time.monotonic() - 0.005)
+            delay = next_at - time.monotonic()
+            if delay > 0.001:
+                await asyncio.sleep(delay)
+            packet = self._queue.popleft()
+            size = len(packet.payload) + 40
+            self._bytes -= size
+            await self._send(packet)
+            next_at = max(next_at, time.monotonic() - 0.005) + size * 8 / self.rate
+
+
+class QualitySender(RTCRtpSender):
+    def __init__(self, trackOrKind: MediaStreamTrack | str, transport: Any, hub: QualityHub):
+        super().__init__(trackOrKind, transport)
+        self.hub = hub
+        self.pacer = Pacer(self._send_packet)
+        self.frames_skipped = 0
+        self._next_due: float | None = None
+        hub.senders.append(self)
+
+    @property
+    def rtt(self) -> float | None:
+        value: float | None = _get(self, "_RTCRtpSender__rtt")
+        return value
+
+    def _encoder(self, codec: RTCRtpCodecParameters) -> Any:
+        enc = _get(self, "_RTCRtpSender__encoder")
+        if enc is None:
+            name = codec.name.lower()
+            if name == "vp8":
+                enc = LiveVp8Encoder(self.hub.decision().bitrate)
+            elif name == "opus":
+                enc = SpeechOpusEncoder()
+            else:
+                from aiortc.codecs import get_encoder
+
+                enc = get_encoder(codec)
+            _put(self, "_RTCRtpSender__encoder", enc)
+        return enc
+
+    async def _next_encoded_frame(self, codec: RTCRtpCodecParameters) -> RTCEncodedFrame | None:
+        data = await self.track.recv()
+        if not self._enabled:
+            return None
+        encoder = self._encoder(codec)
+        audio_level = None
+        if not isinstance(data, av.frame.Frame):
+            payloads, timestamp = encoder.pack(data)
+        else:
+            if isinstance(data, av.AudioFrame):
+                audio_level = compute_audio_level_dbov(data)
+            elif isinstance(data, av.VideoFrame):
+                shaped = self._shape_video(data, encoder)
+                if shaped is None:
+                    return None
+                data = shaped
+            force = _get(self, "_RTCRtpSender__force_keyframe")
+            _put(self, "_RTCRtpSender__force_keyframe", False)
+            loop = asyncio.get_running_loop()
+            payloads, timestamp = await loop.run_in_executor(None, encoder.encode, data, force)
+        if not payloads:
+            return None
+        return RTCEncodedFrame(payloads, timestamp, audio_level)  # type: ignore[arg-type]
+
+    def _shape_video(self, frame: av.VideoFrame, encoder: Any) -> av.VideoFrame | None:
+        """Pause, frame rate and resolution of the current rung; the bitrate, live."""
+        decision = self.hub.decision()
+        if decision.paused:
+            self.frames_skipped += 1
+            self._next_due = None
+            return None
+        now = time.monotonic()
+        period = 1.0 / decision.rung.fps
+        if self._next_due is not None and now < self._next_due - 0.25 * period:
+            self.frames_skipped += 1
+            return None
+        due = now if self._next_due is None else self._next_due
+        self._next_due = max(due + period, now - period)
+        self.pacer.rate = max(150_000.0, 1.5 * decision.bitrate)
+        if self.pacer.queued_seconds > 0.15:  # the link is behind: drop, do not queue
+            self.frames_skipped += 1
+            return None
+        rung = decision.rung
+        if frame.width > rung.width or frame.height > rung.height:
+            frame = scale_frame(frame, rung.width, rung.height)
+        if hasattr(encoder, "target_bitrate"):
+            encoder.target_bitrate = decision.bitrate
+        return frame
+
+    async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            with contextlib.suppress(ValueError):
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                if self._ssrc in ssrcs:
+                    self.hub.controller.on_remb(bitrate, time.monotonic())
+            return  # not to aiortc: it would clamp and rebuild the encoder
+        await super()._handle_rtcp_packet(packet)
+        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc != self._ssrc:
+                    continue
+                fraction = report.fraction_lost / 256
+                now = time.monotonic()
+                if self.rtt is not None:
+                    self.hub.controller.on_rtt(self.rtt)
+                self.hub.controller.on_loss(fraction, now, self.kind)
+                encoder = _get(self, "_RTCRtpSender__encoder")
+                if isinstance(encoder, SpeechOpusEncoder):
+                    encoder.set_loss(100 * max(fraction, self.hub.controller.loss))
+
+    async def _send_packet(self, packet: RtpPacket) -> None:
+        """Stamp abs-send-time as it leaves (the far side's estimator needs the real send
+        time), send, and count it for the sender reports (aiortc's private counters)."""
+        packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
+        ext_map = _get(self, "_RTCRtpSender__rtp_header_extensions_map")
+        try:
+            await self.transport._send_rtp(packet.serialize(ext_map))
+        except ConnectionError:
+            return
+        _put(self, "_RTCRtpSender__ntp_timestamp", clock.current_ntp_time())
+        _put(self, "_RTCRtpSender__rtp_timestamp", packet.timestamp)
+        _put(
+            self,
+            "_RTCRtpSender__octet_count",
+            _get(self, "_RTCRtpSender__octet_count") + len(packet.payload),
+        )
+        _put(self, "_RTCRtpSender__packet_count", _get(self, "_RTCRtpSender__packet_count") + 1)
+
+    async def _run_rtp(self, codec: RTCRtpCodecParameters) -> None:
+        """aiortc 1.16's RTP loop; video packets go through :class:`Pacer`."""
+        _get(self, "_RTCRtpSender__rtp_started").set()
+        sequence_number = random_sequence_number()
+        timestamp_origin = random32()
+        history: dict[int, RtpPacket] = _get(self, "_RTCRtpSender__rtp_history")
+        mid = _get(self, "_RTCRtpSender__mid")
+        pacer_task = asyncio.ensure_future(self.pacer.run()) if self.kind == "video" else None
+        try:
+            while True:
+                if not self.track:
+                    await asyncio.sleep(0.02)
+                    continue
+                enc_frame = await self._next_encoded_frame(codec)
+                if enc_frame is None:
+                    continue
+                timestamp = uint32_add(timestamp_origin, enc_frame.timestamp)
+                for i, payload in enumerate(enc_frame.payloads):
+                    packet = RtpPacket(
+                        payload_type=codec.payloadType or 0,
+                        sequence_number=sequence_number,
+                        timestamp=timestamp,
+                    )
+                    packet.ssrc = self._ssrc
+                    packet.payload = payload
+                    packet.marker = ((i == len(enc_frame.payloads) - 1) and 1) or 0
+                    packet.extensions.mid = mid
+                    if enc_frame.audio_level is not None:
+                        packet.extensions.audio_level = (False, -enc_frame.audio_level)
+                    history[packet.sequence_number % RTP_HISTORY_SIZE] = packet
+                    sequence_number = uint16_add(sequence_number, 1)
+                    if pacer_task is not None:
+                        self.pacer.push(packet)
+                    else:
+                        await self._send_packet(packet)
+        except (asyncio.CancelledError, ConnectionError, MediaStreamError):
+            pass
+        except Exception:
+            log.exception("RTP sender (%s) failed", self.kind)
+        if pacer_task is not None:
+            pacer_task.cancel()
+        track = self.track
+        if track:
+            track.stop()
+            self.replaceTrack(None)
+        _put(self, "_RTCRtpSender__encoder", None)
+        _get(self, "_RTCRtpSender__rtp_exited").set()
+
+
+class QualityPeerConnection(RTCPeerConnection):
+    """``RTCPeerConnection`` with :class:`QualitySender`/:class:`QualityReceiver` on every
+    transceiver and a :class:`QualityHub` (``pc.hub``) for the link state and counters."""
+
+    def __init__(self, configuration: RTCConfiguration | None = None) -> None:
+        self.hub = QualityHub()
+        super().__init__(configuration)
+
+        @self.on("connectionstatechange")
+        def _state() -> None:
+            if self.connectionState == "connected":
+                self.hub.start()
+            elif self.connectionState in ("failed", "closed"):
+                self.hub.stop()
+
+    def _RTCPeerConnection__createTransceiver(
+        self, direction: str, kind: str, sender_track: MediaStreamTrack | None = None
+    ) -> Any:
+        transceiver = super()._RTCPeerConnection__createTransceiver(  # type: ignore[misc]
+            direction, kind, sender_track
+        )
+        old_sender, old_receiver = transceiver.sender, transceiver.receiver
+        sender = QualitySender(sender_track or kind, old_sender.transport, self.hub)
+        sender._stream_id = old_sender._stream_id
+        receiver = QualityReceiver(kind, old_receiver.transport, self.hub)
+        receiver._set_rtcp_ssrc(sender._ssrc)
+        _put(transceiver, "_RTCRtpTransceiver__sender", sender)
+        _put(transceiver, "_RTCRtpTransceiver__receiver", receiver)
+        return transceiver
+
+    async def close(self) -> None:
+        self.hub.stop()
+        await super().close()
