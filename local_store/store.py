@@ -162,6 +162,7 @@ class Store:
         profile.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn = dbmod.connect(profile / DB_NAME, data_key)
         store = cls(profile, conn, data_key, header, user)
+        store.set_meta("reindex_search", None)  # schema step 2 asks it of old profiles only
         header.save(profile / HEADER_NAME)
         store.audit("profile.create")
         return store, recovery

@@ -1,17 +1,25 @@
 """Opens consult rooms: one window per consult (asking again brings it to the front), started
-on the event loop; rooms still open when the session closes are hung up first."""
+on the event loop; rooms still open when the session closes are hung up first.
+
+The room (and with it aiortc and PyAV, about half a second of imports) is imported on the first
+call, not at start-up."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from qasync import asyncSlot
 
-from ui.consult_room import ConsultRoom, MediaFactory
 from ui.session import Session
+
+if TYPE_CHECKING:
+    from ui.consult_room import ConsultRoom
 
 
 class CallLauncher(QObject):
-    def __init__(self, session: Session, media_factory: MediaFactory | None = None) -> None:
+    def __init__(self, session: Session, media_factory: Callable[[], Any] | None = None) -> None:
         super().__init__()
         self.session = session
         self.media_factory = media_factory
@@ -24,6 +32,8 @@ class CallLauncher(QObject):
     async def open_room(
         self, consult_id: str, patient_id: str = "", title: str = ""
     ) -> ConsultRoom:
+        from ui.consult_room import ConsultRoom
+
         room = self.rooms.get(consult_id)
         if room is not None:
             room.raise_()

@@ -3,6 +3,7 @@ the left, the current screen, the sync bar below). It locks itself after idle ti
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
         self.bridge = Bridge()
         self.session: Session | None = None
+        self.opening: Store | None = None  # signed in, workspace being built
         self.workspace: Workspace | None = None
         self.setWindowTitle(self.tr("Clinic workstation %1").replace("%1", __version__))
         self.resize(1200, 780)
@@ -155,17 +157,26 @@ class MainWindow(QMainWindow):
         await self.open_session(store)
 
     async def open_session(self, store: Store) -> None:
-        """Build the workspace for a signed-in user and start syncing."""
+        """Build the workspace for a signed-in user and start syncing. What must be read first
+        is read before the session is published, so a lock or quit meanwhile finds either no
+        session or a complete one."""
+        self.opening = store
         session = Session(store, self.bridge, self.executor)
         await session.call(reindex_if_needed, store)
-        self.session = session
-        self.workspace = Workspace(session)
-        self.stack.addWidget(self.workspace)
-        self.stack.setCurrentWidget(self.workspace)
         clinic = await session.call(store.get_meta, CLINIC_NAME_META)
+        account = await session.call(SyncAccount.load, store)
+        workspace = Workspace(session)
+        await asyncio.sleep(0)  # building and first showing it are each ~50 ms: not in one go
+        if self.opening is not store:  # shut down meanwhile (the store is locked by now)
+            workspace.deleteLater()
+            return
+        self.opening = None
+        self.session, self.workspace = session, workspace
+        self.stack.addWidget(workspace)
+        self.stack.setCurrentWidget(workspace)
         title = self.tr("Clinic workstation %1").replace("%1", __version__)
         self.setWindowTitle(f"{clinic} — {title}" if clinic else title)
-        await self.workspace.load_role()
+        workspace.show_role(account)
         session.start_sync()
         self.bridge.emit_now(Event.UNLOCKED)
         self.bridge.emit_now(Event.RECORDS_CHANGED, set())
@@ -200,6 +211,9 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.unlock)
 
     async def shutdown(self) -> None:
+        if self.opening is not None:  # quit while the workspace was being built
+            opening, self.opening = self.opening, None
+            await asyncio.get_running_loop().run_in_executor(self.executor, opening.lock)
         if self.session is not None:
             if self.workspace is not None:
                 await self.workspace.calls.close_all()

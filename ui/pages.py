@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
+# Every screen is imported with this module, at start-up: imported at sign-in instead (pyqtgraph
+# with the chart alone is ~270 ms), the import held the event loop while the workspace was built.
+from ui.chart_screen import ChartScreen
+from ui.desk_pages import desk_pages
 from ui.patients_screen import PatientsScreen
 from ui.session import Session
 
@@ -31,12 +35,9 @@ def build_pages(session: Session, workspace: Workspace) -> list[Page]:
     patients.new_patient.connect(workspace.new_patient)
     patients.open_chart.connect(workspace.open_chart)
     pages = [Page("patients", tr("Patients"), patients)]
-    # Clinic-side screens (chart, visit, consult requests) are added here.
-    from ui.chart_screen import ChartScreen  # visits and consult requests open from the chart
-
+    # Clinic-side screens (chart, visit, consult requests) are added here; visits and consult
+    # requests open from the chart.
     pages.append(Page("chart", tr("Chart"), ChartScreen(session)))
     # Desk-side and shared screens (schedule, specialist worklist, conflicts, settings) here.
-    from ui.desk_pages import desk_pages
-
     pages += desk_pages(session, workspace)
     return pages

@@ -78,7 +78,8 @@ class PatientsScreen(QWidget):
 
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.RECORDS_CHANGED and (not payload or "Patient" in payload):  # type: ignore[operator]
-            self._timer.start(0)
+            self._timer.stop()  # refresh now, without changing the typing pause
+            QTimer.singleShot(0, self.run_search)
 
     def _schedule_search(self) -> None:
         self._timer.start()

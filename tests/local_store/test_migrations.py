@@ -273,3 +273,13 @@ def test_killed_while_backing_up_before_migration(v1_profile):
         assert store.verify_audit().ok
     finally:
         store.lock()
+
+
+def test_a_new_profile_needs_no_search_reindex(tmp_path):
+    """Only a profile migrated from schema 1 lacks search terms; a new one starts complete (a
+    re-index on first sign-in would be minutes at 50k patients)."""
+    store, _ = Store.create(tmp_path / "new", "dr.new", "new-passphrase-1")
+    try:
+        assert store.get_meta("reindex_search") is None
+    finally:
+        store.lock()
