@@ -137,7 +137,9 @@ class DevicesBox(QGroupBox):
             (self.speaker_label, self.speaker),
         ):
             combo.setMinimumContentsLength(18)
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             form.addRow(label, combo)
         outer.addLayout(form)
 
