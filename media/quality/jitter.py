@@ -310,7 +310,7 @@ class AudioConcealer:
     stats: AudioStats = field(default_factory=AudioStats)
     _expected: int | None = None  # extended seq of the next frame to play
     _ts: int | None = None  # extended RTP timestamp of the next frame
-    _last_arrival: float = 0.0
+    _last_arrival: float | None = None
     _run: int = 0  # frames concealed in a row by tick()
     _jitter: float = 0.0
 
@@ -329,7 +329,7 @@ class AudioConcealer:
             self.stats.late += 1
             return out
         gap = ext - self._expected
-        if self._last_arrival:
+        if self._last_arrival is not None:
             spacing = now - self._last_arrival
             self._jitter += (abs(spacing - self.frame_time * (gap + 1)) - self._jitter) / 16
         self._last_arrival = now
@@ -348,7 +348,7 @@ class AudioConcealer:
     def tick(self, now: float) -> list[AudioOut]:
         """Conceal frames whose packets are overdue (called every ~10-20 ms)."""
         out: list[AudioOut] = []
-        if self._expected is None or not self._last_arrival:
+        if self._expected is None or self._last_arrival is None:
             return out
         while (
             self._run * self.frame_time < self.max_conceal

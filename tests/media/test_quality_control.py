@@ -1,0 +1,100 @@
+"""The ladder and the audio-only fallback: follow the estimate, with hysteresis (no flapping)."""
+
+from __future__ import annotations
+
+from media.quality.control import AUDIO_RESERVE, LADDER, LinkController, LinkState
+
+
+def drive(c: LinkController, seconds: float, remb: int, loss: float = 0.0, t0: float = 0.0,
+          step: float = 0.5) -> float:  # fmt: skip
+    t = t0
+    while t < t0 + seconds:
+        c.on_remb(remb, t)
+        c.on_loss(loss, t)
+        t += step
+    return t
+
+
+def test_starts_on_the_rung_the_start_estimate_allows_and_climbs_on_a_good_link() -> None:
+    c = LinkController(start_bps=500_000)
+    assert c.rung == LADDER[1]
+    t = drive(c, 20, remb=2_000_000)
+    assert c.rung == LADDER[0] and not c.paused
+    assert c.update(t).bitrate > 600_000
+
+
+def test_a_bandwidth_drop_steps_down_within_about_a_second() -> None:
+    c = LinkController(start_bps=2_000_000)
+    t = drive(c, 10, remb=2_000_000)
+    assert c.rung == LADDER[0]
+    t = drive(c, 1.5, remb=300_000, t0=t)
+    assert c.rung == LADDER[2]  # 255 kbit/s for video: 320x240
+    assert c.update(t).bitrate <= 300_000 - AUDIO_RESERVE
+
+
+def test_an_estimate_wobbling_around_a_threshold_does_not_flap() -> None:
+    c = LinkController(start_bps=700_000)
+    floor = LADDER[1].min_bps + AUDIO_RESERVE
+    t = 0.0
+    for i in range(240):  # 2 minutes of +-15 % around the 480x360 floor, every 0.5 s
+        c.on_remb(int(floor * (1.15 if (i // 3) % 2 else 0.85)), t)
+        c.on_loss(0.0, t)
+        t += 0.5
+    assert c.changes <= 2, c.changes
+
+
+def test_up_steps_wait_for_a_sustained_margin_and_never_follow_a_down_step_at_once() -> None:
+    c = LinkController(start_bps=1_000_000, hold_after_down=8.0, up_after=4.0)
+    t = drive(c, 2, remb=1_000_000)
+    t = drive(c, 2, remb=250_000, t0=t)  # down
+    down_at, rung = t, c.index
+    t = drive(c, 6, remb=3_000_000, t0=t)
+    assert c.index == rung  # too early to go back up
+    t = drive(c, 30, remb=3_000_000, t0=t)
+    assert c.index < rung and t - down_at > 8
+
+
+def test_heavy_loss_pauses_video_after_a_few_seconds_and_it_comes_back_by_itself() -> None:
+    states: list[bool] = []
+    c = LinkController(start_bps=500_000, on_change=lambda d: states.append(d.paused))
+    t = drive(c, 2, remb=500_000, loss=0.0)
+    t = drive(c, 2, remb=500_000, loss=0.25, t0=t)
+    assert not c.paused  # not for a blip
+    t = drive(c, 3, remb=500_000, loss=0.25, t0=t)
+    assert c.paused and c.state == LinkState.WEAK
+    # paused: only audio's reports count; the link recovers
+    while c.paused and t < 60:
+        c.on_loss(0.0, t, kind="audio")
+        c.tick(t)
+        t += 0.5
+    assert not c.paused and c.state == LinkState.GOOD
+    assert c.rung == LADDER[-1]  # back small, then it climbs
+    assert states.count(True) == 1
+
+
+def test_a_very_low_estimate_pauses_and_a_failed_probe_waits_longer() -> None:
+    c = LinkController(start_bps=300_000, probe_wait=4.0)
+    t = drive(c, 5, remb=80_000)
+    assert c.paused
+    paused_at = t
+    while c.paused:
+        c.on_loss(0.0, t, kind="audio")
+        c.tick(t)
+        t += 0.5
+    first_wait = t - paused_at
+    # the link is still thin: the probe fails, video pauses again, the next wait is longer
+    t = drive(c, 5, remb=80_000, t0=t)
+    assert c.paused
+    paused_at = t
+    while c.paused:
+        c.on_loss(0.0, t, kind="audio")
+        c.tick(t)
+        t += 0.5
+    assert t - paused_at > first_wait + 2
+
+
+def test_an_outage_report_does_not_count_as_link_loss() -> None:
+    c = LinkController(start_bps=500_000)
+    t = drive(c, 5, remb=500_000, loss=0.0)
+    c.on_loss(0.9, t + 5.0)  # first report after a 5 s silence: the outage's loss
+    assert c.loss < 0.01 and not c.paused

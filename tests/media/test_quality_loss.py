@@ -1,0 +1,117 @@
+"""Two peer connections with the quality layer in one process, packets dropped in both
+directions: video keeps moving, lost video is repaired by NACK (not a storm), audio loss is
+recovered by FEC or concealed, and an outage is followed by prompt recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from typing import Any
+
+import av
+import pytest
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media import stamps
+from media.quality.rtp import QualityPeerConnection
+from media.sources import LocalMedia
+from tests.media.lossy import LossyPath
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.video: list[float] = []
+        self.stamped = 0
+        self.audio: list[float] = []
+
+    async def consume(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            now = time.monotonic()
+            if isinstance(frame, av.VideoFrame):
+                self.video.append(now)
+                self.stamped += stamps.read_frame(frame) is not None
+            else:
+                self.audio.append(now)
+
+
+async def call(loss: float, seconds: float, outage_at: float | None = None) -> dict[str, Any]:
+    a, b = QualityPeerConnection(), QualityPeerConnection()
+    media_a, media_b = LocalMedia.synthetic(320, 240, 15), LocalMedia.synthetic(320, 240, 15)
+    for pc, media in ((a, media_a), (b, media_b)):
+        pc.addTrack(media.audio_track())
+        pc.addTrack(media.video_track())
+    sink = Sink()
+    tasks: list[asyncio.Task[None]] = []
+    b.on("track", lambda track: tasks.append(asyncio.ensure_future(sink.consume(track))))
+    await a.setLocalDescription(await a.createOffer())
+    await b.setRemoteDescription(a.localDescription)
+    await b.setLocalDescription(await b.createAnswer())
+    await a.setRemoteDescription(b.localDescription)
+    path = LossyPath(loss, seed=7)
+    back = LossyPath(loss, seed=8)
+    for _ in range(100):
+        if a.connectionState == "connected" and b.connectionState == "connected":
+            break
+        await asyncio.sleep(0.05)
+    path.wrap(a)
+    back.wrap(b)
+    start = time.monotonic()
+    outage_end = None
+    if outage_at is not None:
+        await asyncio.sleep(outage_at)
+        path.outage(1.0)
+        back.outage(1.0)
+        outage_end = time.monotonic() + 1.0
+    await asyncio.sleep(seconds - (time.monotonic() - start))
+    result = {
+        "sink": sink,
+        "start": start,
+        "outage_end": outage_end,
+        "receiver": b.hub.stats(),
+        "dropped": path.dropped,
+        "sent": path.sent,
+    }
+    for t in tasks:
+        t.cancel()
+    await a.close()
+    await b.close()
+    return result
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [y - x for x, y in itertools.pairwise(times)]
+
+
+@pytest.mark.timeout(60)
+def test_five_percent_loss_video_moves_audio_is_whole_and_nack_is_not_a_storm() -> None:
+    r = asyncio.run(call(0.05, 8.0))
+    sink, stats = r["sink"], r["receiver"]
+    video = [t for t in sink.video if t > r["start"] + 1.0]
+    assert len(video) / (sink.video[-1] - r["start"] - 1.0) >= 8  # frames keep coming
+    assert max(gaps(video)) < 1.0
+    assert sink.stamped >= 0.9 * len(sink.video)  # whole pictures, not corrupted ones
+    # audio: one frame per 20 ms, lost packets recovered (FEC) or concealed (PLC)
+    audio = [t for t in sink.audio if t > r["start"] + 1.0]
+    assert len(audio) >= 0.9 * (sink.audio[-1] - r["start"] - 1.0) / 0.02
+    assert stats["recovered_pct"] > 0
+    assert stats["concealed_pct"] < 2.0
+    # each lost video packet asked for about once per RTT, not re-listed on every new gap
+    assert stats["nack_seqs"] <= 3 * max(1, stats["nack_packets"])
+    assert stats["nack_seqs"] <= r["dropped"] * 3
+
+
+@pytest.mark.timeout(60)
+def test_after_an_outage_video_and_audio_come_back_promptly() -> None:
+    r = asyncio.run(call(0.0, 7.0, outage_at=2.0))
+    sink, end = r["sink"], r["outage_end"]
+    first_video = min(t for t in sink.video if t > end)
+    first_audio = min(t for t in sink.audio if t > end)
+    assert first_audio - end < 0.5
+    assert first_video - end < 2.0
+    after = [t for t in sink.video if t > first_video]
+    assert len(after) >= 20
