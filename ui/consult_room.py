@@ -48,6 +48,7 @@ from media import call_records
 from media.datachannel import ChatMessage, FileProgress, ReceivedFile, VitalReading
 from media.errors import CallError
 from media.playback import SpeakerPlayer
+from media.quality import LinkState
 from media.session import CallObserver, CallSession, CallState, CallStats
 from media.sources import LocalMedia
 from media.stamps import Stamp, read_frame
@@ -120,6 +121,9 @@ class _Observer(CallObserver):
 
     def on_remote_media(self, camera_on: bool, audio_only: bool) -> None:
         self.room.show_remote_media(camera_on, audio_only)
+
+    def on_link_quality(self, state: LinkState, message: str) -> None:
+        self.room.show_remote_media(True, False)  # the notice reads the call's link_quality
 
 
 class ConsultRoom(QWidget):
@@ -431,13 +435,22 @@ class ConsultRoom(QWidget):
     def _remote_video_off(self) -> bool:
         call = self.call
         return call is not None and (
-            call.audio_only or call.peer_audio_only or not call.peer_camera_on
+            call.audio_only
+            or call.peer_audio_only
+            or not call.peer_camera_on
+            or self._link_weak()
         )
+
+    def _link_weak(self) -> bool:
+        # media/quality paused video on a weak link (set on the session by watch_link)
+        return getattr(self.call, "link_quality", None) == LinkState.WEAK
 
     def _video_off_text(self) -> str:
         call = self.call
         if call is not None and (call.audio_only or call.peer_audio_only):
             return self.tr("Audio only: video is paused.")
+        if self._link_weak():
+            return self.tr("The link is weak: video is paused and will come back by itself.")
         return self.tr("The other side turned the camera off.")
 
     def show_remote_media(self, camera_on: bool, audio_only: bool) -> None:

@@ -848,164 +848,169 @@
     <context>
         <name>ConsultRoom</name>
         <message>
-            <location filename="../consult_room.py" line="160" />
+            <location filename="../consult_room.py" line="164" />
             <source>Video consult — %1</source>
             <translation>视频会诊 — %1</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="172" />
+            <location filename="../consult_room.py" line="176" />
             <source>Received and sent bitrate, round-trip time, packet loss, frames per second</source>
             <translation>接收和发送码率、往返时延、丢包率、帧率</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="191" />
+            <location filename="../consult_room.py" line="195" />
             <source>Starting the call…</source>
             <translation>正在发起通话…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="255" />
+            <location filename="../consult_room.py" line="259" />
             <source>Unmute</source>
             <translation>取消静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="256" />
+            <location filename="../consult_room.py" line="260" />
             <source>Mute</source>
             <translation>静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="257" />
+            <location filename="../consult_room.py" line="261" />
             <source>Microphone on or off (Ctrl+M)</source>
             <translation>打开或关闭麦克风（Ctrl+M）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="259" />
+            <location filename="../consult_room.py" line="263" />
             <source>Camera on</source>
             <translation>打开摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="259" />
-            <location filename="../consult_room.py" line="474" />
-            <location filename="../consult_room.py" line="498" />
+            <location filename="../consult_room.py" line="263" />
+            <location filename="../consult_room.py" line="487" />
+            <location filename="../consult_room.py" line="511" />
             <source>Camera off</source>
             <translation>关闭摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="261" />
+            <location filename="../consult_room.py" line="265" />
             <source>Camera on or off (Ctrl+E)</source>
             <translation>打开或关闭摄像头（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="262" />
+            <location filename="../consult_room.py" line="266" />
             <source>Audio only</source>
             <translation>仅语音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="264" />
+            <location filename="../consult_room.py" line="268" />
             <source>Stop video both ways and keep talking (for a weak link)</source>
             <translation>双方停止视频，只保留语音（网络差时使用）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="266" />
+            <location filename="../consult_room.py" line="270" />
             <source>Hang up</source>
             <translation>挂断</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="267" />
+            <location filename="../consult_room.py" line="271" />
             <source>End the call (Ctrl+Shift+H)</source>
             <translation>结束通话（Ctrl+Shift+H）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="268" />
+            <location filename="../consult_room.py" line="272" />
             <source>Chat</source>
             <translation>文字交流</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="269" />
+            <location filename="../consult_room.py" line="273" />
             <source>Files</source>
             <translation>文件</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="270" />
+            <location filename="../consult_room.py" line="274" />
             <source>Live vitals</source>
             <translation>实时体征</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="293" />
+            <location filename="../consult_room.py" line="297" />
             <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
             <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="310" />
+            <location filename="../consult_room.py" line="314" />
             <source>The camera or microphone could not be started.</source>
             <translation>无法启动摄像头或麦克风。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="345" />
+            <location filename="../consult_room.py" line="349" />
             <source>The loudspeaker could not be started; you will not hear the other side.</source>
             <translation>扬声器无法启动，您将听不到对方的声音。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="376" />
+            <location filename="../consult_room.py" line="380" />
             <source>No live call</source>
             <translation>无实时通话</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="387" />
+            <location filename="../consult_room.py" line="391" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="393" />
+            <location filename="../consult_room.py" line="397" />
             <source>Waiting for the other side to join…</source>
             <translation>等待对方加入…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="394" />
+            <location filename="../consult_room.py" line="398" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="395" />
+            <location filename="../consult_room.py" line="399" />
             <source>Connected</source>
             <translation>已接通</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="396" />
+            <location filename="../consult_room.py" line="400" />
             <source>Connection lost — reconnecting…</source>
             <translation>连接中断，正在重新连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="397" />
+            <location filename="../consult_room.py" line="401" />
             <source>The call has ended.</source>
             <translation>通话已结束。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="398" />
+            <location filename="../consult_room.py" line="402" />
             <source>The call failed.</source>
             <translation>通话失败。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="426" />
+            <location filename="../consult_room.py" line="430" />
             <source>The other side has not joined yet: they may be offline or busy. You can keep waiting, or hang up; the consult's records still reach them by sync.</source>
             <translation>对方尚未加入：可能不在线或正忙。您可以继续等待，或挂断；会诊资料仍会通过同步送达对方。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="440" />
+            <location filename="../consult_room.py" line="451" />
             <source>Audio only: video is paused.</source>
             <translation>仅语音：视频已暂停。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="441" />
+            <location filename="../consult_room.py" line="453" />
+            <source>The link is weak: video is paused and will come back by itself.</source>
+            <translation>网络连接较弱：视频已暂停，恢复后会自动继续。</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="454" />
             <source>The other side turned the camera off.</source>
             <translation>对方关闭了摄像头。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="453" />
+            <location filename="../consult_room.py" line="466" />
             <source>RTT %1 · loss %2% · %3 fps</source>
             <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="521" />
+            <location filename="../consult_room.py" line="534" />
             <source>Share a file in the call</source>
             <translation>在通话中分享文件</translation>
         </message>
@@ -1378,83 +1383,83 @@
     <context>
         <name>DevicesBox</name>
         <message>
-            <location filename="../devices_box.py" line="187" />
+            <location filename="../devices_box.py" line="189" />
             <source>Camera and microphone</source>
             <translation>摄像头和麦克风</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="188" />
+            <location filename="../devices_box.py" line="190" />
             <source>Camera</source>
             <translation>摄像头</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="189" />
+            <location filename="../devices_box.py" line="191" />
             <source>Microphone</source>
             <translation>麦克风</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="190" />
+            <location filename="../devices_box.py" line="192" />
             <source>Loudspeaker</source>
             <translation>扬声器</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="194" />
+            <location filename="../devices_box.py" line="196" />
             <source>Preview</source>
             <translation>预览</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="195" />
+            <location filename="../devices_box.py" line="197" />
             <source>Show the chosen camera and microphone level</source>
             <translation>显示所选摄像头的画面和麦克风音量</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="196" />
+            <location filename="../devices_box.py" line="198" />
             <source>Microphone level</source>
             <translation>麦克风音量</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="201" />
-            <location filename="../devices_box.py" line="323" />
+            <location filename="../devices_box.py" line="203" />
+            <location filename="../devices_box.py" line="325" />
             <source>Preview is off.</source>
             <translation>预览已关闭。</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="207" />
+            <location filename="../devices_box.py" line="209" />
             <source>Synthetic test picture</source>
             <translation>合成测试画面</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="208" />
+            <location filename="../devices_box.py" line="210" />
             <source>Test tone</source>
             <translation>测试音</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="209" />
+            <location filename="../devices_box.py" line="211" />
             <source>System default</source>
             <translation>系统默认</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="216" />
+            <location filename="../devices_box.py" line="218" />
             <source>No loudspeaker or headset found</source>
             <translation>未找到扬声器或耳机</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="221" />
+            <location filename="../devices_box.py" line="223" />
             <source>%1 (not connected)</source>
             <translation>%1（未连接）</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="307" />
+            <location filename="../devices_box.py" line="309" />
             <source>Starting the preview…</source>
             <translation>正在启动预览…</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="344" />
+            <location filename="../devices_box.py" line="346" />
             <source>The camera or microphone could not be started.</source>
             <translation>无法启动摄像头或麦克风。</translation>
         </message>
         <message>
-            <location filename="../devices_box.py" line="358" />
+            <location filename="../devices_box.py" line="360" />
             <source>The camera or microphone stopped sending.</source>
             <translation>摄像头或麦克风已停止传送。</translation>
         </message>

@@ -478,6 +478,7 @@ UI_ZH: dict[str, str] = {
     "The call has ended.": "通话已结束。",
     "The call failed.": "通话失败。",
     "Audio only: video is paused.": "仅语音：视频已暂停。",
+    "The link is weak: video is paused and will come back by itself.": "网络连接较弱：视频已暂停，恢复后会自动继续。",
     "The other side turned the camera off.": "对方关闭了摄像头。",
     "RTT %1 · loss %2% · %3 fps": "时延 %1 · 丢包 %2% · %3 帧/秒",
     "Share a file in the call": "在通话中分享文件",
