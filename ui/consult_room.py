@@ -435,10 +435,7 @@ class ConsultRoom(QWidget):
     def _remote_video_off(self) -> bool:
         call = self.call
         return call is not None and (
-            call.audio_only
-            or call.peer_audio_only
-            or not call.peer_camera_on
-            or self._link_weak()
+            call.audio_only or call.peer_audio_only or not call.peer_camera_on or self._link_weak()
         )
 
     def _link_weak(self) -> bool:

@@ -884,8 +884,8 @@
         </message>
         <message>
             <location filename="../consult_room.py" line="263" />
-            <location filename="../consult_room.py" line="487" />
-            <location filename="../consult_room.py" line="511" />
+            <location filename="../consult_room.py" line="484" />
+            <location filename="../consult_room.py" line="508" />
             <source>Camera off</source>
             <translation>关闭摄像头</translation>
         </message>
@@ -990,27 +990,27 @@
             <translation>对方尚未加入：可能不在线或正忙。您可以继续等待，或挂断；会诊资料仍会通过同步送达对方。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="451" />
+            <location filename="../consult_room.py" line="448" />
             <source>Audio only: video is paused.</source>
             <translation>仅语音：视频已暂停。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="453" />
+            <location filename="../consult_room.py" line="450" />
             <source>The link is weak: video is paused and will come back by itself.</source>
             <translation>网络连接较弱：视频已暂停，恢复后会自动继续。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="454" />
+            <location filename="../consult_room.py" line="451" />
             <source>The other side turned the camera off.</source>
             <translation>对方关闭了摄像头。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="466" />
+            <location filename="../consult_room.py" line="463" />
             <source>RTT %1 · loss %2% · %3 fps</source>
             <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="534" />
+            <location filename="../consult_room.py" line="531" />
             <source>Share a file in the call</source>
             <translation>在通话中分享文件</translation>
         </message>
