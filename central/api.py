@@ -58,6 +58,7 @@ async def health(request: web.Request) -> web.Response:
             "protocol": PROTOCOL_VERSION,
             "version": __version__,
             "min_client_version": settings(request).min_client_version,
+            "update_url": settings(request).update_url,
         }
     )
 

@@ -1,8 +1,9 @@
 """The ``clinic-central`` command line: run the server and administer accounts.
 
+    clinic-central [--config FILE] COMMAND …            (FILE: TOML, or $CLINIC_CENTRAL_CONFIG)
     clinic-central serve --db sqlite:///PATH | postgresql://user@host:port/db
                          [--host 127.0.0.1] [--port 8700] [--tls-cert F --tls-key F]
-                         [--min-client-version 0.1.0]
+                         [--min-client-version 0.1.0] [--update-url URL]
                          [--turn-url turn:HOST:3478?transport=udp --turn-secret-file F]
                          [--stun-url stun:HOST:3478]   (calls; env CLINIC_CENTRAL_TURN_URLS,
                          CLINIC_CENTRAL_TURN_SECRET[_FILE], CLINIC_CENTRAL_STUN_URLS)
@@ -16,8 +17,10 @@
                          [--clinic ID] --db URL  (password: $CLINIC_CENTRAL_PASSWORD or a prompt)
     clinic-central epoch bump --db URL                 (after restoring the database from a backup)
 
-``--db`` defaults to the environment variable CLINIC_CENTRAL_DB. Errors are one line on stderr
-and a non-zero exit status; ``--debug`` shows the traceback.
+Every setting comes from the command line, else the environment (``CLINIC_CENTRAL_DB``,
+``CLINIC_CENTRAL_PORT``, …), else the configuration file, else its default (central/config.py
+``OPTIONS``). Errors are one line on stderr and a non-zero exit status; ``--debug`` shows the
+traceback.
 """
 
 from __future__ import annotations
@@ -30,17 +33,21 @@ import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from central import __version__, accounts, schema
 from central.config import (
+    CONFIG_ENV,
+    DB_ENV,
     STUN_URLS_ENV,
     TURN_SECRET_ENV,
     TURN_URLS_ENV,
     Settings,
-    call_settings_from_env,
+    config_path,
+    load_config_file,
     parse_version,
     read_secret_file,
+    resolve,
     split_urls,
 )
 from central.db import Conn, Database, DatabaseError
@@ -48,7 +55,7 @@ from central.errors import ApiError, CommandError
 
 T = TypeVar("T")
 PASSWORD_ENV = "CLINIC_CENTRAL_PASSWORD"
-DB_ENV = "CLINIC_CENTRAL_DB"
+__all__ = ["DB_ENV", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,23 +70,29 @@ def _parser() -> argparse.ArgumentParser:
         prog="clinic-central", description="The clinic workstation's central platform."
     )
     parser.add_argument("--version", action="version", version=f"clinic-central {__version__}")
+    config_help = f"configuration file (TOML; default: ${CONFIG_ENV})"
+    parser.add_argument("--config", type=Path, help=config_help)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument(
             "--db",
-            default=os.environ.get(DB_ENV),
-            help=f"sqlite:///PATH or postgresql://… (default: ${DB_ENV})",
+            help=f"sqlite:///PATH or postgresql://… (default: ${DB_ENV}, then the config file)",
         )
+        # Also accepted after the command; SUPPRESS keeps a --config given before it.
+        p.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
         return p
 
     serve = with_db(sub.add_parser("serve", help="run the server"))
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--host", help="default 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default 8700")
     serve.add_argument("--tls-cert", type=Path)
     serve.add_argument("--tls-key", type=Path)
-    serve.add_argument("--min-client-version", default=__version__)
-    serve.add_argument("--pool-size", type=int, default=8, help="database connections")
+    serve.add_argument(
+        "--min-client-version", help=f"older workstations must update (default {__version__})"
+    )
+    serve.add_argument("--update-url", help="where outdated workstations get the update")
+    serve.add_argument("--pool-size", type=int, help="database connections (default 8)")
     serve.add_argument(
         "--turn-url",
         action="append",
@@ -98,9 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help=f"file holding coturn's static-auth-secret (or ${TURN_SECRET_ENV})",
     )
-    serve.add_argument(
-        "--turn-ttl", type=int, default=6 * 3600, help="seconds TURN credentials stay valid"
-    )
+    serve.add_argument("--turn-ttl", type=int, help="seconds TURN credentials stay valid")
 
     cert = sub.add_parser("dev-cert", help="write a self-signed certificate for development")
     cert.add_argument("--out", type=Path, required=True)
@@ -132,9 +143,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The serve/admin settings: command line, else environment, else config file, else default."""
+    path = config_path(getattr(args, "config", None), os.environ)
+    file = load_config_file(path) if path is not None else {}
+    cli = {
+        "db": getattr(args, "db", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "tls_cert": getattr(args, "tls_cert", None),
+        "tls_key": getattr(args, "tls_key", None),
+        "min_client_version": getattr(args, "min_client_version", None),
+        "update_url": getattr(args, "update_url", None),
+        "pool_size": getattr(args, "pool_size", None),
+        "stun_urls": [u for a in getattr(args, "stun_url", []) for u in split_urls(a)],
+        "turn_urls": [u for a in getattr(args, "turn_url", []) for u in split_urls(a)],
+        "turn_secret_file": getattr(args, "turn_secret_file", None),
+        "turn_ttl": getattr(args, "turn_ttl", None),
+    }
+    return resolve(cli, os.environ, file)
+
+
 def _open(url: str | None) -> Database:
     if not url:
-        raise CommandError(f"Give the database with --db URL (or set {DB_ENV}).")
+        raise CommandError(
+            f"Give the database with --db URL (or set {DB_ENV}, or db in the --config file)."
+        )
     db = Database(url, pool_size=2)
     try:
         schema.ensure(db)
@@ -169,15 +203,16 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
     from central.app import build_app
     from central.web import AccessLogger
 
-    if parse_version(args.min_client_version) is None:
+    o = _options(args)
+    if parse_version(o["min_client_version"]) is None:
         raise CommandError("--min-client-version is not a version number (like 0.1.0).")
-    if bool(args.tls_cert) != bool(args.tls_key):
+    if bool(o["tls_cert"]) != bool(o["tls_key"]):
         raise CommandError("Give both --tls-cert and --tls-key, or neither.")
     ssl_context = None
-    if args.tls_cert:
+    if o["tls_cert"]:
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         try:
-            ssl_context.load_cert_chain(args.tls_cert, args.tls_key)
+            ssl_context.load_cert_chain(o["tls_cert"], o["tls_key"])
         except (OSError, ssl.SSLError) as exc:
             raise CommandError(
                 f"Cannot load the TLS certificate or key: {exc.strerror or exc}"
@@ -186,31 +221,35 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
         level=logging.DEBUG if debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    stun_env, turn_env, secret = call_settings_from_env()
-    if args.turn_secret_file:
+    # The secret: --turn-secret-file, else $CLINIC_CENTRAL_TURN_SECRET, else the file named by
+    # $CLINIC_CENTRAL_TURN_SECRET_FILE or turn_secret_file in the configuration file.
+    secret = os.environ.get(TURN_SECRET_ENV) or None
+    if args.turn_secret_file is not None or (secret is None and o["turn_secret_file"]):
         try:
-            secret = read_secret_file(args.turn_secret_file)
+            secret = read_secret_file(o["turn_secret_file"])
         except OSError as exc:
             raise CommandError(f"Cannot read the TURN secret file: {exc.strerror}") from None
-    turn_urls = tuple(u for a in args.turn_url for u in split_urls(a)) or turn_env
+    turn_urls = o["turn_urls"]
     if turn_urls and not secret:
         raise CommandError(
             f"TURN servers need their shared secret: give --turn-secret-file or set "
             f"{TURN_SECRET_ENV}."
         )
-    db = _open(args.db)
+    host, port = o["host"], o["port"]
+    db = _open(o["db"])
     settings = Settings(
         db.url.describe(),
-        min_client_version=args.min_client_version,
-        pool_size=max(2, args.pool_size),
+        min_client_version=o["min_client_version"],
+        update_url=o["update_url"],
+        pool_size=max(2, o["pool_size"]),
         debug=debug,
-        stun_urls=tuple(u for a in args.stun_url for u in split_urls(a)) or stun_env,
+        stun_urls=o["stun_urls"],
         turn_urls=turn_urls,
         turn_secret=secret,
-        turn_ttl=args.turn_ttl,
+        turn_ttl=o["turn_ttl"],
     )
     db.close()
-    settings.db_url = args.db
+    settings.db_url = o["db"]
     app = build_app(settings)
     from central import faults
 
@@ -219,25 +258,25 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
     try:
         web.run_app(
             app,
-            host=args.host,
-            port=args.port,
+            host=host,
+            port=port,
             ssl_context=ssl_context,
             access_log_class=AccessLogger,
             shutdown_timeout=10,
             print=lambda _msg: print(
-                f"clinic-central {__version__} listening on {scheme}://{args.host}:{args.port}",
+                f"clinic-central {__version__} listening on {scheme}://{host}:{port}",
                 flush=True,
             ),
         )
     except OSError as exc:
-        raise CommandError(
-            f"Cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
-        ) from None
+        raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace, debug: bool) -> None:
     command = args.command
     action = getattr(args, "action", None)
+    if command != "serve" and hasattr(args, "db"):
+        args.db = _options(args)["db"]  # --db, else $CLINIC_CENTRAL_DB, else the config file
     if command == "serve":
         _serve(args, debug)
     elif command == "dev-cert":

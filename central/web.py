@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from central import accounts
 from central.accounts import Principal
-from central.config import Settings, parse_version
+from central.config import Settings, parse_version, upgrade_sentence
 from central.db import Database
 from central.errors import ApiError, bad_request, unauthorized
 from central.validation import clean_line, storable_text
@@ -275,13 +275,13 @@ async def client_version_middleware(request: web.Request, handler: Handler) -> w
         if have is None:
             raise bad_request("X-Client-Version is not a version number.")
         if need is not None and have < need:
-            shown = given.strip()[:32] if clean_line(given.strip()[:32]) else "?"
+            shown = ".".join(str(n) for n in have)  # parsed digits only: nothing echoed raw
+            update_url = settings(request).update_url
             raise ApiError(
                 426,
                 "upgrade_required",
-                f"This workstation (version {shown}) is too old; install version {minimum} "
-                "or newer.",
-                {"min_client_version": minimum},
+                upgrade_sentence(shown, minimum, update_url),
+                {"min_client_version": minimum, "update_url": update_url},
             )
     return await handler(request)
 

@@ -1,3 +1,10 @@
-"""Clinic workstation core: FHIR R4 records, services, sync engine and the command line."""
+"""Clinic workstation core: FHIR R4 records, services, sync engine and the command line.
+
+``__version__`` below is the one place the version is written: pyproject.toml reads it
+(``[tool.setuptools.dynamic]``), so do the installers (installers/clinic-app.spec,
+installers/linux/build.py) and the central platform (its default minimum client version);
+``clinic-app --version`` and the About dialog show it; every request to the central platform
+carries it (``X-Client-Version``).
+"""
 
 __version__ = "0.1.0"

@@ -175,12 +175,17 @@ def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="clinic-screens-") as tmp:
-        profile = make_demo_profile(Path(tmp))
-        for language in languages:
-            translator = install_translator(app, language)  # type: ignore[arg-type]
-            written += loop.run_until_complete(_first_run(out, language))
-            written += loop.run_until_complete(_render_all(out, profile, language))
-            if translator is not None:
-                app.removeTranslator(translator)  # type: ignore[union-attr]
+    try:
+        with tempfile.TemporaryDirectory(prefix="clinic-screens-") as tmp:
+            profile = make_demo_profile(Path(tmp))
+            for language in languages:
+                translator = install_translator(app, language)  # type: ignore[arg-type]
+                written += loop.run_until_complete(_first_run(out, language))
+                written += loop.run_until_complete(_render_all(out, profile, language))
+                if translator is not None:
+                    app.removeTranslator(translator)  # type: ignore[union-attr]
+    finally:
+        # Stops the loop's default executor (QThreads): one still running when the program
+        # exits makes Qt abort ("QThread: Destroyed while thread is still running", status 134).
+        loop.close()
     return written

@@ -72,4 +72,5 @@ class SyncBar(QWidget):
             self.progress.setValue(min(s.records_done, total))
         self.conflicts.setVisible(s.conflicts > 0)
         self.conflicts.setText("⚠ " + self.tr("%n conflict(s) to resolve", "", s.conflicts))
-        self.error.setText(tr_core(s.last_error) if s.last_error and not s.online else "")
+        # Also when online: a refusal (an outdated workstation, a revoked token) says what to do.
+        self.error.setText(tr_core(s.last_error) if s.last_error else "")

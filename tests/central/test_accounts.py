@@ -140,7 +140,8 @@ async def test_old_client_gets_426_in_words(db_url):
         reply = await c.get("/api/v1/whoami", headers={"X-Client-Version": "0.1.5"})
         assert reply.status == 426 and reply.error_code == "upgrade_required"
         assert reply.body["error"]["message"] == (
-            "This workstation (version 0.1.5) is too old; install version 0.2.0 or newer."
+            "This workstation runs version 0.1.5; the central platform needs version 0.2.0 or "
+            "newer. Ask the central platform's administrator for the update."
         )
         ok = await c.get("/api/v1/whoami", headers={"X-Client-Version": "0.2.0"})
         assert ok.status == 401  # past the version check, no token

@@ -115,7 +115,7 @@ async def test_tls_and_old_client(tmp_path):
             api = Api(session, proc.url, ssl_ctx=proc.ssl_context())
             status, body = await api.call("GET", "/api/v1/whoami")
             assert status == 426
-            assert "too old; install version 0.2.0 or newer" in body["error"]["message"]
+            assert "the central platform needs version 0.2.0 or newer" in body["error"]["message"]
 
 
 async def test_serve_refuses_a_bad_database_in_one_line(tmp_path):
