@@ -55,6 +55,8 @@ class Recorder(CallObserver):
         self.audio: list[tuple[int, int]] = []  # (pts in samples, received_us)
         self.audio_rate = 48000
         self.audio_samples = 960
+        self.remote_media: list[tuple[float, bool, bool]] = []  # time, camera on, audio only
+        self.link_states: list[tuple[float, str]] = []  # media/quality's link state changes
 
     def on_state(self, state: CallState, message: str) -> None:
         self.states.append((time.time(), state.value, message))
@@ -94,6 +96,12 @@ class Recorder(CallObserver):
             "missing_pct": 100.0 * missing / slots if slots else 0.0,
             "max_gap_ms": max_gap_ms,
         }
+
+    def on_link_quality(self, state: Any, message: str) -> None:
+        self.link_states.append((time.time(), str(getattr(state, "value", state))))
+
+    def on_remote_media(self, camera_on: bool, audio_only: bool) -> None:
+        self.remote_media.append((time.time(), camera_on, audio_only))
 
     def on_stats(self, stats: CallStats) -> None:
         self.stats.append(stats.__dict__)
@@ -201,6 +209,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         audio_received=[t for _pts, t in rec.audio],
         rss_kb=rss,
         reconnects=session.summary.reconnects,
+        remote_media=rec.remote_media,
+        link_states=rec.link_states,
         stock=args.stock,
         states=rec.states,
         chat=rec.chat,
