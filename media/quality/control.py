@@ -3,15 +3,17 @@ estimator on the far side) and the loss it reports (RTCP RR), choose the video b
 rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
 
 * Bandwidth: ``min(REMB, loss-based estimate)``; the loss-based part follows GoogCC's rule
-  (loss < 2 %: +8 %/s; 2-10 %: hold; > 10 %: x(1 - loss/2)), on the smoothed loss. A feedback
+  (loss < 5 %: +8 %/s; 5-12 %: hold; > 12 %: x(1 - loss/2)), on the smoothed loss. A feedback
   report that follows a silence of more than 2 s (an outage) does not count: its loss is the
   outage's.
 * Video gets the estimate minus the audio reserve; the rung follows the video budget with
   hysteresis: down after ``down_after`` s below the rung's floor (at once below 60 % of it),
   up only after ``up_after`` s above 1.3x the next rung's floor and never within ``hold_after_down``
   s of stepping down: no flapping between two rungs.
-* Audio-only: when the estimate stays under ``pause_below`` or loss above ``pause_loss`` for
-  ``pause_after`` s. Video comes back by itself (lowest rung) once loss has been low for
+* Audio-only: when loss stays above ``pause_loss`` for ``pause_after`` s, or the video budget
+  under ``pause_below`` with loss above half of that (a low REMB alone only means we send
+  little: aiortc's estimate is at most 1.5x the incoming rate). Video comes back by itself
+  (lowest rung) once loss has been low for
   ``resume_after`` s and at least ``probe_wait`` s have passed; a resume that fails within
   ``probe_window`` s doubles ``probe_wait`` (up to 30 s), a resume that holds resets it.
 """
@@ -42,7 +44,9 @@ LADDER: tuple[Rung, ...] = (
     Rung(320, 240, 20, 170_000, 380_000),
     Rung(192, 144, 12, 60_000, 180_000),  # 4:3, and the smallest that carries a stamp
 )
-AUDIO_RESERVE = 45_000  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
+AUDIO_RESERVE = 45_000
+LOSS_INCREASE_BELOW = 0.05
+LOSS_DECREASE_ABOVE = 0.12  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
 
 
 class LinkState(enum.Enum):
@@ -62,17 +66,17 @@ class LinkController:
     def __init__(
         self,
         ladder: tuple[Rung, ...] = LADDER,
-        start_bps: int = 500_000,
+        start_bps: int = 350_000,
         *,
         down_after: float = 1.0,
         up_after: float = 4.0,
         hold_after_down: float = 8.0,
-        pause_below: int = 100_000,
+        pause_below: int = 50_000,
         pause_loss: float = 0.10,
         pause_after: float = 3.0,
         resume_after: float = 3.0,
         probe_wait: float = 4.0,
-        probe_window: float = 4.0,
+        probe_window: float = 8.0,
         on_change: Callable[[Decision], None] | None = None,
     ) -> None:
         self.ladder = ladder
@@ -127,14 +131,17 @@ class LinkController:
             return  # video's reports cover more packets
         if not self._feedback(now):
             return  # the loss of an outage, not of the link as it is now
-        self.loss += (fraction - self.loss) * 0.5
+        self.loss += (fraction - self.loss) * 0.3
         last = self._last_loss_update
         dt = 1.0 if last is None else min(2.0, max(0.0, now - last))
         self._last_loss_update = now
         # on the smoothed loss: one report of a few dozen packets says little on its own
-        if self.loss < 0.02:
+        # thresholds above GoogCC's 2 %/10 %: random loss of a few percent is repaired here
+        # (NACK, temporal layers, Opus FEC) and says nothing about congestion, which shows as
+        # queueing delay (REMB) and heavy loss
+        if self.loss < LOSS_INCREASE_BELOW:
             self.loss_based = int(min(self.loss_based * (1.08**dt) + 1000 * dt, 3_000_000))
-        elif self.loss > 0.10:
+        elif self.loss > LOSS_DECREASE_ABOVE:
             self.loss_based = int(max(30_000, self.loss_based * (1 - 0.5 * self.loss)))
         self.update(now)
 
@@ -144,8 +151,16 @@ class LinkController:
     # -- decision --------------------------------------------------------------------------
 
     @property
+    def video_budget(self) -> int:
+        """What video may use: aiortc's REMB (it measures the video packets only, the ones
+        carrying abs-send-time) and the loss-based total minus the audio reserve."""
+        loss_video = self.loss_based - AUDIO_RESERVE
+        return int(min(self.remb, loss_video) if self.remb is not None else loss_video)
+
+    @property
     def estimate(self) -> int:
-        return min(self.remb if self.remb is not None else self.loss_based, self.loss_based)
+        """Total send estimate (video budget + audio)."""
+        return self.video_budget + AUDIO_RESERVE
 
     @property
     def rung(self) -> Rung:
@@ -162,7 +177,7 @@ class LinkController:
         return len(self.ladder) - 1
 
     def update(self, now: float) -> Decision:
-        budget = self.estimate - AUDIO_RESERVE
+        budget = self.video_budget
         self._update_pause(now)
         if not self.paused:
             self._update_rung(budget, now)
@@ -214,7 +229,11 @@ class LinkController:
         if self.paused:  # no video, so no estimate: judge the link by audio's loss
             bad = self.loss > self.pause_loss
         else:
-            bad = self.estimate < self.pause_below or self.loss > self.pause_loss
+            # a low estimate alone is not a weak link: REMB follows what we send (at most
+            # 1.5x of it), so it is low whenever we send little; with loss it is
+            bad = self.loss > self.pause_loss or (
+                self.video_budget < self.pause_below and self.loss > self.pause_loss / 2
+            )
         if bad:
             self._good_since = None
             if self._bad_since is None:

@@ -6,7 +6,8 @@ continuous with what was released before, and due (a small target delay from the
 jitter, as libwebrtc's FrameBuffer does). A frame that cannot be completed is waited for at
 most ``max_wait`` seconds (the latency cap, NACK gets that long to repair it); then the buffer
 skips to the next complete keyframe and asks for one (``want_keyframe``). A complete keyframe
-further on is taken at once instead of waiting for a hole before it.
+further on is taken at once instead of waiting for a hole before it, and so is a frame of a
+VP8 temporal layer that does not depend on what is missing (a lost TL1 frame is skipped).
 
 :class:`AudioConcealer` (replaces the 16-packet audio buffer, which waits for 4 packets and
 then plays only what arrived): packets are decoded as they arrive; a gap is filled with Opus
@@ -47,6 +48,8 @@ class VideoPacket:
     keyframe: bool  # first packet of a keyframe
     data: bytes  # depayloaded
     arrival: float
+    tid: int | None = None  # VP8 temporal layer (descriptor T), None without layers
+    tl0: int | None = None  # TL0PICIDX: the TL0 frame this frame depends on (or is)
 
 
 @dataclass
@@ -57,12 +60,15 @@ class EncodedFrame:
     first_seq: int  # extended
     last_seq: int  # extended
     complete_at: float
+    tid: int | None = None
+    tl0: int | None = None
 
 
 @dataclass
 class VideoBufferStats:
     frames_out: int = 0
     keyframe_skips: int = 0  # gave up on a frame and went to the next keyframe
+    layer_skips: int = 0  # lost upper-layer frames passed over without waiting
     frames_dropped: int = 0
     late_packets: int = 0
 
@@ -89,6 +95,7 @@ class VideoJitterBuffer:
         self._high: int | None = None  # highest extended seq seen
         self._next: int | None = None  # extended seq expected next; None = wait for keyframe
         self._last_ts: int | None = None  # extended timestamp of the last released frame
+        self._last_tl0: int | None = None  # TL0PICIDX of the last TL0 frame released
         self._stuck_since: float | None = None
         # time mapping: offset = arrival - media time; its minimum is the fastest path
         self._offset_min: float | None = None
@@ -157,6 +164,12 @@ class VideoJitterBuffer:
                 self._drop_below(key)
                 self._next = key
                 continue
+            skip = self._decodable_after_gap()
+            if skip is not None:  # only upper-layer frames are missing: nothing waits for them
+                self.stats.layer_skips += 1
+                self._drop_below(skip)
+                self._next = skip
+                continue
             later = [s for s in self._packets if s >= self._next]
             if not later:
                 self._stuck_since = None
@@ -177,6 +190,23 @@ class VideoJitterBuffer:
             return False
         ts = unwrap(self._packets[first].timestamp, self._last_ts, TS_MOD)
         return (ts - self._last_ts) / self.clock_rate > 2 * self.max_wait
+
+    def _decodable_after_gap(self) -> int | None:
+        """The first complete frame after the hole at ``_next`` that does not depend on
+        anything in it (temporal layers): a TL1 frame of the last TL0 released, or the next
+        TL0 frame. Everything in the hole is then a TL1 frame nothing refers to."""
+        if self._last_tl0 is None or self._next is None:
+            return None
+        for seq in sorted(s for s in self._packets if s > self._next):
+            pkt = self._packets[seq]
+            if not pkt.frame_start or pkt.tid is None or pkt.tl0 is None:
+                continue
+            upper = pkt.tid > 0 and pkt.tl0 == self._last_tl0
+            next_base = pkt.tid == 0 and pkt.tl0 == (self._last_tl0 + 1) % 256
+            if (upper or next_base) and self._assemble(seq) is not None:
+                return seq
+            return None  # it needs a frame we do not have (or is incomplete): wait/repair
+        return None
 
     def _give_up(self) -> None:
         self._next = None
@@ -210,6 +240,8 @@ class VideoJitterBuffer:
             first_seq=start,
             last_seq=last,
             complete_at=complete,
+            tid=first.tid,
+            tl0=first.tl0,
         )
 
     def _find_keyframe(self, after: int | None) -> int | None:
@@ -248,13 +280,20 @@ class VideoJitterBuffer:
     def _release(self, frame: EncodedFrame) -> None:
         assert self._offset_min is not None
         lateness = frame.complete_at - self._media_time(frame.timestamp) - self._offset_min
-        lateness = min(max(lateness, 0.0), 0.5)
-        self._late_dev += (abs(lateness - self._late_mean) - self._late_dev) / 16
-        self._late_mean += (lateness - self._late_mean) / 16
+        lateness = max(lateness, 0.0)
+        # a frame that waited for a retransmission says nothing about the path's jitter
+        # (libwebrtc leaves retransmitted frames out of its jitter estimate too)
+        if lateness <= max(0.1, 3 * (self._late_mean + 2 * self._late_dev)):
+            self._late_dev += (abs(lateness - self._late_mean) - self._late_dev) / 16
+            self._late_mean += (lateness - self._late_mean) / 16
         for s in range(frame.first_seq, frame.last_seq + 1):
             self._packets.pop(s, None)
         self._next = frame.last_seq + 1
         self._last_ts = unwrap(frame.timestamp, self._last_ts, TS_MOD)
+        if frame.tid == 0 or frame.keyframe:
+            self._last_tl0 = frame.tl0
+        elif frame.tid is None:
+            self._last_tl0 = None
         self.stats.frames_out += 1
 
 

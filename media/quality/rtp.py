@@ -81,6 +81,8 @@ def _put(obj: Any, name: str, value: Any) -> None:
     setattr(obj, name, value)
 
 
+MAX_WAIT = 0.4
+MAX_WAIT_CEIL = 0.7
 TICK = 0.01  # receiver timer: frame release, NACK/PLI, audio concealment
 REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak link"
 
@@ -160,12 +162,21 @@ class QualityHub:
             send_rung=c.rung.label,
             send_paused=c.paused,
             send_estimate_kbps=c.estimate // 1000,
+            send_remb_kbps=c.remb // 1000 if c.remb is not None else None,
+            send_loss_based_kbps=c.loss_based // 1000,
             send_loss_pct=round(100 * c.loss, 2),
             rung_changes=c.changes,
             remote_video_stalled=self.remote_stalled,
             rtt_ms=round(1000 * self.rtt, 1) if self.rtt is not None else None,
         )
         return out
+
+
+def wait_cap(rtt: float | None) -> float:
+    """How long a frame with a hole is waited for: 400 ms, or one NACK round trip plus a
+    margin on a long path (then a keyframe would cost as much as one more retry), at most
+    700 ms."""
+    return min(MAX_WAIT_CEIL, max(MAX_WAIT, (rtt or 0.0) + 0.2))
 
 
 class _Intake:
@@ -244,6 +255,8 @@ class QualityReceiver(RTCRtpReceiver):
                 marker=bool(packet.marker),
                 frame_start=start,
                 keyframe=start and bool(rest) and not rest[0] & 1,
+                tid=desc.tid[0] if desc.tid is not None else None,
+                tl0=desc.tl0picidx,
                 data=_get(packet, "_data"),  # set by aiortc's depayload step
                 arrival=now,
             )
@@ -276,6 +289,7 @@ class QualityReceiver(RTCRtpReceiver):
 
     def _pump(self, now: float) -> None:
         """Release due frames to aiortc's decoder thread; NACK/PLI as the buffer needs."""
+        self.buffer.max_wait = wait_cap(self.hub.rtt)
         frames = self.buffer.pop(now)
         if frames:
             queue = _get(self, "_RTCRtpReceiver__decoder_queue")
@@ -344,6 +358,7 @@ class QualityReceiver(RTCRtpReceiver):
         return {
             "video_frames": b.frames_out,
             "keyframe_skips": b.keyframe_skips,
+            "layer_skips": b.layer_skips,
             "video_gave_up": b.frames_dropped,
             "nack_seqs": self.nacks.sent,
             "nack_packets": self.nacks.requests,

@@ -7,6 +7,11 @@ directly (:mod:`media.quality._native`): a bitrate change is a ``vpx_codec_enc_c
 the same encoder (no keyframe); only a new frame size rebuilds it (a keyframe is unavoidable
 then). Keyframes otherwise come only when asked (``force_keyframe``, i.e. a PLI/FIR).
 
+Two temporal layers (as libwebrtc does for VP8 on lossy links): every other frame (TL1)
+references only the last TL0 frame and updates no reference and no entropy context, so a
+receiver that loses a TL1 frame simply skips it — only TL0 losses need a repair. The layer
+(TID) and the TL0 picture index go in the VP8 payload descriptor (RFC 7741).
+
 Output packets are RTP payloads with aiortc's VP8 payload descriptor, so any VP8 receiver
 (stock aiortc, browsers) decodes them.
 """
@@ -22,6 +27,7 @@ import threading
 import av
 import numpy as np
 from aiortc.codecs.base import Encoder
+from aiortc.codecs.vpx import PACKET_MAX, VpxPayloadDescriptor
 from aiortc.codecs.vpx import Vp8Encoder as _StockVp8
 from aiortc.mediastreams import VIDEO_TIME_BASE, convert_timebase
 from av.frame import Frame
@@ -51,6 +57,11 @@ class LiveVp8Encoder(Encoder):
         self.reconfigs = 0  # live bitrate changes
         self.keyframes = 0
         self.last_was_keyframe = False
+        self.temporal_layers = 2
+        self.last_tid = 0
+        self.tl0picidx = random.randint(0, 255)
+        self._layer_index = 0
+        self._fresh = True  # a new encoder starts with a keyframe: TL0
 
     # -- bitrate ---------------------------------------------------------------------------
 
@@ -107,6 +118,7 @@ class LiveVp8Encoder(Encoder):
                 raise nat.NativeCodecError(f"vpx_codec_control({ctrl}) failed")
         self._ctx, self._cfg, self._size = ctx, cfg, (width, height)
         self._applied = self._target
+        self._fresh = True
         self.rebuilds += 1
 
     def _apply_bitrate(self) -> None:
@@ -123,9 +135,45 @@ class LiveVp8Encoder(Encoder):
     def encode(self, frame: Frame, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         assert isinstance(frame, av.VideoFrame)
         data, timestamp = self.encode_raw(frame, force_keyframe)
-        payloads = _StockVp8._packetize(data, self.picture_id) if data else []
+        payloads = self._packetize(data) if data else []
         self.picture_id = (self.picture_id + 1) % (1 << 15)
         return payloads, timestamp
+
+    def _packetize(self, data: bytes) -> list[bytes]:
+        if self.temporal_layers < 2:
+            return _StockVp8._packetize(data, self.picture_id)
+        desc = VpxPayloadDescriptor(
+            partition_start=1,
+            partition_id=0,
+            picture_id=self.picture_id,
+            tl0picidx=self.tl0picidx,
+            tid=(self.last_tid, 1),  # Y: TL1 depends on TL0 only
+        )
+        payloads = []
+        for pos in range(0, len(data), PACKET_MAX - 8):
+            payloads.append(bytes(desc) + data[pos : pos + PACKET_MAX - 8])
+            desc.partition_start = 0
+        return payloads
+
+    def _layer_flags(self, force_keyframe: bool) -> int:
+        """TL0/TL1 alternation; a keyframe restarts the pattern."""
+        if self.temporal_layers < 2:
+            self.last_tid = 0
+            return 0
+        if force_keyframe or self._fresh or self._layer_index % 2 == 0:
+            self._fresh = False
+            self._layer_index = 1
+            self.last_tid = 0
+            self.tl0picidx = (self.tl0picidx + 1) % 256
+            return 0
+        self._layer_index = 0
+        self.last_tid = 1
+        return (
+            nat.VP8_EFLAG_NO_UPD_LAST
+            | nat.VP8_EFLAG_NO_UPD_GF
+            | nat.VP8_EFLAG_NO_UPD_ARF
+            | nat.VP8_EFLAG_NO_UPD_ENTROPY
+        )
 
     def encode_raw(self, frame: av.VideoFrame, force_keyframe: bool = False) -> tuple[bytes, int]:
         """One frame -> (VP8 bitstream, RTP timestamp at 90 kHz)."""
@@ -148,7 +196,8 @@ class LiveVp8Encoder(Encoder):
         )
         pts = max(self._pts + 1, timestamp)
         self._pts = pts
-        flags = nat.VPX_EFLAG_FORCE_KF if force_keyframe else 0
+        flags = self._layer_flags(force_keyframe)
+        flags |= nat.VPX_EFLAG_FORCE_KF if force_keyframe else 0
         if v.lib.vpx_codec_encode(self._ctx, img, pts, 3000, flags, nat.VPX_DL_REALTIME) != 0:
             raise nat.NativeCodecError(
                 "vpx_codec_encode failed: " + (v.lib.vpx_codec_error(self._ctx) or b"").decode()
@@ -170,6 +219,9 @@ class LiveVp8Encoder(Encoder):
             key = key or bool(flags_out & nat.VPX_FRAME_IS_KEY)
         self.last_was_keyframe = key
         self.keyframes += key
+        if key and self.last_tid != 0:  # the encoder chose a keyframe: it is TL0
+            self.last_tid = 0
+            self._layer_index = 1
         return out, timestamp
 
     def pack(self, packet: Packet) -> tuple[list[bytes], int]:

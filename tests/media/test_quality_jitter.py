@@ -124,3 +124,37 @@ def test_sequence_numbers_wrap() -> None:
         feed(buf, packets(f, key=f == 0, seq0=65530), f / 30)
         out += buf.pop(f / 30)
     assert len(out) == 6
+
+
+def layered(frame: int, n: int = 2, *, key: bool = False) -> list[VideoPacket]:
+    """Two temporal layers: even frames TL0 (TL0PICIDX = frame // 2), odd frames TL1."""
+    pkts = packets(frame, n, key=key)
+    for p in pkts:
+        p.tid, p.tl0 = frame % 2, (frame // 2) % 256
+    return pkts
+
+
+def test_a_lost_upper_layer_frame_is_skipped_without_waiting() -> None:
+    buf = VideoJitterBuffer(max_wait=0.4)
+    feed(buf, layered(0, key=True), 0.0)
+    assert len(buf.pop(0.0)) == 1
+    feed(buf, layered(1)[:1], 0.033)  # TL1 frame 1 loses a packet
+    feed(buf, layered(2), 0.066)  # the next TL0 frame does not need it
+    got = buf.pop(0.07)
+    assert [f.timestamp for f in got] == [2 * FRAME]
+    assert buf.stats.layer_skips == 1 and not buf.want_keyframe
+    feed(buf, layered(3), 0.1)
+    assert [f.timestamp for f in buf.pop(0.1)] == [3 * FRAME]
+
+
+def test_a_lost_base_layer_frame_is_waited_for() -> None:
+    buf = VideoJitterBuffer(max_wait=0.4)
+    feed(buf, layered(0, key=True), 0.0)
+    feed(buf, layered(1), 0.033)
+    buf.pop(0.04)
+    feed(buf, layered(2)[1:], 0.066)  # TL0 frame 2 loses its first packet
+    feed(buf, layered(3), 0.1)  # TL1 of TL0 #1: depends on frame 2
+    feed(buf, layered(4), 0.133)  # TL0 #2: depends on frame 2
+    assert buf.pop(0.2) == []
+    feed(buf, layered(2)[:1], 0.3)  # repaired by NACK
+    assert [f.timestamp // FRAME for f in buf.pop(0.3)] == [2, 3, 4]
