@@ -69,3 +69,37 @@ def test_a_quality_peer_connection_has_our_sender_and_receiver() -> None:
         await pc.close()
 
     asyncio.run(build())
+
+
+def test_the_link_state_reaches_the_session_and_its_observer() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from media import quality
+
+    seen: list[tuple[quality.LinkState, str]] = []
+
+    async def run() -> None:
+        pc = quality.new_peer_connection(None)  # type: ignore[arg-type]
+        observer = SimpleNamespace(on_link_quality=lambda s, m: seen.append((s, m)))
+        session = SimpleNamespace(observer=observer, _pc=pc)
+        quality.watch_link(session, pc)
+        assert session.link_quality == quality.LinkState.GOOD
+        c = pc.hub.controller
+        t = 0.0
+        while not c.paused and t < 10:  # the far side reports heavy loss
+            c.on_loss(0.3, t)
+            t += 0.5
+        assert session.link_quality == quality.LinkState.WEAK
+        assert session.link_message == quality.WEAK_LINK_MESSAGE
+        while c.paused and t < 60:  # and then a clean line
+            c.on_loss(0.0, t, kind="audio")
+            c.tick(t)
+            t += 0.5
+        assert session.link_quality == quality.LinkState.GOOD
+        assert quality.link_stats(session)["send_paused"] is False
+        await pc.close()
+
+    asyncio.run(run())
+    assert [s for s, _ in seen] == [quality.LinkState.WEAK, quality.LinkState.GOOD]
+    assert seen[0][1] == "The link is weak: video is paused and will come back by itself."
