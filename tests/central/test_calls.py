@@ -150,6 +150,11 @@ async def test_the_room_relays_between_the_two_sides(central, room):
             assert (await spec.receive_json(timeout=5))["code"] == "bad_message"
             await spec.send_json({"type": "ping"})
             assert await spec.receive_json(timeout=5) == {"type": "pong"}
+            # the answering side asks for a fresh offer (its path died); nothing else rides on it
+            await spec.send_json({"type": "restart"})
+            assert await clinic.receive_json(timeout=5) == {"type": "restart", "from": "specialist"}
+            await spec.send_json({"type": "restart", "sdp": "x"})
+            assert (await spec.receive_json(timeout=5))["code"] == "bad_message"
             # another specialist of the same specialty: the specialist side is taken
             async with ws(central, cid, room["cardio2"]) as third:
                 refused = await third.receive_json(timeout=5)
