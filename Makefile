@@ -8,7 +8,7 @@ DEMO_PASSPHRASE ?= demo-passphrase-2026
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit bench clean venv sysdeps
+.PHONY: demo test lint typecheck unit bench clean venv sysdeps installer
 
 # System packages the tests need: a PostgreSQL server (initdb), faketime (clock skew tests),
 # coturn (the TURN relay the call tests start on loopback), iproute2 (network namespaces for the
@@ -19,6 +19,9 @@ QT_DEBS := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-wqy-mic
 # PortAudio plays the other side of a call (media/playback.py); the playback test plays into a
 # file-backed ALSA PCM paced by a private PulseAudio null sink (tests/support/sound.py).
 SOUND_DEBS := libportaudio2 pulseaudio libasound2-plugins
+# make installer: PyInstaller reads shared-library dependencies with objdump (binutils);
+# dpkg-deb builds the .deb.
+INSTALLER_DEBS := binutils dpkg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 sysdeps:
@@ -27,7 +30,7 @@ sysdeps:
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v turnserver >/dev/null || missing="$$missing coturn"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
-	for deb in $(QT_DEBS) $(SOUND_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
+	for deb in $(QT_DEBS) $(SOUND_DEBS) $(INSTALLER_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
@@ -56,13 +59,18 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: sysdeps lint typecheck unit
+# The Linux bundle (.tar.gz + .deb in dist/installer/); skipped when its inputs are unchanged
+# (installers/linux/build.py). tests/installers/ runs what it built.
+installer: $(STAMP) sysdeps
+	nice -n 10 $(BIN)/python installers/linux/build.py
+
+test: sysdeps lint typecheck installer unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.store
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache build/installer dist/installer
 
 # Chinese translation: collect the UI strings, fill translations, add the core's messages, compile.
 .PHONY: i18n
