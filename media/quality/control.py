@@ -4,9 +4,10 @@ rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
 
 * Bandwidth: ``min(REMB, loss-based estimate)``; the loss-based part follows GoogCC's rule
   (loss < 5 %: +8 %/s; 5-12 %: hold; > 12 %: x(1 - loss/2)), on the smoothed loss. A feedback
-  report that follows a silence of more than 2 s (an outage) does not count: its loss is the
-  outage's.
-* Video gets the estimate minus the audio reserve; the rung follows the video budget with
+  report that follows a silence of more than 1.2 s (2 s while paused: an outage) does not
+  count: its loss is the outage's.
+* Video gets REMB (aiortc estimates the video packets only) or the loss-based estimate minus
+  the audio reserve, whichever is lower; the rung follows the video budget with
   hysteresis: down after ``down_after`` s below the rung's floor (at once below 60 % of it),
   up only after ``up_after`` s above 1.3x the next rung's floor and never within ``hold_after_down``
   s of stepping down: no flapping between two rungs.
@@ -42,7 +43,7 @@ LADDER: tuple[Rung, ...] = (
     Rung(640, 480, 30, 600_000, 1_500_000),
     Rung(480, 360, 25, 330_000, 700_000),
     Rung(320, 240, 20, 170_000, 380_000),
-    Rung(192, 144, 12, 60_000, 180_000),  # 4:3, and the smallest that carries a stamp
+    Rung(192, 144, 15, 60_000, 180_000),  # 4:3, and the smallest that carries a stamp
 )
 AUDIO_RESERVE = 45_000
 LOSS_INCREASE_BELOW = 0.05
@@ -110,8 +111,11 @@ class LinkController:
     # -- inputs ----------------------------------------------------------------------------
 
     def _feedback(self, now: float) -> bool:
-        """Note a feedback arrival; False if it ends a silence (an outage)."""
-        fresh = self._last_feedback is None or now - self._last_feedback <= 2.0
+        """Note a feedback arrival; False if it ends a silence (an outage). With video on,
+        REMB comes every ~0.5 s and receiver reports every 0.5-1.5 s; paused, only audio's
+        reports come."""
+        silence = 2.0 if self.paused else 1.2
+        fresh = self._last_feedback is None or now - self._last_feedback <= silence
         self._last_feedback = now
         return fresh
 

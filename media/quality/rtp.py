@@ -82,7 +82,7 @@ def _put(obj: Any, name: str, value: Any) -> None:
 
 
 MAX_WAIT = 0.4
-MAX_WAIT_CEIL = 0.7
+MAX_WAIT_CEIL = 1.0
 TICK = 0.01  # receiver timer: frame release, NACK/PLI, audio concealment
 REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak link"
 
@@ -174,8 +174,8 @@ class QualityHub:
 
 def wait_cap(rtt: float | None) -> float:
     """How long a frame with a hole is waited for: 400 ms, or one NACK round trip plus a
-    margin on a long path (then a keyframe would cost as much as one more retry), at most
-    700 ms."""
+    margin on a long path (giving up costs a keyframe: a PLI round trip plus a large frame,
+    more than waiting for the repair), at most 1 s."""
     return min(MAX_WAIT_CEIL, max(MAX_WAIT, (rtt or 0.0) + 0.2))
 
 
