@@ -85,7 +85,7 @@ def _input_files() -> Iterator[Path]:
             if bundled and path.is_file():
                 yield path
     for path in sorted(INSTALLERS.glob("*")):
-        if path.is_file():
+        if path.is_file() and path.suffix != ".md":  # documentation does not change the build
             yield path
     for path in sorted((INSTALLERS / "linux").glob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
