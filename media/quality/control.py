@@ -13,7 +13,8 @@ rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
   s of stepping down: no flapping between two rungs.
 * Audio-only: when loss stays above ``pause_loss`` for ``pause_after`` s, or the video budget
   under ``pause_below`` with loss above half of that (a low REMB alone only means we send
-  little: aiortc's estimate is at most 1.5x the incoming rate). Video comes back by itself
+  little: aiortc's estimate is at most 1.5x the incoming rate), or loss x (RTT + 0.1 s) above
+  ``UNREPAIRABLE`` (repairs too slow for video to move). Video comes back by itself
   (lowest rung) once loss has been low for
   ``resume_after`` s and at least ``probe_wait`` s have passed; a resume that fails within
   ``probe_window`` s doubles ``probe_wait`` (up to 30 s), a resume that holds resets it.
@@ -46,6 +47,10 @@ LADDER: tuple[Rung, ...] = (
     Rung(192, 144, 15, 60_000, 180_000),  # 4:3, and the smallest that carries a stamp
 )
 AUDIO_RESERVE = 45_000
+# loss x (RTT + 100 ms) above this: video would be frozen much of the time waiting for
+# repairs (each lost base-layer packet costs about an RTT; at ~15 base-layer packets/s that is
+# ~30 % of the time), so audio-only is the better call — e.g. 5 % at 600 ms, not 3 % at 300 ms
+UNREPAIRABLE = 0.02
 LOSS_INCREASE_BELOW = 0.05
 LOSS_DECREASE_ABOVE = 0.12  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
 
@@ -230,13 +235,17 @@ class LinkController:
             self._above_since = None
 
     def _update_pause(self, now: float) -> None:
-        if self.paused:  # no video, so no estimate: judge the link by audio's loss
-            bad = self.loss > self.pause_loss
+        if self.paused:  # no video, so no estimate: judge the link by audio's loss and RTT
+            bad = (
+                self.loss > self.pause_loss or self.loss * ((self.rtt or 0.0) + 0.1) > UNREPAIRABLE
+            )
         else:
             # a low estimate alone is not a weak link: REMB follows what we send (at most
             # 1.5x of it), so it is low whenever we send little; with loss it is
-            bad = self.loss > self.pause_loss or (
-                self.video_budget < self.pause_below and self.loss > self.pause_loss / 2
+            bad = (
+                self.loss > self.pause_loss
+                or (self.video_budget < self.pause_below and self.loss > self.pause_loss / 2)
+                or self.loss * ((self.rtt or 0.0) + 0.1) > UNREPAIRABLE
             )
         if bad:
             self._good_since = None

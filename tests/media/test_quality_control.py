@@ -105,3 +105,25 @@ def test_an_outage_report_does_not_count_as_link_loss() -> None:
     t = drive(c, 5, remb=500_000, loss=0.0)
     c.on_loss(0.9, t + 5.0)  # first report after a 5 s silence: the outage's loss
     assert c.loss < 0.01 and not c.paused
+
+
+def test_loss_on_a_long_path_pauses_video_but_the_same_loss_on_a_short_one_does_not() -> None:
+    far = LinkController(start_bps=300_000)
+    far.on_rtt(0.6)
+    drive(far, 6, remb=250_000, loss=0.05)
+    assert far.paused  # 5 % at 600 ms: every repair costs ~0.6 s, video would mostly freeze
+    t = 6.0
+    for _ in range(40):  # still 5 % at 600 ms: stays audio-only (no probing into it)
+        far.on_loss(0.05, t, kind="audio")
+        far.tick(t)
+        t += 0.5
+    assert far.paused
+    for _ in range(30):  # the link recovers
+        far.on_loss(0.0, t, kind="audio")
+        far.tick(t)
+        t += 0.5
+    assert not far.paused
+    near = LinkController(start_bps=500_000)
+    near.on_rtt(0.3)
+    drive(near, 30, remb=450_000, loss=0.03)
+    assert not near.paused  # 3 % at 300 ms: NACK repairs in time
