@@ -8,6 +8,7 @@ code locations only, never messages or values, so no patient data can be copied 
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -55,6 +56,38 @@ def field_message(exc: ValidationError) -> tuple[str, str]:
     return exc.field, exc.message
 
 
+# Core messages that carry values: the pattern finds the values, the template (a core message
+# with %1, %2 … in their place) is what is translated.
+TEMPLATES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"This workstation runs version (\S+); the central platform needs version (\S+) or "
+            r"newer\. Install the update from (\S+)\."
+        ),
+        "This workstation runs version %1; the central platform needs version %2 or newer. "
+        "Install the update from %3.",
+    ),
+    (
+        re.compile(
+            r"This workstation runs version (\S+); the central platform needs version (\S+) or "
+            r"newer\. Ask the central platform's administrator for the update\."
+        ),
+        "This workstation runs version %1; the central platform needs version %2 or newer. "
+        "Ask the central platform's administrator for the update.",
+    ),
+]
+
+
 def tr_core(message: str) -> str:
     """A message written by the core, in the user's language when a translation exists."""
-    return QApplication.translate("core", message)
+    translated = QApplication.translate("core", message)
+    if translated != message:
+        return translated
+    for pattern, template in TEMPLATES:
+        found = pattern.fullmatch(message)
+        if found:
+            text = QApplication.translate("core", template)
+            for n, value in enumerate(found.groups(), start=1):
+                text = text.replace(f"%{n}", value)
+            return text
+    return translated

@@ -114,3 +114,25 @@ def test_qm_translates(qapp: object) -> None:
     assert translator.translate("clinical_text", "Systolic BP") == "收缩压"
     assert translator.translate("core", "Cardiology") == "心内科"
     assert translator.translate("PatientsScreen", "%n patient(s)", None, 3) == "%n 位患者"
+
+
+def test_core_messages_with_values_are_translated_by_their_template(qapp: object) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from central.config import upgrade_sentence
+    from ui.errors import tr_core
+
+    translator = QTranslator()
+    assert translator.load(str(QM))
+    QApplication.installTranslator(translator)
+    try:
+        text = tr_core(upgrade_sentence("0.3.0", "0.4.0", "https://update.example.cn/"))
+        assert text == (
+            "本工作站的版本是 0.3.0；中心平台需要 0.4.0 或更新的版本。"
+            "请从 https://update.example.cn/ 安装更新。"
+        )
+        asked = tr_core(upgrade_sentence("0.3.0", "0.4.0", None))
+        assert asked.startswith("本工作站的版本是 0.3.0") and "管理员" in asked
+        assert tr_core("Not a known message 12.") == "Not a known message 12."
+    finally:
+        QApplication.removeTranslator(translator)

@@ -3778,10 +3778,6 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>无法连接中心平台；网络恢复后将重试。</translation>
         </message>
         <message>
-            <source>refused</source>
-            <translation>被拒绝</translation>
-        </message>
-        <message>
             <source>The central platform failed; the call cannot start now.</source>
             <translation>中心平台出错，暂时无法开始通话。</translation>
         </message>
@@ -3837,21 +3833,29 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>Loudspeaker or headset that plays the other side of a call: empty for the system's default.</source>
             <translation>播放通话对方声音的扬声器或耳机：留空则使用系统默认设备。</translation>
         </message>
+        <message>
+            <source>This workstation runs version %1; the central platform needs version %2 or newer. Install the update from %3.</source>
+            <translation>本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请从 %3 安装更新。</translation>
+        </message>
+        <message>
+            <source>This workstation runs version %1; the central platform needs version %2 or newer. Ask the central platform's administrator for the update.</source>
+            <translation>本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请向中心平台管理员索取更新。</translation>
+        </message>
     </context>
     <context>
         <name>errors</name>
         <message>
-            <location filename="../errors.py" line="31" />
+            <location filename="../errors.py" line="32" />
             <source>Problem</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../errors.py" line="37" />
+            <location filename="../errors.py" line="38" />
             <source>An unexpected problem occurred. Your saved records are safe. If it happens again, copy the details for support.</source>
             <translation>发生意外问题。已保存的记录是安全的。如再次发生，请复制详细信息提供给技术支持。</translation>
         </message>
         <message>
-            <location filename="../errors.py" line="45" />
+            <location filename="../errors.py" line="46" />
             <source>Copy details</source>
             <translation>复制详细信息</translation>
         </message>

@@ -100,7 +100,7 @@ def collect(root: Path = ROOT) -> list[str]:
             if cls in errors:
                 args = node.args[1:] if cls == "ValidationError" else node.args
                 args = args + [k.value for k in node.keywords if k.arg == "message"]
-                found += [s for s in map(_literal, args) if s]
+                found += [s for s in map(_literal, args) if s and " " in s]  # not codes
             elif cls == "VitalSpec" and len(node.args) > 2:
                 found += [s for s in [_literal(node.args[2])] if s]
     for tree, path in zip(trees, files, strict=True):
@@ -119,6 +119,10 @@ def collect(root: Path = ROOT) -> list[str]:
             found += [s for s in map(_literal, args) if s]
     for form in sorted((root / "clinic_app" / "records" / "forms").glob("*.json")):
         _walk_json(json.loads(form.read_text(encoding="utf-8")), found)
+    errors_py = ast.parse((root / "ui" / "errors.py").read_text(encoding="utf-8"))
+    for node in ast.walk(errors_py):  # the templates of messages that carry values
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2:
+            found += [s for s in [_literal(node.elts[1])] if s and "%1" in s]
     unique: list[str] = []
     for text in found:
         if text.strip() and text not in unique:
@@ -265,6 +269,8 @@ CORE_ZH: dict[str, str] = {
     "Only this patient's records can be included.": "只能附带该患者的记录。",
     "That hour is already booked for this doctor.": "该医生在此时段已有预约。",
     "That slot is over; choose a later one.": "该时段已过，请选择更晚的时段。",
+    "This workstation runs version %1; the central platform needs version %2 or newer. Install the update from %3.": "本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请从 %3 安装更新。",
+    "This workstation runs version %1; the central platform needs version %2 or newer. Ask the central platform's administrator for the update.": "本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请向中心平台管理员索取更新。",
     "Video consult": "视频会诊",
     "Duration": "时长",
     "Taken part": "参与者",
