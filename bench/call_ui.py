@@ -82,6 +82,7 @@ async def measure(room: Any, seconds: float) -> dict[str, Any]:
     wall0 = time.perf_counter()
     painted.clear()
     decoded.clear()
+    last[0] = time.perf_counter()
     timer.start()
     await asyncio.sleep(seconds)
     timer.stop()
