@@ -25,8 +25,9 @@ between received frames beyond 200 ms); longest freeze; video latency p50/p95 (c
 with no decoded frame, by RTP timestamp — lost and not concealed, heard as a drop-out);
 audio concealed % (ours only: frames media/quality synthesised by Opus PLC, from its counters;
 stock aiortc conceals nothing, its losses are in "missing");
-recovery: after an outage the first video frame and audio frame after the link returns; after
-the 300k stretch the time until video runs again (10 frames within 2 s); for the step the
+recovery: after an outage the time from the link's return until video runs again (10 frames
+within 2 s) and until the first audio frame; after the 300k stretch the same for video; for
+the step the
 time after the drop until the queue's p95 stays under 500 ms. Targets are the issue's.
 """
 
@@ -134,7 +135,7 @@ def measure(sc: Scenario, r_clinic: dict[str, Any], r_spec: dict[str, Any], t0: 
     }
     if "up" in sc.marks and "outage" in sc.name:
         up = t0 + sc.marks["up"]
-        vids = [_first_after([x[2] for x in r["received"]], up) for r in (r_clinic, r_spec)]
+        vids = [_resumed_after([x[2] for x in r["received"]], up) for r in (r_clinic, r_spec)]
         auds = [_first_after(r["audio_received"], up) for r in (r_clinic, r_spec)]
         out["video_back_s"] = None if None in vids else max(v for v in vids if v is not None)
         out["audio_back_s"] = None if None in auds else max(a for a in auds if a is not None)
@@ -260,6 +261,7 @@ def main() -> None:
     p.add_argument("--only", nargs="*", help="scenario names (prefixes) to run")
     p.add_argument("--stock-only", action="store_true")
     p.add_argument("--ours-only", action="store_true")
+    p.add_argument("--keep", type=Path, help="keep the peers' reports and logs in this folder")
     p.add_argument("--json", type=Path)
     p.add_argument("--markdown", type=Path)
     args = p.parse_args()
@@ -273,13 +275,16 @@ def main() -> None:
         print(msg, flush=True)
 
     started = time.time()
-    with tempfile.TemporaryDirectory() as tmp, CallWorld(Path(tmp)) as world:
-        for sc in chosen:
-            for kind in kinds:
-                log(f"{sc.name} ({kind}): {sc.settle + sc.length:.0f} s ...")
-                results.setdefault(sc.name, {})[kind] = run_one(
-                    sc, world, Path(tmp), kind == "stock", log
-                )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) if args.keep is None else args.keep
+        folder.mkdir(parents=True, exist_ok=True)
+        with CallWorld(folder) as world:
+            for sc in chosen:
+                for kind in kinds:
+                    log(f"{sc.name} ({kind}): {sc.settle + sc.length:.0f} s ...")
+                    results.setdefault(sc.name, {})[kind] = run_one(
+                        sc, world, folder, kind == "stock", log
+                    )
     text = table(results)
     print()
     print(text)
