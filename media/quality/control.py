@@ -6,8 +6,11 @@ rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
   (loss < 5 %: +8 %/s; 5-12 %: hold; > 12 %: x(1 - loss/2)), on the smoothed loss. A feedback
   report that follows a silence of more than 1.2 s (2 s while paused: an outage) does not
   count: its loss is the outage's.
-* Video gets REMB (aiortc estimates the video packets only) or the loss-based estimate minus
-  the audio reserve, whichever is lower; the rung follows the video budget with
+* Video gets the loss-based estimate minus the audio reserve, capped by REMB — and, once the
+  link has shown no over-use for 10 s, by 1.5x REMB (aiortc's REMB is at most ~1.5x what
+  arrives, so as a hard cap it would keep video on its first rung even on a fast link); a REMB
+  falling under 90 % of its recent peak is over-use and brings the loss-based estimate down to
+  it; the rung follows the video budget with
   hysteresis: down after ``down_after`` s below the rung's floor (at once below 60 % of it),
   up only after ``up_after`` s above 1.3x the next rung's floor and never within ``hold_after_down``
   s of stepping down: no flapping between two rungs.
@@ -51,6 +54,10 @@ AUDIO_RESERVE = 45_000
 # repairs (each lost base-layer packet costs about an RTT; at ~15 base-layer packets/s that is
 # ~30 % of the time), so audio-only is the better call — e.g. 5 % at 600 ms, not 3 % at 300 ms
 UNREPAIRABLE = 0.02
+OVERUSE_DROP = 0.9  # REMB under this share of its recent peak: the far side saw over-use
+REMB_HEADROOM = 1.5
+CALM_AFTER_OVERUSE = 10.0  # s without over-use before REMB is not a hard cap
+STARTUP_SECONDS = 12.0  # a clean start climbs at 25 %/s and steps up after half the wait
 LOSS_INCREASE_BELOW = 0.05
 LOSS_DECREASE_ABOVE = 0.12  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
 
@@ -96,6 +103,10 @@ class LinkController:
         self.probe_wait = probe_wait
         self.on_change = on_change
         self.remb: int | None = None
+        self._remb_peak = 0
+        self._overuse_at = -1e9
+        self._started_at: float | None = None
+        self._now = 0.0
         self.loss_based = start_bps
         self.loss = 0.0  # smoothed fraction
         self.rtt: float | None = None
@@ -128,7 +139,17 @@ class LinkController:
         self._feedback(now)
         if self.paused:
             return  # a late echo of the paused video: says nothing about the link now
-        self.remb = int(bps)
+        bps = int(bps)
+        # aiortc's estimator (AIMD) says at most ~1.5x what arrives, and drops to ~0.85x of it
+        # on over-use: a REMB well under its recent peak is congestion, and the loss-based
+        # estimate is brought down to it (GoogCC takes the lower of the two)
+        if self.remb is not None and bps < OVERUSE_DROP * self._remb_peak:
+            self.loss_based = min(self.loss_based, bps + AUDIO_RESERVE)
+            self._remb_peak = bps
+            self._overuse_at = now
+        else:
+            self._remb_peak = max(self._remb_peak, bps)
+        self.remb = bps
         self.update(now)
 
     def on_loss(self, fraction: float, now: float, kind: str = "video") -> None:
@@ -148,8 +169,13 @@ class LinkController:
         # thresholds above GoogCC's 2 %/10 %: random loss of a few percent is repaired here
         # (NACK, temporal layers, Opus FEC) and says nothing about congestion, which shows as
         # queueing delay (REMB) and heavy loss
+        if self._started_at is None:
+            self._started_at = now
         if self.loss < LOSS_INCREASE_BELOW:
-            self.loss_based = int(min(self.loss_based * (1.08**dt) + 1000 * dt, 3_000_000))
+            # the first seconds of a call on a clean link climb fast (libwebrtc probes there)
+            startup = now - self._started_at < STARTUP_SECONDS and self._overuse_at < 0
+            rate = 1.25 if startup and self.loss < 0.02 else 1.08
+            self.loss_based = int(min(self.loss_based * (rate**dt) + 1000 * dt, 3_000_000))
         elif self.loss > LOSS_DECREASE_ABOVE:
             self.loss_based = int(max(30_000, self.loss_based * (1 - 0.5 * self.loss)))
         self.update(now)
@@ -163,6 +189,19 @@ class LinkController:
     def video_budget(self) -> int:
         """What video may use: aiortc's REMB (it measures the video packets only, the ones
         carrying abs-send-time) and the loss-based total minus the audio reserve."""
+        loss_video = self.loss_based - AUDIO_RESERVE
+        if self.remb is None:
+            return int(loss_video)
+        # REMB follows what is sent (at most ~1.5x of it): as a hard cap it would hold video on
+        # the rung it started on even on a fast link, so a link that has shown no over-use for
+        # a while may go REMB_HEADROOM x over it; after over-use REMB is the cap
+        calm = self._now - self._overuse_at >= CALM_AFTER_OVERUSE
+        cap = REMB_HEADROOM * self.remb if calm else self.remb
+        return int(min(cap, loss_video))
+
+    @property
+    def measured_budget(self) -> int:
+        """The video budget by the far side's own measure (REMB as a hard cap)."""
         loss_video = self.loss_based - AUDIO_RESERVE
         return int(min(self.remb, loss_video) if self.remb is not None else loss_video)
 
@@ -186,6 +225,7 @@ class LinkController:
         return len(self.ladder) - 1
 
     def update(self, now: float) -> Decision:
+        self._now = now
         budget = self.video_budget
         self._update_pause(now)
         if not self.paused:
@@ -224,10 +264,13 @@ class LinkController:
         if budget >= 1.3 * up.min_bps and self.loss < 0.05:
             if self._above_since is None:
                 self._above_since = now
-            if (
-                now - self._above_since >= self.up_after
-                and now - self._last_down >= self.hold_after_down
-            ):
+            startup = (
+                self._started_at is not None
+                and now - self._started_at < STARTUP_SECONDS
+                and self._overuse_at < 0
+            )
+            wait = self.up_after / 2 if startup else self.up_after
+            if now - self._above_since >= wait and now - self._last_down >= self.hold_after_down:
                 self.index -= 1
                 self.changes += 1
                 self._above_since = None
@@ -244,7 +287,7 @@ class LinkController:
             # 1.5x of it), so it is low whenever we send little; with loss it is
             bad = (
                 self.loss > self.pause_loss
-                or (self.video_budget < self.pause_below and self.loss > self.pause_loss / 2)
+                or (self.measured_budget < self.pause_below and self.loss > self.pause_loss / 2)
                 or self.loss * ((self.rtt or 0.0) + 0.1) > UNREPAIRABLE
             )
         if bad:
@@ -266,6 +309,7 @@ class LinkController:
                 self._paused_at = now
                 self._resumed_at = None
                 self.remb = None  # no video, no REMB: judge by loss until the probe
+                self._remb_peak = 0
             return
         if (
             self._good_since is not None

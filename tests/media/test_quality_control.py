@@ -127,3 +127,24 @@ def test_loss_on_a_long_path_pauses_video_but_the_same_loss_on_a_short_one_does_
     near.on_rtt(0.3)
     drive(near, 30, remb=450_000, loss=0.03)
     assert not near.paused  # 3 % at 300 ms: NACK repairs in time
+
+
+def test_on_a_fast_link_video_climbs_although_remb_only_follows_what_is_sent() -> None:
+    """aiortc's REMB is at most ~1.5x the incoming rate: on loopback it says 1.5x whatever we
+    send. Capped by it, video would stay on its first rung; it must reach 640x480."""
+    c = LinkController()  # starts small
+    start = c.rung
+    t, sent = 0.0, c.update(0.0).bitrate
+    while t < 40:
+        c.on_remb(int(1.5 * sent), t)
+        c.on_loss(0.0, t)
+        sent = c.update(t).bitrate
+        t += 0.5
+    assert start != LADDER[0] and c.rung == LADDER[0] and not c.paused
+
+
+def test_remb_is_a_hard_cap_again_after_over_use() -> None:
+    c = LinkController(start_bps=2_000_000)
+    t = drive(c, 20, remb=2_000_000)
+    t = drive(c, 5, remb=300_000, t0=t)  # over-use: REMB falls
+    assert c.update(t).bitrate <= 300_000
