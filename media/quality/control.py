@@ -3,18 +3,19 @@ estimator on the far side) and the loss it reports (RTCP RR), choose the video b
 rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
 
 * Bandwidth: ``min(REMB, loss-based estimate)``; the loss-based part follows GoogCC's rule
-  (loss < 5 %: +8 %/s; 5-12 %: hold; > 12 %: x(1 - loss/2)), on the smoothed loss. A feedback
+  (loss < 5 %: +8 %/s; 5-10 %: hold; > 10 %: x(1 - loss/2)), on the smoothed loss. A feedback
   report that follows a silence of more than 1.2 s (2 s while paused: an outage) does not
   count: its loss is the outage's.
-* Video gets the loss-based estimate minus the audio reserve, capped by REMB — and, once the
-  link has shown no over-use for 10 s, by 1.5x REMB (aiortc's REMB is at most ~1.5x what
-  arrives, so as a hard cap it would keep video on its first rung even on a fast link); a REMB
-  falling under 90 % of its recent peak is over-use and brings the loss-based estimate down to
-  it; the rung follows the video budget with
+* Video gets the loss-based estimate minus the audio reserve, capped by REMB — and, once a
+  link that loses under 1 % has shown no over-use for 10 s, by 1.5x REMB (aiortc's REMB is at
+  most ~1.5x what arrives, so as a hard cap it would keep video on its first rung even on a
+  fast link); a REMB falling under 90 % of its recent peak is over-use and brings the
+  loss-based estimate down to it; the rung follows the video budget with
   hysteresis: down after ``down_after`` s below the rung's floor (at once below 60 % of it),
   up only after ``up_after`` s above 1.3x the next rung's floor and never within ``hold_after_down``
   s of stepping down: no flapping between two rungs.
-* Audio-only: when loss stays above ``pause_loss`` for ``pause_after`` s, or the video budget
+* Audio-only: when loss stays above ``pause_loss`` for ``pause_after`` s on the lowest rung
+  (heavy loss first steps the ladder down), or the video budget
   under ``pause_below`` with loss above half of that (a low REMB alone only means we send
   little: aiortc's estimate is at most 1.5x the incoming rate), or loss x (RTT + 0.1 s) above
   ``UNREPAIRABLE`` (repairs too slow for video to move). Video comes back by itself
@@ -57,9 +58,10 @@ UNREPAIRABLE = 0.02
 OVERUSE_DROP = 0.9  # REMB under this share of its recent peak: the far side saw over-use
 REMB_HEADROOM = 1.5
 CALM_AFTER_OVERUSE = 10.0  # s without over-use before REMB is not a hard cap
+CLEAN_LOSS = 0.01  # ... and only on a link that loses (almost) nothing
 STARTUP_SECONDS = 12.0  # a clean start climbs at 25 %/s and steps up after half the wait
 LOSS_INCREASE_BELOW = 0.05
-LOSS_DECREASE_ABOVE = 0.12  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
+LOSS_DECREASE_ABOVE = 0.10  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
 
 
 class LinkState(enum.Enum):
@@ -195,7 +197,7 @@ class LinkController:
         # REMB follows what is sent (at most ~1.5x of it): as a hard cap it would hold video on
         # the rung it started on even on a fast link, so a link that has shown no over-use for
         # a while may go REMB_HEADROOM x over it; after over-use REMB is the cap
-        calm = self._now - self._overuse_at >= CALM_AFTER_OVERUSE
+        calm = self._now - self._overuse_at >= CALM_AFTER_OVERUSE and self.loss < CLEAN_LOSS
         cap = REMB_HEADROOM * self.remb if calm else self.remb
         return int(min(cap, loss_video))
 
@@ -285,8 +287,11 @@ class LinkController:
         else:
             # a low estimate alone is not a weak link: REMB follows what we send (at most
             # 1.5x of it), so it is low whenever we send little; with loss it is
+            # heavy loss steps the ladder down first (the loss-based estimate falls above
+            # LOSS_DECREASE_ABOVE); video pauses for it only on the lowest rung
+            bottom = self.index == len(self.ladder) - 1
             bad = (
-                self.loss > self.pause_loss
+                (self.loss > self.pause_loss and bottom)
                 or (self.measured_budget < self.pause_below and self.loss > self.pause_loss / 2)
                 or self.loss * ((self.rtt or 0.0) + 0.1) > UNREPAIRABLE
             )

@@ -60,8 +60,11 @@ def test_heavy_loss_pauses_video_after_a_few_seconds_and_it_comes_back_by_itself
     t = drive(c, 2, remb=500_000, loss=0.0)
     t = drive(c, 2, remb=500_000, loss=0.25, t0=t)
     assert not c.paused  # not for a blip
-    t = drive(c, 3, remb=500_000, loss=0.25, t0=t)
-    assert c.paused and c.state == LinkState.WEAK
+    lossy_from = t - 2
+    while not c.paused and t < lossy_from + 10:
+        t = drive(c, 0.5, remb=500_000, loss=0.25, t0=t)
+    assert c.paused and c.state == LinkState.WEAK  # 25 %: too much for repairs at any size
+    assert t - lossy_from <= 8
     # paused: only audio's reports count; the link recovers
     while c.paused and t < 60:
         c.on_loss(0.0, t, kind="audio")
@@ -148,3 +151,18 @@ def test_remb_is_a_hard_cap_again_after_over_use() -> None:
     t = drive(c, 20, remb=2_000_000)
     t = drive(c, 5, remb=300_000, t0=t)  # over-use: REMB falls
     assert c.update(t).bitrate <= 300_000
+
+
+def test_moderate_loss_steps_the_ladder_down_before_it_pauses_video() -> None:
+    """11 % loss on a short path: the rate falls and the ladder steps down; video pauses only
+    once it is on the lowest rung and the loss goes on."""
+    c = LinkController(start_bps=1_500_000)
+    c.on_rtt(0.05)
+    t = drive(c, 10, remb=1_500_000)
+    top = c.index
+    seen: list[int] = []
+    while not c.paused and t < 60:
+        t = drive(c, 0.5, remb=1_500_000, loss=0.11, t0=t)
+        seen.append(c.index)
+    assert c.paused and max(seen) == len(LADDER) - 1 and top < len(LADDER) - 1
+    assert seen.index(len(LADDER) - 1) < len(seen) - 1  # it was on the lowest rung first
