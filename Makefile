@@ -20,8 +20,8 @@ QT_DEBS := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-wqy-mic
 # file-backed ALSA PCM paced by a private PulseAudio null sink (tests/support/sound.py).
 SOUND_DEBS := libportaudio2 pulseaudio libasound2-plugins
 # make installer: PyInstaller reads shared-library dependencies with objdump (binutils);
-# dpkg-deb builds the .deb.
-INSTALLER_DEBS := binutils dpkg
+# dpkg-deb builds the .deb; systemd-analyze (systemd) checks the central platform's unit.
+INSTALLER_DEBS := binutils dpkg systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 sysdeps:

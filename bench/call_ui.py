@@ -30,11 +30,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from bench.call import pct
 from media import stamps
 from media.sources import LocalMedia
-from tests.e2e.workstation import Workstation
+from tests.support.call_links import CallWorld
 from tests.support.call_peers import start_peer
-from tests.support.central_proc import CentralProcess
-
-PASSWORD = "bench-specialist-pw-1"
 
 
 async def measure(room: Any, seconds: float) -> dict[str, Any]:
@@ -115,21 +112,13 @@ def run(seconds: float, folder: Path) -> dict[str, Any]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with CentralProcess(f"sqlite:///{folder / 'central.db'}") as central:
-        clinic_id = central.add_clinic("Bench Clinic")
-        central.add_user("dr.bench", PASSWORD, "specialist", specialties=("cardiology",))
-        a, s = Workstation(folder, "clinic"), Workstation(folder, "spec")
-        a.enroll(central.url, central.enrollment_code(clinic_id))
-        s.login(central.url, "dr.bench", PASSWORD)
-        patient = a.add_patient("Bench", "Patient")
-        consult = a.consult(patient["id"])["id"]
-        a.sync_until_quiet()
-        assert s.account is not None
-        spec = start_peer(folder, "specialist", central.url, s.account.token, consult,
+    with CallWorld(folder) as world:  # a real central, a clinic and a specialist, a consult
+        clinic = world.stations[0]
+        spec = start_peer(folder, "specialist", world.url, world.specialist_token, world.consult,
                           "--seconds", str(seconds + 15), "--linger", "0")  # fmt: skip
         executor = ThreadPoolExecutor(1)
-        session = Session(a.store, Bridge(), executor)
-        room = ConsultRoom(session, consult, title="bench",
+        session = Session(clinic.store, Bridge(), executor)
+        room = ConsultRoom(session, world.consult, title="bench",
                            media_factory=lambda: LocalMedia.synthetic(640, 480))  # fmt: skip
         room.resize(1180, 740)
         room.show()
@@ -141,8 +130,6 @@ def run(seconds: float, folder: Path) -> dict[str, Any]:
         finally:
             spec.kill()
             executor.shutdown()
-            a.close()
-            s.close()
     return result
 
 

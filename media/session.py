@@ -44,9 +44,11 @@ import enum
 import logging
 import random
 import ssl
+import sys
 import time
+import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 from aioice.ice import get_host_addresses
@@ -83,6 +85,9 @@ from media.signaling import (
     SignalingClient,
 )
 from media.sources import HEADSET_ADVICE, LocalMedia
+
+if TYPE_CHECKING:
+    from media.quality.control import LinkState
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +172,9 @@ class CallObserver:
     (hand frames to another thread: see :class:`media.frames.LatestFrame`)."""
 
     def on_state(self, state: CallState, message: str) -> None: ...
+
+    def on_link_quality(self, state: LinkState, message: str) -> None:
+        """media/quality's verdict on the link changed (WEAK: video paused, audio goes on)."""
 
     def on_remote_frame(self, frame: av.VideoFrame) -> None: ...
 
@@ -253,6 +261,9 @@ class CallSession:
         self.audio_only = False
         self.peer_audio_only = False
         self.peer_camera_on = True
+        # set by media/quality (watch_link) unless stock: GOOD or WEAK, and what to tell people
+        self.link_quality: LinkState | None = None
+        self.link_message = ""
         self.started_at: float | None = None  # monotonic, at start()
         self.first_frame_at: float | None = None  # monotonic, first remote video frame
         self.frames_in = 0
@@ -354,7 +365,13 @@ class CallSession:
         try:
             getattr(self.observer, name)(*args)
         except Exception:
-            log.exception("call observer %s failed", name)
+            # the type and the place only: an exception's message may carry call content
+            exc = sys.exc_info()[1]
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc is not None else None
+            log.error(
+                "call observer %s failed: %s at %s:%s", name, type(exc).__name__,
+                where.filename if where else "?", where.lineno if where else "?",
+            )  # fmt: skip
 
     def _set_state(self, state: CallState, message: str | None = None) -> None:
         if state == self.state and message is None:

@@ -440,7 +440,7 @@ class ConsultRoom(QWidget):
 
     def _link_weak(self) -> bool:
         # media/quality paused video on a weak link (set on the session by watch_link)
-        return getattr(self.call, "link_quality", None) == LinkState.WEAK
+        return self.call is not None and self.call.link_quality == LinkState.WEAK
 
     def _video_off_text(self) -> str:
         call = self.call

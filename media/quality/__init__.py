@@ -48,7 +48,7 @@ def new_peer_connection(config: RTCConfiguration) -> QualityPeerConnection:
 
 def watch_link(session: Any, pc: QualityPeerConnection) -> None:
     """Report the link state of ``pc`` to the session: ``session.link_quality``
-    (:class:`LinkState`), ``session.link_message`` and the observer's optional
+    (:class:`LinkState`), ``session.link_message`` and the observer's
     ``on_link_quality(state, message)`` (on the event loop thread)."""
     session.link_quality = LinkState.GOOD
     session.link_message = ""
@@ -60,12 +60,7 @@ def watch_link(session: Any, pc: QualityPeerConnection) -> None:
         session.link_quality = state
         session.link_message = WEAK_LINK_MESSAGE if state == LinkState.WEAK else ""
         log.info("link %s (%s)", state.value, stats)
-        callback = getattr(session.observer, "on_link_quality", None)
-        if callback is not None:
-            try:
-                callback(state, session.link_message)
-            except Exception:
-                log.exception("on_link_quality failed")
+        session._notify("on_link_quality", state, session.link_message)
 
     pc.hub.on_state = changed
 

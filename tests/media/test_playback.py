@@ -201,14 +201,6 @@ def test_no_output_device_is_said_for_people(monkeypatch):
     assert playback.list_speakers() == []
 
 
-def test_this_machine_without_a_sound_card():
-    """PortAudio really finds nothing here (headless, CI): open() says so."""
-    if playback.list_speakers():
-        pytest.skip("this machine has a loudspeaker")
-    with pytest.raises(NoSpeakerFound):
-        SpeakerPlayer.open()
-
-
 def test_audio_level():
     assert audio_level(frame(np.zeros(PACKET * 2, np.int16))) == 0.0
     level = audio_level(frame(np.repeat(tone(PACKET, level=0.5), 2)))

@@ -82,7 +82,10 @@ def test_the_link_state_reaches_the_session_and_its_observer() -> None:
     async def run() -> None:
         pc = quality.new_peer_connection(None)  # type: ignore[arg-type]
         observer = SimpleNamespace(on_link_quality=lambda s, m: seen.append((s, m)))
-        session = SimpleNamespace(observer=observer, _pc=pc)
+        from media.session import CallSession
+
+        session = CallSession("http://127.0.0.1:9", "token", "consult", observer=observer)  # type: ignore[arg-type]
+        session._pc = pc
         quality.watch_link(session, pc)
         assert session.link_quality == quality.LinkState.GOOD
         c = pc.hub.controller
