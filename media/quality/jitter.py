@@ -352,6 +352,8 @@ class AudioConcealer:
     _last_arrival: float | None = None
     _run: int = 0  # frames concealed in a row by tick()
     _jitter: float = 0.0
+    stall_gap: float = 0.05  # ticks further apart than this: our own loop was stalled
+    _last_tick: float | None = None
 
     @property
     def hold(self) -> float:
@@ -385,9 +387,15 @@ class AudioConcealer:
         return out
 
     def tick(self, now: float) -> list[AudioOut]:
-        """Conceal frames whose packets are overdue (called every ~10-20 ms)."""
+        """Conceal frames whose packets are overdue (called every ~10-20 ms).
+
+        After a stall of our own event loop (ticks far apart) the packets are usually
+        waiting unread in the socket: this tick conceals nothing, so they are read and
+        played before the next tick decides what is really missing."""
         out: list[AudioOut] = []
-        if self._expected is None or self._last_arrival is None:
+        stalled = self._last_tick is not None and now - self._last_tick > self.stall_gap
+        self._last_tick = now
+        if stalled or self._expected is None or self._last_arrival is None:
             return out
         while (
             self._run * self.frame_time < self.max_conceal

@@ -131,3 +131,24 @@ def test_late_packets_after_concealment_are_dropped(stream: list[bytes]) -> None
     assert [o.kind for o in conc.tick(0.3)]  # packet 1 is overdue: concealed
     assert conc.on_packet(1, 960, stream[1], 0.31) == []
     assert conc.stats.late == 1
+
+
+def test_a_stall_of_our_own_loop_is_not_taken_for_loss(stream: list[bytes]) -> None:
+    conc = AudioConcealer(ConcealingOpusDecoder())
+    for i in range(10):
+        conc.tick(i * 0.02)
+        conc.on_packet(i, i * 960, stream[i], i * 0.02)
+    # the loop is busy for 250 ms; packets 10..21 wait in the socket meanwhile
+    assert conc.tick(0.18 + 0.25) == []
+    out = []
+    for i in range(10, 22):
+        out += conc.on_packet(i, i * 960, stream[i], 0.18 + 0.25 + 0.001 * (i - 9))
+    out += conc.tick(0.18 + 0.26)
+    assert [o.kind for o in out] == ["decoded"] * 12
+    assert conc.stats.concealed == 0
+    # a real loss after the stall is still concealed on the following ticks
+    t = 0.45
+    got = []
+    for step in range(30):
+        got += conc.tick(t + step * 0.01)
+    assert any(o.kind == "plc" for o in got)
