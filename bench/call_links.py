@@ -145,6 +145,10 @@ def measure(sc: Scenario, r_clinic: dict[str, Any], r_spec: dict[str, Any], t0: 
         up = t0 + sc.marks["up"]
         back = [_resumed_after([x[2] for x in r["received"]], up) for r in (r_clinic, r_spec)]
         out["video_back_s"] = None if None in back else max(b for b in back if b is not None)
+        down = t0 + sc.marks["down"]
+        weak = [t for r in (r_clinic, r_spec) for t, state in r.get("link_states", [])
+                if state == "weak" and down <= t <= up]  # fmt: skip
+        out["audio_only_after_s"] = (min(weak) - down) if weak else None
     if sc.name.startswith("step"):
         drop = t0 + sc.marks["down"]
         bins = [b for d in ("ab", "ba") for b in stats[d]["bins"] if b["t"] >= drop]
@@ -170,12 +174,14 @@ def measure(sc: Scenario, r_clinic: dict[str, Any], r_spec: dict[str, Any], t0: 
     return out
 
 
-def run_one(sc: Scenario, world: CallWorld, folder: Path, stock: bool, log: Callable[[str], None]
-            ) -> dict[str, Any]:  # fmt: skip
+def run_one(sc: Scenario, world: CallWorld, folder: Path, stock: bool, log: Callable[[str], None],
+            keep_timeline: bool = False) -> dict[str, Any]:  # fmt: skip
     tag = f"{sc.name.split()[0].replace('/', '_')}-{'stock' if stock else 'ours'}"
     with EmulatedLink(folder, central_url=world.url) as emu:
         emu.set(sc.start)
         extra = ("--rss-every", str(sc.rss_every)) if sc.rss_every else ()
+        if keep_timeline:
+            extra = (*extra, "--timeline", "0.5")
         seconds = f"{sc.settle + sc.length + 4:.0f}"
         argv = ("--seconds", seconds, "--linger", "0", "--connect-timeout", "40", *extra)
         clinic, spec = start_pair(emu, world, *argv, stock=stock, name=tag)
@@ -200,6 +206,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("latency_p95", "latency p95 ms", "{:.0f}"),
     ("audio_missing_pct", "audio missing %", "{:.1f}"),
     ("audio_concealed_pct", "audio concealed %", "{:.1f}"),
+    ("audio_only_after_s", "audio-only after s", "{:.2f}"),
     ("video_back_s", "video back s", "{:.2f}"),
     ("audio_back_s", "audio back s", "{:.2f}"),
     ("queue_p95_after_5s_ms", "queue p95 5 s after drop ms", "{:.0f}"),
@@ -220,6 +227,7 @@ TARGETS = {
     ("5s outage", "video_back_s"): "<= 2",
     ("5s outage", "audio_back_s"): "<= 0.5",
     ("300k/600ms/5%", "fps"): ">= 10*",
+    ("300k/600ms/5%", "audio_only_after_s"): "<= 5*",
     ("300k/600ms/5%", "video_back_s"): "<= 15",
     ("300k/600ms/5%", "audio_missing_pct"): "< 2",
     ("step 2M->300k", "queue_p95_after_5s_ms"): "< 500",
@@ -283,7 +291,7 @@ def main() -> None:
                 for kind in kinds:
                     log(f"{sc.name} ({kind}): {sc.settle + sc.length:.0f} s ...")
                     results.setdefault(sc.name, {})[kind] = run_one(
-                        sc, world, folder, kind == "stock", log
+                        sc, world, folder, kind == "stock", log, args.keep is not None
                     )
     text = table(results)
     print()

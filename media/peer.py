@@ -4,14 +4,15 @@ received as JSON. For tests, benchmarks and operators checking a link ("call tes
     CLINIC_CALL_TOKEN=... python -m media.peer --server URL --consult ID [--seconds 5]
         [--relay-only] [--size 640x480] [--chat TEXT] [--vitals 8480-6=142:mm[Hg]]
         [--send-file-bytes N] [--expect-file] [--expect-chat N] [--report FILE]
-        [--stock] [--rss-every S]
+        [--stock] [--rss-every S] [--timeline S]
 
 The token comes from the environment only (never on a command line). The report holds stamps
 of received frames (counter, sent and received microseconds), the arrival of every remote audio
 frame and the audio figures derived from them (``audio``: frames, 20 ms slots missing by RTP
 timestamp, longest gap), chat, vitals, files (SHA-256), the selected candidate pair, every state
 with its time, reconnects, the final state, CPU seconds and, with ``--rss-every``, the resident
-memory over time. ``--stock`` runs aiortc as shipped (``CallSession(stock=True)``: no
+memory over time; with ``--timeline``, the link counters (queue, estimate, rung, loss, RTT,
+FEC) over time. ``--stock`` runs aiortc as shipped (``CallSession(stock=True)``: no
 media/quality layer, no dead-path watch) for baselines. Exit status 0 unless the call failed.
 """
 
@@ -39,6 +40,11 @@ from media.session import CallObserver, CallSession, CallState, CallStats
 from media.sources import LocalMedia
 
 TOKEN_ENV = "CLINIC_CALL_TOKEN"
+TIMELINE_KEYS = (
+    "send_rung", "send_paused", "send_estimate_kbps", "send_remb_kbps", "send_loss_based_kbps",
+    "send_loss_pct", "queue_ms", "rtt_ms", "fec_overhead_pct", "video_frames", "fec_recovered",
+    "nack_seqs", "video_gave_up",
+)  # fmt: skip
 
 
 class Recorder(CallObserver):
@@ -143,6 +149,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(args.rss_every)
 
     rss_task = asyncio.create_task(sample_rss()) if args.rss_every > 0 else None
+    timeline: list[tuple[float, dict[str, Any]]] = []
+
+    async def sample_link() -> None:
+        while True:
+            await asyncio.sleep(args.timeline)
+            stats = link_stats(session)
+            if stats:
+                timeline.append((time.time(), {k: stats.get(k) for k in TIMELINE_KEYS}))
+
+    timeline_task = asyncio.create_task(sample_link()) if args.timeline > 0 else None
     report: dict[str, Any] = {"ok": False}
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.monotonic()
@@ -189,8 +205,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if args.linger:
             await asyncio.sleep(args.linger)
-        if rss_task is not None:
-            rss_task.cancel()
+        for task in (rss_task, timeline_task):
+            if task is not None:
+                task.cancel()
         await session.hangup()
         media.close()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -208,6 +225,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         link=link_stats(session),  # media/quality counters (empty when --stock)
         audio_received=[t for _pts, t in rec.audio],
         rss_kb=rss,
+        link_timeline=timeline,
         reconnects=session.summary.reconnects,
         remote_media=rec.remote_media,
         link_states=rec.link_states,
@@ -252,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--report", type=Path)
     p.add_argument("--stock", action="store_true", help="aiortc as shipped (baselines)")
     p.add_argument("--rss-every", type=float, default=0.0, help="sample RSS every S seconds")
+    p.add_argument(
+        "--timeline", type=float, default=0.0, help="sample the link counters every S seconds"
+    )
     args = p.parse_args(argv)
     report = asyncio.run(run(args))
     text = json.dumps(report)

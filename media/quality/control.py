@@ -14,6 +14,14 @@ rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
   hysteresis: down after ``down_after`` s below the rung's floor (at once below 60 % of it),
   up only after ``up_after`` s above 1.3x the next rung's floor and never within ``hold_after_down``
   s of stepping down: no flapping between two rungs.
+* Queueing: the round trip over its minimum of the last ``RTT_WINDOW`` s is the delay queued
+  on the path (a link that just got slower holds seconds of our packets in its buffer, and
+  audio waits behind them). Above ``QUEUE_CUT`` the estimate is cut to 60 % of what the far
+  side measures arriving (REMB; again only if the queue still grows), and new video frames
+  are held back — audio goes on — for about as long as the queue takes to drain
+  (``HOLD_SHARE`` of it, at most ``MAX_HOLD`` s: a path that got longer for good looks the
+  same until the window forgets its old minimum). Rungs are chosen on the budget left after
+  the FEC parity (``fec_overhead``, set by the sender).
 * Audio-only: when loss stays above ``pause_loss`` for ``pause_after`` s on the lowest rung
   (heavy loss first steps the ladder down), or the video budget
   under ``pause_below`` with loss above half of that (a low REMB alone only means we send
@@ -60,6 +68,11 @@ REMB_HEADROOM = 1.5
 CALM_AFTER_OVERUSE = 10.0  # s without over-use before REMB is not a hard cap
 CLEAN_LOSS = 0.01  # ... and only on a link that loses (almost) nothing
 STARTUP_SECONDS = 12.0  # a clean start climbs at 25 %/s and steps up after half the wait
+QUEUE_CUT = 0.25  # s queued on the path: cut the rate and hold video while it drains
+HOLD_SHARE = 0.8
+MAX_HOLD = 2.0
+RTT_WINDOW = 10.0
+OUTAGE_LOSS_CLAMP = 3.0  # one report counts at most this x the smoothed loss (min 10 %)
 LOSS_INCREASE_BELOW = 0.05
 LOSS_DECREASE_ABOVE = 0.10  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
 
@@ -75,6 +88,7 @@ class Decision:
     rung: Rung
     paused: bool
     estimate: int  # total send estimate, bit/s
+    hold: bool = False  # the path is queueing: send no new video frame for now
 
 
 class LinkController:
@@ -88,7 +102,7 @@ class LinkController:
         hold_after_down: float = 8.0,
         pause_below: int = 50_000,
         pause_loss: float = 0.10,
-        pause_after: float = 3.0,
+        pause_after: float = 2.0,
         resume_after: float = 3.0,
         probe_wait: float = 4.0,
         probe_window: float = 8.0,
@@ -112,6 +126,13 @@ class LinkController:
         self.loss_based = start_bps
         self.loss = 0.0  # smoothed fraction
         self.rtt: float | None = None
+        self.queue_delay = 0.0  # s: RTT over its recent minimum
+        self._rtts: list[tuple[float, float]] = []
+        self._hold_until = -1e9
+        self._episode: tuple[float, float, float] | None = None  # (start, rtt, base) of a hold
+        self._cut_at = -1e9
+        self._rtt_at_cut = 0.0
+        self.fec_overhead = 0.0  # parity bytes per media byte (the sender's FEC)
         self.index = self._rung_for(start_bps - AUDIO_RESERVE)
         self.paused = False
         self.changes = 0  # rung changes (for tests: flapping)
@@ -163,6 +184,10 @@ class LinkController:
             return  # video's reports cover more packets
         if not self._feedback(now):
             return  # the loss of an outage, not of the link as it is now
+        # a report covering a short outage (shorter than the silence rule sees) would say
+        # 50 %+ at once: one report moves the smoothed loss only so far; lasting loss still
+        # comes through in two or three reports
+        fraction = min(fraction, max(0.10, OUTAGE_LOSS_CLAMP * self.loss))
         self.loss += (fraction - self.loss) * 0.3
         last = self._last_loss_update
         dt = 1.0 if last is None else min(2.0, max(0.0, now - last))
@@ -182,8 +207,48 @@ class LinkController:
             self.loss_based = int(max(30_000, self.loss_based * (1 - 0.5 * self.loss)))
         self.update(now)
 
-    def on_rtt(self, rtt: float) -> None:
+    def on_rtt(self, rtt: float, now: float | None = None, sent: float | None = None) -> None:
+        """A round-trip sample (from a receiver report); with ``now``, also the queueing
+        rule (see the module docstring). ``sent``: when the sender report it answers left
+        (default ``now - rtt``)."""
         self.rtt = rtt
+        if now is None:
+            return
+        self._rtts.append((now, rtt))
+        while self._rtts and now - self._rtts[0][0] > RTT_WINDOW:
+            self._rtts.pop(0)
+        base = min(r for _, r in self._rtts)
+        if self._episode is not None:
+            start, start_rtt, start_base = self._episode
+            left = now - rtt if sent is None else sent
+            if left >= start + min(MAX_HOLD, HOLD_SHARE * (start_rtt - start_base)):
+                # this sample's sender report left after the hold had drained the queue; if
+                # the round trip did not come down, the path itself got longer: new minimum
+                self._episode = None
+                if rtt - start_base > 0.7 * (start_rtt - start_base):
+                    self._rtts = [(now, rtt)]
+                    base = rtt
+                    self._hold_until = now
+        self.queue_delay = max(0.0, rtt - base)
+        if self.queue_delay > QUEUE_CUT:
+            if self._episode is None:
+                self._episode = (now, rtt, base)
+            drain = min(MAX_HOLD, HOLD_SHARE * self.queue_delay)
+            self._hold_until = max(self._hold_until, now + drain)
+            # samples lag (the report answers a sender report that waited in the queue): cut
+            # again only if the queue grew since the last cut, or long after it
+            again = rtt > self._rtt_at_cut + 0.05 or now - self._cut_at > 2 * rtt + 1.0
+            if again and not self.paused:
+                arriving = self.remb if self.remb is not None else self.loss_based
+                self.loss_based = min(self.loss_based, int(0.6 * arriving) + AUDIO_RESERVE)
+                self._overuse_at = now
+                self._cut_at, self._rtt_at_cut = now, rtt
+        self.update(now)
+
+    @property
+    def hold(self) -> bool:
+        """The path is queueing: no new video frame (nor retransmission) for now."""
+        return self._now < self._hold_until
 
     # -- decision --------------------------------------------------------------------------
 
@@ -231,13 +296,14 @@ class LinkController:
         budget = self.video_budget
         self._update_pause(now)
         if not self.paused:
-            self._update_rung(budget, now)
+            self._update_rung(int(budget / (1.0 + self.fec_overhead)), now)
         rung = self.rung
         decision = Decision(
             bitrate=int(max(30_000, min(budget, rung.max_bps))),
             rung=rung,
             paused=self.paused,
             estimate=self.estimate,
+            hold=self.hold,
         )
         last = self._last
         self._last = decision

@@ -29,10 +29,15 @@ import aiortc
 import av
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, clock
+from aiortc.codecs import depayload
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpReceiveParameters,
+    RTCRtpSendParameters,
+)
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCEncodedFrame, RTCRtpSender, random_sequence_number
 from aiortc.rtp import (
@@ -50,6 +55,7 @@ from aiortc.utils import random32, uint16_add, uint32_add
 
 from media import stamps
 from media.quality.control import Decision, LinkController, LinkState
+from media.quality.fec import FEC_PT, FecDecoder, MediaPacket, parity, protection
 from media.quality.feedback import NackScheduler, PliLimiter
 from media.quality.jitter import AudioConcealer, VideoJitterBuffer, VideoPacket
 from media.quality.opus import (
@@ -160,12 +166,17 @@ class QualityHub:
         c = self.controller
         out.update(
             send_rung=c.rung.label,
+            fec_sent=sum(s.fec_sent for s in self.senders),
+            rtx_sent=sum(s.rtx_sent for s in self.senders),
+            rtx_refused=sum(s.rtx_refused for s in self.senders),
+            fec_overhead_pct=round(100 * max((s.fec_overhead for s in self.senders), default=0), 1),
             send_paused=c.paused,
             send_estimate_kbps=c.estimate // 1000,
             send_remb_kbps=c.remb // 1000 if c.remb is not None else None,
             send_loss_based_kbps=c.loss_based // 1000,
             send_loss_pct=round(100 * c.loss, 2),
             rung_changes=c.changes,
+            queue_ms=round(1000 * c.queue_delay),
             remote_video_stalled=self.remote_stalled,
             rtt_ms=round(1000 * self.rtt, 1) if self.rtt is not None else None,
         )
@@ -202,6 +213,7 @@ class QualityReceiver(RTCRtpReceiver):
         self.nacks = NackScheduler()
         self.plis = PliLimiter()
         self.concealer: AudioConcealer | None = None
+        self.fec = FecDecoder()
         self.last_frame_at = 0.0
         self.last_packet_at = 0.0
         self._ssrc: int | None = None
@@ -214,6 +226,40 @@ class QualityReceiver(RTCRtpReceiver):
         hub.receivers.append(self)
 
     # -- intake ----------------------------------------------------------------------------
+
+    async def receive(self, parameters: RTCRtpReceiveParameters) -> None:
+        await super().receive(parameters)
+        if self.kind == "video" and all(c.payloadType != FEC_PT for c in parameters.codecs):
+            # parity packets (media.quality.fec) are not in the SDP: route them here
+            router = _get(self.transport, "_rtp_router")
+            router.payload_type_table.setdefault(FEC_PT, set()).add(self)
+
+    async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        # aiortc counts every packet in its bandwidth estimate (REMB), then drops the
+        # parity packets as an unknown payload type; they are taken here
+        await super()._handle_rtp_packet(packet, arrival_time_ms)
+        if packet.payload_type == FEC_PT and self.kind == "video" and self._enabled:
+            now = time.monotonic()
+            for rebuilt in self.fec.on_parity(packet.payload, now):
+                self._take_rebuilt(rebuilt, now)
+
+    def _take_rebuilt(self, rebuilt: MediaPacket, now: float) -> None:
+        codec = self._codec(rebuilt.payload_type)
+        if codec is None or self._ssrc is None or codec.name.lower() != "vp8":
+            return
+        packet = RtpPacket(
+            payload_type=rebuilt.payload_type,
+            marker=int(rebuilt.marker),
+            sequence_number=rebuilt.seq,
+            timestamp=rebuilt.timestamp,
+            ssrc=self._ssrc,
+            payload=rebuilt.payload,
+        )
+        try:
+            packet._data = depayload(codec, packet.payload)  # type: ignore[attr-defined]
+        except ValueError:
+            return
+        self._take_vp8(packet, codec, now, rebuilt=True)
 
     def _codec(self, payload_type: int) -> RTCRtpCodecParameters | None:
         codecs: dict[int, RTCRtpCodecParameters] = _get(self, "_RTCRtpReceiver__codecs")
@@ -240,9 +286,21 @@ class QualityReceiver(RTCRtpReceiver):
         if self._ticker is None:
             self._ticker = asyncio.ensure_future(self._tick_loop())
 
-    def _take_vp8(self, packet: RtpPacket, codec: RTCRtpCodecParameters, now: float) -> None:
+    def _take_vp8(
+        self, packet: RtpPacket, codec: RTCRtpCodecParameters, now: float, rebuilt: bool = False
+    ) -> None:
         self._ensure_ticker()
         self._codec_in_use = codec
+        if not rebuilt:
+            media = MediaPacket(
+                packet.sequence_number,
+                packet.timestamp,
+                bool(packet.marker),
+                packet.payload,
+                packet.payload_type,
+            )
+            for item in self.fec.on_media(media, now):
+                self._take_rebuilt(item, now)
         try:
             desc, rest = VpxPayloadDescriptor.parse(packet.payload)
         except ValueError:
@@ -365,6 +423,8 @@ class QualityReceiver(RTCRtpReceiver):
             "pli_sent": self.plis.sent,
             "pli_suppressed": self.plis.suppressed,
             "jitter_target_ms": round(1000 * self.buffer.target_delay, 1),
+            "fec_parity_in": self.fec.stats.parity_in,
+            "fec_recovered": self.fec.stats.recovered,
         }
 
 
@@ -426,12 +486,76 @@ class QualitySender(RTCRtpSender):
         self.pacer = Pacer(self._send_packet)
         self.frames_skipped = 0
         self._next_due: float | None = None
+        self.fec_enabled = False
+        self.fec_sent = 0
+        self.fec_overhead = 0.0  # parity bytes / media bytes, smoothed over frames
+        self._fec_ssrc = random32()
+        self._fec_seq = random_sequence_number()
+        self._sr_sent: collections.OrderedDict[int, float | None] = collections.OrderedDict()
+        self._rtt: float | None = None
+        self._sent_at: dict[int, float] = {}  # seq % RTP_HISTORY_SIZE -> when it left
+        self._rtx_tokens = 0.0  # bytes of retransmission allowed now (token bucket)
+        self._rtx_refill_at = time.monotonic()
+        self.rtx_sent = 0
+        self.rtx_refused = 0
         hub.senders.append(self)
+
+    async def send(self, parameters: RTCRtpSendParameters) -> None:
+        self.fec_enabled = self.kind == "video" and all(
+            c.payloadType != FEC_PT for c in parameters.codecs
+        )
+        await super().send(parameters)
 
     @property
     def rtt(self) -> float | None:
+        """Round trip from our own samples (see ``_note_rtt``), else aiortc's."""
+        if self._rtt is not None:
+            return self._rtt
         value: float | None = _get(self, "_RTCRtpSender__rtt")
         return value
+
+    async def _send_rtcp(self, packets: list[AnyRtcpPacket]) -> None:
+        await super()._send_rtcp(packets)
+        if any(isinstance(p, RtcpSrPacket) for p in packets):
+            # aiortc measures the RTT only against the latest sender report, so on a queueing
+            # path (reports arrive after the next one was sent) it never updates; keep the
+            # recent ones. One sent twice (no media between: same NTP stamp) is ambiguous.
+            lsr = _get(self, "_RTCRtpSender__lsr")
+            at = _get(self, "_RTCRtpSender__lsr_time")
+            self._sr_sent[lsr] = None if lsr in self._sr_sent else at
+            while len(self._sr_sent) > 32:
+                self._sr_sent.popitem(last=False)
+
+    async def _retransmit(self, sequence_number: int) -> None:
+        """A NACKed packet again — unless the path is queueing (it would only add to the
+        queue a tail drop caused), it is older than any receiver still waits for, or
+        retransmissions already take a quarter of the estimate (aiortc resends every NACKed
+        packet at once: on a congested link that is a collapse)."""
+        now = time.monotonic()
+        c = self.hub.controller
+        rate = 0.25 * c.estimate / 8  # bytes/s
+        self._rtx_tokens = min(0.5 * rate, self._rtx_tokens + (now - self._rtx_refill_at) * rate)
+        self._rtx_refill_at = now
+        sent = self._sent_at.get(sequence_number % RTP_HISTORY_SIZE)
+        history: dict[int, RtpPacket] = _get(self, "_RTCRtpSender__rtp_history")
+        packet = history.get(sequence_number % RTP_HISTORY_SIZE)
+        size = len(packet.payload) + 40 if packet is not None else 0
+        if c.hold or sent is None or now - sent > MAX_WAIT_CEIL or size > self._rtx_tokens:
+            self.rtx_refused += 1
+            return
+        self._rtx_tokens -= size
+        self.rtx_sent += 1
+        await super()._retransmit(sequence_number)
+
+    def _note_rtt(self, lsr: int, dlsr: int, now: float) -> None:
+        sent = self._sr_sent.get(lsr)
+        if sent is None or not dlsr:
+            return
+        rtt = time.time() - sent - dlsr / 65536
+        if rtt < 0:
+            return
+        self._rtt = rtt if self._rtt is None else 0.5 * self._rtt + 0.5 * rtt
+        self.hub.controller.on_rtt(rtt, now, sent=now - (time.time() - sent))
 
     def _encoder(self, codec: RTCRtpCodecParameters) -> Any:
         enc = _get(self, "_RTCRtpSender__encoder")
@@ -475,7 +599,7 @@ class QualitySender(RTCRtpSender):
     def _shape_video(self, frame: av.VideoFrame, encoder: Any) -> av.VideoFrame | None:
         """Pause, frame rate and resolution of the current rung; the bitrate, live."""
         decision = self.hub.decision()
-        if decision.paused:
+        if decision.paused or decision.hold:
             self.frames_skipped += 1
             self._next_due = None
             return None
@@ -493,8 +617,8 @@ class QualitySender(RTCRtpSender):
         rung = decision.rung
         if frame.width > rung.width or frame.height > rung.height:
             frame = scale_frame(frame, rung.width, rung.height)
-        if hasattr(encoder, "target_bitrate"):
-            encoder.target_bitrate = decision.bitrate
+        if hasattr(encoder, "target_bitrate"):  # parity packets come out of the same budget
+            encoder.target_bitrate = int(decision.bitrate / (1.0 + self.fec_overhead))
         return frame
 
     async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
@@ -511,12 +635,49 @@ class QualitySender(RTCRtpSender):
                     continue
                 fraction = report.fraction_lost / 256
                 now = time.monotonic()
-                if self.rtt is not None:
-                    self.hub.controller.on_rtt(self.rtt)
+                self._note_rtt(report.lsr, report.dlsr, now)
                 self.hub.controller.on_loss(fraction, now, self.kind)
                 encoder = _get(self, "_RTCRtpSender__encoder")
                 if isinstance(encoder, SpeechOpusEncoder):
                     encoder.set_loss(100 * max(fraction, self.hub.controller.loss))
+
+    def _protect(self, packets: list[RtpPacket], mid: str | None) -> list[RtpPacket]:
+        """Parity packets for a keyframe or base-layer frame (media.quality.fec), as many as
+        the reported loss and the RTT call for; none for upper-layer frames."""
+        if not self.fec_enabled or not packets:
+            return []
+        media_bytes = sum(len(p.payload) for p in packets)
+        factor = protection(self.hub.controller.loss, self.hub.rtt)
+        try:
+            desc, rest = VpxPayloadDescriptor.parse(packets[0].payload)
+        except ValueError:
+            return []
+        keyframe = bool(rest) and not rest[0] & 1
+        if not keyframe and desc.tid is not None and desc.tid[0] > 0:
+            factor = 0.0
+        out: list[RtpPacket] = []
+        if factor > 0:
+            media = [
+                MediaPacket(p.sequence_number, p.timestamp, bool(p.marker), p.payload,
+                            p.payload_type)
+                for p in packets
+            ]  # fmt: skip
+            for payload in parity(media, factor):
+                fec = RtpPacket(
+                    payload_type=FEC_PT,
+                    sequence_number=self._fec_seq,
+                    timestamp=packets[0].timestamp,
+                    ssrc=self._fec_ssrc,
+                    payload=payload,
+                )
+                fec.extensions.mid = mid
+                self._fec_seq = uint16_add(self._fec_seq, 1)
+                out.append(fec)
+        fec_bytes = sum(len(p.payload) for p in out)
+        self.fec_overhead += (fec_bytes / max(1, media_bytes) - self.fec_overhead) / 20
+        self.hub.controller.fec_overhead = self.fec_overhead
+        self.fec_sent += len(out)
+        return out
 
     async def _send_packet(self, packet: RtpPacket) -> None:
         """Stamp abs-send-time as it leaves (the far side's estimator needs the real send
@@ -527,6 +688,9 @@ class QualitySender(RTCRtpSender):
             await self.transport._send_rtp(packet.serialize(ext_map))
         except ConnectionError:
             return
+        if packet.payload_type == FEC_PT:
+            return  # not a packet of the media stream the sender reports describe
+        self._sent_at[packet.sequence_number % RTP_HISTORY_SIZE] = time.monotonic()
         _put(self, "_RTCRtpSender__ntp_timestamp", clock.current_ntp_time())
         _put(self, "_RTCRtpSender__rtp_timestamp", packet.timestamp)
         _put(
@@ -553,6 +717,7 @@ class QualitySender(RTCRtpSender):
                 if enc_frame is None:
                     continue
                 timestamp = uint32_add(timestamp_origin, enc_frame.timestamp)
+                frame_packets: list[RtpPacket] = []
                 for i, payload in enumerate(enc_frame.payloads):
                     packet = RtpPacket(
                         payload_type=codec.payloadType or 0,
@@ -569,8 +734,11 @@ class QualitySender(RTCRtpSender):
                     sequence_number = uint16_add(sequence_number, 1)
                     if pacer_task is not None:
                         self.pacer.push(packet)
+                        frame_packets.append(packet)
                     else:
                         await self._send_packet(packet)
+                for fec in self._protect(frame_packets, mid):
+                    self.pacer.push(fec)
         except (asyncio.CancelledError, ConnectionError, MediaStreamError):
             pass
         except Exception:

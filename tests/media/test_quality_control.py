@@ -166,3 +166,47 @@ def test_moderate_loss_steps_the_ladder_down_before_it_pauses_video() -> None:
         seen.append(c.index)
     assert c.paused and max(seen) == len(LADDER) - 1 and top < len(LADDER) - 1
     assert seen.index(len(LADDER) - 1) < len(seen) - 1  # it was on the lowest rung first
+
+
+def test_a_queueing_path_cuts_the_rate_and_holds_video_about_as_long_as_it_takes_to_drain() -> None:
+    c = LinkController(start_bps=1_500_000)
+    t = 0.0
+    for _ in range(20):  # a clean 100 ms path
+        c.on_remb(1_200_000, t)
+        c.on_rtt(0.10, t)
+        t += 0.5
+    before = c.estimate
+    assert not c.update(t).hold
+    c.on_rtt(1.1, t)  # 1 s of our packets now waits in the bottleneck's queue
+    d = c.update(t)
+    assert d.hold and c.estimate <= 0.7 * 1_200_000 + 50_000 < before
+    assert c.update(t + 0.7).hold  # held while it drains (0.8 x 1 s) ...
+    assert not c.update(t + 0.9).hold  # ... not longer
+    # a later sample from a sender report that had waited in the same queue: no second cut
+    cut = c.loss_based
+    c.on_rtt(1.05, t + 0.6)
+    assert c.loss_based == cut
+
+
+def test_a_longer_path_is_not_taken_for_a_queue_for_long() -> None:
+    c = LinkController(start_bps=500_000)
+    t = 0.0
+    for _ in range(10):
+        c.on_rtt(0.1, t)
+        t += 0.5
+    held = 0.0
+    for _ in range(60):  # the path itself is now 600 ms long, for good
+        c.on_rtt(0.6, t)
+        held += 0.5 * c.update(t).hold
+        t += 0.5
+    assert held <= 2 * 2.0  # at most a hold or two until the window forgets the old minimum
+    assert not c.update(t).hold
+
+
+def test_one_report_spanning_a_short_outage_does_not_drive_the_link_to_audio_only() -> None:
+    c = LinkController(start_bps=500_000)
+    t = drive(c, 10, remb=500_000, loss=0.03)
+    c.on_loss(0.6, t)  # the report that covers a 1 s outage (shorter than the silence rule)
+    assert c.loss < 0.06
+    t = drive(c, 8, remb=500_000, loss=0.03, t0=t + 0.5)
+    assert not c.paused
