@@ -11,6 +11,7 @@ from typing import Any
 
 import av
 import pytest
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media import stamps
@@ -39,8 +40,11 @@ class Sink:
                 self.audio.append(now)
 
 
-async def call(loss: float, seconds: float, outage_at: float | None = None) -> dict[str, Any]:
-    a, b = QualityPeerConnection(), QualityPeerConnection()
+async def call(
+    loss: float, seconds: float, outage_at: float | None = None, stock_receiver: bool = False
+) -> dict[str, Any]:
+    a = QualityPeerConnection()
+    b = RTCPeerConnection() if stock_receiver else QualityPeerConnection()
     media_a, media_b = LocalMedia.synthetic(320, 240, 15), LocalMedia.synthetic(320, 240, 15)
     for pc, media in ((a, media_a), (b, media_b)):
         pc.addTrack(media.audio_track())
@@ -72,7 +76,8 @@ async def call(loss: float, seconds: float, outage_at: float | None = None) -> d
         "sink": sink,
         "start": start,
         "outage_end": outage_end,
-        "receiver": b.hub.stats(),
+        "receiver": b.hub.stats() if isinstance(b, QualityPeerConnection) else {},
+        "sender": a.hub.stats(),
         "dropped": path.dropped,
         "sent": path.sent,
     }
@@ -100,6 +105,8 @@ def test_five_percent_loss_video_moves_audio_is_whole_and_nack_is_not_a_storm() 
     assert len(audio) >= 0.9 * (sink.audio[-1] - r["start"] - 1.0) / 0.02
     assert stats["recovered_pct"] > 0
     assert stats["concealed_pct"] < 2.0
+    # lost base-layer video packets rebuilt from parity at once, without a round trip
+    assert r["sender"]["fec_sent"] > 0 and stats["fec_recovered"] > 0
     # each lost video packet asked for about once per RTT, not re-listed on every new gap
     assert stats["nack_seqs"] <= 3 * max(1, stats["nack_packets"])
     assert stats["nack_seqs"] <= r["dropped"] * 3
@@ -115,3 +122,13 @@ def test_after_an_outage_video_and_audio_come_back_promptly() -> None:
     assert first_video - end < 2.0
     after = [t for t in sink.video if t > first_video]
     assert len(after) >= 20
+
+
+@pytest.mark.timeout(60)
+def test_a_receiver_without_the_quality_layer_ignores_the_parity_packets() -> None:
+    r = asyncio.run(call(0.03, 6.0, stock_receiver=True))
+    sink = r["sink"]
+    assert r["sender"]["fec_sent"] > 0  # sent, dropped by aiortc as an unknown payload type
+    video = [t for t in sink.video if t > r["start"] + 1.0]
+    assert len(video) >= 30
+    assert sink.stamped >= 0.9 * len(sink.video)
