@@ -191,6 +191,8 @@ def run_one(sc: Scenario, world: CallWorld, folder: Path, stock: bool, log: Call
         time.sleep(max(0.0, sc.length - 1))
         r_clinic, r_spec = wait_pair(clinic, spec, sc.length + 120)
         stats = emu.stats()
+    if keep_timeline:
+        (folder / f"{tag}-link.json").write_text(json.dumps({"t0": t0, "stats": stats}))
     for r in (r_clinic, r_spec):
         if not r["ok"]:
             log(f"  {tag}: {r.get('side')} failed: {r.get('error')}")

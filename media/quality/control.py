@@ -23,10 +23,10 @@ rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
   same until the window forgets its old minimum). Rungs are chosen on the budget left after
   the FEC parity (``fec_overhead``, set by the sender).
 * Audio-only: when loss stays above ``pause_loss`` for ``pause_after`` s on the lowest rung
-  (heavy loss first steps the ladder down), or the video budget
+  (heavy loss first steps the ladder down; above twice that, on any rung), or the video budget
   under ``pause_below`` with loss above half of that (a low REMB alone only means we send
-  little: aiortc's estimate is at most 1.5x the incoming rate), or loss x (RTT + 0.1 s) above
-  ``UNREPAIRABLE`` (repairs too slow for video to move). Video comes back by itself
+  little: aiortc's estimate is at most 1.5x the incoming rate), or loss x (path RTT + 0.1 s)
+  above ``UNREPAIRABLE`` (repairs too slow for video to move). Video comes back by itself
   (lowest rung) once loss has been low for
   ``resume_after`` s and at least ``probe_wait`` s have passed; a resume that fails within
   ``probe_window`` s doubles ``probe_wait`` (up to 30 s), a resume that holds resets it.
@@ -59,10 +59,11 @@ LADDER: tuple[Rung, ...] = (
     Rung(192, 144, 15, 60_000, 180_000),  # 4:3, and the smallest that carries a stamp
 )
 AUDIO_RESERVE = 45_000
-# loss x (RTT + 100 ms) above this: video would be frozen much of the time waiting for
-# repairs (each lost base-layer packet costs about an RTT; at ~15 base-layer packets/s that is
-# ~30 % of the time), so audio-only is the better call — e.g. 5 % at 600 ms, not 3 % at 300 ms
-UNREPAIRABLE = 0.02
+# loss x (path RTT + 100 ms) above this: what FEC cannot rebuild waits an RTT for a repair,
+# and the parity itself leaves video too little of a slow link, so audio-only is the better
+# call — e.g. 5 % at 600 ms (0.035), not 3 % at 300 ms (0.012, and up to 0.025 as the measured
+# loss wanders); the path RTT (recent minimum) so a queue does not count twice
+UNREPAIRABLE = 0.028
 OVERUSE_DROP = 0.9  # REMB under this share of its recent peak: the far side saw over-use
 REMB_HEADROOM = 1.5
 CALM_AFTER_OVERUSE = 10.0  # s without over-use before REMB is not a hard cap
@@ -102,7 +103,7 @@ class LinkController:
         hold_after_down: float = 8.0,
         pause_below: int = 50_000,
         pause_loss: float = 0.10,
-        pause_after: float = 2.0,
+        pause_after: float = 2.5,
         resume_after: float = 3.0,
         probe_wait: float = 4.0,
         probe_window: float = 8.0,
@@ -246,6 +247,13 @@ class LinkController:
         self.update(now)
 
     @property
+    def path_rtt(self) -> float:
+        """The round trip without queueing (the recent minimum), 0 before any sample."""
+        if self._rtts:
+            return min(r for _, r in self._rtts)
+        return self.rtt or 0.0
+
+    @property
     def hold(self) -> bool:
         """The path is queueing: no new video frame (nor retransmission) for now."""
         return self._now < self._hold_until
@@ -347,9 +355,7 @@ class LinkController:
 
     def _update_pause(self, now: float) -> None:
         if self.paused:  # no video, so no estimate: judge the link by audio's loss and RTT
-            bad = (
-                self.loss > self.pause_loss or self.loss * ((self.rtt or 0.0) + 0.1) > UNREPAIRABLE
-            )
+            bad = self.loss > self.pause_loss or self.loss * (self.path_rtt + 0.1) > UNREPAIRABLE
         else:
             # a low estimate alone is not a weak link: REMB follows what we send (at most
             # 1.5x of it), so it is low whenever we send little; with loss it is
@@ -358,8 +364,9 @@ class LinkController:
             bottom = self.index == len(self.ladder) - 1
             bad = (
                 (self.loss > self.pause_loss and bottom)
+                or self.loss > 2 * self.pause_loss  # no size of video gets through that
                 or (self.measured_budget < self.pause_below and self.loss > self.pause_loss / 2)
-                or self.loss * ((self.rtt or 0.0) + 0.1) > UNREPAIRABLE
+                or self.loss * (self.path_rtt + 0.1) > UNREPAIRABLE
             )
         if bad:
             self._good_since = None

@@ -54,6 +54,7 @@ from aiortc.rtp import (
 from aiortc.utils import random32, uint16_add, uint32_add
 
 from media import stamps
+from media.quality import consent
 from media.quality.control import Decision, LinkController, LinkState
 from media.quality.fec import FEC_PT, FecDecoder, MediaPacket, parity, protection
 from media.quality.feedback import NackScheduler, PliLimiter
@@ -765,6 +766,8 @@ class QualityPeerConnection(RTCPeerConnection):
         def _state() -> None:
             if self.connectionState == "connected":
                 self.hub.start()
+                if not consent.install(self):
+                    log.warning("ICE consent checks not replaced: a long path may be cut")
             elif self.connectionState in ("failed", "closed"):
                 self.hub.stop()
 
