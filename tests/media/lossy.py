@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiortc import RTCPeerConnection
 
 
 class LossyPath:
-    def __init__(self, loss: float = 0.0, seed: int = 1) -> None:
+    """``drop``: a further rule on the plain RTP/RTCP bytes (before SRTP), e.g. by payload type."""
+
+    def __init__(
+        self, loss: float = 0.0, seed: int = 1, drop: Callable[[bytes], bool] | None = None
+    ) -> None:
         self.loss = loss
+        self.drop = drop
         self.rng = random.Random(seed)
         self.down_until = 0.0
         self.sent = 0
@@ -30,7 +36,11 @@ class LossyPath:
 
             async def send(data: bytes, original: Any = original) -> None:
                 self.sent += 1
-                if time.monotonic() < self.down_until or self.rng.random() < self.loss:
+                if (
+                    time.monotonic() < self.down_until
+                    or self.rng.random() < self.loss
+                    or (self.drop is not None and self.drop(data))
+                ):
                     self.dropped += 1
                     return
                 await original(data)

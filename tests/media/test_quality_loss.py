@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any
 
 import av
@@ -41,7 +42,11 @@ class Sink:
 
 
 async def call(
-    loss: float, seconds: float, outage_at: float | None = None, stock_receiver: bool = False
+    loss: float,
+    seconds: float,
+    outage_at: float | None = None,
+    stock_receiver: bool = False,
+    drop: Callable[[bytes], bool] | None = None,
 ) -> dict[str, Any]:
     a = QualityPeerConnection()
     b = RTCPeerConnection() if stock_receiver else QualityPeerConnection()
@@ -56,7 +61,7 @@ async def call(
     await b.setRemoteDescription(a.localDescription)
     await b.setLocalDescription(await b.createAnswer())
     await a.setRemoteDescription(b.localDescription)
-    path = LossyPath(loss, seed=7)
+    path = LossyPath(loss, seed=7, drop=drop)
     back = LossyPath(loss, seed=8)
     for _ in range(100):
         if a.connectionState == "connected" and b.connectionState == "connected":
@@ -105,8 +110,8 @@ def test_five_percent_loss_video_moves_audio_is_whole_and_nack_is_not_a_storm() 
     assert len(audio) >= 0.9 * (sink.audio[-1] - r["start"] - 1.0) / 0.02
     assert stats["recovered_pct"] > 0
     assert stats["concealed_pct"] < 2.0
-    # lost base-layer video packets rebuilt from parity at once, without a round trip
-    assert r["sender"]["fec_sent"] > 0 and stats["fec_recovered"] > 0
+    # parity packets go out and reach the receiver (routed by their own payload type)
+    assert r["sender"]["fec_sent"] > 0 and stats["fec_parity_in"] > 0
     # each lost video packet asked for about once per RTT, not re-listed on every new gap
     assert stats["nack_seqs"] <= 3 * max(1, stats["nack_packets"])
     assert stats["nack_seqs"] <= r["dropped"] * 3
@@ -126,9 +131,34 @@ def test_after_an_outage_video_and_audio_come_back_promptly() -> None:
 
 @pytest.mark.timeout(60)
 def test_a_receiver_without_the_quality_layer_ignores_the_parity_packets() -> None:
-    r = asyncio.run(call(0.03, 6.0, stock_receiver=True))
+    r = asyncio.run(call(0.0, 6.0, stock_receiver=True, drop=every_13th_video_packet))
     sink = r["sink"]
     assert r["sender"]["fec_sent"] > 0  # sent, dropped by aiortc as an unknown payload type
     video = [t for t in sink.video if t > r["start"] + 1.0]
     assert len(video) >= 30
+    assert sink.stamped >= 0.9 * len(sink.video)
+
+
+def every_13th_video_packet(data: bytes) -> bool:
+    """VP8 media packets (not RTCP, audio or parity) whose sequence number is a multiple of 13:
+    under 8 % loss, never two in one parity group, base-layer and upper-layer frames alike."""
+    if len(data) < 12 or 192 <= data[1] <= 223:  # RTCP
+        return False
+    pt, seq = data[1] & 0x7F, int.from_bytes(data[2:4], "big")
+    return pt == VP8_PT and seq % 13 == 0
+
+
+VP8_PT = 97  # aiortc's first video payload type
+
+
+@pytest.mark.timeout(60)
+def test_lost_base_layer_packets_are_rebuilt_from_parity_without_a_round_trip() -> None:
+    r = asyncio.run(call(0.0, 10.0, drop=every_13th_video_packet))
+    sink, stats = r["sink"], r["receiver"]
+    assert r["dropped"] >= 8
+    assert stats["fec_recovered"] >= 2
+    # the rest: upper-layer frames passed over, NACK for what came before parity began
+    assert stats["nack_seqs"] < 2 * r["dropped"]
+    video = [t for t in sink.video if t > r["start"] + 2.0]
+    assert len(video) >= 60 and max(gaps(video)) < 0.5
     assert sink.stamped >= 0.9 * len(sink.video)
