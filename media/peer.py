@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import hashlib
 import json
 import os
 import random
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -285,5 +287,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if report["ok"] else 1
 
 
+def _exit_watchdog(code: int, grace: float = 10.0) -> None:
+    """Once the report is out, the process must end: if a non-daemon thread still holds it
+    after ``grace`` s (seen once in a full test run: the call had ended and been reported),
+    print every thread's stack to stderr and leave with the call's exit status."""
+
+    def fire() -> None:
+        names = [t.name for t in threading.enumerate() if not t.daemon]
+        print(f"still running after the report: {names}", file=sys.stderr)
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(code)
+
+    timer = threading.Timer(grace, fire)
+    timer.daemon = True
+    timer.start()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    _exit_watchdog(status)
+    sys.exit(status)
