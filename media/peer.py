@@ -293,6 +293,7 @@ def _exit_watchdog(code: int, grace: float = 10.0) -> None:
     print every thread's stack to stderr and leave with the call's exit status."""
 
     def fire() -> None:
+        sys.stdout.flush()  # a report printed (no --report) must not be lost
         names = [t.name for t in threading.enumerate() if not t.daemon]
         print(f"still running after the report: {names}", file=sys.stderr)
         faulthandler.dump_traceback(file=sys.stderr, all_threads=True)

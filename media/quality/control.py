@@ -130,7 +130,8 @@ class LinkController:
         self.queue_delay = 0.0  # s: RTT over its recent minimum
         self._rtts: list[tuple[float, float]] = []
         self._hold_until = -1e9
-        self._episode: tuple[float, float, float] | None = None  # (start, rtt, base) of a hold
+        # a hold under way: (start, path minimum then, highest RTT seen, when the hold ends)
+        self._episode: tuple[float, float, float, float] | None = None
         self._cut_at = -1e9
         self._rtt_at_cut = 0.0
         self.fec_overhead = 0.0  # parity bytes per media byte (the sender's FEC)
@@ -186,8 +187,8 @@ class LinkController:
         if not self._feedback(now):
             return  # the loss of an outage, not of the link as it is now
         # a report covering a short outage (shorter than the silence rule sees) would say
-        # 50 %+ at once: one report moves the smoothed loss only so far; lasting loss still
-        # comes through in two or three reports
+        # 50 %+ at once: one report moves the smoothed loss only so far (to 10 %, or 3x what
+        # it was); lasting heavy loss still comes through, in 4-6 reports for 30 %
         fraction = min(fraction, max(0.10, OUTAGE_LOSS_CLAMP * self.loss))
         self.loss += (fraction - self.loss) * 0.3
         last = self._last_loss_update
@@ -220,22 +221,29 @@ class LinkController:
             self._rtts.pop(0)
         base = min(r for _, r in self._rtts)
         if self._episode is not None:
-            start, start_rtt, start_base = self._episode
+            _, start_base, peak_rtt, hold_end = self._episode
             left = now - rtt if sent is None else sent
-            if left >= start + min(MAX_HOLD, HOLD_SHARE * (start_rtt - start_base)):
-                # this sample's sender report left after the hold had drained the queue; if
-                # the round trip did not come down, the path itself got longer: new minimum
+            if left >= hold_end:
+                # this sample's sender report left when the (last extended) hold was over;
+                # if the round trip is still near its peak, nothing drained: the path itself
+                # got longer, so this is the new minimum
                 self._episode = None
-                if rtt - start_base > 0.7 * (start_rtt - start_base):
+                if rtt - start_base > 0.7 * (peak_rtt - start_base):
                     self._rtts = [(now, rtt)]
                     base = rtt
                     self._hold_until = now
         self.queue_delay = max(0.0, rtt - base)
         if self.queue_delay > QUEUE_CUT:
-            if self._episode is None:
-                self._episode = (now, rtt, base)
+            # hold from the episode's start for about as long as the largest queue seen takes
+            # to drain: a later (lagging) sample of a bigger queue extends it, the same queue
+            # seen again does not
             drain = min(MAX_HOLD, HOLD_SHARE * self.queue_delay)
-            self._hold_until = max(self._hold_until, now + drain)
+            if self._episode is None:
+                self._episode = (now, base, rtt, now + drain)
+            else:
+                start, ep_base, peak, end = self._episode
+                self._episode = (start, ep_base, max(peak, rtt), max(end, start + drain))
+            self._hold_until = max(self._hold_until, self._episode[3])
             # samples lag (the report answers a sender report that waited in the queue): cut
             # again only if the queue grew since the last cut, or long after it
             again = rtt > self._rtt_at_cut + 0.05 or now - self._cut_at > 2 * rtt + 1.0

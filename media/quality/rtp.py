@@ -490,11 +490,13 @@ class QualitySender(RTCRtpSender):
         self.fec_enabled = False
         self.fec_sent = 0
         self.fec_overhead = 0.0  # parity bytes / media bytes, smoothed over frames
+        self._fec_bytes = 0.0
+        self._media_bytes = 0.0
         self._fec_ssrc = random32()
         self._fec_seq = random_sequence_number()
         self._sr_sent: collections.OrderedDict[int, float | None] = collections.OrderedDict()
         self._rtt: float | None = None
-        self._sent_at: dict[int, float] = {}  # seq % RTP_HISTORY_SIZE -> when it left
+        self._sent_at: dict[int, tuple[int, float]] = {}  # seq % history -> (seq, when it left)
         self._rtx_tokens = 0.0  # bytes of retransmission allowed now (token bucket)
         self._rtx_refill_at = time.monotonic()
         self.rtx_sent = 0
@@ -516,13 +518,13 @@ class QualitySender(RTCRtpSender):
         return value
 
     async def _send_rtcp(self, packets: list[AnyRtcpPacket]) -> None:
+        at = time.monotonic()  # not the wall clock: a clock step must not look like a queue
         await super()._send_rtcp(packets)
         if any(isinstance(p, RtcpSrPacket) for p in packets):
             # aiortc measures the RTT only against the latest sender report, so on a queueing
             # path (reports arrive after the next one was sent) it never updates; keep the
             # recent ones. One sent twice (no media between: same NTP stamp) is ambiguous.
             lsr = _get(self, "_RTCRtpSender__lsr")
-            at = _get(self, "_RTCRtpSender__lsr_time")
             self._sr_sent[lsr] = None if lsr in self._sr_sent else at
             while len(self._sr_sent) > 32:
                 self._sr_sent.popitem(last=False)
@@ -535,13 +537,21 @@ class QualitySender(RTCRtpSender):
         now = time.monotonic()
         c = self.hub.controller
         rate = 0.25 * c.estimate / 8  # bytes/s
-        self._rtx_tokens = min(0.5 * rate, self._rtx_tokens + (now - self._rtx_refill_at) * rate)
+        cap = max(0.5 * rate, 1500.0)  # at least one whole packet, however low the estimate
+        self._rtx_tokens = min(cap, self._rtx_tokens + (now - self._rtx_refill_at) * rate)
         self._rtx_refill_at = now
-        sent = self._sent_at.get(sequence_number % RTP_HISTORY_SIZE)
+        slot = sequence_number % RTP_HISTORY_SIZE
+        seq_sent, sent = self._sent_at.get(slot, (None, 0.0))
         history: dict[int, RtpPacket] = _get(self, "_RTCRtpSender__rtp_history")
-        packet = history.get(sequence_number % RTP_HISTORY_SIZE)
-        size = len(packet.payload) + 40 if packet is not None else 0
-        if c.hold or sent is None or now - sent > MAX_WAIT_CEIL or size > self._rtx_tokens:
+        packet = history.get(slot)
+        if (
+            packet is None
+            or packet.sequence_number != sequence_number
+            or seq_sent != packet.sequence_number
+        ):
+            return  # no longer kept, or still waiting in the pacer: nothing to resend
+        size = len(packet.payload) + 40
+        if c.hold or now - sent > MAX_WAIT_CEIL or size > self._rtx_tokens:
             self.rtx_refused += 1
             return
         self._rtx_tokens -= size
@@ -552,11 +562,11 @@ class QualitySender(RTCRtpSender):
         sent = self._sr_sent.get(lsr)
         if sent is None or not dlsr:
             return
-        rtt = time.time() - sent - dlsr / 65536
+        rtt = now - sent - dlsr / 65536
         if rtt < 0:
             return
         self._rtt = rtt if self._rtt is None else 0.5 * self._rtt + 0.5 * rtt
-        self.hub.controller.on_rtt(rtt, now, sent=now - (time.time() - sent))
+        self.hub.controller.on_rtt(rtt, now, sent=sent)
 
     def _encoder(self, codec: RTCRtpCodecParameters) -> Any:
         enc = _get(self, "_RTCRtpSender__encoder")
@@ -675,7 +685,10 @@ class QualitySender(RTCRtpSender):
                 self._fec_seq = uint16_add(self._fec_seq, 1)
                 out.append(fec)
         fec_bytes = sum(len(p.payload) for p in out)
-        self.fec_overhead += (fec_bytes / max(1, media_bytes) - self.fec_overhead) / 20
+        # parity bytes per media byte, each smoothed over ~20 frames (a keyframe weighs more)
+        self._fec_bytes += (fec_bytes - self._fec_bytes) / 20
+        self._media_bytes += (media_bytes - self._media_bytes) / 20
+        self.fec_overhead = self._fec_bytes / max(1.0, self._media_bytes)
         self.hub.controller.fec_overhead = self.fec_overhead
         self.fec_sent += len(out)
         return out
@@ -691,7 +704,8 @@ class QualitySender(RTCRtpSender):
             return
         if packet.payload_type == FEC_PT:
             return  # not a packet of the media stream the sender reports describe
-        self._sent_at[packet.sequence_number % RTP_HISTORY_SIZE] = time.monotonic()
+        seq = packet.sequence_number
+        self._sent_at[seq % RTP_HISTORY_SIZE] = (seq, time.monotonic())
         _put(self, "_RTCRtpSender__ntp_timestamp", clock.current_ntp_time())
         _put(self, "_RTCRtpSender__rtp_timestamp", packet.timestamp)
         _put(

@@ -210,3 +210,23 @@ def test_one_report_spanning_a_short_outage_does_not_drive_the_link_to_audio_onl
     assert c.loss < 0.06
     t = drive(c, 8, remb=500_000, loss=0.03, t0=t + 0.5)
     assert not c.paused
+
+
+def test_a_queue_still_growing_when_first_seen_is_not_taken_for_a_longer_path() -> None:
+    c = LinkController(start_bps=1_500_000)
+    t = 0.0
+    for _ in range(20):
+        c.on_remb(1_200_000, t)
+        c.on_rtt(0.10, t)
+        t += 0.5
+    # reports lag: the queue is seen at 0.5 s, then 1.5 s (the hold grows with it) ...
+    c.on_rtt(0.6, t, sent=t - 0.6)
+    c.on_rtt(1.6, t + 0.5, sent=t + 0.5 - 1.6)
+    assert c.update(t + 1.1).hold  # 0.8 x the larger queue, from when the hold began
+    assert not c.update(t + 1.3).hold
+    # ... then a report sent before the extended hold ended still shows most of it: no re-base
+    c.on_rtt(1.4, t + 2.0, sent=t + 0.6)
+    assert c.path_rtt == 0.10
+    # once drained, the round trip is back near the path's own
+    c.on_rtt(0.2, t + 3.0, sent=t + 2.8)
+    assert c.path_rtt == 0.10 and c.queue_delay < 0.25
