@@ -25,6 +25,8 @@ between received frames beyond 200 ms); longest freeze; video latency p50/p95 (c
 with no decoded frame, by RTP timestamp — lost and not concealed, heard as a drop-out);
 audio concealed % (ours only: frames media/quality synthesised by Opus PLC, from its counters;
 stock aiortc conceals nothing, its losses are in "missing");
+audio-only after (300k): from the link getting bad to the first "weak" state of either peer
+(its own video paused, or the far side's video silent for 2 s while its audio flows);
 recovery: after an outage the time from the link's return until video runs again (10 frames
 within 2 s) and until the first audio frame; after the 300k stretch the same for video; for
 the step the
