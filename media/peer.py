@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import faulthandler
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -29,6 +31,7 @@ import resource
 import sys
 import threading
 import time
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -51,16 +54,18 @@ TIMELINE_KEYS = (
 
 class Recorder(CallObserver):
     def __init__(self) -> None:
-        self.received: list[tuple[int, int, int]] = []  # counter, sent_us, received_us
+        # compact (8 bytes a number): an hour's soak must measure the call, not this log
+        self._frames = array("q")  # counter, sent_us, received_us per stamped frame
         self.unstamped = 0
         self.states: list[tuple[float, str, str]] = []
         self.chat: list[str] = []
         self.vitals: list[dict[str, Any]] = []
         self.files: list[dict[str, Any]] = []
-        self.stats: list[dict[str, Any]] = []
+        self.stats: collections.deque[dict[str, Any]] = collections.deque(maxlen=120)
         self.sizes: set[str] = set()
         self.audio_frames = 0
-        self.audio: list[tuple[int, int]] = []  # (pts in samples, received_us)
+        self._audio_pts = array("q")  # pts in samples, per audio frame
+        self._audio_at = array("q")  # received_us, per audio frame
         self.audio_rate = 48000
         self.audio_samples = 960
         self.remote_media: list[tuple[float, bool, bool]] = []  # time, camera on, audio only
@@ -76,12 +81,22 @@ class Recorder(CallObserver):
         if stamp is None:
             self.unstamped += 1
         else:
-            self.received.append((stamp.counter, stamp.sent_us, got))
+            self._frames.extend((stamp.counter, stamp.sent_us, got))
 
     def on_remote_audio(self, frame: av.AudioFrame) -> None:
         self.audio_frames += 1
         self.audio_rate, self.audio_samples = frame.sample_rate or 48000, frame.samples or 960
-        self.audio.append((int(frame.pts or 0), stamps.now_us()))
+        self._audio_pts.append(int(frame.pts or 0))
+        self._audio_at.append(stamps.now_us())
+
+    @property
+    def received(self) -> list[tuple[int, int, int]]:
+        f = self._frames
+        return [(f[i], f[i + 1], f[i + 2]) for i in range(0, len(f), 3)]
+
+    @property
+    def audio(self) -> list[tuple[int, int]]:
+        return list(zip(self._audio_pts, self._audio_at, strict=True))
 
     def audio_figures(self) -> dict[str, float]:
         """Frames received, 20 ms slots missing between them (by RTP timestamp; a jump back or
@@ -90,7 +105,8 @@ class Recorder(CallObserver):
         slots = 0
         max_gap_ms = 0.0
         step = max(1, self.audio_samples)
-        for (p0, t0), (p1, t1) in zip(self.audio, self.audio[1:], strict=False):
+        audio = self.audio
+        for (p0, t0), (p1, t1) in itertools.pairwise(audio):
             max_gap_ms = max(max_gap_ms, (t1 - t0) / 1000)
             d = p1 - p0
             if 0 < d <= 5 * self.audio_rate:
@@ -98,7 +114,7 @@ class Recorder(CallObserver):
                 slots += n
                 missing += max(0, n - 1)
         return {
-            "frames": float(len(self.audio)),
+            "frames": float(len(audio)),
             "slots": float(slots),
             "missing": float(missing),
             "missing_pct": 100.0 * missing / slots if slots else 0.0,
@@ -225,7 +241,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         audio_frames=rec.audio_frames,
         audio=rec.audio_figures(),
         link=link_stats(session),  # media/quality counters (empty when --stock)
-        audio_received=[t for _pts, t in rec.audio],
+        audio_received=list(rec._audio_at),
         rss_kb=rss,
         link_timeline=timeline,
         reconnects=session.summary.reconnects,
@@ -236,7 +252,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         chat=rec.chat,
         vitals=rec.vitals,
         files=rec.files,
-        stats=rec.stats,
+        stats=list(rec.stats),
         quality=session.summary.quality(),
         headset_recommended=session.headset_recommended,
     )
