@@ -34,6 +34,7 @@ rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
 
 from __future__ import annotations
 
+import collections
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,7 +129,7 @@ class LinkController:
         self.loss = 0.0  # smoothed fraction
         self.rtt: float | None = None
         self.queue_delay = 0.0  # s: RTT over its recent minimum
-        self._rtts: list[tuple[float, float]] = []
+        self._rtts: collections.deque[tuple[float, float]] = collections.deque()
         self._hold_until = -1e9
         # a hold under way: (start, path minimum then, highest RTT seen, when the hold ends)
         self._episode: tuple[float, float, float, float] | None = None
@@ -218,8 +219,8 @@ class LinkController:
             return
         self._rtts.append((now, rtt))
         while self._rtts and now - self._rtts[0][0] > RTT_WINDOW:
-            self._rtts.pop(0)
-        base = min(r for _, r in self._rtts)
+            self._rtts.popleft()
+        base = self.path_rtt
         if self._episode is not None:
             _, start_base, peak_rtt, hold_end = self._episode
             left = now - rtt if sent is None else sent
@@ -229,7 +230,7 @@ class LinkController:
                 # got longer, so this is the new minimum
                 self._episode = None
                 if rtt - start_base > 0.7 * (peak_rtt - start_base):
-                    self._rtts = [(now, rtt)]
+                    self._rtts = collections.deque([(now, rtt)])
                     base = rtt
                     self._hold_until = now
         self.queue_delay = max(0.0, rtt - base)

@@ -33,9 +33,10 @@ import math
 import struct
 from dataclasses import dataclass
 
+from media.quality.jitter import SEQ_MOD
+
 FEC_PT = 125  # aiortc's dynamic payload types go up from 96/97 two per codec: far from this
 HEADER = struct.Struct("!BHBBBHI")
-SEQ_MOD = 1 << 16
 MIN_LOSS = 0.005  # below this the link is clean: no parity
 SHORT_RTT = 0.08  # a NACK repair comes back within about two frames
 

@@ -170,7 +170,7 @@ class QualityHub:
             fec_sent=sum(s.fec_sent for s in self.senders),
             rtx_sent=sum(s.rtx_sent for s in self.senders),
             rtx_refused=sum(s.rtx_refused for s in self.senders),
-            fec_overhead_pct=round(100 * max((s.fec_overhead for s in self.senders), default=0), 1),
+            fec_overhead_pct=round(100 * c.fec_overhead, 1),
             send_paused=c.paused,
             send_estimate_kbps=c.estimate // 1000,
             send_remb_kbps=c.remb // 1000 if c.remb is not None else None,
@@ -489,7 +489,6 @@ class QualitySender(RTCRtpSender):
         self._next_due: float | None = None
         self.fec_enabled = False
         self.fec_sent = 0
-        self.fec_overhead = 0.0  # parity bytes / media bytes, smoothed over frames
         self._fec_bytes = 0.0
         self._media_bytes = 0.0
         self._fec_ssrc = random32()
@@ -629,7 +628,8 @@ class QualitySender(RTCRtpSender):
         if frame.width > rung.width or frame.height > rung.height:
             frame = scale_frame(frame, rung.width, rung.height)
         if hasattr(encoder, "target_bitrate"):  # parity packets come out of the same budget
-            encoder.target_bitrate = int(decision.bitrate / (1.0 + self.fec_overhead))
+            overhead = self.hub.controller.fec_overhead
+            encoder.target_bitrate = int(decision.bitrate / (1.0 + overhead))
         return frame
 
     async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
@@ -688,8 +688,7 @@ class QualitySender(RTCRtpSender):
         # parity bytes per media byte, each smoothed over ~20 frames (a keyframe weighs more)
         self._fec_bytes += (fec_bytes - self._fec_bytes) / 20
         self._media_bytes += (media_bytes - self._media_bytes) / 20
-        self.fec_overhead = self._fec_bytes / max(1.0, self._media_bytes)
-        self.hub.controller.fec_overhead = self.fec_overhead
+        self.hub.controller.fec_overhead = self._fec_bytes / max(1.0, self._media_bytes)
         self.fec_sent += len(out)
         return out
 
