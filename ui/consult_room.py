@@ -479,9 +479,11 @@ class ConsultRoom(QWidget):
         if self.call is None:
             return
         frame = self.call.media.self_view.take()
-        if not self.call.camera_on:
+        # the self view shows what the other side is sent: nothing in audio-only either
+        if not self.call.media.camera_on:
             if self.self_view.image is not None:
-                self.self_view.clear(self.tr("Camera off"))
+                off = self.tr("Camera off") if not self.call.camera_on else self.tr("Audio only")
+                self.self_view.clear(off)
             return
         if frame is not None:
             self.self_view.message = ""

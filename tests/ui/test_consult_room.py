@@ -154,6 +154,13 @@ async def scenario(kit, screen, launcher, call, far, consult_id) -> None:
         await asyncio.sleep(1.0)
         assert (far.loudest_since(time.monotonic() - 0.5) or 0) > 1000
 
+        # audio-only: the self view no longer shows a picture the other side is not sent
+        room.audio_only_button.click()
+        await wait_for(lambda: room.self_view.image is None, "the self view cleared")
+        assert room.self_view.message == "Audio only"
+        room.audio_only_button.click()
+        await wait_for(lambda: room.self_view.image is not None, "the self view back")
+
         room.chat.entry.setText("请看一下最新的血压。")
         room.chat.button.click()
         room.vitals.kind.setCurrentIndex(room.vitals.kind.findData("systolic"))

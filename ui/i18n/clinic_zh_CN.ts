@@ -884,8 +884,8 @@
         </message>
         <message>
             <location filename="../consult_room.py" line="263" />
-            <location filename="../consult_room.py" line="484" />
-            <location filename="../consult_room.py" line="508" />
+            <location filename="../consult_room.py" line="485" />
+            <location filename="../consult_room.py" line="510" />
             <source>Camera off</source>
             <translation>关闭摄像头</translation>
         </message>
@@ -896,6 +896,7 @@
         </message>
         <message>
             <location filename="../consult_room.py" line="266" />
+            <location filename="../consult_room.py" line="485" />
             <source>Audio only</source>
             <translation>仅语音</translation>
         </message>
@@ -1010,7 +1011,7 @@
             <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="531" />
+            <location filename="../consult_room.py" line="533" />
             <source>Share a file in the call</source>
             <translation>在通话中分享文件</translation>
         </message>
