@@ -8,14 +8,17 @@ DEMO_PASSPHRASE ?= demo-passphrase-2026
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit bench clean venv sysdeps installer
+.PHONY: demo test lint typecheck unit bench clean venv sysdeps guideps installer
 
 # System packages the tests need: a PostgreSQL server (initdb), faketime (clock skew tests),
 # coturn (the TURN relay the call tests start on loopback), iproute2 (network namespaces for the
 # call tests' link emulator, tests/support/link_emulator.py),
-# and what Qt needs to run offscreen.
-# Qt offscreen needs a few shared libraries and a CJK font on a bare machine.
+# and what Qt needs to run offscreen. What the window needs on the xcb platform (a real display)
+# is read from PySide6's plugin with ldd by `make guideps` (ui/platform_libs.py), not listed here.
 QT_DEBS := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-wqy-microhei
+# tests/ui/test_xcb_window.py starts the workstation on a virtual X server (Xvfb) and finds its
+# window with xdotool.
+XCB_TEST_DEBS := xvfb xdotool
 # PortAudio plays the other side of a call (media/playback.py); the playback test plays into a
 # file-backed ALSA PCM paced by a private PulseAudio null sink (tests/support/sound.py).
 SOUND_DEBS := libportaudio2 pulseaudio libasound2-plugins
@@ -30,7 +33,7 @@ sysdeps:
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v turnserver >/dev/null || missing="$$missing coturn"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
-	for deb in $(QT_DEBS) $(SOUND_DEBS) $(INSTALLER_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
+	for deb in $(QT_DEBS) $(SOUND_DEBS) $(INSTALLER_DEBS) $(XCB_TEST_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
@@ -46,7 +49,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The system libraries of Qt's xcb platform plugin (read with ldd), a CJK font and PortAudio:
+# installed with apt-get when missing (as root, or with sudo), then checked again.
+guideps: $(STAMP)
+	$(BIN)/python -m ui.platform_libs --install
+
+demo: $(STAMP) guideps
 	CLINIC_PASSPHRASE=$(DEMO_PASSPHRASE) $(BIN)/python -m clinic_app.demo --profile $(DEMO_PROFILE) $(DEMO_ARGS)
 
 lint: $(STAMP)
@@ -64,7 +72,7 @@ unit: $(STAMP)
 installer: $(STAMP) sysdeps
 	nice -n 10 $(BIN)/python installers/linux/build.py
 
-test: sysdeps lint typecheck installer unit
+test: sysdeps guideps lint typecheck installer unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.store

@@ -275,4 +275,14 @@ def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
         for r in rows
     )
     nxt = changes[-1].seq if changes else req.since
-    return PullResponse(epoch(conn), max(top, nxt), changes, nxt, more)
+    remaining = None
+    if req.count:  # asked once per pull cycle by a client that shows progress
+        remaining = 0
+        if more:
+            row = conn.one(
+                "SELECT COUNT(DISTINCT a.seq) FROM change_audience a "
+                f"WHERE a.audience IN ({placeholders(len(mine))}) AND a.seq > ?",
+                (*mine, nxt),
+            )
+            remaining = int(row[0]) if row else 0
+    return PullResponse(epoch(conn), max(top, nxt), changes, nxt, more, remaining)

@@ -3,7 +3,11 @@ on loopback (embedded SQLite) with a demo clinic and a cardiology specialist, en
 workstation with it, print what the profile holds, and open the workstation signed in.
 
 Run as ``python -m clinic_app.demo --profile DIR`` with CLINIC_PASSPHRASE set; ``--no-gui``
-stops after the summary (also chosen when there is no display).
+stops after the summary. Without a display (or without the libraries the window needs) one line
+says so and how to fix it.
+
+The central platform is a child process that ends with the demo however the demo ends: window
+closed, Ctrl-C, SIGTERM, or a crash (Linux: the kernel's parent-death signal).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 import urllib.request
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from clinic_app import config
 from clinic_app.demo_data import generate
@@ -92,9 +97,42 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_central(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def _port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _end_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the demo process dies, however it dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+
+
+def child(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """A helper process of the demo that cannot outlive it."""
+    parent = os.getpid()
+
+    def prepare() -> None:
+        _end_with_parent()
+        if os.getppid() != parent:  # the demo died before the line above took effect
+            os._exit(1)
+
+    return subprocess.Popen(argv, preexec_fn=prepare, **kwargs)
+
+
+def start_central(folder: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], str, str]:
     """A central platform on loopback over an embedded SQLite file; returns (process, url,
-    clinic id). The demo clinic and the specialist are created on first use."""
+    clinic id). The demo clinic and the specialist are created on first use. ``port`` 0 takes
+    any free port."""
     folder.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{folder / 'central.db'}"
     marker = folder / "clinic-id"
@@ -105,9 +143,14 @@ def start_central(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
                      env={"CLINIC_CENTRAL_PASSWORD": SPECIALIST[1]})  # fmt: skip
         marker.write_text(clinic)
     clinic = marker.read_text().strip()
-    port = _free_port()
+    if port and _port_taken(port):
+        raise ClinicError(
+            f"Port {port} on 127.0.0.1 is in use by another program: stop it, or choose "
+            "another port (make demo DEMO_PORT=N; 0 takes any free port)."
+        )
+    port = port or _free_port()
     log = open(folder / "central.log", "ab")  # noqa: SIM115 - handed to the child process
-    proc = subprocess.Popen(
+    proc = child(
         [sys.executable, "-m", "central.cli", "serve", "--db", db, "--host", "127.0.0.1",
          "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -115,6 +158,10 @@ def start_central(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ClinicError(
+                f"The demo central platform stopped at start; see {folder}/central.log."
+            )
         try:
             with urllib.request.urlopen(f"{url}/api/v1/health", timeout=2):
                 return proc, url, clinic
@@ -178,20 +225,17 @@ def specialist_desk(folder: Path, url: str) -> Path:
     return profile
 
 
-def has_display() -> bool:
-    return bool(
-        os.environ.get("DISPLAY")
-        or os.environ.get("WAYLAND_DISPLAY")
-        or sys.platform in ("win32", "darwin")
-        or os.environ.get("QT_QPA_PLATFORM")
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description="Build the demo and open the workstation.")
     parser.add_argument("--profile", default=".demo/profile")
     parser.add_argument("--patients", type=int, default=300)
     parser.add_argument("--no-gui", action="store_true", help="print the summary only")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("DEMO_PORT") or 0),
+        help="the central platform's port on 127.0.0.1 (0: any free port)",
+    )
     parser.add_argument(
         "--with-specialist",
         action="store_true",
@@ -204,19 +248,17 @@ def main() -> int:
     desk: subprocess.Popen[bytes] | None = None
     try:
         run(profile, args.patients)
-        proc, url, clinic = start_central(central_dir)
+        proc, url, clinic = start_central(central_dir, args.port)
         connect(profile, url, central_dir, clinic)
         print(f"\nCentral platform running at {url} (SQLite in {central_dir}).")
         print(f"Specialist account for a second workstation: {SPECIALIST[0]} / {SPECIALIST[1]}")
-        if args.no_gui or not has_display():
-            print("No display: not opening the workstation. `clinic-app screenshot --out DIR`"
-                  " renders every screen to PNG.")  # fmt: skip
+        if args.no_gui:
             return 0
-        from clinic_app import cli
+        from clinic_app import cli  # its gui command says in one line why a window cannot open
 
         if args.with_specialist:
             desk_profile = specialist_desk(profile.parent, url)
-            desk = subprocess.Popen(
+            desk = child(
                 [sys.executable, "-m", "clinic_app.cli", "--profile", str(desk_profile), "gui"],
                 env={**os.environ, "CLINIC_USER": SPECIALIST[0]},
             )

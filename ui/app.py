@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import signal
+import socket
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QSettings, QTranslator
+from PySide6.QtCore import QLocale, QSettings, QSocketNotifier, QTranslator
 from PySide6.QtWidgets import QApplication
 
 I18N = Path(__file__).parent / "i18n"
@@ -41,6 +44,28 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def quit_on_signals(app: QApplication) -> None:
+    """Ctrl-C and SIGTERM close the window as its close button does (records locked, call
+    ended, sync stopped), also while Qt waits in C++: a signal wakes the loop through a
+    socket the interpreter writes to (``signal.set_wakeup_fd``)."""
+    if sys.platform == "win32":
+        return
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+
+    notifier.activated.connect(drain)
+    app._signal_wakeup = (reader, writer, notifier)  # type: ignore[attr-defined]
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: app.quit())
+
+
 def main(profile: Path, language: str | None = None) -> int:
     import qasync
 
@@ -49,6 +74,7 @@ def main(profile: Path, language: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Clinic workstation")
     install_translator(app, chosen_language(language))  # type: ignore[arg-type]
+    quit_on_signals(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     window = MainWindow(profile)

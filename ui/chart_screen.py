@@ -88,6 +88,7 @@ from ui.consult_status import status_colour, status_text
 from ui.errors import tr_core
 from ui.ops import run_op
 from ui.session import Session
+from ui.widgets import fit_to_screen
 
 log = logging.getLogger(__name__)
 WATCHED = {*CHART_TYPES, "Patient", "DiagnosticReport", "ClinicalImpression"}
@@ -217,7 +218,7 @@ class ImageViewer(QDialog):
     def __init__(self, title: str, image: QImage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(900, 700)
+        fit_to_screen(self, 900, 700)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.view = ZoomView()

@@ -58,6 +58,7 @@ from ui.errors import safe_details, show_error, tr_core
 from ui.ops import run_op
 from ui.session import Session
 from ui.video_view import VideoView
+from ui.widgets import fit_to_screen
 
 log = logging.getLogger(__name__)
 MediaFactory = Callable[[], LocalMedia]
@@ -162,7 +163,7 @@ class ConsultRoom(QWidget):
         self._close_task: asyncio.Future[None] | None = None
         self.setObjectName("consult-room")
         self.setWindowTitle(self.tr("Video consult — %1").replace("%1", title or consult_id))
-        self.resize(1180, 740)
+        fit_to_screen(self, 1180, 740)
 
         outer = QVBoxLayout(self)
         head = QHBoxLayout()

@@ -47,7 +47,7 @@ from ui.clinical_text import (
 )
 from ui.errors import show_error, tr_core
 from ui.session import Session
-from ui.widgets import FieldError, with_error
+from ui.widgets import FieldError, fit_to_screen, with_error
 
 MAX_QUESTION = 4000
 LIST_LIMIT = 60  # newest visits / vitals sets offered for inclusion
@@ -319,7 +319,7 @@ class ConsultWizard(QWizard):
             self.tr("Ask a specialist — %1").replace("%1", patient_name(view.patient))
         )
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
-        self.resize(820, 640)
+        fit_to_screen(self, 820, 640)
         self.request_page = RequestPage(view.patient)
         self.support_page = SupportPage(view)
         self.slots_page = SlotsPage()

@@ -65,7 +65,7 @@ from ui.ops import run_op
 from ui.reloader import Reloader
 from ui.schedule_screen import BookDialog, next_free_hour
 from ui.session import Session
-from ui.widgets import FieldError, with_error
+from ui.widgets import FieldError, fit_to_screen, with_error
 
 URGENCY_COLORS = {"stat": "#b3261e", "asap": "#c75000", "urgent": "#9a6700", "routine": "#555555"}
 STATE_COLORS = {
@@ -176,7 +176,7 @@ class DocumentDialog(QDialog):
         self.session = session
         self.doc = doc
         self.setWindowTitle(str(doc.get("description") or self.tr("Document")))
-        self.resize(820, 640)
+        fit_to_screen(self, 820, 640)
         layout = QVBoxLayout(self)
         self.message = QLabel(self.tr("Opening…"))
         self.message.setWordWrap(True)

@@ -61,6 +61,13 @@ def _ecg_png(path: Path) -> None:
     image.save(str(path))
 
 
+def next_free_hour(now: datetime) -> datetime:
+    """The start of the first whole hour at least 30 minutes after ``now``: a booking the
+    screenshots make is never in the past, whatever the hour (23:30 books 01:00 tomorrow)."""
+    start = (now + timedelta(minutes=30)).replace(minute=0, second=0, microsecond=0)
+    return start + timedelta(hours=1)
+
+
 def prepare(store: Store) -> None:
     """Add what the desk-side screenshots show to a freshly generated demo profile."""
     today = date.today()
@@ -101,7 +108,7 @@ def prepare(store: Store) -> None:
     schedule.book(
         store,
         patient_id=pid,
-        start=datetime.combine(today, datetime.min.time()).astimezone() + timedelta(hours=14),
+        start=next_free_hour(now),
         practitioner="专家门诊",
         description="远程会诊",
     )

@@ -7,8 +7,8 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -23,10 +23,12 @@ from qasync import asyncSlot
 from clinic_app import __version__
 from clinic_app.services.patients import reindex_if_needed
 from clinic_app.sync.account import SyncAccount
+from clinic_app.sync.engine import SyncStatus
 from local_store.store import Store
 from ui import preferences
 from ui.bridge import Bridge, Event
 from ui.call_launcher import CallLauncher
+from ui.first_sync_dialog import FirstSyncDialog, wants_first_sync_dialog
 from ui.ops import run_op
 from ui.pages import build_pages
 from ui.patient_form import PatientForm
@@ -34,6 +36,10 @@ from ui.session import Session
 from ui.setup_screen import CLINIC_NAME_META, SetupScreen
 from ui.sync_bar import SyncBar
 from ui.unlock_screen import UnlockScreen
+from ui.widgets import available_area, clamp_geometry, fit_to_screen
+
+GEOMETRY_KEY = "window/geometry"  # the main window's last place (a QRect in QSettings)
+MINIMUM_SIZE = QSize(960, 600)  # every screen is laid out to work at this size
 
 
 class Workspace(QWidget):
@@ -59,6 +65,7 @@ class Workspace(QWidget):
             self.nav.addItem(page.title)
             self.stack.addWidget(page.widget)
         self.role_shown = ""
+        self.first_sync: FirstSyncDialog | None = None
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.sync_bar.sync_now.connect(self.on_sync_now)
@@ -73,6 +80,21 @@ class Workspace(QWidget):
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.ACCOUNT_CHANGED:
             self.show_role(payload if isinstance(payload, SyncAccount) else None)
+        elif kind is Event.SYNC_STATUS and isinstance(payload, SyncStatus):
+            self._first_sync(payload)
+
+    def _first_sync(self, status: SyncStatus) -> None:
+        """A first sync of many records shows its progress in a window of its own, once."""
+        dialog = self.first_sync
+        if dialog is None:
+            if not wants_first_sync_dialog(status):
+                return
+            dialog = self.first_sync = FirstSyncDialog(self)
+            dialog.show()
+        if not status.syncing:
+            dialog.hide()
+            return
+        dialog.show_status(status)
 
     async def load_role(self) -> None:
         self.show_role(await self.session.call(SyncAccount.load, self.session.store))
@@ -121,7 +143,7 @@ class MainWindow(QMainWindow):
         self.opening: Store | None = None  # signed in, workspace being built
         self.workspace: Workspace | None = None
         self.setWindowTitle(self.tr("Clinic workstation %1").replace("%1", __version__))
-        self.resize(1200, 780)
+        self.restore_geometry()
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.unlock = UnlockScreen(profile, self.executor)
@@ -140,6 +162,22 @@ class MainWindow(QMainWindow):
         self.bridge.notify.connect(self._on_event)
         QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+
+    def restore_geometry(self) -> None:
+        """The size and place of the last session, moved and shrunk onto the screen it opens
+        on; a first start takes 1200x780 or what the screen allows (1366x768 included)."""
+        self.setMinimumSize(MINIMUM_SIZE)
+        saved = preferences.settings().value(GEOMETRY_KEY)
+        if isinstance(saved, QRect) and saved.isValid():
+            area = available_area(self)
+            self.setGeometry(clamp_geometry(saved, area.adjusted(0, 30, 0, 0)))
+            return
+        fit_to_screen(self, 1200, 780)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.isMaximized() and not self.isFullScreen():
+            preferences.settings().setValue(GEOMETRY_KEY, self.geometry())
+        super().closeEvent(event)
 
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.SETTINGS_CHANGED and payload == preferences.IDLE_LOCK_MINUTES.key:
@@ -175,7 +213,9 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(workspace)
         self.stack.setCurrentWidget(workspace)
         title = self.tr("Clinic workstation %1").replace("%1", __version__)
-        self.setWindowTitle(f"{clinic} — {title}" if clinic else title)
+        # Who is signed in on a shared PC, in the title bar and the task bar.
+        signed_in = f"{store.user} — {title}"
+        self.setWindowTitle(f"{clinic} — {signed_in}" if clinic else signed_in)
         workspace.show_role(account)
         session.start_sync()
         self.bridge.emit_now(Event.UNLOCKED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from ui.errors import safe_details
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+PAGE_REFRESH_S = 1.0  # screens refresh at most this often while records arrive
 
 
 class Session:
@@ -28,6 +30,8 @@ class Session:
         self.engine: SyncEngine | None = None
         self._sync_task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._pulled_shown = 0
+        self._shown_at = 0.0
 
     @property
     def user(self) -> str:
@@ -78,8 +82,18 @@ class Session:
         self.start_sync()
 
     def _on_status(self, status: SyncStatus) -> None:
+        """Status to the sync bar; records received reach the screens page by page (at most
+        once a second while a long pull runs), so a first sync fills the patient list as the
+        pages arrive."""
         self.bridge.post(Event.SYNC_STATUS, status)
-        if status.pulled and not status.syncing:
+        if not status.syncing:
+            if status.pulled:
+                self.bridge.post(Event.RECORDS_CHANGED, set())
+            self._pulled_shown = 0
+            return
+        now = time.monotonic()
+        if status.pulled > self._pulled_shown and now - self._shown_at >= PAGE_REFRESH_S:
+            self._pulled_shown, self._shown_at = status.pulled, now
             self.bridge.post(Event.RECORDS_CHANGED, set())
 
     async def sync_now(self) -> SyncStatus | None:

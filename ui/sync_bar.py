@@ -1,17 +1,70 @@
 """Always visible at the bottom: online or offline, changes waiting, last successful sync,
-a progress bar while syncing, and the conflicts waiting for a decision."""
+progress while syncing (records of the total, rate, time left), and the conflicts waiting for
+a decision. Status symbols are drawn icons, never glyphs a font may lack."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QStyle,
+    QWidget,
+)
 
-from clinic_app.sync.engine import SyncStatus
+from clinic_app.sync.engine import LAST_SUCCESS_META, SyncStatus
 from ui.bridge import Event
 from ui.errors import tr_core
 from ui.session import Session
+
+DOT_COLOURS = {
+    "none": "#9e9e9e",
+    "connecting": "#f0a500",
+    "online": "#2e7d32",
+    "offline": "#c62828",
+}
+
+
+def dot_pixmap(colour: str, size: int = 12, ratio: float = 1.0) -> QPixmap:
+    """A filled circle: the link state's symbol, sharp on high-DPI screens."""
+    pixmap = QPixmap(round(size * ratio), round(size * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(1, 1, size - 2, size - 2)
+    painter.end()
+    return pixmap
+
+
+def duration_text(owner: QObject, seconds: float) -> str:
+    whole = max(1, round(seconds))
+    if whole < 90:
+        return owner.tr("%n s", "", whole)
+    return owner.tr("%n min", "", round(whole / 60))
+
+
+def progress_text(owner: QObject, s: SyncStatus) -> str:
+    """'Receiving 1,200 of 21,294 · 850/s · about 24 s left', translated."""
+    done, total = f"{s.records_done:,}", f"{max(s.records_total, s.records_done):,}"
+    if s.phase == "receiving":
+        text = owner.tr("Receiving %1 of %2")
+    else:
+        text = owner.tr("Sending %1 of %2")
+    text = text.replace("%1", done).replace("%2", total)
+    if s.rate > 0:
+        text += " · " + owner.tr("%1/s").replace("%1", f"{s.rate:,.0f}")
+    if s.eta_seconds is not None and s.records_done < s.records_total:
+        text += " · " + owner.tr("about %1 left").replace("%1", duration_text(owner, s.eta_seconds))
+    return text
 
 
 class SyncBar(QWidget):
@@ -23,6 +76,8 @@ class SyncBar(QWidget):
         self.session = session
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
+        self.dot = QLabel()
+        self.link_state = "none"  # the dot's colour: none, connecting, online, offline
         self.link = QLabel()
         self.pending = QLabel()
         self.last = QLabel()
@@ -30,47 +85,80 @@ class SyncBar(QWidget):
         self.progress.setMaximumWidth(160)
         self.progress.setTextVisible(False)
         self.progress.hide()
+        self.progress_label = QLabel()
+        self.progress_label.hide()
         self.conflicts = QPushButton()
         self.conflicts.setFlat(True)
+        self.conflicts.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        )
         self.conflicts.clicked.connect(self.show_conflicts.emit)
         self.conflicts.hide()
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
+        self.error.setWordWrap(False)
         self.button = QPushButton(self.tr("Sync now"))
         self.button.setToolTip(self.tr("Sync with the central platform now (F5)"))
         self.button.clicked.connect(self.sync_now.emit)
-        for w in (self.link, self.pending, self.last, self.progress, self.conflicts):
+        for w in (self.dot, self.link, self.pending, self.last, self.progress):
             layout.addWidget(w)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.conflicts)
         layout.addWidget(self.error, 1)
         layout.addWidget(self.button)
+        self.status = SyncStatus()
         session.bridge.notify.connect(self._on_event)
-        self.show_status(SyncStatus(pending=session.store.pending_count()))
+        self.show_status(self.status)
+        # What the profile knows (waiting changes, last success) is read on the store thread.
+        self._initial = asyncio.ensure_future(self._load_initial())
+
+    async def _load_initial(self) -> None:
+        store = self.session.store
+        pending, last = await self.session.call(
+            lambda: (store.pending_count(), store.get_meta(LAST_SUCCESS_META))
+        )
+        if self.status == SyncStatus():  # nothing newer came from the engine meanwhile
+            self.show_status(SyncStatus(pending=pending, last_success=last))
 
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.SYNC_STATUS and isinstance(payload, SyncStatus):
             self.show_status(payload)
 
+    def _set_dot(self, state: str) -> None:
+        self.link_state = state
+        ratio = self.devicePixelRatioF()
+        self.dot.setPixmap(dot_pixmap(DOT_COLOURS[state], ratio=ratio))
+
     def show_status(self, s: SyncStatus) -> None:
+        self.status = s
         if self.session.engine is None:
-            self.link.setText("⚪ " + self.tr("Not connected to a central platform"))
+            self._set_dot("none")
+            self.link.setText(self.tr("Not connected to a central platform"))
         elif s.online is None:
-            self.link.setText("⚪ " + self.tr("Connecting…"))
+            self._set_dot("connecting")
+            self.link.setText(self.tr("Connecting…"))
         elif s.online:
-            self.link.setText("🟢 " + self.tr("Online"))
+            self._set_dot("online")
+            self.link.setText(self.tr("Online"))
         else:
-            self.link.setText("🔴 " + self.tr("Offline — working locally"))
+            self._set_dot("offline")
+            self.link.setText(self.tr("Offline — working locally"))
         self.pending.setText(self.tr("%n change(s) waiting", "", s.pending))
         if s.last_success:
             when = datetime.fromisoformat(s.last_success).astimezone()
             self.last.setText(self.tr("Last sync %1").replace("%1", when.strftime("%m-%d %H:%M")))
         else:
             self.last.setText(self.tr("Never synced"))
-        self.progress.setVisible(s.syncing)
-        if s.syncing:
-            total = max(s.records_total, 1)
+        moving = s.syncing and bool(s.phase) and s.records_total > 0
+        self.progress.setVisible(moving)
+        self.progress_label.setVisible(moving)
+        if moving:
+            total = max(s.records_total, s.records_done, 1)
             self.progress.setRange(0, total)
             self.progress.setValue(min(s.records_done, total))
+            self.progress_label.setText(progress_text(self, s))
         self.conflicts.setVisible(s.conflicts > 0)
-        self.conflicts.setText("⚠ " + self.tr("%n conflict(s) to resolve", "", s.conflicts))
+        self.conflicts.setText(self.tr("%n conflict(s) to resolve", "", s.conflicts))
         # Also when online: a refusal (an outdated workstation, a revoked token) says what to do.
         self.error.setText(tr_core(s.last_error) if s.last_error else "")
+        self.error.setToolTip(self.error.text())

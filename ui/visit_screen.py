@@ -56,7 +56,7 @@ from ui.clinical_text import (
 )
 from ui.errors import show_error, tr_core
 from ui.session import Session
-from ui.widgets import FieldError, with_error
+from ui.widgets import FieldError, fit_to_screen, with_error
 
 NOT_ANSWERED = Qt.CheckState.PartiallyChecked
 
@@ -190,7 +190,7 @@ class VisitDialog(QDialog):
         self.patient = patient
         self.visit: visits.Visit | None = None
         self.setWindowTitle(self.tr("Visit — %1").replace("%1", patient_name(patient)))
-        self.resize(980, 720)
+        fit_to_screen(self, 980, 720)
         outer = QVBoxLayout(self)
         facts = " &nbsp;·&nbsp; ".join(
             html.escape(fact_text(label, value)) for label, value in patient_facts(patient) if value

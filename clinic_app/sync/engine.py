@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,7 @@ from local_store.sync_ledger import Incoming, Outgoing, SyncLedger
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ATTACHMENT_PREFIX = "attachment:sha256:"
+LAST_SUCCESS_META = "sync_last_success"  # in the profile: every process shows the same time
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,24 @@ class SyncStatus:
     errors: int = 0
     conflicts: int = 0
     error_reasons: tuple[tuple[str, str, str], ...] = ()
+    phase: str = ""  # "sending" or "receiving" while syncing; records_* count that phase
     records_done: int = 0
     records_total: int = 0
+    rate: float = 0.0  # records per second in this phase
+    eta_seconds: float | None = None  # time left in this phase, once the rate is known
     bytes_done: int = 0
     bytes_total: int = 0
     pushed: int = 0
     pulled: int = 0
     last_success: str | None = None
     last_error: str | None = None
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    """The later of two ISO timestamps (either may be missing)."""
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
 
 
 def attachments_of(resource: dict[str, Any] | None) -> list[str]:
@@ -61,6 +73,20 @@ def attachments_of(resource: dict[str, Any] | None) -> list[str]:
         if url.startswith(ATTACHMENT_PREFIX) and p.is_sha256(url[len(ATTACHMENT_PREFIX) :]):
             out.append(url[len(ATTACHMENT_PREFIX) :])
     return out
+
+
+class _PhaseClock:
+    """Rate and time left of one phase, from what it has done since it began."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def figures(self, done: int, total: int) -> dict[str, Any]:
+        elapsed = time.monotonic() - self.started
+        if done <= 0 or elapsed < 0.5:
+            return {"rate": 0.0, "eta_seconds": None}
+        rate = done / elapsed
+        return {"rate": rate, "eta_seconds": max(0.0, (total - done) / rate)}
 
 
 @dataclass
@@ -126,13 +152,20 @@ class SyncEngine:
     async def refresh_counts(self) -> SyncStatus:
         counts = await self._io(self.ledger.counts)
         conflicts = len(await self._io(self.ledger.open_conflicts))
+        last = await self._io(self.store.get_meta, LAST_SUCCESS_META)
         self._publish(
             pending=counts.pending + counts.uploading,
             errors=counts.error,
             conflicts=conflicts,
             error_reasons=tuple(counts.errors),
+            last_success=_later(self.status.last_success, last),
         )
         return self.status
+
+    def _progress(self, clock: _PhaseClock, phase: str, done: int, total: int) -> None:
+        total = max(total, done)
+        self._publish(online=True, phase=phase, records_done=done, records_total=total,
+                      **clock.figures(done, total))  # fmt: skip
 
     # ------------------------------------------------------------------------- a cycle --
     async def sync_once(self) -> SyncStatus:
@@ -142,7 +175,8 @@ class SyncEngine:
                 await self._io(self.ledger.reset_uploading)
                 self._reset_done = True
             before = await self.refresh_counts()
-            self._publish(syncing=True, records_done=0, records_total=before.pending,
+            self._publish(syncing=True, phase="sending", records_done=0,
+                          records_total=before.pending, rate=0.0, eta_seconds=None,
                           bytes_done=0, bytes_total=0)  # fmt: skip
             client = self._client_factory()
             cycle = _Cycle()
@@ -154,9 +188,11 @@ class SyncEngine:
                         await self._pull_all(client, cycle)
                     if not cycle.restarted:
                         break
+                done_at = datetime.now(UTC).isoformat(timespec="seconds")
+                await self._io(self.store.set_meta, LAST_SUCCESS_META, done_at)
                 self._publish(
                     online=True,
-                    last_success=datetime.now(UTC).isoformat(timespec="seconds"),
+                    last_success=done_at,
                     last_error=None,
                     pushed=cycle.pushed,
                     pulled=cycle.pulled,
@@ -167,7 +203,7 @@ class SyncEngine:
                 self._publish(online=True, last_error=str(exc))
             finally:
                 await client.close()
-                self._publish(syncing=False)
+                self._publish(syncing=False, phase="", rate=0.0, eta_seconds=None)
                 await self.refresh_counts()
             return self.status
 
@@ -184,6 +220,7 @@ class SyncEngine:
         return restored
 
     async def _push_all(self, client: CentralClient, cycle: _Cycle) -> None:
+        clock = _PhaseClock()
         while True:
             batch = await self._io(self.ledger.claim_batch, self.batch_size)
             if not batch:
@@ -223,8 +260,9 @@ class SyncEngine:
                 await self._io(self._merge, change, server)
             if sent:  # the server did not answer for some: try them again later
                 await self._io(self.ledger.release, list(sent))
-            self._publish(records_done=self.status.records_done + len(ready),
-                          bytes_done=client.bytes_sent)  # fmt: skip
+            self._publish(bytes_done=client.bytes_sent)
+            self._progress(clock, "sending", self.status.records_done + len(ready),
+                           self.status.records_total)  # fmt: skip
 
     @staticmethod
     def _change(c: Outgoing) -> p.Change:
@@ -343,8 +381,14 @@ class SyncEngine:
 
     async def _pull_all(self, client: CentralClient, cycle: _Cycle) -> None:
         since = await self._io(self.ledger.cursor)
+        clock = _PhaseClock()
+        received, total = 0, 0
+        first = True
         while True:
-            resp = await client.pull(p.PullRequest(since, self.pull_page))
+            resp = await client.pull(p.PullRequest(since, self.pull_page, count=first))
+            if first:  # the total to receive is known from the first page on
+                total = len(resp.changes) + (resp.remaining or 0)
+                first = False
             if await self._check_epoch(resp.epoch, resp.head):
                 cycle.restarted = True
                 return
@@ -356,7 +400,10 @@ class SyncEngine:
             for c in resp.changes:
                 for sha in attachments_of(c.resource):
                     await self._fetch_attachment(client, sha, c.resource or {})
+            received += len(resp.changes)
             self._publish(pulled=cycle.pulled)
+            if total or received:
+                self._progress(clock, "receiving", received, total)
             if not resp.more or resp.next <= since:
                 return
             since = resp.next

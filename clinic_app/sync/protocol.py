@@ -257,18 +257,25 @@ class PushResponse:
 class PullRequest:
     since: int
     limit: int = 500
+    count: bool = False  # also answer how many visible changes remain after this page
 
     def to_json(self) -> dict[str, Any]:
-        return {"since": self.since, "limit": self.limit}
+        out: dict[str, Any] = {"since": self.since, "limit": self.limit}
+        if self.count:
+            out["count"] = True
+        return out
 
     @classmethod
     def parse(cls, data: Any) -> PullRequest:
         d = _obj(data, "pull")
-        _no_extra(d, {"since", "limit"}, "pull")
+        _no_extra(d, {"since", "limit", "count"}, "pull")
         since = _int(d, "since", "pull")
         limit = _int(d, "limit", "pull", minimum=1, optional=True) or 500
+        count = d.get("count", False)
+        if not isinstance(count, bool):
+            raise ProtocolError("pull.count must be true or false.")
         assert since is not None
-        return cls(since, min(limit, MAX_PULL))
+        return cls(since, min(limit, MAX_PULL), count)
 
 
 @dataclass(frozen=True)
@@ -319,15 +326,19 @@ class PullResponse:
     changes: tuple[PulledChange, ...]
     next: int
     more: bool
+    remaining: int | None = None  # visible changes after this page (asked for with count)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "epoch": self.epoch,
             "head": self.head,
             "changes": [c.to_json() for c in self.changes],
             "next": self.next,
             "more": self.more,
         }
+        if self.remaining is not None:
+            out["remaining"] = self.remaining
+        return out
 
     @classmethod
     def parse(cls, data: Any) -> PullResponse:
@@ -344,6 +355,7 @@ class PullResponse:
             changes=tuple(PulledChange.parse(c) for c in changes),
             next=nxt,
             more=bool(d.get("more")),
+            remaining=_int(d, "remaining", "pull response", optional=True),
         )
 
 

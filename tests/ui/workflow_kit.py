@@ -240,6 +240,7 @@ class BarReading:
 
     def __init__(self, bar: SyncBar) -> None:
         self.link = bar.link.text()
+        self.state = bar.link_state  # the coloured dot before the text
         self.pending_text = bar.pending.text()
         found = re.search(r"\d+", self.pending_text)
         self.pending = int(found.group()) if found else -1
@@ -248,11 +249,11 @@ class BarReading:
 
     @property
     def online(self) -> bool:
-        return self.link.startswith("🟢") and "Online" in self.link
+        return self.state == "online" and "Online" in self.link
 
     @property
     def offline(self) -> bool:
-        return self.link.startswith("🔴") and "Offline" in self.link
+        return self.state == "offline" and "Offline" in self.link
 
     def __repr__(self) -> str:
         return f"<sync bar: {self.link!r} {self.pending_text!r} {self.last!r} {self.error!r}>"

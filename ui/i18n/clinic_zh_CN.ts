@@ -265,269 +265,269 @@
     <context>
         <name>ChartScreen</name>
         <message>
-            <location filename="../chart_screen.py" line="472" />
+            <location filename="../chart_screen.py" line="473" />
             <source>Open a patient from the Patients list to see the chart.</source>
             <translation>请在患者列表中打开患者以查看病历。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="509" />
+            <location filename="../chart_screen.py" line="510" />
             <source>New visit</source>
             <translation>新建就诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="510" />
+            <location filename="../chart_screen.py" line="511" />
             <source>Record a visit (Ctrl+Shift+V)</source>
             <translation>记录就诊（Ctrl+Shift+V）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="512" />
+            <location filename="../chart_screen.py" line="513" />
             <source>Ask a specialist</source>
             <translation>申请会诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="513" />
+            <location filename="../chart_screen.py" line="514" />
             <source>Request a remote consult (Ctrl+K)</source>
             <translation>申请远程会诊（Ctrl+K）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="515" />
+            <location filename="../chart_screen.py" line="516" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="516" />
+            <location filename="../chart_screen.py" line="517" />
             <source>Edit the patient's details (Ctrl+E)</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="522" />
+            <location filename="../chart_screen.py" line="523" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="523" />
+            <location filename="../chart_screen.py" line="524" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="524" />
+            <location filename="../chart_screen.py" line="525" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="534" />
+            <location filename="../chart_screen.py" line="535" />
             <source>Date</source>
             <translation>日期</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="534" />
+            <location filename="../chart_screen.py" line="535" />
             <source>Entry</source>
             <translation>条目</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="534" />
+            <location filename="../chart_screen.py" line="535" />
             <source>Summary</source>
             <translation>摘要</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="534" />
-            <location filename="../chart_screen.py" line="871" />
+            <location filename="../chart_screen.py" line="535" />
+            <location filename="../chart_screen.py" line="872" />
             <source>Status</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="558" />
+            <location filename="../chart_screen.py" line="559" />
             <source>Send this draft to the specialist</source>
             <translation>将此草稿发送给专科医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="564" />
+            <location filename="../chart_screen.py" line="565" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="573" />
+            <location filename="../chart_screen.py" line="574" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="578" />
+            <location filename="../chart_screen.py" line="579" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="580" />
+            <location filename="../chart_screen.py" line="581" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="582" />
+            <location filename="../chart_screen.py" line="583" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="583" />
+            <location filename="../chart_screen.py" line="584" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="590" />
+            <location filename="../chart_screen.py" line="591" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="591" />
+            <location filename="../chart_screen.py" line="592" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="653" />
+            <location filename="../chart_screen.py" line="654" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="711" />
+            <location filename="../chart_screen.py" line="712" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="741" />
+            <location filename="../chart_screen.py" line="742" />
             <source>Specialist opinion</source>
             <translation>专科意见</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="742" />
+            <location filename="../chart_screen.py" line="743" />
             <source>Prescription</source>
             <translation>处方</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="743" />
+            <location filename="../chart_screen.py" line="744" />
             <source>Consult request</source>
             <translation>会诊申请</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="744" />
+            <location filename="../chart_screen.py" line="745" />
             <source>Referral</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="745" />
+            <location filename="../chart_screen.py" line="746" />
             <source>BP %1/%2</source>
             <translation>血压 %1/%2</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="746" />
+            <location filename="../chart_screen.py" line="747" />
             <source>⚠ %1 abnormal</source>
             <translation>⚠ %1 项异常</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="807" />
+            <location filename="../chart_screen.py" line="808" />
             <source>Nothing recorded yet.</source>
             <translation>暂无记录。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="846" />
+            <location filename="../chart_screen.py" line="847" />
             <source>Doctor</source>
             <translation>医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="848" />
+            <location filename="../chart_screen.py" line="849" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="853" />
+            <location filename="../chart_screen.py" line="854" />
             <source>Vitals</source>
             <translation>生命体征</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="864" />
+            <location filename="../chart_screen.py" line="865" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="865" />
+            <location filename="../chart_screen.py" line="866" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="866" />
-            <location filename="../chart_screen.py" line="893" />
+            <location filename="../chart_screen.py" line="867" />
+            <location filename="../chart_screen.py" line="894" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="877" />
+            <location filename="../chart_screen.py" line="878" />
             <source>Requested by</source>
             <translation>申请人</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="880" />
+            <location filename="../chart_screen.py" line="881" />
             <source>Records included</source>
             <translation>附带记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="883" />
+            <location filename="../chart_screen.py" line="884" />
             <source>Proposed slot</source>
             <translation>提议时段</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="885" />
+            <location filename="../chart_screen.py" line="886" />
             <source>Appointment</source>
             <translation>预约</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="890" />
+            <location filename="../chart_screen.py" line="891" />
             <source>Specialist</source>
             <translation>专科医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="894" />
+            <location filename="../chart_screen.py" line="895" />
             <source>Opinion</source>
             <translation>会诊意见</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="896" />
+            <location filename="../chart_screen.py" line="897" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="898" />
+            <location filename="../chart_screen.py" line="899" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="900" />
+            <location filename="../chart_screen.py" line="901" />
             <source>Prescriber</source>
             <translation>开方医生</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="910" />
+            <location filename="../chart_screen.py" line="911" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="921" />
+            <location filename="../chart_screen.py" line="922" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="964" />
+            <location filename="../chart_screen.py" line="965" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="987" />
+            <location filename="../chart_screen.py" line="988" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="991" />
+            <location filename="../chart_screen.py" line="992" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="1008" />
+            <location filename="../chart_screen.py" line="1009" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
         </message>
@@ -848,170 +848,170 @@
     <context>
         <name>ConsultRoom</name>
         <message>
-            <location filename="../consult_room.py" line="164" />
+            <location filename="../consult_room.py" line="165" />
             <source>Video consult — %1</source>
             <translation>视频会诊 — %1</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="176" />
+            <location filename="../consult_room.py" line="177" />
             <source>Received and sent bitrate, round-trip time, packet loss, frames per second</source>
             <translation>接收和发送码率、往返时延、丢包率、帧率</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="195" />
+            <location filename="../consult_room.py" line="196" />
             <source>Starting the call…</source>
             <translation>正在发起通话…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="259" />
+            <location filename="../consult_room.py" line="260" />
             <source>Unmute</source>
             <translation>取消静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="260" />
+            <location filename="../consult_room.py" line="261" />
             <source>Mute</source>
             <translation>静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="261" />
+            <location filename="../consult_room.py" line="262" />
             <source>Microphone on or off (Ctrl+M)</source>
             <translation>打开或关闭麦克风（Ctrl+M）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="263" />
+            <location filename="../consult_room.py" line="264" />
             <source>Camera on</source>
             <translation>打开摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="263" />
-            <location filename="../consult_room.py" line="485" />
-            <location filename="../consult_room.py" line="510" />
+            <location filename="../consult_room.py" line="264" />
+            <location filename="../consult_room.py" line="486" />
+            <location filename="../consult_room.py" line="511" />
             <source>Camera off</source>
             <translation>关闭摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="265" />
+            <location filename="../consult_room.py" line="266" />
             <source>Camera on or off (Ctrl+E)</source>
             <translation>打开或关闭摄像头（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="266" />
-            <location filename="../consult_room.py" line="485" />
+            <location filename="../consult_room.py" line="267" />
+            <location filename="../consult_room.py" line="486" />
             <source>Audio only</source>
             <translation>仅语音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="268" />
+            <location filename="../consult_room.py" line="269" />
             <source>Stop video both ways and keep talking (for a weak link)</source>
             <translation>双方停止视频，只保留语音（网络差时使用）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="270" />
+            <location filename="../consult_room.py" line="271" />
             <source>Hang up</source>
             <translation>挂断</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="271" />
+            <location filename="../consult_room.py" line="272" />
             <source>End the call (Ctrl+Shift+H)</source>
             <translation>结束通话（Ctrl+Shift+H）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="272" />
+            <location filename="../consult_room.py" line="273" />
             <source>Chat</source>
             <translation>文字交流</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="273" />
+            <location filename="../consult_room.py" line="274" />
             <source>Files</source>
             <translation>文件</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="274" />
+            <location filename="../consult_room.py" line="275" />
             <source>Live vitals</source>
             <translation>实时体征</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="297" />
+            <location filename="../consult_room.py" line="298" />
             <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
             <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="314" />
+            <location filename="../consult_room.py" line="315" />
             <source>The camera or microphone could not be started.</source>
             <translation>无法启动摄像头或麦克风。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="349" />
+            <location filename="../consult_room.py" line="350" />
             <source>The loudspeaker could not be started; you will not hear the other side.</source>
             <translation>扬声器无法启动，您将听不到对方的声音。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="380" />
+            <location filename="../consult_room.py" line="381" />
             <source>No live call</source>
             <translation>无实时通话</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="391" />
+            <location filename="../consult_room.py" line="392" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="397" />
+            <location filename="../consult_room.py" line="398" />
             <source>Waiting for the other side to join…</source>
             <translation>等待对方加入…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="398" />
+            <location filename="../consult_room.py" line="399" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="399" />
+            <location filename="../consult_room.py" line="400" />
             <source>Connected</source>
             <translation>已接通</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="400" />
+            <location filename="../consult_room.py" line="401" />
             <source>Connection lost — reconnecting…</source>
             <translation>连接中断，正在重新连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="401" />
+            <location filename="../consult_room.py" line="402" />
             <source>The call has ended.</source>
             <translation>通话已结束。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="402" />
+            <location filename="../consult_room.py" line="403" />
             <source>The call failed.</source>
             <translation>通话失败。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="430" />
+            <location filename="../consult_room.py" line="431" />
             <source>The other side has not joined yet: they may be offline or busy. You can keep waiting, or hang up; the consult's records still reach them by sync.</source>
             <translation>对方尚未加入：可能不在线或正忙。您可以继续等待，或挂断；会诊资料仍会通过同步送达对方。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="448" />
+            <location filename="../consult_room.py" line="449" />
             <source>Audio only: video is paused.</source>
             <translation>仅语音：视频已暂停。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="450" />
+            <location filename="../consult_room.py" line="451" />
             <source>The link is weak: video is paused and will come back by itself.</source>
             <translation>网络连接较弱：视频已暂停，恢复后会自动继续。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="451" />
+            <location filename="../consult_room.py" line="452" />
             <source>The other side turned the camera off.</source>
             <translation>对方关闭了摄像头。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="463" />
+            <location filename="../consult_room.py" line="464" />
             <source>RTT %1 · loss %2% · %3 fps</source>
             <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="533" />
+            <location filename="../consult_room.py" line="534" />
             <source>Share a file in the call</source>
             <translation>在通话中分享文件</translation>
         </message>
@@ -1557,49 +1557,67 @@
         </message>
     </context>
     <context>
+        <name>FirstSyncDialog</name>
+        <message>
+            <location filename="../first_sync_dialog.py" line="38" />
+            <source>First sync with the central platform</source>
+            <translation>首次与中心平台同步</translation>
+        </message>
+        <message>
+            <location filename="../first_sync_dialog.py" line="42" />
+            <source>This workstation is exchanging the clinic's records with the central platform for the first time. You can keep working: the patient list fills as the records arrive.</source>
+            <translation>本工作站正在首次与中心平台交换本诊所的记录。您可以继续工作：患者列表会随着记录到达而逐步显示。</translation>
+        </message>
+        <message>
+            <location filename="../first_sync_dialog.py" line="54" />
+            <source>Continue in the background</source>
+            <translation>转入后台继续</translation>
+        </message>
+    </context>
+    <context>
         <name>ImageViewer</name>
         <message>
-            <location filename="../chart_screen.py" line="225" />
+            <location filename="../chart_screen.py" line="226" />
             <source>Zoom in</source>
             <translation>放大</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="225" />
+            <location filename="../chart_screen.py" line="226" />
             <source>Zoom in (+)</source>
             <translation>放大（+）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="226" />
+            <location filename="../chart_screen.py" line="227" />
             <source>Zoom out</source>
             <translation>缩小</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="226" />
+            <location filename="../chart_screen.py" line="227" />
             <source>Zoom out (-)</source>
             <translation>缩小（-）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="227" />
+            <location filename="../chart_screen.py" line="228" />
             <source>Fit</source>
             <translation>适应</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="227" />
+            <location filename="../chart_screen.py" line="228" />
             <source>Fit to window (0)</source>
             <translation>适应窗口（0）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="228" />
+            <location filename="../chart_screen.py" line="229" />
             <source>Actual size</source>
             <translation>实际大小</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="228" />
+            <location filename="../chart_screen.py" line="229" />
             <source>Actual size (1)</source>
             <translation>实际大小（1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="237" />
+            <location filename="../chart_screen.py" line="238" />
             <source>%1 × %2 pixels — wheel to zoom, drag to move</source>
             <translation>%1 × %2 像素 — 滚轮缩放，拖动移动</translation>
         </message>
@@ -1607,8 +1625,8 @@
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="123" />
-            <location filename="../main_window.py" line="177" />
+            <location filename="../main_window.py" line="145" />
+            <location filename="../main_window.py" line="215" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -2508,54 +2526,54 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SyncBar</name>
         <message>
-            <location filename="../sync_bar.py" line="39" />
+            <location filename="../sync_bar.py" line="99" />
             <source>Sync now</source>
             <translation>立即同步</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="40" />
+            <location filename="../sync_bar.py" line="100" />
             <source>Sync with the central platform now (F5)</source>
             <translation>立即与中心平台同步（F5）</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="55" />
+            <location filename="../sync_bar.py" line="134" />
             <source>Not connected to a central platform</source>
             <translation>未连接中心平台</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="57" />
+            <location filename="../sync_bar.py" line="137" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="59" />
+            <location filename="../sync_bar.py" line="140" />
             <source>Online</source>
             <translation>在线</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="61" />
+            <location filename="../sync_bar.py" line="143" />
             <source>Offline — working locally</source>
             <translation>离线 — 本地工作</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="62" />
+            <location filename="../sync_bar.py" line="144" />
             <source>%n change(s) waiting</source>
             <translation>
                 <numerusform>%n 项更改待同步</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="65" />
+            <location filename="../sync_bar.py" line="147" />
             <source>Last sync %1</source>
             <translation>上次同步 %1</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="67" />
+            <location filename="../sync_bar.py" line="149" />
             <source>Never synced</source>
             <translation>从未同步</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="74" />
+            <location filename="../sync_bar.py" line="159" />
             <source>%n conflict(s) to resolve</source>
             <translation>
                 <numerusform>%n 个冲突待解决</numerusform>
@@ -2565,42 +2583,42 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>TrendPlots</name>
         <message>
-            <location filename="../chart_screen.py" line="328" />
+            <location filename="../chart_screen.py" line="329" />
             <source>Blood pressure (mmHg): %1 systolic, %2 diastolic</source>
             <translation>血压（mmHg）：%1 收缩压，%2 舒张压</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="334" />
+            <location filename="../chart_screen.py" line="335" />
             <source>Heart rate (/min)</source>
             <translation>心率（次/分）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="335" />
+            <location filename="../chart_screen.py" line="336" />
             <source>Glucose (mmol/L)</source>
             <translation>血糖（mmol/L）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="336" />
+            <location filename="../chart_screen.py" line="337" />
             <source>Weight (kg)</source>
             <translation>体重（kg）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="400" />
+            <location filename="../chart_screen.py" line="401" />
             <source>No readings</source>
             <translation>无测量值</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="440" />
+            <location filename="../chart_screen.py" line="441" />
             <source>%1 readings; the highest and lowest of each period are plotted.</source>
             <translation>%1 次测量；图中显示每个时段的最高值和最低值。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="445" />
+            <location filename="../chart_screen.py" line="446" />
             <source>%1 readings.</source>
             <translation>%1 次测量。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="447" />
+            <location filename="../chart_screen.py" line="448" />
             <source>No vitals recorded yet.</source>
             <translation>尚无生命体征记录。</translation>
         </message>
@@ -3859,6 +3877,43 @@ Python %2，Qt for Python %3，%4。</translation>
             <location filename="../errors.py" line="46" />
             <source>Copy details</source>
             <translation>复制详细信息</translation>
+        </message>
+    </context>
+    <context>
+        <name>owner</name>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="51" />
+            <source>%n s</source>
+            <translation>
+                <numerusform>%n 秒</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="52" />
+            <source>%n min</source>
+            <translation>
+                <numerusform>%n 分钟</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="59" />
+            <source>Receiving %1 of %2</source>
+            <translation>正在接收 %1 / %2</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="61" />
+            <source>Sending %1 of %2</source>
+            <translation>正在发送 %1 / %2</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="64" />
+            <source>%1/s</source>
+            <translation>%1/秒</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="66" />
+            <source>about %1 left</source>
+            <translation>约剩 %1</translation>
         </message>
     </context>
     <context>

@@ -541,6 +541,15 @@ UI_ZH: dict[str, str] = {
     "%1 (not connected)": "%1（未连接）",
     "Starting the preview…": "正在启动预览…",
     "The camera or microphone stopped sending.": "摄像头或麦克风已停止传送。",
+    "%1/s": "%1/秒",
+    "%n min": "%n 分钟",
+    "%n s": "%n 秒",
+    "Continue in the background": "转入后台继续",
+    "First sync with the central platform": "首次与中心平台同步",
+    "Receiving %1 of %2": "正在接收 %1 / %2",
+    "Sending %1 of %2": "正在发送 %1 / %2",
+    "This workstation is exchanging the clinic's records with the central platform for the first time. You can keep working: the patient list fills as the records arrive.": "本工作站正在首次与中心平台交换本诊所的记录。您可以继续工作：患者列表会随着记录到达而逐步显示。",
+    "about %1 left": "约剩 %1",
 }
 
 # Where one English word needs different Chinese in one context.
