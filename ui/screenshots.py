@@ -163,6 +163,27 @@ def _desk_demo(store: Store) -> None:
     desk_shots.prepare(store)
 
 
+# What the offscreen platform says about every window it cannot manage like a desktop would:
+# not a fault of the screens, and nothing a person running `clinic-app screenshot` can act on.
+OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+
+
+def quiet_offscreen_warnings() -> None:
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    previous = None
+
+    def handler(kind: QtMsgType, context: object, message: str) -> None:
+        if message in OFFSCREEN_NOISE:
+            return
+        if previous is not None:
+            previous(kind, context, message)
+        else:
+            print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
+
+
 def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
@@ -171,6 +192,7 @@ def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
     from ui.app import install_translator
 
     out.mkdir(parents=True, exist_ok=True)
+    quiet_offscreen_warnings()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
