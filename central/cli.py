@@ -113,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--turn-ttl", type=int, help="seconds TURN credentials stay valid")
 
+    wait = sub.add_parser("wait", help="wait until a central platform answers (scripts)")
+    wait.add_argument("--url", default="http://127.0.0.1:8700")
+    wait.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+    wait.add_argument("--ca", type=Path, help="CA certificate for a self-signed server")
+
     cert = sub.add_parser("dev-cert", help="write a self-signed certificate for development")
     cert.add_argument("--out", type=Path, required=True)
 
@@ -279,6 +284,13 @@ def run(args: argparse.Namespace, debug: bool) -> None:
         args.db = _options(args)["db"]  # --db, else $CLINIC_CENTRAL_DB, else the config file
     if command == "serve":
         _serve(args, debug)
+    elif command == "wait":
+        from central.wait import NotAnswering, wait_for
+
+        try:
+            wait_for(args.url, args.timeout, args.ca)
+        except NotAnswering as exc:
+            raise CommandError(str(exc)) from None
     elif command == "dev-cert":
         from central.tls import make_dev_cert
 
