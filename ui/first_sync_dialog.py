@@ -66,4 +66,4 @@ class FirstSyncDialog(QDialog):
         total = max(status.records_total, status.records_done, 1)
         self.bar.setRange(0, total)
         self.bar.setValue(min(status.records_done, total))
-        self.figures.setText(progress_text(self, status))
+        self.figures.setText(progress_text(status))

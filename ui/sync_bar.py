@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -45,25 +45,26 @@ def dot_pixmap(colour: str, size: int = 12, ratio: float = 1.0) -> QPixmap:
     return pixmap
 
 
-def duration_text(owner: QObject, seconds: float) -> str:
+def tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
+    return QCoreApplication.translate("sync_bar", text, disambiguation, n)
+
+
+def duration_text(seconds: float) -> str:
     whole = max(1, round(seconds))
     if whole < 90:
-        return owner.tr("%n s", "", whole)
-    return owner.tr("%n min", "", round(whole / 60))
+        return tr("%n s", "", whole)
+    return tr("%n min", "", round(whole / 60))
 
 
-def progress_text(owner: QObject, s: SyncStatus) -> str:
+def progress_text(s: SyncStatus) -> str:
     """'Receiving 1,200 of 21,294 · 850/s · about 24 s left', translated."""
     done, total = f"{s.records_done:,}", f"{max(s.records_total, s.records_done):,}"
-    if s.phase == "receiving":
-        text = owner.tr("Receiving %1 of %2")
-    else:
-        text = owner.tr("Sending %1 of %2")
+    text = tr("Receiving %1 of %2") if s.phase == "receiving" else tr("Sending %1 of %2")
     text = text.replace("%1", done).replace("%2", total)
     if s.rate > 0:
-        text += " · " + owner.tr("%1/s").replace("%1", f"{s.rate:,.0f}")
+        text += " · " + tr("%1/s").replace("%1", f"{s.rate:,.0f}")
     if s.eta_seconds is not None and s.records_done < s.records_total:
-        text += " · " + owner.tr("about %1 left").replace("%1", duration_text(owner, s.eta_seconds))
+        text += " · " + tr("about %1 left").replace("%1", duration_text(s.eta_seconds))
     return text
 
 
@@ -156,7 +157,7 @@ class SyncBar(QWidget):
             total = max(s.records_total, s.records_done, 1)
             self.progress.setRange(0, total)
             self.progress.setValue(min(s.records_done, total))
-            self.progress_label.setText(progress_text(self, s))
+            self.progress_label.setText(progress_text(s))
         self.conflicts.setVisible(s.conflicts > 0)
         self.conflicts.setText(self.tr("%n conflict(s) to resolve", "", s.conflicts))
         # Also when online: a refusal (an outdated workstation, a revoked token) says what to do.

@@ -260,7 +260,9 @@ class SyncEngine:
                 await self._io(self._merge, change, server)
             if sent:  # the server did not answer for some: try them again later
                 await self._io(self.ledger.release, list(sent))
-            self._publish(bytes_done=client.bytes_sent)
+            settled = len(applied) + len(rejected) + len(conflicts)
+            self._publish(bytes_done=client.bytes_sent,
+                          pending=max(0, self.status.pending - settled))  # fmt: skip
             self._progress(clock, "sending", self.status.records_done + len(ready),
                            self.status.records_total)  # fmt: skip
 

@@ -2526,54 +2526,54 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SyncBar</name>
         <message>
-            <location filename="../sync_bar.py" line="99" />
+            <location filename="../sync_bar.py" line="101" />
             <source>Sync now</source>
             <translation>立即同步</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="100" />
+            <location filename="../sync_bar.py" line="102" />
             <source>Sync with the central platform now (F5)</source>
             <translation>立即与中心平台同步（F5）</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="134" />
+            <location filename="../sync_bar.py" line="137" />
             <source>Not connected to a central platform</source>
             <translation>未连接中心平台</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="137" />
+            <location filename="../sync_bar.py" line="140" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="140" />
+            <location filename="../sync_bar.py" line="143" />
             <source>Online</source>
             <translation>在线</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="143" />
+            <location filename="../sync_bar.py" line="146" />
             <source>Offline — working locally</source>
             <translation>离线 — 本地工作</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="144" />
+            <location filename="../sync_bar.py" line="147" />
             <source>%n change(s) waiting</source>
             <translation>
                 <numerusform>%n 项更改待同步</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="147" />
+            <location filename="../sync_bar.py" line="150" />
             <source>Last sync %1</source>
             <translation>上次同步 %1</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="149" />
+            <location filename="../sync_bar.py" line="152" />
             <source>Never synced</source>
             <translation>从未同步</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="159" />
+            <location filename="../sync_bar.py" line="162" />
             <source>%n conflict(s) to resolve</source>
             <translation>
                 <numerusform>%n 个冲突待解决</numerusform>
@@ -3880,43 +3880,6 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
     </context>
     <context>
-        <name>owner</name>
-        <message numerus="yes">
-            <location filename="../sync_bar.py" line="51" />
-            <source>%n s</source>
-            <translation>
-                <numerusform>%n 秒</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <location filename="../sync_bar.py" line="52" />
-            <source>%n min</source>
-            <translation>
-                <numerusform>%n 分钟</numerusform>
-            </translation>
-        </message>
-        <message>
-            <location filename="../sync_bar.py" line="59" />
-            <source>Receiving %1 of %2</source>
-            <translation>正在接收 %1 / %2</translation>
-        </message>
-        <message>
-            <location filename="../sync_bar.py" line="61" />
-            <source>Sending %1 of %2</source>
-            <translation>正在发送 %1 / %2</translation>
-        </message>
-        <message>
-            <location filename="../sync_bar.py" line="64" />
-            <source>%1/s</source>
-            <translation>%1/秒</translation>
-        </message>
-        <message>
-            <location filename="../sync_bar.py" line="66" />
-            <source>about %1 left</source>
-            <translation>约剩 %1</translation>
-        </message>
-    </context>
-    <context>
         <name>pages</name>
         <message>
             <location filename="../desk_pages.py" line="30" />
@@ -3955,6 +3918,43 @@ Python %2，Qt for Python %3，%4。</translation>
             <location filename="../room_shots.py" line="40" />
             <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
             <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
+        </message>
+    </context>
+    <context>
+        <name>sync_bar</name>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="55" />
+            <source>%n s</source>
+            <translation>
+                <numerusform>%n 秒</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="56" />
+            <source>%n min</source>
+            <translation>
+                <numerusform>%n 分钟</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="62" />
+            <source>Receiving %1 of %2</source>
+            <translation>正在接收 %1 / %2</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="62" />
+            <source>Sending %1 of %2</source>
+            <translation>正在发送 %1 / %2</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="65" />
+            <source>%1/s</source>
+            <translation>%1/秒</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="67" />
+            <source>about %1 left</source>
+            <translation>约剩 %1</translation>
         </message>
     </context>
 </TS>

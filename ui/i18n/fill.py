@@ -22,7 +22,11 @@ from pathlib import Path
 
 TS = Path(__file__).resolve().parent / "clinic_zh_CN.ts"
 # ui module -> the context its module-level tr() helper passes to QCoreApplication.translate
-HELPER_CONTEXTS = {"clinical_text.py": "clinical_text", "pages.py": "pages"}
+HELPER_CONTEXTS = {
+    "clinical_text.py": "clinical_text",
+    "pages.py": "pages",
+    "sync_bar.py": "sync_bar",
+}
 DEAD = ("vanished", "obsolete")
 
 UI_ZH: dict[str, str] = {
