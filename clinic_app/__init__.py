@@ -8,3 +8,15 @@ carries it (``X-Client-Version``).
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["Clinic", "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    # `from clinic_app import Clinic` without making every importer of clinic_app (the central
+    # platform among them) load the encrypted store.
+    if name == "Clinic":
+        from clinic_app.clinic import Clinic
+
+        return Clinic
+    raise AttributeError(name)

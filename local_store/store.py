@@ -130,6 +130,8 @@ class Store:
         self._header = header
         self.user = user
         self._lock = threading.RLock()
+        self._tx_saved: list[Saved] = []  # records written by the transaction in progress
+        self._recorders = threading.local()  # lists that :meth:`recording` hands out
         self._audit_key = _subkey(data_key, b"clinic audit mac v1")
         self.attachments = AttachmentVault(
             self.profile / ATTACHMENTS,
@@ -280,8 +282,27 @@ class Store:
     # ------------------------------------------------------------------------- writing --
     @contextlib.contextmanager
     def transaction(self) -> Iterator[dbmod.Connection]:
-        with self._lock, dbmod.transaction(self.conn) as conn:
-            yield conn
+        with self._lock:
+            self._tx_saved = []
+            with dbmod.transaction(self.conn) as conn:
+                yield conn
+            saved, self._tx_saved = self._tx_saved, []  # committed: tell who is recording
+            for recorder in getattr(self._recorders, "stack", ()):
+                recorder.extend(saved)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[Saved]]:
+        """Collect what this thread's committed transactions write (records and tombstones),
+        for the core to say which records an operation changed."""
+        stack = getattr(self._recorders, "stack", None)
+        if stack is None:
+            stack = self._recorders.stack = []
+        saved: list[Saved] = []
+        stack.append(saved)
+        try:
+            yield saved
+        finally:
+            stack.remove(saved)
 
     def _write(self, conn: dbmod.Connection, item: WriteItem, now: str) -> Saved:
         resource = item.resource
@@ -332,7 +353,9 @@ class Store:
             record_id=rid,
             detail=f"v{version}",
         )
-        return Saved(rtype, rid, version, change_id, base is None)
+        saved = Saved(rtype, rid, version, change_id, base is None)
+        self._tx_saved.append(saved)
+        return saved
 
     def put(
         self,
@@ -393,7 +416,9 @@ class Store:
                 record_id=record_id,
                 detail=f"v{version}",
             )
-            return Saved(rtype, record_id, version, change_id, False)
+            saved = Saved(rtype, record_id, version, change_id, False)
+            self._tx_saved.append(saved)
+            return saved
 
     def replace_terms(self, record_id: str, terms: Sequence[str]) -> None:
         """Re-index one record's search terms (no new version; used after a schema upgrade)."""

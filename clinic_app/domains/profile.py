@@ -1,0 +1,74 @@
+"""The profile: who may open it (key slots), its recovery key, backups, its audit trail, and
+what it holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from clinic_app.changes import Done
+from clinic_app.domains.base import Domain
+
+
+class Profile(Domain):
+    @property
+    def folder(self) -> Path:
+        return self._store.profile
+
+    @property
+    def user(self) -> str:
+        return self._store.user
+
+    def users(self) -> list[str]:
+        from local_store.store import Store
+
+        return Store.users(self._store.profile)
+
+    def add_user(self, name: str, passphrase: str) -> None:
+        self._store.add_user(name, passphrase)
+
+    def remove_user(self, name: str) -> None:
+        self._store.remove_user(name)
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Rewraps the signed-in user's key slot only (the records are not re-encrypted)."""
+        self._store.change_passphrase(self._store.user, old, new)
+
+    def new_recovery_key(self) -> str:
+        return self._store.new_recovery_key()
+
+    def backup(self, dest: Path) -> Path:
+        """An encrypted backup through SQLite's backup API (safe while the workstation runs)."""
+        return self._store.backup(dest)
+
+    def export_fhir(self, out: Path, rtypes: Sequence[str] | None = None) -> int:
+        """Every record (or those of ``rtypes``) as FHIR R4 NDJSON or a Bundle (by suffix)."""
+        from clinic_app.exchange.fhir_io import export_fhir
+
+        return export_fhir(self._store, out, rtypes)
+
+    def import_fhir(self, path: Path, *, update: bool = False) -> Done[dict[str, int]]:
+        """A FHIR Bundle, resource or NDJSON file: all of it or nothing."""
+        from clinic_app.exchange.fhir_io import import_file
+
+        return self._write("import", lambda: import_file(self._store, path, update=update))
+
+    def counts(self) -> dict[str, int]:
+        return self._store.counts()
+
+    def pending_count(self) -> int:
+        return self._store.pending_count()
+
+    def audit_intact(self) -> tuple[bool, int]:
+        report = self._store.verify_audit()
+        return report.ok, report.entries
+
+    def integrity(self) -> list[str]:
+        return self._store.integrity_check()
+
+    def setting(self, key: str) -> str | None:
+        """A value kept (encrypted) in the profile, such as the clinic's name."""
+        return self._store.get_meta(key)
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        self._store.set_meta(key, value)
