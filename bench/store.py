@@ -195,7 +195,7 @@ def make_plain(profile: Path) -> Side:
     header, data_key, _recovery = KeyHeader.new(USER, PASSPHRASE)
     db = open_plain_db(profile / DB_NAME)
     side = Side("plain", profile, header=header, data_key=data_key)
-    side.store = Store(profile, db.conn, data_key, header, USER)
+    side.store = Store(profile, db.conn, data_key, header, USER, creating=True)
     side.store.audit("profile.create")
     return side
 

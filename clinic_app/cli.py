@@ -1,6 +1,8 @@
 """The ``clinic-app`` command: profile set-up, demo data, import/export, backup, audit.
 
-Errors print one line a person understands and exit non-zero; ``--debug`` shows tracebacks.
+Errors print one line a person understands, with a stable code in brackets, and exit with the
+status of their class (``ClinicError.exit_status``: a full disk, a damaged database, a wrong
+passphrase each have their own); ``--debug`` shows tracebacks.
 GUI commands (added with the workstation) import ``ui`` lazily: the one arrow up from the core.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 
 from clinic_app import __version__, config
 from clinic_app.errors import ClinicError, ValidationError
-from local_store.keyslots import KeyHeader
+from local_store import faults
 from local_store.store import Store
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,7 @@ def _profile(args: argparse.Namespace) -> Path:
 
 def _open(args: argparse.Namespace) -> Store:
     profile = _profile(args)
-    if not Store.exists(profile):
-        raise UsageError(f"No profile at {profile}: run `clinic-app init` first.")
+    Store.load_header(profile)  # a missing key file is named (never "run init" beside records)
     user = _user(args, profile)
     store = Store.unlock(profile, user, _secret("passphrase", f"Passphrase for {user}: "))
     from clinic_app.services.patients import reindex_if_needed
@@ -70,7 +71,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     profile = _profile(args)
     user = args.user or config.setting("user") or "doctor"
     passphrase = _secret("passphrase", f"New passphrase for {user}: ", confirm=True)
-    store, recovery = Store.create(profile, user, passphrase)
+    store, recovery = Store.create(profile, user, passphrase, set_aside=args.set_aside)
     store.lock()
     print(f"Profile created at {profile} for user {user}.")
     print("Recovery key (write it down and keep it safe; it is shown only this once):")
@@ -202,7 +203,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     profile = _profile(args)
     user = _user(args, profile)
     key = _secret("recovery_key", "Recovery key: ")
-    KeyHeader.load(profile / "keys.json").unlock_recovery(key)  # refuse a wrong key first
+    Store.load_header(profile).unlock_recovery(key)  # refuse a wrong key first
     new = _secret("new_passphrase", f"New passphrase for {user}: ", confirm=True)
     Store.recover(profile, key, user, new).lock()
     print(f"New passphrase set for {user}.")
@@ -440,8 +441,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from ui.platform_libs import DisplayProblem, check_display, check_libraries
 
     profile = _profile(args)
-    if not Store.exists(profile):
-        raise UsageError(f"No profile at {profile}: run `clinic-app init` first.")
+    Store.load_header(profile)
     try:  # one line instead of Qt's abort when the window cannot open
         check_display()
         check_libraries()
@@ -486,7 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=fn)
         return sp
 
-    add("init", cmd_init, "create a new encrypted profile")
+    sp = add("init", cmd_init, "create a new encrypted profile")
+    sp.add_argument(
+        "--set-aside", action="store_true",
+        help="a record database without key file is in the folder: keep it renamed, start anew",
+    )  # fmt: skip
     sp = add("demo-data", cmd_demo_data, "add realistic synthetic patients")
     sp.add_argument("--patients", type=int, default=100)
     sp.add_argument("--seed", type=int, default=2026)
@@ -564,8 +568,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClinicError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        print(f"error: {exc} [{exc.code}]", file=sys.stderr)
+        return exc.exit_status
+    except OSError as exc:  # a file the command itself reads or writes (an export, an import)
+        if args.debug:
+            raise
+        folder = Path(exc.filename).parent if exc.filename else Path.cwd()
+        named = faults.from_os_error(
+            exc, folder, doing=f"running `{args.command}`", outcome="No file was left behind."
+        )
+        print(f"error: {named} [{named.code}]", file=sys.stderr)
+        return named.exit_status
     except Exception as exc:
         if args.debug:
             raise

@@ -24,8 +24,9 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from local_store import faults
 from local_store.atomic import fsync_dir
-from local_store.errors import IntegrityFailure, NotFound, StoreError, StoreLocked
+from local_store.errors import AttachmentDamaged, NotFound, StoreError, StoreLocked
 
 MAGIC = b"CLATT1\x00\x00"
 SEGMENT = 1024 * 1024
@@ -56,6 +57,13 @@ def _with_final_flag(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
     yield current, True
 
 
+def _size_of(source: BinaryIO) -> int | None:
+    try:
+        return os.fstat(source.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class StoredFile:
     digest: str  # keyed name in the vault
@@ -68,7 +76,14 @@ class AttachmentVault:
 
     def __init__(self, folder: Path, enc_key: bytes, name_key: bytes) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            if not self.folder.is_dir():
+                raise faults.from_os_error(
+                    exc, self.folder, doing="opening the attachment folder",
+                    outcome="Nothing was changed.",
+                ) from None  # fmt: skip
         self._aead: AESGCM | None = AESGCM(enc_key)
         self._name_key = name_key
 
@@ -99,6 +114,7 @@ class AttachmentVault:
         plain_hash = hashlib.sha256()
         file_id = os.urandom(16)
         tmp = self.folder / f".incoming-{file_id.hex()}"
+        final_path = tmp
         size = 0
         try:
             with open(tmp, "wb") as out:
@@ -125,9 +141,14 @@ class AttachmentVault:
                 os.replace(tmp, final_path)
                 fsync_dir(self.folder)
             return StoredFile(digest, size, plain_hash.hexdigest())
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
                 tmp.unlink()
+            if isinstance(exc, OSError) and exc.filename in (None, str(tmp), str(final_path)):
+                raise faults.from_os_error(
+                    exc, self.folder, doing="storing the attachment",
+                    needed=_size_of(source) or size, outcome="Nothing was saved.",
+                ) from None  # fmt: skip
             raise
 
     def put_file(self, path: Path, max_size: int = MAX_SIZE) -> tuple[str, int]:
@@ -145,8 +166,14 @@ class AttachmentVault:
         if not path.exists():
             raise NotFound("No such attachment.")
         mac = hmac.new(self._name_key, digestmod=hashlib.sha256)
-        damaged = IntegrityFailure("An attachment file is damaged; its content was not used.")
-        with open(path, "rb") as src:
+        damaged = AttachmentDamaged("An attachment file is damaged; its content was not used.")
+        try:
+            src = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise faults.from_os_error(
+                exc, self.folder, doing="reading an attachment", outcome="Nothing was changed."
+            ) from None
+        with src:
             head = src.read(len(MAGIC) + 16)
             if len(head) != len(MAGIC) + 16 or head[: len(MAGIC)] != MAGIC:
                 raise damaged
@@ -185,6 +212,21 @@ class AttachmentVault:
                 yield block
                 index += 1
 
+    def verify(self, digest: str) -> str | None:
+        """None if the attachment reads back whole and authentic, else what is wrong with it."""
+        try:
+            for _block in self.read(digest):
+                pass
+        except NotFound:
+            return "missing"
+        except AttachmentDamaged:
+            return "damaged"
+        except faults.StorageFault as exc:
+            return f"unreadable ({exc.code})"
+        except OSError:
+            return "unreadable (IO_ERROR)"
+        return None
+
     def read_all(self, digest: str) -> bytes:
         return b"".join(self.read(digest))
 
@@ -197,9 +239,14 @@ class AttachmentVault:
                 for block in self.read(digest):
                     out.write(block)
             os.replace(tmp, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
                 tmp.unlink()
+            if isinstance(exc, OSError):
+                raise faults.from_os_error(
+                    exc, dest.parent, doing="writing the attachment out",
+                    outcome="No file was left behind.",
+                ) from None  # fmt: skip
             raise
 
     def remove(self, digest: str) -> None:

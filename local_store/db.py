@@ -1,4 +1,10 @@
-"""Opening the SQLCipher database with a raw 256-bit key; backups through SQLite's backup API."""
+"""Opening the SQLCipher database with a raw 256-bit key; backups through SQLite's backup API.
+
+A failure to open is named by reading the file page by page (:mod:`local_store.pagecheck`):
+a database another key wrote, a damaged page, a file cut off, a damaged log, or a fault of the
+disk under it (:mod:`local_store.faults`). SQLCipher's own log lines are switched off: what
+went wrong reaches the user once, as the product's error.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,17 @@ from typing import Any
 # Both sqlcipher3 (Windows/macOS wheels) and sqlcipher3-binary (Linux) install this module.
 from sqlcipher3 import dbapi2 as sqlcipher
 
+from local_store import faults, pagecheck
 from local_store.atomic import fsync_dir
-from local_store.errors import IntegrityFailure
+from local_store.errors import (
+    ClinicError,
+    DatabaseDamaged,
+    DatabaseMissing,
+    DatabaseTruncated,
+    IntegrityFailure,
+    KeyMismatch,
+    LogDamaged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,28 +44,127 @@ def _key_pragma(key: bytes) -> str:
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
-def connect(path: Path, key: bytes, *, durable: bool = True) -> Connection:
-    """Open (or create) the encrypted database at ``path``; raises IntegrityFailure on a bad key."""
-    if not Path(path).exists():
-        # Create the file owner-only before SQLite writes to it (the WAL inherits the mode).
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+RECOVER = (
+    "Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help;"
+    " leave the profile folder as it is."
+)
+
+
+def _pages(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:5])
+    return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+
+
+def diagnose(path: Path, key: bytes) -> IntegrityFailure | None:
+    """Name the damage of a database SQLite could not read, from its pages and its log."""
+    path = Path(path)
+    wal = pagecheck.scan_wal(Path(f"{path}-wal"), key, pagecheck.file_salt(path))
+    scan = pagecheck.scan_database(path, key)
+    if scan.empty and wal.replayed == 0:
+        return DatabaseMissing(
+            f"The record database {path.name} is empty (0 bytes) although the profile's key"
+            f" file is beside it: the records are not there. {RECOVER}"
+        )
+    if scan.foreign and (scan.pages > 1 or not wal.replayed):
+        return KeyMismatch(
+            "The record database cannot be read with this profile's key: it was replaced by"
+            " another database, or the key file belongs to another profile. " + RECOVER
+        )
+    if scan.truncated:
+        have = f"{scan.pages} of {scan.header_pages}" if scan.header_pages else f"{scan.pages}"
+        return DatabaseTruncated(
+            f"The record database file was cut off: it holds {have} pages"
+            f"{' and a partial page' if scan.ragged else ''}. {RECOVER}"
+        )
+    if scan.bad_pages or scan.zero_pages:
+        bad = sorted(scan.bad_pages + scan.zero_pages)
+        return DatabaseDamaged(
+            f"The record database is damaged: {len(bad)} of {scan.pages} pages fail their check"
+            f" (page {_pages(bad)}). {RECOVER}"
+        )
+    if wal.damaged:
+        return log_damaged(wal)
+    return None
+
+
+def log_damaged(wal: pagecheck.WalScan) -> LogDamaged:
+    lost = ""
+    if wal.commits_lost:
+        lost = f"; {wal.commits_lost} committed changes after it cannot be read"
+    where = f"at frame {wal.first_bad}" if wal.first_bad else "in its header"
+    return LogDamaged(
+        f"The database's change log (records.db-wal) is damaged {where}{lost}. {RECOVER}"
+    )
+
+
+def _open_error(exc: BaseException, path: Path, key: bytes) -> ClinicError:
+    named = faults.from_sqlite_error(
+        exc, path.parent, doing="opening the record database", outcome="Nothing was changed."
+    )
+    if named is not None:
+        return named
     try:
+        found = diagnose(path, key)
+    except OSError as err:
+        return faults.from_os_error(
+            err, path.parent, doing="reading the record database", outcome="Nothing was changed."
+        )
+    if found is not None:
+        return found
+    return DatabaseDamaged(f"The record database cannot be read ({exc}). {RECOVER}")
+
+
+def connect(
+    path: Path, key: bytes, *, durable: bool = True, readonly: bool = False, create: bool = False
+) -> Connection:
+    """Open the encrypted database at ``path`` (``create``: make it if it is not there).
+
+    A failure raises the named error: :class:`KeyMismatch` only when the key is what fails.
+    ``readonly`` opens it so that nothing (not even a checkpoint at close) writes to it.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise DatabaseMissing(
+                f"The record database {path.name} is missing from {path.parent}. {RECOVER}"
+            )
+        # Create the file owner-only before SQLite writes to it (the WAL inherits the mode).
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise faults.from_os_error(
+                exc, path.parent, doing="creating the record database"
+            ) from None
+    try:
+        if readonly:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            conn = sqlcipher.connect(
+                uri, uri=True, check_same_thread=False, isolation_level=None, timeout=5
+            )
+        else:
+            conn = sqlcipher.connect(
+                str(path), check_same_thread=False, isolation_level=None, timeout=30
+            )
+    except DatabaseError as exc:
+        raise _open_error(exc, path, key) from None
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(_key_pragma(key))
         conn.execute("PRAGMA cipher_memory_security = OFF")
         # Touch the schema: with a wrong key or damaged first page this fails here.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA temp_store = MEMORY")
         # Decrypted pages stay in this cache: a bigger one saves AES+HMAC on every re-read.
         conn.execute("PRAGMA cache_size = -65536")
-    except DatabaseError:
+        # After a checkpoint the log file is cut back to this size, so it stays short.
+        conn.execute("PRAGMA journal_size_limit = 8388608")
+    except DatabaseError as exc:
         conn.close()
-        raise IntegrityFailure(
-            "The record database cannot be read with this profile's key (damaged or replaced)."
-        ) from None
+        raise _open_error(exc, path, key) from None
     return conn
 
 
@@ -60,36 +174,71 @@ def transaction(conn: Connection, mode: str = "IMMEDIATE") -> Iterator[Connectio
     conn.execute(f"BEGIN {mode}")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
+        # SQLite may have rolled back already (a full disk at COMMIT); a failing ROLLBACK
+        # must not hide the error that caused it.
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            with contextlib.suppress(Exception):
+                conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def backup_to(conn: Connection, dest: Path, key: bytes) -> None:
-    """Copy the live database into ``dest`` (encrypted with the same key) via the backup API."""
+    """Copy the live database into ``dest`` (encrypted with the same key) via the backup API.
+
+    The copy is checked (``integrity_check``) before it takes its name; on any failure no file
+    is left behind and the error is named (a full disk says where and how much is needed).
+    """
+    dest = Path(dest)
     partial = dest.with_name(f".{dest.name}.partial")
-    if partial.exists():
-        partial.unlink()
-    os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))
-    target = sqlcipher.connect(str(partial), isolation_level=None)
+    doing = f"writing a copy of the record database to {dest.parent}"
+    target = None
     try:
+        partial.unlink(missing_ok=True)
+        os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))
+        target = sqlcipher.connect(str(partial), isolation_level=None)
+        target.execute("PRAGMA cipher_log_level = NONE")
         target.execute(_key_pragma(key))
         conn.backup(target)
         target.execute("PRAGMA journal_mode = DELETE").fetchone()
         ok = target.execute("PRAGMA integrity_check").fetchone()[0]
         if ok != "ok":
-            raise IntegrityFailure("The backup copy failed its integrity check.")
-    except BaseException:
+            raise DatabaseDamaged(
+                "The copy of the record database failed its integrity check; the database"
+                " itself is probably damaged (run `clinic-app check`). No copy was kept."
+            )
         target.close()
-        partial.unlink(missing_ok=True)
+        target = None
+        with open(partial, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, dest)
+        fsync_dir(dest.parent)
+    except BaseException as exc:
+        if target is not None:
+            with contextlib.suppress(Exception):
+                target.close()
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        if isinstance(exc, OSError):
+            raise faults.from_os_error(
+                exc, dest.parent, doing=doing, needed=_db_size(conn), outcome="No copy was kept."
+            ) from None
+        if isinstance(exc, DatabaseError):
+            named = faults.from_sqlite_error(
+                exc, dest.parent, doing=doing, needed=_db_size(conn), outcome="No copy was kept."
+            )
+            if named is not None:
+                raise named from None
         raise
-    target.close()
-    with open(partial, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(partial, dest)
-    fsync_dir(dest.parent)
+
+
+def _db_size(conn: Connection) -> int | None:
+    try:
+        row = conn.execute("PRAGMA page_count").fetchone()
+        return int(row[0]) * pagecheck.PAGE
+    except Exception:
+        return None
 
 
 def integrity_check(conn: Connection) -> list[str]:

@@ -26,7 +26,13 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from local_store.atomic import write_atomic
-from local_store.errors import IntegrityFailure, NotFound, StoreError, WrongPassphrase
+from local_store.errors import (
+    KeyFileDamaged,
+    KeyFileMissing,
+    NotFound,
+    StoreError,
+    WrongPassphrase,
+)
 
 HEADER_FORMAT = 1
 DATA_KEY_BYTES = 32
@@ -75,7 +81,7 @@ class KdfParams:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> KdfParams:
         if data.get("name") != "argon2id":
-            raise IntegrityFailure("The key header names an unknown key derivation.")
+            raise KeyFileDamaged("The key header names an unknown key derivation.")
         return cls(
             salt=_unb64(data["salt"]),
             memory_kib=int(data["memory_kib"]),
@@ -119,7 +125,7 @@ class KeySlot:
     def from_json(cls, data: dict[str, Any]) -> KeySlot:
         kind = data["kind"]
         if kind not in ("passphrase", "recovery"):
-            raise IntegrityFailure("The key header holds a slot of unknown kind.")
+            raise KeyFileDamaged("The key header holds a slot of unknown kind.")
         return cls(
             slot_id=str(data["id"]),
             kind=kind,
@@ -262,7 +268,7 @@ class KeyHeader:
         if len(data_key) != DATA_KEY_BYTES or not hmac.compare_digest(
             _key_check(data_key), self.key_check
         ):
-            raise IntegrityFailure("The key header does not match the data key.")
+            raise KeyFileDamaged("The key header does not match the data key.")
 
     # --- serialisation --------------------------------------------------------------------
     def _body(self) -> dict[str, Any]:
@@ -286,18 +292,24 @@ class KeyHeader:
             body = doc["body"]
             canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
             if not hmac.compare_digest(hashlib.sha256(canonical).hexdigest(), doc["sha256"]):
-                raise IntegrityFailure("The key header is damaged (checksum mismatch).")
+                raise KeyFileDamaged(
+                    "The key file keys.json is damaged (its checksum does not match). Restore"
+                    " it from a backup; the record database was not touched."
+                )
             if body["format"] != HEADER_FORMAT:
-                raise IntegrityFailure("The key header has an unknown format.")
+                raise KeyFileDamaged("The key header has an unknown format.")
             return cls(
                 store_id=str(body["store_id"]),
                 key_check=_unb64(body["key_check"]),
                 slots=[KeySlot.from_json(s) for s in body["slots"]],
             )
-        except IntegrityFailure:
+        except KeyFileDamaged:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-            raise IntegrityFailure("The key header is damaged and cannot be read.") from None
+            raise KeyFileDamaged(
+                "The key file keys.json is damaged and cannot be read. Restore it from a backup;"
+                " the record database was not touched."
+            ) from None
 
     def save(self, path: Path) -> None:
         write_atomic(path, self.to_bytes())
@@ -307,5 +319,5 @@ class KeyHeader:
         try:
             raw = Path(path).read_bytes()
         except FileNotFoundError:
-            raise NotFound("No profile here: the key header is missing.") from None
+            raise KeyFileMissing("No profile here: the key file keys.json is missing.") from None
         return cls.from_bytes(raw)

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from local_store.db import Connection, backup_to, transaction
-from local_store.errors import SchemaTooNew, StoreError
+from local_store.errors import DatabaseMissing, SchemaTooNew, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +194,19 @@ def schema_version(conn: Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: Connection, key: bytes, backup_dir: Path, target: int = CURRENT_SCHEMA) -> int:
-    """Bring the database to ``target``; returns the version it had before."""
+def migrate(
+    conn: Connection,
+    key: bytes,
+    backup_dir: Path,
+    target: int = CURRENT_SCHEMA,
+    *,
+    allow_fresh: bool = False,
+) -> int:
+    """Bring the database to ``target``; returns the version it had before.
+
+    An empty database gets the schema only when a profile is being created (``allow_fresh``):
+    anywhere else it means the records are gone, and that is never turned into a new profile.
+    """
     start = schema_version(conn)
     if start > CURRENT_SCHEMA:
         raise SchemaTooNew(
@@ -205,6 +216,12 @@ def migrate(conn: Connection, key: bytes, backup_dir: Path, target: int = CURREN
     fresh = start == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
     if start == 0 and not fresh:
         raise StoreError("The record database has no schema version; it was not made by us.")
+    if fresh and not allow_fresh:
+        raise DatabaseMissing(
+            "The record database holds no tables although the profile's key file is beside it:"
+            " the records are not there. Restore the newest backup (`clinic-app restore`);"
+            " nothing was changed."
+        )
     if 0 < start < MIN_SCHEMA:
         raise StoreError("This profile is too old for this version of the program.")
     if start >= target:

@@ -28,17 +28,25 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from local_store import audit as audit_log
 from local_store import db as dbmod
+from local_store import faults
 from local_store.atomic import fsync_dir
 from local_store.attachments import AttachmentVault, StoredFile
 from local_store.errors import (
+    ClinicError,
+    DatabaseDamaged,
+    DatabaseMissing,
     IntegrityFailure,
+    KeyFileMissing,
+    NoProfile,
     NotFound,
     ProfileExists,
     SchemaTooNew,
+    StorageFault,
     StoreError,
     StoreLocked,
     WrongPassphrase,
 )
+from local_store.guard import SQL_ERRORS, GuardedConnection, is_fault
 from local_store.keyslots import KeyHeader
 from local_store.schema import CURRENT_SCHEMA, migrate, schema_version
 
@@ -48,6 +56,7 @@ DB_NAME = "records.db"
 HEADER_NAME = "keys.json"
 ATTACHMENTS = "attachments"
 BACKUPS = "backups"
+CREATING = ".creating"  # present while Store.create runs: a database beside it holds nothing
 BACKUP_FORMAT = 1
 
 Resource = dict[str, Any]
@@ -98,10 +107,16 @@ class WriteItem:
     terms: Sequence[str] | None = None
 
 
+def _database_parts(profile: Path) -> list[Path]:
+    return [p for s in ("", "-wal", "-shm") if (p := profile / f"{DB_NAME}{s}").exists()]
+
+
 def _set_aside_unkeyed_database(profile: Path) -> None:
-    """A database without a key header is the leftover of a set-up that was interrupted before
-    it returned (the header is written last). Nothing can open it; it is moved aside, never
-    deleted, so a fresh set-up can proceed."""
+    """Move a database without a key header aside (renamed, never deleted).
+
+    Only the leftover of an interrupted set-up (the ``.creating`` marker beside it) is moved
+    without being asked; anything else may be a clinic's records whose key file was lost.
+    """
     db = profile / DB_NAME
     if not db.exists():
         return
@@ -123,9 +138,12 @@ class Store:
         data_key: bytes,
         header: KeyHeader,
         user: str,
+        *,
+        creating: bool = False,
     ) -> None:
         self.profile = Path(profile)
-        self._conn: dbmod.Connection | None = conn
+        self._doing = ""
+        self._conn: dbmod.Connection | None = GuardedConnection(conn, self._translate)
         self._key: bytes | None = data_key
         self._header = header
         self.user = user
@@ -139,10 +157,62 @@ class Store:
             _subkey(data_key, b"clinic attachment name v1"),
         )
         try:
-            self.migrated_from = migrate(conn, data_key, self.profile / BACKUPS)
-        except BaseException:
+            self.migrated_from = migrate(
+                conn, data_key, self.profile / BACKUPS, allow_fresh=creating
+            )
+        except BaseException as exc:
             conn.close()
+            if isinstance(exc, (OSError, *SQL_ERRORS)) and (named := self._translate(exc)):
+                raise named from None
             raise
+
+    # ---------------------------------------------------------------------- named faults --
+    def _translate(self, exc: BaseException) -> ClinicError | None:
+        """The named error for an OS or SQLite failure met by this store."""
+        doing = self._doing or "reading the records"
+        outcome = "Nothing was saved." if self._doing else "Nothing was changed."
+        needed = self._write_room()
+        if isinstance(exc, OSError):
+            return faults.from_os_error(
+                exc, self.profile, doing=doing, needed=needed, outcome=outcome
+            )
+        if isinstance(exc, MemoryError):
+            met = faults.probe(self.profile)
+            return None if met is None else self._translate(met)
+        named = faults.from_sqlite_error(
+            exc, self.profile, doing=doing, needed=needed, outcome=outcome
+        )
+        if named is not None or not is_fault(exc) or self._key is None:
+            return named
+        try:
+            found = dbmod.diagnose(self.profile / DB_NAME, self._key)
+        except OSError as err:
+            return faults.from_os_error(err, self.profile, doing=doing, outcome=outcome)
+        return found or DatabaseDamaged(
+            f"The record database cannot be read ({exc}). {dbmod.RECOVER}"
+        )
+
+    def _write_room(self) -> int:
+        """About how much free space a write and the checkpoint after it need."""
+        try:
+            wal = (self.profile / f"{DB_NAME}-wal").stat().st_size
+        except OSError:
+            wal = 0
+        return 4 * 1024 * 1024 + wal
+
+    @contextlib.contextmanager
+    def _named_faults(self, doing: str, outcome: str = "Nothing was saved.") -> Iterator[None]:
+        """Raise OSErrors met in the block (file work outside SQLite) as named errors."""
+        try:
+            yield
+        except OSError as exc:
+            raise faults.from_os_error(
+                exc, self.profile, doing=doing, needed=self._write_room(), outcome=outcome
+            ) from None
+
+    def _save_header(self, header: KeyHeader, doing: str) -> None:
+        with self._named_faults(doing, "The key file was not changed."):
+            header.save(self.profile / HEADER_NAME)
 
     # ------------------------------------------------------------------ opening and keys --
     @staticmethod
@@ -151,28 +221,70 @@ class Store:
 
     @staticmethod
     def users(profile: Path) -> list[str]:
-        return KeyHeader.load(Path(profile) / HEADER_NAME).users()
+        return Store.load_header(Path(profile)).users()
+
+    @staticmethod
+    def load_header(profile: Path) -> KeyHeader:
+        """The profile's key header; a missing one beside records is never "no profile"."""
+        profile = Path(profile)
+        try:
+            return KeyHeader.load(profile / HEADER_NAME)
+        except KeyFileMissing:
+            if _database_parts(profile) and not (profile / CREATING).exists():
+                raise KeyFileMissing(
+                    f"The key file keys.json is missing from {profile}, but the record database"
+                    " is there: the records cannot be opened without it. Restore keys.json from"
+                    " a backup (or the whole profile with `clinic-app restore`); do not run"
+                    " `clinic-app init` here."
+                ) from None
+            raise NoProfile(
+                f"No profile at {profile}: run `clinic-app init` to create one."
+            ) from None
+        except OSError as exc:
+            raise faults.from_os_error(
+                exc, profile, doing="reading the key file", outcome="Nothing was changed."
+            ) from None
 
     @classmethod
-    def create(cls, profile: Path, user: str, passphrase: str) -> tuple[Store, str]:
+    def create(
+        cls, profile: Path, user: str, passphrase: str, *, set_aside: bool = False
+    ) -> tuple[Store, str]:
         """Make a new profile; returns the unlocked store and the recovery key (show it once)."""
         profile = Path(profile)
         if (profile / HEADER_NAME).exists():
             raise ProfileExists("A profile already exists in that folder.")
+        if _database_parts(profile) and not (profile / CREATING).exists() and not set_aside:
+            raise ProfileExists(
+                f"{profile} holds a record database without its key file: it may be a clinic's"
+                " records whose keys.json was lost. Restore keys.json from a backup; to start a"
+                " new profile anyway (the database is kept, renamed), pass --set-aside."
+            )
         header, data_key, recovery = KeyHeader.new(user, passphrase)
-        _set_aside_unkeyed_database(profile)
-        profile.mkdir(mode=0o700, parents=True, exist_ok=True)
-        conn = dbmod.connect(profile / DB_NAME, data_key)
-        store = cls(profile, conn, data_key, header, user)
-        store.set_meta("reindex_search", None)  # schema step 2 asks it of old profiles only
-        header.save(profile / HEADER_NAME)
-        store.audit("profile.create")
+        doing = f"creating the profile in {profile}"
+        try:
+            _set_aside_unkeyed_database(profile)
+            profile.mkdir(mode=0o700, parents=True, exist_ok=True)
+            marker = profile / CREATING
+            marker.write_bytes(b"")
+            fsync_dir(profile)
+        except OSError as exc:
+            raise faults.from_os_error(exc, profile, doing=doing) from None
+        conn = dbmod.connect(profile / DB_NAME, data_key, create=True)
+        store = cls(profile, conn, data_key, header, user, creating=True)
+        try:
+            store.set_meta("reindex_search", None)  # schema step 2 asks it of old profiles only
+            store._save_header(header, doing)
+            store.audit("profile.create")
+            marker.unlink()
+        except BaseException:
+            store.lock()
+            raise
         return store, recovery
 
     @classmethod
     def unlock(cls, profile: Path, user: str, passphrase: str) -> Store:
         profile = Path(profile)
-        header = KeyHeader.load(profile / HEADER_NAME)
+        header = cls.load_header(profile)
         data_key = header.unlock(user, passphrase)
         store = cls._open(profile, header, data_key, user)
         store.audit("unlock")
@@ -181,7 +293,7 @@ class Store:
     @classmethod
     def unlock_recovery(cls, profile: Path, recovery_key: str) -> Store:
         profile = Path(profile)
-        header = KeyHeader.load(profile / HEADER_NAME)
+        header = cls.load_header(profile)
         data_key = header.unlock_recovery(recovery_key)
         store = cls._open(profile, header, data_key, "recovery-key")
         store.audit("unlock.recovery")
@@ -205,8 +317,19 @@ class Store:
     @classmethod
     def _open(cls, profile: Path, header: KeyHeader, data_key: bytes, user: str) -> Store:
         path = profile / DB_NAME
-        if not path.exists():
-            raise NotFound("The profile's record database is missing.")
+        wal = profile / f"{DB_NAME}-wal"
+        try:
+            empty = path.exists() and path.stat().st_size == 0
+            if empty and (not wal.exists() or wal.stat().st_size == 0):
+                raise DatabaseMissing(
+                    f"The record database in {profile} is empty (0 bytes) although the key file"
+                    f" is beside it: the records are not there. {dbmod.RECOVER}"
+                )
+        except OSError as exc:
+            raise faults.from_os_error(
+                exc, profile, doing="opening the record database", outcome="Nothing was changed."
+            ) from None
+        (profile / CREATING).unlink(missing_ok=True)
         return cls(profile, dbmod.connect(path, data_key), data_key, header, user)
 
     def lock(self) -> None:
@@ -246,46 +369,50 @@ class Store:
         """Rewrap one user's slot; the data (and its key) stay as they are."""
         with self._lock:
             self._data_key()  # refuse on a locked store before touching the header
-            header = KeyHeader.load(self.profile / HEADER_NAME)
+            header = self.load_header(self.profile)
             data_key = header.unlock(user, old)
             header.rewrap_user(data_key, user, new)
-            header.save(self.profile / HEADER_NAME)
+            self._save_header(header, "changing the key file")
             self._header = header
             self.audit("key.change-passphrase", detail=user)
 
     def add_user(self, user: str, passphrase: str) -> None:
         with self._lock:
-            header = KeyHeader.load(self.profile / HEADER_NAME)
+            header = self.load_header(self.profile)
             header.add_user(self._data_key(), user, passphrase)
-            header.save(self.profile / HEADER_NAME)
+            self._save_header(header, "changing the key file")
             self._header = header
             self.audit("key.add-user", detail=user)
 
     def remove_user(self, user: str) -> None:
         with self._lock:
             self._data_key()
-            header = KeyHeader.load(self.profile / HEADER_NAME)
+            header = self.load_header(self.profile)
             header.remove_user(user)
-            header.save(self.profile / HEADER_NAME)
+            self._save_header(header, "changing the key file")
             self._header = header
             self.audit("key.remove-user", detail=user)
 
     def new_recovery_key(self) -> str:
         with self._lock:
-            header = KeyHeader.load(self.profile / HEADER_NAME)
+            header = self.load_header(self.profile)
             recovery = header.set_recovery(self._data_key())
-            header.save(self.profile / HEADER_NAME)
+            self._save_header(header, "changing the key file")
             self._header = header
             self.audit("key.new-recovery")
             return recovery
 
     # ------------------------------------------------------------------------- writing --
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[dbmod.Connection]:
+    def transaction(self, doing: str = "saving the change") -> Iterator[dbmod.Connection]:
         with self._lock:
+            outer, self._doing = self._doing, doing
             self._tx_saved = []
-            with dbmod.transaction(self.conn) as conn:
-                yield conn
+            try:
+                with dbmod.transaction(self.conn) as conn:
+                    yield conn
+            finally:
+                self._doing = outer
             saved, self._tx_saved = self._tx_saved, []  # committed: tell who is recording
             for recorder in getattr(self._recorders, "stack", ()):
                 recorder.extend(saved)
@@ -640,12 +767,19 @@ class Store:
         """Like :meth:`add_attachment`, also giving the plain SHA-256 that identifies it in sync."""
         self._data_key()
         if isinstance(source, Path | str):
-            with open(source, "rb") as fh:
+            try:
+                fh = open(source, "rb")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise faults.from_os_error(
+                    exc, Path(source).parent, doing="reading the file to attach",
+                    outcome="Nothing was saved.",
+                ) from None  # fmt: skip
+            with fh:
                 stored = self.attachments.store(fh)
         else:
             stored = self.attachments.store(source)
         digest = stored.digest
-        with self.transaction() as conn:
+        with self.transaction("saving the attachment") as conn:
             conn.execute(
                 "INSERT INTO attachments(digest, size, mime, created_at, sha256)"
                 " VALUES (?,?,?,?,?) ON CONFLICT(digest) DO UPDATE SET sha256 = excluded.sha256",
@@ -691,42 +825,77 @@ class Store:
     def backup(self, dest: Path) -> Path:
         """Write an encrypted backup archive: key header, database copy (backup API), attachments.
 
-        Everything inside is as encrypted as the profile; the same passphrases open it.
+        Everything inside is as encrypted as the profile; the same passphrases open it. The
+        archive is built under a hidden name in the destination folder and takes its name only
+        when complete and synced; on any failure nothing is left there.
         """
         dest = Path(dest)
         if dest.is_dir():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             dest = dest / f"clinic-backup-{stamp}.clinicbackup"
-        with tempfile.TemporaryDirectory(dir=self.profile, prefix=".backup-") as tmp:
-            db_copy = Path(tmp) / DB_NAME
+        folder = dest.parent
+        doing = f"writing the backup to {folder}"
+        outcome = "No backup file was left behind."
+        partial = dest.with_name(f".{dest.name}.partial")
+        try:
             with self._lock:
-                dbmod.backup_to(self.conn, db_copy, self._data_key())
                 digests = [
                     r[0] for r in self.conn.execute("SELECT digest FROM attachments").fetchall()
                 ]
                 schema = schema_version(self.conn)
-            manifest = {
-                "format": BACKUP_FORMAT,
-                "store_id": self.store_id,
-                "schema": schema,
-                "created": _now(),
-                "attachments": len(digests),
-            }
-            partial = dest.with_name(f".{dest.name}.partial")
-            with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.writestr("manifest.json", json.dumps(manifest))
-                zf.write(self.profile / HEADER_NAME, HEADER_NAME)
-                zf.write(db_copy, DB_NAME)
-                for digest in digests:
-                    path = self.attachments.path_for(digest)
-                    if path.exists():
-                        zf.write(path, f"{ATTACHMENTS}/{digest}")
-            with open(partial, "rb+") as fh:
-                os.fsync(fh.fileno())
-            partial.replace(dest)
-            fsync_dir(dest.parent)
+            needed = self._backup_size(digests)
+            free = faults.free_bytes(folder)
+            if free is not None and free < needed:
+                raise faults.disk_full(folder, doing=doing, needed=needed - free, outcome=outcome)
+            with tempfile.TemporaryDirectory(dir=folder, prefix=".clinic-backup-") as tmp:
+                db_copy = Path(tmp) / DB_NAME
+                with self._lock:
+                    dbmod.backup_to(self.conn.raw, db_copy, self._data_key())
+                manifest = {
+                    "format": BACKUP_FORMAT,
+                    "store_id": self.store_id,
+                    "schema": schema,
+                    "created": _now(),
+                    "attachments": len(digests),
+                }
+                with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+                    zf.writestr("manifest.json", json.dumps(manifest))
+                    zf.write(self.profile / HEADER_NAME, HEADER_NAME)
+                    zf.write(db_copy, DB_NAME)
+                    for digest in digests:
+                        path = self.attachments.path_for(digest)
+                        if path.exists():
+                            zf.write(path, f"{ATTACHMENTS}/{digest}")
+                with open(partial, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                partial.replace(dest)
+                fsync_dir(folder)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            if isinstance(exc, OSError):
+                raise faults.from_os_error(
+                    exc, folder, doing=doing, needed=self._backup_size(), outcome=outcome
+                ) from None
+            if isinstance(exc, StorageFault) and "No copy was kept." in str(exc):
+                raise type(exc)(str(exc).replace("No copy was kept.", outcome)) from None
+            raise
         self.audit("backup", detail=dest.name)
         return dest
+
+    def _backup_size(self, digests: Sequence[str] | None = None) -> int:
+        """About how many bytes a backup archive takes (database copy plus attachments)."""
+        total = 0
+        with contextlib.suppress(OSError):
+            total += (self.profile / DB_NAME).stat().st_size
+            total += (self.profile / f"{DB_NAME}-wal").stat().st_size
+        if digests is None:
+            with contextlib.suppress(Exception), self._lock:
+                digests = [r[0] for r in self.conn.execute("SELECT digest FROM attachments")]
+        for digest in digests or []:
+            with contextlib.suppress(OSError, NotFound):
+                total += self.attachments.path_for(digest).stat().st_size
+        return total + 64 * 1024
 
     @staticmethod
     def restore(

@@ -19,9 +19,11 @@ from openpyxl import load_workbook
 
 from clinic_app.cli import main
 from clinic_app.exchange import tables
+from local_store.errors import WrongPassphrase
 from local_store.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
+WRONG_PASSPHRASE = WrongPassphrase.exit_status
 PASS = "cli-passphrase-1"
 NEW_PASS = "cli-passphrase-2-new"
 CLINIC_VARS = (
@@ -284,11 +286,11 @@ def test_audit_verify_exits_zero(demo):
     assert "chain intact" in out
 
 
-def test_wrong_passphrase_is_one_line_and_status_1(demo):
+def test_wrong_passphrase_is_one_line_and_its_own_status(demo):
     code, out, err = run(
         ["--profile", demo["profile"], "info"], {"CLINIC_PASSPHRASE": "not-the-passphrase"}
     )
-    assert code == 1
+    assert code == WRONG_PASSPHRASE
     assert out == ""
     assert "passphrase is wrong" in one_error_line(err)
 
@@ -352,7 +354,7 @@ def test_passwd_then_old_passphrase_fails(tmp_path):
     assert code == 0, err
     assert "Passphrase changed" in out
     code, out, err = run(["--profile", profile, "info"], {"CLINIC_PASSPHRASE": PASS})
-    assert code == 1
+    assert code == WRONG_PASSPHRASE
     one_error_line(err)
     code, out, err = run(["--profile", profile, "info"], {"CLINIC_PASSPHRASE": NEW_PASS})
     assert code == 0, err
@@ -371,7 +373,7 @@ def test_recover_with_the_recovery_key(tmp_path):
     assert "New passphrase set for doctor" in out
     assert run(["--profile", profile, "info"], {"CLINIC_PASSPHRASE": NEW_PASS})[0] == 0
     code, _, err = run(["--profile", profile, "info"], {"CLINIC_PASSPHRASE": PASS})
-    assert code == 1
+    assert code == WRONG_PASSPHRASE
     one_error_line(err)
     # A wrong recovery key changes nothing.
     wrong = "-".join(["AAAA"] * 13)
@@ -379,7 +381,7 @@ def test_recover_with_the_recovery_key(tmp_path):
         ["--profile", profile, "recover"],
         {"CLINIC_RECOVERY_KEY": wrong, "CLINIC_NEW_PASSPHRASE": "x-y-z-1234"},
     )
-    assert code == 1
+    assert code == WRONG_PASSPHRASE
     one_error_line(err)
     assert run(["--profile", profile, "info"], {"CLINIC_PASSPHRASE": NEW_PASS})[0] == 0
 
@@ -423,7 +425,7 @@ def test_process_init_info_and_wrong_passphrase(tmp_path):
     proc = clinic_app(
         ["--profile", profile, "info"], process_env(CLINIC_PASSPHRASE="wrong!!"), tmp_path
     )
-    assert proc.returncode == 1
+    assert proc.returncode == WRONG_PASSPHRASE
     assert "passphrase is wrong" in one_error_line(proc.stderr)
 
 

@@ -112,7 +112,7 @@ def build(dest: Path) -> None:
     header, data_key, _recovery = KeyHeader.new(USER, PASSPHRASE)
     header.save(dest / "keys.json")
     conn = connect(dest / "records.db", data_key)
-    migrate(conn, data_key, dest / "backups", target=1)
+    migrate(conn, data_key, dest / "backups", target=1, allow_fresh=True)
     assert schema_version(conn) == 1
     key = audit_key(data_key)
     with transaction(conn):
