@@ -18,8 +18,10 @@ from clinic_app.records.identity import make_resident_id
 from clinic_app.records.patient import Address, PatientInput
 from clinic_app.records.schedule import appointment, follow_up
 from clinic_app.records.vitals import vital_observation
-from clinic_app.services.writes import item
+from clinic_app.services.writes import item, save
+from clinic_app.sync.merge import DELETED_THERE
 from local_store.store import Store
+from local_store.sync_ledger import SyncLedger
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -194,3 +196,53 @@ def generate(store: Store, patients: int, seed: int = 2026, years: int = 5) -> D
             total += len(batch)
             batch = []
     return DemoSummary(patients, total)
+
+
+def add_demo_conflicts(store: Store) -> None:
+    """Two sync conflicts for the screenshots: one field conflict on a patient and one
+    edit-against-deletion on an appointment."""
+    ledger = SyncLedger(store)
+    patient = store.page("Patient", 3, 1)[0]
+    base = dict(patient)
+
+    def moved(line: str) -> list[dict[str, object]]:
+        address = dict((patient.get("address") or [{}])[0])
+        place = "".join(str(address.get(k, "")) for k in ("state", "city", "district"))
+        return [address | {"line": [line], "text": f"{place}{line}"}]
+
+    local = dict(patient) | {
+        "telecom": [{"system": "phone", "value": "13800001111", "use": "mobile"}],
+        "address": moved("幸福村3组"),
+    }
+    save(store, local)
+    local = store.get("Patient", patient["id"])
+    remote = dict(base) | {
+        "telecom": [{"system": "phone", "value": "13900002222", "use": "mobile"}],
+        "address": moved("光明村7组"),
+        "gender": base.get("gender"),
+    }
+    ledger.add_conflict(
+        rtype="Patient",
+        record_id=patient["id"],
+        fields=["address", "telecom"],
+        base=base,
+        local=local,
+        local_deleted=False,
+        remote_version=int(base["meta"]["versionId"]) + 1,
+        remote=remote,
+        remote_deleted=False,
+    )
+    appt = store.find("Appointment")[0]
+    changed = dict(appt) | {"description": "远程会诊（改为视频）"}
+    save(store, changed)
+    ledger.add_conflict(
+        rtype="Appointment",
+        record_id=appt["id"],
+        fields=[DELETED_THERE],
+        base=appt,
+        local=store.get("Appointment", appt["id"]),
+        local_deleted=False,
+        remote_version=int(appt["meta"]["versionId"]) + 1,
+        remote=None,
+        remote_deleted=True,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local_store.errors import ClinicError, NotFound, StoreError
+from local_store.errors import ClinicError, NotFound, StoreError, WrongPassphrase
 
 
 class ValidationError(ClinicError):
@@ -18,4 +18,11 @@ class ImportFailed(ClinicError):
     """A file to import is malformed; nothing from it was stored."""
 
 
-__all__ = ["ClinicError", "ImportFailed", "NotFound", "StoreError", "ValidationError"]
+__all__ = [
+    "ClinicError",
+    "ImportFailed",
+    "NotFound",
+    "StoreError",
+    "ValidationError",
+    "WrongPassphrase",
+]

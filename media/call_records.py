@@ -1,6 +1,7 @@
 """The record of a call: a FHIR ``Encounter`` of class VR (virtual), based on the consult.
 
-Written through the store's normal write path (so it syncs like every record): status
+Written through the clinic's calls service (``clinic.calls``: the store's normal write path,
+so it syncs like every record; the media layer never writes the store itself): status
 ``finished``, ``basedOn`` the consult ServiceRequest, the consult's patient as subject, the
 participants by side and display name, ``period`` and ``length``, and the quality summary as an
 extension (averages of fps, bitrate and round-trip time, worst loss, reconnects). No media.
@@ -16,9 +17,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from clinic_app.changes import Done
+from clinic_app.clinic import Clinic
 from clinic_app.records.common import SYS_ACT_CODE, Resource, iso, new_id, ref, ref_id
-from clinic_app.services.writes import save
-from local_store.store import Store
 from media.session import CallSummary
 
 QUALITY_URL = "https://fhir.clinic-workstation.cn/StructureDefinition/call-quality"
@@ -78,14 +79,13 @@ def call_encounter(
 
 
 def save_call(
-    store: Store,
+    clinic: Clinic,
     consult_id: str,
     summary: CallSummary,
     *,
     participants: Sequence[tuple[str, str]] = (),
-) -> Resource:
-    """Write the call's Encounter into the store (queued for sync like any record)."""
-    consult = store.get("ServiceRequest", consult_id)
-    res = call_encounter(consult, summary, participants=participants)
-    save(store, res)
-    return res
+) -> Done[Resource]:
+    """Write the call's Encounter (queued for sync like any record)."""
+    return clinic.calls.save(
+        consult_id, lambda consult: call_encounter(consult, summary, participants=participants)
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local_store.errors import ClinicError
+from clinic_app.errors import ClinicError
 
 
 class CallError(ClinicError):

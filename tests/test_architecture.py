@@ -1,8 +1,9 @@
 """The dependency direction of DESIGN.md, checked on the source with ``ast``.
 
 ``local_store`` <- ``clinic_app`` <- ``media`` <- ``ui``; ``central`` uses only ``clinic_app``'s
-shared modules. Only ``ui/`` imports Qt. The one arrow up, from ``clinic_app`` to ``ui``, is a
-lazy import inside a function of ``clinic_app/cli.py``. Every module has a docstring.
+shared modules; ``ui`` and ``media`` reach the store only through ``clinic_app.Clinic``. Only
+``ui/`` imports Qt. The one arrow up, from ``clinic_app`` to ``ui``, is a lazy import inside a
+function of ``clinic_app/cli.py``. Every module has a docstring.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ QT = ("PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6", "shiboken2", "qasync"
 FORBIDDEN = {
     "local_store": {"clinic_app", "media", "ui", "central"},
     "clinic_app": {"media", "ui", "central"},
-    "media": {"ui", "central"},
+    "media": {"ui", "central", "local_store"},  # call records go through clinic.calls
     "central": {"ui", "media"},
 }
 LAZY_UI_ALLOWED = Path("clinic_app/cli.py")
@@ -157,6 +158,14 @@ def test_dependency_direction(path):
             continue  # the one allowed arrow up: GUI commands import ui lazily
         bad.append(imp)
     assert bad == [], f"{rel} imports against the dependency direction: {bad}"
+
+
+@pytest.mark.parametrize("path", modules("ui"), ids=lambda p: str(p.relative_to(REPO)))
+def test_screens_reach_the_core_through_clinic(path):
+    """ui/ never imports the store: it opens, reads and writes through ``clinic_app.Clinic``
+    (and the Session that holds one)."""
+    bad = [i for i in imports_of(path) if top(i.module) in ("local_store", "central")]
+    assert bad == [], f"{path.relative_to(REPO)} imports below the core: {bad}"
 
 
 @pytest.mark.parametrize("path", all_modules(), ids=lambda p: str(p.relative_to(REPO)))

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 
 class Event(Enum):
-    RECORDS_CHANGED = auto()  # payload: set of resource types that changed
+    RECORDS_CHANGED = auto()  # payload: clinic_app.changes.Changes (empty: any may have changed)
     SYNC_STATUS = auto()  # payload: clinic_app.sync.engine.SyncStatus
     LOCKED = auto()
     UNLOCKED = auto()

@@ -64,6 +64,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from clinic_app.changes import Changes
 from clinic_app.records.common import Resource
 from clinic_app.records.orders import specialty_of
 from clinic_app.records.vitals import vital_key
@@ -667,7 +668,7 @@ class ChartScreen(QWidget):
             return
         if kind is not Event.RECORDS_CHANGED or self.patient_id is None:
             return
-        if payload and not (set(payload) & WATCHED):  # type: ignore[call-overload]
+        if isinstance(payload, Changes) and payload and not payload.touches(*WATCHED):
             return
         if self.isVisible():
             self._refresh_timer.start()
@@ -1014,7 +1015,7 @@ class ChartScreen(QWidget):
                     path=path,
                     kind=attachment_kind(path),
                 )
-                doc = await run_op(self, self.session.write(work, types={"DocumentReference"}))
+                doc = await run_op(self, self.session.write(work))
                 if doc is None:
                     break
                 done += 1
@@ -1089,7 +1090,6 @@ class ChartScreen(QWidget):
                 chart_view.send_draft,
                 self.session.store,
                 entry.resource["id"],
-                types={"ServiceRequest"},
             ),
             disable=self.send_draft_button,
         )

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from clinic_app.records.common import patient_of
 from clinic_app.records.orders import kind_of
 from clinic_app.services import chart_view, documents, orders
-from local_store.store import Store
 
 if TYPE_CHECKING:
+    from clinic_app.clinic import Clinic
     from ui.main_window import Workspace
 
 Shot = Callable[..., Awaitable[None]]
@@ -51,7 +51,8 @@ def _xray_png(path: Path) -> None:
     image.save(str(path))
 
 
-def _showcase_patient(store: Store) -> str:
+def _showcase_patient(clinic: Clinic) -> str:
+    store = clinic.store
     """The patient with the most vital-sign readings (ties: the one with prescriptions)."""
     counts: dict[str, int] = {}
     for obs in store.find("Observation"):
@@ -62,9 +63,10 @@ def _showcase_patient(store: Store) -> str:
     return max(counts, key=lambda pid: (pid in treated, counts[pid]))
 
 
-def prepare(store: Store) -> None:
+def prepare(clinic: Clinic) -> None:
     """Give the showcase patient an X-ray, a PDF, an answered consult and one waiting to go."""
-    pid = _showcase_patient(store)
+    store = clinic.store
+    pid = _showcase_patient(clinic)
     store.set_meta(META_KEY, pid)
     with tempfile.TemporaryDirectory(prefix="clinic-shots-") as tmp:
         xray = Path(tmp) / "Chest X-ray.png"

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from clinic_app.services import conflicts, desk
+from clinic_app.services import desk
+from clinic_app.services.conflicts import Conflict
 from clinic_app.sync.engine import SyncStatus
 from clinic_app.sync.merge import DELETED_HERE, DELETED_THERE, IGNORED_FIELDS
-from local_store.sync_ledger import Conflict
 from ui.bridge import Event
 from ui.ops import run_op
 from ui.reloader import Reloader
@@ -389,13 +389,12 @@ class ConflictsScreen(QWidget):
         if c is None:
             return False
         resolve = partial(
-            conflicts.resolve,
-            self.session.store,
+            self.session.clinic.sync.resolve,
             c.id,
             take=take,  # type: ignore[arg-type]
             choices=None if take else dict(self.choices),  # type: ignore[arg-type]
         )
-        work = self.session.write(resolve, types={c.rtype})
+        work = self.session.write(resolve)
         buttons = (self.mine_button, self.theirs_button, self.apply_button)
         for b in buttons:
             b.setEnabled(False)

@@ -596,7 +596,6 @@ class ConsultRoom(QWidget):
                 data=file.data,
                 title=file.name,
             ),
-            types={"DocumentReference"},
         )
         return await run_op(self, work, disable=self.files.keep_button) is not None
 
@@ -662,12 +661,11 @@ class ConsultRoom(QWidget):
         return await self.session.write(
             partial(
                 call_records.save_call,
-                self.session.store,
+                self.session.clinic,
                 self.consult_id,
                 call.summary,
                 participants=[me],
             ),
-            types={"Encounter"},
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -412,7 +412,7 @@ class ConsultWizard(QWizard):
         for b in buttons:
             b.setEnabled(False)
         try:
-            made = await self.session.write(work, types={"ServiceRequest", "Appointment"})
+            made = await self.session.write(work)
         except ValidationError as exc:
             self.show_field_error(exc.field, tr_core(exc.message))
             return None

@@ -827,7 +827,6 @@ class DeskScreen(QWidget):
                 reason=reason.toPlainText(),
                 owner=self.session.user,
             ),
-            types={"Task"},
         )
         return dialog
 
@@ -868,7 +867,6 @@ class DeskScreen(QWidget):
                 conclusion=text.toPlainText(),
                 author=self.session.user,
             ),
-            types={"DiagnosticReport"},
         )
         return dialog
 
@@ -900,7 +898,6 @@ class DeskScreen(QWidget):
                 days=days.value() or None,
                 based_on=consult_id,
             ),
-            types={"MedicationRequest"},
         )
         return dialog
 
@@ -934,7 +931,6 @@ class DeskScreen(QWidget):
                 requester=self.session.user,
                 based_on=consult_id,
             ),
-            types={"ServiceRequest"},
         )
         return dialog
 

@@ -12,15 +12,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clinic_app.demo_data import add_demo_conflicts
 from clinic_app.records import schedule as sched
 from clinic_app.records.common import patient_of
 from clinic_app.services import desk, documents, orders, schedule
-from clinic_app.services.writes import save, save_all
-from clinic_app.sync.merge import DELETED_THERE
-from local_store.store import Store
-from local_store.sync_ledger import SyncLedger
+from clinic_app.services.writes import save_all
 
 if TYPE_CHECKING:
+    from clinic_app.clinic import Clinic
     from ui.main_window import Workspace
 
 Shot = Callable[..., Awaitable[None]]
@@ -68,8 +67,9 @@ def next_free_hour(now: datetime) -> datetime:
     return start + timedelta(hours=1)
 
 
-def prepare(store: Store) -> None:
+def prepare(clinic: Clinic) -> None:
     """Add what the desk-side screenshots show to a freshly generated demo profile."""
+    store = clinic.store
     today = date.today()
     now = datetime.now().astimezone()
     encounter = next(iter(sorted(store.find("Encounter"), key=lambda e: e["period"]["start"])))
@@ -120,56 +120,7 @@ def prepare(store: Store) -> None:
         created=now - timedelta(days=30),
     )
     save_all(store, [plan, task])
-    _conflicts(store)
-
-
-def _conflicts(store: Store) -> None:
-    """One field conflict on a patient and one edit-against-deletion on an appointment."""
-    ledger = SyncLedger(store)
-    patient = store.page("Patient", 3, 1)[0]
-    base = dict(patient)
-
-    def moved(line: str) -> list[dict[str, object]]:
-        address = dict((patient.get("address") or [{}])[0])
-        place = "".join(str(address.get(k, "")) for k in ("state", "city", "district"))
-        return [address | {"line": [line], "text": f"{place}{line}"}]
-
-    local = dict(patient) | {
-        "telecom": [{"system": "phone", "value": "13800001111", "use": "mobile"}],
-        "address": moved("幸福村3组"),
-    }
-    save(store, local)
-    local = store.get("Patient", patient["id"])
-    remote = dict(base) | {
-        "telecom": [{"system": "phone", "value": "13900002222", "use": "mobile"}],
-        "address": moved("光明村7组"),
-        "gender": base.get("gender"),
-    }
-    ledger.add_conflict(
-        rtype="Patient",
-        record_id=patient["id"],
-        fields=["address", "telecom"],
-        base=base,
-        local=local,
-        local_deleted=False,
-        remote_version=int(base["meta"]["versionId"]) + 1,
-        remote=remote,
-        remote_deleted=False,
-    )
-    appt = store.find("Appointment")[0]
-    changed = dict(appt) | {"description": "远程会诊（改为视频）"}
-    save(store, changed)
-    ledger.add_conflict(
-        rtype="Appointment",
-        record_id=appt["id"],
-        fields=[DELETED_THERE],
-        base=appt,
-        local=store.get("Appointment", appt["id"]),
-        local_deleted=False,
-        remote_version=int(appt["meta"]["versionId"]) + 1,
-        remote=None,
-        remote_deleted=True,
-    )
+    add_demo_conflicts(store)
 
 
 async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None]]) -> None:

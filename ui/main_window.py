@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from clinic_app import __version__
-from clinic_app.services.patients import reindex_if_needed
+from clinic_app.changes import Changes
+from clinic_app.clinic import Clinic
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.engine import SyncStatus
-from local_store.store import Store
 from ui import preferences
 from ui.bridge import Bridge, Event
 from ui.call_launcher import CallLauncher
@@ -97,7 +97,7 @@ class Workspace(QWidget):
         dialog.show_status(status)
 
     async def load_role(self) -> None:
-        self.show_role(await self.session.call(SyncAccount.load, self.session.store))
+        self.show_role(await self.session.call(self.session.clinic.sync.account))
 
     def show_role(self, account: SyncAccount | None) -> None:
         """The same program serves both sides: the consult desk is listed for a specialist's
@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
         self.bridge = Bridge()
         self.session: Session | None = None
-        self.opening: Store | None = None  # signed in, workspace being built
+        self.opening: Clinic | None = None  # signed in, workspace being built
         self.workspace: Workspace | None = None
         self.setWindowTitle(self.tr("Clinic workstation %1").replace("%1", __version__))
         self.restore_geometry()
@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.unlock.unlocked.connect(self.on_unlocked)
         self.stack.addWidget(self.unlock)
         self.setup: SetupScreen | None = None
-        if not Store.exists(profile):  # first run: make the profile, then sign in
+        if not Clinic.exists(profile):  # first run: make the profile, then sign in
             self.setup = SetupScreen(profile, self.executor)
             self.setup.created.connect(self.on_created)
             self.stack.addWidget(self.setup)
@@ -191,21 +191,21 @@ class MainWindow(QMainWindow):
         return False
 
     @asyncSlot(object)
-    async def on_unlocked(self, store: Store) -> None:
-        await self.open_session(store)
+    async def on_unlocked(self, clinic: Clinic) -> None:
+        await self.open_session(clinic)
 
-    async def open_session(self, store: Store) -> None:
+    async def open_session(self, clinic: Clinic) -> None:
         """Build the workspace for a signed-in user and start syncing. What must be read first
         is read before the session is published, so a lock or quit meanwhile finds either no
         session or a complete one."""
-        self.opening = store
-        session = Session(store, self.bridge, self.executor)
-        await session.call(reindex_if_needed, store)
-        clinic = await session.call(store.get_meta, CLINIC_NAME_META)
-        account = await session.call(SyncAccount.load, store)
+        self.opening = clinic
+        session = Session(clinic, self.bridge, self.executor)
+        await session.call(clinic.patients.reindex_if_needed)
+        clinic_name = await session.call(clinic.profile.setting, CLINIC_NAME_META)
+        account = await session.call(clinic.sync.account)
         workspace = Workspace(session)
         await asyncio.sleep(0)  # building and first showing it are each ~50 ms: not in one go
-        if self.opening is not store:  # shut down meanwhile (the store is locked by now)
+        if self.opening is not clinic:  # shut down meanwhile (the store is locked by now)
             workspace.deleteLater()
             return
         self.opening = None
@@ -214,18 +214,18 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(workspace)
         title = self.tr("Clinic workstation %1").replace("%1", __version__)
         # Who is signed in on a shared PC, in the title bar and the task bar.
-        signed_in = f"{store.user} — {title}"
-        self.setWindowTitle(f"{clinic} — {signed_in}" if clinic else signed_in)
+        signed_in = f"{clinic.user} — {title}"
+        self.setWindowTitle(f"{clinic_name} — {signed_in}" if clinic_name else signed_in)
         workspace.show_role(account)
         session.start_sync()
         self.bridge.emit_now(Event.UNLOCKED)
-        self.bridge.emit_now(Event.RECORDS_CHANGED, set())
+        self.bridge.emit_now(Event.RECORDS_CHANGED, Changes(reason="signed in"))
         self.idle.start()
 
     @asyncSlot(object)
-    async def on_created(self, store: Store) -> None:
+    async def on_created(self, clinic: Clinic) -> None:
         """The profile was just made: sign in, then connect to the central platform."""
-        await self.open_session(store)
+        await self.open_session(clinic)
         if self.setup is not None:
             self.stack.removeWidget(self.setup)
             self.setup.deleteLater()
@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         if self.opening is not None:  # quit while the workspace was being built
             opening, self.opening = self.opening, None
-            await asyncio.get_running_loop().run_in_executor(self.executor, opening.lock)
+            await asyncio.get_running_loop().run_in_executor(self.executor, opening.close)
         if self.session is not None:
             if self.workspace is not None:
                 await self.workspace.calls.close_all()

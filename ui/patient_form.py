@@ -22,7 +22,6 @@ from qasync import asyncSlot
 from clinic_app.errors import ValidationError
 from clinic_app.records.identity import normalize_phone, validate_resident_id
 from clinic_app.records.patient import Address, PatientInput
-from clinic_app.services import patients
 from ui.errors import show_error, tr_core
 from ui.session import Session
 from ui.widgets import FieldError, with_error
@@ -186,11 +185,9 @@ class PatientForm(QDialog):
         try:
             if self.existing:
                 version = int(self.existing["meta"]["versionId"])
-                res, _ = await self.session.write(patients.update, self.session.store, data,
-                                                  version, types={"Patient"})  # fmt: skip
+                res = await self.session.write(self.session.clinic.patients.update, data, version)
             else:
-                res, _ = await self.session.write(patients.register, self.session.store, data,
-                                                  types={"Patient"})  # fmt: skip
+                res = await self.session.write(self.session.clinic.patients.register, data)
         except ValidationError as exc:
             (self.errors.get(exc.field) or self.errors["family"]).show_message(tr_core(exc.message))
             return

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from clinic_app.changes import Changes
 from clinic_app.services import patients
 from ui.bridge import Event
 from ui.ops import run_op
@@ -77,7 +78,9 @@ class PatientsScreen(QWidget):
         self.search.selectAll()
 
     def _on_event(self, kind: Event, payload: object) -> None:
-        if kind is Event.RECORDS_CHANGED and (not payload or "Patient" in payload):  # type: ignore[operator]
+        if kind is Event.RECORDS_CHANGED and (
+            not isinstance(payload, Changes) or not payload or payload.touches("Patient")
+        ):
             self._timer.stop()  # refresh now, without changing the typing pause
             QTimer.singleShot(0, self.run_search)
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
+from clinic_app.changes import Changes
 from ui.bridge import Event
 from ui.ops import run_op
 from ui.session import Session
@@ -39,8 +40,10 @@ class Reloader(QObject):
         widget.installEventFilter(self)
 
     def _on_event(self, kind: Event, payload: object) -> None:
-        if kind is Event.RECORDS_CHANGED and (
-            not payload or self.types is None or self.types & set(payload)  # type: ignore[call-overload]
+        if (
+            kind is Event.RECORDS_CHANGED
+            and isinstance(payload, Changes)
+            and (not payload or self.types is None or payload.touches(*self.types))
         ):
             self.request()
 

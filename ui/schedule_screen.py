@@ -255,7 +255,6 @@ class BookDialog(QDialog):
                     description=self.description.text().strip(),
                     based_on=self.based_on,
                 ),
-                types={"Appointment"},
             )
         except ValidationError as exc:
             target = self.errors.get(exc.field) or self.errors["start"]
@@ -596,7 +595,6 @@ class ScheduleScreen(QWidget):
             desk.complete_follow_up,
             self.session.store,
             str(rem.task["id"]),
-            types={"Task", "CarePlan"},
         )
         await run_op(self, work, disable=self.done_button)  # the broadcast reloads the list
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from local_store.store import Store
+    from clinic_app.clinic import Clinic
     from ui.main_window import Workspace
 
 DEMO_USER = "demo.doctor"
@@ -114,9 +114,9 @@ async def _first_run(out: Path, language: str) -> list[Path]:
         assert await setup.create()
         setup.group_a.setText(setup.recovery_key.split("-")[setup.asked[0]])
         await shot("00-first-run-recovery-key")
-        assert setup.store is not None
-        setup.store.lock()
-        setup.store = None
+        assert setup.opened is not None
+        setup.opened.close()
+        setup.opened = None
         await window.shutdown()
         window.close()
     return written
@@ -137,30 +137,28 @@ async def _desk_screens(ws: Workspace, shot: Callable[..., Awaitable[None]]) -> 
 
 
 def make_demo_profile(folder: Path, patients: int = 80) -> Path:
+    from clinic_app.clinic import Clinic
     from clinic_app.demo_data import generate
-    from local_store.store import Store
 
     profile = folder / "profile"
-    store, _ = Store.create(profile, DEMO_USER, DEMO_PASSPHRASE)
-    try:
-        generate(store, patients)
-        _clinic_demo(store)
-        _desk_demo(store)
-    finally:
-        store.lock()
+    clinic, _ = Clinic.create(profile, DEMO_USER, DEMO_PASSPHRASE)
+    with clinic:
+        generate(clinic.store, patients)
+        _clinic_demo(clinic)
+        _desk_demo(clinic)
     return profile
 
 
-def _clinic_demo(store: Store) -> None:
+def _clinic_demo(clinic: Clinic) -> None:
     from ui import clinic_shots
 
-    clinic_shots.prepare(store)
+    clinic_shots.prepare(clinic)
 
 
-def _desk_demo(store: Store) -> None:
+def _desk_demo(clinic: Clinic) -> None:
     from ui import desk_shots
 
-    desk_shots.prepare(store)
+    desk_shots.prepare(clinic)
 
 
 # What the offscreen platform says about every window it cannot manage like a desktop would:

@@ -1,30 +1,34 @@
-"""A signed-in session: the unlocked store, its single writer thread, the sync engine and
-the bridge. Screens reach the core only through this object and the services it wraps."""
+"""A signed-in session: the open :class:`~clinic_app.clinic.Clinic`, its single writer thread,
+the sync engine and the bridge. Screens reach the core through this object: writes go through
+:meth:`Session.write`, which broadcasts what the core says changed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from clinic_app.sync.account import SyncAccount
-from clinic_app.sync.client import CentralClient
+from clinic_app.changes import Changes, Done
+from clinic_app.clinic import Clinic
 from clinic_app.sync.engine import SyncEngine, SyncStatus
-from local_store.store import Store
 from ui.bridge import Bridge, Event
 from ui.errors import safe_details
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 PAGE_REFRESH_S = 1.0  # screens refresh at most this often while records arrive
+RECEIVED = Changes(reason="received by sync")  # which records: not said (any may have changed)
 
 
 class Session:
-    def __init__(self, store: Store, bridge: Bridge, executor: ThreadPoolExecutor) -> None:
-        self.store = store
+    def __init__(self, clinic: Clinic, bridge: Bridge, executor: ThreadPoolExecutor) -> None:
+        self.clinic = clinic
+        # Screens still read through core functions that take the store (chart views, lists);
+        # they get it from here, never by importing local_store.
+        self.store = clinic.store
         self.bridge = bridge
         self.executor = executor
         self.engine: SyncEngine | None = None
@@ -41,23 +45,24 @@ class Session:
         """Run blocking core work on the store thread; the GUI loop keeps running."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    async def write(self, fn: Callable[..., T], *args: Any, types: Iterable[str] = ()) -> T:
-        """Like :meth:`call`, then tell every screen which record types changed."""
-        result = await self.call(fn, *args)
-        self.bridge.emit_now(Event.RECORDS_CHANGED, set(types))
-        if self.engine is not None:
-            self.engine.kick()
-        return result
+    async def write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a write on the store thread, then tell every screen what the core says changed
+        (a domain service's :class:`Done`, or what the store committed meanwhile). Returns the
+        write's value."""
+        done: Done[Any] = await self.call(self.clinic.run, lambda: fn(*args))
+        value, changes = done.value, done.changes
+        if isinstance(value, Done):  # a domain service: its value and its own changes
+            value, changes = value.value, changes | value.changes
+        if changes:
+            self.bridge.emit_now(Event.RECORDS_CHANGED, changes)
+            if self.engine is not None:
+                self.engine.kick()
+        return value
 
     def start_sync(self) -> None:
-        account = SyncAccount.load(self.store)
-        if account is None or self.engine is not None:
+        if self.engine is not None or self.clinic.sync.account() is None:
             return
-        self.engine = SyncEngine(
-            self.store,
-            lambda: CentralClient(account.server, account.token, ca_file=account.ca_file),
-            executor=self.executor,
-        )
+        self.engine = self.clinic.sync.engine(executor=self.executor)
         self.engine.subscribe(self._on_status)
         self._stop = asyncio.Event()
         self._sync_task = asyncio.ensure_future(self.engine.run(self._stop))
@@ -88,13 +93,13 @@ class Session:
         self.bridge.post(Event.SYNC_STATUS, status)
         if not status.syncing:
             if status.pulled:
-                self.bridge.post(Event.RECORDS_CHANGED, set())
+                self.bridge.post(Event.RECORDS_CHANGED, RECEIVED)
             self._pulled_shown = 0
             return
         now = time.monotonic()
         if status.pulled > self._pulled_shown and now - self._shown_at >= PAGE_REFRESH_S:
             self._pulled_shown, self._shown_at = status.pulled, now
-            self.bridge.post(Event.RECORDS_CHANGED, set())
+            self.bridge.post(Event.RECORDS_CHANGED, RECEIVED)
 
     async def sync_now(self) -> SyncStatus | None:
         if self.engine is None:
@@ -103,5 +108,5 @@ class Session:
 
     async def close(self) -> None:
         await self.stop_sync()  # an engine that died of an error must not keep the lock off
-        await self.call(self.store.lock)
+        await self.call(self.clinic.close)
         self.bridge.emit_now(Event.LOCKED)

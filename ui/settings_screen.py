@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from clinic_app import __version__
+from clinic_app.errors import WrongPassphrase
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.client import CentralClient
-from local_store.errors import WrongPassphrase
 from ui import preferences
 from ui.app import I18N, LANGUAGES, chosen_language, install_translator
 from ui.bridge import Event
@@ -363,9 +363,8 @@ class SettingsScreen(QWidget):
         return bool(result)
 
     async def _rewrap(self, old: str, new: str) -> bool:
-        store = self.session.store
         try:
-            await self.session.call(store.change_passphrase, self.session.user, old, new)
+            await self.session.call(self.session.clinic.profile.change_passphrase, old, new)
         except WrongPassphrase:
             self.errors["old"].show_message(self.tr("That is not your current passphrase."))
             return False

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
-from local_store.store import Store
 from ui.widgets import FieldError, with_error
 
 USER_NAME = re.compile(r"[\w.\-]{2,32}")
@@ -46,7 +46,7 @@ class SetupScreen(QWidget):
         super().__init__()
         self.profile = profile
         self.executor = executor
-        self.store: Store | None = None
+        self.opened: Clinic | None = None  # made, waiting for the key to be confirmed
         self.recovery_key = ""
         self.asked: tuple[int, int] = (0, 0)
         self.setObjectName("setup")
@@ -137,21 +137,21 @@ class SetupScreen(QWidget):
         await self.create()
 
     async def create(self) -> bool:
-        if self.store is not None or not self._check_details():
+        if self.opened is not None or not self._check_details():
             return False
         user, passphrase = self.user.text().strip(), self.passphrase.text()
         clinic = self.clinic.text().strip()
 
-        def work() -> tuple[Store, str]:
-            store, recovery = Store.create(self.profile, user, passphrase)
-            store.set_meta(CLINIC_NAME_META, clinic)
-            return store, recovery
+        def work() -> tuple[Clinic, str]:
+            made, recovery = Clinic.create(self.profile, user, passphrase)
+            made.profile.set_setting(CLINIC_NAME_META, clinic)
+            return made, recovery
 
         self.create_button.setEnabled(False)
         self.status.setText(self.tr("Creating the encrypted records…"))
         try:
             loop = asyncio.get_running_loop()
-            self.store, self.recovery_key = await loop.run_in_executor(self.executor, work)
+            self.opened, self.recovery_key = await loop.run_in_executor(self.executor, work)
         except ClinicError as exc:
             self.status.setText("")
             self.errors["repeat"].show_message(str(exc))
@@ -241,9 +241,9 @@ class SetupScreen(QWidget):
                     self.tr("That is not group %1 of the key.").replace("%1", str(index + 1))
                 )
                 ok = False
-        if not ok or self.store is None:
+        if not ok or self.opened is None:
             return False
-        store, self.store = self.store, None
+        store, self.opened = self.opened, None
         self.recovery_key = ""
         self.key_label.clear()
         self.created.emit(store)

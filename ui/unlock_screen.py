@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
-from local_store.store import Store
 from ui.widgets import FieldError
 
 
@@ -109,7 +109,7 @@ class UnlockScreen(QWidget):
     def refresh_users(self) -> None:
         self.user.clear()
         try:
-            self.user.addItems(Store.users(self.profile))
+            self.user.addItems(Clinic.users(self.profile))
         except ClinicError as exc:
             self.error.show_message(str(exc))
 
@@ -120,7 +120,7 @@ class UnlockScreen(QWidget):
         self.hint.setText(self.tr("Opening the records…"))
         try:
             loop = asyncio.get_running_loop()
-            store = await loop.run_in_executor(self.executor, work)  # type: ignore[arg-type]
+            clinic = await loop.run_in_executor(self.executor, work)  # type: ignore[arg-type]
         except ClinicError as exc:
             self.error.show_message(str(exc))
             self.hint.setText(self.tr("Sign in to open the clinic's records."))
@@ -132,7 +132,7 @@ class UnlockScreen(QWidget):
             edit.clear()
         self.recovery_box.hide()
         self.hint.setText(self.tr("Sign in to open the clinic's records."))
-        self.unlocked.emit(store)
+        self.unlocked.emit(clinic)
 
     @asyncSlot()
     async def on_unlock(self) -> None:
@@ -140,7 +140,7 @@ class UnlockScreen(QWidget):
         if not passphrase:
             self.error.show_message(self.tr("Type your passphrase."))
             return
-        await self._open(lambda: Store.unlock(self.profile, user, passphrase))
+        await self._open(lambda: Clinic.open(self.profile, user, passphrase))
 
     def toggle_recovery(self) -> None:
         self.recovery_box.setVisible(not self.recovery_box.isVisible())
@@ -169,4 +169,4 @@ class UnlockScreen(QWidget):
         if not user:
             self.error.show_message(self.tr("Choose the user whose passphrase is forgotten."))
             return
-        await self._open(lambda: Store.recover(self.profile, key, user, new))
+        await self._open(lambda: Clinic.recover(self.profile, key, user, new))

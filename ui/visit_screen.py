@@ -430,9 +430,7 @@ class VisitDialog(QDialog):
         )
         self.save_button.setEnabled(False)
         try:
-            visit = await self.session.write(
-                work, types={"Encounter", "QuestionnaireResponse", "Observation"}
-            )
+            visit = await self.session.write(work)
         except ValidationError as exc:
             self.show_field_error(exc.field, tr_core(exc.message))
             self.save_button.setEnabled(True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from clinic_app.changes import Done
+from clinic_app.changes import Changes, Done
 from clinic_app.domains.base import Domain
 from clinic_app.services import conflicts
 from clinic_app.services.conflicts import Side
@@ -63,5 +63,10 @@ class Sync(Domain):
 
     def resolve(self, conflict_id: int, *, take: Side | None = None,
                 choices: dict[str, Side] | None = None) -> Done[None]:  # fmt: skip
-        return self._write("resolve conflict", lambda: conflicts.resolve(
+        """End a conflict; the record it was about changed (the merge writes it through the
+        sync ledger, beside the store's recorded writes, so it is named here)."""
+        found = [c for c in conflicts.open_conflicts(self._store) if c.id == conflict_id]
+        done = self._write("resolve conflict", lambda: conflicts.resolve(
             self._store, conflict_id, take=take, choices=choices))  # fmt: skip
+        named = Changes(frozenset((c.rtype, c.record_id) for c in found), "resolve conflict")
+        return Done(done.value, done.changes | named)

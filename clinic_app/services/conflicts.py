@@ -13,6 +13,8 @@ from clinic_app.sync.merge import resolve as merge_resolve
 from local_store.store import Store
 from local_store.sync_ledger import Conflict, SyncLedger
 
+__all__ = ["Conflict", "Side", "describe", "open_conflicts", "resolve"]
+
 Side = Literal["local", "remote"]
 
 

@@ -316,7 +316,10 @@ def test_a_video_calls_record_shows_as_a_video_consult_with_its_duration_and_qua
     summary = CallSummary(sr["id"], "call-1", "clinic", now - 800, connected_at=now - 754,
                           ended_at=now)  # fmt: skip
     summary.samples = [CallStats(now - 10, 600.0, 650.0, 48.0, 0.4, 29.7, 2000)]
-    save_call(store, sr["id"], summary, participants=[("clinic", "李医生")])
+    from clinic_app.clinic import Clinic
+
+    done = save_call(Clinic(store), sr["id"], summary, participants=[("clinic", "李医生")])
+    assert done.changes.types == {"Encounter"}
     view = chart_view.open_chart_view(store, pid)
     (call,) = [e for e in view.timeline if e.title == "Video consult"]
     rows = {q: v for q, v, _choice in call.answers}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from central.validation import resource_problem
+from clinic_app.clinic import Clinic
 from clinic_app.records.patient import PatientInput
 from clinic_app.services import orders, patients
 from local_store.store import Store
@@ -25,8 +26,10 @@ def test_a_finished_call_is_saved_as_a_virtual_encounter(tmp_path):
                           ended_at=t0 + 302, sides_seen={"clinic", "specialist"})  # fmt: skip
     summary.samples = [CallStats(t0 + i, 900.0, 1100.0, 3.0, 0.5 * i, 30.0, 30 * i)
                        for i in range(1, 5)]  # fmt: skip
-    res = save_call(store, consult["id"], summary,
-                    participants=[("clinic", "dr.a"), ("specialist", "dr.heart")])  # fmt: skip
+    done = save_call(Clinic(store), consult["id"], summary,
+                     participants=[("clinic", "dr.a"), ("specialist", "dr.heart")])  # fmt: skip
+    res = done.value
+    assert done.changes.ids("Encounter") == {res["id"]}
     assert resource_problem("Encounter", res) is None  # valid FHIR R4 (and our bindings)
     assert res["class"]["code"] == "VR" and res["status"] == "finished"
     assert res["basedOn"] == [{"reference": f"ServiceRequest/{consult['id']}"}]

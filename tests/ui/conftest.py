@@ -28,6 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytestqt.plugin
 import qasync
 
+from clinic_app.clinic import Clinic
 from local_store.store import Store
 from ui.bridge import Bridge
 from ui.session import Session
@@ -100,7 +101,7 @@ def ui(qloop, tmp_path):
     asyncio.set_event_loop(qloop)  # another test may have run asyncio.run(), which unsets it
     store, _recovery = Store.create(tmp_path / "profile", USER, PASSPHRASE)
     executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
-    session = Session(store, Bridge(), executor)
+    session = Session(Clinic(store), Bridge(), executor)
     kit = UiKit(qloop, session)
     yield kit
     pending = [t for t in asyncio.all_tasks(qloop) if not t.done()]

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 import ui.chart_screen as chart_module
+from clinic_app.changes import Changes
 from clinic_app.records import encounter as enc
 from clinic_app.records import forms
 from clinic_app.records.patient import PatientInput
@@ -169,14 +170,15 @@ def test_the_chart_refreshes_when_its_records_change(qtbot, ui):
     assert "None recorded" in screen.allergies.text()
     work = ui.session.write(
         lambda: orders.add_allergy(ui.store, patient_id=pid, substance="青霉素", reaction="皮疹"),
-        types={"AllergyIntolerance"},
     )
     ui.run(work)
     ui.until(lambda: "青霉素" in screen.allergies.text(), what="the allergy to appear")
     # A change of an unrelated record type does not reload the chart.
     loads = []
     screen.loaded.connect(loads.append)
-    ui.session.bridge.emit_now(chart_module.Event.RECORDS_CHANGED, {"Practitioner"})
+    ui.session.bridge.emit_now(
+        chart_module.Event.RECORDS_CHANGED, Changes(frozenset({("Practitioner", "p1")}))
+    )
     ui.settle(0.4)
     assert loads == []
 

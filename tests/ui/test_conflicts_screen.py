@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QRadioButton
 
+from clinic_app.changes import Changes
 from clinic_app.records.patient import PatientInput
 from clinic_app.services import patients
 from clinic_app.services.conflicts import open_conflicts
@@ -75,7 +76,7 @@ def test_conflict_resolved_per_field_from_the_screen(ui, qtbot):
     # A background sync reloads the list: the choice being made stays.
     loads = []
     screen.reloader.load = lambda: loads.append(1) or ConflictsScreen.load(screen)
-    ui.session.bridge.emit_now(Event.RECORDS_CHANGED, set())
+    ui.session.bridge.emit_now(Event.RECORDS_CHANGED, Changes())
     ui.until(lambda: loads)
     ui.settle(0.2)
     assert screen.choices == {"gender": "remote"}

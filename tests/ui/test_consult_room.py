@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from clinic_app.clinic import Clinic
 from clinic_app.services import schedule
 from clinic_app.services.chart_view import consult_statuses
 from media.session import CallObserver, CallSession, CallState
@@ -80,7 +81,7 @@ def test_consult_room_from_an_appointment(ui, qtbot, tmp_path):
             description="video consult", based_on=consult["id"],
         )  # fmt: skip
         assert clinic.sync_until_quiet().pending == 0
-        session = Session(clinic.store, Bridge(), executor)
+        session = Session(Clinic(clinic.store), Bridge(), executor)
         kit = type(ui)(ui.loop, session)
         screen = ScheduleScreen(session)
         qtbot.addWidget(screen)
@@ -207,7 +208,7 @@ def test_the_room_says_when_the_other_side_does_not_come(ui, qtbot, tmp_path):
         patient = clinic.add_patient("李", "伟")
         consult = clinic.consult(patient["id"])
         assert clinic.sync_until_quiet().pending == 0
-        session = Session(clinic.store, Bridge(), executor)
+        session = Session(Clinic(clinic.store), Bridge(), executor)
         kit = type(ui)(ui.loop, session)
         room = ConsultRoom(
             session, consult["id"], patient_id=patient["id"],

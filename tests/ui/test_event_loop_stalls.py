@@ -297,13 +297,13 @@ def test_unlock_never_stalls_the_loop(qtbot, ui, tmp_path):
         took = ui.run(scenario())
         print(f"\nunlock (Argon2id + open) took {took * 1000:.0f} ms")
         monitor.check("unlock")
-        assert unlocked[0].user == "dr.stall" and not unlocked[0].locked
+        assert unlocked[0].user == "dr.stall" and not unlocked[0].closed
         assert screen.passphrase.text() == ""
         assert "Opening the records…" in hints  # the screen said so while it worked
         assert took > BOUND / 2, "the key derivation was expected to take a while"
     finally:
         for s in unlocked:
-            executor.submit(s.lock).result()
+            executor.submit(s.close).result()
         executor.shutdown()
 
 

@@ -38,6 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.changes import Changes
+from clinic_app.clinic import Clinic
 from clinic_app.sync.account import SyncAccount
 from local_store.store import Store
 from tests.support.central_proc import CentralProcess
@@ -60,7 +62,7 @@ def second_profile(folder: Path, user: str, passphrase: str) -> Iterator[Session
     The caller closes it with ``ui.run(session.close())`` while the loop can still run."""
     store, _recovery = Store.create(folder, user, passphrase)
     executor = ThreadPoolExecutor(1, thread_name_prefix=f"{user}-writer")
-    session = Session(store, Bridge(), executor)
+    session = Session(Clinic(store), Bridge(), executor)
     try:
         yield session
     finally:
@@ -88,7 +90,7 @@ async def open_workspace(qtbot: Any, session: Session) -> Workspace:
     ws.show()
     await ws.load_role()
     session.start_sync()  # nothing yet without an account
-    session.bridge.emit_now(Event.RECORDS_CHANGED, set())
+    session.bridge.emit_now(Event.RECORDS_CHANGED, Changes())
     return ws
 
 
