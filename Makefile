@@ -8,7 +8,7 @@ DEMO_PASSPHRASE ?= demo-passphrase-2026
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit bench clean venv sysdeps guideps installer
+.PHONY: demo test lint typecheck unit bench clean venv sysdeps guideps installer lock
 
 # System packages the tests need: a PostgreSQL server (initdb), faketime (clock skew tests),
 # coturn (the TURN relay the call tests start on loopback), iproute2 (network namespaces for the
@@ -42,12 +42,17 @@ sysdeps:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# Pin what is installed now (after a dependency changed in pyproject.toml and `make venv`).
+lock: $(STAMP)
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^#'; } > constraints.new
+	mv constraints.new constraints.txt
 
 # The system libraries of Qt's xcb platform plugin (read with ldd), a CJK font and PortAudio:
 # installed with apt-get when missing (as root, or with sudo), then checked again.
