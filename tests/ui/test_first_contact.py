@@ -93,3 +93,25 @@ def test_main_window_fits_a_small_screen(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(window)
     assert window.width() <= 1366 and window.height() + 40 <= 728
     assert window.minimumWidth() <= 1366 and window.minimumHeight() <= 728
+
+
+def test_records_arriving_refresh_the_screens_page_by_page(ui):
+    """While a long pull runs, the screens hear about received records at most once a second
+    (the patient list fills as pages arrive), and once more when the sync ends."""
+    from dataclasses import replace
+
+    from ui.bridge import Event
+
+    heard: list[object] = []
+    ui.session.bridge.notify.connect(
+        lambda kind, payload: heard.append(payload) if kind is Event.RECORDS_CHANGED else None
+    )
+    pulling = SyncStatus(online=True, syncing=True, phase="receiving", records_total=5_000)
+    ui.session._on_status(replace(pulling, pulled=500))  # heard
+    ui.session._on_status(replace(pulling, pulled=1_000))  # too soon after
+    ui.settle(1.1)
+    ui.session._on_status(replace(pulling, pulled=1_500))  # heard
+    ui.session._on_status(SyncStatus(online=True, pulled=1_500))  # the end: heard
+    ui.until(lambda: len(heard) >= 3, what="three refreshes")
+    ui.settle(0.2)
+    assert len(heard) == 3
