@@ -227,3 +227,41 @@ print(len(names))
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert int(proc.stdout.strip()) >= 8
+
+
+def _ui_graph() -> dict[str, set[str]]:
+    """Module-level imports between ui modules (lazy ones inside functions do not count: they
+    run after every module is loaded)."""
+    graph: dict[str, set[str]] = {}
+    for path in modules("ui"):
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts)
+        graph[name] = {
+            i.module for i in imports_of(path)
+            if not i.in_function and top(i.module) == "ui" and i.module != name
+        }  # fmt: skip
+    return graph
+
+
+def test_no_import_circle_inside_ui():
+    """The main window assembles screens; screens import neither the window nor the app."""
+    graph = _ui_graph()
+    seen: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        seen[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in graph:
+                continue
+            if seen.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in seen and (found := visit(nxt)):
+                return found
+        seen[node] = 2
+        path.pop()
+        return None
+
+    for start in sorted(graph):
+        if start not in seen and (circle := visit(start)):
+            raise AssertionError("import circle: " + " -> ".join(circle))

@@ -10,31 +10,10 @@ import socket
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QSettings, QSocketNotifier, QTranslator
+from PySide6.QtCore import QCoreApplication, QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
-I18N = Path(__file__).parent / "i18n"
-LANGUAGES = ("en", "zh_CN")
-
-
-def install_translator(app: QApplication, language: str) -> QTranslator | None:
-    """Load ``i18n/clinic_<language>.qm`` (English needs none)."""
-    if language == "en":
-        return None
-    translator = QTranslator(app)
-    if translator.load(str(I18N / f"clinic_{language}.qm")):
-        app.installTranslator(translator)
-        return translator
-    return None
-
-
-def chosen_language(explicit: str | None = None) -> str:
-    if explicit in LANGUAGES:
-        return str(explicit)
-    stored = QSettings("ClinicWorkstation", "workstation").value("language")
-    if stored in LANGUAGES:
-        return str(stored)
-    return "zh_CN" if QLocale.system().name().startswith("zh") else "en"
+from ui.translations import chosen_language, install_translator
 
 
 def freeze_startup_heap() -> None:
@@ -44,7 +23,7 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-def quit_on_signals(app: QApplication) -> None:
+def quit_on_signals(app: QCoreApplication) -> None:
     """Ctrl-C and SIGTERM close the window as its close button does (records locked, call
     ended, sync stopped), also while Qt waits in C++: a signal wakes the loop through a
     socket the interpreter writes to (``signal.set_wakeup_fd``)."""
@@ -73,7 +52,7 @@ def main(profile: Path, language: str | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Clinic workstation")
-    install_translator(app, chosen_language(language))  # type: ignore[arg-type]
+    install_translator(app, chosen_language(language))
     quit_on_signals(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

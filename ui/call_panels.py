@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import (
     QComboBox,
@@ -141,10 +141,10 @@ class FilesPanel(QWidget):
         if item is not None:
             self.share_document.emit(str(item.data(Qt.ItemDataRole.UserRole)))
 
-    def _emit_selected(self, signal: Signal) -> None:
+    def _emit_selected(self, signal: SignalInstance) -> None:
         item = self.received_list.currentItem()
         if item is not None:
-            signal.emit(str(item.data(Qt.ItemDataRole.UserRole)))  # type: ignore[attr-defined]
+            signal.emit(str(item.data(Qt.ItemDataRole.UserRole)))
 
     def progress(self, p: FileProgress) -> None:
         if p.transfer_id not in self.bars:

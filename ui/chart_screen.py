@@ -33,9 +33,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QImage,
-    QKeySequence,
     QPixmap,
-    QShortcut,
     QShowEvent,
     QWheelEvent,
 )
@@ -89,7 +87,7 @@ from ui.consult_status import status_colour, status_text
 from ui.errors import tr_core
 from ui.ops import run_op
 from ui.session import Session
-from ui.widgets import fit_to_screen
+from ui.widgets import fit_to_screen, shortcut
 
 log = logging.getLogger(__name__)
 WATCHED = {*CHART_TYPES, "Patient", "DiagnosticReport", "ClinicalImpression"}
@@ -232,7 +230,7 @@ class ImageViewer(QDialog):
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(slot)
-            QShortcut(QKeySequence(key), self, activated=slot)
+            shortcut(key, self, slot)
             bar.addWidget(button)
         bar.addStretch(1)
         info = QLabel(
@@ -273,7 +271,7 @@ class MonthAxis(pg.DateAxisItem):
         span_months = (maxVal - minVal) / (30.44 * 86400)
         if span_months < 3 or size <= 0:
             self._months = 0
-            return super().tickValues(minVal, maxVal, size)  # type: ignore[no-any-return]
+            return super().tickValues(minVal, maxVal, size)
         fit = max(1, int(size // self.LABEL_PX))
         step = next((m for m in self.STEPS if span_months / m <= fit), self.STEPS[-1])
         self._months = step
@@ -293,7 +291,7 @@ class MonthAxis(pg.DateAxisItem):
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if not self._months:
-            return super().tickStrings(values, scale, spacing)  # type: ignore[no-any-return]
+            return super().tickStrings(values, scale, spacing)
         form = "%Y" if self._months % 12 == 0 else "%Y-%m"
         return [datetime.fromtimestamp(v).strftime(form) for v in values]
 
@@ -489,7 +487,7 @@ class ChartScreen(QWidget):
             ("Ctrl+O", self.choose_files),
             ("Ctrl+E", self.edit_patient),
         ):
-            QShortcut(QKeySequence(key), self, activated=slot)
+            shortcut(key, self, slot)
         session.bridge.notify.connect(self._on_event)
 
     # ---- layout -----------------------------------------------------------------------

@@ -111,7 +111,7 @@ def prepare(clinic: Clinic) -> None:
 
 
 async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None]]) -> None:
-    from PySide6.QtWidgets import QWizard
+    from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QWizard
 
     from ui.chart_screen import ChartScreen
 
@@ -153,8 +153,10 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
     visit.resize(1000, 720)
     answers = visit.answers
     if "progress" in answers:
-        answers["progress"].setCurrentIndex(1)
-        answers["plan"].setPlainText("继续氨氯地平，低盐饮食，两周后复查。")
+        progress, plan = answers["progress"], answers["plan"]
+        assert isinstance(progress, QComboBox) and isinstance(plan, QPlainTextEdit)
+        progress.setCurrentIndex(1)
+        plan.setPlainText("继续氨氯地平，低盐饮食，两周后复查。")
     visit.vitals["systolic"].edit.setText("400")
     visit.vitals["diastolic"].edit.setText("96")
     visit.vitals["heart_rate"].edit.setText("88")

@@ -27,7 +27,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -58,7 +58,7 @@ from ui.errors import safe_details, show_error, tr_core
 from ui.ops import run_op
 from ui.session import Session
 from ui.video_view import VideoView
-from ui.widgets import fit_to_screen
+from ui.widgets import fit_to_screen, shortcut
 
 log = logging.getLogger(__name__)
 MediaFactory = Callable[[], LocalMedia]
@@ -240,9 +240,9 @@ class ConsultRoom(QWidget):
         self.files.keep.connect(self.on_keep)
         self.files.view.connect(self.view_received)
         self.tabs.currentChanged.connect(self._tab_seen)
-        QShortcut(QKeySequence("Ctrl+M"), self, activated=self.mute_button.toggle)
-        QShortcut(QKeySequence("Ctrl+E"), self, activated=self.camera_button.toggle)
-        QShortcut(QKeySequence("Ctrl+Shift+H"), self, activated=self.on_hangup)
+        shortcut("Ctrl+M", self, self.mute_button.toggle)
+        shortcut("Ctrl+E", self, self.camera_button.toggle)
+        shortcut("Ctrl+Shift+H", self, self.on_hangup)
         self.tick = QTimer(self)
         self.tick.setInterval(1000)
         self.tick.timeout.connect(self._update_timer)

@@ -9,9 +9,9 @@ import asyncio
 import functools
 import html
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from PySide6.QtCore import QDateTime, Qt, QTime, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -209,7 +209,7 @@ class SupportPage(QWizardPage):
             for n in range(box.count()):
                 item = box.item(n)
                 if item.checkState() == Qt.CheckState.Checked:
-                    out.extend(tuple(r) for r in item.data(ITEM_ROLE))  # type: ignore[misc]
+                    out.extend(tuple(r) for r in item.data(ITEM_ROLE))
         return out
 
 
@@ -229,7 +229,8 @@ class SlotsPage(QWizardPage):
             row = QHBoxLayout()
             check = QCheckBox(self.tr("Slot %1").replace("%1", str(n + 1)))
             check.setChecked(n == 0)
-            edit = QDateTimeEdit(QDateTime(start.date(), QTime(start.hour, 0)))
+            day = QDate(start.year, start.month, start.day)
+            edit = QDateTimeEdit(QDateTime(day, QTime(start.hour, 0)))
             edit.setDisplayFormat("ddd yyyy-MM-dd  HH:00")
             edit.setCalendarPopup(True)
             edit.setCurrentSection(QDateTimeEdit.Section.HourSection)
@@ -262,7 +263,8 @@ class SlotsPage(QWizardPage):
             return out
         for check, edit in self.rows:
             if check.isChecked():
-                moment = edit.dateTime().toPython().replace(minute=0, second=0, microsecond=0)
+                picked = cast(datetime, edit.dateTime().toPython())
+                moment = picked.replace(minute=0, second=0, microsecond=0)
                 out.append(moment.astimezone())
         return out
 

@@ -3,23 +3,17 @@ ui.pages in navigation order."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QCoreApplication
 
 from ui.conflicts_screen import ConflictsScreen
 from ui.desk_screen import DeskScreen
+from ui.page_host import Page, PageHost
 from ui.schedule_screen import ScheduleScreen
 from ui.session import Session
 from ui.settings_screen import SettingsScreen
 
-if TYPE_CHECKING:
-    from ui.main_window import Workspace
-    from ui.pages import Page
 
-
-def desk_pages(session: Session, workspace: Workspace) -> list[Page]:
-    from ui.pages import Page
+def desk_pages(session: Session, workspace: PageHost) -> list[Page]:
 
     schedule, desk = ScheduleScreen(session), DeskScreen(session)
     schedule.open_chart.connect(workspace.open_chart)

@@ -21,10 +21,8 @@ from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QImage,
-    QKeySequence,
     QPixmap,
     QResizeEvent,
-    QShortcut,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -65,7 +63,7 @@ from ui.ops import run_op
 from ui.reloader import Reloader
 from ui.schedule_screen import BookDialog, next_free_hour
 from ui.session import Session
-from ui.widgets import FieldError, fit_to_screen, with_error
+from ui.widgets import FieldError, fit_to_screen, shortcut, with_error
 
 URGENCY_COLORS = {"stat": "#b3261e", "asap": "#c75000", "urgent": "#9a6700", "routine": "#555555"}
 STATE_COLORS = {
@@ -526,6 +524,7 @@ class CaseView(QWidget):
 class DeskScreen(QWidget):
     open_chart = Signal(str)  # patient id
     join_call = Signal(str, str, str)  # consult id, patient id, title
+    reloader: Reloader
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -589,14 +588,12 @@ class DeskScreen(QWidget):
         for n, (button, handler, keys) in enumerate(actions):
             button.clicked.connect(handler)
             buttons.addWidget(button, n // 3, n % 3)
-            QShortcut(QKeySequence(keys), self, activated=partial(self._if_enabled, button))
+            shortcut(keys, self, partial(self._if_enabled, button))
         self.chart_button.clicked.connect(self._open_chart)
         buttons.addWidget(self.chart_button, 2, 0)
         self.call_button.clicked.connect(self._join_call)
         buttons.addWidget(self.call_button, 2, 1)
-        QShortcut(
-            QKeySequence("Ctrl+J"), self, activated=partial(self._if_enabled, self.call_button)
-        )
+        shortcut("Ctrl+J", self, partial(self._if_enabled, self.call_button))
         self.shortcuts = [keys for _b, _h, keys in actions]
         right_layout.addLayout(buttons)
         split.addWidget(right)

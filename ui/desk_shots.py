@@ -125,6 +125,8 @@ def prepare(clinic: Clinic) -> None:
 
 async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None]]) -> None:
     """Shots of the desk-side screens in their interesting states (changes nothing)."""
+    from PySide6.QtWidgets import QPlainTextEdit
+
     from ui.conflicts_screen import ConflictsScreen
     from ui.desk_screen import DeskScreen
     from ui.schedule_screen import ScheduleScreen, at_hour
@@ -168,6 +170,7 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
         decline = dsk.decision_dialog(False)
         decline.show()
         reason = decline.widgets["reason"]
+        assert isinstance(reason, QPlainTextEdit)
         reason.setPlainText("患者需急诊处理，请立即转诊至上级医院胸痛中心，不宜等待远程会诊。")
         await shot("24-desk-decline", decline)
         decline.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QRect, QSize, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -36,7 +37,7 @@ from ui.session import Session
 from ui.setup_screen import CLINIC_NAME_META, SetupScreen
 from ui.sync_bar import SyncBar
 from ui.unlock_screen import UnlockScreen
-from ui.widgets import available_area, clamp_geometry, fit_to_screen
+from ui.widgets import available_area, clamp_geometry, fit_to_screen, shortcut
 
 GEOMETRY_KEY = "window/geometry"  # the main window's last place (a QRect in QSettings)
 MINIMUM_SIZE = QSize(960, 600)  # every screen is laid out to work at this size
@@ -72,10 +73,9 @@ class Workspace(QWidget):
         session.bridge.notify.connect(self._on_event)
         self.show_role(None)
         self.sync_bar.show_conflicts.connect(lambda: self.show_page("conflicts"))
-        QShortcut(QKeySequence("F5"), self, activated=self.on_sync_now)
+        shortcut("F5", self, self.on_sync_now)
         for n in range(1, min(len(self.pages), 9) + 1):
-            QShortcut(QKeySequence(f"Alt+{n}"), self,
-                      activated=lambda n=n: self.nav.setCurrentRow(n - 1))  # fmt: skip
+            shortcut(f"Alt+{n}", self, partial(self.nav.setCurrentRow, n - 1))
 
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.ACCOUNT_CHANGED:
@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
         self.idle.timeout.connect(self.lock)
         self.bridge.notify.connect(self._on_event)
         QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+        shortcut("Ctrl+L", self, self.lock)
 
     def restore_geometry(self) -> None:
         """The size and place of the last session, moved and shrunk onto the screen it opens

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QWidget
 
 # Every screen is imported with this module, at start-up: imported at sign-in instead (pyqtgraph
 # with the chart alone is ~270 ms), the import held the event loop while the workspace was built.
 from ui.chart_screen import ChartScreen
 from ui.desk_pages import desk_pages
+from ui.page_host import Page, PageHost
 from ui.patients_screen import PatientsScreen
 from ui.session import Session
 
-if TYPE_CHECKING:
-    from ui.main_window import Workspace
-
-
-@dataclass
-class Page:
-    key: str
-    title: str
-    widget: QWidget
+__all__ = ["Page", "build_pages"]
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("pages", text)
 
 
-def build_pages(session: Session, workspace: Workspace) -> list[Page]:
+def build_pages(session: Session, workspace: PageHost) -> list[Page]:
     patients = PatientsScreen(session)
     patients.new_patient.connect(workspace.new_patient)
     patients.open_chart.connect(workspace.open_chart)

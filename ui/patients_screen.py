@@ -4,7 +4,6 @@ the buttons to register a patient or open a chart."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,6 +23,7 @@ from ui.bridge import Event
 from ui.ops import run_op
 from ui.patient_model import PatientModel
 from ui.session import Session
+from ui.widgets import shortcut
 
 SEARCH_DELAY_MS = 120
 
@@ -69,8 +69,8 @@ class PatientsScreen(QWidget):
         self._timer.setInterval(SEARCH_DELAY_MS)
         self._timer.timeout.connect(self.run_search)
         self._search_seq = 0
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
-        QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_patient.emit)
+        shortcut("Ctrl+F", self, self.focus_search)
+        shortcut("Ctrl+N", self, self.new_patient.emit)
         session.bridge.notify.connect(self._on_event)
 
     def focus_search(self) -> None:

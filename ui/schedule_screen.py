@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QLocale, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -40,7 +40,7 @@ from ui.errors import tr_core
 from ui.ops import run_op
 from ui.reloader import Reloader
 from ui.session import Session
-from ui.widgets import FieldError, with_error
+from ui.widgets import FieldError, shortcut, with_error
 
 HOURS = tuple(range(8, 19))  # slots starting 08:00 … 18:00
 STATUS_COLORS = {
@@ -352,12 +352,12 @@ class ScheduleScreen(QWidget):
         split.setSizes([760, 400])
         layout.addWidget(split, 1)
 
-        QShortcut(QKeySequence("Ctrl+B"), self, activated=self.book_selected)
-        QShortcut(QKeySequence("Ctrl+D"), self, activated=self.mark_done)
-        QShortcut(QKeySequence("Ctrl+J"), self, activated=self.join_selected)
-        QShortcut(QKeySequence("Alt+Left"), self, activated=lambda: self.step(-1))
-        QShortcut(QKeySequence("Alt+Right"), self, activated=lambda: self.step(1))
-        QShortcut(QKeySequence("Ctrl+T"), self, activated=lambda: self.go_to(date.today()))
+        shortcut("Ctrl+B", self, self.book_selected)
+        shortcut("Ctrl+D", self, self.mark_done)
+        shortcut("Ctrl+J", self, self.join_selected)
+        shortcut("Alt+Left", self, lambda: self.step(-1))
+        shortcut("Alt+Right", self, lambda: self.step(1))
+        shortcut("Ctrl+T", self, lambda: self.go_to(date.today()))
         self.reloader = Reloader(
             self, session, {"Appointment", "Task", "CarePlan", "Patient"}, self.load
         )

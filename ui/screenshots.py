@@ -111,7 +111,7 @@ async def _first_run(out: Path, language: str) -> list[Path]:
         setup._check_details()
         await shot("00-first-run-setup")
         setup.repeat.setText("screenshot-pass")
-        assert await setup.create()
+        assert await setup.make_profile()
         setup.group_a.setText(setup.recovery_key.split("-")[setup.asked[0]])
         await shot("00-first-run-recovery-key")
         assert setup.opened is not None
@@ -187,7 +187,7 @@ def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from ui.app import install_translator
+    from ui.translations import install_translator
 
     out.mkdir(parents=True, exist_ok=True)
     quiet_offscreen_warnings()
@@ -199,11 +199,11 @@ def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
         with tempfile.TemporaryDirectory(prefix="clinic-screens-") as tmp:
             profile = make_demo_profile(Path(tmp))
             for language in languages:
-                translator = install_translator(app, language)  # type: ignore[arg-type]
+                translator = install_translator(app, language)
                 written += loop.run_until_complete(_first_run(out, language))
                 written += loop.run_until_complete(_render_all(out, profile, language))
                 if translator is not None:
-                    app.removeTranslator(translator)  # type: ignore[union-attr]
+                    app.removeTranslator(translator)
     finally:
         # Stops the loop's default executor (QThreads): one still running when the program
         # exits makes Qt abort ("QThread: Destroyed while thread is still running", status 134).

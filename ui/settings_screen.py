@@ -39,13 +39,13 @@ from clinic_app.errors import WrongPassphrase
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.client import CentralClient
 from ui import preferences
-from ui.app import I18N, LANGUAGES, chosen_language, install_translator
 from ui.bridge import Event
 from ui.devices_box import DevicesBox
 from ui.errors import tr_core
 from ui.ops import run_op
 from ui.session import Session
 from ui.setup_screen import USER_NAME
+from ui.translations import I18N, LANGUAGES, chosen_language, install_translator
 from ui.widgets import FieldError, with_error
 
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "中文（简体）"}  # each in its own language

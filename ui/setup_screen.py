@@ -134,9 +134,9 @@ class SetupScreen(QWidget):
 
     @asyncSlot()
     async def on_create(self) -> None:
-        await self.create()
+        await self.make_profile()
 
-    async def create(self) -> bool:
+    async def make_profile(self) -> bool:
         if self.opened is not None or not self._check_details():
             return False
         user, passphrase = self.user.text().strip(), self.passphrase.text()

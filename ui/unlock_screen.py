@@ -120,7 +120,7 @@ class UnlockScreen(QWidget):
         self.hint.setText(self.tr("Opening the records…"))
         try:
             loop = asyncio.get_running_loop()
-            clinic = await loop.run_in_executor(self.executor, work)  # type: ignore[arg-type]
+            clinic: Clinic = await loop.run_in_executor(self.executor, work)  # type: ignore[arg-type]
         except ClinicError as exc:
             self.error.show_message(str(exc))
             self.hint.setText(self.tr("Sign in to open the clinic's records."))

@@ -26,7 +26,7 @@ Inspect = Callable[[Any], Any]
 def to_rgb(frame: Any) -> np.ndarray:
     if isinstance(frame, np.ndarray):
         return frame
-    return frame.to_ndarray(format="rgb24")  # type: ignore[no-any-return]
+    return frame.to_ndarray(format="rgb24")
 
 
 class FrameSink(QObject):

@@ -10,10 +10,10 @@ import html
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QDateTime, QMarginsF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QPdfWriter, QShortcut, QTextDocument
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -56,7 +56,7 @@ from ui.clinical_text import (
 )
 from ui.errors import show_error, tr_core
 from ui.session import Session
-from ui.widgets import FieldError, fit_to_screen, with_error
+from ui.widgets import FieldError, fit_to_screen, shortcut, with_error
 
 NOT_ANSWERED = Qt.CheckState.PartiallyChecked
 
@@ -220,9 +220,9 @@ class VisitDialog(QDialog):
         body = QHBoxLayout()
         self.form_box = QGroupBox()
         form_outer = QVBoxLayout(self.form_box)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        form_outer.addWidget(self.scroll)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidgetResizable(True)
+        form_outer.addWidget(self.form_scroll)
         body.addWidget(self.form_box, 3)
         vitals_box = QGroupBox(self.tr("Vitals"))
         grid = QGridLayout(vitals_box)
@@ -259,8 +259,8 @@ class VisitDialog(QDialog):
         for b in (self.print_button, self.save_button, self.close_button):
             buttons.addWidget(b)
         outer.addLayout(buttons)
-        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save_button.click)
-        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_button.click)
+        shortcut("Ctrl+S", self, self.save_button.click)
+        shortcut("Ctrl+P", self, self.print_button.click)
         self.answers: dict[str, QWidget] = {}
         self.answer_errors: dict[str, FieldError] = {}
         self.kind.currentIndexChanged.connect(self._build_form)
@@ -294,7 +294,7 @@ class VisitDialog(QDialog):
         note = QLabel(self.tr("* required"))
         note.setStyleSheet("color: #6b6b6b;")
         layout.addRow(note)
-        self.scroll.setWidget(holder)
+        self.form_scroll.setWidget(holder)
 
     def _input_for(self, item: forms.FormItem) -> QWidget:
         widget: QWidget
@@ -409,7 +409,8 @@ class VisitDialog(QDialog):
 
     # ---- saving -----------------------------------------------------------------------
     def visit_start(self) -> datetime:
-        return self.when.dateTime().toPython().astimezone()  # type: ignore[no-any-return]
+        moment = cast(datetime, self.when.dateTime().toPython())
+        return moment.astimezone()
 
     @asyncSlot()
     async def on_save(self) -> None:

@@ -3,8 +3,10 @@ that fit the screen they open on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QRect
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 ERROR_STYLE = "color: #b3261e; font-size: 11px;"
@@ -68,3 +70,11 @@ def clamp_geometry(rect: QRect, area: QRect) -> QRect:
     x = min(max(rect.x(), area.x()), area.x() + area.width() - w)
     y = min(max(rect.y(), area.y()), area.y() + area.height() - h)
     return QRect(x, y, w, h)
+
+
+def shortcut(keys: str, parent: QWidget, slot: Callable[[], object]) -> QShortcut:
+    """A keyboard shortcut on ``parent`` that calls ``slot`` (typed: PySide6's stubs reject the
+    ``activated=`` keyword of QShortcut's constructor)."""
+    made = QShortcut(QKeySequence(keys), parent)
+    made.activated.connect(slot)
+    return made

@@ -8,9 +8,9 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QRect, QTranslator
 
 from clinic_app.sync.engine import LAST_SUCCESS_META, SyncStatus
-from ui.app import I18N
 from ui.first_sync_dialog import FirstSyncDialog, wants_first_sync_dialog
 from ui.sync_bar import SyncBar, progress_text
+from ui.translations import I18N
 from ui.widgets import clamp_geometry
 
 SENDING = SyncStatus(

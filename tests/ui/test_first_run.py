@@ -60,7 +60,7 @@ def test_first_run_makes_the_profile_and_insists_on_the_recovery_key(
     qtbot.keyClicks(setup.user, "a")
     qtbot.keyClicks(setup.passphrase, "short")
     qtbot.keyClicks(setup.repeat, "short")
-    assert qloop.run_until_complete(setup.create()) is False
+    assert qloop.run_until_complete(setup.make_profile()) is False
     for key in ("clinic", "user", "passphrase"):
         assert setup.errors[key].isVisibleTo(setup) and setup.errors[key].text(), key
     assert not Store.exists(profile)
@@ -71,7 +71,7 @@ def test_first_run_makes_the_profile_and_insists_on_the_recovery_key(
     qtbot.keyClicks(setup.user, "dr.zhang")
     qtbot.keyClicks(setup.passphrase, PASS)
     qtbot.keyClicks(setup.repeat, PASS + "x")
-    assert qloop.run_until_complete(setup.create()) is False
+    assert qloop.run_until_complete(setup.make_profile()) is False
     assert "differ" in setup.errors["repeat"].text()
     setup.repeat.clear()
     qtbot.keyClicks(setup.repeat, PASS)

@@ -74,8 +74,9 @@ def _dict_values(tree: ast.Module, name: str) -> list[str]:
             targets = node.targets
         elif isinstance(node, ast.AnnAssign):
             targets = [node.target]
-        if any(_name(t) == name for t in targets) and isinstance(node.value, ast.Dict):  # type: ignore[union-attr]
-            out += [v for v in map(_literal, node.value.values) if v]  # type: ignore[union-attr]
+        value = getattr(node, "value", None)
+        if any(_name(t) == name for t in targets) and isinstance(value, ast.Dict):
+            out += [v for v in map(_literal, value.values) if v]
     return out
 
 
@@ -157,13 +158,13 @@ def merge(ts: Path, messages: list[str], translations: dict[str, str]) -> tuple[
             context.remove(message)  # no longer in the core
     added, missing = 0, []
     for source in messages:
-        message = existing.get(source)
-        if message is None:
-            message = ET.SubElement(context, "message")
-            ET.SubElement(message, "source").text = source
-            ET.SubElement(message, "translation")
+        found = existing.get(source)
+        if found is None:
+            found = ET.SubElement(context, "message")
+            ET.SubElement(found, "source").text = source
+            ET.SubElement(found, "translation")
             added += 1
-        translation = message.find("translation")
+        translation = found.find("translation")
         assert translation is not None
         if translation.get("type") == "vanished" or translation.get("type") == "obsolete":
             del translation.attrib["type"]
