@@ -8,7 +8,6 @@ from local_store.errors import (
     StoreLocked,
     WrongPassphrase,
 )
-from local_store.store import Store
 
 __all__ = [
     "IntegrityFailure",
@@ -19,3 +18,13 @@ __all__ = [
     "StoreLocked",
     "WrongPassphrase",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Lazy: `local_store.errors` (the error classes the whole product shares) must not load
+    # SQLCipher, sqlite-utils and numpy into the central platform, which imports only those.
+    if name == "Store":
+        from local_store.store import Store
+
+        return Store
+    raise AttributeError(name)

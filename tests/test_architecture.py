@@ -265,3 +265,16 @@ def test_no_import_circle_inside_ui():
     for start in sorted(graph):
         if start not in seen and (circle := visit(start)):
             raise AssertionError("import circle: " + " -> ".join(circle))
+
+
+def test_the_central_platform_loads_none_of_the_workstation():
+    """A central server imports neither the encrypted store (SQLCipher, sqlite-utils, numpy)
+    nor Qt nor the media stack."""
+    code = (
+        "import central.app, sys; heavy = {'sqlcipher3', 'PySide6', 'aiortc', 'av', 'numpy',"
+        " 'sqlite_utils', 'local_store.store', 'qasync'} & set(sys.modules); "
+        "assert not heavy, sorted(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
