@@ -168,6 +168,33 @@ def connect(
     return conn
 
 
+SHM_ROOM = 64 * 1024  # two regions of SQLite's log index: logs of up to ~8,000 frames
+
+
+def preallocate_shm(path: Path, conn: Connection) -> None:
+    """Give the memory-mapped log index (``-shm``) real disk blocks now.
+
+    SQLite maps that file and writes it through memory: on a full disk a page that has no
+    block behind it kills the process with SIGBUS instead of failing a call. Allocated here,
+    a full disk is met as an error at open (nothing written yet) rather than as a crash.
+    """
+    shm = Path(f"{path}-shm")
+    try:
+        fd = os.open(shm, os.O_RDWR)
+    except OSError:
+        return  # no index file (not in WAL mode yet, or an exclusive lock): nothing mapped
+    try:
+        os.posix_fallocate(fd, 0, SHM_ROOM)
+    except OSError as exc:
+        conn.close()
+        raise faults.from_os_error(
+            exc, path.parent, doing="opening the record database", needed=SHM_ROOM,
+            outcome="Nothing was changed.",
+        ) from None  # fmt: skip
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def transaction(conn: Connection, mode: str = "IMMEDIATE") -> Iterator[Connection]:
     """One explicit transaction: commit on success, roll back on any exception."""

@@ -9,6 +9,7 @@ a lock, does all writes (the single writer); callers on the Qt side reach it fro
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from local_store import audit as audit_log
 from local_store import db as dbmod
 from local_store import faults
-from local_store.atomic import fsync_dir
+from local_store.atomic import fsync_dir, write_atomic
 from local_store.attachments import AttachmentVault, StoredFile
 from local_store.errors import (
     ClinicError,
@@ -47,7 +48,9 @@ from local_store.errors import (
     WrongPassphrase,
 )
 from local_store.guard import SQL_ERRORS, GuardedConnection, is_fault
+from local_store.highwater import HighWaterMark, parse_head
 from local_store.keyslots import KeyHeader
+from local_store.opening import check_unclean, compare, db_state
 from local_store.schema import CURRENT_SCHEMA, migrate, schema_version
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ DB_NAME = "records.db"
 HEADER_NAME = "keys.json"
 ATTACHMENTS = "attachments"
 BACKUPS = "backups"
+PENDING_HEADER = "keys.json.pending"  # a key change written, waiting for its audit entry
 CREATING = ".creating"  # present while Store.create runs: a database beside it holds nothing
 BACKUP_FORMAT = 1
 
@@ -128,6 +132,13 @@ def _set_aside_unkeyed_database(profile: Path) -> None:
     log.warning("set aside a database left by an interrupted profile set-up")
 
 
+def _pending_header(profile: Path) -> KeyHeader | None:
+    try:
+        return KeyHeader.from_bytes((profile / PENDING_HEADER).read_bytes())
+    except (OSError, IntegrityFailure):
+        return None
+
+
 class Store:
     """An unlocked profile: made by :meth:`create`, :meth:`unlock` or :meth:`unlock_recovery`."""
 
@@ -140,9 +151,14 @@ class Store:
         user: str,
         *,
         creating: bool = False,
+        high_water: bool = True,
+        health: Sequence[str] = (),
     ) -> None:
         self.profile = Path(profile)
         self._doing = ""
+        self._outcome = "Nothing was saved."
+        self.health: list[str] = list(health)  # what the checks at open found (for `info`)
+        self._mark: HighWaterMark | None = None
         self._conn: dbmod.Connection | None = GuardedConnection(conn, self._translate)
         self._key: bytes | None = data_key
         self._header = header
@@ -157,20 +173,70 @@ class Store:
             _subkey(data_key, b"clinic attachment name v1"),
         )
         try:
+            if high_water:
+                self._mark = HighWaterMark(
+                    self.profile, _subkey(data_key, b"clinic high-water mark v1"), header.store_id
+                )
+                if not creating:  # before migrating: a store behind its mark is not written
+                    self._check_mark()
             self.migrated_from = migrate(
                 conn, data_key, self.profile / BACKUPS, allow_fresh=creating
             )
+            if creating and self._mark is not None:
+                self._check_mark()
         except BaseException as exc:
             conn.close()
+            if self._mark is not None:
+                self._mark.close()
             if isinstance(exc, (OSError, *SQL_ERRORS)) and (named := self._translate(exc)):
                 raise named from None
             raise
+
+    # ----------------------------------------------------------------- high-water mark --
+    def _check_mark(self) -> None:
+        """Refuse a database behind its mark; bring a missing or older mark up to date."""
+        assert self._mark is not None and self._key is not None
+        seen = compare(self.conn, self._mark, self.profile / DB_NAME, self._key)
+        seq, head = self._db_state()
+        if seen is None and seq > 0:
+            what = "damaged" if self._mark.damaged_slots else "missing"
+            log.warning("the high-water mark file was %s; it was made anew", what)
+            self.health.append(
+                f"the high-water mark file was {what} and was made anew: a loss of changes"
+                " before this open could not be checked"
+            )
+        if seen is None or seq > seen.commit_seq:
+            self._mark.advance(seq, *parse_head(head))
+
+    def _db_state(self) -> tuple[int, str | None]:
+        return db_state(self.conn)
+
+    def _bump(self, conn: dbmod.Connection) -> tuple[int, str | None]:
+        """Inside a transaction: the next commit sequence number and the audit head."""
+        row = conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('commit_seq', '1') ON CONFLICT(key)"
+            " DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value"
+        ).fetchone()
+        head = conn.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
+        return int(row[0]), head[0] if head else None
+
+    def _advance(self, seq: int, head: str | None) -> None:
+        """After COMMIT: the mark says the store holds ``seq``. The change is saved either way;
+        a mark that cannot be written is said in the store's health, not as a failed write."""
+        assert self._mark is not None
+        try:
+            self._mark.advance(seq, *parse_head(head))
+        except OSError as exc:
+            log.warning("the high-water mark could not be advanced (%s)", exc.strerror)
+            note = "the high-water mark could not be updated; changes since may go unchecked"
+            if note not in self.health:
+                self.health.append(note)
 
     # ---------------------------------------------------------------------- named faults --
     def _translate(self, exc: BaseException) -> ClinicError | None:
         """The named error for an OS or SQLite failure met by this store."""
         doing = self._doing or "reading the records"
-        outcome = "Nothing was saved." if self._doing else "Nothing was changed."
+        outcome = self._outcome if self._doing else "Nothing was changed."
         needed = self._write_room()
         if isinstance(exc, OSError):
             return faults.from_os_error(
@@ -285,9 +351,27 @@ class Store:
     def unlock(cls, profile: Path, user: str, passphrase: str) -> Store:
         profile = Path(profile)
         header = cls.load_header(profile)
-        data_key = header.unlock(user, passphrase)
+        pending = None
+        try:
+            data_key = header.unlock(user, passphrase)
+        except WrongPassphrase:
+            # A key change recorded just before a crash: its file may not have its name yet.
+            pending = _pending_header(profile)
+            if pending is None:
+                raise
+            data_key = pending.unlock(user, passphrase)
+            header = pending
         store = cls._open(profile, header, data_key, user)
-        store.audit("unlock")
+        try:
+            settled = store._settle_keys()
+            if settled is False and pending is not None:
+                raise WrongPassphrase("The user name or passphrase is wrong.")
+            if settled and pending is None:
+                store._header.unlock(user, passphrase)  # the change in force replaced it?
+            store.audit("unlock")
+        except BaseException:
+            store.lock()
+            raise
         return store
 
     @classmethod
@@ -304,14 +388,19 @@ class Store:
         """Set a new passphrase for ``user`` with the recovery key; returns the store unlocked as
         that user. A wrong key or an unknown user changes nothing."""
         profile = Path(profile)
-        header = KeyHeader.load(profile / HEADER_NAME)
+        header = cls.load_header(profile)
         if user not in header.users():
             raise NotFound("There is no such user on this workstation.")
         data_key = header.unlock_recovery(recovery_key)
+        current = cls.load_header(profile)
         header.rewrap_user(data_key, user, new_passphrase)
-        store = cls._open(profile, header, data_key, user)
-        header.save(profile / HEADER_NAME)
-        store.audit("key.recover", detail=user)
+        store = cls._open(profile, current, data_key, user)
+        try:
+            store._settle_keys()
+            store._change_keys(header, "key.recover", user, "the passphrase is unchanged")
+        except BaseException:
+            store.lock()
+            raise
         return store
 
     @classmethod
@@ -330,7 +419,19 @@ class Store:
                 exc, profile, doing="opening the record database", outcome="Nothing was changed."
             ) from None
         (profile / CREATING).unlink(missing_ok=True)
-        return cls(profile, dbmod.connect(path, data_key), data_key, header, user)
+        health: list[str] = []
+        if wal.exists() and wal.stat().st_size > 0:
+            # An unclean shutdown (or a copy of a running profile): checked read-only first.
+            mark = HighWaterMark(
+                profile, _subkey(data_key, b"clinic high-water mark v1"), header.store_id
+            )
+            try:
+                health = check_unclean(path, data_key, mark)
+            finally:
+                mark.close()
+        conn = dbmod.connect(path, data_key)
+        dbmod.preallocate_shm(path, conn)
+        return cls(profile, conn, data_key, header, user, health=health)
 
     def lock(self) -> None:
         """Close the database and forget the keys."""
@@ -339,6 +440,9 @@ class Store:
                 with contextlib.suppress(Exception):
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._conn.close()
+            if self._mark is not None:
+                self._mark.close()
+                self._mark = None
             self._conn = None
             self._key = None
             self._audit_key = b""
@@ -372,47 +476,105 @@ class Store:
             header = self.load_header(self.profile)
             data_key = header.unlock(user, old)
             header.rewrap_user(data_key, user, new)
-            self._save_header(header, "changing the key file")
-            self._header = header
-            self.audit("key.change-passphrase", detail=user)
+            self._change_keys(header, "key.change-passphrase", user, "the passphrase is unchanged")
 
     def add_user(self, user: str, passphrase: str) -> None:
         with self._lock:
             header = self.load_header(self.profile)
             header.add_user(self._data_key(), user, passphrase)
-            self._save_header(header, "changing the key file")
-            self._header = header
-            self.audit("key.add-user", detail=user)
+            self._change_keys(header, "key.add-user", user, "the user was not added")
 
     def remove_user(self, user: str) -> None:
         with self._lock:
             self._data_key()
             header = self.load_header(self.profile)
             header.remove_user(user)
-            self._save_header(header, "changing the key file")
-            self._header = header
-            self.audit("key.remove-user", detail=user)
+            self._change_keys(header, "key.remove-user", user, "the user was not removed")
 
     def new_recovery_key(self) -> str:
         with self._lock:
             header = self.load_header(self.profile)
             recovery = header.set_recovery(self._data_key())
-            self._save_header(header, "changing the key file")
-            self._header = header
-            self.audit("key.new-recovery")
+            self._change_keys(header, "key.new-recovery", "", "the old recovery key still works")
             return recovery
+
+    def _change_keys(self, header: KeyHeader, action: str, detail: str, unchanged: str) -> None:
+        """Put a new key file in force together with its audit entry: both or neither.
+
+        The new file is written beside the old one (``keys.json.pending``), then the audit entry
+        and the new file's hash commit in one transaction, then the file takes its name. A
+        failure before the commit removes the pending file (the old keys stay in force); a crash
+        after it is finished at the next open (:meth:`_settle_keys`).
+        """
+        outcome = f"Nothing was changed: {unchanged}."
+        new = header.to_bytes()
+        pending = self.profile / PENDING_HEADER
+        with self._named_faults("changing the key file", outcome):
+            write_atomic(pending, new)
+        try:
+            with self.transaction("recording the key change", outcome) as conn:
+                audit_log.append(
+                    conn, self._audit_key, actor=self.user, action=action, detail=detail
+                )
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('keys_sha256', ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (hashlib.sha256(new).hexdigest(),),
+                )
+        except BaseException:
+            with contextlib.suppress(OSError):
+                pending.unlink()
+            raise
+        self._header = header
+        self._settle_keys()
+
+    def _settle_keys(self) -> bool | None:
+        """Finish or undo a key change left pending; True if finished, False if undone."""
+        pending = self.profile / PENDING_HEADER
+        try:
+            data = pending.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("a pending key file could not be read (%s)", exc.strerror)
+            return None
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'keys_sha256'").fetchone()
+        try:
+            if row and row[0] == hashlib.sha256(data).hexdigest():
+                os.replace(pending, self.profile / HEADER_NAME)
+                fsync_dir(self.profile)
+                self._header = KeyHeader.from_bytes(data)
+                return True
+            pending.unlink()
+            return False
+        except OSError as exc:
+            # Recorded, but not yet in place: the next open finishes it (both files are tried).
+            log.warning("a key change is recorded but its file could not be put in place (%s)",
+                        exc.strerror)  # fmt: skip
+            self.health.append("a recorded key change waits to be put in place")
+            return None
 
     # ------------------------------------------------------------------------- writing --
     @contextlib.contextmanager
-    def transaction(self, doing: str = "saving the change") -> Iterator[dbmod.Connection]:
+    def transaction(
+        self, doing: str = "saving the change", outcome: str = "Nothing was saved."
+    ) -> Iterator[dbmod.Connection]:
         with self._lock:
             outer, self._doing = self._doing, doing
+            outer_outcome, self._outcome = self._outcome, outcome
             self._tx_saved = []
+            mark: tuple[int, str | None] | None = None
             try:
                 with dbmod.transaction(self.conn) as conn:
                     yield conn
+                    if self._mark is not None:
+                        mark = self._bump(conn)
             finally:
                 self._doing = outer
+                self._outcome = outer_outcome
+            if mark is not None:
+                self._advance(*mark)
             saved, self._tx_saved = self._tx_saved, []  # committed: tell who is recording
             for recorder in getattr(self._recorders, "stack", ()):
                 recorder.extend(saved)

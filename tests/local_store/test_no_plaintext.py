@@ -125,7 +125,14 @@ def test_no_clinical_value_in_any_file(profile, tmp_path, caplog):
     assert profile.path / "records.db" in locked_files
     assert scan(locked_files, secrets) == {}
     names = {p.name for p in profile.path.iterdir()}
-    assert names <= {"keys.json", "records.db", "records.db-wal", "records.db-shm", "attachments"}
+    assert names <= {
+        "keys.json",
+        "records.db",
+        "records.db-wal",
+        "records.db-shm",
+        "records.mark",
+        "attachments",
+    }
 
     # 3. The backup copy of the database is encrypted too (same key, no plaintext header).
     with zipfile.ZipFile(archive) as zf:

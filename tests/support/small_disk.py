@@ -87,24 +87,26 @@ def shut_down(path: Path) -> None:
 
 
 def fill(folder: Path, leave: int = 0) -> Path:
-    """Fill the file system under ``folder`` until ``leave`` bytes (about) remain free."""
+    """Fill the file system under ``folder`` until about ``leave`` bytes remain free."""
     filler = folder / "filler.bin"
-    block = b"\xa5" * 65536
-    with open(filler, "wb") as fh:
-        try:
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    size = 0
+    try:
+        for block in (1 << 20, 65536, 4096, 512):
+            chunk = b"\xa5" * block
             while True:
-                fh.write(block)
-                fh.flush()
-        except OSError as exc:
-            if exc.errno != errno.ENOSPC:
-                raise
+                try:
+                    size += os.write(fd, chunk)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    break
         with contextlib.suppress(OSError):
-            fh.flush()
-        size = fh.tell()
+            os.fsync(fd)
+    finally:
+        os.close(fd)
     if leave:
-        with contextlib.suppress(OSError):
-            os.truncate(filler, max(0, size - leave))
-    # tmpfs and ext4 both free space at once on truncate; keep what is left exact.
+        os.truncate(filler, max(0, size - leave))
     os.sync()
     return filler
 
