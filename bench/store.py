@@ -179,7 +179,8 @@ class Side:
 
 
 def open_plain_db(path: Path) -> sqlite_utils.Database:
-    """Plain SQLite through sqlite-utils, with the pragmas local_store.db.connect sets."""
+    """Plain SQLite through sqlite-utils, with the pragmas local_store.db.connect sets. The plain
+    side keeps no high-water mark (Store(high_water=False)): the ratio includes its cost."""
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     db = sqlite_utils.Database(conn)
     db.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -195,7 +196,7 @@ def make_plain(profile: Path) -> Side:
     header, data_key, _recovery = KeyHeader.new(USER, PASSPHRASE)
     db = open_plain_db(profile / DB_NAME)
     side = Side("plain", profile, header=header, data_key=data_key)
-    side.store = Store(profile, db.conn, data_key, header, USER, creating=True)
+    side.store = Store(profile, db.conn, data_key, header, USER, creating=True, high_water=False)
     side.store.audit("profile.create")
     return side
 
@@ -356,7 +357,7 @@ def bench_unlock(plain: Side, enc: Side, runs: int) -> None:
 
     def open_plain() -> Store:
         db = open_plain_db(plain.profile / DB_NAME)
-        store = Store(plain.profile, db.conn, plain.data_key, header, USER)
+        store = Store(plain.profile, db.conn, plain.data_key, header, USER, high_water=False)
         store.audit("unlock")
         return store
 
