@@ -16,12 +16,13 @@ from central import __version__, accounts, attachments, authz, faults, schema, s
 from central.accounts import Principal
 from central.db import Conn
 from central.errors import ApiError, bad_request, not_found
-from central.validation import resource_problem
+from central.validation import Prepared, prepare
 from central.web import (
     PASSWORDS_KEY,
     authenticate,
     body_object,
     db,
+    fhir_base,
     is_uuid,
     json_response,
     number_field,
@@ -136,21 +137,16 @@ async def whoami(request: web.Request) -> web.Response:
 async def push(request: web.Request) -> web.Response:
     p = await authenticate(request)
     authz.require_clinical(p)
-    req = PushRequest.parse(await read_json(request))
+    items = PushRequest.parse_items(await read_json(request))
+    base = fhir_base(request)
 
-    def validate() -> dict[str, str]:
-        problems: dict[str, str] = {}
-        for ch in req.changes:
-            if ch.resource is not None:
-                problem = resource_problem(ch.rtype, ch.resource)
-                if problem:
-                    problems[ch.change_id] = problem
-        return problems
+    def validate() -> list[Prepared]:
+        return [prepare(item, base) for item in items]
 
-    problems = await asyncio.get_running_loop().run_in_executor(None, validate)
+    prepared = await asyncio.get_running_loop().run_in_executor(None, validate)
 
     def apply(conn: Conn) -> PushResponse:
-        result = sync.push(conn, p, req, problems)
+        result = sync.push(conn, p, prepared)
         faults.hit("push-before-commit")
         return result
 

@@ -12,6 +12,7 @@ from central import api, fhir_api, schema, signaling
 from central.accounts import Passwords
 from central.config import Settings
 from central.db import Database
+from central.references import Base
 from central.web import (
     DB_KEY,
     PASSWORDS_KEY,
@@ -34,6 +35,7 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
     )
     app[SETTINGS_KEY] = settings
     app[PASSWORDS_KEY] = Passwords(settings.password_hasher)
+    Base.parse(settings.public_url)  # a bad public_url fails at start, not per request
     app.add_routes(api.routes)
     app.add_routes(fhir_api.routes)
     signaling.install(app)

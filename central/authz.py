@@ -51,7 +51,24 @@ NOT_PERMITTED = "Not permitted: there is no such record of yours to change."
 
 
 class Denied(Exception):
-    """A change the caller may not make; ``str()`` is the reason sent back (holds no values)."""
+    """A change the caller may not make; ``str()`` is the reason sent back (holds no values),
+    ``code`` a stable name for it and ``http_status`` the HTTP status it stands for."""
+
+    def __init__(self, message: str, code: str = "not_permitted", http_status: int = 403) -> None:
+        super().__init__(message)
+        self.code = code
+        self.http_status = http_status
+
+
+REFERENCE_NOT_FOUND = (
+    "The record refers to a record that does not exist on the central platform or is not "
+    "yours (send the referenced record first)."
+)
+
+
+def _not_found_ref() -> Denied:
+    # One answer whether the target is missing, deleted or another clinic's: nothing leaks.
+    return Denied(REFERENCE_NOT_FOUND, "reference_not_found", 422)
 
 
 # -- principals ------------------------------------------------------------------------------
@@ -153,15 +170,30 @@ def can_download(conn: Conn, p: Principal, sha256: str) -> bool:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _check_references(conn: Conn, p: Principal, resource: dict[str, Any]) -> None:
-    """A record may point only at records the caller can read (or that do not exist yet):
-    no Observation attached to another clinic's Patient, no consult citing hidden records."""
-    for rtype, rid in references(resource):
-        if rtype == resource.get("resourceType") and rid == resource.get("id"):
+class Pending(Exception):
+    """A reference to a record that a later change of the same batch creates: try again once
+    the rest of the batch is applied (the order inside a batch does not matter)."""
+
+
+def _check_references(
+    conn: Conn,
+    p: Principal,
+    rtype: str,
+    rid: str,
+    refs: set[tuple[str, str]],
+    pending: frozenset[tuple[str, str]],
+) -> None:
+    """A record may point only at records that exist and that the caller can read (refs are
+    canonical, from central.references): no Observation attached to another clinic's Patient
+    whatever the spelling, no consult citing hidden records, no dangling subject."""
+    for t_rtype, t_id in sorted(refs):
+        if (t_rtype, t_id) == (rtype, rid):
             continue
-        row = load(conn, rtype, rid)
-        if row is not None and not can_read(conn, p, row):
-            raise Denied("Not permitted: the record refers to a record that is not yours.")
+        row = load(conn, t_rtype, t_id)
+        if row is None and (t_rtype, t_id) in pending:
+            raise Pending()
+        if row is None or row.deleted or not can_read(conn, p, row):
+            raise _not_found_ref()
 
 
 def _specialist_consult(conn: Conn, p: Principal, resource: dict[str, Any]) -> RecordRow:
@@ -180,14 +212,19 @@ def authorize_write(
     rid: str,
     resource: dict[str, Any] | None,
     current: RecordRow | None,
+    refs: set[tuple[str, str]] | None = None,
+    pending: frozenset[tuple[str, str]] = frozenset(),
 ) -> str:
-    """Check a put (``resource``) or delete (None) of (rtype, rid); returns the owner clinic
-    the record has (or will have). Raises :class:`Denied`."""
+    """Check a put (``resource``, canonical, referring to ``refs``) or delete (None) of
+    (rtype, rid); returns the owner clinic the record has (or will have). Raises
+    :class:`Denied`."""
+    if refs is None:
+        refs = references(resource) if resource is not None else set()
     if p.role in ("device", "clinician") and p.clinic_id:
         if current is not None and current.owner_clinic != p.clinic_id:
             raise Denied(NOT_PERMITTED)
         if resource is not None:
-            _check_references(conn, p, resource)
+            _check_references(conn, p, rtype, rid, refs, pending)
         return p.clinic_id
     if p.role != "specialist":
         raise Denied("This account may not change clinical records.")
@@ -206,7 +243,7 @@ def authorize_write(
             raise Denied("A specialist cannot delete a consult request; cancel it instead.")
         if patient_of(resource) != current.patient_id:
             raise Denied("A consult request keeps its patient.")
-        _check_specialist_sources(conn, p, resource)
+        _check_specialist_sources(conn, p, resource, refs, pending)
         return current.owner_clinic
     # An answer to a consult: opinion, prescription, referral, appointment, message, task.
     if rtype not in SPECIALIST_WRITABLE:
@@ -225,7 +262,7 @@ def authorize_write(
         pid = patient_of(resource)
         if pid is not None and pid != consult.patient_id:
             raise Denied("The record must be about the consult's patient.")
-        _check_specialist_sources(conn, p, resource)
+        _check_specialist_sources(conn, p, resource, refs, pending)
     return consult.owner_clinic
 
 
@@ -235,12 +272,21 @@ def _is_virtual(resource: dict[str, Any]) -> bool:
     return isinstance(cls, dict) and cls.get("code") == VIRTUAL_ENCOUNTER
 
 
-def _check_specialist_sources(conn: Conn, p: Principal, resource: dict[str, Any]) -> None:
+def _check_specialist_sources(
+    conn: Conn,
+    p: Principal,
+    resource: dict[str, Any],
+    refs: set[tuple[str, str]],
+    pending: frozenset[tuple[str, str]],
+) -> None:
     """Every reference a specialist writes must be to a record they can already read — so a
     referral or a consult update can never grant access to records the specialist cannot
     see."""
-    for rtype, rid in references(resource) | set(ref_list(resource, "supportingInfo")):
+    for rtype, rid in sorted(refs | set(ref_list(resource, "supportingInfo"))):
         if rtype == resource.get("resourceType") and rid == resource.get("id"):
             continue
-        if readable(conn, p, rtype, rid) is None:
-            raise Denied("Not permitted: the record refers to a record you cannot see.")
+        row = readable(conn, p, rtype, rid)
+        if row is None and (rtype, rid) in pending and load(conn, rtype, rid) is None:
+            raise Pending()
+        if row is None or row.deleted:
+            raise _not_found_ref()

@@ -52,6 +52,7 @@ from central.config import (
 )
 from central.db import Conn, Database, DatabaseError
 from central.errors import ApiError, CommandError
+from central.references import Base
 
 T = TypeVar("T")
 PASSWORD_ENV = "CLINIC_CENTRAL_PASSWORD"
@@ -93,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--update-url", help="where outdated workstations get the update")
     serve.add_argument("--pool-size", type=int, help="database connections (default 8)")
+    serve.add_argument(
+        "--public-url", help="this server's public URL (absolute FHIR references under it)"
+    )
     serve.add_argument(
         "--turn-url",
         action="append",
@@ -161,6 +165,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "min_client_version": getattr(args, "min_client_version", None),
         "update_url": getattr(args, "update_url", None),
         "pool_size": getattr(args, "pool_size", None),
+        "public_url": getattr(args, "public_url", None),
         "stun_urls": [u for a in getattr(args, "stun_url", []) for u in split_urls(a)],
         "turn_urls": [u for a in getattr(args, "turn_url", []) for u in split_urls(a)],
         "turn_secret_file": getattr(args, "turn_secret_file", None),
@@ -252,7 +257,12 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
         turn_urls=turn_urls,
         turn_secret=secret,
         turn_ttl=o["turn_ttl"],
+        public_url=o["public_url"],
     )
+    try:
+        Base.parse(settings.public_url)
+    except ValueError:
+        raise CommandError("--public-url must be an http(s) URL such as https://host") from None
     db.close()
     settings.db_url = o["db"]
     app = build_app(settings)

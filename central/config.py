@@ -42,6 +42,9 @@ class Settings:
     turn_urls: tuple[str, ...] = ()  # coturn, e.g. "turn:turn.example.org:3478?transport=udp"
     turn_secret: str | None = field(default=None, repr=False)  # coturn static-auth-secret
     turn_ttl: int = 6 * 3600  # lifetime of TURN credentials handed to a caller
+    # This server's public address (https://central.example.org): absolute references are
+    # accepted only under its FHIR base (public_url + "/fhir"); none are when unset.
+    public_url: str | None = None
 
 
 def split_urls(text: str | None) -> tuple[str, ...]:
@@ -120,6 +123,13 @@ OPTIONS: tuple[Option, ...] = (
         "where an outdated workstation gets the update (named in the 426 sentence)",
     ),
     Option("pool_size", "CLINIC_CENTRAL_POOL_SIZE", int, 8, "database connections"),
+    Option(
+        "public_url",
+        "CLINIC_CENTRAL_PUBLIC_URL",
+        str,
+        None,
+        "this server's public https URL (absolute FHIR references under it are accepted)",
+    ),
     Option("stun_urls", STUN_URLS_ENV, tuple, (), "STUN servers for calls (none by default)"),
     Option("turn_urls", TURN_URLS_ENV, tuple, (), "TURN servers for calls"),
     Option("turn_secret_file", TURN_SECRET_FILE_ENV, Path, None, "coturn's static-auth-secret"),

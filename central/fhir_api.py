@@ -26,12 +26,12 @@ from central.db import Conn
 from central.errors import ApiError, bad_request
 from central.records import RecordRow
 from central.records import select as select_records
+from central.references import RefProblem, check_id, is_valid_id, parse_reference
 from central.validation import storable_text
-from central.web import authenticate, db, fhir_response
+from central.web import authenticate, db, fhir_base, fhir_response
 from clinic_app.sync.protocol import SYNCED_TYPES
 
 routes = web.RouteTableDef()
-_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 SEARCH_PARAMS = {"identifier", "patient", "subject", "_count", "_offset"}
 NOT_FOUND = "No such resource."
 
@@ -103,7 +103,7 @@ async def metadata(request: web.Request) -> web.Response:
 async def read(request: web.Request) -> web.Response:
     p = await _caller(request)
     rtype, rid = _type(request), request.match_info["rid"]
-    if not _ID.match(rid):
+    if not is_valid_id(rid):
         raise _gone_or_missing(404, NOT_FOUND)
     row = await db(request).read(lambda conn: authz.readable(conn, p, rtype, rid))
     if row is None:
@@ -117,7 +117,7 @@ async def read(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     p = await _caller(request)
     rtype, rid = _type(request), request.match_info["rid"]
-    if not _ID.match(rid):
+    if not is_valid_id(rid):
         raise _gone_or_missing(404, NOT_FOUND)
 
     def work(conn: Conn) -> list[tuple[Any, ...]] | None:
@@ -178,9 +178,16 @@ def _search_clause(request: web.Request, rtype: str) -> tuple[list[str], list[An
                 )
                 params += [system, code]
         else:
-            pid = value[len("Patient/") :] if value.startswith("Patient/") else value
-            if not _ID.match(pid):
-                raise bad_request("A patient reference is Patient/ID or ID.")
+            try:
+                # The same parser as pushed references: Patient/ID, ID, or this server's URL.
+                if key == "patient" and "/" not in value:
+                    pid = check_id(value, "patient id")
+                else:
+                    ptype, pid = parse_reference(value, fhir_base(request))
+                    if ptype != "Patient":
+                        raise RefProblem("reference_type_mismatch", "Not a Patient.")
+            except RefProblem:
+                raise bad_request("A patient reference is Patient/ID or ID.") from None
             if rtype == "Patient":
                 where.append("r.id = ?")
             else:

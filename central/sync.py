@@ -2,8 +2,9 @@
 
 Push applies a whole batch in ONE write transaction, change by change:
 
-* a ``change_id`` seen before (by the same clinic, or the same specialist) returns the stored
-  result of its first application and applies nothing; only *applied* results are stored, so a
+* a ``change_id`` seen before (by the same clinic, or the same specialist) for the same content
+  returns the stored result of its first application and applies nothing; for other content it
+  is rejected ``change_id_reused`` (409), never "applied"; only *applied* results are stored, so a
   change that was rejected (e.g. its attachment was not uploaded yet) or in conflict can be
   sent again with the same id once the cause is fixed;
 * ``rejected`` (invalid FHIR, too large, not permitted, attachment missing) is reported and the
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from central import authz, consults
@@ -40,14 +42,13 @@ from central.records import (
     patient_of,
 )
 from central.schema import epoch
-from central.validation import canonical_json
+from central.validation import Prepared, canonical_json
 from clinic_app.sync.protocol import (
     Change,
     ChangeResult,
     PulledChange,
     PullRequest,
     PullResponse,
-    PushRequest,
     PushResponse,
     ServerCopy,
 )
@@ -197,53 +198,106 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
     return version, seq
 
 
-def _one(conn: Conn, p: Principal, scope: str, ch: Change, problem: str | None) -> ChangeResult:
+def _rejected(change_id: str, code: str, message: str, http_status: int = 422) -> ChangeResult:
+    return ChangeResult(change_id, "rejected", error=message, code=code, http_status=http_status)
+
+
+REUSED = "This change_id was already used for a different change; nothing was applied."
+TAKEN = "This change_id was already used."
+
+
+def _one(
+    conn: Conn, p: Principal, scope: str, item: Prepared, pending: frozenset[Ref]
+) -> ChangeResult | None:
+    """The result of one change, or None when it refers to a record a later change of the
+    batch creates (``pending``): then it is tried again after the rest."""
     stored = conn.one(
-        "SELECT scope, result FROM applied_changes WHERE change_id = ?", (ch.change_id,)
+        "SELECT scope, result FROM applied_changes WHERE change_id = ?", (item.change_id,)
     )
     if stored is not None:
         if str(stored[0]) != scope:
-            return ChangeResult(ch.change_id, "rejected", error="This change_id was already used.")
-        return ChangeResult.parse(json.loads(stored[1]))
-    if problem is not None:
-        return ChangeResult(ch.change_id, "rejected", error=problem)
+            return _rejected(item.change_id, "change_id_taken", TAKEN, 409)
+        saved = json.loads(stored[1])
+        first = saved.get("content_sha256")
+        if item.digest is None or (first is not None and first != item.digest):
+            return _rejected(item.change_id, "change_id_reused", REUSED, 409)
+        return ChangeResult.parse(saved)
+    if item.problem is not None or item.change is None:
+        problem = item.problem
+        assert problem is not None
+        return _rejected(item.change_id, problem.code, problem.message, problem.http_status)
+    ch = item.change
     current = load(conn, ch.rtype, ch.record_id)
     try:
-        owner = authz.authorize_write(conn, p, ch.rtype, ch.record_id, ch.resource, current)
+        owner = authz.authorize_write(
+            conn, p, ch.rtype, ch.record_id, ch.resource, current, set(item.refs), pending
+        )
+    except authz.Pending:
+        return None
     except Denied as exc:
-        return ChangeResult(ch.change_id, "rejected", error=str(exc))
+        return _rejected(ch.change_id, exc.code, str(exc), exc.http_status)
     if ch.base_version is None:
         if current is not None:
             return ChangeResult(ch.change_id, "conflict", server=_server_copy(current))
     else:
         if current is None:
-            return ChangeResult(ch.change_id, "rejected", error=authz.NOT_PERMITTED)
+            return _rejected(ch.change_id, "not_permitted", authz.NOT_PERMITTED, 403)
         if current.version != ch.base_version:
             return ChangeResult(ch.change_id, "conflict", server=_server_copy(current))
     if ch.resource is not None:
         digests = set(ch.attachments) | attachment_digests(ch.resource)
         if digests and not _attachments_ready(conn, p, digests):
-            return ChangeResult(
+            return _rejected(
                 ch.change_id,
-                "rejected",
-                error="An attachment is missing: upload it, then push again.",
+                "attachment_missing",
+                "An attachment is missing: upload it, then push again.",
             )
     version, seq = _apply(conn, ch, owner, current)
     result = ChangeResult(ch.change_id, "applied", version=version, seq=seq)
     conn.execute(
         "INSERT INTO applied_changes (change_id, scope, result, created_at) VALUES (?, ?, ?, ?)",
-        (ch.change_id, scope, json.dumps(result.to_json()), int(time.time())),
+        (
+            ch.change_id,
+            scope,
+            json.dumps({**result.to_json(), "content_sha256": item.digest}),
+            int(time.time()),
+        ),
     )
     return result
 
 
-def push(conn: Conn, p: Principal, req: PushRequest, problems: dict[str, str]) -> PushResponse:
-    """Apply a batch (inside the caller's write transaction). ``problems`` maps change ids to
-    validation failures found beforehand (outside the lock)."""
+def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
+    """Apply a batch (inside the caller's write transaction) of changes prepared beforehand
+    (validated and canonicalised outside the lock: central.validation.prepare)."""
     authz.require_clinical(p)
     scope = authz.scope(p)
-    results = tuple(_one(conn, p, scope, ch, problems.get(ch.change_id)) for ch in req.changes)
-    return PushResponse(epoch(conn), results)
+    results: dict[str, ChangeResult] = {}
+    todo = list(items)
+    while todo:
+        # Records the changes still to do would create: a reference to one of them waits.
+        pending = frozenset(
+            (it.change.rtype, it.change.record_id)
+            for it in todo
+            if it.change is not None and it.change.op == "put" and it.problem is None
+        )
+        waiting: list[Prepared] = []
+        for item in todo:
+            mine = (
+                pending - {(item.change.rtype, item.change.record_id)} if item.change else pending
+            )
+            result = _one(conn, p, scope, item, mine)
+            if result is None:
+                waiting.append(item)
+            else:
+                results[item.change_id] = result
+        if len(waiting) == len(todo):  # no progress: what they wait for will not come
+            for item in waiting:
+                result = _one(conn, p, scope, item, frozenset())
+                assert result is not None
+                results[item.change_id] = result
+            break
+        todo = waiting
+    return PushResponse(epoch(conn), tuple(results[item.change_id] for item in items))
 
 
 def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:

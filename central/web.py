@@ -26,6 +26,7 @@ from central.accounts import Principal
 from central.config import Settings, parse_version, upgrade_sentence
 from central.db import Database
 from central.errors import ApiError, bad_request, unauthorized
+from central.references import Base
 from central.validation import clean_line, storable_text
 from clinic_app.sync.protocol import ProtocolError
 
@@ -72,6 +73,11 @@ def db(request: web.Request) -> Database:
 
 def settings(request: web.Request) -> Settings:
     return request.app[SETTINGS_KEY]
+
+
+def fhir_base(request: web.Request) -> Base | None:
+    """This server's own FHIR base (absolute references under it are local), if configured."""
+    return Base.parse(settings(request).public_url)
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -241,7 +247,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except ApiError as err:
         return error_response(err, fhir)
     except ProtocolError as err:
-        return error_response(ApiError(400, "bad_request", str(err)), fhir)
+        status = 400 if err.code == "bad_request" else 422
+        return error_response(ApiError(status, err.code, str(err)), fhir)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -65,7 +65,12 @@ Status = Literal["applied", "conflict", "rejected"]
 
 
 class ProtocolError(ValueError):
-    """A malformed message. ``str()`` is safe to send back and to log (holds no values)."""
+    """A malformed message. ``str()`` is safe to send back and to log (holds no values);
+    ``code`` is a stable machine-readable reason."""
+
+    def __init__(self, message: str, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _obj(data: Any, what: str) -> dict[str, Any]:
@@ -86,7 +91,7 @@ def _int(data: dict[str, Any], key: str, what: str, *, minimum: int = 0,
 
 def _str(data: dict[str, Any], key: str, what: str, pattern: re.Pattern[str]) -> str:
     value = data.get(key)
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):  # no "id\n" via "$"
         raise ProtocolError(f"{what}.{key} is missing or malformed.")
     return value
 
@@ -129,10 +134,15 @@ class Change:
             where,
         )
         change_id = _str(d, "change_id", where, _UUID)
-        rtype = _str(d, "rtype", where, _RTYPE)
-        if rtype not in SYNCED_TYPES:
-            raise ProtocolError(f"{where}.rtype is not a synced resource type.")
-        record_id = _str(d, "record_id", where, _ID)
+        rtype = d.get("rtype")
+        if not isinstance(rtype, str) or rtype not in SYNCED_TYPES:
+            raise ProtocolError(f"{where}.rtype is not a synced resource type.", "unknown_type")
+        record_id = d.get("record_id")
+        if not isinstance(record_id, str) or not _ID.fullmatch(record_id):
+            raise ProtocolError(
+                f"{where}.record_id is not a FHIR id (1 to 64 letters, digits, '-' or '.').",
+                "invalid_id",
+            )
         op = d.get("op")
         if op not in ("put", "delete"):
             raise ProtocolError(f"{where}.op must be 'put' or 'delete'.")
@@ -141,7 +151,9 @@ class Change:
         if op == "put":
             resource = _obj(resource, f"{where}.resource")
             if resource.get("resourceType") != rtype or resource.get("id") != record_id:
-                raise ProtocolError(f"{where}.resource does not match rtype and record_id.")
+                raise ProtocolError(
+                    f"{where}.resource does not match rtype and record_id.", "invalid_change"
+                )
         elif resource is not None:
             raise ProtocolError(f"{where}.resource must be null for a delete.")
         elif base is None:
@@ -178,6 +190,46 @@ class PushRequest:
             raise ProtocolError("push.changes repeats a change_id.")
         return cls(parsed)
 
+    @classmethod
+    def parse_items(cls, data: Any) -> tuple[Change | InvalidChange, ...]:
+        """The server's parse: the envelope must be right (else :class:`ProtocolError`), but a
+        change that is malformed while its ``change_id`` is a UUID becomes an
+        :class:`InvalidChange`, answered ``rejected`` on its own so it never blocks the rest
+        of the batch. A change without a readable ``change_id`` fails the whole request
+        (``invalid_change_id``): its result could not be matched to it."""
+        d = _obj(data, "push")
+        _no_extra(d, {"protocol", "changes"}, "push")
+        if d.get("protocol") != PROTOCOL_VERSION:
+            raise ProtocolError(f"push.protocol must be {PROTOCOL_VERSION}.")
+        changes = d.get("changes")
+        if not isinstance(changes, list) or not 1 <= len(changes) <= MAX_BATCH:
+            raise ProtocolError(f"push.changes must be a list of 1 to {MAX_BATCH} changes.")
+        out: list[Change | InvalidChange] = []
+        for i, c in enumerate(changes):
+            where = f"changes[{i}]"
+            try:
+                change_id = _str(_obj(c, where), "change_id", where, _UUID)
+            except ProtocolError as exc:
+                raise ProtocolError(str(exc), "invalid_change_id") from None
+            try:
+                out.append(Change.parse(c, where))
+            except ProtocolError as exc:
+                code = exc.code if exc.code != "bad_request" else "invalid_change"
+                out.append(InvalidChange(change_id, code, str(exc)))
+        ids = [c.change_id for c in out]
+        if len(set(ids)) != len(ids):
+            raise ProtocolError("push.changes repeats a change_id.")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class InvalidChange:
+    """A pushed change that could not be parsed (server side): rejected with ``code``."""
+
+    change_id: str
+    code: str
+    message: str
+
 
 @dataclass(frozen=True)
 class ServerCopy:
@@ -209,9 +261,14 @@ class ChangeResult:
     seq: int | None = None
     server: ServerCopy | None = None
     error: str | None = None
+    # A rejection's stable reason (e.g. "invalid_id", "reference_not_found",
+    # "change_id_reused") and the HTTP status it stands for (422, 403, 409): a client treats
+    # every rejected change as permanent until the record is changed.
+    code: str | None = None
+    http_status: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "change_id": self.change_id,
             "status": self.status,
             "version": self.version,
@@ -219,6 +276,10 @@ class ChangeResult:
             "server": self.server.to_json() if self.server else None,
             "error": self.error,
         }
+        if self.code is not None:
+            out["code"] = self.code
+            out["http_status"] = self.http_status
+        return out
 
     @classmethod
     def parse(cls, data: Any) -> ChangeResult:
@@ -233,6 +294,8 @@ class ChangeResult:
             seq=_int(d, "seq", "result", minimum=1, optional=True),
             server=ServerCopy.parse(d["server"]) if d.get("server") else None,
             error=str(d["error"]) if d.get("error") else None,
+            code=str(d["code"]) if isinstance(d.get("code"), str) else None,
+            http_status=d["http_status"] if isinstance(d.get("http_status"), int) else None,
         )
 
 
