@@ -17,8 +17,8 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from central.app import build_app
-from central.references import RefProblem, canonicalize, parse_reference
 from central.references import Base as FhirBase
+from central.references import RefProblem, canonicalize, parse_reference
 from central.web import DB_KEY, AccessLogger
 from tests.central.builders import observation, patient, put, uid
 from tests.central.conftest import Central, make_settings
@@ -93,7 +93,9 @@ def placements(ref: str, a_pid: str) -> list[dict]:
     performer = observation(a_pid)
     performer["performer"] = [{"reference": ref}]
     extension = observation(a_pid)
-    extension["extension"] = [{"url": "https://example.org/x", "valueReference": {"reference": ref}}]
+    extension["extension"] = [
+        {"url": "https://example.org/x", "valueReference": {"reference": ref}}
+    ]
     member = observation(a_pid)
     member["hasMember"] = [own, {"reference": ref}]
     contained = observation(a_pid)
