@@ -182,6 +182,7 @@ def _check_references(
     rid: str,
     refs: set[tuple[str, str]],
     pending: frozenset[tuple[str, str]],
+    companions: frozenset[tuple[str, str]] = frozenset(),
 ) -> None:
     """A record may point only at records that exist and that the caller can read (refs are
     canonical, from central.references): no Observation attached to another clinic's Patient
@@ -192,6 +193,8 @@ def _check_references(
         row = load(conn, t_rtype, t_id)
         if row is None and (t_rtype, t_id) in pending:
             raise Pending()
+        if row is None and (t_rtype, t_id) in companions:
+            continue  # created by this batch together with this record (a cycle)
         if row is None or row.deleted or not can_read(conn, p, row):
             raise _not_found_ref()
 
@@ -214,17 +217,20 @@ def authorize_write(
     current: RecordRow | None,
     refs: set[tuple[str, str]] | None = None,
     pending: frozenset[tuple[str, str]] = frozenset(),
+    companions: frozenset[tuple[str, str]] = frozenset(),
 ) -> str:
     """Check a put (``resource``, canonical, referring to ``refs``) or delete (None) of
     (rtype, rid); returns the owner clinic the record has (or will have). Raises
-    :class:`Denied`."""
+    :class:`Denied`, or :class:`Pending` for a reference to a record a later change of the
+    batch creates (``pending``). References to ``companions`` (records this batch creates in
+    the same cycle of references, e.g. a CarePlan and its Task) are taken as existing."""
     if refs is None:
         refs = references(resource) if resource is not None else set()
     if p.role in ("device", "clinician") and p.clinic_id:
         if current is not None and current.owner_clinic != p.clinic_id:
             raise Denied(NOT_PERMITTED)
         if resource is not None:
-            _check_references(conn, p, rtype, rid, refs, pending)
+            _check_references(conn, p, rtype, rid, refs, pending, companions)
         return p.clinic_id
     if p.role != "specialist":
         raise Denied("This account may not change clinical records.")
@@ -243,7 +249,7 @@ def authorize_write(
             raise Denied("A specialist cannot delete a consult request; cancel it instead.")
         if patient_of(resource) != current.patient_id:
             raise Denied("A consult request keeps its patient.")
-        _check_specialist_sources(conn, p, resource, refs, pending)
+        _check_specialist_sources(conn, p, resource, refs, pending, companions)
         return current.owner_clinic
     # An answer to a consult: opinion, prescription, referral, appointment, message, task.
     if rtype not in SPECIALIST_WRITABLE:
@@ -262,7 +268,7 @@ def authorize_write(
         pid = patient_of(resource)
         if pid is not None and pid != consult.patient_id:
             raise Denied("The record must be about the consult's patient.")
-        _check_specialist_sources(conn, p, resource, refs, pending)
+        _check_specialist_sources(conn, p, resource, refs, pending, companions)
     return consult.owner_clinic
 
 
@@ -278,6 +284,7 @@ def _check_specialist_sources(
     resource: dict[str, Any],
     refs: set[tuple[str, str]],
     pending: frozenset[tuple[str, str]],
+    companions: frozenset[tuple[str, str]] = frozenset(),
 ) -> None:
     """Every reference a specialist writes must be to a record they can already read — so a
     referral or a consult update can never grant access to records the specialist cannot
@@ -286,7 +293,10 @@ def _check_specialist_sources(
         if rtype == resource.get("resourceType") and rid == resource.get("id"):
             continue
         row = readable(conn, p, rtype, rid)
-        if row is None and (rtype, rid) in pending and load(conn, rtype, rid) is None:
-            raise Pending()
+        if row is None and load(conn, rtype, rid) is None:
+            if (rtype, rid) in pending:
+                raise Pending()
+            if (rtype, rid) in companions:
+                continue  # created by this batch together with this record (a cycle)
         if row is None or row.deleted:
             raise _not_found_ref()

@@ -207,10 +207,16 @@ TAKEN = "This change_id was already used."
 
 
 def _one(
-    conn: Conn, p: Principal, scope: str, item: Prepared, pending: frozenset[Ref]
+    conn: Conn,
+    p: Principal,
+    scope: str,
+    item: Prepared,
+    pending: frozenset[Ref],
+    companions: frozenset[Ref] = frozenset(),
 ) -> ChangeResult | None:
     """The result of one change, or None when it refers to a record a later change of the
-    batch creates (``pending``): then it is tried again after the rest."""
+    batch creates (``pending``): then it is tried again after the rest. References to
+    ``companions`` are taken as existing (records of the batch that refer to each other)."""
     stored = conn.one(
         "SELECT scope, result FROM applied_changes WHERE change_id = ?", (item.change_id,)
     )
@@ -230,7 +236,15 @@ def _one(
     current = load(conn, ch.rtype, ch.record_id)
     try:
         owner = authz.authorize_write(
-            conn, p, ch.rtype, ch.record_id, ch.resource, current, set(item.refs), pending
+            conn,
+            p,
+            ch.rtype,
+            ch.record_id,
+            ch.resource,
+            current,
+            set(item.refs),
+            pending,
+            companions,
         )
     except authz.Pending:
         return None
@@ -290,14 +304,50 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
                 waiting.append(item)
             else:
                 results[item.change_id] = result
-        if len(waiting) == len(todo):  # no progress: what they wait for will not come
-            for item in waiting:
-                result = _one(conn, p, scope, item, frozenset())
-                assert result is not None
-                results[item.change_id] = result
+        if len(waiting) == len(todo):  # no progress: they wait for each other (a cycle)
+            results.update(_cycle(conn, p, scope, waiting))
             break
         todo = waiting
     return PushResponse(epoch(conn), tuple(results[item.change_id] for item in items))
+
+
+def _creates(item: Prepared) -> Ref | None:
+    ch = item.change
+    if ch is None or item.problem is not None or ch.op != "put":
+        return None
+    return (ch.rtype, ch.record_id)
+
+
+def _cycle(
+    conn: Conn, p: Principal, scope: str, items: Sequence[Prepared]
+) -> dict[str, ChangeResult]:
+    """Changes of one batch that refer to each other (a CarePlan and its Task): applied
+    together, each taking the others' records as existing. When one of them is rejected for a
+    reason of its own, everything applied with it is undone (a savepoint) and the rest are
+    tried again without it, so no stored record is left pointing at one that was refused."""
+    rest = list(items)
+    results: dict[str, ChangeResult] = {}
+    while rest:
+        companions = frozenset(ref for ref in map(_creates, rest) if ref is not None)
+        conn.execute("SAVEPOINT cycle")
+        tried: dict[str, ChangeResult] = {}
+        refused: Prepared | None = None
+        for item in rest:
+            result = _one(conn, p, scope, item, frozenset(), companions)
+            assert result is not None  # nothing is pending: companions stand for the rest
+            tried[item.change_id] = result
+            if result.status == "rejected" and _creates(item) is not None:
+                refused = item
+                break
+        if refused is None:
+            conn.execute("RELEASE SAVEPOINT cycle")
+            results.update(tried)
+            break
+        conn.execute("ROLLBACK TO SAVEPOINT cycle")
+        conn.execute("RELEASE SAVEPOINT cycle")
+        results[refused.change_id] = tried[refused.change_id]
+        rest.remove(refused)
+    return results
 
 
 def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:

@@ -28,6 +28,16 @@ log = logging.getLogger(__name__)
 class UsageError(ClinicError):
     """The command line itself is wrong."""
 
+    code = "USAGE"
+    exit_status = 2
+
+
+class NoWindow(ClinicError):
+    """The window cannot open here: no display, or system libraries Qt needs are missing."""
+
+    code = "NO_DISPLAY"
+    exit_status = 8
+
 
 def _secret(setting: str, prompt: str, confirm: bool = False) -> str:
     value = config.setting(setting)
@@ -446,7 +456,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         check_display()
         check_libraries()
     except DisplayProblem as exc:
-        raise UsageError(str(exc)) from None
+        raise NoWindow(str(exc)) from None
     return gui_main(profile, getattr(args, "lang", None))
 
 

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app import config
+from clinic_app.clinic import Clinic
 from clinic_app.demo_data import generate
 from clinic_app.errors import ClinicError
 from clinic_app.records.patient import display_name, latin_name, resident_id_of
 from clinic_app.records.vitals import VITALS, flag_of
-from clinic_app.services import patients, schedule
-from local_store.store import Store
 
 DEMO_USER = "demo.doctor"
 
@@ -38,27 +37,27 @@ def run(profile: Path, count: int) -> None:
     passphrase = config.setting("passphrase")
     if not passphrase:
         raise ClinicError("Set CLINIC_PASSPHRASE for the demo profile.")
-    if not Store.exists(profile):
-        store, recovery = Store.create(profile, DEMO_USER, passphrase)
+    if not Clinic.exists(profile):
+        clinic, recovery = Clinic.create(profile, DEMO_USER, passphrase)
         print(f"Created demo profile at {profile}")
         print(f"Recovery key (shown once): {recovery}")
-        summary = generate(store, count)
+        summary = generate(clinic.store, count)
         print(f"Generated {summary.patients} patients, {summary.records} records.")
     else:
-        store = Store.unlock(profile, DEMO_USER, passphrase)
-    try:
-        patients.reindex_if_needed(store)
-        print(f"\nProfile {profile} · schema {store.schema} · user {store.user}")
-        for rtype, n in store.counts().items():
+        clinic = Clinic.open(profile, DEMO_USER, passphrase)
+    with clinic:
+        clinic.patients.reindex_if_needed()
+        print(f"\nProfile {profile} · schema {clinic.store.schema} · user {clinic.user}")
+        for rtype, n in clinic.profile.counts().items():
             print(f"  {rtype:<24}{n:>8}")
-        print(f"  {'changes waiting to sync':<24}{store.pending_count():>8}")
+        print(f"  {'changes waiting to sync':<24}{clinic.profile.pending_count():>8}")
         print("\nSearch 'wang' (pinyin prefix):")
-        found = patients.search(store, "wang", limit=5)
+        found = clinic.patients.search("wang", limit=5)
         for p in found:
             print(f"  {display_name(p):<8} {latin_name(p):<18} {p.get('birthDate', '')}"
                   f"  {resident_id_of(p) or '-'}")  # fmt: skip
         if found:
-            chart = patients.open_chart(store, found[0]["id"])
+            chart = clinic.patients.chart(found[0]["id"])
             print(f"\nChart of {display_name(chart.patient)}: "
                   f"{len(chart.of('Encounter'))} visits, "
                   f"{len(chart.active('Condition'))} active conditions")  # fmt: skip
@@ -69,13 +68,11 @@ def run(profile: Path, count: int) -> None:
                         f"{o['valueQuantity']['value']}{'*' if flag_of(o) else ''}" for o in series
                     )
                     print(f"  {VITALS[key].display:<38} {values}  ({VITALS[key].unit_label})")
-        due = schedule.reminders(store, date.today())
+        due = clinic.followups.due(date.today())
         print(f"\nFollow-ups due or overdue: {len(due)}")
-        report = store.verify_audit()
-        print(f"Audit chain: {'intact' if report.ok else 'BROKEN'} ({report.entries} entries)")
-        print(f"Database integrity: {', '.join(store.integrity_check())}")
-    finally:
-        store.lock()
+        intact, entries = clinic.profile.audit_intact()
+        print(f"Audit chain: {'intact' if intact else 'BROKEN'} ({entries} entries)")
+        print(f"Database integrity: {', '.join(clinic.profile.integrity())}")
 
 
 SPECIALIST = ("dr.heart", "demo-specialist-2026")
@@ -175,53 +172,29 @@ def connect(profile: Path, url: str, db_folder: Path, clinic: str) -> None:
     """Enroll the demo workstation (first time) or point it at the central's new port."""
     import asyncio
 
-    from clinic_app.sync.account import SyncAccount
-    from clinic_app.sync.client import CentralClient
-
-    store = Store.unlock(profile, DEMO_USER, config.setting("passphrase"))
-    try:
-        account = SyncAccount.load(store)
+    with Clinic.open(profile, DEMO_USER, config.setting("passphrase")) as workstation:
+        account = workstation.sync.account()
         if account is None:
             code = _central_cli(f"sqlite:///{db_folder / 'central.db'}", "device", "enroll",
                                 "--clinic", clinic)  # fmt: skip
-
-            async def enroll() -> dict[str, str]:
-                async with CentralClient(url) as client:
-                    return await client.enroll(code, "demo workstation")
-
-            info = asyncio.run(enroll())
-            account = SyncAccount(url, info["token"], "device", info["device_id"],
-                                  clinic_id=info["clinic_id"])  # fmt: skip
-        account.server = url
-        account.save(store)
-    finally:
-        store.lock()
+            asyncio.run(workstation.sync.enroll(url, code, "demo workstation"))
+        else:
+            account.server = url
+            workstation.sync.save_account(account)
 
 
 def specialist_desk(folder: Path, url: str) -> Path:
     """A second profile signed in as the demo specialist (for a call between two windows)."""
     import asyncio
 
-    from clinic_app.sync.account import SyncAccount
-    from clinic_app.sync.client import CentralClient
-
     profile = folder / "specialist"
     passphrase = config.setting("passphrase")
-    if Store.exists(profile):
-        store = Store.unlock(profile, SPECIALIST[0], passphrase)
+    if Clinic.exists(profile):
+        desk = Clinic.open(profile, SPECIALIST[0], passphrase)
     else:
-        store, _recovery = Store.create(profile, SPECIALIST[0], passphrase)
-    try:
-
-        async def login() -> dict[str, str]:
-            async with CentralClient(url) as client:
-                return await client.login(*SPECIALIST)
-
-        info = asyncio.run(login())
-        SyncAccount(url, info["token"], "user", str(info["user_id"]), role=str(info["role"]),
-                    specialties=list(info.get("specialties") or [])).save(store)  # fmt: skip
-    finally:
-        store.lock()
+        desk, _recovery = Clinic.create(profile, SPECIALIST[0], passphrase)
+    with desk:
+        asyncio.run(desk.sync.login(url, *SPECIALIST))
     return profile
 
 

@@ -125,23 +125,29 @@ class SyncLedger:
         with self.store.transaction() as conn:
             conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'uploading'")
 
-    def claim_batch(self, limit: int) -> list[Outgoing]:
+    def claim_batch(self, limit: int, room: int = 0) -> list[Outgoing]:
         """Mark up to ``limit`` pending changes as uploading and return them in order.
 
         A record whose earlier change sits in error or conflict waits: its later versions
-        cannot be applied before it.
+        cannot be applied before it. A batch does not end inside one write (records saved
+        together, such as a CarePlan and its Task, may refer to each other and must reach the
+        central platform in one push): up to ``room`` more changes finish the last write.
         """
+        query = (
+            "SELECT o.seq, o.change_id, o.rtype, o.record_id, o.op, o.version,"
+            " o.base_version, h.resource, o.created_at FROM outbox o"
+            " LEFT JOIN record_history h ON h.id = o.record_id AND h.version = o.version"
+            " WHERE o.state = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox b"
+            "   WHERE b.record_id = o.record_id AND b.seq < o.seq"
+            "   AND b.state IN ('error', 'conflict'))"
+        )
         with self.store.transaction() as conn:
-            rows = conn.execute(
-                "SELECT o.seq, o.change_id, o.rtype, o.record_id, o.op, o.version,"
-                " o.base_version, h.resource FROM outbox o"
-                " LEFT JOIN record_history h ON h.id = o.record_id AND h.version = o.version"
-                " WHERE o.state = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox b"
-                "   WHERE b.record_id = o.record_id AND b.seq < o.seq"
-                "   AND b.state IN ('error', 'conflict'))"
-                " ORDER BY o.seq LIMIT ?",
-                (limit,),
-            ).fetchall()
+            rows = conn.execute(f"{query} ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+            if rows and len(rows) == limit and room > 0:
+                rows += conn.execute(
+                    f"{query} AND o.seq > ? AND o.created_at = ? ORDER BY o.seq LIMIT ?",
+                    (rows[-1][0], rows[-1][8], room),
+                ).fetchall()
             conn.executemany(
                 "UPDATE outbox SET state = 'uploading', attempts = attempts + 1"
                 " WHERE change_id = ?",

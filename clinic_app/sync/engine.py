@@ -222,7 +222,8 @@ class SyncEngine:
     async def _push_all(self, client: CentralClient, cycle: _Cycle) -> None:
         clock = _PhaseClock()
         while True:
-            batch = await self._io(self.ledger.claim_batch, self.batch_size)
+            room = p.MAX_BATCH - self.batch_size
+            batch = await self._io(self.ledger.claim_batch, self.batch_size, room)
             if not batch:
                 return
             try:

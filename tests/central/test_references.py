@@ -243,3 +243,70 @@ def test_parser_rules_without_a_server():
     with pytest.raises(RefProblem) as too_deep:
         canonicalize(deep, base)
     assert too_deep.value.code in ("too_deep", "reference_malformed")
+
+
+def _plan_and_task(pid: str) -> tuple[dict, dict]:
+    """A follow-up CarePlan and its Task: each refers to the other (as the workstation writes
+    them, in one transaction)."""
+    plan_id, task_id = uid(), uid()
+    plan = {
+        "resourceType": "CarePlan",
+        "id": plan_id,
+        "status": "active",
+        "intent": "plan",
+        "subject": {"reference": f"Patient/{pid}"},
+        "activity": [{"reference": {"reference": f"Task/{task_id}"}}],
+    }
+    task = {
+        "resourceType": "Task",
+        "id": task_id,
+        "status": "requested",
+        "intent": "plan",
+        "for": {"reference": f"Patient/{pid}"},
+        "basedOn": [{"reference": f"CarePlan/{plan_id}"}],
+    }
+    return plan, task
+
+
+async def test_records_of_one_push_may_refer_to_each_other(central):
+    """A cycle of references inside one batch (CarePlan <-> Task) is applied as a whole, in
+    either order; alone, each half is refused (its partner does not exist)."""
+    clinic = await central.clinic()
+    dev = await central.device_token(clinic)
+    p = patient()
+    await central.push(dev, put(p))
+    for first_plan in (True, False):
+        plan, task = _plan_and_task(p["id"])
+        pair = (put(plan), put(task)) if first_plan else (put(task), put(plan))
+        results = (await central.push(dev, *pair))["results"]
+        assert [r["status"] for r in results] == ["applied", "applied"], results
+        got = (await central.get(f"/fhir/Task/{task['id']}", dev)).body
+        assert got["basedOn"] == [{"reference": f"CarePlan/{plan['id']}"}]
+    plan, task = _plan_and_task(p["id"])
+    alone = await central.push_one(dev, put(plan))
+    assert (alone["status"], alone["code"]) == ("rejected", "reference_not_found")
+
+
+async def test_a_cycle_with_a_refused_member_leaves_nothing(central):
+    """When one record of a cycle is refused for a reason of its own (here: it names another
+    clinic's patient), its partners are refused too and nothing of the cycle is stored."""
+    a_clinic, b_clinic = await central.clinic("A"), await central.clinic("B")
+    a_dev, b_dev = await central.device_token(a_clinic), await central.device_token(b_clinic)
+    ap, bp = patient(), patient()
+    await central.push(a_dev, put(ap))
+    await central.push(b_dev, put(bp))
+    plan, task = _plan_and_task(ap["id"])
+    task["for"] = {"reference": f"Patient/{bp['id']}"}
+    before = await central.counts()
+    bystander = observation(ap["id"])
+    results = (await central.push(a_dev, put(plan), put(task), put(bystander)))["results"]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("rejected", "reference_not_found"),
+        ("rejected", "reference_not_found"),
+        ("applied", None),
+    ], results
+    after = await central.counts()
+    assert after != before  # the bystander went in
+    stored = await central.db.read(lambda c: c.all("SELECT id FROM records"))
+    ids = {str(r[0]) for r in stored}
+    assert plan["id"] not in ids and task["id"] not in ids and bystander["id"] in ids

@@ -93,12 +93,12 @@ async def test_outdated_workstation_is_told_to_update(tmp_path, monkeypatch):
         finally:
             await signaling.aclose()
 
-        # The command line: one line on stderr, exit status 1.
+        # The command line: one line on stderr with the server's code, exit status 1.
         done = clinic_app(
             "enroll", "--server", proc.url, "--code", late_code, profile=tmp_path / "profile"
         )
         assert done.returncode == 1
-        assert done.stderr.strip() == f"error: {SENTENCE}"
+        assert done.stderr.strip() == f"error: {SENTENCE} [upgrade_required]"
 
 
 async def test_config_file_errors_are_one_line(tmp_path):

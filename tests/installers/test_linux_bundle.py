@@ -23,6 +23,7 @@ import pytest
 
 from clinic_app import __version__
 from local_store import db as dbmod
+from local_store.errors import SchemaTooNew
 from local_store.keyslots import KeyHeader
 from local_store.schema import CURRENT_SCHEMA, schema_version
 from local_store.store import Store
@@ -244,9 +245,10 @@ def test_a_profile_from_a_newer_version_is_refused_untouched(root, tmp_path):
         "info",
         CLINIC_PASSPHRASE="newer-version-passphrase",
     )
-    assert done.returncode == 1
+    assert done.returncode == SchemaTooNew.exit_status
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "written by a newer version of the program" in lines[0]
+    assert lines[0].endswith(f"[{SchemaTooNew.code}]")
     assert "Install the newer version" in lines[0]
     assert snapshot(profile) == before and not (profile / "backups").exists()
 

@@ -238,16 +238,17 @@ def test_no_display_is_said_in_one_line(tmp_path: Path) -> None:
         [sys.executable, "-m", "clinic_app.cli", "--profile", str(tmp_path / "p"), "gui"],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert done.returncode == 1
+    assert done.returncode == 8
     assert done.stderr.strip() == (
         "error: No display: set DISPLAY (or WAYLAND_DISPLAY), or run `clinic-app screenshot "
-        "--out DIR` to look at every screen without one."
+        "--out DIR` to look at every screen without one. [NO_DISPLAY]"
     )
     env["DISPLAY"] = ":93"  # nothing listens there
     done = subprocess.run(
         [sys.executable, "-m", "clinic_app.cli", "--profile", str(tmp_path / "p"), "gui"],
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert done.returncode == 1
+    assert done.returncode == 8
     assert done.stderr.strip().startswith("error: No X server answers on DISPLAY=:93")
+    assert done.stderr.strip().endswith("[NO_DISPLAY]")
     assert "core dumped" not in done.stderr and "Traceback" not in done.stderr

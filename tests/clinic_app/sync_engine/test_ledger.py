@@ -5,7 +5,7 @@ import pytest
 from clinic_app.records.patient import PatientInput, search_terms
 from clinic_app.services import patients
 from clinic_app.services.writes import save
-from local_store.store import Store
+from local_store.store import Store, WriteItem
 from local_store.sync_ledger import Incoming, SyncLedger
 
 
@@ -45,6 +45,21 @@ def test_claim_marks_uploading_and_release_returns_them(store):
     assert ledger.counts().uploading == 2
     ledger.release([c.change_id for c in batch])
     assert ledger.counts().pending == 2
+
+
+def test_a_batch_does_not_end_inside_one_write(store):
+    """Records saved together (a CarePlan and its Task refer to each other) go in one push: the
+    batch is finished with the rest of the last write, within the room given."""
+    new_patient(store)
+    store.put_many(WriteItem({"resourceType": "Basic", "code": {"text": str(n)}}) for n in range(3))
+    new_patient(store, "李", "雷")
+    ledger = SyncLedger(store)
+    batch = ledger.claim_batch(2, room=5)
+    assert [c.rtype for c in batch] == ["Patient", "Basic", "Basic", "Basic"]
+    assert [c.rtype for c in ledger.claim_batch(2, room=5)] == ["Patient"]
+    ledger.release([c.change_id for c in batch])
+    assert len(ledger.claim_batch(2, room=1)) == 3  # no more than the room
+    assert len(ledger.claim_batch(1)) == 1  # no room: as asked
 
 
 def test_later_versions_wait_behind_an_error(store):
