@@ -16,6 +16,7 @@ with sudo); ``make demo`` runs it. ``--check`` prints what is missing and exits 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.util
 import os
 import re
@@ -67,9 +68,13 @@ def qt_folder() -> Path | None:
 
 
 def xcb_objects(qt: Path) -> list[Path]:
-    """The xcb platform plugin and the Qt libraries it loads from PySide6's folder."""
+    """The xcb platform plugin, its GL integrations (GLX, EGL: loaded when a window paints
+    with OpenGL) and the Qt libraries they load from PySide6's folder."""
     plugin = qt / "plugins" / "platforms" / "libqxcb.so"
-    return [plugin, *sorted((qt / "lib").glob("libQt6XcbQpa.so*"))] if plugin.exists() else []
+    if not plugin.exists():
+        return []
+    gl = sorted((qt / "plugins" / "xcbglintegrations").glob("*.so"))
+    return [plugin, *gl, *sorted((qt / "lib").glob("libQt6XcbQpa.so*"))]
 
 
 def linked_libraries(objects: list[Path], inside: Path) -> dict[str, str | None]:
@@ -128,8 +133,13 @@ def has_font(pattern: str) -> bool:
 
 
 def has_library(soname: str) -> bool:
-    done = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=False)
-    return soname in done.stdout
+    """The dynamic loader finds ``soname`` (asked directly: ``ldconfig`` lives in /usr/sbin,
+    which is not on an ordinary user's PATH on Debian)."""
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
 
 
 def missing() -> Missing:
@@ -153,6 +163,10 @@ def install(packages: list[str]) -> int:
               + " ".join(packages), file=sys.stderr)  # fmt: skip
         return 1
     sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if sudo and shutil.which("sudo") is None:
+        print("Install these system packages as root (sudo is not installed here), then try "
+              "again: apt-get install " + " ".join(packages), file=sys.stderr)  # fmt: skip
+        return 1
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("installing system packages for the window: " + " ".join(packages), flush=True)
     base = [*sudo, "apt-get"]
