@@ -69,6 +69,7 @@ def timed_start(argv: list[str], display: str, home: Path, title: str) -> dict[s
     env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", HOME=str(home), PYTHONUNBUFFERED="1",
                CLINIC_PASSPHRASE=PASSPHRASE, CLINIC_USER="demo.doctor")  # fmt: skip
     marks: dict[str, float] = {}
+    tail: list[str] = []  # the last lines printed, said when the start fails
     start = time.monotonic()
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
@@ -76,6 +77,7 @@ def timed_start(argv: list[str], display: str, home: Path, title: str) -> dict[s
     def read() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
+            tail[:] = [*tail[-4:], line.rstrip()]
             for prefix, phase in MARKS.items():
                 if line.startswith(prefix) and phase not in marks:
                     marks[phase] = time.monotonic() - start
@@ -85,7 +87,9 @@ def timed_start(argv: list[str], display: str, home: Path, title: str) -> dict[s
     try:
         while not _window_shown(display, title):
             if proc.poll() is not None:
-                raise SystemExit(f"{argv[2]} ended with status {proc.returncode}")
+                reader.join(5)
+                said = "\n    ".join(tail)
+                raise SystemExit(f"{argv[2]} ended with status {proc.returncode}:\n    {said}")
             if time.monotonic() - start > 300:
                 raise SystemExit("no window within 300 s")
             time.sleep(0.05)

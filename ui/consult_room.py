@@ -57,6 +57,7 @@ from ui.devices_box import media_from_preferences, player_from_preferences
 from ui.errors import safe_details, show_error, tr_core
 from ui.ops import run_op
 from ui.session import Session
+from ui.sync_bar import dot_pixmap
 from ui.video_view import VideoView
 from ui.widgets import fit_to_screen, shortcut
 
@@ -66,6 +67,7 @@ PlayerFactory = Callable[[], SpeakerPlayer]  # raises NoSpeakerFound when there 
 WAITING_NOTICE_MS = 20_000  # then say plainly that the other side may be offline
 SELF_VIEW_MS = 66  # the small self view is refreshed at ~15 fps
 QUALITY_COLORS = {"good": "#1e7b34", "fair": "#b07a00", "poor": "#b3261e"}
+LOST_COLOR = "#9e9e9e"  # reconnecting: no figures to trust
 
 
 def stamp_or_none(frame: Any) -> Stamp | None:
@@ -172,12 +174,14 @@ class ConsultRoom(QWidget):
         self.state_label = QLabel()
         self.timer_label = QLabel("00:00")
         self.timer_label.setStyleSheet("font-family: monospace; font-size: 15px;")
+        self.network_dot = QLabel()  # the link's quality, drawn (never a glyph)
         self.network = QLabel()
         self.network.setToolTip(
             self.tr("Received and sent bitrate, round-trip time, packet loss, frames per second")
         )
         head.addWidget(self.title)
         head.addWidget(self.state_label, 1)
+        head.addWidget(self.network_dot)
         head.addWidget(self.network)
         head.addWidget(self.timer_label)
         outer.addLayout(head)
@@ -382,6 +386,7 @@ class ConsultRoom(QWidget):
         self.remote.set_message(message)
         self.self_view.hide()
         self.network.clear()
+        self.network_dot.clear()
         self.timer_label.clear()
         self.advice.hide()
         for b in (self.mute_button, self.camera_button, self.audio_only_button):
@@ -415,6 +420,9 @@ class ConsultRoom(QWidget):
             self.remote.set_message("" if not self._remote_video_off() else self._video_off_text())
         elif state in (CallState.WAITING, CallState.CONNECTING, CallState.RECONNECTING):
             self.remote.set_message(text)
+            if state == CallState.RECONNECTING:
+                self._set_network_dot(LOST_COLOR)
+                self.network.setText(self.tr("no connection"))
         elif state in (CallState.ENDED, CallState.FAILED):
             self.remote.set_message(text)
             self.tick.stop()
@@ -457,15 +465,19 @@ class ConsultRoom(QWidget):
 
     def show_stats(self, stats: CallStats) -> None:
         rtt = f"{stats.rtt_ms:.0f} ms" if stats.rtt_ms is not None else "—"
-        quality = quality_of(stats)
+        if self.state == CallState.RECONNECTING:
+            return  # figures of a lost path would look live: the dot stays grey meanwhile
+        self._set_network_dot(QUALITY_COLORS[quality_of(stats)])
         self.network.setText(
-            f'<span style="color:{QUALITY_COLORS[quality]}">●</span> '
             f"↓ {stats.recv_kbps:.0f} ↑ {stats.send_kbps:.0f} kbit/s · "
             + self.tr("RTT %1 · loss %2% · %3 fps")
             .replace("%1", rtt)
             .replace("%2", f"{stats.loss_pct:.1f}")
             .replace("%3", f"{stats.fps_in:.0f}")
         )
+
+    def _set_network_dot(self, colour: str) -> None:
+        self.network_dot.setPixmap(dot_pixmap(colour, ratio=self.devicePixelRatioF()))
 
     def _update_timer(self) -> None:
         if self.connected_at is None:

@@ -57,3 +57,20 @@ def test_offscreen_needs_no_display():
     platform_libs.check_display({"QT_QPA_PLATFORM": "offscreen"})
     with pytest.raises(platform_libs.DisplayProblem):
         platform_libs.check_display({})
+
+
+def test_every_symbol_the_screens_draw_is_checked_for() -> None:
+    """Symbols written as text in ui/ (not letters: ♀, ⚠, ↑ …) must be in SYMBOLS, so
+    `make demo` installs a font that has them and no screen shows an empty box."""
+    import unicodedata
+    from pathlib import Path
+
+    from ui import platform_libs
+
+    wanted = {int(c, 16) for c in platform_libs.SYMBOLS.split()}
+    root = Path(platform_libs.__file__).parent
+    for path in sorted(root.glob("*.py")):
+        for ch in set(path.read_text(encoding="utf-8")):
+            if ord(ch) < 0x2000 or unicodedata.category(ch) not in ("So", "Sm"):
+                continue
+            assert ord(ch) in wanted, f"{path.name}: {ch} (U+{ord(ch):04X}) is not in SYMBOLS"
