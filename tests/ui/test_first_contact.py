@@ -115,3 +115,32 @@ def test_records_arriving_refresh_the_screens_page_by_page(ui):
     ui.until(lambda: len(heard) >= 3, what="three refreshes")
     ui.settle(0.2)
     assert len(heard) == 3
+
+
+def test_the_workspace_opens_the_first_sync_window_from_the_engine_s_status(ui, qtbot):
+    """Wired as in the workstation: the engine's statuses reach the workspace through the
+    bridge; the window comes with a big first sync, follows it, stays away once sent to the
+    background, and is gone when the sync ends."""
+    from dataclasses import replace
+
+    from ui.bridge import Event
+    from ui.main_window import Workspace
+
+    workspace = Workspace(ui.session)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    small = SyncStatus(online=True, syncing=True, phase="sending", records_total=20)
+    ui.session.bridge.emit_now(Event.SYNC_STATUS, small)
+    assert workspace.first_sync is None  # over before a window would help
+    ui.session.bridge.emit_now(Event.SYNC_STATUS, SENDING)
+    dialog = workspace.first_sync
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.figures.text() == progress_text(SENDING)
+    dialog.background.click()
+    ui.session.bridge.emit_now(Event.SYNC_STATUS, replace(SENDING, records_done=15_000))
+    assert not dialog.isVisible() and dialog.bar.value() == 15_000  # followed, not shown
+    done = SyncStatus(online=True, last_success="2026-12-06T10:00:00+00:00")
+    ui.session.bridge.emit_now(Event.SYNC_STATUS, done)
+    assert not dialog.isVisible()
+    ui.session.bridge.emit_now(Event.SYNC_STATUS, replace(SENDING, last_success=done.last_success))
+    assert workspace.first_sync is dialog and not dialog.isVisible()  # only the first sync
