@@ -42,7 +42,8 @@ def xvfb() -> Iterator[str]:
         raise SystemExit("Xvfb is missing: `make sysdeps` installs it")
     read, write = os.pipe()
     proc = subprocess.Popen(
-        [server, "-displayfd", str(write), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+        [server, "-displayfd", str(write), "-screen", "0", "1366x768x24", "-nolisten", "tcp",
+         "-noreset"],  # a reset (last client gone) writes the number again: to a closed pipe
         pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     os.close(write)

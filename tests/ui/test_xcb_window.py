@@ -33,7 +33,7 @@ def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     read, write = os.pipe()
     proc = subprocess.Popen(
         [xvfb, "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-         "-nolisten", "tcp"],
+         "-nolisten", "tcp", "-noreset"],  # a reset writes the number again: to a closed pipe
         pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     os.close(write)
