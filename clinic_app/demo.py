@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import date
@@ -103,6 +104,15 @@ def _port_taken(port: int) -> bool:
     return False
 
 
+def check_port(port: int) -> None:
+    """A chosen port (0: any) that another program holds is said in one line."""
+    if port and _port_taken(port):
+        raise ClinicError(
+            f"Port {port} on 127.0.0.1 is in use by another program: stop it, or choose "
+            "another port (make demo DEMO_PORT=N; 0 takes any free port)."
+        )
+
+
 def _end_with_parent() -> None:
     """In the child, before exec: SIGTERM when the demo process dies, however it dies."""
     if not sys.platform.startswith("linux"):
@@ -140,11 +150,7 @@ def start_central(folder: Path, port: int = 0) -> tuple[subprocess.Popen[bytes],
                      env={"CLINIC_CENTRAL_PASSWORD": SPECIALIST[1]})  # fmt: skip
         marker.write_text(clinic)
     clinic = marker.read_text().strip()
-    if port and _port_taken(port):
-        raise ClinicError(
-            f"Port {port} on 127.0.0.1 is in use by another program: stop it, or choose "
-            "another port (make demo DEMO_PORT=N; 0 takes any free port)."
-        )
+    check_port(port)
     port = port or _free_port()
     log = open(folder / "central.log", "ab")  # noqa: SIM115 - handed to the child process
     proc = child(
@@ -198,6 +204,31 @@ def specialist_desk(folder: Path, url: str) -> Path:
     return profile
 
 
+class Background:
+    """``fn(*args)`` on a daemon thread (a Ctrl-C of the demo does not wait for it: the store
+    is crash-safe); ``result()`` waits and raises what it raised."""
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = exc
+
+    def wait(self) -> None:
+        while self._thread.is_alive():
+            self._thread.join(0.2)  # short waits: Ctrl-C stays responsive
+
+    def result(self) -> None:
+        self.wait()
+        if self._error is not None:
+            raise self._error
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Build the demo and open the workstation.")
     parser.add_argument("--profile", default=".demo/profile")
@@ -220,8 +251,17 @@ def main() -> int:
     proc = None
     desk: subprocess.Popen[bytes] | None = None
     try:
-        run(profile, args.patients)
-        proc, url, clinic = start_central(central_dir, args.port)
+        # The demo records are made while the central platform starts (two processes, two
+        # cores): its processes are started here, on the main thread, because a child's
+        # PDEATHSIG follows the thread that started it.
+        check_port(args.port)  # before anything is made
+        making = Background(run, profile, args.patients)
+        try:
+            proc, url, clinic = start_central(central_dir, args.port)
+        except ClinicError:
+            making.wait()  # a whole demo profile for the next try, then say what failed
+            raise
+        making.result()
         connect(profile, url, central_dir, clinic)
         print(f"\nCentral platform running at {url} (SQLite in {central_dir}).")
         print(f"Specialist account for a second workstation: {SPECIALIST[0]} / {SPECIALIST[1]}")

@@ -226,6 +226,7 @@ def test_a_taken_port_is_said_in_one_line(display: str, tmp_path: Path) -> None:
         "another port (make demo DEMO_PORT=N; 0 takes any free port)."
     ]
     assert "Traceback" not in out
+    assert not (tmp_path / "profile").exists()  # said before anything was made
 
 
 def test_no_display_is_said_in_one_line(tmp_path: Path) -> None:
