@@ -21,7 +21,7 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from central.db import Conn, UniqueViolation
+from central.db import Conn, UniqueViolation, sql
 from central.errors import ApiError
 from clinic_app.records.orders import SPECIALTIES
 
@@ -96,21 +96,24 @@ def check_password_rules(password: str) -> None:
 # -- clinics ---------------------------------------------------------------------------------
 
 
+_NEW_CLINIC = sql("INSERT INTO clinics (id, name, created_at) VALUES (:id, :name, :at)")
+_CLINIC_NAME = sql("SELECT name FROM clinics WHERE id = :id")
+_CLINICS = sql("SELECT id, name, created_at FROM clinics ORDER BY created_at, id")
+
+
 def create_clinic(conn: Conn, name: str) -> str:
     clinic_id = new_id()
-    conn.execute(
-        "INSERT INTO clinics (id, name, created_at) VALUES (?, ?, ?)", (clinic_id, name, now())
-    )
+    conn.execute(_NEW_CLINIC, {"id": clinic_id, "name": name, "at": now()})
     return clinic_id
 
 
 def clinic_name(conn: Conn, clinic_id: str) -> str | None:
-    value = conn.scalar("SELECT name FROM clinics WHERE id = ?", (clinic_id,))
+    value = conn.scalar(_CLINIC_NAME, {"id": clinic_id})
     return str(value) if value is not None else None
 
 
 def list_clinics(conn: Conn) -> list[dict[str, Any]]:
-    rows = conn.all("SELECT id, name, created_at FROM clinics ORDER BY created_at, id")
+    rows = conn.all(_CLINICS)
     return [{"id": r[0], "name": r[1], "created_at": r[2]} for r in rows]
 
 
@@ -146,6 +149,15 @@ def check_user_fields(
         raise ApiError(404, "no_such_clinic", "There is no clinic with that id.")
 
 
+_NEW_USER = sql(
+    "INSERT INTO users (id, username, password_hash, role, clinic_id, specialties, created_at) "
+    "VALUES (:id, :username, :password_hash, :role, :clinic_id, :specialties, :at)"
+)
+_LOGIN = sql(
+    "SELECT id, password_hash, role FROM users WHERE username = :username AND disabled_at IS NULL"
+)
+
+
 def create_user(
     conn: Conn,
     username: str,
@@ -158,17 +170,16 @@ def create_user(
     user_id = new_id()
     try:
         conn.execute(
-            "INSERT INTO users (id, username, password_hash, role, clinic_id, specialties, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                user_id,
-                username,
-                password_hash,
-                role,
-                clinic_id,
-                json.dumps(sorted(set(specialties))),
-                now(),
-            ),
+            _NEW_USER,
+            {
+                "id": user_id,
+                "username": username,
+                "password_hash": password_hash,
+                "role": role,
+                "clinic_id": clinic_id,
+                "specialties": json.dumps(sorted(set(specialties))),
+                "at": now(),
+            },
         )
     except UniqueViolation:
         raise ApiError(409, "user_exists", "That user name is taken.") from None
@@ -177,10 +188,7 @@ def create_user(
 
 def user_for_login(conn: Conn, username: str) -> tuple[str, str, str] | None:
     """(id, password hash, role) of an active user."""
-    row = conn.one(
-        "SELECT id, password_hash, role FROM users WHERE username = ? AND disabled_at IS NULL",
-        (username,),
-    )
+    row = conn.one(_LOGIN, {"username": username})
     return (str(row[0]), str(row[1]), str(row[2])) if row else None
 
 
@@ -197,6 +205,32 @@ def normalize_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code).upper()
 
 
+_NEW_CODE = sql(
+    "INSERT INTO enrollment_codes (code_hash, clinic_id, created_at, expires_at) "
+    "VALUES (:code_hash, :clinic_id, :at, :expires)"
+)
+_LIVE_CODE = sql(
+    "SELECT clinic_id FROM enrollment_codes WHERE code_hash = :code_hash AND used_at IS NULL "
+    "AND expires_at > :now"
+)
+_CLAIM_CODE = sql(
+    "UPDATE enrollment_codes SET used_at = :now, device_id = :device_id "
+    "WHERE code_hash = :code_hash AND used_at IS NULL"
+)
+_NEW_DEVICE = sql(
+    "INSERT INTO devices (id, clinic_id, name, created_at) VALUES (:id, :clinic_id, :name, :at)"
+)
+_DEVICE_REVOKED = sql("SELECT revoked_at FROM devices WHERE id = :id")
+_REVOKE_DEVICE = sql("UPDATE devices SET revoked_at = :at WHERE id = :id AND revoked_at IS NULL")
+_REVOKE_SUBJECT_TOKENS = sql(
+    "UPDATE tokens SET revoked_at = :at WHERE subject_id = :subject AND revoked_at IS NULL"
+)
+_DEVICES = sql(
+    "SELECT d.id, d.clinic_id, c.name, d.name, d.created_at, d.revoked_at "
+    "FROM devices d JOIN clinics c ON c.id = d.clinic_id ORDER BY d.created_at, d.id"
+)
+
+
 def create_enrollment_code(conn: Conn, clinic_id: str, ttl_hours: float) -> tuple[str, int]:
     if clinic_name(conn, clinic_id) is None:
         raise ApiError(404, "no_such_clinic", "There is no clinic with that id.")
@@ -205,9 +239,13 @@ def create_enrollment_code(conn: Conn, clinic_id: str, ttl_hours: float) -> tupl
     code = new_enrollment_code()
     expires = now() + max(60, int(ttl_hours * 3600))
     conn.execute(
-        "INSERT INTO enrollment_codes (code_hash, clinic_id, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?)",
-        (digest(normalize_code(code)), clinic_id, now(), expires),
+        _NEW_CODE,
+        {
+            "code_hash": digest(normalize_code(code)),
+            "clinic_id": clinic_id,
+            "at": now(),
+            "expires": expires,
+        },
     )
     return code, expires
 
@@ -215,11 +253,7 @@ def create_enrollment_code(conn: Conn, clinic_id: str, ttl_hours: float) -> tupl
 def enroll(conn: Conn, code: str, device_name: str, token_ttl: int) -> dict[str, Any]:
     """Spend a one-time code: a new device of the code's clinic and its first token."""
     code_hash = digest(normalize_code(code))
-    row = conn.one(
-        "SELECT clinic_id FROM enrollment_codes WHERE code_hash = ? AND used_at IS NULL "
-        "AND expires_at > ?",
-        (code_hash, now()),
-    )
+    row = conn.one(_LIVE_CODE, {"code_hash": code_hash, "now": now()})
     if row is None:
         raise ApiError(
             403,
@@ -230,15 +264,12 @@ def enroll(conn: Conn, code: str, device_name: str, token_ttl: int) -> dict[str,
     clinic_id = str(row[0])
     device_id = new_id()
     claimed = conn.execute(
-        "UPDATE enrollment_codes SET used_at = ?, device_id = ? "
-        "WHERE code_hash = ? AND used_at IS NULL",
-        (now(), device_id, code_hash),
+        _CLAIM_CODE, {"now": now(), "device_id": device_id, "code_hash": code_hash}
     )
     if claimed != 1:
         raise ApiError(403, "bad_code", "This enrollment code was already used.")
     conn.execute(
-        "INSERT INTO devices (id, clinic_id, name, created_at) VALUES (?, ?, ?, ?)",
-        (device_id, clinic_id, device_name, now()),
+        _NEW_DEVICE, {"id": device_id, "clinic_id": clinic_id, "name": device_name, "at": now()}
     )
     token, expires = issue_token(conn, "device", device_id, token_ttl)
     return {
@@ -252,25 +283,17 @@ def enroll(conn: Conn, code: str, device_name: str, token_ttl: int) -> dict[str,
 
 def revoke_device(conn: Conn, device_id: str) -> int | None:
     """Revoke a device and all its tokens; returns the revocation time (None if unknown)."""
-    row = conn.one("SELECT revoked_at FROM devices WHERE id = ?", (device_id,))
+    row = conn.one(_DEVICE_REVOKED, {"id": device_id})
     if row is None:
         return None
     at = int(row[0]) if row[0] is not None else now()
-    conn.execute(
-        "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (at, device_id)
-    )
-    conn.execute(
-        "UPDATE tokens SET revoked_at = ? WHERE subject_id = ? AND revoked_at IS NULL",
-        (at, device_id),
-    )
+    conn.execute(_REVOKE_DEVICE, {"at": at, "id": device_id})
+    conn.execute(_REVOKE_SUBJECT_TOKENS, {"at": at, "subject": device_id})
     return at
 
 
 def list_devices(conn: Conn) -> list[dict[str, Any]]:
-    rows = conn.all(
-        "SELECT d.id, d.clinic_id, c.name, d.name, d.created_at, d.revoked_at "
-        "FROM devices d JOIN clinics c ON c.id = d.clinic_id ORDER BY d.created_at, d.id"
-    )
+    rows = conn.all(_DEVICES)
     return [
         {
             "id": r[0],
@@ -287,22 +310,41 @@ def list_devices(conn: Conn) -> list[dict[str, Any]]:
 # -- tokens ----------------------------------------------------------------------------------
 
 
+_NEW_TOKEN = sql(
+    "INSERT INTO tokens (token_hash, kind, subject_id, created_at, expires_at) "
+    "VALUES (:token_hash, :kind, :subject, :at, :expires)"
+)
+_REVOKE_TOKEN = sql(
+    "UPDATE tokens SET revoked_at = :at WHERE token_hash = :token_hash AND revoked_at IS NULL"
+)
+_LIVE_TOKEN = sql(
+    "SELECT kind, subject_id FROM tokens WHERE token_hash = :token_hash "
+    "AND revoked_at IS NULL AND expires_at > :now"
+)
+_LIVE_DEVICE = sql("SELECT clinic_id FROM devices WHERE id = :id AND revoked_at IS NULL")
+_LIVE_USER = sql(
+    "SELECT role, clinic_id, specialties FROM users WHERE id = :id AND disabled_at IS NULL"
+)
+
+
 def issue_token(conn: Conn, kind: str, subject_id: str, ttl: int) -> tuple[str, int]:
     token = secrets.token_urlsafe(32)
     expires = now() + ttl
     conn.execute(
-        "INSERT INTO tokens (token_hash, kind, subject_id, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (digest(token), kind, subject_id, now(), expires),
+        _NEW_TOKEN,
+        {
+            "token_hash": digest(token),
+            "kind": kind,
+            "subject": subject_id,
+            "at": now(),
+            "expires": expires,
+        },
     )
     return token, expires
 
 
 def revoke_token(conn: Conn, token_hash: str) -> None:
-    conn.execute(
-        "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-        (now(), token_hash),
-    )
+    conn.execute(_REVOKE_TOKEN, {"at": now(), "token_hash": token_hash})
 
 
 TOKEN_TEXT = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
@@ -313,25 +355,16 @@ def authenticate(conn: Conn, token: str) -> Principal | None:
     if not TOKEN_TEXT.match(token):
         return None
     token_hash = digest(token)
-    row = conn.one(
-        "SELECT kind, subject_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL "
-        "AND expires_at > ?",
-        (token_hash, now()),
-    )
+    row = conn.one(_LIVE_TOKEN, {"token_hash": token_hash, "now": now()})
     if row is None:
         return None
     kind, subject = str(row[0]), str(row[1])
     if kind == "device":
-        dev = conn.one(
-            "SELECT clinic_id FROM devices WHERE id = ? AND revoked_at IS NULL", (subject,)
-        )
+        dev = conn.one(_LIVE_DEVICE, {"id": subject})
         if dev is None:
             return None
         return Principal("device", subject, "device", str(dev[0]), (), token_hash)
-    user = conn.one(
-        "SELECT role, clinic_id, specialties FROM users WHERE id = ? AND disabled_at IS NULL",
-        (subject,),
-    )
+    user = conn.one(_LIVE_USER, {"id": subject})
     if user is None:
         return None
     role = str(user[0])

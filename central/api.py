@@ -27,6 +27,7 @@ from central.web import (
     json_response,
     number_field,
     query_int,
+    read_body,
     read_json,
     settings,
     text_field,
@@ -214,25 +215,7 @@ async def _finish(request: web.Request, scope: str, sha: str) -> attachments.Att
 
 
 async def _read_chunk(request: web.Request) -> bytes:
-    limit = attachments.MAX_CHUNK
-    if request.content_length is not None and request.content_length > limit:
-        raise ApiError(413, "too_large", f"A chunk has at most {limit} bytes.")
-    parts: list[bytes] = []
-    total = 0
-    try:
-        while True:
-            part = await request.content.read(min(256 * 1024, limit + 1 - total))
-            if not part:
-                break
-            parts.append(part)
-            total += len(part)
-            if total > limit:
-                raise ApiError(413, "too_large", f"A chunk has at most {limit} bytes.")
-    except (ApiError, asyncio.CancelledError):
-        raise
-    except Exception:
-        raise bad_request("The chunk could not be read.") from None
-    return b"".join(parts)
+    return await read_body(request, attachments.MAX_CHUNK, what="A chunk")
 
 
 @routes.put("/api/v1/attachments/{sha256}")

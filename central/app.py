@@ -1,10 +1,14 @@
-"""Assemble the aiohttp application: settings, database, middlewares and routes."""
+"""Assemble the aiohttp application (settings, database, middlewares, routes, connection
+limits) and run it: :func:`run_app` serves it through :class:`central.web.CentralRunner`, whose
+connections answer even what aiohttp's parser refuses with a JSON error."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+import ssl
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -17,11 +21,12 @@ from central.web import (
     DB_KEY,
     PASSWORDS_KEY,
     SETTINGS_KEY,
+    CentralRunner,
     client_version_middleware,
     compression_middleware,
     error_middleware,
+    handler_args,
 )
-from clinic_app.sync.protocol import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +35,8 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
     """The application; opens the database on start-up (creating the schema if needed) unless
     one is given, and closes what it opened on clean-up."""
     app = web.Application(
-        client_max_size=MAX_BODY_BYTES,
+        client_max_size=settings.max_body_bytes,
+        handler_args=handler_args(settings),
         middlewares=[error_middleware, compression_middleware, client_version_middleware],
     )
     app[SETTINGS_KEY] = settings
@@ -57,3 +63,48 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def run_app(
+    app: web.Application,
+    *,
+    host: str,
+    port: int,
+    ssl_context: ssl.SSLContext | None = None,
+    on_ready: Callable[[], None] = lambda: None,
+    shutdown_timeout: float = 10.0,
+) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM (what ``web.run_app`` does, through CentralRunner);
+    ``on_ready`` runs once the port listens. OSError if it cannot listen."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    async def serve() -> None:
+        runner = CentralRunner(app, handle_signals=True, shutdown_timeout=shutdown_timeout)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
+            on_ready()
+            while True:
+                await asyncio.sleep(3600)
+        finally:
+            await runner.cleanup()
+
+    task = loop.create_task(serve())
+    try:
+        loop.run_until_complete(task)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, web.GracefulExit, KeyboardInterrupt):
+            loop.run_until_complete(task)
+        rest = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in rest:
+            t.cancel()
+        if rest:
+            loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        asyncio.set_event_loop(None)
+        loop.close()

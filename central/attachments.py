@@ -16,12 +16,39 @@ from __future__ import annotations
 import hashlib
 import time
 
-from central.db import Conn
+from central.db import Conn, sql
 from central.errors import ApiError
 from clinic_app.sync.protocol import AttachmentStatus
 
 MAX_CHUNK = 4 * 1024 * 1024
 MAX_ATTACHMENT = 200 * 1024 * 1024
+
+
+_OWNED_SIZE = sql(
+    "SELECT b.size FROM blobs b JOIN blob_owners o ON o.sha256 = b.sha256 "
+    "WHERE b.sha256 = :sha256 AND o.scope = :scope"
+)
+_SLOT = sql("SELECT size, received FROM uploads WHERE sha256 = :sha256 AND scope = :scope")
+_OPEN_SLOT = sql(
+    "INSERT INTO uploads (sha256, scope, size, received, created_at) "
+    "VALUES (:sha256, :scope, :size, 0, :at) ON CONFLICT DO NOTHING"
+)
+_ADVANCE = sql(
+    "UPDATE uploads SET received = received + :length WHERE sha256 = :sha256 "
+    "AND scope = :scope AND received = :offset"
+)
+_NEW_CHUNK = sql("INSERT INTO chunks (upload_key, off, data) VALUES (:key, :off, :data)")
+_CHUNK_OFFSETS = sql("SELECT off FROM chunks WHERE upload_key = :key ORDER BY off")
+_CHUNK = sql("SELECT data FROM chunks WHERE upload_key = :key AND off = :off")
+_CLOSE_SLOT = sql("DELETE FROM uploads WHERE sha256 = :sha256 AND scope = :scope")
+_DROP_CHUNKS = sql("DELETE FROM chunks WHERE upload_key = :key")
+_BLOB_EXISTS = sql("SELECT 1 FROM blobs WHERE sha256 = :sha256")
+_MOVE_CHUNKS = sql("UPDATE chunks SET upload_key = :new WHERE upload_key = :old")
+_NEW_BLOB = sql("INSERT INTO blobs (sha256, size, created_at) VALUES (:sha256, :size, :at)")
+_NEW_OWNER = sql(
+    "INSERT INTO blob_owners (sha256, scope) VALUES (:sha256, :scope) ON CONFLICT DO NOTHING"
+)
+_BLOB_SIZE = sql("SELECT size FROM blobs WHERE sha256 = :sha256")
 
 
 def _upload_key(scope: str, sha256: str) -> str:
@@ -33,18 +60,12 @@ def _blob_key(sha256: str) -> str:
 
 
 def _owned_size(conn: Conn, scope: str, sha256: str) -> int | None:
-    row = conn.one(
-        "SELECT b.size FROM blobs b JOIN blob_owners o ON o.sha256 = b.sha256 "
-        "WHERE b.sha256 = ? AND o.scope = ?",
-        (sha256, scope),
-    )
+    row = conn.one(_OWNED_SIZE, {"sha256": sha256, "scope": scope})
     return int(row[0]) if row else None
 
 
 def _slot(conn: Conn, scope: str, sha256: str) -> tuple[int, int] | None:
-    row = conn.one(
-        "SELECT size, received FROM uploads WHERE sha256 = ? AND scope = ?", (sha256, scope)
-    )
+    row = conn.one(_SLOT, {"sha256": sha256, "scope": scope})
     return (int(row[0]), int(row[1])) if row else None
 
 
@@ -64,9 +85,7 @@ def status(conn: Conn, scope: str, sha256: str, size: int) -> AttachmentStatus:
     slot = _slot(conn, scope, sha256)
     if slot is None:
         conn.execute(
-            "INSERT INTO uploads (sha256, scope, size, received, created_at) "
-            "VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING",
-            (sha256, scope, size, int(time.time())),
+            _OPEN_SLOT, {"sha256": sha256, "scope": scope, "size": size, "at": int(time.time())}
         )
         slot = _slot(conn, scope, sha256) or (size, 0)
     if slot[0] != size:
@@ -101,9 +120,7 @@ def put_chunk(conn: Conn, scope: str, sha256: str, offset: int, data: bytes) -> 
     if offset + len(data) > state.size:
         raise ApiError(400, "beyond_size", "The chunk goes past the declared size.")
     moved = conn.execute(
-        "UPDATE uploads SET received = received + ? WHERE sha256 = ? AND scope = ? "
-        "AND received = ?",
-        (len(data), sha256, scope, offset),
+        _ADVANCE, {"length": len(data), "sha256": sha256, "scope": scope, "offset": offset}
     )
     if moved != 1:  # another request appended first
         latest = current(conn, scope, sha256)
@@ -113,24 +130,16 @@ def put_chunk(conn: Conn, scope: str, sha256: str, offset: int, data: bytes) -> 
             "Resume the upload from the received byte count.",
             latest.to_json() if latest else None,
         )
-    conn.execute(
-        "INSERT INTO chunks (upload_key, off, data) VALUES (?, ?, ?)",
-        (_upload_key(scope, sha256), offset, data),
-    )
+    conn.execute(_NEW_CHUNK, {"key": _upload_key(scope, sha256), "off": offset, "data": data})
     return AttachmentStatus(sha256, state.size, offset + len(data), False)
 
 
 def _chunk_offsets(conn: Conn, key: str) -> list[int]:
-    return [
-        int(r[0])
-        for r in conn.all("SELECT off FROM chunks WHERE upload_key = ? ORDER BY off", (key,))
-    ]
+    return [int(r[0]) for r in conn.all(_CHUNK_OFFSETS, {"key": key})]
 
 
 def _chunk(conn: Conn, key: str, offset: int) -> bytes:
-    return bytes(
-        conn.scalar("SELECT data FROM chunks WHERE upload_key = ? AND off = ?", (key, offset))
-    )
+    return bytes(conn.scalar(_CHUNK, {"key": key, "off": offset}))
 
 
 def finish(conn: Conn, scope: str, sha256: str) -> tuple[AttachmentStatus, bool]:
@@ -150,30 +159,22 @@ def finish(conn: Conn, scope: str, sha256: str) -> tuple[AttachmentStatus, bool]
     h = hashlib.sha256()
     for off in _chunk_offsets(conn, key):
         h.update(_chunk(conn, key, off))
-    conn.execute("DELETE FROM uploads WHERE sha256 = ? AND scope = ?", (sha256, scope))
+    conn.execute(_CLOSE_SLOT, {"sha256": sha256, "scope": scope})
     if h.hexdigest() != sha256:
-        conn.execute("DELETE FROM chunks WHERE upload_key = ?", (key,))
+        conn.execute(_DROP_CHUNKS, {"key": key})
         return AttachmentStatus(sha256, size, 0, False), False
-    if conn.scalar("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)) is None:
-        conn.execute(
-            "UPDATE chunks SET upload_key = ? WHERE upload_key = ?", (_blob_key(sha256), key)
-        )
-        conn.execute(
-            "INSERT INTO blobs (sha256, size, created_at) VALUES (?, ?, ?)",
-            (sha256, size, int(time.time())),
-        )
+    if conn.scalar(_BLOB_EXISTS, {"sha256": sha256}) is None:
+        conn.execute(_MOVE_CHUNKS, {"new": _blob_key(sha256), "old": key})
+        conn.execute(_NEW_BLOB, {"sha256": sha256, "size": size, "at": int(time.time())})
     else:
-        conn.execute("DELETE FROM chunks WHERE upload_key = ?", (key,))
-    conn.execute(
-        "INSERT INTO blob_owners (sha256, scope) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        (sha256, scope),
-    )
+        conn.execute(_DROP_CHUNKS, {"key": key})
+    conn.execute(_NEW_OWNER, {"sha256": sha256, "scope": scope})
     return AttachmentStatus(sha256, size, size, True), True
 
 
 def blob_layout(conn: Conn, sha256: str) -> tuple[int, list[int]] | None:
     """(size, chunk offsets) of a stored blob."""
-    size = conn.scalar("SELECT size FROM blobs WHERE sha256 = ?", (sha256,))
+    size = conn.scalar(_BLOB_SIZE, {"sha256": sha256})
     if size is None:
         return None
     return int(size), _chunk_offsets(conn, _blob_key(sha256))

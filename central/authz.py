@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from central.accounts import Principal
-from central.db import Conn, placeholders
+from central.db import Conn, Sql, in_list, sql
 from central.errors import ApiError, forbidden
 from central.records import (
     RecordRow,
@@ -105,12 +105,31 @@ def require_admin(p: Principal) -> None:
 # -- reading ---------------------------------------------------------------------------------
 
 
+_RECORD_AUDIENCES = sql(
+    "SELECT DISTINCT audience FROM grants WHERE target_rtype = :rtype AND target_id = :rid "
+    "AND clinic_id = :clinic"
+)
+_GRANTED_TO = sql(
+    "SELECT 1 FROM grants WHERE target_rtype = :rtype AND target_id = :rid "
+    "AND clinic_id = :clinic AND audience IN ("
+)
+_OWN_CLINIC = sql("r.owner_clinic = :own_clinic")
+_NOTHING = sql("1 = 0")
+_GRANTED_RECORD = sql(
+    "EXISTS (SELECT 1 FROM grants g WHERE g.target_rtype = r.rtype AND g.target_id = r.id "
+    "AND g.clinic_id = r.owner_clinic AND g.audience IN ("
+)
+_CLOSE = sql("))")
+_CLOSE_ONE = sql(")")
+_UPLOADED_BY = sql("SELECT 1 FROM blob_owners WHERE sha256 = :sha256 AND scope = :scope")
+_ATTACHED_TO_VISIBLE = sql(
+    "SELECT 1 FROM record_attachments ra JOIN records r ON r.rtype = ra.rtype "
+    "AND r.id = ra.id WHERE ra.sha256 = :sha256 AND r.deleted = 0 AND"
+)
+
+
 def record_audiences(conn: Conn, rtype: str, rid: str, owner: str) -> set[str]:
-    rows = conn.all(
-        "SELECT DISTINCT audience FROM grants WHERE target_rtype = ? AND target_id = ? "
-        "AND clinic_id = ?",
-        (rtype, rid, owner),
-    )
+    rows = conn.all(_RECORD_AUDIENCES, {"rtype": rtype, "rid": rid, "clinic": owner})
     return {f"clinic:{owner}"} | {str(r[0]) for r in rows}
 
 
@@ -120,10 +139,10 @@ def can_read(conn: Conn, p: Principal, row: RecordRow) -> bool:
         return False
     if p.role in ("device", "clinician"):
         return row.owner_clinic == p.clinic_id
+    auds, params = in_list("aud", mine)
     found = conn.scalar(
-        "SELECT 1 FROM grants WHERE target_rtype = ? AND target_id = ? AND clinic_id = ? "
-        f"AND audience IN ({placeholders(len(mine))})",
-        (row.rtype, row.id, row.owner_clinic, *mine),
+        _GRANTED_TO + auds + _CLOSE_ONE,
+        {**params, "rtype": row.rtype, "rid": row.id, "clinic": row.owner_clinic},
     )
     return found is not None
 
@@ -136,34 +155,25 @@ def readable(conn: Conn, p: Principal, rtype: str, rid: str) -> RecordRow | None
     return row
 
 
-def visible_filter(p: Principal) -> tuple[str, list[Any]]:
-    """A WHERE fragment over ``records r`` selecting what the caller may read."""
+def visible_filter(p: Principal) -> tuple[Sql, dict[str, Any]]:
+    """A WHERE fragment over ``records r`` selecting what the caller may read, and its
+    parameters (named ``own_clinic`` and ``aud0``, ``aud1``…)."""
     mine = audiences(p)
     if not mine:
-        return "1 = 0", []
+        return _NOTHING, {}
     if p.role in ("device", "clinician"):
-        return "r.owner_clinic = ?", [p.clinic_id]
-    return (
-        "EXISTS (SELECT 1 FROM grants g WHERE g.target_rtype = r.rtype AND g.target_id = r.id "
-        f"AND g.clinic_id = r.owner_clinic AND g.audience IN ({placeholders(len(mine))}))",
-        list(mine),
-    )
+        return _OWN_CLINIC, {"own_clinic": p.clinic_id}
+    auds, params = in_list("aud", mine)
+    return _GRANTED_RECORD + auds + _CLOSE, params
 
 
 def can_download(conn: Conn, p: Principal, sha256: str) -> bool:
     """An attachment is readable by whoever uploaded it (their scope), or sees a live record
     that points at it."""
-    if (
-        conn.scalar("SELECT 1 FROM blob_owners WHERE sha256 = ? AND scope = ?", (sha256, scope(p)))
-        is not None
-    ):
+    if conn.scalar(_UPLOADED_BY, {"sha256": sha256, "scope": scope(p)}) is not None:
         return True
     where, params = visible_filter(p)
-    found = conn.scalar(
-        "SELECT 1 FROM record_attachments ra JOIN records r ON r.rtype = ra.rtype "
-        f"AND r.id = ra.id WHERE ra.sha256 = ? AND r.deleted = 0 AND {where}",
-        (sha256, *params),
-    )
+    found = conn.scalar(Sql.join(" ", [_ATTACHED_TO_VISIBLE, where]), {**params, "sha256": sha256})
     return found is not None
 
 

@@ -208,10 +208,7 @@ def _password() -> str:
 
 
 def _serve(args: argparse.Namespace, debug: bool) -> None:
-    from aiohttp import web
-
-    from central.app import build_app
-    from central.web import AccessLogger
+    from central.app import build_app, run_app
 
     o = _options(args)
     if parse_version(o["min_client_version"]) is None:
@@ -271,14 +268,13 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
     faults.warn_if_active()
     scheme = "https" if ssl_context else "http"
     try:
-        web.run_app(
+        run_app(
             app,
             host=host,
             port=port,
             ssl_context=ssl_context,
-            access_log_class=AccessLogger,
             shutdown_timeout=10,
-            print=lambda _msg: print(
+            on_ready=lambda: print(
                 f"clinic-central {__version__} listening on {scheme}://{host}:{port}",
                 flush=True,
             ),

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 
 from central import __version__
 from central.errors import CommandError
+from clinic_app.sync.protocol import MAX_BODY_BYTES
 
 # Call settings may also come from the environment (a secret never goes on a command line).
 TURN_URLS_ENV = "CLINIC_CENTRAL_TURN_URLS"  # comma-separated turn:host:port?transport=udp
@@ -45,6 +46,15 @@ class Settings:
     # This server's public address (https://central.example.org): absolute references are
     # accepted only under its FHIR base (public_url + "/fhir"); none are when unset.
     public_url: str | None = None
+    # Limits on what a request may be (central/web.py): aiohttp's parser refuses longer request
+    # lines (414) and header lines or more headers (431) before any handler runs; a body is read
+    # up to max_body_bytes, also after gzip/deflate decoding, which must not expand more than
+    # max_inflate_ratio times beyond the first MiB (413).
+    max_url_bytes: int = 8192
+    max_header_bytes: int = 8190
+    max_headers: int = 64
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_inflate_ratio: int = 100
 
 
 def split_urls(text: str | None) -> tuple[str, ...]:

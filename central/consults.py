@@ -16,10 +16,31 @@ off the record's past changes too, so a pull from zero shows only what is visibl
 
 from __future__ import annotations
 
-from central.db import Conn
+from central.db import Conn, sql
 from central.records import Ref, consult_specialty, load, patient_of, ref_list
 
 Grant = tuple[str, str, str]  # (target type, target id, audience)
+
+_LINKED = sql("SELECT src_rtype, src_id FROM links WHERE sr_id = :sr_id")
+_AUDIENCE_GRANTS = sql(
+    "SELECT COUNT(*) FROM grants WHERE target_rtype = :rtype AND target_id = :rid "
+    "AND audience = :audience AND clinic_id = :clinic"
+)
+_GRANTS_OF = sql(
+    "SELECT target_rtype, target_id, audience, clinic_id FROM grants WHERE via_sr = :sr_id"
+)
+_DROP_GRANT = sql(
+    "DELETE FROM grants WHERE via_sr = :sr_id AND target_rtype = :rtype AND target_id = :rid "
+    "AND audience = :audience"
+)
+_UNSHARE_PAST = sql(
+    "DELETE FROM change_audience WHERE audience = :audience AND seq IN "
+    "(SELECT seq FROM changes WHERE rtype = :rtype AND record_id = :rid)"
+)
+_NEW_GRANT = sql(
+    "INSERT INTO grants (via_sr, target_rtype, target_id, audience, clinic_id) "
+    "VALUES (:sr_id, :rtype, :rid, :audience, :clinic)"
+)
 
 
 def desired(conn: Conn, sr_id: str) -> tuple[set[Grant], str | None]:
@@ -36,9 +57,7 @@ def desired(conn: Conn, sr_id: str) -> tuple[set[Grant], str | None]:
     if pid:
         targets.add(("Patient", pid))
     targets.update(ref_list(row.resource, "supportingInfo"))
-    for src_rtype, src_id in conn.all(
-        "SELECT src_rtype, src_id FROM links WHERE sr_id = ?", (sr_id,)
-    ):
+    for src_rtype, src_id in conn.all(_LINKED, {"sr_id": sr_id}):
         targets.add((str(src_rtype), str(src_id)))
     return {(t, i, audience) for t, i in targets}, row.owner_clinic
 
@@ -46,9 +65,7 @@ def desired(conn: Conn, sr_id: str) -> tuple[set[Grant], str | None]:
 def _has_audience(conn: Conn, rtype: str, rid: str, audience: str, clinic: str) -> int:
     return int(
         conn.scalar(
-            "SELECT COUNT(*) FROM grants WHERE target_rtype = ? AND target_id = ? "
-            "AND audience = ? AND clinic_id = ?",
-            (rtype, rid, audience, clinic),
+            _AUDIENCE_GRANTS, {"rtype": rtype, "rid": rid, "audience": audience, "clinic": clinic}
         )
         or 0
     )
@@ -59,20 +76,14 @@ def refresh(conn: Conn, sr_id: str, writing: Ref | None) -> dict[Ref, set[str]]:
     ``writing`` (which gets its own change row), the audiences it has just gained."""
     want, clinic = desired(conn, sr_id)
     have = {
-        (str(r[0]), str(r[1]), str(r[2])): str(r[3])
-        for r in conn.all(
-            "SELECT target_rtype, target_id, audience, clinic_id FROM grants WHERE via_sr = ?",
-            (sr_id,),
-        )
+        (str(r[0]), str(r[1]), str(r[2])): str(r[3]) for r in conn.all(_GRANTS_OF, {"sr_id": sr_id})
     }
     gained: dict[Ref, set[str]] = {}
     for (rtype, rid, audience), old_clinic in have.items():
         if (rtype, rid, audience) in want and old_clinic == clinic:
             continue
         conn.execute(
-            "DELETE FROM grants WHERE via_sr = ? AND target_rtype = ? AND target_id = ? "
-            "AND audience = ?",
-            (sr_id, rtype, rid, audience),
+            _DROP_GRANT, {"sr_id": sr_id, "rtype": rtype, "rid": rid, "audience": audience}
         )
         target = load(conn, rtype, rid)
         if (
@@ -81,11 +92,7 @@ def refresh(conn: Conn, sr_id: str, writing: Ref | None) -> dict[Ref, set[str]]:
             and not _has_audience(conn, rtype, rid, audience, old_clinic)
         ):
             # No other consult shows it to this audience: take it off the past changes.
-            conn.execute(
-                "DELETE FROM change_audience WHERE audience = ? AND seq IN "
-                "(SELECT seq FROM changes WHERE rtype = ? AND record_id = ?)",
-                (audience, rtype, rid),
-            )
+            conn.execute(_UNSHARE_PAST, {"audience": audience, "rtype": rtype, "rid": rid})
     if clinic is None:
         return gained
     for rtype, rid, audience in want:
@@ -100,9 +107,8 @@ def refresh(conn: Conn, sr_id: str, writing: Ref | None) -> dict[Ref, set[str]]:
             and not _has_audience(conn, rtype, rid, audience, clinic)
         )
         conn.execute(
-            "INSERT INTO grants (via_sr, target_rtype, target_id, audience, clinic_id) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (sr_id, rtype, rid, audience, clinic),
+            _NEW_GRANT,
+            {"sr_id": sr_id, "rtype": rtype, "rid": rid, "audience": audience, "clinic": clinic},
         )
         if newly:
             gained.setdefault((rtype, rid), set()).add(audience)

@@ -1,9 +1,14 @@
 """A thin database layer: the same SQL over SQLite and PostgreSQL, DB-API calls in a thread pool.
 
-Queries are written once with ``?`` placeholders; :func:`Conn.execute` translates them to
-``%s`` for psycopg in one place. Every unit of work is a function ``fn(conn) -> T`` run in one
+Statements are :class:`Sql` values written once with named parameters (``:name``, sqlite3's
+native style) and translated once, when the statement is defined, to psycopg's native
+``%(name)s`` style; parameters are passed as a mapping that both drivers take as it is. No SQL
+text is rewritten when it runs. Every unit of work is a function ``fn(conn) -> T`` run in one
 transaction by :meth:`Database.read` or :meth:`Database.write` (async, on the thread pool) or
 their ``*_sync`` twins (the command line).
+
+Connections: PostgreSQL through psycopg 3's ``psycopg_pool.ConnectionPool``; SQLite through a
+small stack of idle connections (a file database needs no more).
 
 Durability and ordering:
 
@@ -21,23 +26,32 @@ import asyncio
 import contextlib
 import logging
 import queue
+import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Dialect = Literal["sqlite", "postgresql"]
 Row = tuple[Any, ...]
+Params = Mapping[str, Any]
 
 SEQ_LOCK = 7_351_001  # advisory lock key: the single writer of the change table
 SCHEMA_LOCK = 7_351_002  # advisory lock key: schema creation and upgrades
+PG_CONNECT_TIMEOUT = 10  # seconds, for one connection attempt
+PG_POOL_TIMEOUT = 15.0  # seconds a unit of work waits for a pooled connection
+
+_NO_PARAMS: Params = {}
 
 
 class DatabaseError(Exception):
@@ -46,6 +60,110 @@ class DatabaseError(Exception):
 
 class UniqueViolation(Exception):
     """An INSERT hit a unique constraint (same meaning on both databases)."""
+
+
+# -- statements ------------------------------------------------------------------------------
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Sql:
+    """One statement in both drivers' native parameter styles.
+
+    ``text`` is the statement as written (sqlite3 reads ``:name`` itself); ``pg`` is the same
+    statement for psycopg, with ``%(name)s`` parameters and a literal ``%`` doubled — or the
+    text unchanged when it has no parameters (psycopg then reads no placeholders at all).
+    Made by :func:`sql` (parsing, once) or by joining statements already made (no parsing).
+    """
+
+    text: str
+    pg: str
+    names: frozenset[str]
+
+    def __add__(self, other: Sql) -> Sql:
+        return Sql.join("", (self, other))
+
+    @staticmethod
+    def join(sep: str, parts: Iterable[Sql]) -> Sql:
+        """The parts with ``sep`` (plain SQL, no parameters) between them."""
+        items = list(parts)
+        names: frozenset[str] = frozenset().union(*(p.names for p in items))
+        pg_sep = sep.replace("%", "%%") if names else sep
+        pg_parts = [_pg_form(p, bool(names)) for p in items]
+        return Sql(sep.join(p.text for p in items), pg_sep.join(pg_parts), names)
+
+
+def _pg_form(part: Sql, escaped: bool) -> str:
+    """A part's psycopg text in a statement that does (``escaped``) or does not have
+    parameters: a part without parameters keeps its ``%`` single, so it is doubled here."""
+    if part.names or not escaped:
+        return part.pg
+    return part.pg.replace("%", "%%")
+
+
+def sql(text: str) -> Sql:
+    """Parse a statement once: ``:name`` parameters (not inside quotes, comments or a ``::``
+    cast) become ``%(name)s`` for psycopg. Positional ``?`` placeholders are refused."""
+    out: list[str] = []
+    names: set[str] = set()
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "'\"":  # a string literal or a quoted identifier ('' / "" escape themselves)
+            end = i + 1
+            while True:
+                end = text.find(ch, end)
+                if end < 0:
+                    raise ValueError(f"Unterminated quote in SQL: {text!r}")
+                if end + 1 < n and text[end + 1] == ch:
+                    end += 2
+                    continue
+                break
+            out.append(text[i : end + 1].replace("%", "%%"))
+            i = end + 1
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(text[i:end].replace("%", "%%"))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise ValueError(f"Unterminated comment in SQL: {text!r}")
+            out.append(text[i : end + 2].replace("%", "%%"))
+            i = end + 2
+        elif text.startswith("::", i):
+            out.append("::")
+            i += 2
+        elif ch == ":" and (m := _NAME.match(text, i + 1)):
+            names.add(m.group(0))
+            out.append(f"%({m.group(0)})s")
+            i = m.end()
+        elif ch == "?":
+            raise ValueError(f"Use :name parameters, not '?': {text!r}")
+        elif ch == "%":
+            out.append("%%")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return Sql(text, "".join(out) if names else text, frozenset(names))
+
+
+def in_list(prefix: str, values: Sequence[Any]) -> tuple[Sql, dict[str, Any]]:
+    """``:prefix0, :prefix1, …`` for an IN list of ``values`` (at least one), and its
+    parameters; made directly in both styles (no parsing)."""
+    if not values or not _NAME.fullmatch(prefix):
+        raise ValueError("An IN list has a parameter prefix and at least one value.")
+    keys = [f"{prefix}{i}" for i in range(len(values))]
+    part = Sql(
+        ", ".join(f":{k}" for k in keys), ", ".join(f"%({k})s" for k in keys), frozenset(keys)
+    )
+    return part, dict(zip(keys, values, strict=True))
+
+
+# -- URLs ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -77,21 +195,24 @@ class DbUrl:
         return f"postgresql://{host}{port}{parts.path}"
 
 
-_translated: dict[str, str] = {}
+# -- one transaction -------------------------------------------------------------------------
 
 
-def _to_pg(sql: str) -> str:
-    """``?`` placeholders to psycopg's ``%s`` (and a literal ``%`` doubled)."""
-    out = _translated.get(sql)
-    if out is None:
-        out = sql.replace("%", "%%").replace("?", "%s")
-        _translated[sql] = out
-    return out
+def _is_unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc)
+    module = type(exc).__module__
+    if module.startswith("psycopg"):
+        import psycopg
+
+        return isinstance(exc, psycopg.errors.UniqueViolation)
+    return False
 
 
-def placeholders(n: int) -> str:
-    """``?, ?, ?`` for an IN list of ``n`` values (n >= 1)."""
-    return ", ".join("?" * n)
+def _check_params(query: Sql, params: Params) -> None:
+    missing = query.names - params.keys()
+    if missing:
+        raise TypeError(f"SQL parameters missing: {', '.join(sorted(missing))}")
 
 
 class Conn:
@@ -101,67 +222,110 @@ class Conn:
         self._raw = raw
         self.dialect = dialect
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def execute(self, query: Sql, params: Params = _NO_PARAMS) -> int:
         """Run a statement; returns the number of rows it changed."""
-        cur = self._cursor(sql, params)
-        count = int(cur.rowcount or 0)
-        cur.close()
-        return count
+        return self._run(query, params, lambda cur: int(cur.rowcount or 0))
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def executemany(self, query: Sql, rows: Iterable[Params]) -> None:
         rows = list(rows)
         if not rows:
             return
-        if self.dialect == "sqlite":
-            try:
-                self._raw.executemany(sql, rows)
-            except sqlite3.IntegrityError as exc:
+        for params in rows:
+            _check_params(query, params)
+        try:
+            if self.dialect == "sqlite":
+                self._raw.executemany(query.text, rows)
+                return
+            with self._raw.cursor() as cur:
+                if query.names:
+                    cur.executemany(query.pg, rows)
+                else:
+                    for _ in rows:
+                        cur.execute(query.pg)
+        except Exception as exc:
+            if _is_unique_violation(exc):
                 raise UniqueViolation(str(exc)) from exc
-            return
-        import psycopg
+            raise
 
-        with self._raw.cursor() as cur:
-            try:
-                cur.executemany(_to_pg(sql), rows)
-            except psycopg.errors.UniqueViolation as exc:
-                raise UniqueViolation(str(exc)) from exc
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        cur = self._cursor(sql, params)
-        row = cur.fetchone()
-        cur.close()
+    def one(self, query: Sql, params: Params = _NO_PARAMS) -> Row | None:
+        row = self._run(query, params, lambda cur: cur.fetchone())
         return tuple(row) if row is not None else None
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cur = self._cursor(sql, params)
-        rows = cur.fetchall()
-        cur.close()
+    def all(self, query: Sql, params: Params = _NO_PARAMS) -> list[Row]:
+        rows = self._run(query, params, lambda cur: cur.fetchall())
         return [tuple(r) for r in rows]
 
-    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self.one(sql, params)
+    def scalar(self, query: Sql, params: Params = _NO_PARAMS) -> Any:
+        row = self.one(query, params)
         return row[0] if row else None
 
-    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
-        if self.dialect == "sqlite":
-            try:
-                return self._raw.execute(sql, tuple(params))
-            except sqlite3.IntegrityError as exc:
-                if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
-                    raise UniqueViolation(str(exc)) from exc
-                raise
-        import psycopg
-
-        cur = self._raw.cursor()
+    def _run(self, query: Sql, params: Params, fetch: Callable[[Any], T]) -> T:
+        if not isinstance(query, Sql):
+            raise TypeError("Statements are Sql values (central.db.sql), not strings.")
+        _check_params(query, params)
         try:
-            cur.execute(_to_pg(sql), tuple(params))
-        except psycopg.errors.UniqueViolation as exc:
-            cur.close()
-            raise UniqueViolation(str(exc)) from exc
-        except BaseException:
-            cur.close()
+            if self.dialect == "sqlite":
+                cur = self._raw.execute(query.text, params)
+            else:
+                cur = self._raw.cursor()
+                cur.execute(query.pg, params if query.names else None)
+        except Exception as exc:
+            if _is_unique_violation(exc):
+                raise UniqueViolation(str(exc)) from exc
             raise
-        return cur
+        try:
+            return fetch(cur)
+        finally:
+            cur.close()
+
+
+# -- connections -----------------------------------------------------------------------------
+
+
+class _SqliteConnections:
+    """Idle SQLite connections, newest first (one file; opening one is cheap)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+
+    def get(self) -> sqlite3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            raw = sqlite3.connect(
+                str(self._path), isolation_level=None, check_same_thread=False, timeout=60
+            )
+            raw.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"Cannot open the SQLite database {self._path}: {exc}.") from None
+        raw.execute("PRAGMA synchronous=FULL")
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute("PRAGMA busy_timeout=60000")
+        return raw
+
+    def put(self, raw: sqlite3.Connection, broken: bool) -> None:
+        if broken:
+            with contextlib.suppress(Exception):
+                raw.close()
+            return
+        self._idle.put(raw)
+
+    def close(self) -> None:
+        while True:
+            try:
+                raw = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                raw.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no answer"
 
 
 class Database:
@@ -171,68 +335,71 @@ class Database:
         self.url = DbUrl.parse(url)
         self.dialect: Dialect = self.url.dialect
         self._pool_size = pool_size
-        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self._open = 0
         self._closed = False
+        self._pool_lock = threading.Lock()
+        self._pg: ConnectionPool[Any] | None = None
+        self._sqlite: _SqliteConnections | None = None
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="central-db")
         if self.dialect == "sqlite":
+            path = Path(self.url.target).expanduser()
             try:
-                Path(self.url.target).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 self._executor.shutdown()
                 raise DatabaseError(
                     f"Cannot create the folder of the SQLite database: {exc.strerror or exc}."
                 ) from None
+            self._sqlite = _SqliteConnections(path)
 
     # -- connections -------------------------------------------------------------------------
 
-    def _connect(self) -> Any:
-        if self.dialect == "sqlite":
-            path = Path(self.url.target).expanduser()
-            try:
-                raw = sqlite3.connect(
-                    str(path), isolation_level=None, check_same_thread=False, timeout=60
-                )
-                raw.execute("PRAGMA journal_mode=WAL")
-            except sqlite3.Error as exc:
-                raise DatabaseError(f"Cannot open the SQLite database {path}: {exc}.") from None
-            raw.execute("PRAGMA synchronous=FULL")
-            raw.execute("PRAGMA foreign_keys=ON")
-            raw.execute("PRAGMA busy_timeout=60000")
-            return raw
-        import psycopg
+    def _pg_pool(self) -> ConnectionPool[Any]:
+        """The PostgreSQL pool, opened on first use after one direct connection proves the
+        server answers (an operator gets the reason at once, not a pool timeout)."""
+        with self._pool_lock:
+            if self._pg is not None:
+                return self._pg
+            if self._closed:
+                raise DatabaseError("The database is closed.")
+            import psycopg
+            from psycopg_pool import ConnectionPool
 
-        try:
-            return psycopg.connect(self.url.target, autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            raise DatabaseError(
-                f"Cannot connect to PostgreSQL at {self.url.describe()}: "
-                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no answer'}"
-            ) from None
+            try:
+                psycopg.connect(self.url.target, connect_timeout=PG_CONNECT_TIMEOUT).close()
+            except psycopg.OperationalError as exc:
+                raise DatabaseError(
+                    f"Cannot connect to PostgreSQL at {self.url.describe()}: {_first_line(exc)}"
+                ) from None
+            self._pg = ConnectionPool(
+                self.url.target,
+                kwargs={"autocommit": True, "connect_timeout": PG_CONNECT_TIMEOUT},
+                min_size=1,
+                max_size=self._pool_size,
+                timeout=PG_POOL_TIMEOUT,
+                name="central",
+                open=True,
+            )
+            return self._pg
 
     def _acquire(self) -> Any:
+        if self._sqlite is not None:
+            return self._sqlite.get()
+        from psycopg_pool import PoolTimeout
+
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            self._open += 1
-        try:
-            return self._connect()
-        except BaseException:
-            with self._lock:
-                self._open -= 1
-            raise
+            return self._pg_pool().getconn()
+        except PoolTimeout:
+            raise DatabaseError(
+                f"PostgreSQL at {self.url.describe()} gave no connection within "
+                f"{PG_POOL_TIMEOUT:g} seconds."
+            ) from None
 
     def _release(self, raw: Any, broken: bool) -> None:
-        if broken or self._closed:
-            with contextlib.suppress(Exception):
-                raw.close()
-            with self._lock:
-                self._open -= 1
+        if self._sqlite is not None:
+            self._sqlite.put(raw, broken or self._closed)
             return
-        self._idle.put(raw)
+        assert self._pg is not None
+        self._pg.putconn(raw)  # a broken connection is discarded and replaced by the pool
 
     def _is_broken(self, raw: Any) -> bool:
         if self.dialect == "sqlite":
@@ -245,7 +412,8 @@ class Database:
         """Run ``fn`` in one transaction on this thread; commit, or roll back on any error.
 
         A pooled PostgreSQL connection found dead when the transaction starts (the server
-        restarted, a proxy dropped it) is replaced once; nothing had run on it yet.
+        restarted, a proxy dropped it) is replaced once, after the pool has checked its other
+        idle connections (they are most likely dead too); nothing had run on it yet.
         """
         for attempt in (1, 2):
             raw = self._acquire()
@@ -254,8 +422,8 @@ class Database:
             except Exception:
                 broken = self._is_broken(raw)
                 self._release(raw, broken)
-                if broken and attempt == 1:
-                    self._drain_idle()  # its siblings are most likely dead too
+                if broken and attempt == 1 and self._pg is not None:
+                    self._pg.check()
                     continue
                 raise
             return self._finish(raw, fn)
@@ -305,22 +473,21 @@ class Database:
         )
 
     def schema_lock(self, conn: Conn) -> None:
-        """Serialise schema creation between processes starting together (PostgreSQL)."""
+        """Serialise schema creation and upgrades between processes (PostgreSQL; on SQLite
+        the write transaction itself is exclusive), and order them with change writers."""
         if self.dialect == "postgresql":
-            conn.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
-
-    def _drain_idle(self) -> None:
-        while True:
-            try:
-                raw = self._idle.get_nowait()
-            except queue.Empty:
-                return
-            with contextlib.suppress(Exception):
-                raw.close()
-            with self._lock:
-                self._open -= 1
+            conn.execute(_SCHEMA_LOCK_SQL, {"key": SCHEMA_LOCK})
+            conn.execute(_SCHEMA_LOCK_SQL, {"key": SEQ_LOCK})
 
     def close(self) -> None:
         self._closed = True
         self._executor.shutdown(wait=True)
-        self._drain_idle()
+        with self._pool_lock:
+            pool, self._pg = self._pg, None
+        if pool is not None:
+            pool.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
+
+
+_SCHEMA_LOCK_SQL = sql("SELECT pg_advisory_xact_lock(:key)")

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from central import __version__, authz
 from central.accounts import Principal
-from central.db import Conn
+from central.db import Conn, Sql, sql
 from central.errors import ApiError, bad_request
 from central.records import RecordRow
 from central.records import select as select_records
@@ -113,6 +113,12 @@ async def read(request: web.Request) -> web.Response:
     return fhir_response(_with_meta(row.resource, row.version))
 
 
+_HISTORY = sql(
+    "SELECT version, deleted, resource, created_at FROM changes WHERE rtype = :rtype "
+    "AND record_id = :rid AND reemit = 0 ORDER BY seq DESC LIMIT 1000"
+)
+
+
 @routes.get("/fhir/{rtype}/{rid}/_history")
 async def history(request: web.Request) -> web.Response:
     p = await _caller(request)
@@ -123,11 +129,7 @@ async def history(request: web.Request) -> web.Response:
     def work(conn: Conn) -> list[tuple[Any, ...]] | None:
         if authz.readable(conn, p, rtype, rid) is None:
             return None
-        return conn.all(
-            "SELECT version, deleted, resource, created_at FROM changes WHERE rtype = ? "
-            "AND record_id = ? AND reemit = 0 ORDER BY seq DESC LIMIT 1000",
-            (rtype, rid),
-        )
+        return conn.all(_HISTORY, {"rtype": rtype, "rid": rid})
 
     rows = await db(request).read(work)
     if rows is None:
@@ -147,9 +149,24 @@ async def history(request: web.Request) -> web.Response:
     )
 
 
-def _search_clause(request: web.Request, rtype: str) -> tuple[list[str], list[Any]]:
-    where: list[str] = ["r.rtype = ?", "r.deleted = 0"]
-    params: list[Any] = [rtype]
+_OF_TYPE = sql("r.rtype = :rtype AND r.deleted = 0")
+_BY_IDENTIFIER = sql(
+    "EXISTS (SELECT 1 FROM identifiers i WHERE i.rtype = r.rtype "
+    "AND i.id = r.id AND i.value = :identifier)"
+)
+_BY_SYSTEM_IDENTIFIER = sql(
+    "EXISTS (SELECT 1 FROM identifiers i WHERE i.rtype = r.rtype "
+    "AND i.id = r.id AND i.system = :system AND i.value = :identifier)"
+)
+_PATIENT_ID = sql("r.id = :patient")
+_OF_PATIENT = sql("r.patient_id = :patient")
+_PAGE = sql("ORDER BY r.id LIMIT :limit OFFSET :offset")
+_NONE = sql("1 = 0")
+
+
+def _search_clause(request: web.Request, rtype: str) -> tuple[list[Sql], dict[str, Any]]:
+    where: list[Sql] = [_OF_TYPE]
+    params: dict[str, Any] = {"rtype": rtype}
     for key in request.query:
         if key not in SEARCH_PARAMS:
             raise bad_request(
@@ -166,17 +183,11 @@ def _search_clause(request: web.Request, rtype: str) -> tuple[list[str], list[An
         if key == "identifier":
             system, bar, code = value.partition("|")
             if not bar:
-                where.append(
-                    "EXISTS (SELECT 1 FROM identifiers i WHERE i.rtype = r.rtype "
-                    "AND i.id = r.id AND i.value = ?)"
-                )
-                params.append(value)
+                where.append(_BY_IDENTIFIER)
+                params["identifier"] = value
             else:
-                where.append(
-                    "EXISTS (SELECT 1 FROM identifiers i WHERE i.rtype = r.rtype "
-                    "AND i.id = r.id AND i.system = ? AND i.value = ?)"
-                )
-                params += [system, code]
+                where.append(_BY_SYSTEM_IDENTIFIER)
+                params.update(system=system, identifier=code)
         else:
             try:
                 # The same parser as pushed references: Patient/ID, ID, or this server's URL.
@@ -188,11 +199,10 @@ def _search_clause(request: web.Request, rtype: str) -> tuple[list[str], list[An
                         raise RefProblem("reference_type_mismatch", "Not a Patient.")
             except RefProblem:
                 raise bad_request("A patient reference is Patient/ID or ID.") from None
-            if rtype == "Patient":
-                where.append("r.id = ?")
-            else:
-                where.append("r.patient_id = ?")
-            params.append(pid)
+            # patient and subject name the same thing: given both, both must hold.
+            where.append(_PATIENT_ID if rtype == "Patient" else _OF_PATIENT)
+            if params.setdefault("patient", pid) != pid:
+                where.append(_NONE)
     return where, params
 
 
@@ -214,15 +224,10 @@ async def search(request: web.Request) -> web.Response:
     offset = _count(request, "_offset", 0, 1_000_000)
     visible, vparams = authz.visible_filter(p)
     where.append(visible)
-    params += vparams
+    params.update(vparams, limit=count + 1, offset=offset)
 
     def work(conn: Conn) -> list[RecordRow]:
-        return select_records(
-            conn,
-            " AND ".join(where),
-            [*params, count + 1, offset],
-            "ORDER BY r.id LIMIT ? OFFSET ?",
-        )
+        return select_records(conn, Sql.join(" AND ", where), params, _PAGE)
 
     rows = await db(request).read(work)
     more = len(rows) > count

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from central.db import Conn
+from central.db import Conn, Params, Sql, sql
 from clinic_app.sync.protocol import SYNCED_TYPES
 
 ATTACHMENT_PREFIX = "attachment:sha256:"
@@ -36,6 +36,10 @@ class RecordRow:
 _COLUMNS = "rtype, id, version, deleted, resource, owner_clinic, patient_id, last_seq"
 
 
+_LOAD = sql(f"SELECT {_COLUMNS} FROM records WHERE rtype = :rtype AND id = :id")
+_SELECT = sql(f"SELECT {_COLUMNS} FROM records r WHERE")
+
+
 def _row(r: tuple[Any, ...]) -> RecordRow:
     return RecordRow(
         rtype=str(r[0]),
@@ -50,13 +54,14 @@ def _row(r: tuple[Any, ...]) -> RecordRow:
 
 
 def load(conn: Conn, rtype: str, rid: str) -> RecordRow | None:
-    r = conn.one(f"SELECT {_COLUMNS} FROM records WHERE rtype = ? AND id = ?", (rtype, rid))
+    r = conn.one(_LOAD, {"rtype": rtype, "id": rid})
     return _row(r) if r else None
 
 
-def select(conn: Conn, where: str, params: list[Any], suffix: str = "") -> list[RecordRow]:
+def select(conn: Conn, where: Sql, params: Params, suffix: Sql | None = None) -> list[RecordRow]:
     """Records ``r`` matching a WHERE clause (built by the caller from fixed SQL)."""
-    rows = conn.all(f"SELECT {_COLUMNS} FROM records r WHERE {where} {suffix}", params)
+    parts = [_SELECT, where] if suffix is None else [_SELECT, where, suffix]
+    rows = conn.all(Sql.join(" ", parts), params)
     return [_row(r) for r in rows]
 
 

@@ -30,7 +30,8 @@ from typing import Any
 from central import authz, consults
 from central.accounts import Principal
 from central.authz import Denied
-from central.db import Conn, placeholders
+from central.db import Conn, in_list, sql
+from central.migrations import legacy_key
 from central.records import (
     RecordRow,
     Ref,
@@ -53,9 +54,56 @@ from clinic_app.sync.protocol import (
     ServerCopy,
 )
 
+_HEAD = sql("SELECT COALESCE(MAX(seq), 0) FROM changes")
+_NEW_CHANGE = sql(
+    "INSERT INTO changes (seq, rtype, record_id, version, deleted, resource, change_id, "
+    "reemit, created_at) VALUES (:seq, :rtype, :record_id, :version, :deleted, :resource, "
+    ":change_id, :reemit, :at)"
+)
+_NEW_AUDIENCE = sql("INSERT INTO change_audience (audience, seq) VALUES (:audience, :seq)")
+_BLOB_EXISTS = sql("SELECT 1 FROM blobs WHERE sha256 = :sha256")
+_LINKS_OF = sql("SELECT sr_id FROM links WHERE src_rtype = :rtype AND src_id = :rid")
+_DROP_LINKS = sql("DELETE FROM links WHERE src_rtype = :rtype AND src_id = :rid")
+_DROP_IDENTIFIERS = sql("DELETE FROM identifiers WHERE rtype = :rtype AND id = :rid")
+_DROP_ATTACHMENTS = sql("DELETE FROM record_attachments WHERE rtype = :rtype AND id = :rid")
+_NEW_LINK = sql("INSERT INTO links (src_rtype, src_id, sr_id) VALUES (:rtype, :rid, :sr_id)")
+_NEW_IDENTIFIER = sql(
+    "INSERT INTO identifiers (rtype, id, system, value) VALUES (:rtype, :rid, :system, :value)"
+)
+_NEW_ATTACHMENT = sql(
+    "INSERT INTO record_attachments (rtype, id, sha256) VALUES (:rtype, :rid, :sha256)"
+)
+_NEW_RECORD = sql(
+    "INSERT INTO records (rtype, id, version, deleted, resource, owner_clinic, patient_id, "
+    "last_seq) VALUES (:rtype, :rid, :version, :deleted, :resource, :owner, :patient_id, 0)"
+)
+_UPDATE_RECORD = sql(
+    "UPDATE records SET version = :version, deleted = :deleted, resource = :resource, "
+    "patient_id = :patient_id WHERE rtype = :rtype AND id = :rid"
+)
+_SET_LAST_SEQ = sql("UPDATE records SET last_seq = :seq WHERE rtype = :rtype AND id = :rid")
+_APPLIED = sql("SELECT scope, result FROM applied_changes WHERE change_id = :change_id")
+_NEW_APPLIED = sql(
+    "INSERT INTO applied_changes (change_id, scope, result, created_at) "
+    "VALUES (:change_id, :scope, :result, :at)"
+)
+_SAVEPOINT = sql("SAVEPOINT cycle")
+_RELEASE = sql("RELEASE SAVEPOINT cycle")
+_ROLLBACK_TO = sql("ROLLBACK TO SAVEPOINT cycle")
+# Page the small audience index first, then read only that page's changes: a join sorted as
+# a whole made every page cost as much as everything left to pull.
+_PULL_HEAD = sql(
+    "SELECT c.seq, c.rtype, c.record_id, c.version, c.deleted, c.resource, c.change_id "
+    "FROM changes c WHERE c.seq IN (SELECT DISTINCT a.seq FROM change_audience a "
+    "WHERE a.audience IN ("
+)
+_PULL_TAIL = sql(") AND a.seq > :since ORDER BY a.seq LIMIT :limit) ORDER BY c.seq")
+_REMAINING_HEAD = sql("SELECT COUNT(DISTINCT a.seq) FROM change_audience a WHERE a.audience IN (")
+_REMAINING_TAIL = sql(") AND a.seq > :since")
+
 
 def head(conn: Conn) -> int:
-    return int(conn.scalar("SELECT COALESCE(MAX(seq), 0) FROM changes") or 0)
+    return int(conn.scalar(_HEAD) or 0)
 
 
 def _server_copy(row: RecordRow) -> ServerCopy:
@@ -75,24 +123,20 @@ def _append_change(
 ) -> int:
     seq = head(conn) + 1
     conn.execute(
-        "INSERT INTO changes (seq, rtype, record_id, version, deleted, resource, change_id, "
-        "reemit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            seq,
-            row_rtype,
-            rid,
-            version,
-            int(deleted),
-            resource_text,
-            change_id,
-            int(reemit),
-            int(time.time()),
-        ),
+        _NEW_CHANGE,
+        {
+            "seq": seq,
+            "rtype": row_rtype,
+            "record_id": rid,
+            "version": version,
+            "deleted": int(deleted),
+            "resource": resource_text,
+            "change_id": change_id,
+            "reemit": int(reemit),
+            "at": int(time.time()),
+        },
     )
-    conn.executemany(
-        "INSERT INTO change_audience (audience, seq) VALUES (?, ?)",
-        [(a, seq) for a in sorted(audiences)],
-    )
+    conn.executemany(_NEW_AUDIENCE, [{"audience": a, "seq": seq} for a in sorted(audiences)])
     return seq
 
 
@@ -100,7 +144,7 @@ def _attachments_ready(conn: Conn, p: Principal, digests: set[str]) -> bool:
     """Each digest is complete on the server and the caller uploaded it or can already read
     it (a known digest alone gives no access to someone else's file)."""
     for digest in sorted(digests):
-        if conn.scalar("SELECT 1 FROM blobs WHERE sha256 = ?", (digest,)) is None:
+        if conn.scalar(_BLOB_EXISTS, {"sha256": digest}) is None:
             return False
         if not authz.can_download(conn, p, digest):
             return False
@@ -112,29 +156,21 @@ def _index(
 ) -> tuple[list[str], list[str]]:
     """Rewrite the search/authorization side tables of one record; returns (old consult
     links, new consult links)."""
-    old_links = [
-        str(r[0])
-        for r in conn.all(
-            "SELECT sr_id FROM links WHERE src_rtype = ? AND src_id = ?", (rtype, rid)
-        )
-    ]
-    conn.execute("DELETE FROM links WHERE src_rtype = ? AND src_id = ?", (rtype, rid))
-    conn.execute("DELETE FROM identifiers WHERE rtype = ? AND id = ?", (rtype, rid))
-    conn.execute("DELETE FROM record_attachments WHERE rtype = ? AND id = ?", (rtype, rid))
+    key = {"rtype": rtype, "rid": rid}
+    old_links = [str(r[0]) for r in conn.all(_LINKS_OF, key)]
+    conn.execute(_DROP_LINKS, key)
+    conn.execute(_DROP_IDENTIFIERS, key)
+    conn.execute(_DROP_ATTACHMENTS, key)
     new_links: list[str] = []
     if resource is not None:
         new_links = consult_links(resource)
+        conn.executemany(_NEW_LINK, [{**key, "sr_id": sr} for sr in new_links])
         conn.executemany(
-            "INSERT INTO links (src_rtype, src_id, sr_id) VALUES (?, ?, ?)",
-            [(rtype, rid, sr) for sr in new_links],
+            _NEW_IDENTIFIER,
+            [{**key, "system": s, "value": v} for s, v in sorted(identifiers(resource))],
         )
         conn.executemany(
-            "INSERT INTO identifiers (rtype, id, system, value) VALUES (?, ?, ?, ?)",
-            [(rtype, rid, s, v) for s, v in sorted(identifiers(resource))],
-        )
-        conn.executemany(
-            "INSERT INTO record_attachments (rtype, id, sha256) VALUES (?, ?, ?)",
-            [(rtype, rid, d) for d in sorted(attachment_digests(resource))],
+            _NEW_ATTACHMENT, [{**key, "sha256": d} for d in sorted(attachment_digests(resource))]
         )
     return old_links, new_links
 
@@ -150,18 +186,18 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
     pid = (
         patient_of(resource) if resource is not None else (current.patient_id if current else None)
     )
+    values = {
+        "rtype": rtype,
+        "rid": rid,
+        "version": version,
+        "deleted": int(deleted),
+        "resource": text,
+        "patient_id": pid,
+    }
     if current is None:
-        conn.execute(
-            "INSERT INTO records (rtype, id, version, deleted, resource, owner_clinic, "
-            "patient_id, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-            (rtype, rid, version, int(deleted), text, owner, pid),
-        )
+        conn.execute(_NEW_RECORD, {**values, "owner": owner})
     else:
-        conn.execute(
-            "UPDATE records SET version = ?, deleted = ?, resource = ?, patient_id = ? "
-            "WHERE rtype = ? AND id = ?",
-            (version, int(deleted), text, pid, rtype, rid),
-        )
+        conn.execute(_UPDATE_RECORD, values)
     old_links, new_links = _index(conn, rtype, rid, resource)
     me: Ref = (rtype, rid)
     gained: dict[Ref, set[str]] = {}
@@ -179,7 +215,7 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
     seq = _append_change(
         conn, rtype, rid, version, deleted, text, ch.change_id, audiences, reemit=False
     )
-    conn.execute("UPDATE records SET last_seq = ? WHERE rtype = ? AND id = ?", (seq, rtype, rid))
+    conn.execute(_SET_LAST_SEQ, {"seq": seq, "rtype": rtype, "rid": rid})
     for (t_rtype, t_id), auds in sorted(gained.items()):
         target = load(conn, t_rtype, t_id)
         if target is None or target.deleted or target.resource is None:
@@ -206,6 +242,27 @@ REUSED = "This change_id was already used for a different change; nothing was ap
 TAKEN = "This change_id was already used."
 
 
+def _same_content(saved: dict[str, Any], item: Prepared) -> bool:
+    """Whether a change sent again under a stored change_id is the one first applied.
+
+    Results carry the digest of what was sent; those stored before digests carry the key of
+    their change instead (migration 2: record, operation, base and resource, not the
+    attachment list), so a reuse differing in any of those is refused."""
+    first = saved.get("content_sha256")
+    if item.digest is None:
+        return False
+    if first is not None:
+        return bool(first == item.digest)
+    known = saved.get("legacy_key")
+    if known is None:  # written by a server older than migration 2 after it ran
+        return True
+    ch = item.change
+    if ch is None:
+        return False
+    text = canonical_json(ch.resource) if ch.resource is not None else None
+    return bool(known == legacy_key(ch.rtype, ch.record_id, ch.op, ch.base_version, text))
+
+
 def _one(
     conn: Conn,
     p: Principal,
@@ -217,15 +274,12 @@ def _one(
     """The result of one change, or None when it refers to a record a later change of the
     batch creates (``pending``): then it is tried again after the rest. References to
     ``companions`` are taken as existing (records of the batch that refer to each other)."""
-    stored = conn.one(
-        "SELECT scope, result FROM applied_changes WHERE change_id = ?", (item.change_id,)
-    )
+    stored = conn.one(_APPLIED, {"change_id": item.change_id})
     if stored is not None:
         if str(stored[0]) != scope:
             return _rejected(item.change_id, "change_id_taken", TAKEN, 409)
         saved = json.loads(stored[1])
-        first = saved.get("content_sha256")
-        if item.digest is None or (first is not None and first != item.digest):
+        if not _same_content(saved, item):
             return _rejected(item.change_id, "change_id_reused", REUSED, 409)
         return ChangeResult.parse(saved)
     if item.problem is not None or item.change is None:
@@ -269,13 +323,13 @@ def _one(
     version, seq = _apply(conn, ch, owner, current)
     result = ChangeResult(ch.change_id, "applied", version=version, seq=seq)
     conn.execute(
-        "INSERT INTO applied_changes (change_id, scope, result, created_at) VALUES (?, ?, ?, ?)",
-        (
-            ch.change_id,
-            scope,
-            json.dumps({**result.to_json(), "content_sha256": item.digest}),
-            int(time.time()),
-        ),
+        _NEW_APPLIED,
+        {
+            "change_id": ch.change_id,
+            "scope": scope,
+            "result": json.dumps({**result.to_json(), "content_sha256": item.digest}),
+            "at": int(time.time()),
+        },
     )
     return result
 
@@ -329,7 +383,7 @@ def _cycle(
     results: dict[str, ChangeResult] = {}
     while rest:
         companions = frozenset(ref for ref in map(_creates, rest) if ref is not None)
-        conn.execute("SAVEPOINT cycle")
+        conn.execute(_SAVEPOINT)
         tried: dict[str, ChangeResult] = {}
         refused: Prepared | None = None
         for item in rest:
@@ -340,11 +394,11 @@ def _cycle(
                 refused = item
                 break
         if refused is None:
-            conn.execute("RELEASE SAVEPOINT cycle")
+            conn.execute(_RELEASE)
             results.update(tried)
             break
-        conn.execute("ROLLBACK TO SAVEPOINT cycle")
-        conn.execute("RELEASE SAVEPOINT cycle")
+        conn.execute(_ROLLBACK_TO)
+        conn.execute(_RELEASE)
         results[refused.change_id] = tried[refused.change_id]
         rest.remove(refused)
     return results
@@ -355,14 +409,9 @@ def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
     authz.require_clinical(p)
     mine = authz.audiences(p)
     top = head(conn)
+    auds, params = in_list("aud", mine)
     rows = conn.all(
-        # Page the small audience index first, then read only that page's changes: a join
-        # sorted as a whole made every page cost as much as everything left to pull.
-        "SELECT c.seq, c.rtype, c.record_id, c.version, c.deleted, c.resource, c.change_id "
-        "FROM changes c WHERE c.seq IN (SELECT DISTINCT a.seq FROM change_audience a "
-        f"WHERE a.audience IN ({placeholders(len(mine))}) AND a.seq > ? "
-        "ORDER BY a.seq LIMIT ?) ORDER BY c.seq",
-        (*mine, req.since, req.limit + 1),
+        _PULL_HEAD + auds + _PULL_TAIL, {**params, "since": req.since, "limit": req.limit + 1}
     )
     more = len(rows) > req.limit
     rows = rows[: req.limit]
@@ -383,10 +432,6 @@ def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
     if req.count:  # asked once per pull cycle by a client that shows progress
         remaining = 0
         if more:
-            row = conn.one(
-                "SELECT COUNT(DISTINCT a.seq) FROM change_audience a "
-                f"WHERE a.audience IN ({placeholders(len(mine))}) AND a.seq > ?",
-                (*mine, nxt),
-            )
+            row = conn.one(_REMAINING_HEAD + auds + _REMAINING_TAIL, {**params, "since": nxt})
             remaining = int(row[0]) if row else 0
     return PullResponse(epoch(conn), max(top, nxt), changes, nxt, more, remaining)

@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from central import accounts, schema
 from central.app import build_app
 from central.config import Settings
-from central.db import Database
+from central.db import Database, sql
 from central.web import DB_KEY, AccessLogger
 from tests.support.postgres import PostgresServer, PostgresUnavailable
 
@@ -231,12 +231,12 @@ class Central:
         )
 
         def work(conn: Any) -> dict[str, int]:
-            return {t: int(conn.scalar(f"SELECT COUNT(*) FROM {t}")) for t in tables}
+            return {t: int(conn.scalar(sql(f"SELECT COUNT(*) FROM {t}"))) for t in tables}
 
         return await self.db.read(work)
 
-    async def sql(self, query: str, params: tuple = ()) -> int:
-        return await self.db.write(lambda c: c.execute(query, params), seq_lock=False)
+    async def sql(self, query: str, params: dict[str, Any] | None = None) -> int:
+        return await self.db.write(lambda c: c.execute(sql(query), params or {}), seq_lock=False)
 
 
 def make_settings(db_url: str, **kw: Any) -> Settings:

@@ -8,6 +8,7 @@ import pytest
 
 from central import __version__
 from central.app import build_app
+from central.db import sql
 from central.web import DB_KEY
 from tests.central.conftest import PASSWORD, Central, make_settings
 
@@ -51,7 +52,7 @@ async def test_code_is_accepted_in_lower_case_without_dashes(central):
 
 async def test_expired_code_is_refused(central):
     code = await central.code(await central.clinic())
-    await central.sql("UPDATE enrollment_codes SET expires_at = ?", (int(time.time()) - 1,))
+    await central.sql("UPDATE enrollment_codes SET expires_at = :at", {"at": int(time.time()) - 1})
     reply = await central.post("/api/v1/enroll", {"code": code, "device_name": "PC"})
     assert reply.status == 403 and reply.error_code == "bad_code"
     assert (await central.counts())["devices"] == 0
@@ -59,7 +60,7 @@ async def test_expired_code_is_refused(central):
 
 async def test_codes_are_stored_only_as_hashes(central):
     code = await central.code(await central.clinic())
-    rows = await central.db.read(lambda c: c.all("SELECT code_hash FROM enrollment_codes"))
+    rows = await central.db.read(lambda c: c.all(sql("SELECT code_hash FROM enrollment_codes")))
     assert code not in str(rows) and code.replace("-", "") not in str(rows)
 
 
@@ -92,7 +93,7 @@ async def test_wrong_password_and_unknown_user_look_the_same(central):
 async def test_expired_token_is_refused(central):
     token = await central.device_token(await central.clinic())
     assert (await central.get("/api/v1/whoami", token)).status == 200
-    await central.sql("UPDATE tokens SET expires_at = ?", (int(time.time()) - 1,))
+    await central.sql("UPDATE tokens SET expires_at = :at", {"at": int(time.time()) - 1})
     reply = await central.get("/api/v1/whoami", token)
     assert reply.status == 401 and reply.error_code == "unauthorized"
 
@@ -119,7 +120,7 @@ async def test_revoking_the_device_row_alone_is_enough(central):
 
 async def test_tokens_are_stored_only_as_hashes(central):
     token = await central.device_token(await central.clinic())
-    rows = await central.db.read(lambda c: c.all("SELECT token_hash FROM tokens"))
+    rows = await central.db.read(lambda c: c.all(sql("SELECT token_hash FROM tokens")))
     assert token not in str(rows)
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from central import accounts, cli
-from central.db import Database
+from central.db import Database, sql
 from tests.support.central_proc import run_cli
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -21,10 +21,10 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.strip(), err.strip()
 
 
-def query(db_url: str, sql: str, params: tuple = ()) -> list[tuple]:
+def query(db_url: str, text: str, params: dict | None = None) -> list[tuple]:
     db = Database(db_url, pool_size=1)
     try:
-        return db.read_sync(lambda c: c.all(sql, params))
+        return db.read_sync(lambda c: c.all(sql(text), params or {}))
     finally:
         db.close()
 

@@ -17,6 +17,7 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
 from central.app import build_app
+from central.db import sql
 from central.references import Base as FhirBase
 from central.references import RefProblem, canonicalize, parse_reference
 from central.web import DB_KEY, AccessLogger
@@ -132,7 +133,7 @@ async def test_no_spelling_of_clinic_b_patient_is_accepted(central):
     assert tried >= 200
     assert await central.counts() == before  # nothing written, whatever the spelling
     assert await central.pull_all(b_dev) == b_before
-    stored = await central.db.read(lambda c: c.all("SELECT resource FROM records"))
+    stored = await central.db.read(lambda c: c.all(sql("SELECT resource FROM records")))
     assert not any(bp["id"] in str(r[0]) and ap["id"] in str(r[0]) for r in stored)
 
 
@@ -307,6 +308,6 @@ async def test_a_cycle_with_a_refused_member_leaves_nothing(central):
     ], results
     after = await central.counts()
     assert after != before  # the bystander went in
-    stored = await central.db.read(lambda c: c.all("SELECT id FROM records"))
+    stored = await central.db.read(lambda c: c.all(sql("SELECT id FROM records")))
     ids = {str(r[0]) for r in stored}
     assert plan["id"] not in ids and task["id"] not in ids and bystander["id"] in ids
