@@ -42,18 +42,17 @@ def xvfb() -> Iterator[str]:
         raise SystemExit("Xvfb is missing: `make sysdeps` installs it")
     read, write = os.pipe()
     proc = subprocess.Popen(
-        [server, "-displayfd", str(write), "-screen", "0", "1366x768x24", "-nolisten", "tcp",
-         "-noreset"],  # a reset (last client gone) writes the number again: to a closed pipe
+        [server, "-displayfd", str(write), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
         pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     os.close(write)
     number = os.read(read, 16).decode().strip()
-    os.close(read)
-    try:
+    try:  # the pipe stays open: Xvfb writes its number again later and dies on a closed pipe
         yield f":{number}"
     finally:
         proc.terminate()
         proc.wait(10)
+        os.close(read)
 
 
 def _window_shown(display: str, name: str) -> bool:

@@ -174,15 +174,21 @@ def start_central(folder: Path, port: int = 0) -> tuple[subprocess.Popen[bytes],
     raise ClinicError("The demo central platform did not start; see .demo/central/central.log.")
 
 
-def connect(profile: Path, url: str, db_folder: Path, clinic: str) -> None:
-    """Enroll the demo workstation (first time) or point it at the central's new port."""
+def enrollment_code(db_folder: Path, clinic: str) -> str:
+    """A one-time code for the demo workstation (the administrator's `device enroll`)."""
+    return _central_cli(f"sqlite:///{db_folder / 'central.db'}", "device", "enroll",
+                        "--clinic", clinic)  # fmt: skip
+
+
+def connect(profile: Path, url: str, db_folder: Path, clinic: str, code: str | None = None) -> None:
+    """Enroll the demo workstation (first time: with ``code`` when one was made ahead) or
+    point it at the central's new port."""
     import asyncio
 
     with Clinic.open(profile, DEMO_USER, config.setting("passphrase")) as workstation:
         account = workstation.sync.account()
         if account is None:
-            code = _central_cli(f"sqlite:///{db_folder / 'central.db'}", "device", "enroll",
-                                "--clinic", clinic)  # fmt: skip
+            code = code or enrollment_code(db_folder, clinic)
             asyncio.run(workstation.sync.enroll(url, code, "demo workstation"))
         else:
             account.server = url
@@ -255,14 +261,16 @@ def main() -> int:
         # cores): its processes are started here, on the main thread, because a child's
         # PDEATHSIG follows the thread that started it.
         check_port(args.port)  # before anything is made
+        fresh = not Clinic.exists(profile)
         making = Background(run, profile, args.patients)
         try:
             proc, url, clinic = start_central(central_dir, args.port)
+            code = enrollment_code(central_dir, clinic) if fresh else None
         except ClinicError:
             making.wait()  # a whole demo profile for the next try, then say what failed
             raise
         making.result()
-        connect(profile, url, central_dir, clinic)
+        connect(profile, url, central_dir, clinic, code)
         print(f"\nCentral platform running at {url} (SQLite in {central_dir}).")
         print(f"Specialist account for a second workstation: {SPECIALIST[0]} / {SPECIALIST[1]}")
         if args.no_gui:

@@ -33,7 +33,7 @@ def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     read, write = os.pipe()
     proc = subprocess.Popen(
         [xvfb, "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-         "-nolisten", "tcp", "-noreset"],  # a reset writes the number again: to a closed pipe
+         "-nolisten", "tcp"],
         pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     os.close(write)
@@ -44,13 +44,13 @@ def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if not chunk:
             break
         number += chunk
-    os.close(read)
     assert number.strip(), "Xvfb did not start"
-    try:
+    try:  # the pipe stays open: Xvfb may write its number again, and dies on a closed pipe
         yield f":{number.decode().strip()}"
     finally:
         proc.terminate()
         proc.wait(10)
+        os.close(read)
 
 
 def _env(display: str, home: Path) -> dict[str, str]:
