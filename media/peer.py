@@ -4,7 +4,7 @@ received as JSON. For tests, benchmarks and operators checking a link ("call tes
     CLINIC_CALL_TOKEN=... python -m media.peer --server URL --consult ID [--seconds 5]
         [--relay-only] [--size 640x480] [--chat TEXT] [--vitals 8480-6=142:mm[Hg]]
         [--send-file-bytes N] [--expect-file] [--expect-chat N] [--report FILE]
-        [--stock] [--rss-every S] [--timeline S]
+        [--stock] [--rss-every S] [--timeline S] [--reconnect-timeout S]
 
 The token comes from the environment only (never on a command line). The report holds stamps
 of received frames (counter, sent and received microseconds), the arrival of every remote audio
@@ -13,7 +13,15 @@ timestamp, longest gap), chat, vitals, files (SHA-256), the selected candidate p
 with its time, reconnects, the final state, CPU seconds and, with ``--rss-every``, the resident
 memory over time; with ``--timeline``, the link counters (queue, estimate, rung, loss, RTT,
 FEC) over time. ``--stock`` runs aiortc as shipped (``CallSession(stock=True)``: no
-media/quality layer, no dead-path watch) for baselines. Exit status 0 unless the call failed.
+media/quality layer, no dead-path watch) for baselines.
+
+``"ok"`` and the exit status say whether the call worked: ``ok`` is true (exit 0) only when the
+call connected within ``--connect-timeout`` and never ended in ``FAILED``; a call that failed
+at any point (refused, the central platform unreachable at start, the other side never came,
+the connection could not be restored) is ``"ok": false`` with ``error``/``error_type`` and exit
+status 1. Counters (frames, audio missing, the ``link`` counters) cover the whole call across
+reconnects; ``peer_connections`` says how many peer connections it took (1: every outage
+resumed on the first) and ``signaling_drops`` how often the signaling socket was reopened.
 """
 
 from __future__ import annotations
@@ -99,20 +107,25 @@ class Recorder(CallObserver):
         return list(zip(self._audio_pts, self._audio_at, strict=True))
 
     def audio_figures(self) -> dict[str, float]:
-        """Frames received, 20 ms slots missing between them (by RTP timestamp; a jump back or
-        of more than 5 s starts a new stream: a new peer connection), longest arrival gap."""
+        """Frames received, 20 ms slots missing between them, longest arrival gap. Slots are
+        counted by RTP timestamp; where the timestamps jump back or by more than 5 s (a new
+        peer connection, or an outage longer than that on the same one) by arrival time, so an
+        outage and a reconnect count as missing audio instead of resetting the count."""
         missing = 0
         slots = 0
         max_gap_ms = 0.0
         step = max(1, self.audio_samples)
+        frame_us = 1e6 * step / max(1, self.audio_rate)
         audio = self.audio
         for (p0, t0), (p1, t1) in itertools.pairwise(audio):
             max_gap_ms = max(max_gap_ms, (t1 - t0) / 1000)
             d = p1 - p0
             if 0 < d <= 5 * self.audio_rate:
                 n = round(d / step)
-                slots += n
-                missing += max(0, n - 1)
+            else:
+                n = max(1, round((t1 - t0) / frame_us))
+            slots += n
+            missing += max(0, n - 1)
         return {
             "frames": float(len(audio)),
             "slots": float(slots),
@@ -158,6 +171,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         observer=rec,
         relay_only=args.relay_only,
         stock=args.stock,
+        reconnect_timeout=args.reconnect_timeout,
     )
     rss: list[tuple[float, int]] = []
 
@@ -183,7 +197,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await session.start()
         report["side"] = session.side
-        state = await session.wait_for(CallState.CONNECTED, timeout=args.connect_timeout)
+        try:
+            state = await session.wait_for(CallState.CONNECTED, timeout=args.connect_timeout)
+        except TimeoutError:
+            raise CallError(
+                f"The call did not connect within {args.connect_timeout:g} s "
+                f"(last state: {session.state.value})."
+            ) from None
         if state != CallState.CONNECTED:
             raise CallError(rec.states[-1][2] if rec.states else "The call did not connect.")
         report["connected_ms"] = (time.monotonic() - t0) * 1000
@@ -216,6 +236,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             report["file_sent"]["resumed_from"] = sent_file.resumed_from
         report["selected"] = session.selected_candidate_types()
         report["measured_s"] = time.monotonic() - measure_from
+        if session.state == CallState.FAILED:
+            raise CallError(rec.states[-1][2] if rec.states else "The call failed.")
         report["ok"] = True
     except CallError as exc:
         report["error"] = str(exc)
@@ -228,6 +250,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 task.cancel()
         await session.hangup()
         media.close()
+    if session.state == CallState.FAILED or any(s == "failed" for _t, s, _m in rec.states):
+        # failed while hanging up, or in a state the loop did not look at: never "ok"
+        report["ok"] = False
+        report.setdefault("error", next(m for _t, s, m in rec.states if s == "failed"))
+        report.setdefault("error_type", "CallError")
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     report.update(
         first_frame_ms=(
@@ -245,6 +272,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         rss_kb=rss,
         link_timeline=timeline,
         reconnects=session.summary.reconnects,
+        peer_connections=session.summary.peer_connections,
+        signaling_drops=session.summary.signaling_drops,
+        final_state=session.state.value,
         remote_media=rec.remote_media,
         link_states=rec.link_states,
         stock=args.stock,
@@ -285,6 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wait-extra", type=float, default=20.0)
     p.add_argument("--connect-timeout", type=float, default=30.0)
     p.add_argument("--linger", type=float, default=0.5, help="seconds before hanging up")
+    p.add_argument(
+        "--reconnect-timeout", type=float, default=120.0,
+        help="seconds a dead connection is tried again before the call fails",
+    )  # fmt: skip
     p.add_argument("--report", type=Path)
     p.add_argument("--stock", action="store_true", help="aiortc as shipped (baselines)")
     p.add_argument("--rss-every", type=float, default=0.0, help="sample RSS every S seconds")

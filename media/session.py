@@ -8,20 +8,26 @@ ICE: only the servers the central platform hands out for this call (``GET …/ic
 explicitly, so aiortc's default public STUN server is never contacted; none configured means
 host candidates only. ``relay_only=True`` uses relayed (TURN) candidates only.
 
-Reconnecting (aiortc has no ICE restart and no "disconnected" state; its consent checks notice
-a dead path after ~30 s, so the session watches the path itself): each side sends a data-channel
-heartbeat every :data:`HEARTBEAT_INTERVAL` and counts every byte the peer connection receives
-(media, RTCP, data channel). Nothing for :data:`DEAD_AFTER` (2 s) -> ``RECONNECTING``; the same
-peer connection is kept, so when the path returns within :data:`REBUILD_AFTER` media resumes at
-once (no new handshake, no keyframe wait) and the state goes back to ``CONNECTED``. Past that,
-or at once when this side's network address changed or the peer connection failed, the clinic
-side builds a fresh peer connection and offers again through signaling, every
-:data:`RETRY_EVERY` while the path stays dead (the specialist side asks for it with a
-``restart`` message when its own address changed); after ``reconnect_timeout`` the call is
-``FAILED``. The data channel (:class:`CallChannel`) outlives peer connections, so a file
-transfer resumes on the new one. The signaling socket is reopened with backoff when it drops;
-while media still flows that is not a reconnect: the call stays ``CONNECTED`` and nothing is
-renegotiated.
+Reconnecting. Each side sends a data-channel heartbeat every :data:`HEARTBEAT_INTERVAL` and
+counts every byte the peer connection receives (media, RTCP, data channel). Nothing for
+:data:`DEAD_AFTER` (2 s) -> ``RECONNECTING`` ("disconnected" in WebRTC's words); the same peer
+connection is kept and keeps sending, and ICE consent (:mod:`media.quality.consent`, RFC 7675)
+only expires after 30 s without any answer, so when the path returns within that, media resumes
+on it at once (a keyframe is asked for as soon as packets flow again) and the state goes back
+to ``CONNECTED``. A fresh peer connection is negotiated only when consent expired (the peer
+connection failed), at once when this side's network address changed, or after
+:data:`REBUILD_AFTER` dead as a safety net; the clinic side offers it, every :data:`RETRY_EVERY`
+while the path stays dead (the specialist side asks for it with a ``restart`` message); after
+``reconnect_timeout`` the call is ``FAILED``. ICE restart on the same connection: aiortc 1.16
+cannot do it (see media/README.md). The data channel (:class:`CallChannel`) outlives peer
+connections, so a file transfer resumes on the new one.
+
+Signaling never waits for media: one task reads the socket all the time (so aiohttp answers
+the server's heartbeat even while a TURN allocation over a dead path holds up gathering), and
+negotiation steps run one at a time in another (:meth:`CallSession._enqueue`). A socket that
+closes during a call is reopened with backoff (0.5 s to 10 s) and nothing is renegotiated that
+may still live; an offer/answer that cannot be sent waits for the reopened socket (and is sent
+again if the other side's socket was down when it went); none of this ends the call.
 
 ``stock=True`` is aiortc as shipped, for baselines (bench/call_links): no media/quality layer
 and no heartbeat/dead-path watch.
@@ -47,6 +53,7 @@ import ssl
 import sys
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +78,7 @@ from media.datachannel import (
 )
 from media.errors import CallError, CallRefused, CentralUnreachable
 from media.frames import LatestFrame
+from media.quality import consent
 from media.signaling import (
     Answer,
     Candidate,
@@ -93,7 +101,10 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL = 0.5  # seconds between data-channel heartbeats
 DEAD_AFTER = 2.0  # nothing received for this long: the path is dead -> RECONNECTING
-REBUILD_AFTER = 8.0  # dead this long (same address): build a fresh peer connection
+# dead this long with the same address and a peer connection that still says "connected": build
+# a fresh one. Normally ICE consent expiry (30 s without an answer, RFC 7675) fails the peer
+# connection first; this is the safety net behind it.
+REBUILD_AFTER = consent.EXPIRE_AFTER + 5.0
 RETRY_EVERY = 4.0  # while still dead, offer a fresh peer connection again this often
 
 
@@ -142,7 +153,9 @@ class CallSummary:
     connected_at: float | None = None
     ended_at: float | None = None
     sides_seen: set[str] = field(default_factory=set)
-    reconnects: int = 0
+    reconnects: int = 0  # times the call went RECONNECTING (path dead or pc failed)
+    peer_connections: int = 0  # peer connections built (1: every outage resumed on the first)
+    signaling_drops: int = 0  # signaling sockets that closed during the call (reopened)
     samples: list[CallStats] = field(default_factory=list)
 
     @property
@@ -275,6 +288,9 @@ class CallSession:
         self._closing = False
         self._state_waiters: list[tuple[set[CallState], asyncio.Future[CallState]]] = []
         self._reoffer: asyncio.Task[None] | None = None
+        self._neg_task: asyncio.Task[None] | None = None  # the negotiation job running/last
+        self._answering: str | None = None  # the offer SDP this (answering) side works on
+        self._answered: tuple[str, str] | None = None  # (offer, answer) of the current pc
         self._watch_task: asyncio.Task[None] | None = None
         self._watched: RTCPeerConnection | None = None  # the pc the watch is measuring
         self._rx_bytes = -1
@@ -309,7 +325,7 @@ class CallSession:
         self.summary.ended_at = time.time()
         with contextlib.suppress(Exception):
             await self.signaling.bye()
-        for task in (self._task, self._stats_task, self._reoffer, self._watch_task):
+        for task in (self._task, self._stats_task, self._reoffer, self._watch_task, self._neg_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -388,34 +404,31 @@ class CallSession:
     # -- signaling loop --------------------------------------------------------------------
 
     async def _run(self, joined: Joined) -> None:
-        delay = 0.5
+        """The reader: reads the signaling socket all the time (aiohttp answers the server's
+        heartbeat only while someone reads) and never waits for a negotiation, which runs as
+        its own task (:meth:`_enqueue`); a socket that closes is reopened with backoff while
+        the call goes on."""
         while not self._closing:
             try:
-                await self._on_joined(joined)
+                self._on_joined(joined)
                 async for msg in self.signaling.messages():
-                    await self._handle(msg)
+                    self._handle(msg)
                 if self.signaling.refusal is not None:
                     raise self.signaling.refusal
                 if self._closing:
                     return
                 self.peer_present = False
-                if self.state == CallState.CONNECTED and self.media_alive():
-                    log.info("signaling dropped while media flows; reopening it quietly")
-                elif self.state == CallState.CONNECTED:
-                    self._set_state(CallState.RECONNECTING)
+                self.summary.signaling_drops += 1
+                if self.state in (CallState.CONNECTED, CallState.RECONNECTING):
+                    # the media path is not the signaling path: a call whose peer connection
+                    # lives goes on (its dead-path watch decides about media)
+                    log.info("signaling dropped during the call; reopening it")
                 else:
                     self._set_state(
                         CallState.RECONNECTING,
                         "The link to the central platform dropped; reconnecting.",
                     )
-                delay = 0.5
-                while not self._closing:
-                    await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
-                    try:
-                        joined = await self.signaling.connect()
-                        break
-                    except CentralUnreachable:
-                        delay = min(delay * 2, 10.0)
+                joined = await self._reconnect_signaling()
             except CallRefused as exc:
                 await self._fail(str(exc))
                 return
@@ -426,69 +439,152 @@ class CallSession:
                 await self._fail("The call failed because of an internal error.")
                 return
 
+    async def _reconnect_signaling(self) -> Joined:
+        """Open the socket again, backing off from 0.5 s to 10 s (x 0.8-1.2) between tries;
+        raises CallRefused if the central platform now refuses this account."""
+        delay = 0.5
+        while True:
+            await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
+            try:
+                return await self.signaling.connect()
+            except CentralUnreachable:
+                delay = min(delay * 2, 10.0)
+
     async def _fail(self, message: str) -> None:
         self._set_state(CallState.FAILED, message)
         await self._close_pc()
         await self.signaling.close()
 
-    async def _on_joined(self, joined: Joined) -> None:
+    def _on_joined(self, joined: Joined) -> None:
         self.side, self.call_id, self.offerer = joined.side, joined.call_id, joined.offerer
         self.summary.call_id = self.summary.call_id or joined.call_id
         self.summary.sides_seen.add(joined.side)
         self.peer_present = bool(joined.peers)
         self.summary.sides_seen.update(joined.peers)
         if not self.peer_present:
-            if self.state != CallState.CONNECTED:
+            if self.state not in (CallState.CONNECTED, CallState.RECONNECTING):
                 self._set_state(CallState.WAITING)
-        elif self.media_alive():
-            pass  # only the signaling socket came back; the call never stopped
-        elif self.is_offerer:
-            await self._offer()
-        else:
-            if self.state != CallState.CONNECTED:
-                self._set_state(CallState.CONNECTING)
-            if self._pc is not None or self.state == CallState.RECONNECTING:
-                await self._ask_restart()  # our old pc is dead or gone: ask for a fresh one
+            return
+        if self.state not in (CallState.CONNECTED, CallState.RECONNECTING):
+            self._set_state(CallState.CONNECTING)
+        if not self.is_offerer and self._pc is None and not self._negotiating():
+            # we joined second, or our peer connection is gone: ask for a (fresh) offer
+            self._enqueue(self._ask_restart, "restart")
+            return
+        self._resume_negotiation()
 
-    async def _handle(self, msg: Message) -> None:
+    def _resume_negotiation(self) -> None:
+        """Both sides are in the room (again): carry on from where the negotiation was. Never
+        rebuilds a peer connection that may still live (an outage within consent expiry
+        resumes on it); a pending offer/answer goes out through the new socket by itself."""
+        if self._closing or self.media_alive() or self._negotiating():
+            return
+        pc = self._pc
+        if self.is_offerer:
+            if pc is None or pc.connectionState in ("failed", "closed"):
+                self._enqueue(self._offer, "offer", supersede=True)
+            elif pc.signalingState == "have-local-offer":
+                # the offer may have been lost (the other side's socket was down): same again
+                self._enqueue(self._resend_offer, "offer again")
+        elif pc is not None and self._answered is not None and pc.connectionState != "connected":
+            self._enqueue(self._resend_answer, "answer again")
+
+    def _handle(self, msg: Message) -> None:
+        """One message from the room; anything that touches the peer connection is queued
+        (:meth:`_enqueue`), so this returns at once."""
         if isinstance(msg, PeerJoined):
             self.peer_present = True
             self.summary.sides_seen.add(msg.side)
-            if self.media_alive():
-                pass  # the other side's signaling socket came back; media never stopped
-            elif self.is_offerer:
-                await self._offer()
-            elif self.state != CallState.RECONNECTING:
+            if self.state not in (CallState.CONNECTED, CallState.RECONNECTING):
                 self._set_state(CallState.CONNECTING)
+            self._resume_negotiation()
         elif isinstance(msg, Restart):
-            if self.is_offerer and not self._closing:
-                log.info("the other side asked for a fresh peer connection")
-                if self.state == CallState.CONNECTED:
-                    self._set_state(CallState.RECONNECTING)
-                self._last_attempt = time.monotonic()
-                await self._offer()
+            if not self.is_offerer or self._closing or self._negotiating():
+                return  # a pending offer answers it
+            pc = self._pc
+            if pc is not None and pc.signalingState == "have-local-offer":
+                self._enqueue(self._resend_offer, "offer again")
+                return
+            log.info("the other side asked for a fresh peer connection")
+            if self.state == CallState.CONNECTED:
+                self.summary.reconnects += 1
+                self._set_state(CallState.RECONNECTING)
+            self._last_attempt = time.monotonic()
+            self._enqueue(self._offer, "offer", supersede=True)
         elif isinstance(msg, PeerLeft):
             self.peer_present = False
             if msg.reason == "hangup":
-                await self._close_pc()
+                self._enqueue(self._close_pc, "close", supersede=True)
                 self._set_state(CallState.WAITING, "The other side left the call.")
-            elif self.state != CallState.CONNECTED:
-                await self._close_pc()
+            elif self.state not in (CallState.CONNECTED, CallState.RECONNECTING):
+                self._enqueue(self._close_pc, "close", supersede=True)
                 self._set_state(CallState.WAITING)
-            # else: media may still flow peer to peer; the pc's own state decides
+            # else: only its signaling socket went; media may still flow peer to peer
         elif isinstance(msg, Offer) and not self.is_offerer:
-            await self._answer(msg.sdp)
-        elif isinstance(msg, Answer) and self.is_offerer:
             pc = self._pc
-            if pc is not None and pc.signalingState == "have-local-offer":
-                await pc.setRemoteDescription(RTCSessionDescription(msg.sdp, "answer"))
+            if self._answering == msg.sdp and (self._negotiating() or pc is not None):
+                if self._answered is not None and self._answered[0] == msg.sdp:
+                    self._enqueue(self._resend_answer, "answer again")
+                return  # the same offer again (re-sent after a signaling drop)
+            self._answering = msg.sdp
+            self._enqueue(lambda: self._answer(msg.sdp), "answer", supersede=True)
+        elif isinstance(msg, Answer) and self.is_offerer:
+            self._enqueue(lambda: self._take_answer(msg.sdp), "take answer")
         elif isinstance(msg, Candidate):
-            if self._pc is not None and msg.candidate:
-                cand = candidate_from_sdp(msg.candidate.removeprefix("candidate:"))
-                cand.sdpMid, cand.sdpMLineIndex = msg.sdp_mid, msg.sdp_mline_index
-                await self._pc.addIceCandidate(cand)
+            if msg.candidate:
+                self._enqueue(lambda: self._add_candidate(msg), "candidate")
         elif isinstance(msg, SignalError):
             log.info("signaling error: %s", msg.code)
+
+    # -- negotiation, one job at a time, never on the reader ---------------------------------
+
+    def _negotiating(self) -> bool:
+        task = self._neg_task
+        return task is not None and not task.done()
+
+    def _enqueue(
+        self, job: Callable[[], Awaitable[None]], name: str, *, supersede: bool = False
+    ) -> None:
+        """Run ``job`` after the negotiation job before it (or instead of it: ``supersede``
+        cancels a pending one, e.g. an offer still gathering for a peer connection that a
+        newer offer replaces)."""
+        prev = self._neg_task
+        if supersede and prev is not None and not prev.done():
+            prev.cancel()
+
+        async def run() -> None:
+            if prev is not None and not prev.done():
+                await asyncio.wait([prev])
+            if self._closing:
+                return
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await self._negotiation_failed(name, exc)
+
+        self._neg_task = asyncio.create_task(run())
+
+    async def _negotiation_failed(self, name: str, exc: Exception) -> None:
+        # the type only: an SDP in a message is not for the log
+        log.warning("call negotiation step %r failed: %s", name, type(exc).__name__)
+        if self.stock or self._closing:
+            await self._fail("The call failed because of an internal error.")
+            return
+        # never the end of the call: drop this peer connection; the watch offers (or asks
+        # for) a fresh one every RETRY_EVERY, until reconnect_timeout
+        await self._close_pc()
+        if self.state != CallState.RECONNECTING:
+            self.summary.reconnects += 1
+            self._set_state(CallState.RECONNECTING)
+
+    async def _send_signal(self, message: Offer | Answer | Restart, pc: Any) -> bool:
+        """Send through the room, waiting for a reconnected socket if it is down; False if
+        ``pc`` (the peer connection the message is about) was replaced meanwhile."""
+        return await self.signaling.send_when_up(
+            message, lambda: not self._closing and (pc is None or pc is self._pc)
+        )
 
     # -- peer connection -------------------------------------------------------------------
 
@@ -503,6 +599,7 @@ class CallSession:
             quality.watch_link(self, qpc)
             pc = qpc
         self._pc = pc
+        self.summary.peer_connections += 1
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -512,12 +609,19 @@ class CallSession:
                 self._set_state(CallState.CONNECTED)
                 self._apply_video()
             elif pc.connectionState == "failed":
+                # ICE consent expired (30 s without an answer, RFC 7675) or the checks
+                # failed: this peer connection is over, a fresh one is negotiated
+                log.info("the peer connection failed")
                 await self._close_pc()
-                self.summary.reconnects += 1
+                if self.state != CallState.RECONNECTING:
+                    self.summary.reconnects += 1
                 if self.peer_present:
                     self._set_state(CallState.RECONNECTING)
+                    self._last_attempt = time.monotonic()
                     if self.is_offerer:
                         self._schedule_reoffer()
+                    else:
+                        self._enqueue(self._ask_restart, "restart")
                 else:
                     self._set_state(CallState.WAITING)
 
@@ -553,10 +657,17 @@ class CallSession:
         pc = self._new_pc()
         self._add_tracks(pc)
         self.channel.attach(pc.createDataChannel("call", ordered=True))
+        # gathers every candidate: a TURN allocation over a dead path can take many seconds,
+        # during which the reader keeps the signaling socket alive
         await pc.setLocalDescription(await pc.createOffer())
         if pc is not self._pc:
             return
-        await self.signaling.send(Offer(pc.localDescription.sdp))
+        await self._send_signal(Offer(pc.localDescription.sdp), pc)
+
+    async def _resend_offer(self) -> None:
+        pc = self._pc
+        if pc is not None and pc.signalingState == "have-local-offer":
+            await self._send_signal(Offer(pc.localDescription.sdp), pc)
 
     async def _answer(self, sdp: str) -> None:
         await self._close_pc()
@@ -572,15 +683,31 @@ class CallSession:
         await pc.setLocalDescription(await pc.createAnswer())
         if pc is not self._pc:
             return
-        await self.signaling.send(Answer(pc.localDescription.sdp))
+        self._answered = (sdp, pc.localDescription.sdp)
+        await self._send_signal(Answer(pc.localDescription.sdp), pc)
+
+    async def _resend_answer(self) -> None:
+        pc, answered = self._pc, self._answered
+        if pc is not None and answered is not None:
+            await self._send_signal(Answer(answered[1]), pc)
+
+    async def _take_answer(self, sdp: str) -> None:
+        pc = self._pc
+        if pc is not None and pc.signalingState == "have-local-offer":
+            await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+
+    async def _add_candidate(self, msg: Candidate) -> None:
+        if self._pc is not None and msg.candidate:
+            cand = candidate_from_sdp(msg.candidate.removeprefix("candidate:"))
+            cand.sdpMid, cand.sdpMLineIndex = msg.sdp_mid, msg.sdp_mline_index
+            await self._pc.addIceCandidate(cand)
 
     def _schedule_reoffer(self) -> None:
         async def later() -> None:
             await asyncio.sleep(1.0)
             if not self._closing and self.peer_present and self._pc is None:
-                # if signaling is down, its loop reconnects and offers on joining again
-                with contextlib.suppress(CentralUnreachable):
-                    await self._offer()
+                self._last_attempt = time.monotonic()
+                self._enqueue(self._offer, "offer", supersede=True)
 
         if self._reoffer is None or self._reoffer.done():
             self._reoffer = asyncio.create_task(later())
@@ -589,11 +716,18 @@ class CallSession:
         pc, self._pc = self._pc, None
         if pc is None:
             return
+        self._answered = None
+        self._answering = None
         self.channel.detach()
         for task in list(self._pc_tasks):
             task.cancel()
-        with contextlib.suppress(Exception):
-            await pc.close()
+        if not self.stock:
+            from media import quality
+
+            quality.retire(self, pc)  # its counters carry over into the call's totals
+        # shielded: a negotiation cancelled meanwhile must not leave a half-closed pc
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(pc.close())
 
     async def _consume_video(self, track: MediaStreamTrack) -> None:
         while True:
@@ -633,8 +767,8 @@ class CallSession:
         self._last_rx = time.monotonic()
 
     async def _ask_restart(self) -> None:
-        with contextlib.suppress(CentralUnreachable):
-            await self.signaling.send(Restart())
+        """Ask the offering side for a fresh peer connection (sent when the socket is up)."""
+        await self._send_signal(Restart(), None)
 
     async def _watch(self) -> None:
         """Heartbeats out, bytes in; see the module docstring for what happens when they stop."""
@@ -664,6 +798,7 @@ class CallSession:
         if self.state == CallState.CONNECTED:
             self._dead_since = None
             if pc is not None and not alive and pc is self._watched:
+                # "disconnected" in WebRTC's words: the same peer connection is kept
                 self._dead_since = self._last_rx
                 self.summary.reconnects += 1
                 log.info("no packets for %.1f s: the path is dead", now - self._last_rx)
@@ -674,8 +809,13 @@ class CallSession:
         if self._dead_since is None:  # reconnecting for another reason (the pc failed)
             self._dead_since = now
         if alive:  # the same path came back (or a fresh pc connected)
-            log.info("the path came back after %.1f s", now - self._dead_since)
+            dead_for = now - self._dead_since
+            log.info("the path came back after %.1f s", dead_for)
             self._dead_since = None
+            if pc is not None and not self.stock:
+                from media import quality
+
+                quality.path_resumed(pc)  # keyframe request, data channel retransmits now
             self._set_state(CallState.CONNECTED)
             self._apply_video()
             return
@@ -683,17 +823,21 @@ class CallSession:
         if dead_for > self.reconnect_timeout:
             await self._fail("The connection could not be restored.")
             return
-        moved = pc is not None and pc is self._watched and _address_gone(pc)
         if not self.peer_present or now - self._last_attempt < RETRY_EVERY:
             return
-        if moved or dead_for >= REBUILD_AFTER:
+        if self._negotiating():
+            return  # an offer/answer is on its way (gathering, or waiting for signaling)
+        moved = pc is not None and pc is self._watched and _address_gone(pc)
+        gone = pc is None or pc.connectionState in ("failed", "closed")
+        if moved or gone or dead_for >= REBUILD_AFTER:
             self._last_attempt = now
+            why = "new address" if moved else "no peer connection" if gone else "dead"
             if self.is_offerer:
-                log.info("rebuilding the peer connection (%s)", "new address" if moved else "dead")
-                with contextlib.suppress(CentralUnreachable):
-                    await self._offer()
-            elif moved:
-                await self._ask_restart()
+                log.info("building a fresh peer connection (%s)", why)
+                self._enqueue(self._offer, "offer", supersede=True)
+            else:
+                log.info("asking for a fresh peer connection (%s)", why)
+                self._enqueue(self._ask_restart, "restart")
 
     # -- controls over the data channel ----------------------------------------------------
 

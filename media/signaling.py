@@ -5,15 +5,22 @@ for a consult's call, and the WebSocket room.
 the socket drops (the session reconnects with backoff). Messages are typed dataclasses; refusals
 become :class:`~media.errors.CallRefused` with the server's sentence, an unreachable server
 :class:`~media.errors.CentralUnreachable`.
+
+The socket must be read all the time: aiohttp answers the server's heartbeat pings (and sees
+the pongs of its own) only inside :meth:`SignalingClient.messages`; a reader that stops for
+longer than the heartbeat (15 s) gets the socket closed as gone. :class:`media.session.
+CallSession` therefore reads in one task and negotiates in another, and sends through
+:meth:`SignalingClient.send_when_up`, which waits for a reconnected socket instead of raising.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +180,15 @@ class SignalingClient:
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.refusal: CallRefused | None = None  # set when the server closed us for good
+        self._up: asyncio.Event | None = None  # set while a joined socket is open
+        self.opened = 0  # sockets opened (joined) so far
+
+    @property
+    def up(self) -> asyncio.Event:
+        """Set while a joined socket is open (cleared when it closes or a send fails)."""
+        if self._up is None:
+            self._up = asyncio.Event()
+        return self._up
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -260,6 +276,8 @@ class SignalingClient:
         if not isinstance(first, Joined):
             await self.close()
             raise CentralUnreachable("The central platform answered the call unexpectedly.")
+        self.opened += 1
+        self.up.set()
         return first
 
     async def _receive(self) -> Message | None:
@@ -281,7 +299,9 @@ class SignalingClient:
                 aiohttp.WSMsgType.CLOSED,
                 aiohttp.WSMsgType.ERROR,
             ):
-                return None
+                break
+        if self._ws is ws:
+            self.up.clear()
         return None
 
     async def messages(self) -> AsyncIterator[Message]:
@@ -296,7 +316,27 @@ class SignalingClient:
             yield msg
 
     async def send(self, message: Outgoing) -> None:
+        """Send now; :class:`~media.errors.CentralUnreachable` if the socket is down."""
         await self._send_json(encode(message))
+
+    async def send_when_up(
+        self, message: Outgoing, still_wanted: Callable[[], bool] = lambda: True
+    ) -> bool:
+        """Send ``message``, waiting for a (re)connected socket as long as it takes (the
+        session's reader reconnects with backoff); False if ``still_wanted()`` turned false
+        first (e.g. the offer belongs to a peer connection that was replaced)."""
+        while still_wanted():
+            if self.connected:
+                try:
+                    await self._send_json(encode(message))
+                    return True
+                except CentralUnreachable:
+                    self.up.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.up.wait(), 1.0)
+            if self.up.is_set() and not self.connected:
+                await asyncio.sleep(0.1)  # the reader has not seen the close yet
+        return False
 
     async def _send_json(self, data: dict[str, Any]) -> None:
         ws = self._ws
@@ -322,6 +362,7 @@ class SignalingClient:
 
     async def close(self) -> None:
         ws, self._ws = self._ws, None
+        self.up.clear()
         if ws is not None and not ws.closed:
             await ws.close()
 

@@ -21,7 +21,7 @@ from typing import Any
 from aiortc import RTCConfiguration
 
 from media.quality.control import LADDER, Decision, LinkController, LinkState, Rung
-from media.quality.rtp import QualityHub, QualityPeerConnection
+from media.quality.rtp import QualityHub, QualityPeerConnection, path_resumed
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,20 @@ __all__ = [
     "Rung",
     "link_stats",
     "new_peer_connection",
+    "path_resumed",
+    "retire",
     "watch_link",
 ]
+
+# counters that add up over the peer connections of one call (a reconnect must not reset
+# what a report says about the whole call); everything else describes the current one
+COUNTERS = (
+    "audio_frames", "audio_late", "audio_resyncs", "video_frames", "keyframe_skips",
+    "layer_skips", "video_gave_up", "nack_seqs", "nack_packets", "pli_sent", "pli_suppressed",
+    "pli_on_resume", "fec_parity_in", "fec_recovered", "fec_sent", "rtx_sent", "rtx_refused",
+    "rung_changes",
+)  # fmt: skip
+AUDIO_PCTS = ("concealed_pct", "recovered_pct")  # of audio_frames
 
 
 def new_peer_connection(config: RTCConfiguration) -> QualityPeerConnection:
@@ -65,8 +77,46 @@ def watch_link(session: Any, pc: QualityPeerConnection) -> None:
     pc.hub.on_state = changed
 
 
+def retire(session: Any, pc: Any) -> None:
+    """``pc`` is being closed: add its counters to the call's totals (once)."""
+    hub = getattr(pc, "hub", None)
+    if not isinstance(hub, QualityHub) or getattr(hub, "retired", False):
+        return
+    hub.retired = True  # type: ignore[attr-defined]
+    totals: dict[str, float] = getattr(session, "quality_totals", None) or {}
+    session.quality_totals = _add(totals, hub.stats())
+
+
+def _add(totals: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    out = dict(totals)
+    frames_before = float(totals.get("audio_frames", 0) or 0)
+    frames_now = float(stats.get("audio_frames", 0) or 0)
+    for key in AUDIO_PCTS:
+        if key in stats or key in totals:
+            weight = frames_before + frames_now
+            mixed = (
+                float(totals.get(key, 0.0)) * frames_before
+                + float(stats.get(key, 0.0)) * frames_now
+            )
+            out[key] = round(mixed / weight, 2) if weight else 0.0
+    for key in COUNTERS:
+        if key in stats or key in totals:
+            out[key] = (totals.get(key) or 0) + (stats.get(key) or 0)
+    return out
+
+
 def link_stats(session: Any) -> dict[str, Any]:
-    """The quality layer's counters for the session's current peer connection (empty when
-    stock or not connected): ``concealed_pct``, ``recovered_pct``, NACK/PLI counts, rung..."""
+    """The quality layer's figures for the whole call (empty when stock or never connected):
+    the counters (:data:`COUNTERS`: frames, NACK/PLI, FEC...) and ``concealed_pct`` /
+    ``recovered_pct`` over every peer connection of the call, so a reconnect does not reset
+    them; the rest (rung, estimate, RTT...) of the current one."""
     hub = getattr(session, "quality_hub", None)
-    return hub.stats() if hub is not None else {}
+    totals: dict[str, Any] = getattr(session, "quality_totals", None) or {}
+    if hub is None or getattr(hub, "retired", False):
+        return dict(totals)
+    stats = hub.stats()
+    if not totals:
+        return stats
+    merged = dict(stats)
+    merged.update(_add(totals, stats))
+    return merged

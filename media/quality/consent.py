@@ -9,6 +9,13 @@ although media flows both ways — measured through the link emulator at 300 kbi
 :func:`install` replaces that loop on a connected ``RTCPeerConnection``: same interval and
 the same 30 s without any answer before consent is lost (RFC 7675), but each check is an
 ordinary STUN transaction (retransmitted at 0.5, 1 and 2 s: an answer has 3.5 s to come back).
+
+States as WebRTC names them (:func:`state`): a check that goes unanswered makes the connection
+``"disconnected"`` — nothing is torn down, media keeps being sent, and the next answer makes it
+``"connected"`` again, on the same candidate pair and peer connection; only 30 s without any
+answer is ``"failed"`` (consent expired: the connection is closed and aiortc's peer connection
+goes ``failed``). An outage shorter than that therefore resumes on the same peer connection
+(media/session.py builds a fresh one only after that, or after a network change).
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ RETRANSMISSIONS = 2  # a check waits 0.5 + 1 + 2 s for its answer
 async def query_consent(connection: Any) -> None:
     """aioice's ``Connection.query_consent`` with patient checks (see the module docstring)."""
     last_answer = time.monotonic()
+    connection._consent_last_answer = last_answer
+    connection._consent_missed = 0
     while True:
         await asyncio.sleep(INTERVAL * (0.8 + 0.4 * random.random()))
         for pair in list(connection._nominated.values()):
@@ -43,13 +52,45 @@ async def query_consent(connection: Any) -> None:
                     retransmissions=RETRANSMISSIONS,
                 )
                 last_answer = time.monotonic()
+                connection._consent_last_answer = last_answer
+                connection._consent_missed = 0
             except stun.TransactionError:
-                pass
+                connection._consent_missed = getattr(connection, "_consent_missed", 0) + 1
+                log.info("ICE consent check unanswered: disconnected")
         if time.monotonic() - last_answer >= EXPIRE_AFTER:
+            connection._consent_missed = -1
             log.info("consent to send expired")
             connection._query_consent_task = None
             await connection.close()
             return
+
+
+def state(pc: Any) -> str | None:
+    """``"connected"``, ``"disconnected"`` (the last check went unanswered; consent not yet
+    expired) or ``"failed"`` (expired) for ``pc``'s ICE connection(s), the worst of them; None
+    before our consent loop runs on it."""
+    worst: str | None = None
+    rank = {"connected": 0, "disconnected": 1, "failed": 2}
+    for connection in _connections(pc):
+        missed = getattr(connection, "_consent_missed", None)
+        if missed is None:
+            continue
+        here = "failed" if missed < 0 else "disconnected" if missed > 0 else "connected"
+        if worst is None or rank[here] > rank[worst]:
+            worst = here
+    return worst
+
+
+def _connections(pc: Any) -> list[Any]:
+    found: dict[int, Any] = {}
+    dtls = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        dtls.append(pc.sctp.transport)
+    for d in dtls:
+        connection = getattr(getattr(d, "transport", None), "_connection", None)
+        if connection is not None:
+            found[id(connection)] = connection
+    return list(found.values())
 
 
 def install(pc: Any) -> bool:

@@ -87,3 +87,7 @@ class PliLimiter:
         self._last = now
         self.sent += 1
         return True
+
+    def reset(self) -> None:
+        """Forget the last PLI: the next one goes at once (the path came back)."""
+        self._last = None

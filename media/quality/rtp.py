@@ -92,6 +92,7 @@ MAX_WAIT = 0.4
 MAX_WAIT_CEIL = 1.0
 TICK = 0.01  # receiver timer: frame release, NACK/PLI, audio concealment
 REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak link"
+RESUME_GAP = 1.0  # video packets back after this long without any: a keyframe request at once
 
 
 class QualityHub:
@@ -217,6 +218,7 @@ class QualityReceiver(RTCRtpReceiver):
         self.fec = FecDecoder()
         self.last_frame_at = 0.0
         self.last_packet_at = 0.0
+        self.resume_plis = 0  # keyframe requests sent because packets flowed again
         self._ssrc: int | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._audio_ts0: int | None = None
@@ -274,9 +276,12 @@ class QualityReceiver(RTCRtpReceiver):
         now = time.monotonic()
         name = codec.name.lower()
         self._ssrc = packet.ssrc
+        silent = now - self.last_packet_at if self.last_packet_at else 0.0
         self.last_packet_at = now
         if self.kind == "video" and name == "vp8":
             self._take_vp8(packet, codec, now)
+            if silent >= RESUME_GAP:
+                self.request_keyframe()  # after the gap, nothing decodes until a keyframe
             return True
         if self.kind == "audio" and name == "opus":
             self._take_opus(packet, now)
@@ -388,6 +393,16 @@ class QualityReceiver(RTCRtpReceiver):
         if self.plis.allow(time.monotonic(), self.hub.rtt):
             await super()._send_rtcp_pli(media_ssrc)
 
+    def request_keyframe(self) -> bool:
+        """A PLI now, whatever the limiter says (media flows again after an outage); False
+        before any video packet (no SSRC to ask)."""
+        if self.kind != "video" or self._ssrc is None:
+            return False
+        self.plis.reset()
+        self.resume_plis += 1
+        self._spawn(self._send_rtcp_pli(self._ssrc))
+        return True
+
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
@@ -422,6 +437,7 @@ class QualityReceiver(RTCRtpReceiver):
             "nack_seqs": self.nacks.sent,
             "nack_packets": self.nacks.requests,
             "pli_sent": self.plis.sent,
+            "pli_on_resume": self.resume_plis,
             "pli_suppressed": self.plis.suppressed,
             "jitter_target_ms": round(1000 * self.buffer.target_delay, 1),
             "fec_parity_in": self.fec.stats.parity_in,
@@ -765,6 +781,19 @@ class QualitySender(RTCRtpSender):
             self.replaceTrack(None)
         _put(self, "_RTCRtpSender__encoder", None)
         _get(self, "_RTCRtpSender__rtp_exited").set()
+
+
+def path_resumed(pc: RTCPeerConnection) -> None:
+    """Packets flow again on ``pc`` after an outage (the same peer connection): ask for a
+    keyframe on every video receiver now (the receivers also do it on their first packet
+    after :data:`RESUME_GAP`; this covers a receiver whose first packets were all audio). The
+    data channel needs nothing: aiortc 1.16's SCTP retransmits on its plain RTO (no
+    exponential back-off of T3), so it resumes within about a second by itself."""
+    hub = getattr(pc, "hub", None)
+    if hub is not None:
+        for receiver in hub.receivers:
+            if receiver.kind == "video":
+                receiver.request_keyframe()
 
 
 class QualityPeerConnection(RTCPeerConnection):
