@@ -42,7 +42,6 @@ from qasync import asyncSlot
 
 from clinic_app.records.vitals import VITALS
 from clinic_app.services import documents
-from clinic_app.services.chart_view import document_bytes
 from clinic_app.sync.account import SyncAccount
 from media import call_records
 from media.datachannel import ChatMessage, FileProgress, ReceivedFile, VitalReading
@@ -324,7 +323,7 @@ class ConsultRoom(QWidget):
             ctx = ssl.create_default_context(cafile=self.account.ca_file)
         self.call = CallSession(
             self.account.server,
-            self.account.token,
+            await self.account.fresh_token(self.session.store),  # renewed if about to expire
             self.consult_id,
             media=local,
             observer=_Observer(self),
@@ -568,7 +567,7 @@ class ConsultRoom(QWidget):
             att = (doc.get("content") or [{}])[0].get("attachment", {})
             return (
                 str(att.get("title") or doc_id),
-                document_bytes(store, doc),
+                self.session.clinic.documents.content(doc),
                 str(att.get("contentType") or "application/octet-stream"),
             )
 

@@ -29,14 +29,12 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from clinic_app.errors import ValidationError
 from clinic_app.records.common import Resource
 from clinic_app.records.encounter import visit_kind
 from clinic_app.records.forms import answers_of
 from clinic_app.records.orders import PRIORITIES, SPECIALTIES
 from clinic_app.records.vitals import VITALS, flag_of, vital_key
-from clinic_app.services import chart_view
-from clinic_app.services.chart_view import MAX_SLOTS, ChartView, VitalsSet
+from clinic_app.services.chart_view import MAX_SLOTS, ChartView, ConsultRequest, VitalsSet
 from ui.clinical_text import (
     flagged_text,
     patient_name,
@@ -46,8 +44,9 @@ from ui.clinical_text import (
     when_text,
 )
 from ui.errors import show_error, tr_core
+from ui.form_errors import FormErrors
 from ui.session import Session
-from ui.widgets import FieldError, fit_to_screen, with_error
+from ui.widgets import FieldError, fit_to_screen
 
 MAX_QUESTION = 4000
 LIST_LIMIT = 60  # newest visits / vitals sets offered for inclusion
@@ -82,15 +81,13 @@ class RequestPage(QWizardPage):
         self.question.setPlaceholderText(
             self.tr("e.g. Blood pressure stays around 160/100 on three drugs; please advise.")
         )
-        self.errors: dict[str, FieldError] = {}
+        self.errors = FormErrors()
         for key, label, widget in (
             ("specialty", self.tr("Specialty"), self.specialty),
             ("priority", self.tr("Urgency"), self.priority),
             ("reason", self.tr("Question"), self.question),
         ):
-            box, err = with_error(widget)
-            self.errors[key] = err
-            form.addRow(label, box)
+            form.addRow(label, self.errors.field(key, widget))
         self.question.textChanged.connect(self.errors["reason"].clear_message)
 
     def question_text(self) -> str:
@@ -315,7 +312,7 @@ class ConsultWizard(QWizard):
         super().__init__(parent)
         self.session = session
         self.view = view
-        self.result_request: chart_view.ConsultRequest | None = None
+        self.result_request: ConsultRequest | None = None
         self._task: asyncio.Future[Any] | None = None
         self.setWindowTitle(
             self.tr("Ask a specialist — %1").replace("%1", patient_name(view.patient))
@@ -332,6 +329,13 @@ class ConsultWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CustomButton1, self.tr("Save as draft"))
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Send"))
         self.customButtonClicked.connect(self._on_custom)
+        # Where the core's ValidationError goes: the request page's fields, the supporting
+        # records, the slots (or the request's state), else the review page.
+        self.errors = FormErrors(fallback=self.review_page.error)
+        for key, label in self.request_page.errors.items():
+            self.errors.add(key, label)
+        self.errors.add("supporting", self.support_page.error)
+        self.errors.add("slots", self.slots_page.error, "start", "status")
 
     def summary_html(self) -> str:
         esc = html.escape
@@ -393,11 +397,10 @@ class ConsultWizard(QWizard):
         while self.currentId() > target:
             self.back()
 
-    async def save(self, *, draft: bool) -> chart_view.ConsultRequest | None:
+    async def save(self, *, draft: bool) -> ConsultRequest | None:
         r = self.request_page
         work = functools.partial(
-            chart_view.ask_specialist,
-            self.session.store,
+            self.session.clinic.consults.ask,
             patient_id=str(self.view.patient["id"]),
             specialty=str(r.specialty.currentData()),
             priority=str(r.priority.currentData()),
@@ -414,30 +417,28 @@ class ConsultWizard(QWizard):
         for b in buttons:
             b.setEnabled(False)
         try:
-            made = await self.session.write(work)
-        except ValidationError as exc:
-            self.show_field_error(exc.field, tr_core(exc.message))
-            return None
+            made = await self.errors.saving(self.session.write(work))
         except Exception as exc:
             show_error(self, exc)
             return None
         finally:
             for b in buttons:
                 b.setEnabled(True)
+        if made is None:  # refused: the message is under its field
+            self._turn_to(self.errors.shown)
+            return None
         self.result_request = made
         self.saved.emit(str(made.request["id"]))
         super().accept()
         return made
 
     def show_field_error(self, field: str, message: str) -> None:
-        if field in self.request_page.errors:
-            self._go_to(self.request_page)
-            self.request_page.errors[field].show_message(message)
-        elif field == "supporting":
-            self._go_to(self.support_page)
-            self.support_page.error.show_message(message)
-        elif field in ("slots", "start", "status"):
-            self._go_to(self.slots_page)
-            self.slots_page.error.show_message(message)
-        else:
-            self.review_page.error.show_message(message)
+        """Show ``message`` under the field the core named, on its page."""
+        self._turn_to(self.errors.show(field, message))
+
+    def _turn_to(self, label: FieldError | None) -> None:
+        """Go back to the page holding ``label`` (the review page, the last, stays)."""
+        for page in (self.request_page, self.support_page, self.slots_page):
+            if label is not None and page.isAncestorOf(label):
+                self._go_to(page)
+                return

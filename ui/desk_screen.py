@@ -51,19 +51,20 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from clinic_app.errors import ValidationError
 from clinic_app.records.common import Resource
 from clinic_app.records.encounter import VISIT_KINDS, visit_kind
 from clinic_app.records.orders import PRIORITIES, SPECIALTIES, specialty_of
 from clinic_app.records.patient import age_on, display_name, resident_id_of
 from clinic_app.records.vitals import flag_of
-from clinic_app.services import desk, orders
+from clinic_app.services import desk
+from ui.attachment_viewer import export_for_viewer
 from ui.errors import tr_core
+from ui.form_errors import FormErrors
 from ui.ops import run_op
 from ui.reloader import Reloader
 from ui.schedule_screen import BookDialog, next_free_hour
 from ui.session import Session
-from ui.widgets import FieldError, fit_to_screen, shortcut, with_error
+from ui.widgets import fit_to_screen, shortcut
 
 URGENCY_COLORS = {"stat": "#b3261e", "asap": "#c75000", "urgent": "#9a6700", "routine": "#555555"}
 STATE_COLORS = {
@@ -75,6 +76,7 @@ STATE_COLORS = {
     "cancelled": "#888888",
 }
 DOC_ROLE = Qt.ItemDataRole.UserRole + 1
+DOCUMENT_VIEW_MAX = 32 * 1024 * 1024  # bigger files: the system viewer
 DESK_TYPES = {
     "ServiceRequest",
     "Task",
@@ -123,7 +125,7 @@ class ActionDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(480)
         self.form = QFormLayout()
-        self.errors: dict[str, FieldError] = {}
+        self.errors = FormErrors()  # a field the form lacks: under the first one
         self.widgets: dict[str, QWidget] = {}
         self.work: Callable[[], Awaitable[object]] | None = None
         layout = QVBoxLayout(self)
@@ -138,10 +140,8 @@ class ActionDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def field(self, key: str, label: str, widget: QWidget) -> QWidget:
-        box, err = with_error(widget)
-        self.errors[key] = err
         self.widgets[key] = widget
-        self.form.addRow(label, box)
+        self.form.addRow(label, self.errors.field(key, widget))
         return widget
 
     @asyncSlot()
@@ -153,16 +153,15 @@ class ActionDialog(QDialog):
         return bool(await run_op(self, self._run(), disable=self.save_button))
 
     async def _run(self) -> bool:
-        for err in self.errors.values():
-            err.clear_message()
-        assert self.work is not None
-        try:
-            await self.work()
-        except ValidationError as exc:
-            target = self.errors.get(exc.field) or next(iter(self.errors.values()))
-            target.show_message(tr_core(exc.message))
+        self.errors.clear()
+        if not await self.errors.saving(self._work()):
             return False
         self.accept()
+        return True
+
+    async def _work(self) -> bool:
+        assert self.work is not None
+        await self.work()
         return True
 
 
@@ -213,10 +212,12 @@ class DocumentDialog(QDialog):
             self.open_outside.show()
             return
         data = await run_op(
-            self, self.session.call(desk.document_bytes, self.session.store, self.doc)
+            self,
+            self.session.call(self.session.clinic.documents.content, self.doc, DOCUMENT_VIEW_MAX),
         )
         if data is None:
             self.message.setText(self.tr("The file could not be opened."))
+            self.open_outside.show()  # the error said to use the system viewer
             return
         if mime == "text/plain":
             view = QPlainTextEdit(data.decode("utf-8", errors="replace"))
@@ -262,11 +263,9 @@ class DocumentDialog(QDialog):
     async def on_open_outside(self) -> None:
         # The chart's one way out to the system viewer: an owner-only file with a random name
         # in a private folder, removed when the workstation locks or the program ends.
-        from ui.chart_screen import export_for_viewer
-
         done = await run_op(
             self,
-            self.session.call(export_for_viewer, self.session.store, self.doc),
+            self.session.call(export_for_viewer, self.session.clinic, self.doc),
             disable=self.open_outside,
         )
         if done is not None:
@@ -688,8 +687,9 @@ class DeskScreen(QWidget):
     async def load(self) -> None:
         specialty = self.specialty.currentData()
         everything = await self.session.call(
-            partial(desk.worklist, self.session.store, specialty=specialty, include_closed=True)
-        )
+            partial(self.session.clinic.consults.worklist, specialty=specialty,
+                    include_closed=True)
+        )  # fmt: skip
         keep = self.case.consult["id"] if self.case else None
         show_closed = self.show_closed.isChecked()
         # The case being worked on stays in the list after it is answered or declined.
@@ -749,9 +749,8 @@ class DeskScreen(QWidget):
     async def load_case(self, consult_id: str, *, audit: bool = True) -> None:
         self._case_seq += 1
         seq = self._case_seq
-        case = await run_op(
-            self, self.session.call(partial(desk.case, self.session.store, consult_id, audit=audit))
-        )
+        read = partial(self.session.clinic.consults.case, consult_id, audit=audit)
+        case = await run_op(self, self.session.call(read))
         if seq != self._case_seq or case is None:
             return
         self.case = case
@@ -817,8 +816,7 @@ class DeskScreen(QWidget):
         dialog.field("reason", self.tr("Reason"), reason)
         dialog.work = lambda: self.session.write(
             partial(
-                desk.decide,
-                self.session.store,
+                self.session.clinic.consults.decide,
                 consult_id=consult_id,
                 accept=accept,
                 reason=reason.toPlainText(),
@@ -858,8 +856,7 @@ class DeskScreen(QWidget):
         dialog.field("conclusion", self.tr("Opinion"), text)
         dialog.work = lambda: self.session.write(
             partial(
-                orders.write_opinion,
-                self.session.store,
+                self.session.clinic.consults.write_opinion,
                 consult_id=consult_id,
                 conclusion=text.toPlainText(),
                 author=self.session.user,
@@ -886,8 +883,7 @@ class DeskScreen(QWidget):
         dialog.field("days", self.tr("Duration"), days)
         dialog.work = lambda: self.session.write(
             partial(
-                orders.prescribe,
-                self.session.store,
+                self.session.clinic.orders.prescribe,
                 patient_id=pid,
                 medication=medication.text(),
                 dosage=dosage.text(),
@@ -919,8 +915,7 @@ class DeskScreen(QWidget):
         dialog.field("reason", self.tr("Reason"), reason)
         dialog.work = lambda: self.session.write(
             partial(
-                orders.refer,
-                self.session.store,
+                self.session.clinic.orders.refer,
                 patient_id=pid,
                 specialty=str(specialty.currentData()),
                 priority=str(priority.currentData()),

@@ -23,8 +23,8 @@ from clinic_app.errors import ValidationError
 from clinic_app.records.identity import normalize_phone, validate_resident_id
 from clinic_app.records.patient import Address, PatientInput
 from ui.errors import show_error, tr_core
+from ui.form_errors import FormErrors
 from ui.session import Session
-from ui.widgets import FieldError, with_error
 
 
 class BirthDateEdit(QDateEdit):
@@ -64,12 +64,10 @@ class PatientForm(QDialog):
         self.setWindowTitle(self.tr("Edit patient") if existing else self.tr("New patient"))
         self.setMinimumWidth(460)
         form = QFormLayout()
-        self.errors: dict[str, FieldError] = {}
+        self.errors = FormErrors(fallback="family")
 
         def field(key: str, label: str, widget: QWidget) -> None:
-            box, err = with_error(widget)
-            self.errors[key] = err
-            form.addRow(label, box)
+            form.addRow(label, self.errors.field(key, widget))
 
         self.family = QLineEdit()
         self.given = QLineEdit()
@@ -154,8 +152,7 @@ class PatientForm(QDialog):
 
     def validate(self) -> PatientInput | None:
         """Check every field; show each problem next to its field. None if invalid."""
-        for err in self.errors.values():
-            err.clear_message()
+        self.errors.clear()
         data = self.collect()
         problems: dict[str, str] = {}
         try:
@@ -172,7 +169,7 @@ class PatientForm(QDialog):
                 except ValidationError as exc:
                     problems.setdefault(exc.field, exc.message)
         for key, message in problems.items():
-            (self.errors.get(key) or self.errors["family"]).show_message(tr_core(message))
+            self.errors.show(key, tr_core(message))
         return None if problems else data
 
     @asyncSlot()
@@ -182,19 +179,20 @@ class PatientForm(QDialog):
             return
         save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         save_button.setEnabled(False)
+        patients = self.session.clinic.patients
         try:
             if self.existing:
                 version = int(self.existing["meta"]["versionId"])
-                res = await self.session.write(self.session.clinic.patients.update, data, version)
+                write = self.session.write(patients.update, data, version)
             else:
-                res = await self.session.write(self.session.clinic.patients.register, data)
-        except ValidationError as exc:
-            (self.errors.get(exc.field) or self.errors["family"]).show_message(tr_core(exc.message))
-            return
+                write = self.session.write(patients.register, data)
+            res = await self.errors.saving(write)
         except Exception as exc:
             show_error(self, exc)
             return
         finally:
             save_button.setEnabled(True)
+        if res is None:  # refused: the message is under its field
+            return
         self.saved.emit(res["id"])
         self.accept()

@@ -33,14 +33,13 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from clinic_app.errors import ValidationError
 from clinic_app.records.patient import age_on, display_name, resident_id_of
-from clinic_app.services import desk, patients, schedule
-from ui.errors import tr_core
+from clinic_app.services import desk
+from ui.form_errors import FormErrors
 from ui.ops import run_op
 from ui.reloader import Reloader
 from ui.session import Session
-from ui.widgets import FieldError, shortcut, with_error
+from ui.widgets import shortcut
 
 HOURS = tuple(range(8, 19))  # slots starting 08:00 … 18:00
 STATUS_COLORS = {
@@ -123,7 +122,7 @@ class PatientPicker(QWidget):
             self.results.clear()
             return
         found = await run_op(
-            self, self.session.call(patients.search, self.session.store, query, 30)
+            self, self.session.call(self.session.clinic.patients.search, query, 30)
         )
         if seq != self._seq or found is None:
             return
@@ -173,12 +172,10 @@ class BookDialog(QDialog):
         self.setWindowTitle(self.tr("Book a slot"))
         self.setMinimumWidth(440)
         form = QFormLayout()
-        self.errors: dict[str, FieldError] = {}
+        self.errors = FormErrors(fallback="start")
 
         def field(key: str, label: str, widget: QWidget) -> None:
-            box, err = with_error(widget)
-            self.errors[key] = err
-            form.addRow(label, box)
+            form.addRow(label, self.errors.field(key, widget))
 
         self.picker: PatientPicker | None = None
         if patient is None:
@@ -231,8 +228,7 @@ class BookDialog(QDialog):
         return bool(result)
 
     async def _book(self) -> bool:
-        for err in self.errors.values():
-            err.clear_message()
+        self.errors.clear()
         pid = self.fixed_patient[0] if self.fixed_patient else self.picker and self.picker.chosen
         if not pid:
             self.errors["patient"].show_message(self.tr("Find and choose the patient."))
@@ -244,21 +240,16 @@ class BookDialog(QDialog):
         if start + timedelta(hours=1) <= datetime.now().astimezone():
             self.errors["start"].show_message(self.tr("That slot is over; choose a later one."))
             return False
-        try:
-            appt = await self.session.write(
-                partial(
-                    schedule.book,
-                    self.session.store,
-                    patient_id=pid,
-                    start=start,
-                    practitioner=self.practitioner.text().strip(),
-                    description=self.description.text().strip(),
-                    based_on=self.based_on,
-                ),
-            )
-        except ValidationError as exc:
-            target = self.errors.get(exc.field) or self.errors["start"]
-            target.show_message(tr_core(exc.message))
+        book = partial(
+            self.session.clinic.schedule.book,
+            patient_id=pid,
+            start=start,
+            practitioner=self.practitioner.text().strip(),
+            description=self.description.text().strip(),
+            based_on=self.based_on,
+        )
+        appt = await self.errors.saving(self.session.write(book))
+        if appt is None:  # refused: the message is under its field
             return False
         self.booked.emit(str(appt["id"]))
         self.accept()
@@ -431,9 +422,9 @@ class ScheduleScreen(QWidget):
         days = self.visible_days()
         start = at_hour(days[0], 0)
         end = at_hour(days[-1] + timedelta(days=1), 0)
-        store = self.session.store
-        booked = await self.session.call(desk.appointments_with_names, store, start, end)
-        reminders = await self.session.call(desk.reminders_with_names, store, date.today())
+        clinic = self.session.clinic
+        booked = await self.session.call(clinic.schedule.booked_with_names, start, end)
+        reminders = await self.session.call(clinic.followups.due_with_names, date.today())
         self.days = days
         self.booked = booked
         self.reminders = reminders
@@ -591,11 +582,7 @@ class ScheduleScreen(QWidget):
         rem = self._selected_reminder()
         if rem is None:
             return
-        work = self.session.write(
-            desk.complete_follow_up,
-            self.session.store,
-            str(rem.task["id"]),
-        )
+        work = self.session.write(self.session.clinic.followups.complete, str(rem.task["id"]))
         await run_op(self, work, disable=self.done_button)  # the broadcast reloads the list
 
     def select_reminder(self, task_id: str) -> bool:

@@ -40,7 +40,7 @@ from clinic_app.records import forms
 from clinic_app.records.common import Resource
 from clinic_app.records.encounter import VISIT_KINDS
 from clinic_app.records.vitals import VITALS, flag_of, interpretation, normalize_value, vital_key
-from clinic_app.services import visits
+from clinic_app.services.visits import Visit
 from ui.clinical_text import (
     ABNORMAL,
     FLAG_COLOUR,
@@ -55,8 +55,9 @@ from ui.clinical_text import (
     when_text,
 )
 from ui.errors import show_error, tr_core
+from ui.form_errors import FormErrors
 from ui.session import Session
-from ui.widgets import FieldError, fit_to_screen, shortcut, with_error
+from ui.widgets import FieldError, fit_to_screen, shortcut
 
 NOT_ANSWERED = Qt.CheckState.PartiallyChecked
 
@@ -188,7 +189,7 @@ class VisitDialog(QDialog):
         super().__init__(parent)
         self.session = session
         self.patient = patient
-        self.visit: visits.Visit | None = None
+        self.visit: Visit | None = None
         self.setWindowTitle(self.tr("Visit — %1").replace("%1", patient_name(patient)))
         fit_to_screen(self, 980, 720)
         outer = QVBoxLayout(self)
@@ -228,9 +229,16 @@ class VisitDialog(QDialog):
         grid = QGridLayout(vitals_box)
         self.vitals: dict[str, VitalField] = {}
         self.vital_errors: dict[str, FieldError] = {}
+        # Every message the core or the checks below give, under its field; one about no
+        # field of the form goes to the general line above the buttons.
+        self.general_error = FieldError()
+        self.errors = FormErrors(fallback=self.general_error)
         for n, row in enumerate(VITAL_ROWS):
             field = VitalField(row)
-            box, err = with_error(field)
+            # a glucose message names the key of its unit (glucose_mmol, glucose_mgdl)
+            keys = {key for _unit, key, _convert in row.units} - {row.name}
+            box = self.errors.field(row.name, field, *sorted(keys))
+            err = self.errors[row.name]
             label = QLabel(vital_label(row.units[0][1]))
             label.setBuddy(field.edit)
             grid.addWidget(label, n, 0, Qt.AlignmentFlag.AlignTop)
@@ -242,7 +250,6 @@ class VisitDialog(QDialog):
         grid.setRowStretch(len(VITAL_ROWS), 1)
         body.addWidget(vitals_box, 2)
         outer.addLayout(body, 1)
-        self.general_error = FieldError()
         outer.addWidget(self.general_error)
         buttons = QHBoxLayout()
         self.status = QLabel()
@@ -279,11 +286,13 @@ class VisitDialog(QDialog):
         column.addLayout(layout)
         column.addStretch(1)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.errors.discard(*self.answer_errors)  # the previous form's questions
         self.answers = {}
         self.answer_errors = {}
         for item in form.items:
             widget = self._input_for(item)
-            box, err = with_error(widget)
+            box = self.errors.field(item.link_id, widget)
+            err = self.errors[item.link_id]
             text = tr_core(item.text) + (" *" if item.required else "")
             label = QLabel(text)
             label.setBuddy(widget)
@@ -367,20 +376,13 @@ class VisitDialog(QDialog):
         except ValidationError as exc:
             self.vital_errors[name].show_message(exc.message)
 
-    def _clear_errors(self) -> None:
-        for err in (*self.answer_errors.values(), *self.vital_errors.values()):
-            err.clear_message()
-        self.general_error.clear_message()
-
     def show_field_error(self, field: str, message: str) -> None:
         """Put a message next to the field a ValidationError names."""
-        row = {"glucose_mmol": "glucose", "glucose_mgdl": "glucose"}.get(field, field)
-        target = self.answer_errors.get(field) or self.vital_errors.get(row)
-        (target or self.general_error).show_message(message)
+        self.errors.show(field, message)
 
     def validate(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """Check every field, showing every problem next to its field; None if any."""
-        self._clear_errors()
+        self.errors.clear()
         ok = True
         answers = self.answer_values()
         for item in self.definition().items:
@@ -419,8 +421,7 @@ class VisitDialog(QDialog):
             return
         answers, vitals_in = checked
         work = functools.partial(
-            visits.record_visit,
-            self.session.store,
+            self.session.clinic.visits.record,
             patient_id=self.patient["id"],
             kind=str(self.kind.currentData()),
             answers=answers,
@@ -431,13 +432,12 @@ class VisitDialog(QDialog):
         )
         self.save_button.setEnabled(False)
         try:
-            visit = await self.session.write(work)
-        except ValidationError as exc:
-            self.show_field_error(exc.field, tr_core(exc.message))
-            self.save_button.setEnabled(True)
-            return
+            visit = await self.errors.saving(self.session.write(work))
         except Exception as exc:
             show_error(self, exc)
+            self.save_button.setEnabled(True)
+            return
+        if visit is None:  # refused: the message is under its field, nothing was saved
             self.save_button.setEnabled(True)
             return
         self.visit = visit

@@ -49,6 +49,7 @@ class Consults(Domain):
                  include_closed: bool = False) -> list[desk.WorkItem]:  # fmt: skip
         return desk.worklist(self._store, specialty=specialty, include_closed=include_closed)
 
-    def case(self, consult_id: str) -> desk.Case:
-        """The case as the clinic sent it (the read is audited)."""
-        return desk.case(self._store, consult_id)
+    def case(self, consult_id: str, *, audit: bool = True) -> desk.Case:
+        """The case as the clinic sent it (the read is audited; ``audit=False`` only to refresh
+        a case already shown to the same user)."""
+        return desk.case(self._store, consult_id, audit=audit)

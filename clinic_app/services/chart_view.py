@@ -26,7 +26,6 @@ from clinic_app.errors import ValidationError
 from clinic_app.records import orders
 from clinic_app.records import schedule as sched
 from clinic_app.records.common import Resource, patient_of, ref_id
-from clinic_app.records.documents import digest_of
 from clinic_app.records.encounter import VISIT_KINDS, visit_kind
 from clinic_app.records.forms import definition_for
 from clinic_app.records.vitals import VITALS, flag_of, vital_key
@@ -50,7 +49,6 @@ ANSWERED_REPORT = ("final", "amended", "corrected", "appended")
 MAX_SLOTS = 3
 PLOT_POINTS = 600  # points per series handed to the plot; extremes are always kept
 GLUCOSE_MGDL_PER_MMOL = 18.016
-VIEW_IN_MEMORY_MAX = 64 * 1024 * 1024
 TRENDS = ("blood_pressure", "heart_rate", "glucose", "weight")
 # What the chart says about a video call's record (translated as core messages).
 CALL_LABELS = {
@@ -256,24 +254,6 @@ def send_draft(store: Store, request_id: str) -> Resource:
     sr["status"] = "active"
     save(store, sr, expect_version=version)
     return sr
-
-
-# ---------------------------------------------------------------------- attachments --
-def document_bytes(store: Store, doc: Resource, max_size: int = VIEW_IN_MEMORY_MAX) -> bytes:
-    """A document's content decrypted into memory for the in-app viewer (nothing is written
-    to disk); the read is audited like :func:`documents.open_document`."""
-    sha = digest_of(doc)
-    name = store.attachment_by_sha256(sha) if sha else None
-    if name is None:
-        raise ValidationError("file", "The file of this document is not on this workstation yet.")
-    size, _mime = store.attachment_info(name)
-    if size > max_size:
-        raise ValidationError(
-            "file", "This file is too large to show here; open it with the system viewer."
-        )
-    data = store.attachments.read_all(name)
-    store.audit("attachment.open", "DocumentReference", str(doc.get("id", "")))
-    return data
 
 
 # -------------------------------------------------------------------- vitals trends --

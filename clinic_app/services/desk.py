@@ -434,23 +434,3 @@ def conflicts_with_names(store: Store) -> list[ConflictSummary]:
         name = display_name(target) if c.rtype == "Patient" else ""
         out.append(ConflictSummary(c, name or patients.get(patient_of(target) or "", "")))
     return out
-
-
-# ----------------------------------------------------------------------- documents --
-MAX_PREVIEW = 32 * 1024 * 1024
-
-
-def document_bytes(store: Store, doc: Resource, max_bytes: int = MAX_PREVIEW) -> bytes:
-    """A document's file decrypted in memory (never written in clear); the read is audited."""
-    from clinic_app.records.documents import digest_of
-
-    sha = digest_of(doc)
-    name = store.attachment_by_sha256(sha) if sha else None
-    if name is None:
-        raise ValidationError("file", "The file of this document is not on this workstation yet.")
-    size, _mime = store.attachment_info(name)
-    if size > max_bytes:
-        raise ValidationError("file", "The file is too large to show here; open it instead.")
-    data = store.attachments.read_all(name)
-    store.audit("attachment.open", "DocumentReference", str(doc.get("id", "")))
-    return data

@@ -287,19 +287,26 @@ def test_chart_view_timeline_trends_and_summary(store, pid, b):
     assert len(view.vitals_sets) == 20 and len(view.vitals_sets[0].observations) == 5
 
 
-def test_document_bytes_reads_into_memory_audited_and_refuses_what_is_too_big(store, pid, tmp_path):
+def test_a_documents_content_is_read_into_memory_audited_and_refused_when_too_big(
+    store, pid, tmp_path
+):
+    """``clinic.documents.content``: the one in-memory read of a document (the chart's image
+    viewer, the desk's document window and the consult room's file sharing use it)."""
+    from clinic_app.clinic import Clinic
     from clinic_app.services import documents
 
+    clinic = Clinic(store)
     photo = tmp_path / "rash.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 5000)
     doc = documents.attach_file(store, patient_id=pid, path=photo)
-    assert chart_view.document_bytes(store, doc) == photo.read_bytes()
+    assert clinic.documents.content(doc) == photo.read_bytes()
     assert store.audit_entries(1)[0]["action"] == "attachment.open"
-    with pytest.raises(ValidationError):
-        chart_view.document_bytes(store, doc, max_size=100)
+    with pytest.raises(ValidationError) as too_big:
+        clinic.documents.content(doc, max_size=100)
+    assert too_big.value.field == "file" and "system viewer" in too_big.value.message
     missing = dict(doc, content=[{"attachment": {"url": "attachment:sha256:" + "0" * 64}}])
     with pytest.raises(ValidationError):
-        chart_view.document_bytes(store, missing)
+        clinic.documents.content(missing)
 
 
 def test_a_video_calls_record_shows_as_a_video_consult_with_its_duration_and_quality(store, pid):
