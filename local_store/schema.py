@@ -179,12 +179,24 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX records_recent ON records(rtype, deleted, updated_at DESC, id)")
 
 
+def _v6(db: sqlite_utils.Database) -> None:
+    # Poison isolation (local_store.sync_ledger): a change the server rejects for good keeps
+    # the server's stable code and HTTP status beside its reason; a change the server failed
+    # on (5xx, no answer) while others went through waits alone until ``retry_at``, its
+    # failures in a row counted for the exponential back-off.
+    db.execute("ALTER TABLE outbox ADD COLUMN error_code TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN error_status INTEGER")
+    db.execute("ALTER TABLE outbox ADD COLUMN retry_at TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "records, outbox, audit log", _v1),
     Migration(2, "patient search terms", _v2),
     Migration(3, "attachments and record history", _v3),
     Migration(4, "sync state, conflicts, attachment content hashes", _v4),
     Migration(5, "index for paging lists by recency", _v5),
+    Migration(6, "outbox: rejection codes, per-change back-off", _v6),
 ]
 MIN_SCHEMA = 1
 CURRENT_SCHEMA = MIGRATIONS[-1].version

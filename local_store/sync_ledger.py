@@ -4,6 +4,29 @@ changes with their cursor in one transaction, the merge base, and open conflicts
 Versions stay aligned with the server: a record's local version is the server version it was
 based on plus the local edits since. A change is pushed with the version it was based on; a
 merge result is written as ``server version + 1`` based on the server version.
+
+Poison isolation. A change the central platform refuses for good is kept ``error`` with the
+server's stable ``error_code`` (``invalid_id``, ``reference_not_found``…), the HTTP status it
+stands for (``error_status``) and its reason; it never blocks other records, only the later
+versions of its own record. What then:
+
+* the clinician fixes the record: the fix is a new local version whose change would wait
+  behind the refused one forever. Every put carries the whole record, so the newest version
+  holds everything the refused one meant plus the fix: it *supersedes* the refused change and
+  the versions between, and goes out in the refused change's place (same version number, same
+  base; the local drafts in between are renumbered away, since the server never saw them and
+  local versions must stay aligned with the server's). This happens by itself at the next
+  claim; :meth:`SyncLedger.retry` does it at once, or, with no newer version, queues the
+  refused change again (the cause was elsewhere, e.g. a referenced record now exists);
+* the clinician discards it (:meth:`SyncLedger.discard`): the local record goes back to the
+  newest copy of the central platform known here (``sync_base``, which pulls keep moving while
+  the record is in error), or, never synced, is deleted here (a tombstone, nothing sent). The
+  refused change and every later one of the record are superseded; the local drafts leave the
+  history; an audit entry says so.
+
+A change the server failed on (5xx, no answer) while others went through is *held*: pending,
+with ``retry_at`` and ``failures`` (in a row) for an exponential back-off kept across cycles;
+the later changes of its record wait with it, every other record goes.
 """
 
 from __future__ import annotations
@@ -11,9 +34,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local_store.errors import NotFound, StoreError
 from local_store.store import Store
 
 Resource = dict[str, Any]
@@ -34,7 +58,8 @@ def _loads(text: str | None) -> Resource | None:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A change ready to push: the record as it was at that version (None for a delete)."""
+    """A change ready to push: the record as it was at that version (None for a delete).
+    Changes with the same ``created_at`` were written together (one write)."""
 
     seq: int
     change_id: str
@@ -44,6 +69,49 @@ class Outgoing:
     version: int
     base_version: int | None
     resource: Resource | None
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why the central platform refused a change for good: its reason in (English) words, its
+    stable ``code`` and the HTTP status it stands for (None when not said)."""
+
+    reason: str
+    code: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    """A change in error with what a screen needs to name its record."""
+
+    seq: int
+    change_id: str
+    rtype: str
+    record_id: str
+    op: str
+    version: int
+    base_version: int | None
+    reason: str
+    code: str | None
+    http_status: int | None
+    created_at: str
+    resource: Resource | None  # the record as it is here now (None: not here)
+    deleted: bool  # deleted here
+    later: int  # newer local versions of the record waiting behind it
+    synced: bool  # the central platform has a version of the record
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """What discarding a change in error did: the record went back to ``version`` (the
+    central platform's copy), or was deleted here (``version`` None: never synced)."""
+
+    rtype: str
+    record_id: str
+    version: int | None
+    deleted: bool
 
 
 @dataclass(frozen=True)
@@ -82,6 +150,7 @@ class OutboxCounts:
     error: int
     conflict: int
     errors: list[tuple[str, str, str]]  # (rtype, record id, reason) of changes in error
+    held: int = 0  # pending, waiting for their back-off after the server failed on them
 
 
 class SyncLedger:
@@ -107,7 +176,8 @@ class SyncLedger:
         """
         with self.store.transaction() as conn:
             n = conn.execute(
-                "UPDATE outbox SET state = 'pending', error = NULL, server_seq = NULL"
+                "UPDATE outbox SET state = 'pending', error = NULL, error_code = NULL,"
+                " error_status = NULL, retry_at = NULL, failures = 0, server_seq = NULL"
                 " WHERE state IN ('done', 'uploading', 'error')"
             ).rowcount
             conn.execute("DELETE FROM meta WHERE key = 'sync_cursor'")
@@ -128,25 +198,32 @@ class SyncLedger:
     def claim_batch(self, limit: int, room: int = 0) -> list[Outgoing]:
         """Mark up to ``limit`` pending changes as uploading and return them in order.
 
-        A record whose earlier change sits in error or conflict waits: its later versions
-        cannot be applied before it. A batch does not end inside one write (records saved
-        together, such as a CarePlan and its Task, may refer to each other and must reach the
-        central platform in one push): up to ``room`` more changes finish the last write.
+        A record whose earlier change sits in error or conflict, or is held back after the
+        server failed on it, waits: its later versions cannot be applied before it (a newer
+        version of a record in error supersedes the refused change first: see the module's
+        docstring). A held change waits until its ``retry_at``. A batch does not end inside one
+        write (records saved together, such as a CarePlan and its Task, may refer to each
+        other and must reach the central platform in one push): up to ``room`` more changes
+        finish the last write.
         """
         query = (
             "SELECT o.seq, o.change_id, o.rtype, o.record_id, o.op, o.version,"
             " o.base_version, h.resource, o.created_at FROM outbox o"
             " LEFT JOIN record_history h ON h.id = o.record_id AND h.version = o.version"
-            " WHERE o.state = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox b"
+            " WHERE o.state = 'pending' AND (o.retry_at IS NULL OR o.retry_at <= ?)"
+            " AND NOT EXISTS (SELECT 1 FROM outbox b"
             "   WHERE b.record_id = o.record_id AND b.seq < o.seq"
-            "   AND b.state IN ('error', 'conflict'))"
+            "   AND (b.state IN ('error', 'conflict')"
+            "        OR (b.state = 'pending' AND b.retry_at > ?)))"
         )
+        now = _now()
         with self.store.transaction() as conn:
-            rows = conn.execute(f"{query} ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+            self._supersede_fixed(conn)
+            rows = conn.execute(f"{query} ORDER BY o.seq LIMIT ?", (now, now, limit)).fetchall()
             if rows and len(rows) == limit and room > 0:
                 rows += conn.execute(
                     f"{query} AND o.seq > ? AND o.created_at = ? ORDER BY o.seq LIMIT ?",
-                    (rows[-1][0], rows[-1][8], room),
+                    (now, now, rows[-1][0], rows[-1][8], room),
                 ).fetchall()
             conn.executemany(
                 "UPDATE outbox SET state = 'uploading', attempts = attempts + 1"
@@ -155,7 +232,15 @@ class SyncLedger:
             )
         return [
             Outgoing(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], _loads(r[7]) if r[4] == "put" else None
+                seq=r[0],
+                change_id=r[1],
+                rtype=r[2],
+                record_id=r[3],
+                op=r[4],
+                version=r[5],
+                base_version=r[6],
+                resource=_loads(r[7]) if r[4] == "put" else None,
+                created_at=str(r[8]),
             )
             for r in rows
         ]
@@ -174,20 +259,31 @@ class SyncLedger:
     def record_results(
         self,
         applied: Sequence[tuple[Outgoing, int, int | None]],
-        rejected: Sequence[tuple[str, str]],
+        rejected: Sequence[tuple[str, Rejection | str]],
     ) -> None:
         """The answers to one push, recorded in one transaction (one fsync, not one per change)."""
         with self.store.transaction() as conn:
             for sent, version, server_seq in applied:
                 self._applied(conn, sent, version, server_seq)
-            conn.executemany(
-                "UPDATE outbox SET state = 'error', error = ? WHERE change_id = ?",
-                [(reason[:500], change_id) for change_id, reason in rejected],
-            )
+            self._rejected(conn, rejected)
+
+    @staticmethod
+    def _rejected(conn: Any, rejected: Sequence[tuple[str, Rejection | str]]) -> None:
+        rows = []
+        for change_id, why in rejected:
+            r = why if isinstance(why, Rejection) else Rejection(why)
+            rows.append((r.reason[:500], r.code and r.code[:64], r.http_status, change_id))
+        conn.executemany(
+            "UPDATE outbox SET state = 'error', error = ?, error_code = ?, error_status = ?,"
+            " retry_at = NULL, failures = 0 WHERE change_id = ?",
+            rows,
+        )
 
     def _applied(self, conn: Any, sent: Outgoing, version: int, server_seq: int | None) -> None:
         conn.execute(
-            "UPDATE outbox SET state = 'done', error = NULL, server_seq = ? WHERE change_id = ?",
+            "UPDATE outbox SET state = 'done', error = NULL, error_code = NULL,"
+            " error_status = NULL, retry_at = NULL, failures = 0, server_seq = ?"
+            " WHERE change_id = ?",
             (server_seq, sent.change_id),
         )
         conn.execute(
@@ -199,21 +295,289 @@ class SyncLedger:
              _dumps(sent.resource) if sent.resource else None),
         )  # fmt: skip
 
-    def record_rejected(self, change_id: str, reason: str) -> None:
+    def record_rejected(
+        self, change_id: str, reason: str, code: str | None = None, http_status: int | None = None
+    ) -> None:
         with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET state = 'error', error = ? WHERE change_id = ?",
-                (reason[:500], change_id),
-            )
+            self._rejected(conn, [(change_id, Rejection(reason, code, http_status))])
+
+    def hold(
+        self, change_ids: Sequence[str], base: float, cap: float, jitter: float = 0.2
+    ) -> list[tuple[str, float]]:
+        """The server failed on these changes alone (5xx, no answer) while others went through:
+        pending again, each not before ``base * 2**(failures in a row - 1)`` seconds (at most
+        ``cap``, +- ``jitter`` of it). Returns (change id, seconds held)."""
+        import random
+
+        now = datetime.now(UTC)
+        out: list[tuple[str, float]] = []
+        with self.store.transaction() as conn:
+            for change_id in change_ids:
+                row = conn.execute(
+                    "SELECT failures FROM outbox WHERE change_id = ? AND state IN"
+                    " ('pending', 'uploading')",
+                    (change_id,),
+                ).fetchone()
+                if row is None:
+                    continue
+                failures = int(row[0]) + 1
+                delay = min(cap, base * 2 ** min(failures - 1, 30))
+                delay *= random.uniform(1 - jitter, 1 + jitter)
+                until = (now + timedelta(seconds=delay)).isoformat(timespec="milliseconds")
+                conn.execute(
+                    "UPDATE outbox SET state = 'pending', failures = ?, retry_at = ?"
+                    " WHERE change_id = ?",
+                    (failures, until, change_id),
+                )
+                out.append((change_id, delay))
+        return out
 
     def retry_errors(self) -> int:
         """Put changes in error back in the queue (after the cause was fixed)."""
         with self.store.transaction() as conn:
             return int(
                 conn.execute(
-                    "UPDATE outbox SET state = 'pending', error = NULL WHERE state = 'error'"
+                    "UPDATE outbox SET state = 'pending', error = NULL, error_code = NULL,"
+                    " error_status = NULL, retry_at = NULL, failures = 0 WHERE state = 'error'"
                 ).rowcount
             )
+
+    # --------------------------------------------------------------- changes in error --
+    def changes_in_error(self, limit: int = 1000) -> list[ErrorEntry]:
+        """Changes the central platform refused, oldest first, with their record as it is
+        here now."""
+        with self.store.transaction() as conn:
+            rows = conn.execute(
+                "SELECT o.seq, o.change_id, o.rtype, o.record_id, o.op, o.version,"
+                " o.base_version, coalesce(o.error, ''), o.error_code, o.error_status,"
+                " o.created_at, r.resource, r.deleted,"
+                " (SELECT count(*) FROM outbox l WHERE l.record_id = o.record_id"
+                "   AND l.seq > o.seq AND l.state = 'pending'),"
+                " EXISTS (SELECT 1 FROM sync_base s WHERE s.record_id = o.record_id)"
+                " FROM outbox o LEFT JOIN records r ON r.id = o.record_id"
+                " WHERE o.state = 'error' ORDER BY o.seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            ErrorEntry(
+                seq=r[0],
+                change_id=r[1],
+                rtype=r[2],
+                record_id=r[3],
+                op=r[4],
+                version=r[5],
+                base_version=r[6],
+                reason=r[7],
+                code=r[8],
+                http_status=r[9],
+                created_at=r[10],
+                resource=_loads(r[11]),
+                deleted=bool(r[12]),
+                later=int(r[13]),
+                synced=bool(r[14]) or r[6] is not None,
+            )
+            for r in rows
+        ]
+
+    def _error_row(self, conn: Any, change_id: str) -> tuple[Any, ...]:
+        row = conn.execute(
+            "SELECT seq, change_id, rtype, record_id, version, base_version FROM outbox"
+            " WHERE change_id = ? AND state = 'error'",
+            (change_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound("That change is no longer in error (it was sent, fixed or discarded).")
+        return tuple(row)
+
+    def retry(self, change_id: str) -> bool:
+        """Send a change in error again. With a newer local version of its record (the fix),
+        that version goes in its place (True); else the change itself is queued again."""
+        with self.store.transaction() as conn:
+            err = self._error_row(conn, change_id)
+            if self._supersede(conn, err):
+                return True
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', error = NULL, error_code = NULL,"
+                " error_status = NULL, retry_at = NULL, failures = 0 WHERE change_id = ?",
+                (change_id,),
+            )
+            self.store.append_audit(conn, "sync.retry", err[2], err[3], f"v{err[4]}")
+        return False
+
+    def discard_target(self, change_id: str) -> tuple[str, str, Resource | None]:
+        """What discarding would bring back: (rtype, record id, the central platform's copy
+        known here, None when deleted there or never synced)."""
+        with self.store.transaction() as conn:
+            err = self._error_row(conn, change_id)
+            base = self._server_copy(conn, err)
+        return err[2], err[3], _loads(base[2]) if base and not base[1] else None
+
+    def _server_copy(self, conn: Any, err: tuple[Any, ...]) -> tuple[int, bool, str | None] | None:
+        """(version, deleted, body) of the newest server copy known here of a refused change's
+        record: the merge base pulls keep up to date, else the version it was based on."""
+        row = conn.execute(
+            "SELECT version, deleted, resource FROM sync_base WHERE record_id = ?", (err[3],)
+        ).fetchone()
+        if row is None and err[5] is not None:
+            row = conn.execute(
+                "SELECT version, deleted, resource FROM record_history"
+                " WHERE id = ? AND version = ?",
+                (err[3], err[5]),
+            ).fetchone()
+        return (int(row[0]), bool(row[1]), row[2]) if row else None
+
+    def discard(
+        self,
+        change_id: str,
+        *,
+        patient_id: str | None = None,
+        terms: Sequence[str] | None = None,
+    ) -> Discarded:
+        """Give up a change in error and every later local change of its record: the record
+        goes back to the central platform's newest copy known here, or is deleted here if the
+        platform never had it (nothing is sent either way). ``patient_id`` and ``terms`` are
+        those of the copy brought back. One transaction, audited."""
+        now = _now()
+        with self.store.transaction() as conn:
+            err = self._error_row(conn, change_id)
+            seq, _cid, rtype, record_id, version, _base = err
+            # Later pending versions go with it; anything else open (an earlier change, one
+            # being sent, a conflict) would be lost: refused.
+            busy = conn.execute(
+                "SELECT 1 FROM outbox WHERE record_id = ? AND seq != ? AND (state IN"
+                " ('uploading', 'conflict') OR (state IN ('pending', 'error') AND seq < ?))",
+                (record_id, seq, seq),
+            ).fetchone()
+            if busy is not None:
+                raise StoreError(
+                    "Another change of this record is being sent or waits for a decision;"
+                    " try again after the next sync."
+                )
+            conn.execute(
+                "UPDATE outbox SET state = 'superseded' WHERE record_id = ? AND seq >= ?"
+                " AND state IN ('pending', 'error')",
+                (record_id, seq),
+            )
+            server = self._server_copy(conn, err)
+            cur = conn.execute(
+                "SELECT version, resource FROM records WHERE id = ?", (record_id,)
+            ).fetchone()
+            conn.execute("DELETE FROM search_terms WHERE record_id = ?", (record_id,))
+            if server is None:  # never on the central platform: deleted here, nothing sent
+                if cur is not None:
+                    gone = int(cur[0]) + 1
+                    conn.execute(
+                        "UPDATE records SET version = ?, deleted = 1, updated_at = ? WHERE id = ?",
+                        (gone, now, record_id),
+                    )
+                    conn.execute(
+                        "INSERT OR REPLACE INTO record_history(id, version, deleted, resource)"
+                        " VALUES (?,?,1,?)",
+                        (record_id, gone, cur[1]),
+                    )
+                self.store.append_audit(conn, "sync.discard", rtype, record_id,
+                                        f"v{version} never synced: deleted here")  # fmt: skip
+                return Discarded(rtype, record_id, None, True)
+            s_version, s_deleted, s_body = server
+            body = s_body or (cur[1] if cur is not None else None) or "{}"
+            # The local drafts from the refused version on leave the history: the next edit
+            # is numbered after the server's version again.
+            conn.execute(
+                "DELETE FROM record_history WHERE id = ? AND version >= ?",
+                (record_id, min(version, s_version + 1)),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO record_history(id, version, deleted, resource)"
+                " VALUES (?,?,?,?)",
+                (record_id, s_version, 1 if s_deleted else 0, body),
+            )
+            conn.execute(
+                "INSERT INTO records(id, rtype, version, patient_id, deleted, updated_at,"
+                " resource) VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+                " version = excluded.version, patient_id = excluded.patient_id,"
+                " deleted = excluded.deleted, updated_at = excluded.updated_at,"
+                " resource = excluded.resource",
+                (record_id, rtype, s_version, patient_id, 1 if s_deleted else 0, now, body),
+            )
+            if terms and not s_deleted:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO search_terms(term, record_id) VALUES (?, ?)",
+                    [(t, record_id) for t in set(terms) if t],
+                )
+            self.store.append_audit(conn, "sync.discard", rtype, record_id,
+                                    f"v{version} back to server v{s_version}")  # fmt: skip
+        return Discarded(rtype, record_id, s_version, s_deleted)
+
+    def _supersede_fixed(self, conn: Any) -> None:
+        """Every change in error with a newer local version of its record waiting: the newer
+        version goes in its place."""
+        rows = conn.execute(
+            "SELECT e.seq, e.change_id, e.rtype, e.record_id, e.version, e.base_version"
+            " FROM outbox e WHERE e.state = 'error' AND EXISTS (SELECT 1 FROM outbox l"
+            "   WHERE l.record_id = e.record_id AND l.seq > e.seq AND l.state = 'pending')"
+            " ORDER BY e.seq"
+        ).fetchall()
+        seen: set[str] = set()
+        for row in rows:
+            if row[3] not in seen:
+                seen.add(row[3])
+                self._supersede(conn, tuple(row))
+
+    def _supersede(self, conn: Any, err: tuple[Any, ...]) -> bool:
+        """The newest pending version of a refused change's record replaces it: it is sent as
+        the refused version (same number, same base), the versions between are superseded and
+        the local drafts renumbered away. A record the server never had and that is deleted
+        here now sends nothing. False if no newer version waits."""
+        seq, change_id, rtype, record_id, version, base_version = err
+        later = conn.execute(
+            "SELECT seq, change_id, version, op FROM outbox WHERE record_id = ? AND seq > ?"
+            " AND state = 'pending' ORDER BY seq",
+            (record_id, seq),
+        ).fetchall()
+        if not later:
+            return False
+        _lseq, last_id, last_version, last_op = later[-1]
+        conn.executemany(
+            "UPDATE outbox SET state = 'superseded' WHERE change_id = ?",
+            [(change_id,)] + [(r[1],) for r in later[:-1]],
+        )
+        if base_version is None and last_op == "delete":
+            conn.execute("UPDATE outbox SET state = 'superseded' WHERE change_id = ?", (last_id,))
+            self.store.append_audit(conn, "sync.supersede", rtype, record_id,
+                                    f"v{version} deleted here before it was synced")  # fmt: skip
+            return True
+        if last_version != version:
+            hist = conn.execute(
+                "SELECT deleted, resource FROM record_history WHERE id = ? AND version = ?",
+                (record_id, last_version),
+            ).fetchone()
+            deleted, text = (int(hist[0]), hist[1]) if hist else (0, None)
+            body = text
+            res = _loads(text)
+            if res is not None:
+                res["meta"] = dict(res.get("meta") or {}) | {"versionId": str(version)}
+                body = _dumps(res)
+            conn.execute(
+                "DELETE FROM record_history WHERE id = ? AND version >= ?", (record_id, version)
+            )
+            conn.execute(
+                "INSERT INTO record_history(id, version, deleted, resource) VALUES (?,?,?,?)",
+                (record_id, version, deleted, body),
+            )
+            conn.execute(
+                "UPDATE records SET version = ?, resource = coalesce(?, resource)"
+                " WHERE id = ? AND version = ?",
+                (version, body, record_id, last_version),
+            )
+        conn.execute(
+            "UPDATE outbox SET version = ?, base_version = ?, retry_at = NULL, failures = 0"
+            " WHERE change_id = ?",
+            (version, base_version, last_id),
+        )
+        self.store.append_audit(conn, "sync.supersede", rtype, record_id,
+                                f"v{last_version} sent as v{version} in place of the refused"
+                                " change")  # fmt: skip
+        return True
 
     def counts(self) -> OutboxCounts:
         with self.store.transaction() as conn:
@@ -227,12 +591,16 @@ class SyncLedger:
                 "SELECT rtype, record_id, coalesce(error, '') FROM outbox"
                 " WHERE state = 'error' ORDER BY seq LIMIT 20"
             ).fetchall()
+            held = conn.execute(
+                "SELECT count(*) FROM outbox WHERE state = 'pending' AND retry_at > ?", (_now(),)
+            ).fetchone()[0]
         return OutboxCounts(
             int(rows.get("pending", 0)),
             int(rows.get("uploading", 0)),
             int(rows.get("error", 0)),
             int(rows.get("conflict", 0)),
             [(str(a), str(b), str(c)) for a, b, c in errors],
+            int(held),
         )
 
     def base_of(self, record_id: str) -> tuple[int, bool, Resource | None] | None:

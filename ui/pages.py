@@ -11,6 +11,7 @@ from ui.desk_pages import desk_pages
 from ui.page_host import Page, PageHost
 from ui.patients_screen import PatientsScreen
 from ui.session import Session
+from ui.sync_errors_screen import SyncErrorsScreen
 
 __all__ = ["Page", "build_pages"]
 
@@ -29,4 +30,9 @@ def build_pages(session: Session, workspace: PageHost) -> list[Page]:
     pages.append(Page("chart", tr("Chart"), ChartScreen(session)))
     # Desk-side and shared screens (schedule, specialist worklist, conflicts, settings) here.
     pages += desk_pages(session, workspace)
+    # Changes the central platform refused, after the conflicts (before the settings).
+    errors = SyncErrorsScreen(session)
+    errors.open_chart.connect(workspace.open_chart)
+    at = next((n for n, p in enumerate(pages) if p.key == "settings"), len(pages))
+    pages.insert(at, Page("sync_errors", tr("Changes in error"), errors))
     return pages

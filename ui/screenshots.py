@@ -76,6 +76,9 @@ async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
         await shot(f"10-{page.key}")
     await _clinic_screens(ws, shot)
     await _desk_screens(ws, shot)
+    from ui import sync_error_shots
+
+    await sync_error_shots.render(ws, shot, lambda seconds=0.3: settle(None, seconds))
     from ui import room_shots
 
     await room_shots.render(ws.session, shot, language == "zh_CN")

@@ -1,6 +1,7 @@
-"""Always visible at the bottom: online or offline, changes waiting, last successful sync,
-progress while syncing (records of the total, rate, time left), and the conflicts waiting for
-a decision. Status symbols are drawn icons, never glyphs a font may lack."""
+"""Always visible at the bottom: online or offline, changes waiting, the changes in error
+(refused by the central platform: a click shows them), last successful sync, progress while
+syncing (records of the total, rate, time left), and the conflicts waiting for a decision.
+Status symbols are drawn icons, never glyphs a font may lack."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.sync.engine import LAST_SUCCESS_META, SyncStatus
+from clinic_app.changes import Changes
+from clinic_app.sync.engine import SyncStatus
+from ui.backup_runner import BackupNews
 from ui.bridge import Event
 from ui.errors import tr_core
 from ui.session import Session
@@ -70,6 +73,8 @@ def progress_text(s: SyncStatus) -> str:
 
 class SyncBar(QWidget):
     show_conflicts = Signal()
+    show_errors = Signal()
+    show_backups = Signal()
     sync_now = Signal()
 
     def __init__(self, session: Session) -> None:
@@ -81,6 +86,12 @@ class SyncBar(QWidget):
         self.link_state = "none"  # the dot's colour: none, connecting, online, offline
         self.link = QLabel()
         self.pending = QLabel()
+        # Changes the central platform refused: never holding the others up, but to be fixed.
+        self.errors = QPushButton()
+        self.errors.setFlat(True)
+        self.errors.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical))
+        self.errors.clicked.connect(self.show_errors.emit)
+        self.errors.hide()
         self.last = QLabel()
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
@@ -95,35 +106,88 @@ class SyncBar(QWidget):
         )
         self.conflicts.clicked.connect(self.show_conflicts.emit)
         self.conflicts.hide()
+        # A warning when the newest good backup is too old or its folder is missing.
+        self.backup = QPushButton()
+        self.backup.setFlat(True)
+        self.backup.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DriveHDIcon))
+        self.backup.clicked.connect(self.show_backups.emit)
+        self.backup.hide()
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
         self.error.setWordWrap(False)
         self.button = QPushButton(self.tr("Sync now"))
         self.button.setToolTip(self.tr("Sync with the central platform now (F5)"))
         self.button.clicked.connect(self.sync_now.emit)
-        for w in (self.dot, self.link, self.pending, self.last, self.progress):
+        for w in (self.dot, self.link, self.pending, self.errors, self.last, self.progress):
             layout.addWidget(w)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.conflicts)
+        layout.addWidget(self.backup)
         layout.addWidget(self.error, 1)
         layout.addWidget(self.button)
         self.status = SyncStatus()
+        self._counting: asyncio.Future[None] | None = None
         session.bridge.notify.connect(self._on_event)
         self.show_status(self.status)
         # What the profile knows (waiting changes, last success) is read on the store thread.
         self._initial = asyncio.ensure_future(self._load_initial())
 
     async def _load_initial(self) -> None:
-        store = self.session.store
-        pending, last = await self.session.call(
-            lambda: (store.pending_count(), store.get_meta(LAST_SUCCESS_META))
-        )
+        status = await self.session.call(self.session.clinic.sync.outbox_status)
         if self.status == SyncStatus():  # nothing newer came from the engine meanwhile
-            self.show_status(SyncStatus(pending=pending, last_success=last))
+            self.show_status(status)
+
+    async def reload_counts(self) -> None:
+        """Without an engine (no central platform yet), what the outbox holds now."""
+        status = await self.session.call(self.session.clinic.sync.outbox_status)
+        if self.session.engine is None:
+            self.show_status(status)
 
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.SYNC_STATUS and isinstance(payload, SyncStatus):
             self.show_status(payload)
+        elif kind is Event.RECORDS_CHANGED and isinstance(payload, Changes):
+            if self.session.engine is None and not self.session.clinic.closed:
+                self._counting = asyncio.ensure_future(self.reload_counts())
+        elif kind is Event.BACKUP_STATUS and isinstance(payload, BackupNews):
+            self.show_backup(payload)
+
+    def show_backup(self, news: BackupNews) -> None:
+        """The backup warning: shown only when something needs the clinic's attention."""
+        s = news.status
+        folder = str(s.plan.target or "")
+        if news.error:
+            text, tip = self.tr("Backup failed"), news.error
+        elif s.warning == "off":
+            text = self.tr("Automatic backups are off")
+            tip = self.tr("Choose a backup folder in the settings (another disk or a USB stick).")
+        elif s.warning == "missing":
+            text = self.tr("Backup folder not connected")
+            tip = self.tr(
+                "The backup folder %1 is not there: connect the disk, USB stick or network share."
+            ).replace("%1", folder)
+        elif s.warning == "unwritable":
+            text, tip = self.tr("Backup folder cannot be written"), tr_core(s.problem)
+        elif s.warning == "never":
+            text = self.tr("No backup yet")
+            tip = self.tr("No good backup in %1 yet.").replace("%1", folder)
+        elif s.warning == "too_old":
+            days = s.age.days if s.age is not None else 0
+            text = self.tr("Last backup %n day(s) ago", "", days)
+            tip = self.tr("The newest good backup in %1 is older than %n day(s).", "",
+                          s.plan.warn_after_days).replace("%1", folder)  # fmt: skip
+        else:
+            text = tip = ""
+        self.backup.setText(text)
+        self.backup.setToolTip(tip)
+        self.backup.setVisible(bool(text))
+        self.backup.setIcon(
+            self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MessageBoxWarning
+                if s.warning not in ("", "off") or news.error
+                else QStyle.StandardPixmap.SP_DriveHDIcon
+            )
+        )
 
     def _set_dot(self, state: str) -> None:
         self.link_state = state
@@ -145,6 +209,15 @@ class SyncBar(QWidget):
             self._set_dot("offline")
             self.link.setText(self.tr("Offline — working locally"))
         self.pending.setText(self.tr("%n change(s) waiting", "", s.pending))
+        self.pending.setToolTip(
+            self.tr("%n of them failed on the central platform and are retried later.", "",
+                    s.held) if s.held else ""
+        )  # fmt: skip
+        self.errors.setVisible(s.errors > 0)
+        self.errors.setText(self.tr("%n in error", "", s.errors))
+        self.errors.setToolTip(
+            self.tr("Refused by the central platform: show them to fix or discard")
+        )
         if s.last_success:
             when = datetime.fromisoformat(s.last_success).astimezone()
             self.last.setText(self.tr("Last sync %1").replace("%1", when.strftime("%m-%d %H:%M")))

@@ -3,6 +3,17 @@ the background while the link comes and goes.
 
 All store work runs on one worker thread (the single writer); the engine itself is asyncio
 and never blocks the loop it runs on (the Qt loop through qasync, or a CLI loop).
+
+Poison isolation. A change the server refuses for good is kept in error with the server's
+code and reason (local_store.sync_ledger) and blocks only later versions of its own record.
+A push the server *fails* on (5xx, or no answer in time) is split in halves, write by write
+(records saved together stay together), until the write that makes it fail is alone: that
+write is held back with an exponential back-off kept in the outbox across cycles, and every
+other change goes in the same cycle. When the server fails on everything (more failures in a
+row than the halving needs, or a lone failing write and a health check that fails too), it is
+an outage, handled as before: the cycle ends offline and the engine backs off. A push refused
+as a whole (400, 413, 422: too large, a value JSON cannot carry) is halved the same way, and a
+write refused alone is in error like any refused change.
 """
 
 from __future__ import annotations
@@ -10,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import tempfile
 import time
@@ -22,10 +34,18 @@ from typing import Any, TypeVar
 from clinic_app.records.common import patient_of
 from clinic_app.records.patient import search_terms
 from clinic_app.sync import protocol as p
-from clinic_app.sync.client import AuthFailed, CentralClient, Offline, SyncError
+from clinic_app.sync.client import (
+    AuthFailed,
+    CentralClient,
+    Offline,
+    Refused,
+    ServerTrouble,
+    SyncError,
+    UpgradeRequired,
+)
 from clinic_app.sync.merge import three_way
 from local_store.store import Store
-from local_store.sync_ledger import Incoming, Outgoing, SyncLedger
+from local_store.sync_ledger import Incoming, Outgoing, Rejection, SyncLedger
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +60,7 @@ class SyncStatus:
     online: bool | None = None  # None: not tried yet
     syncing: bool = False
     pending: int = 0
+    held: int = 0  # of ``pending``: held back after the server failed on them, retried later
     errors: int = 0
     conflicts: int = 0
     error_reasons: tuple[tuple[str, str, str], ...] = ()
@@ -61,6 +82,30 @@ def _later(a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
         return a or b
     return max(a, b)
+
+
+# A push refused as a whole with one of these may be refused because of one record in it
+# (too large, a value JSON cannot carry): halved like a failure, a write alone refused for good.
+WHOLE_PUSH_REFUSALS = frozenset({400, 413, 422})
+
+
+def _whole_push_refusal(exc: Exception) -> Rejection:
+    """Why a push holding one write alone was refused as a whole (its words hold no values)."""
+    if isinstance(exc, Refused):
+        return Rejection(str(exc), exc.code, exc.status)
+    return Rejection("The record holds text that cannot be sent (not valid Unicode).",
+                     "unencodable_text")  # fmt: skip
+
+
+def writes_of(changes: list[Outgoing]) -> list[list[Outgoing]]:
+    """Changes grouped by the write that made them (in order): the unit a push is split by."""
+    units: list[list[Outgoing]] = []
+    for c in changes:
+        if units and c.created_at and units[-1][-1].created_at == c.created_at:
+            units[-1].append(c)
+        else:
+            units.append([c])
+    return units
 
 
 def attachments_of(resource: dict[str, Any] | None) -> list[str]:
@@ -110,6 +155,8 @@ class SyncEngine:
         executor: ThreadPoolExecutor | None = None,
         idle_interval: float = 30.0,
         max_backoff: float = 60.0,
+        hold_base: float = 30.0,
+        hold_cap: float = 3600.0,
     ) -> None:
         self.store = store
         self.ledger = SyncLedger(store)
@@ -120,6 +167,9 @@ class SyncEngine:
         self._own_executor = executor is None
         self.idle_interval = idle_interval
         self.max_backoff = max_backoff
+        # A change the server fails on alone waits hold_base, 2x, 4x … up to hold_cap seconds.
+        self.hold_base = hold_base
+        self.hold_cap = hold_cap
         self.status = SyncStatus()
         self._listeners: list[Callable[[SyncStatus], None]] = []
         self._kick = asyncio.Event()
@@ -155,6 +205,7 @@ class SyncEngine:
         last = await self._io(self.store.get_meta, LAST_SUCCESS_META)
         self._publish(
             pending=counts.pending + counts.uploading,
+            held=counts.held,
             errors=counts.error,
             conflicts=conflicts,
             error_reasons=tuple(counts.errors),
@@ -228,44 +279,145 @@ class SyncEngine:
                 return
             try:
                 ready = await self._upload_attachments(client, batch)
-                if not ready:
-                    continue
-                resp = await client.push(p.PushRequest(tuple(self._change(c) for c in ready)))
             except BaseException:
                 await self._io(self.ledger.release, [c.change_id for c in batch])
                 raise
-            if await self._check_epoch(resp.epoch):
-                cycle.restarted = True
+            if ready:
+                await self._push_isolating(client, cycle, ready, clock)
+            if cycle.restarted:
                 return
-            sent = {c.change_id: c for c in ready}
-            conflicted: set[str] = set()
-            applied: list[tuple[Outgoing, int, int | None]] = []
-            rejected: list[tuple[str, str]] = []
-            conflicts: list[tuple[Outgoing, p.ServerCopy]] = []
-            for result in resp.results:
-                change = sent.pop(result.change_id, None)
-                if change is None or change.record_id in conflicted:
-                    continue  # unknown, or a later version of a record that conflicted
-                if result.status == "applied" and result.version is not None:
-                    applied.append((change, result.version, result.seq))
-                elif result.status == "conflict" and result.server is not None:
-                    conflicted.add(change.record_id)
-                    conflicts.append((change, result.server))
-                else:
-                    rejected.append(
-                        (change.change_id, result.error or "refused by the central platform")
-                    )
-            await self._io(self.ledger.record_results, applied, rejected)
-            cycle.pushed += len(applied)
-            for change, server in conflicts:
-                await self._io(self._merge, change, server)
-            if sent:  # the server did not answer for some: try them again later
-                await self._io(self.ledger.release, list(sent))
-            settled = len(applied) + len(rejected) + len(conflicts)
-            self._publish(bytes_done=client.bytes_sent,
-                          pending=max(0, self.status.pending - settled))  # fmt: skip
-            self._progress(clock, "sending", self.status.records_done + len(ready),
-                           self.status.records_total)  # fmt: skip
+
+    async def _push_isolating(
+        self, client: CentralClient, cycle: _Cycle, ready: list[Outgoing], clock: _PhaseClock
+    ) -> None:
+        """Push claimed changes; a part the server fails on is halved (write by write) until
+        the failing write is alone, which is then held back; everything else goes. Whatever
+        gets no answer is released (pending again)."""
+        unsettled = {c.change_id: c for c in ready}
+        writes = writes_of(ready)
+        parts = [writes]  # a stack: the first half on top, so changes go in order
+        suspects: list[Outgoing] = []
+        blocked: set[str] = set()  # records whose earlier change was held or refused here
+        in_row = 0
+        limit = math.ceil(math.log2(len(writes))) + 2 if len(writes) > 1 else 1
+        answered = False
+        try:
+            while parts:
+                units = [
+                    kept
+                    for kept in ([c for c in u if c.record_id not in blocked] for u in parts.pop())
+                    if kept
+                ]
+                changes = [c for u in units for c in u]
+                if not changes:
+                    continue
+                try:
+                    resp = await client.push(p.PushRequest(tuple(self._change(c) for c in changes)))
+                except ServerTrouble:
+                    in_row += 1
+                    if in_row > limit:
+                        raise  # failing on everything: an outage, not one bad record
+                    if len(units) == 1:
+                        suspects += units[0]
+                        blocked |= {c.record_id for c in units[0]}
+                    else:
+                        mid = len(units) // 2
+                        parts += [units[mid:], units[:mid]]
+                    continue
+                except (Refused, UnicodeError, ValueError) as exc:
+                    if isinstance(exc, AuthFailed | UpgradeRequired) or (
+                        isinstance(exc, Refused) and exc.status not in WHOLE_PUSH_REFUSALS
+                    ):
+                        raise
+                    # The push as a whole was refused (too large, or a record that cannot even
+                    # be encoded): halve it; a write alone is refused for good.
+                    if len(units) > 1:
+                        mid = len(units) // 2
+                        parts += [units[mid:], units[:mid]]
+                        continue
+                    why = _whole_push_refusal(exc)
+                    await self._io(self.ledger.record_results, [],
+                                   [(c.change_id, why) for c in units[0]])  # fmt: skip
+                    for c in units[0]:
+                        unsettled.pop(c.change_id, None)
+                    blocked |= {c.record_id for c in units[0]}
+                    continue
+                in_row, answered = 0, True
+                if await self._check_epoch(resp.epoch):
+                    cycle.restarted = True
+                    return
+                settled = await self._settle(resp, changes, cycle, blocked)
+                for change_id in settled:
+                    unsettled.pop(change_id, None)
+                self._publish(bytes_done=client.bytes_sent,
+                              pending=max(0, self.status.pending - len(settled)))  # fmt: skip
+                self._progress(clock, "sending", self.status.records_done + len(changes),
+                               self.status.records_total)  # fmt: skip
+            if suspects:
+                if not answered and not await self._answers(client):
+                    raise Offline("The central platform is having trouble; it will be retried.")
+                held = await self._io(
+                    self.ledger.hold, [c.change_id for c in suspects], self.hold_base,
+                    self.hold_cap,
+                )  # fmt: skip
+                for change_id, _delay in held:
+                    unsettled.pop(change_id, None)
+                log.warning("the central platform failed on %d change(s) alone; held back for"
+                            " %.0f s or more, the rest goes", len(held),
+                            min((d for _c, d in held), default=0))  # fmt: skip
+        finally:
+            if unsettled:
+                await self._io(self.ledger.release, list(unsettled))
+
+    async def _settle(
+        self, resp: p.PushResponse, changes: list[Outgoing], cycle: _Cycle, blocked: set[str]
+    ) -> set[str]:
+        """Record the answers to one push; returns the change ids settled. A later version of
+        a record refused here is left pending (it supersedes the refused one at the next
+        claim); those of a record in conflict are the merge's."""
+        sent = {c.change_id: c for c in changes}
+        conflicted: set[str] = set()
+        refused: set[str] = set()
+        settled: set[str] = set()
+        applied: list[tuple[Outgoing, int, int | None]] = []
+        rejected: list[tuple[str, Rejection]] = []
+        conflicts: list[tuple[Outgoing, p.ServerCopy]] = []
+        for result in resp.results:
+            change = sent.pop(result.change_id, None)
+            if change is None:
+                continue  # not one of ours
+            if change.record_id in conflicted:
+                settled.add(change.change_id)  # a later version of a record that conflicted
+                continue
+            if result.status == "applied" and result.version is not None:
+                applied.append((change, result.version, result.seq))
+            elif change.record_id in refused:
+                continue  # waits behind its refused version
+            elif result.status == "conflict" and result.server is not None:
+                conflicted.add(change.record_id)
+                conflicts.append((change, result.server))
+            else:
+                refused.add(change.record_id)
+                reason = result.error or "Refused by the central platform."
+                rejected.append(
+                    (change.change_id, Rejection(reason, result.code, result.http_status))
+                )
+        await self._io(self.ledger.record_results, applied, rejected)
+        cycle.pushed += len(applied)
+        for change, server in conflicts:
+            await self._io(self._merge, change, server)
+        blocked |= refused | conflicted
+        settled |= {c.change_id for c, _v, _s in applied}
+        settled |= {cid for cid, _r in rejected} | {c.change_id for c, _s in conflicts}
+        return settled
+
+    async def _answers(self, client: CentralClient) -> bool:
+        """Whether the central platform answers at all (its health check)."""
+        try:
+            await client.health()
+        except SyncError:
+            return False
+        return True
 
     @staticmethod
     def _change(c: Outgoing) -> p.Change:
@@ -339,7 +491,8 @@ class SyncEngine:
                 digest = await self._io(self.store.attachment_by_sha256, sha)
                 if digest is None:
                     await self._io(self.ledger.record_rejected, change.change_id,
-                                   "the attached file is missing on this workstation")  # fmt: skip
+                                   "The attached file is missing on this workstation.",
+                                   "attachment_missing_here")  # fmt: skip
                     ok = False
                     break
                 await self._upload_one(client, sha, digest)

@@ -64,18 +64,23 @@ def test_a_batch_does_not_end_inside_one_write(store):
 
 def test_later_versions_wait_behind_an_error(store):
     res, _ = new_patient(store)
-    res2 = store.get("Patient", res["id"])
-    res2["gender"] = "male"
-    save(store, res2)
     other, _ = new_patient(store, "张", "三")
     ledger = SyncLedger(store)
     first = ledger.claim_batch(1)[0]
     ledger.record_rejected(first.change_id, "refused")
-    batch = ledger.claim_batch(10)
-    # v2 of the rejected record waits; the other patient is not blocked.
-    assert [c.record_id for c in batch] == [other["id"]]
     counts = ledger.counts()
     assert counts.error == 1 and counts.errors[0][2] == "refused"
+    batch = ledger.claim_batch(10)
+    # The rejected record waits; the other patient is not blocked.
+    assert [c.record_id for c in batch] == [other["id"]]
+    # A newer version of the rejected record (every put is the whole record) goes in the
+    # rejected change's place: the same version (a create), not behind it forever.
+    res2 = store.get("Patient", res["id"])
+    res2["gender"] = "male"
+    save(store, res2)
+    (fixed,) = ledger.claim_batch(10)
+    assert (fixed.record_id, fixed.version, fixed.base_version) == (res["id"], 1, None)
+    assert fixed.resource["gender"] == "male" and ledger.counts().error == 0
 
 
 def test_applied_moves_merge_base(store):
