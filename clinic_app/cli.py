@@ -161,11 +161,90 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     store = _open(args)
     try:
-        dest = store.backup(Path(args.out) if args.out else store.profile.parent)
+        result = store.write_backup(
+            Path(args.out) if args.out else store.profile.parent, skip_damaged=args.skip_damaged
+        )
     finally:
         store.lock()
-    print(f"Encrypted backup written to {dest}.")
+    if result.left_out:
+        print(
+            f"warning: {len(result.left_out)} attachments were left out of the backup"
+            f" ({result.left_out_tally}); run `clinic-app check` for details.",
+            file=sys.stderr,
+        )
+    print(f"Encrypted backup written to {result.path} and verified.")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from clinic_app.domains.profile import Profile
+
+    profile = _profile(args)
+
+    def credentials(users: list[str]) -> tuple[str, str]:
+        user = args.user or config.setting("user") or (users[0] if len(users) == 1 else None)
+        if not user:
+            raise UsageError("This workstation has several users: pass --user NAME.")
+        return str(user), _secret("passphrase", f"Passphrase for {user}: ")
+
+    report = Profile.check_folder(profile, credentials, full=args.full)
+    print(f"Checked {profile} ({'full' if args.full else 'quick'} check):")
+    for line in report.lines():
+        print(f"  {line}")
+    if report.ok:
+        print(report.verdict())
+        return 0
+    code = report.fault.code if report.fault else "DAMAGED"
+    print(f"error: {report.verdict()} [{code}]", file=sys.stderr)
+    return report.exit_status
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    """Automatic backups for cron or a scheduled task: `set` the folder and schedule, `run` one
+    (written, verified, old ones rotated), `status` (exit 1 when a warning is due)."""
+    from clinic_app.clinic import Clinic
+
+    changes = {
+        name: value
+        for name, value in (
+            ("target", args.target), ("interval_hours", args.every),
+            ("keep_daily", args.keep_daily), ("keep_weekly", args.keep_weekly),
+            ("warn_after_days", args.warn_after),
+        )
+        if value is not None
+    }  # fmt: skip
+    if args.action != "set" and changes:
+        raise UsageError("Settings are changed with `clinic-app backups set`.")
+    clinic = Clinic(_open(args))
+    try:
+        backups = clinic.backups
+        if args.action == "set":
+            plan = backups.configure(**changes)
+            where = plan.target or "(none: automatic backups are off)"
+            print(f"Backup folder {where}; every {plan.interval_hours} h; keep"
+                  f" {plan.keep_daily} daily and {plan.keep_weekly} weekly; warn after"
+                  f" {plan.warn_after_days} days.")  # fmt: skip
+            return 0
+        if args.action == "run":
+            if args.if_due and not backups.due():
+                print("A backup is not due: " + backups.status().message())
+                return 0
+            result = backups.run()
+            print(f"Encrypted backup written to {result.path} and verified"
+                  f" ({result.verified.records} records, {result.verified.attachments}"
+                  f" attachments, {result.seconds:.1f} s).")  # fmt: skip
+            if result.removed:
+                print(f"Removed {len(result.removed)} older backups (rotation).")
+            for note in result.notes:
+                print(f"warning: {note}", file=sys.stderr)
+            return 0
+        status = backups.status()
+        print(("warning: " if status.warning else "") + status.message())
+        if status.same_disk and status.target_state == "ok":
+            print("note: the backup folder is on the same disk as the records.")
+        return 1 if status.warning else 0
+    finally:
+        clinic.close()
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -178,6 +257,42 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(f"Restored into {profile}.")
     if previous:
         print(f"The profile it replaced was kept at {previous}.")
+    return 0
+
+
+def _damaged_credentials(args: argparse.Namespace) -> tuple[Path, str, str]:
+    """The damaged profile, its user and passphrase (it is not opened: it may not open)."""
+    profile = _profile(args)
+    user = args.user or config.setting("user")
+    if not user:
+        try:
+            users = Store.users(profile)
+        except ClinicError:
+            users = []
+        if len(users) != 1:
+            raise UsageError("Pass --user NAME: the user whose passphrase opens the profile.")
+        user = users[0]
+    return profile, str(user), _secret("passphrase", f"Passphrase for {user}: ")
+
+
+def cmd_salvage(args: argparse.Namespace) -> int:
+    from clinic_app.domains.profile import Profile
+
+    profile, user, passphrase = _damaged_credentials(args)
+    report = Profile.salvage(profile, Path(args.out), user, passphrase)
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from clinic_app.domains.profile import Profile
+
+    profile, user, passphrase = _damaged_credentials(args)
+    report = _run_async(Profile.rebuild(profile, Path(args.out), user, passphrase,
+                                        server=args.server, code=args.code))  # fmt: skip
+    for line in report.lines():
+        print(line)
     return 0
 
 
@@ -238,8 +353,12 @@ def cmd_user(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     store = _open(args)
     try:
+        from local_store.checkup import health_lines
+
         counts = store.counts()
         print(f"Profile {store.profile} (schema {store.schema}), user {store.user}")
+        for line in health_lines(store):
+            print(line)
         for rtype, n in counts.items():
             print(f"  {rtype:<24} {n:>8}")
         print(f"  {'changes waiting to sync':<24} {store.pending_count():>8}")
@@ -274,6 +393,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             subject_id=str(info["device_id"]),
             clinic_id=str(info["clinic_id"]),
             ca_file=args.ca,
+            **SyncAccount.token_fields(info),
         ).save(store)
     finally:
         store.lock()
@@ -303,6 +423,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             role=str(info.get("role")),
             specialties=list(info.get("specialties") or []),
             ca_file=args.ca,
+            **SyncAccount.token_fields(info),
         ).save(store)
     finally:
         store.lock()
@@ -312,13 +433,10 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 def _engine(store: Store) -> Any:
     from clinic_app.sync.account import SyncAccount
-    from clinic_app.sync.client import CentralClient
     from clinic_app.sync.engine import SyncEngine
 
     account = SyncAccount.require(store)
-    return SyncEngine(
-        store, lambda: CentralClient(account.server, account.token, ca_file=account.ca_file)
-    )
+    return SyncEngine(store, lambda: account.client(store))  # renews and saves its tokens
 
 
 def _print_status(status: Any) -> None:
@@ -519,11 +637,31 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--vital", help="vitals table: only this measure (e.g. systolic)")
     sp.add_argument("--abnormal-only", action="store_true", help="vitals: only flagged values")
     sp.add_argument("--lang", default="en", choices=("en", "zh_CN"), help="column headings")
-    sp = add("backup", cmd_backup, "write an encrypted backup (SQLite backup API)")
+    sp = add("backup", cmd_backup, "write an encrypted, verified backup (SQLite backup API)")
     sp.add_argument("--out", help="file or folder (default: next to the profile)")
+    sp.add_argument("--skip-damaged", action="store_true",
+                    help="leave damaged or missing attachments out (with a warning)")  # fmt: skip
+    sp = add("check", cmd_check, "check the database, its log, the key file and attachments")
+    sp.add_argument("--full", action="store_true",
+                    help="integrity_check and the audit chain instead of quick_check")  # fmt: skip
+    sp = add("backups", cmd_backups, "automatic backups: set the folder, run one, status")
+    sp.add_argument("action", choices=("run", "status", "set"))
+    sp.add_argument("--if-due", action="store_true", help="run: only when one is due (cron)")
+    sp.add_argument("--target", help="set: backup folder (another disk, stick or share);"
+                    " empty turns automatic backups off")  # fmt: skip
+    sp.add_argument("--every", type=int, help="set: hours between backups")
+    sp.add_argument("--keep-daily", type=int, help="set: daily backups to keep")
+    sp.add_argument("--keep-weekly", type=int, help="set: weekly backups to keep")
+    sp.add_argument("--warn-after", type=int, help="set: warn when the newest is older (days)")
     sp = add("restore", cmd_restore, "restore an encrypted backup into the profile folder")
     sp.add_argument("file")
     sp.add_argument("--replace", action="store_true", help="replace an existing profile")
+    sp = add("salvage", cmd_salvage, "copy every readable record of a damaged profile anew")
+    sp.add_argument("--out", required=True, help="new (empty) folder for the salvaged profile")
+    sp = add("rebuild", cmd_rebuild, "rebuild a damaged profile from the central platform")
+    sp.add_argument("--out", required=True, help="new (empty) folder for the rebuilt profile")
+    sp.add_argument("--server", help="central platform URL (default: the saved account's)")
+    sp.add_argument("--code", help="one-time enrollment code from the administrator")
     sp = add("audit", cmd_audit, "check the audit log")
     sp.add_argument("action", choices=("verify",))
     add("passwd", cmd_passwd, "change your passphrase (rewraps your key slot only)")

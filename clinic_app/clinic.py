@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from clinic_app.changes import Changes, Done
+from clinic_app.domains.backups import Backups
 from clinic_app.domains.calls import Calls
 from clinic_app.domains.consults import Consults
 from clinic_app.domains.documents import Documents
@@ -50,6 +51,7 @@ class Clinic:
         self.profile = Profile(self)
         self.calls = Calls(self)
         self.sync = Sync(self)
+        self.backups = Backups(self)
 
     # ----------------------------------------------------------------------- opening --
     @staticmethod

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -161,12 +161,10 @@ class AttachmentVault:
         The content hash is checked after the last segment: a caller writing the output
         somewhere must treat the data as unconfirmed until the iterator finishes.
         """
-        aead = self._cipher()
+        self._cipher()
         path = self.path_for(digest)
         if not path.exists():
             raise NotFound("No such attachment.")
-        mac = hmac.new(self._name_key, digestmod=hashlib.sha256)
-        damaged = AttachmentDamaged("An attachment file is damaged; its content was not used.")
         try:
             src = open(path, "rb")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
@@ -174,43 +172,50 @@ class AttachmentVault:
                 exc, self.folder, doing="reading an attachment", outcome="Nothing was changed."
             ) from None
         with src:
-            head = src.read(len(MAGIC) + 16)
-            if len(head) != len(MAGIC) + 16 or head[: len(MAGIC)] != MAGIC:
+            yield from self.read_stream(src, digest)
+
+    def read_stream(self, src: IO[bytes], digest: str) -> Iterator[bytes]:
+        """Like :meth:`read`, from an open encrypted file (a member of a backup archive)."""
+        aead = self._cipher()
+        mac = hmac.new(self._name_key, digestmod=hashlib.sha256)
+        damaged = AttachmentDamaged("An attachment file is damaged; its content was not used.")
+        head = src.read(len(MAGIC) + 16)
+        if len(head) != len(MAGIC) + 16 or head[: len(MAGIC)] != MAGIC:
+            raise damaged
+        file_id = head[len(MAGIC) :]
+        index = 0
+        while True:
+            raw_len = src.read(_LEN.size)
+            if len(raw_len) != _LEN.size:
+                raise damaged  # ended before a final segment
+            (length,) = _LEN.unpack(raw_len)
+            if length > SEGMENT + 16:
                 raise damaged
-            file_id = head[len(MAGIC) :]
-            index = 0
-            while True:
-                raw_len = src.read(_LEN.size)
-                if len(raw_len) != _LEN.size:
-                    raise damaged  # ended before a final segment
-                (length,) = _LEN.unpack(raw_len)
-                if length > SEGMENT + 16:
+            nonce = src.read(12)
+            sealed = src.read(length)
+            if len(nonce) != 12 or len(sealed) != length:
+                raise damaged
+            block = None
+            final = False
+            for flag in (False, True):
+                try:
+                    block = aead.decrypt(nonce, sealed, _aad(file_id, index, flag))
+                    final = flag
+                    break
+                except InvalidTag:
+                    continue
+            if block is None:
+                raise damaged
+            mac.update(block)
+            if final:
+                if src.read(1):
+                    raise damaged  # bytes after the final segment
+                if not hmac.compare_digest(mac.hexdigest(), digest):
                     raise damaged
-                nonce = src.read(12)
-                sealed = src.read(length)
-                if len(nonce) != 12 or len(sealed) != length:
-                    raise damaged
-                block = None
-                final = False
-                for flag in (False, True):
-                    try:
-                        block = aead.decrypt(nonce, sealed, _aad(file_id, index, flag))
-                        final = flag
-                        break
-                    except InvalidTag:
-                        continue
-                if block is None:
-                    raise damaged
-                mac.update(block)
-                if final:
-                    if src.read(1):
-                        raise damaged  # bytes after the final segment
-                    if not hmac.compare_digest(mac.hexdigest(), digest):
-                        raise damaged
-                    yield block
-                    return
                 yield block
-                index += 1
+                return
+            yield block
+            index += 1
 
     def verify(self, digest: str) -> str | None:
         """None if the attachment reads back whole and authentic, else what is wrong with it."""

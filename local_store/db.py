@@ -63,25 +63,30 @@ def diagnose(path: Path, key: bytes) -> IntegrityFailure | None:
     if scan.empty and wal.replayed == 0:
         return DatabaseMissing(
             f"The record database {path.name} is empty (0 bytes) although the profile's key"
-            f" file is beside it: the records are not there. {RECOVER}"
-        )
+            f" file is beside it: the records are not there. {RECOVER}",
+            variant="empty", name=path.name, recover=RECOVER,
+        )  # fmt: skip
     if scan.foreign and (scan.pages > 1 or not wal.replayed):
         return KeyMismatch(
             "The record database cannot be read with this profile's key: it was replaced by"
-            " another database, or the key file belongs to another profile. " + RECOVER
-        )
+            " another database, or the key file belongs to another profile. " + RECOVER,
+            variant="replaced", recover=RECOVER,
+        )  # fmt: skip
     if scan.truncated:
         have = f"{scan.pages} of {scan.header_pages}" if scan.header_pages else f"{scan.pages}"
+        partial = " and a partial page" if scan.ragged else ""
         return DatabaseTruncated(
-            f"The record database file was cut off: it holds {have} pages"
-            f"{' and a partial page' if scan.ragged else ''}. {RECOVER}"
-        )
+            f"The record database file was cut off: it holds {have} pages{partial}. {RECOVER}",
+            variant="of" if scan.header_pages else "count",
+            pages=scan.pages, total=scan.header_pages, partial=partial, recover=RECOVER,
+        )  # fmt: skip
     if scan.bad_pages or scan.zero_pages:
         bad = sorted(scan.bad_pages + scan.zero_pages)
         return DatabaseDamaged(
             f"The record database is damaged: {len(bad)} of {scan.pages} pages fail their check"
-            f" (page {_pages(bad)}). {RECOVER}"
-        )
+            f" (page {_pages(bad)}). {RECOVER}",
+            variant="pages", bad=len(bad), total=scan.pages, pages=_pages(bad), recover=RECOVER,
+        )  # fmt: skip
     if wal.damaged:
         return log_damaged(wal)
     return None
@@ -93,8 +98,9 @@ def log_damaged(wal: pagecheck.WalScan) -> LogDamaged:
         lost = f"; {wal.commits_lost} committed changes after it cannot be read"
     where = f"at frame {wal.first_bad}" if wal.first_bad else "in its header"
     return LogDamaged(
-        f"The database's change log (records.db-wal) is damaged {where}{lost}. {RECOVER}"
-    )
+        f"The database's change log (records.db-wal) is damaged {where}{lost}. {RECOVER}",
+        variant="where", where=where, lost=lost, recover=RECOVER,
+    )  # fmt: skip
 
 
 def _open_error(exc: BaseException, path: Path, key: bytes) -> ClinicError:
@@ -111,7 +117,15 @@ def _open_error(exc: BaseException, path: Path, key: bytes) -> ClinicError:
         )
     if found is not None:
         return found
-    return DatabaseDamaged(f"The record database cannot be read ({exc}). {RECOVER}")
+    return unreadable(exc)
+
+
+def unreadable(exc: BaseException) -> DatabaseDamaged:
+    """The database failed in a way no check named: SQLite's own words, in brackets."""
+    return DatabaseDamaged(
+        f"The record database cannot be read ({exc}). {RECOVER}",
+        variant="unreadable", detail=str(exc), recover=RECOVER,
+    )  # fmt: skip
 
 
 def connect(
@@ -126,8 +140,9 @@ def connect(
     if not path.exists():
         if not create:
             raise DatabaseMissing(
-                f"The record database {path.name} is missing from {path.parent}. {RECOVER}"
-            )
+                f"The record database {path.name} is missing from {path.parent}. {RECOVER}",
+                variant="missing", name=path.name, folder=str(path.parent), recover=RECOVER,
+            )  # fmt: skip
         # Create the file owner-only before SQLite writes to it (the WAL inherits the mode).
         try:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -171,28 +186,33 @@ def connect(
 SHM_ROOM = 64 * 1024  # two regions of SQLite's log index: logs of up to ~8,000 frames
 
 
-def preallocate_shm(path: Path, conn: Connection) -> None:
+def preallocate_shm(path: Path, conn: Connection) -> int | None:
     """Give the memory-mapped log index (``-shm``) real disk blocks now.
 
     SQLite maps that file and writes it through memory: on a full disk a page that has no
     block behind it kills the process with SIGBUS instead of failing a call. Allocated here,
     a full disk is met as an error at open (nothing written yet) rather than as a crash.
+
+    Returns the descriptor used, still open: the caller closes it only after ``conn``.
+    Closing any descriptor of a file drops all of this process's POSIX locks on it, SQLite's
+    "index in use" lock included; another process closing the profile would then take itself
+    for the last one and remove the index under this one (SIGBUS here).
     """
     shm = Path(f"{path}-shm")
     try:
         fd = os.open(shm, os.O_RDWR)
     except OSError:
-        return  # no index file (not in WAL mode yet, or an exclusive lock): nothing mapped
+        return None  # no index file (not in WAL mode yet, or an exclusive lock): nothing mapped
     try:
         os.posix_fallocate(fd, 0, SHM_ROOM)
     except OSError as exc:
         conn.close()
+        os.close(fd)
         raise faults.from_os_error(
             exc, path.parent, doing="opening the record database", needed=SHM_ROOM,
             outcome="Nothing was changed.",
         ) from None  # fmt: skip
-    finally:
-        os.close(fd)
+    return fd
 
 
 @contextlib.contextmanager

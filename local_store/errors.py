@@ -3,6 +3,11 @@
 Every class has a stable ``code`` (shown on the command line and in the GUI, searchable in the
 manual) and an ``exit_status`` the command line exits with, distinct per class of fault, so
 scripts and support staff can tell a full disk from a damaged database without parsing text.
+
+An error that carries values (a folder, an amount, page numbers) also carries them apart from
+its sentence: ``params`` holds them by name and ``variant`` says which of the class's sentences
+it is, so the GUI translates it by ``key`` (``code`` or ``code.variant``) and fills the values
+into the translated sentence instead of matching English text (``ui/error_texts.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,16 @@ class ClinicError(Exception):
 
     code = "ERROR"
     exit_status = 1
+
+    def __init__(self, message: str = "", *, variant: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.variant = variant
+        self.params: dict[str, object] = params
+
+    @property
+    def key(self) -> str:
+        """What the GUI translates this error by: ``code``, or ``code.variant``."""
+        return f"{self.code}.{self.variant}" if self.variant else self.code
 
 
 class StoreError(ClinicError):

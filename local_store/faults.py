@@ -86,25 +86,34 @@ def from_os_error(
     err = exc.errno
     if err in (errno.ENOSPC, errno.EDQUOT):
         return disk_full(folder, doing=doing, needed=needed, outcome=outcome)
+    where = {"variant": "while", "folder": str(folder), "doing": doing, "outcome": outcome}
     if err == errno.EROFS:
         return ReadOnlyMedium(
             f"The disk holding {folder} is read-only (write-protected, or the system made it"
-            f" read-only after errors) while {doing}. {outcome}"
+            f" read-only after errors) while {doing}. {outcome}",
+            **where,
         )
     if err in (errno.EACCES, errno.EPERM):
         return PermissionDenied(
             f"Permission denied for {folder} while {doing}: this user may not write there."
-            f" {outcome}"
+            f" {outcome}",
+            **where,
         )
     if err in _GONE or (err == errno.ENOENT and not _exists(folder)):
         return MediumRemoved(
             f"The disk or folder {folder} is no longer there (removed or disconnected) while"
-            f" {doing}. {outcome}"
+            f" {doing}. {outcome}",
+            **where,
         )
+    return io_error(folder, doing=doing, outcome=outcome)
+
+
+def io_error(folder: Path, *, doing: str, outcome: str) -> StorageIOError:
     return StorageIOError(
         f"The disk holding {folder} reported an input/output error while {doing}; it may be"
-        f" failing. {outcome}"
-    )
+        f" failing. {outcome}",
+        variant="while", folder=str(folder), doing=doing, outcome=outcome,
+    )  # fmt: skip
 
 
 def _exists(folder: Path) -> bool:
@@ -121,8 +130,10 @@ def disk_full(
     need = f", about {human(needed)} more is needed" if needed else ""
     return DiskFull(
         f"The disk is full: {folder} has {human(free)} free{need} (while {doing}). {outcome}"
-        " Free some space and try again."
-    )
+        " Free some space and try again.",
+        variant="needed" if needed else "while",
+        folder=str(folder), free=free, needed=needed, doing=doing, outcome=outcome,
+    )  # fmt: skip
 
 
 def probe(folder: Path) -> OSError | None:
@@ -162,8 +173,9 @@ def from_sqlite_error(
     if code in (SQLITE_BUSY, SQLITE_LOCKED):
         return ProfileBusy(
             "The profile is in use by another program (the workstation may be open); close it"
-            f" and try again. {outcome}"
-        )
+            f" and try again. {outcome}",
+            variant="in_use", outcome=outcome,
+        )  # fmt: skip
     if code not in MEDIUM_CODES:
         return None
     if code == SQLITE_FULL:
@@ -174,9 +186,7 @@ def from_sqlite_error(
     if code in (SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN):
         return PermissionDenied(
             f"The record database in {folder} cannot be opened for writing by this user while"
-            f" {doing}. {outcome}"
-        )
-    return StorageIOError(
-        f"The disk holding {folder} reported an input/output error while {doing}; it may be"
-        f" failing. {outcome}"
-    )
+            f" {doing}. {outcome}",
+            variant="database", folder=str(folder), doing=doing, outcome=outcome,
+        )  # fmt: skip
+    return io_error(folder, doing=doing, outcome=outcome)

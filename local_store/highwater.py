@@ -55,12 +55,17 @@ def parse_head(value: str | None) -> tuple[int, str]:
 class HighWaterMark:
     """The mark file of one profile, open for the life of an unlocked store."""
 
-    def __init__(self, folder: Path, key: bytes, store_id: str) -> None:
+    def __init__(self, folder: Path, key: bytes, store_id: str, *, readonly: bool = False) -> None:
+        """Open (and make, if needed) the mark file; ``readonly`` only reads an existing one
+        (``clinic-app check``): FileNotFoundError when there is none, and nothing is written."""
         self.path = Path(folder) / MARK_NAME
         self._key = key
         self._store_id = store_id.encode()
         self.existed = self.path.exists()
         self.damaged_slots = 0
+        if readonly:
+            self._fd = os.open(self.path, os.O_RDONLY)
+            return
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if os.fstat(self._fd).st_size < FILE_BYTES:

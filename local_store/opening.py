@@ -64,11 +64,16 @@ def compare(conn: dbmod.Connection, mark: HighWaterMark, db_path: Path, key: byt
     wal = pagecheck.scan_wal(Path(f"{db_path}-wal"), key, pagecheck.file_salt(db_path))
     if wal.damaged or wal.first_bad is not None:
         err = dbmod.log_damaged(wal)
-        raise type(err)(f"{str(err).split('. ')[0]}: {what}. {RECOVER_BEHIND}")
+        raise type(err)(
+            f"{str(err).split('. ')[0]}: {what}. {RECOVER_BEHIND}",
+            variant="behind",
+            **{**err.params, "what": what, "recover": RECOVER_BEHIND},
+        )
     raise StoreBehind(
         f"The record database is behind what was saved: {what}. It is an older copy, a copy"
-        f" taken while the program was running, or its change log was lost. {RECOVER_BEHIND}"
-    )
+        f" taken while the program was running, or its change log was lost. {RECOVER_BEHIND}",
+        variant="what", what=what, recover=RECOVER_BEHIND,
+    )  # fmt: skip
 
 
 def ensure_recovery_room(db_path: Path) -> None:
@@ -125,6 +130,7 @@ def check_unclean(db_path: Path, key: bytes, mark: HighWaterMark | None) -> list
             raise found
         raise DatabaseDamaged(
             f"The record database failed its check after an unclean shutdown ({result})."
-            f" {dbmod.RECOVER}"
-        )
+            f" {dbmod.RECOVER}",
+            variant="unclean", detail=result, recover=dbmod.RECOVER,
+        )  # fmt: skip
     return ["checked after an unclean shutdown: ok"]

@@ -16,9 +16,12 @@ the number of committed frames after it that SQLite would drop.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,11 +114,14 @@ def _salt_from_wal(wal: Path) -> bytes | None:
         return None
 
 
-def file_salt(db: Path) -> bytes | None:
-    """The SQLCipher salt: the first 16 bytes of the file, else of page 1 in the log."""
+def file_salt(db: Path, fd: int | None = None) -> bytes | None:
+    """The SQLCipher salt: the first 16 bytes of the file, else of page 1 in the log.
+
+    ``fd``: an open descriptor of ``db`` to read with (left open; see :func:`scan_database`).
+    """
     try:
-        with open(db, "rb") as fh:
-            head = fh.read(SALT)
+        with _reading(db, fd) as fdr:
+            head = os.pread(fdr, SALT, 0)
     except FileNotFoundError:
         head = b""
     if len(head) == SALT and any(head):
@@ -123,18 +129,38 @@ def file_salt(db: Path) -> bytes | None:
     return _salt_from_wal(Path(f"{db}-wal"))
 
 
-def scan_database(db: Path, data_key: bytes, salt: bytes | None = None) -> DbScan:
-    """Authenticate every page of the database file."""
-    size = db.stat().st_size
-    scan = DbScan(size=size, ragged=size % PAGE != 0)
-    salt = salt or file_salt(db)
-    if size == 0 or salt is None:
-        return scan
-    mac_key = hmac_key(data_key, salt)
-    with open(db, "rb") as fh:
+@contextlib.contextmanager
+def _reading(db: Path, fd: int | None) -> Iterator[int]:
+    """``fd`` as given (never closed here), else a descriptor of ``db`` opened for the block."""
+    if fd is not None:
+        yield fd
+        return
+    own = os.open(db, os.O_RDONLY)
+    try:
+        yield own
+    finally:
+        os.close(own)
+
+
+def scan_database(
+    db: Path, data_key: bytes, salt: bytes | None = None, fd: int | None = None
+) -> DbScan:
+    """Authenticate every page of the database file.
+
+    ``fd``: an open descriptor of ``db`` to read with, left open. A process whose SQLite has
+    the database open must pass one: closing any descriptor of a file drops all of the
+    process's POSIX locks on it, SQLite's included.
+    """
+    with _reading(db, fd) as fdr:
+        size = os.fstat(fdr).st_size
+        scan = DbScan(size=size, ragged=size % PAGE != 0)
+        salt = salt or file_salt(db, fdr)
+        if size == 0 or salt is None:
+            return scan
+        mac_key = hmac_key(data_key, salt)
         pgno = 0
         while True:
-            page = fh.read(PAGE)
+            page = os.pread(fdr, PAGE, pgno * PAGE)
             if len(page) < PAGE:
                 break
             pgno += 1

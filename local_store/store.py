@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -33,8 +33,8 @@ from local_store import faults
 from local_store.atomic import fsync_dir, write_atomic
 from local_store.attachments import AttachmentVault, StoredFile
 from local_store.errors import (
+    AttachmentDamaged,
     ClinicError,
-    DatabaseDamaged,
     DatabaseMissing,
     IntegrityFailure,
     KeyFileMissing,
@@ -48,10 +48,13 @@ from local_store.errors import (
     WrongPassphrase,
 )
 from local_store.guard import SQL_ERRORS, GuardedConnection, is_fault
-from local_store.highwater import HighWaterMark, parse_head
+from local_store.highwater import HighWaterMark, Mark, parse_head
 from local_store.keyslots import KeyHeader
 from local_store.opening import check_unclean, compare, db_state
 from local_store.schema import CURRENT_SCHEMA, migrate, schema_version
+
+if TYPE_CHECKING:
+    from local_store.checkup import CheckReport
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,18 @@ class Saved:
     version: int
     change_id: str
     created: bool
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """A verified backup: where, how many attachments it holds, which were left out (by vault
+    name: what was wrong with each) and the record counts it was checked against."""
+
+    path: Path
+    attachments: int
+    left_out: dict[str, str]
+    left_out_tally: str  # e.g. "1 damaged, 2 missing"
+    counts: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -140,7 +155,11 @@ def _pending_header(profile: Path) -> KeyHeader | None:
 
 
 class Store:
-    """An unlocked profile: made by :meth:`create`, :meth:`unlock` or :meth:`unlock_recovery`."""
+    """An unlocked profile: made by :meth:`create`, :meth:`unlock` or :meth:`unlock_recovery`.
+
+    ``high_water=False`` (constructor only) keeps no high-water mark: for ``bench/store`` to
+    measure the mark's own cost. It is not a setting; every profile the program opens has one.
+    """
 
     def __init__(
         self,
@@ -153,12 +172,18 @@ class Store:
         creating: bool = False,
         high_water: bool = True,
         health: Sequence[str] = (),
+        held_fds: Sequence[int] = (),
     ) -> None:
         self.profile = Path(profile)
         self._doing = ""
         self._outcome = "Nothing was saved."
         self.health: list[str] = list(health)  # what the checks at open found (for `info`)
         self._mark: HighWaterMark | None = None
+        # Descriptors closed only after the connection: closing any descriptor of the database
+        # or its log index drops this process's SQLite locks on it (see preallocate_shm). One
+        # on the database file reads its pages for `check` without closing a descriptor of it.
+        self._held_fds: list[int] = list(held_fds)
+        self._db_fd: int | None = None
         self._conn: dbmod.Connection | None = GuardedConnection(conn, self._translate)
         self._key: bytes | None = data_key
         self._header = header
@@ -173,6 +198,8 @@ class Store:
             _subkey(data_key, b"clinic attachment name v1"),
         )
         try:
+            self._db_fd = os.open(self.profile / DB_NAME, os.O_RDONLY)
+            self._held_fds.append(self._db_fd)
             if high_water:
                 self._mark = HighWaterMark(
                     self.profile, _subkey(data_key, b"clinic high-water mark v1"), header.store_id
@@ -186,6 +213,8 @@ class Store:
                 self._check_mark()
         except BaseException as exc:
             conn.close()
+            for fd in self._held_fds:
+                os.close(fd)
             if self._mark is not None:
                 self._mark.close()
             if isinstance(exc, (OSError, *SQL_ERRORS)) and (named := self._translate(exc)):
@@ -254,9 +283,7 @@ class Store:
             found = dbmod.diagnose(self.profile / DB_NAME, self._key)
         except OSError as err:
             return faults.from_os_error(err, self.profile, doing=doing, outcome=outcome)
-        return found or DatabaseDamaged(
-            f"The record database cannot be read ({exc}). {dbmod.RECOVER}"
-        )
+        return found or dbmod.unreadable(exc)
 
     def _write_room(self) -> int:
         """About how much free space a write and the checkpoint after it need."""
@@ -301,11 +328,13 @@ class Store:
                     f"The key file keys.json is missing from {profile}, but the record database"
                     " is there: the records cannot be opened without it. Restore keys.json from"
                     " a backup (or the whole profile with `clinic-app restore`); do not run"
-                    " `clinic-app init` here."
-                ) from None
+                    " `clinic-app init` here.",
+                    variant="beside_records", folder=str(profile),
+                ) from None  # fmt: skip
             raise NoProfile(
-                f"No profile at {profile}: run `clinic-app init` to create one."
-            ) from None
+                f"No profile at {profile}: run `clinic-app init` to create one.",
+                variant="at", folder=str(profile),
+            ) from None  # fmt: skip
         except OSError as exc:
             raise faults.from_os_error(
                 exc, profile, doing="reading the key file", outcome="Nothing was changed."
@@ -412,8 +441,9 @@ class Store:
             if empty and (not wal.exists() or wal.stat().st_size == 0):
                 raise DatabaseMissing(
                     f"The record database in {profile} is empty (0 bytes) although the key file"
-                    f" is beside it: the records are not there. {dbmod.RECOVER}"
-                )
+                    f" is beside it: the records are not there. {dbmod.RECOVER}",
+                    variant="empty_in", folder=str(profile), recover=dbmod.RECOVER,
+                )  # fmt: skip
         except OSError as exc:
             raise faults.from_os_error(
                 exc, profile, doing="opening the record database", outcome="Nothing was changed."
@@ -430,8 +460,9 @@ class Store:
             finally:
                 mark.close()
         conn = dbmod.connect(path, data_key)
-        dbmod.preallocate_shm(path, conn)
-        return cls(profile, conn, data_key, header, user, health=health)
+        shm_fd = dbmod.preallocate_shm(path, conn)  # kept open while the connection is
+        held = () if shm_fd is None else (shm_fd,)
+        return cls(profile, conn, data_key, header, user, health=health, held_fds=held)
 
     def lock(self) -> None:
         """Close the database and forget the keys."""
@@ -440,6 +471,11 @@ class Store:
                 with contextlib.suppress(Exception):
                     self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._conn.close()
+            for fd in self._held_fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._held_fds = []
+            self._db_fd = None
             if self._mark is not None:
                 self._mark.close()
                 self._mark = None
@@ -984,13 +1020,40 @@ class Store:
         with self._lock:
             return schema_version(self.conn)
 
-    def backup(self, dest: Path) -> Path:
+    def check(self, *, full: bool = False) -> CheckReport:
+        """``clinic-app check`` on this open profile: reading only; this process's writes wait
+        while the database, its log and its mark are read (not while attachments are)."""
+        from local_store import checkup
+
+        return checkup.check_profile(
+            self.profile, data_key=self._data_key(), full=full, quiet=lambda: self._lock,
+            db_fd=self._db_fd,
+        )  # fmt: skip
+
+    @property
+    def high_water(self) -> Mark | None:
+        """The high-water mark as its file holds it now (None: none, or not kept)."""
+        with self._lock:
+            return self._mark.read() if self._mark is not None else None
+
+    def backup(self, dest: Path, *, skip_damaged: bool = False) -> Path:
+        """Write a verified backup archive (see :meth:`write_backup`); returns its path."""
+        return self.write_backup(dest, skip_damaged=skip_damaged).path
+
+    def write_backup(self, dest: Path, *, skip_damaged: bool = False) -> BackupResult:
         """Write an encrypted backup archive: key header, database copy (backup API), attachments.
 
         Everything inside is as encrypted as the profile; the same passphrases open it. The
-        archive is built under a hidden name in the destination folder and takes its name only
-        when complete and synced; on any failure nothing is left there.
+        database copy, its counts and its list of attachments come from one snapshot, so a
+        running workstation can keep writing. Every attachment is decrypted and verified
+        first: a damaged or missing one refuses the backup (:class:`AttachmentDamaged`, with
+        the count) unless ``skip_damaged``, which leaves it out and says so in the result. The
+        archive is built under a hidden name in the destination folder, synced, then read back
+        (:func:`local_store.checkup.check_archive`) and takes its name only when it verified;
+        on any failure nothing is left there.
         """
+        from local_store import checkup
+
         dest = Path(dest)
         if dest.is_dir():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -999,37 +1062,63 @@ class Store:
         doing = f"writing the backup to {folder}"
         outcome = "No backup file was left behind."
         partial = dest.with_name(f".{dest.name}.partial")
+        key = self._data_key()
         try:
-            with self._lock:
-                digests = [
-                    r[0] for r in self.conn.execute("SELECT digest FROM attachments").fetchall()
-                ]
-                schema = schema_version(self.conn)
-            needed = self._backup_size(digests)
+            needed = self._backup_size()
             free = faults.free_bytes(folder)
             if free is not None and free < needed:
                 raise faults.disk_full(folder, doing=doing, needed=needed - free, outcome=outcome)
             with tempfile.TemporaryDirectory(dir=folder, prefix=".clinic-backup-") as tmp:
                 db_copy = Path(tmp) / DB_NAME
                 with self._lock:
-                    dbmod.backup_to(self.conn.raw, db_copy, self._data_key())
+                    conn = self.conn
+                    # One read snapshot: the copy, the counts it must hold, its attachments.
+                    conn.execute("BEGIN")
+                    try:
+                        digests = [
+                            r[0] for r in conn.execute("SELECT digest FROM attachments ORDER BY 1")
+                        ]
+                        schema = schema_version(conn)
+                        counts = checkup.record_counts(conn)
+                        header = (self.profile / HEADER_NAME).read_bytes()
+                        dbmod.backup_to(conn.raw, db_copy, key)
+                    finally:
+                        if conn.in_transaction:
+                            conn.execute("COMMIT")
+                found = checkup.check_attachments(self.attachments, digests)
+                if found.failed and not skip_damaged:
+                    raise AttachmentDamaged(
+                        f"{len(found.failed)} of {found.total} attachments are damaged or missing"
+                        f" ({found.tally()}), so no backup was written. Run `clinic-app check`"
+                        " for details; to back up everything else anyway, run `clinic-app"
+                        " backup --skip-damaged`.",
+                        variant="backup_refused", bad=len(found.failed), total=found.total,
+                        tally=found.tally(),
+                    )  # fmt: skip
+                kept = [d for d in digests if d not in found.failed]
                 manifest = {
                     "format": BACKUP_FORMAT,
                     "store_id": self.store_id,
                     "schema": schema,
                     "created": _now(),
-                    "attachments": len(digests),
+                    "attachments": len(kept),
+                    "attachments_left_out": len(found.failed),
+                    "counts": counts,
                 }
                 with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
                     zf.writestr("manifest.json", json.dumps(manifest))
-                    zf.write(self.profile / HEADER_NAME, HEADER_NAME)
+                    zf.writestr(HEADER_NAME, header)
                     zf.write(db_copy, DB_NAME)
-                    for digest in digests:
-                        path = self.attachments.path_for(digest)
-                        if path.exists():
-                            zf.write(path, f"{ATTACHMENTS}/{digest}")
+                    for digest in kept:
+                        zf.write(self.attachments.path_for(digest), f"{ATTACHMENTS}/{digest}")
                 with open(partial, "rb+") as fh:
                     os.fsync(fh.fileno())
+                    # Read back from the medium, not from what the system still caches.
+                    with contextlib.suppress(AttributeError, OSError):
+                        os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+                db_copy.unlink()
+                expect = checkup.ArchiveExpectation(header, counts, schema, tuple(kept))
+                checkup.check_archive(partial, key, expect, self.attachments, Path(tmp))
                 partial.replace(dest)
                 fsync_dir(folder)
         except BaseException as exc:
@@ -1042,8 +1131,9 @@ class Store:
             if isinstance(exc, StorageFault) and "No copy was kept." in str(exc):
                 raise type(exc)(str(exc).replace("No copy was kept.", outcome)) from None
             raise
-        self.audit("backup", detail=dest.name)
-        return dest
+        left_out = f"; {len(found.failed)} attachments left out" if found.failed else ""
+        self.audit("backup", detail=dest.name + left_out)
+        return BackupResult(dest, len(kept), dict(found.failed), found.tally(), counts)
 
     def _backup_size(self, digests: Sequence[str] | None = None) -> int:
         """About how many bytes a backup archive takes (database copy plus attachments)."""

@@ -17,6 +17,7 @@ class Event(Enum):
     LANGUAGE_CHANGED = auto()
     SETTINGS_CHANGED = auto()  # payload: the preference key (ui.preferences)
     ACCOUNT_CHANGED = auto()  # payload: the SyncAccount now saved (clinic_app.sync.account)
+    BACKUP_STATUS = auto()  # payload: ui.backup_runner.BackupNews
 
 
 class Bridge(QObject):

@@ -27,6 +27,7 @@ from clinic_app.clinic import Clinic
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.engine import SyncStatus
 from ui import preferences
+from ui.backup_runner import BackupRunner
 from ui.bridge import Bridge, Event
 from ui.call_launcher import CallLauncher
 from ui.first_sync_dialog import FirstSyncDialog, wants_first_sync_dialog
@@ -61,6 +62,7 @@ class Workspace(QWidget):
         self.sync_bar = SyncBar(session)
         outer.addWidget(self.sync_bar)
         self.calls = CallLauncher(session)
+        self.backups = BackupRunner(session, self)  # on a timer when due, and at close
         self.pages = build_pages(session, self)
         for page in self.pages:
             self.nav.addItem(page.title)
@@ -73,6 +75,8 @@ class Workspace(QWidget):
         session.bridge.notify.connect(self._on_event)
         self.show_role(None)
         self.sync_bar.show_conflicts.connect(lambda: self.show_page("conflicts"))
+        self.sync_bar.show_errors.connect(lambda: self.show_page("sync_errors"))
+        self.sync_bar.show_backups.connect(lambda: self.show_page("settings"))
         shortcut("F5", self, self.on_sync_now)
         for n in range(1, min(len(self.pages), 9) + 1):
             shortcut(f"Alt+{n}", self, partial(self.nav.setCurrentRow, n - 1))
@@ -175,9 +179,22 @@ class MainWindow(QMainWindow):
         fit_to_screen(self, 1200, 780)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.workspace is not None and self.workspace.backups.closing:
+            event.ignore()  # closes by itself once the backup at close is written
+            return
+        if self.workspace is not None and self.workspace.backups.wanted_at_close():
+            event.ignore()  # the backup at close first, with a message; then close again
+            self.backup_then_close()
+            return
         if not self.isMaximized() and not self.isFullScreen():
             preferences.settings().setValue(GEOMETRY_KEY, self.geometry())
         super().closeEvent(event)
+
+    @asyncSlot()
+    async def backup_then_close(self) -> None:
+        if self.workspace is not None:
+            await self.workspace.backups.at_close(self)  # bounded wait, says what it does
+        self.close()
 
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.SETTINGS_CHANGED and payload == preferences.IDLE_LOCK_MINUTES.key:
@@ -257,6 +274,7 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             if self.workspace is not None:
                 await self.workspace.calls.close_all()
+                await self.workspace.backups.at_close(None)  # quit by a signal: no window
             await self.session.close()
             self.session = None
         self.executor.shutdown(wait=True)  # the store is locked: nothing left to wait for

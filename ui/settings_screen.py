@@ -1,6 +1,6 @@
 """Settings: the interface language, the link to the central platform (a clinic workstation
 enrolls with a one-time code, a specialist signs in), the workstation's own passphrase, when
-the workstation locks itself, and the About box.
+the workstation locks itself, automatic backups (``ui.backups_box``), and the About box.
 
 Language: the choice is stored and the translator is swapped at once. The desk-side screens and
 every dialog opened from now on follow it; screens built earlier keep their words until the
@@ -39,6 +39,7 @@ from clinic_app.errors import WrongPassphrase
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.client import CentralClient
 from ui import preferences
+from ui.backups_box import BackupsBox
 from ui.bridge import Event
 from ui.devices_box import DevicesBox
 from ui.errors import tr_core
@@ -168,6 +169,8 @@ class SettingsScreen(QWidget):
         row.addWidget(self.user_done, 1)
         uf.addRow(row)
         left.addWidget(self.users_box)
+        self.backups = BackupsBox(session)  # folder, schedule, retention, "Back up now"
+        left.addWidget(self.backups)
 
         # ---- central platform
         self.central_box = QGroupBox()
@@ -492,6 +495,7 @@ class SettingsScreen(QWidget):
                 subject_id=str(info["device_id"]),
                 clinic_id=str(info["clinic_id"]),
                 ca_file=ca,
+                **SyncAccount.token_fields(info),
             )
             await self._connected(account)
             return True
@@ -529,6 +533,7 @@ class SettingsScreen(QWidget):
                 role=str(info.get("role") or ""),
                 specialties=list(info.get("specialties") or []),
                 ca_file=ca,
+                **SyncAccount.token_fields(info),
             )
             await self._connected(account)
             return True

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinic_app.changes import Done
 from clinic_app.domains.base import Domain
+
+if TYPE_CHECKING:
+    from clinic_app.recovery import RebuildReport
+    from local_store.checkup import CheckReport, Credentials
+    from local_store.salvage import SalvageReport
 
 
 class Profile(Domain):
@@ -37,9 +43,10 @@ class Profile(Domain):
     def new_recovery_key(self) -> str:
         return self._store.new_recovery_key()
 
-    def backup(self, dest: Path) -> Path:
-        """An encrypted backup through SQLite's backup API (safe while the workstation runs)."""
-        return self._store.backup(dest)
+    def backup(self, dest: Path, *, skip_damaged: bool = False) -> Path:
+        """An encrypted backup through SQLite's backup API (safe while the workstation runs),
+        verified: a damaged attachment refuses it unless ``skip_damaged``; read back after."""
+        return self._store.backup(dest, skip_damaged=skip_damaged)
 
     def export_fhir(self, out: Path, rtypes: Sequence[str] | None = None) -> int:
         """Every record (or those of ``rtypes``) as FHIR R4 NDJSON or a Bundle (by suffix)."""
@@ -66,9 +73,48 @@ class Profile(Domain):
     def integrity(self) -> list[str]:
         return self._store.integrity_check()
 
+    def check(self, *, full: bool = False) -> CheckReport:
+        """Every part of the open profile checked, reading only (``clinic-app check``): the
+        database, its change log, the key file, the high-water mark and every attachment."""
+        return self._store.check(full=full)
+
+    @staticmethod
+    def check_folder(folder: Path, credentials: Credentials, *, full: bool = False) -> CheckReport:
+        """The same check of a profile that is not open (it may not open: that is reported).
+        ``credentials`` gets the user names and returns (user, passphrase)."""
+        from local_store.checkup import check_profile
+
+        return check_profile(Path(folder), credentials=credentials, full=full)
+
+    def health(self) -> list[str]:
+        """What the checks at open found and the high-water mark, for the status display."""
+        from local_store.checkup import health_lines
+
+        return health_lines(self._store)
+
     def setting(self, key: str) -> str | None:
         """A value kept (encrypted) in the profile, such as the clinic's name."""
         return self._store.get_meta(key)
 
     def set_setting(self, key: str, value: str | None) -> None:
         self._store.set_meta(key, value)
+
+    @staticmethod
+    def salvage(damaged: Path, out: Path, user: str, passphrase: str) -> SalvageReport:
+        """Copy every readable record of a damaged profile (which need not open) into a new
+        profile at ``out`` with the same key slots; the damaged one is only read."""
+        from clinic_app.records.common import patient_of
+        from local_store.salvage import salvage
+
+        return salvage(Path(damaged), Path(out), user, passphrase, patient_of=patient_of)
+
+    @staticmethod
+    async def rebuild(
+        damaged: Path, out: Path, user: str, passphrase: str, *,
+        server: str | None = None, code: str | None = None,
+    ) -> RebuildReport:  # fmt: skip
+        """A new profile at ``out`` from the central platform, with the damaged profile's
+        changes that were never sent put back in the queue (``clinic_app.recovery``)."""
+        from clinic_app.recovery import rebuild
+
+        return await rebuild(Path(damaged), Path(out), user, passphrase, server=server, code=code)
