@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import partial
+from typing import Any
 
 from aiohttp import web
 
-from central import __version__, accounts, attachments, authz, faults, schema, sync
+from central import __version__, accounts, attachments, authz, faults, logins, schema, sync
 from central.accounts import Principal
 from central.db import Conn
 from central.errors import ApiError, bad_request, not_found
@@ -65,16 +66,75 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+def client_address(request: web.Request) -> str:
+    """The caller's address for throttling and the audit (see Settings.trusted_proxies)."""
+    return logins.client_address(
+        request.remote,
+        request.headers.getall("X-Forwarded-For", []),
+        settings(request).trusted_proxies,
+    )
+
+
+LOCKED = (
+    "Sign-in with this user name is locked after too many failed attempts. Wait until the "
+    "lock ends, or ask the administrator to unlock it."
+)
+SESSION_ENDED = (
+    "This session has ended (signed out, revoked or expired): sign in again, or enroll this "
+    "workstation again."
+)
+
+
+def refusal(verdict: logins.Verdict, what: str) -> web.Response:
+    """429 (wait) or 423 (locked) as a JSON error with Retry-After; the same words whether or
+    not the account exists."""
+    wait = verdict.retry_after
+    if verdict.locked:
+        err = ApiError(423, "account_locked", LOCKED, {"retry_after": wait})
+    else:
+        err = ApiError(
+            429,
+            "too_many_attempts",
+            f"Too many {what} attempts: wait {wait} seconds, then try again.",
+            {"retry_after": wait},
+        )
+    response = json_response(err.body(), err.status)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @routes.post("/api/v1/enroll")
 async def enroll(request: web.Request) -> web.Response:
     data = body_object(await read_json(request), {"code", "device_name"}, "enroll")
     code = text_field(data, "code", max_len=64)
     name = text_field(data, "device_name", max_len=128)
     assert code is not None and name is not None
-    ttl = settings(request).device_token_ttl
-    result = await db(request).write(
-        lambda conn: accounts.enroll(conn, code, name.strip(), ttl), seq_lock=False
-    )
+    s = settings(request)
+    address = client_address(request)
+    key, policy = f"enroll:{address}", logins.enroll_policy(s)
+
+    def work(conn: Conn) -> dict[str, Any] | logins.Verdict | None:
+        t = logins.now_ms()
+        held = logins.check(conn, key, policy, t)
+        if held is not None:
+            held = logins.fail(conn, key, policy, t) or held  # guessing on counts too
+            logins.audit(conn, "enroll", "throttled", address=address, at=t)
+            return held
+        result = accounts.enroll(conn, code, name.strip(), s.access_token_ttl, s.device_token_ttl)
+        if result is None:
+            logins.fail(conn, key, policy, t)
+            logins.audit(conn, "enroll", "failure", address=address, at=t)
+            return None
+        device_id = result["device_id"]
+        logins.audit(conn, "enroll", "success", account=device_id, subject_id=device_id,
+                     address=address, at=t)  # fmt: skip
+        return result
+
+    result = await db(request).write(work, seq_lock=False)
+    if isinstance(result, logins.Verdict):
+        return refusal(result, "enrollment")
+    if result is None:
+        raise ApiError(403, "bad_code", accounts.BAD_CODE)
     log.info("device enrolled: %s (clinic %s)", result["device_id"], result["clinic_id"])
     return json_response(result)
 
@@ -87,32 +147,105 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(password, str) or not 1 <= len(password) <= accounts.MAX_PASSWORD:
         raise bad_request("'password' must be text.")
     assert username is not None
+    s = settings(request)
+    address = client_address(request)
+    name = logins.audit_name(username)
+    key, policy = logins.account_key(username), logins.account_policy(s)
+    address_key, address_policy = f"address:{address}", logins.address_policy(s)
+
+    def before(conn: Conn) -> logins.Verdict | None:
+        t = logins.now_ms()
+        held = logins.check(conn, key, policy, t)
+        locks = False
+        if held is not None and not held.locked:
+            held = logins.fail(conn, key, policy, t) or held  # too soon: counts as a failure
+            locks = held.locked
+        if held is None:
+            held = logins.check(conn, address_key, address_policy, t)
+        if held is not None:
+            outcome = "throttled" if locks or not held.locked else "locked"
+            logins.audit(conn, "login", outcome, account=name, address=address, at=t)
+            if locks:
+                logins.audit(conn, "lockout", "locked", account=name, address=address, at=t)
+        return held
+
+    held = await db(request).write(before, seq_lock=False)
+    if held is not None:
+        return refusal(held, "sign-in")
     found = await db(request).read(lambda conn: accounts.user_for_login(conn, username))
     passwords = request.app[PASSWORDS_KEY]
     ok = await asyncio.get_running_loop().run_in_executor(
         None, passwords.verify, found[1] if found else None, password
     )
-    if not ok or found is None:
-        raise ApiError(401, "bad_credentials", "The user name or password is wrong.")
-    user_id = found[0]
-    ttl = settings(request).user_token_ttl
+    user_id = found[0] if ok and found is not None else None
 
-    def issue(conn: Conn) -> tuple[str, int, Principal | None]:
-        token, expires = accounts.issue_token(conn, "user", user_id, ttl)
-        return token, expires, accounts.authenticate(conn, token)
+    def after(conn: Conn) -> logins.Verdict | tuple[accounts.TokenPair, Principal] | None:
+        t = logins.now_ms()
+        if user_id is None:
+            verdict = logins.fail(conn, key, policy, t)
+            logins.fail(conn, address_key, address_policy, t)
+            logins.audit(conn, "login", "failure", account=name, address=address, at=t)
+            if verdict is not None and verdict.locked:
+                logins.audit(conn, "lockout", "locked", account=name, address=address, at=t)
+            return None
+        held = logins.check(conn, key, policy, t)
+        if held is not None and held.locked:  # locked by attempts made meanwhile
+            logins.audit(conn, "login", "locked", account=name, subject_id=user_id,
+                         address=address, at=t)  # fmt: skip
+            return held
+        logins.clear(conn, key)
+        pair = accounts.start_session(conn, "user", user_id, s.access_token_ttl, s.user_token_ttl)
+        who = accounts.authenticate(conn, pair.token)
+        if who is None:  # disabled meanwhile
+            accounts.end_session(conn, pair.session_id, "user_disabled")
+            logins.audit(conn, "login", "failure", account=name, address=address, at=t)
+            return None
+        logins.audit(conn, "login", "success", account=name, subject_id=user_id,
+                     address=address, at=t)  # fmt: skip
+        return pair, who
 
-    token, expires, who = await db(request).write(issue, seq_lock=False)
-    if who is None:
+    outcome = await db(request).write(after, seq_lock=False)
+    if isinstance(outcome, logins.Verdict):
+        return refusal(outcome, "sign-in")
+    if outcome is None:
         raise ApiError(401, "bad_credentials", "The user name or password is wrong.")
+    pair, who = outcome
     return json_response(
         {
-            "token": token,
-            "expires_at": expires,
-            "user_id": user_id,
+            **pair.to_json(),
+            "user_id": who.id,
             "role": who.role,
             "specialties": list(who.specialties),
         }
     )
+
+
+@routes.post("/api/v1/token/refresh")
+async def refresh_token(request: web.Request) -> web.Response:
+    """Spend a refresh token for a new access and refresh token (see central/accounts.py)."""
+    data = body_object(await read_json(request), {"refresh_token"}, "refresh")
+    token = text_field(data, "refresh_token", max_len=256)
+    assert token is not None
+    s = settings(request)
+    address = client_address(request)
+    ttls = {"device": s.device_token_ttl, "user": s.user_token_ttl}
+
+    def work(conn: Conn) -> accounts.Refreshed:
+        done = accounts.refresh(conn, token, s.access_token_ttl, ttls, s.refresh_reuse_grace)
+        account = done.subject_id
+        if done.kind == "user" and done.subject_id:
+            account = accounts.username_of(conn, done.subject_id)
+        logins.audit(conn, "refresh", done.outcome, account=account,
+                     subject_id=done.subject_id, address=address)  # fmt: skip
+        return done
+
+    done = await db(request).write(work, seq_lock=False)
+    if done.pair is None:
+        if done.outcome == "reuse":
+            log.warning("a rotated refresh token was used again: session of %s %s revoked",
+                        done.kind, done.subject_id)  # fmt: skip
+        raise ApiError(401, "session_ended", SESSION_ENDED)
+    return json_response({**done.pair.to_json(), "kind": done.kind, "subject_id": done.subject_id})
 
 
 # -- any signed-in caller --------------------------------------------------------------------
@@ -121,7 +254,13 @@ async def login(request: web.Request) -> web.Response:
 @routes.post("/api/v1/logout")
 async def logout(request: web.Request) -> web.Response:
     p = await authenticate(request)
-    await db(request).write(lambda conn: accounts.revoke_token(conn, p.token_hash), seq_lock=False)
+    address = client_address(request)
+
+    def work(conn: Conn) -> None:
+        accounts.logout(conn, p)
+        logins.audit(conn, "logout", "success", subject_id=p.id, address=address)
+
+    await db(request).write(work, seq_lock=False)
     return web.Response(status=204)
 
 
@@ -349,14 +488,94 @@ async def admin_devices(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/admin/devices/{device_id}/revoke")
 async def admin_revoke_device(request: web.Request) -> web.Response:
-    await _admin(request)
+    admin = await _admin(request)
     device_id = request.match_info["device_id"]
     if not is_uuid(device_id):
         raise not_found("No such device.")
-    at = await db(request).write(
-        lambda conn: accounts.revoke_device(conn, device_id), seq_lock=False
-    )
+    address = client_address(request)
+
+    def work(conn: Conn) -> int | None:
+        at = accounts.revoke_device(conn, device_id)
+        if at is not None:
+            logins.audit(conn, "revoke", "success", account=device_id, subject_id=admin.id,
+                         address=address)  # fmt: skip
+        return at
+
+    at = await db(request).write(work, seq_lock=False)
     if at is None:
         raise not_found("No such device.")
     log.info("device revoked: %s", device_id)
     return json_response({"id": device_id, "revoked_at": at})
+
+
+def _username(request: web.Request) -> str:
+    name = request.match_info["username"]
+    if not accounts.USERNAME.match(name):
+        raise not_found("No such user.")
+    return name
+
+
+@routes.post("/api/v1/admin/users/{username}/unlock")
+async def admin_unlock_user(request: web.Request) -> web.Response:
+    """Lift a sign-in lockout (and back-off) of a user name."""
+    admin = await _admin(request)
+    name = _username(request)
+    address = client_address(request)
+
+    def work(conn: Conn) -> bool:
+        was = logins.clear(conn, logins.account_key(name))
+        logins.audit(conn, "unlock", "success", account=name, subject_id=admin.id,
+                     address=address)  # fmt: skip
+        return was
+
+    was_locked = await db(request).write(work, seq_lock=False)
+    return json_response({"username": name, "was_throttled": was_locked})
+
+
+async def _set_disabled(request: web.Request, disabled: bool) -> web.Response:
+    admin = await _admin(request)
+    name = _username(request)
+    address = client_address(request)
+
+    def work(conn: Conn) -> str | None:
+        user_id = accounts.set_user_disabled(conn, name, disabled)
+        if user_id is not None:
+            logins.audit(conn, "disable" if disabled else "enable", "success", account=name,
+                         subject_id=admin.id, address=address)  # fmt: skip
+        return user_id
+
+    user_id = await db(request).write(work, seq_lock=False)
+    if user_id is None:
+        raise not_found("No such user.")
+    log.info("user %s: %s", "disabled" if disabled else "enabled", user_id)
+    return json_response({"id": user_id, "username": name, "disabled": disabled})
+
+
+@routes.post("/api/v1/admin/users/{username}/disable")
+async def admin_disable_user(request: web.Request) -> web.Response:
+    """Disable a user: every session ends at once (open calls within seconds)."""
+    return await _set_disabled(request, True)
+
+
+@routes.post("/api/v1/admin/users/{username}/enable")
+async def admin_enable_user(request: web.Request) -> web.Response:
+    return await _set_disabled(request, False)
+
+
+@routes.get("/api/v1/admin/auth-audit")
+async def admin_auth_audit(request: web.Request) -> web.Response:
+    """The sign-in audit, newest first (``?limit=``, ``?account=``)."""
+    await _admin(request)
+    limit = query_int(request, "limit", default=100, low=1, high=1000)
+    account = request.query.get("account")
+    if account is not None and len(account) > 64:
+        raise bad_request("The query parameter 'account' is at most 64 characters.")
+    entries = await db(request).read(lambda conn: logins.audit_entries(conn, limit, account))
+    return json_response({"entries": entries})
+
+
+@routes.get("/api/v1/admin/locked")
+async def admin_locked(request: web.Request) -> web.Response:
+    """User names locked now (whether or not such users exist)."""
+    await _admin(request)
+    return json_response({"locked": await db(request).read(logins.locked_accounts)})

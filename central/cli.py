@@ -11,10 +11,14 @@
     clinic-central clinic add NAME --db URL            (prints the clinic id)
     clinic-central clinic list --db URL
     clinic-central device enroll --clinic ID --db URL [--ttl-hours 24]   (prints a one-time code)
-    clinic-central device revoke DEVICE_ID --db URL
+    clinic-central device revoke DEVICE_ID --db URL    (its sessions end; open calls within seconds)
     clinic-central device list --db URL
     clinic-central user add USERNAME --role clinician|specialist|admin [--specialty X ...]
                          [--clinic ID] --db URL  (password: $CLINIC_CENTRAL_PASSWORD or a prompt)
+    clinic-central user unlock USERNAME --db URL       (lift a sign-in lockout)
+    clinic-central user disable|enable USERNAME --db URL   (disable: its sessions end at once)
+    clinic-central user locked --db URL                (user names locked now)
+    clinic-central audit list --db URL [--limit 50] [--account NAME]   (the sign-in audit)
     clinic-central epoch bump --db URL                 (after restoring the database from a backup)
 
 Every setting comes from the command line, else the environment (``CLINIC_CENTRAL_DB``,
@@ -31,11 +35,12 @@ import logging
 import os
 import ssl
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from central import __version__, accounts, schema
+from central import __version__, accounts, logins, schema
 from central.config import (
     CONFIG_ENV,
     DB_ENV,
@@ -144,6 +149,20 @@ def _parser() -> argparse.ArgumentParser:
     uadd.add_argument("--role", required=True, choices=accounts.USER_ROLES)
     uadd.add_argument("--specialty", action="append", default=[])
     uadd.add_argument("--clinic")
+    unlock = with_db(user.add_parser("unlock", help="lift a sign-in lockout of a user name"))
+    unlock.add_argument("username")
+    disable = with_db(user.add_parser("disable", help="disable a user; its sessions end at once"))
+    disable.add_argument("username")
+    enable = with_db(user.add_parser("enable", help="enable a disabled user again"))
+    enable.add_argument("username")
+    with_db(user.add_parser("locked", help="list the user names locked now"))
+
+    audit = sub.add_parser("audit", help="the sign-in audit").add_subparsers(
+        dest="action", required=True
+    )
+    alist = with_db(audit.add_parser("list", help="newest sign-in events first"))
+    alist.add_argument("--limit", type=int, default=50)
+    alist.add_argument("--account", help="only this user name or device id")
 
     epoch = sub.add_parser("epoch", help="the database epoch").add_subparsers(
         dest="action", required=True
@@ -255,7 +274,22 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
         turn_secret=secret,
         turn_ttl=o["turn_ttl"],
         public_url=o["public_url"],
+        trusted_proxies=o["trusted_proxies"],
+        access_token_ttl=o["access_token_ttl"],
+        user_token_ttl=o["user_token_ttl"],
+        device_token_ttl=o["device_token_ttl"],
+        login_max_failures=o["login_max_failures"],
+        login_window=o["login_window"],
+        login_lockout=o["login_lockout"],
+        login_backoff_after=o["login_backoff_after"],
+        address_max_failures=o["address_max_failures"],
+        enroll_max_failures=o["enroll_max_failures"],
     )
+    if min(settings.access_token_ttl, settings.user_token_ttl, settings.device_token_ttl) < 1:
+        raise CommandError("Token and session lifetimes are at least one second.")
+    if min(settings.login_max_failures, settings.address_max_failures,
+           settings.enroll_max_failures, settings.login_window) < 1:  # fmt: skip
+        raise CommandError("Sign-in limits and their window are at least 1.")
     try:
         Base.parse(settings.public_url)
     except ValueError:
@@ -327,10 +361,48 @@ def run(args: argparse.Namespace, debug: bool) -> None:
             print(f"{d['id']}\t{d['clinic_id']}\t{state}\t{d['name']}")
     elif (command, action) == ("user", "add"):
         _add_user(args)
+    elif (command, action) == ("user", "unlock"):
+        name = args.username
+
+        def unlock(conn: Conn) -> bool:
+            was = logins.clear(conn, logins.account_key(name))
+            logins.audit(conn, "unlock", "success", account=name, address="command line")
+            return was
+
+        was = _with_db(args.db, unlock)
+        print(f"unlocked {name}" if was else f"{name} was not locked")
+    elif (command, action) in (("user", "disable"), ("user", "enable")):
+        _set_disabled(args, action == "disable")
+    elif (command, action) == ("user", "locked"):
+        for row in _with_db(args.db, logins.locked_accounts):
+            until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["locked_until"]))
+            print(f"{row['username']}\tlocked until {until}\t{row['failures']} failures")
+    elif (command, action) == ("audit", "list"):
+        limit = max(1, min(args.limit, 10000))
+        rows = _with_db(args.db, lambda conn: logins.audit_entries(conn, limit, args.account))
+        for r in rows:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["at_ms"] / 1000))
+            fields = (r["event"], r["outcome"], r["account"], r["subject_id"], r["address"])
+            print("\t".join([when, *(str(v) if v is not None else "-" for v in fields)]))
     elif (command, action) == ("epoch", "bump"):
         print(_with_db(args.db, schema.bump_epoch, seq_lock=True))
     else:  # pragma: no cover - argparse requires a known command
         raise CommandError("Unknown command.")
+
+
+def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:
+    name = args.username
+
+    def work(conn: Conn) -> str | None:
+        user_id = accounts.set_user_disabled(conn, name, disabled)
+        if user_id is not None:
+            event = "disable" if disabled else "enable"
+            logins.audit(conn, event, "success", account=name, address="command line")
+        return user_id
+
+    if _with_db(args.db, work) is None:
+        raise CommandError("There is no user with that name.")
+    print(f"{'disabled' if disabled else 'enabled'} {name}")
 
 
 def _add_user(args: argparse.Namespace) -> None:

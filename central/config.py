@@ -34,8 +34,41 @@ class Settings:
     db_url: str
     min_client_version: str = __version__
     update_url: str | None = None  # where an outdated workstation gets the new version
+    # Sessions (central/accounts.py): a bearer (access) token lives access_token_ttl; the
+    # refresh token that renews it rotates on every use. A person's session ends
+    # user_token_ttl after signing in; a workstation's is extended by every refresh (so one
+    # left off for device_token_ttl must be enrolled again). A rotated refresh token sent again
+    # revokes its whole session, unless it is within refresh_reuse_grace seconds of its
+    # rotation and its successor was never used (the answer with it was lost on the way).
+    access_token_ttl: int = 15 * 60
     user_token_ttl: int = 12 * 3600  # a signed-in person: one working day
     device_token_ttl: int = 365 * 24 * 3600  # an enrolled workstation: a year (revocable)
+    refresh_reuse_grace: int = 30
+    # Sign-in throttling (central/logins.py), per user name: from login_backoff_after failures
+    # on, each further attempt waits 1, 2, 4 … up to login_backoff_max seconds (429); after
+    # login_max_failures within login_window seconds the name is locked for login_lockout
+    # seconds (423) or until `clinic-central user unlock`. Per source address: after
+    # address_max_failures failed sign-ins within login_window, 429 until the window ends.
+    # Enrollment codes: enroll_max_failures wrong codes per address within login_window.
+    login_max_failures: int = 10
+    login_window: int = 15 * 60
+    login_lockout: int = 15 * 60
+    login_backoff_after: int = 3
+    login_backoff_max: int = 60
+    address_max_failures: int = 100
+    enroll_max_failures: int = 10
+    # Open call signaling sockets re-check their session this often (seconds): a revoked
+    # device, disabled user or ended session is disconnected within that time, on every
+    # server process sharing the database.
+    session_check_interval: float = 3.0
+    # A call that loses its link rejoins with the token it started with (media/signaling.py):
+    # the call routes take an access token up to this long after its expiry while its session
+    # lives (every other route answers token_expired).
+    call_token_grace: int = 4 * 3600
+    # Reverse proxies whose X-Forwarded-For is believed (exact addresses): the client's address,
+    # which throttling and the sign-in audit use, is the last one in that header that is not
+    # itself a trusted proxy. Empty: the address of the TCP peer.
+    trusted_proxies: tuple[str, ...] = ()
     pool_size: int = 8  # database connections = worker threads
     debug: bool = False
     password_hasher: PasswordHasher | None = field(default=None, repr=False)
@@ -144,6 +177,70 @@ OPTIONS: tuple[Option, ...] = (
     Option("turn_urls", TURN_URLS_ENV, tuple, (), "TURN servers for calls"),
     Option("turn_secret_file", TURN_SECRET_FILE_ENV, Path, None, "coturn's static-auth-secret"),
     Option("turn_ttl", "CLINIC_CENTRAL_TURN_TTL", int, 6 * 3600, "TURN credentials' lifetime (s)"),
+    Option(
+        "trusted_proxies",
+        "CLINIC_CENTRAL_TRUSTED_PROXIES",
+        tuple,
+        (),
+        "reverse proxies (addresses) whose X-Forwarded-For names the client",
+    ),
+    Option(
+        "access_token_ttl",
+        "CLINIC_CENTRAL_ACCESS_TOKEN_TTL",
+        int,
+        15 * 60,
+        "seconds a bearer (access) token lives; refresh tokens renew it",
+    ),
+    Option(
+        "user_token_ttl",
+        "CLINIC_CENTRAL_USER_SESSION_TTL",
+        int,
+        12 * 3600,
+        "seconds a person's sign-in session lasts",
+    ),
+    Option(
+        "device_token_ttl",
+        "CLINIC_CENTRAL_DEVICE_SESSION_TTL",
+        int,
+        365 * 24 * 3600,
+        "seconds an unused workstation session lasts (each refresh extends it)",
+    ),
+    Option(
+        "login_max_failures",
+        "CLINIC_CENTRAL_LOGIN_MAX_FAILURES",
+        int,
+        10,
+        "failed sign-ins of one user name within login_window that lock it",
+    ),
+    Option("login_window", "CLINIC_CENTRAL_LOGIN_WINDOW", int, 15 * 60, "seconds failures count"),
+    Option(
+        "login_lockout",
+        "CLINIC_CENTRAL_LOGIN_LOCKOUT",
+        int,
+        15 * 60,
+        "seconds a locked user name stays locked (or until `user unlock`)",
+    ),
+    Option(
+        "login_backoff_after",
+        "CLINIC_CENTRAL_LOGIN_BACKOFF_AFTER",
+        int,
+        3,
+        "failed sign-ins of one user name before each next attempt must wait 1, 2, 4 … s",
+    ),
+    Option(
+        "address_max_failures",
+        "CLINIC_CENTRAL_ADDRESS_MAX_FAILURES",
+        int,
+        100,
+        "failed sign-ins from one address within login_window before it must wait",
+    ),
+    Option(
+        "enroll_max_failures",
+        "CLINIC_CENTRAL_ENROLL_MAX_FAILURES",
+        int,
+        10,
+        "wrong enrollment codes from one address within login_window before it must wait",
+    ),
 )
 OPTION_KEYS = frozenset(o.key for o in OPTIONS)
 

@@ -274,9 +274,60 @@ def _v2(conn: Conn) -> None:
             conn.execute(_SET_RESULT, {"result": json.dumps(saved), "change_id": after})
 
 
+# -- step 3: sessions with rotating refresh tokens, sign-in throttling, the sign-in audit -------
+
+_V3_DDL = """
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    revoke_reason TEXT
+);
+CREATE INDEX sessions_subject ON sessions (subject_id);
+ALTER TABLE tokens ADD COLUMN purpose TEXT NOT NULL DEFAULT 'access';
+ALTER TABLE tokens ADD COLUMN session_id TEXT;
+ALTER TABLE tokens ADD COLUMN used_at BIGINT;
+ALTER TABLE tokens ADD COLUMN replaced_by TEXT;
+CREATE INDEX tokens_session ON tokens (session_id);
+CREATE TABLE auth_throttle (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    window_start BIGINT NOT NULL,
+    blocked_until BIGINT NOT NULL,
+    locked INTEGER NOT NULL
+);
+CREATE TABLE auth_audit (
+    id TEXT PRIMARY KEY,
+    at_ms BIGINT NOT NULL,
+    event TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    account TEXT,
+    subject_id TEXT,
+    address TEXT
+);
+CREATE INDEX auth_audit_at ON auth_audit (at_ms);
+CREATE INDEX auth_audit_account ON auth_audit (account, at_ms)
+"""
+
+
+def _v3(conn: Conn) -> None:
+    # Tokens made before this step are access tokens of no session (they keep working until
+    # they expire or are revoked); new sign-ins and enrollments get a session: a short-lived
+    # access token and a refresh token that rotates (central/accounts.py). auth_throttle holds
+    # the failure counts per user name and per source address (times in milliseconds);
+    # auth_audit every sign-in, enrollment, refresh and unlock (never a password or a token).
+    for stmt in _V3_DDL.split(";"):
+        if stmt.strip():
+            conn.execute(sql(stmt.strip()))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "accounts, records, changes, grants, attachments", _v1),
     Migration(2, "applied changes stored before content digests get the key of their change", _v2),
+    Migration(3, "sessions and rotating refresh tokens, sign-in throttling and audit", _v3),
 ]
 if [m.version for m in MIGRATIONS] != list(range(1, len(MIGRATIONS) + 1)):
     raise AssertionError("central migrations are numbered 1, 2, 3… without gaps")

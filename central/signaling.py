@@ -16,6 +16,12 @@ A room holds at most one peer per side. A second connection of the *same* accoun
 replaces the first (a workstation reconnecting after a link drop must not be locked out by its
 own dead socket); a different account on an occupied side is refused (``room_full``).
 
+An open socket re-checks its account's session every ``Settings.session_check_interval``
+seconds (against the database, so it works across server processes): once the device is
+revoked, the user disabled or the session signed out or revoked, the socket gets an ``error``
+``session_ended`` and is closed (4401) — the access token's own expiry does not end a call,
+and a call may rejoin with its token up to ``Settings.call_token_grace`` after that expiry.
+
 Messages are JSON objects with a ``type``:
 
 server -> client
@@ -43,7 +49,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from central import authz
+from central import accounts, authz
 from central.accounts import Principal
 from central.db import Conn
 from central.errors import ApiError, not_found
@@ -143,8 +149,24 @@ def admit(conn: Conn, p: Principal, consult_id: str) -> str:
     return side
 
 
+async def _call_principal(request: web.Request) -> Principal:
+    """As :func:`central.web.authenticate`, but a token of a live session is taken up to
+    ``Settings.call_token_grace`` after its expiry (a call rejoins with the token it began
+    with; the session itself is re-checked while the socket is open)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    grace = settings(request).call_token_grace
+    if scheme.lower() == "bearer" and token.strip() and grace > 0:
+        found = await db(request).read(
+            lambda conn: accounts.check_token(conn, token.strip(), grace)
+        )
+        if isinstance(found, Principal):
+            return found
+    return await authenticate(request)  # the usual answers (401 and its codes)
+
+
 async def _admitted(request: web.Request) -> tuple[Principal, str, str]:
-    p = await authenticate(request)
+    p = await _call_principal(request)
     authz.require_clinical(p)
     consult_id = request.match_info["consult_id"]
     side = await db(request).read(lambda conn: admit(conn, p, consult_id))
@@ -208,6 +230,8 @@ async def call_socket(request: web.Request) -> web.WebSocketResponse:
         await _send(other.ws, {"type": "peer-joined", "side": side})
     log.info("call %s: %s side joined", room.call_id, side)
     reason = "gone"
+    ending = asyncio.Event()  # set by the watcher when it closes the socket
+    watcher = asyncio.create_task(_watch_session(request, p, ws, ending))
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -239,6 +263,8 @@ async def call_socket(request: web.Request) -> web.WebSocketResponse:
     except asyncio.CancelledError:
         raise
     finally:
+        if not ending.is_set():
+            watcher.cancel()
         if room.peers.get(side) is me:
             del room.peers[side]
             other = room.peers.get(other_side)
@@ -246,9 +272,41 @@ async def call_socket(request: web.Request) -> web.WebSocketResponse:
                 await _send(other.ws, {"type": "peer-left", "side": side, "reason": reason})
             log.info("call %s: %s side left (%s)", room.call_id, side, reason)
         rooms.discard_if_empty(room)
+        if not watcher.done():  # the watcher is closing the socket: let it finish
+            await asyncio.wait([watcher], timeout=5)
+            watcher.cancel()
         if not ws.closed:
             await ws.close()
     return ws
+
+
+SESSION_ENDED = (
+    "This session has ended (signed out, revoked or disabled): the call was closed. Sign in "
+    "again, or enroll this workstation again."
+)
+
+
+async def _watch_session(
+    request: web.Request, p: Principal, ws: web.WebSocketResponse, ending: asyncio.Event
+) -> None:
+    """Close ``ws`` once ``p``'s session ends (device revoked, user disabled, signed out,
+    refresh token reuse). Every few seconds the database is asked, so a revocation made through
+    any server process sharing it reaches this socket; a database hiccup keeps the call."""
+    interval = settings(request).session_check_interval
+    while not ws.closed:
+        await asyncio.sleep(interval)
+        try:
+            alive = await db(request).read(lambda conn: accounts.session_alive(conn, p))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("call session check failed: %s", type(exc).__name__)
+            continue
+        if not alive:
+            log.info("call socket of %s %s closed: session ended", p.kind, p.id)
+            ending.set()
+            await _refuse(ws, "session_ended", SESSION_ENDED, 4401)
+            return
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -373,10 +373,12 @@ async def authenticate(request: web.Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("Sign in first: this needs a bearer token.")
     token = token.strip()
-    principal = await db(request).read(lambda conn: accounts.authenticate(conn, token))
-    if principal is None:
+    found = await db(request).read(lambda conn: accounts.check_token(conn, token))
+    if found == "expired":  # the client renews it with its refresh token
+        raise ApiError(401, "token_expired", "The access token expired; refresh it.")
+    if not isinstance(found, Principal):
         raise unauthorized()
-    return principal
+    return found
 
 
 # -- middlewares -----------------------------------------------------------------------------

@@ -1,14 +1,30 @@
 """HTTP client of the central platform (aiohttp): JSON bodies gzip-compressed, bearer token,
-and failures sorted into "offline" (try later) and "refused" (a message for the user)."""
+and failures sorted into "offline" (try later) and "refused" (a message for the user).
+
+Tokens: the bearer (access) token lives minutes; a client given a refresh token renews it
+transparently — shortly before it expires, and when an answer says ``token_expired`` (the
+request is then sent once more). Each refresh rotates the refresh token: the new pair goes to
+the :class:`TokenKeeper` (the workstation's encrypted profile, see
+clinic_app.sync.account) before it is used. Refreshes of one server are one at a time per
+event loop, and each first re-reads the keeper, so two clients of the same account never
+spend the same refresh token (the server would take that as theft and end the session). When
+the session has ended (revoked, signed out, expired, or a stolen refresh token was used),
+:class:`SessionEnded` says so with the code ``reenroll`` (a workstation) or ``sign_in_again``
+(a person), which the UI translates.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import logging
 import ssl
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -23,6 +39,12 @@ class SyncError(ClinicError):
 
 class Offline(SyncError):
     """The central platform cannot be reached (or is failing); retry later."""
+
+
+class ServerTrouble(Offline):
+    """The central platform was reached but failed on the request: a 5xx answer, or no answer
+    in time after the request was sent. The sync engine splits a push that meets this to find
+    the one change the server fails on (see clinic_app.sync.engine)."""
 
 
 class Refused(SyncError):
@@ -43,6 +65,83 @@ class UpgradeRequired(Refused):
     """This workstation version is too old for the central platform."""
 
 
+class SessionEnded(AuthFailed):
+    """The session with the central platform has ended for good (revoked, signed out, expired,
+    or its refresh token was used twice): ``code`` is ``reenroll`` for a workstation, or
+    ``sign_in_again`` for a person."""
+
+
+class TooManyAttempts(Refused):
+    """Sign-in or enrollment throttled (429) or the user name locked (423): ``retry_after``
+    seconds to wait."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: int) -> None:
+        super().__init__(status, code, message)
+        self.retry_after = retry_after
+
+
+SESSION_ENDED_MESSAGES = {
+    "device": (
+        "reenroll",
+        "This workstation's connection to the central platform has ended (the device was "
+        "revoked or its session expired): enroll it again with a new code from the "
+        "administrator.",
+    ),
+    "user": (
+        "sign_in_again",
+        "Your session with the central platform has ended (signed out, revoked or expired): "
+        "sign in again.",
+    ),
+}
+REFRESH_MARGIN = 60.0  # seconds before its expiry an access token is renewed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """An access token and the refresh token that renews it (expiries: Unix seconds)."""
+
+    token: str
+    expires_at: int | None = None
+    refresh_token: str | None = None
+    refresh_expires_at: int | None = None
+
+    @classmethod
+    def from_answer(cls, body: dict[str, Any]) -> Tokens:
+        """From a sign-in, enrollment or refresh answer."""
+        return cls(
+            str(body["token"]),
+            _int_or_none(body.get("expires_at")),
+            str(body["refresh_token"]) if body.get("refresh_token") else None,
+            _int_or_none(body.get("refresh_expires_at")),
+        )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class TokenKeeper(Protocol):
+    """Where a session's tokens are kept: read again before each refresh (another client may
+    have rotated them), written at once after one."""
+
+    def load(self) -> Tokens | None: ...
+
+    def save(self, tokens: Tokens) -> None: ...
+
+
+_REFRESH_LOCKS: dict[tuple[int, str], asyncio.Lock] = {}
+
+
+def _refresh_lock(base_url: str) -> asyncio.Lock:
+    key = (id(asyncio.get_running_loop()), base_url)
+    lock = _REFRESH_LOCKS.get(key)
+    if lock is None:
+        lock = _REFRESH_LOCKS[key] = asyncio.Lock()
+    return lock
+
+
 class CentralClient:
     """One session with the central platform."""
 
@@ -53,9 +152,23 @@ class CentralClient:
         *,
         ca_file: str | None = None,
         timeout: float = 30.0,
+        refresh_token: str | None = None,
+        expires_at: int | None = None,
+        keeper: TokenKeeper | None = None,
+        kind: str | None = None,
+        refresh_margin: float = REFRESH_MARGIN,
     ) -> None:
+        """``token`` alone is used as it is; with ``refresh_token`` (and ``kind``: "device" or
+        "user", for the words of :class:`SessionEnded`) it is renewed when needed, and the
+        new pair handed to ``keeper``."""
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.expires_at = expires_at
+        self.refresh_token = refresh_token
+        self.refresh_expires_at: int | None = None
+        self.keeper = keeper
+        self.kind = kind
+        self.refresh_margin = refresh_margin
         ssl_ctx: ssl.SSLContext | bool = True
         if ca_file:
             ssl_ctx = ssl.create_default_context(cafile=ca_file)
@@ -96,7 +209,7 @@ class CentralClient:
         if resp.status < 400:
             return
         if resp.status >= 500:
-            raise Offline(f"The central platform is having trouble (HTTP {resp.status}).")
+            raise ServerTrouble(f"The central platform is having trouble (HTTP {resp.status}).")
         try:
             body = await resp.json(content_type=None)
             err = body.get("error", {}) if isinstance(body, dict) else {}
@@ -105,15 +218,100 @@ class CentralClient:
         message = str(err.get("message") or f"The central platform refused (HTTP {resp.status}).")
         code = str(err.get("code") or resp.status)
         if resp.status == 401:
+            ended = code not in ("token_expired", "bad_credentials")
+            if ended and self.kind in SESSION_ENDED_MESSAGES:
+                raise self._session_ended()
             raise AuthFailed(resp.status, code, message)
+        if resp.status in (423, 429):
+            details = err.get("details")
+            wait = _int_or_none(details.get("retry_after") if isinstance(details, dict) else None)
+            wait = wait or _retry_after(resp.headers.get("Retry-After"))
+            raise TooManyAttempts(resp.status, code, message, wait or 1)
         if resp.status == 426:
             raise UpgradeRequired(resp.status, code, message)
         raise Refused(resp.status, code, message, err.get("details"))
 
+    # ------------------------------------------------------------------------- tokens --
+    def _session_ended(self) -> SessionEnded:
+        code, message = SESSION_ENDED_MESSAGES.get(
+            self.kind or "user", SESSION_ENDED_MESSAGES["user"]
+        )
+        return SessionEnded(401, code, message)
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self.refresh_token)
+
+    def _expiring(self) -> bool:
+        return self.expires_at is not None and self.expires_at - time.time() < self.refresh_margin
+
+    def _adopt(self, tokens: Tokens) -> None:
+        self.token = tokens.token
+        self.expires_at = tokens.expires_at
+        self.refresh_token = tokens.refresh_token
+        self.refresh_expires_at = tokens.refresh_expires_at
+
+    async def ensure_fresh(self) -> None:
+        """Renew the access token if it expires within the margin (and can be renewed)."""
+        if self.can_refresh and self._expiring():
+            await self.refresh()
+
+    async def refresh(self, *, force: bool = False) -> None:
+        """Spend the refresh token for a new pair (see the module text); ``force`` renews even
+        a token that does not look expired (the server said it was)."""
+        if not self.refresh_token:
+            raise (
+                self._session_ended()
+                if self.kind
+                else AuthFailed(401, "unauthorized", "Sign in again: the token expired.")
+            )
+        seen = self.refresh_token
+        async with _refresh_lock(self.base_url):
+            if self.refresh_token != seen:
+                return  # renewed by another request of this client meanwhile
+            if self.keeper is not None:
+                latest = self.keeper.load()
+                if latest is not None and latest.refresh_token not in (None, seen):
+                    self._adopt(latest)  # another client of this account renewed them
+                    if latest.expires_at is None or latest.expires_at > time.time() + 1:
+                        return
+            body = {"refresh_token": self.refresh_token}
+            try:
+                answer = await self._request_once(
+                    "POST", "/api/v1/token/refresh", body, None, auth=False
+                )
+            except AuthFailed:
+                raise self._session_ended() from None
+            tokens = Tokens.from_answer(answer)
+            self._adopt(tokens)
+            if self.keeper is not None:
+                self.keeper.save(tokens)
+            log.info("access token renewed")
+
     async def request_json(
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
     ) -> Any:
+        await self.ensure_fresh()
+        try:
+            return await self._request_once(method, path, body, params)
+        except AuthFailed as exc:
+            if exc.code != "token_expired" or not self.can_refresh:
+                raise
+        await self.refresh(force=True)
+        return await self._request_once(method, path, body, params)
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        *,
+        auth: bool = True,
+    ) -> Any:
         headers = self._headers()
+        if not auth:
+            headers.pop("Authorization", None)
         data = None
         if body is not None:
             raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -132,7 +330,15 @@ class CentralClient:
                 raw_body = await resp.read()
                 self.bytes_received += int(resp.headers.get("Content-Length", len(raw_body)))
                 return json.loads(raw_body)
-        except (aiohttp.ClientConnectionError, TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except aiohttp.ConnectionTimeoutError:
+            raise Offline(
+                "The central platform cannot be reached (ConnectionTimeoutError)."
+            ) from None
+        except (aiohttp.SocketTimeoutError, TimeoutError) as exc:  # sent, no answer in time
+            raise ServerTrouble(
+                f"The central platform did not answer in time ({type(exc).__name__})."
+            ) from None
+        except aiohttp.ClientConnectionError as exc:
             raise Offline(
                 f"The central platform cannot be reached ({type(exc).__name__})."
             ) from None
@@ -180,6 +386,16 @@ class CentralClient:
         )
 
     async def upload_chunk(self, sha256: str, offset: int, chunk: bytes) -> p.AttachmentStatus:
+        await self.ensure_fresh()
+        try:
+            return await self._upload_once(sha256, offset, chunk)
+        except AuthFailed as exc:
+            if exc.code != "token_expired" or not self.can_refresh:
+                raise
+        await self.refresh(force=True)
+        return await self._upload_once(sha256, offset, chunk)
+
+    async def _upload_once(self, sha256: str, offset: int, chunk: bytes) -> p.AttachmentStatus:
         headers = self._headers() | {"Content-Type": "application/octet-stream"}
         try:
             async with self._http().put(
@@ -197,6 +413,18 @@ class CentralClient:
             raise Offline(f"The upload was interrupted ({type(exc).__name__}).") from None
 
     async def download(self, sha256: str) -> AsyncIterator[bytes]:
+        await self.ensure_fresh()
+        try:
+            async for chunk in self._download_once(sha256):
+                yield chunk
+        except AuthFailed as exc:  # raised before the first chunk: nothing was yielded yet
+            if exc.code != "token_expired" or not self.can_refresh:
+                raise
+            await self.refresh(force=True)
+            async for chunk in self._download_once(sha256):
+                yield chunk
+
+    async def _download_once(self, sha256: str) -> AsyncIterator[bytes]:
         try:
             async with self._http().get(
                 f"{self.base_url}/api/v1/attachments/{sha256}", headers=self._headers(),
@@ -208,3 +436,7 @@ class CentralClient:
                     yield chunk
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise Offline(f"The download was interrupted ({type(exc).__name__}).") from None
+
+
+def _retry_after(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None

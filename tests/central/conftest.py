@@ -57,7 +57,11 @@ def _empty_pg(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [t for t in _tables() if t != "meta"]
+        rows = conn.execute(
+            b"SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        ).fetchall()
+        tables = sorted({str(r[0]) for r in rows} | set(_tables()))
+        tables = [t for t in tables if t != "meta"]  # every step's tables, not only step 1's
         conn.execute(("TRUNCATE " + ", ".join(tables)).encode())
 
 

@@ -95,6 +95,10 @@ async def test_expired_token_is_refused(central):
     assert (await central.get("/api/v1/whoami", token)).status == 200
     await central.sql("UPDATE tokens SET expires_at = :at", {"at": int(time.time()) - 1})
     reply = await central.get("/api/v1/whoami", token)
+    # Its session still lasts: the code tells the client to renew it with its refresh token.
+    assert reply.status == 401 and reply.error_code == "token_expired"
+    await central.sql("UPDATE sessions SET expires_at = :at", {"at": int(time.time()) - 1})
+    reply = await central.get("/api/v1/whoami", token)
     assert reply.status == 401 and reply.error_code == "unauthorized"
 
 

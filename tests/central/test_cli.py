@@ -79,7 +79,7 @@ def test_device_revoke(capsys, db_url):
         schema.ensure(db)
         clinic = db.write_sync(lambda c: accounts.create_clinic(c, "C"))
         code, _ = db.write_sync(lambda c: accounts.create_enrollment_code(c, clinic, 1))
-        dev = db.write_sync(lambda c: accounts.enroll(c, code, "PC", 3600))
+        dev = db.write_sync(lambda c: accounts.enroll(c, code, "PC", 3600, 3600))
     finally:
         db.close()
     rc, out, _ = run(capsys, "device", "list", "--db", db_url)

@@ -146,13 +146,26 @@ def server(
     else:
         url = request.getfixturevalue("pg_server").create_database(template=TEMPLATE)
     proc = CentralProcess(url, log_path=tmp / "central.log")
-    with proc:
+    # These tests sign in with a wrong password many times on purpose (to see the body read):
+    # no sign-in throttling here (tests/central/test_logins.py tests that).
+    unthrottled = {
+        "CLINIC_CENTRAL_LOGIN_MAX_FAILURES": "1000000",
+        "CLINIC_CENTRAL_LOGIN_BACKOFF_AFTER": "1000000",
+        "CLINIC_CENTRAL_ADDRESS_MAX_FAILURES": "1000000",
+    }
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in unthrottled.items():
+            env.setenv(key, value)
+        proc.start()
+    try:
         clinic = proc.add_clinic("Hill Clinic")
         code = proc.enrollment_code(clinic)
         body = json.dumps({"code": code, "device_name": "PC"}).encode()
         answer = ask(proc.port, request_post("/api/v1/enroll", body))
         assert answer.status == 200, answer.raw
         yield Server(proc.port, tmp / "central.log", answer.json()["token"], proc)
+    finally:
+        proc.stop()
 
 
 def request_post(path: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:

@@ -28,6 +28,7 @@ PUBLIC = {
     ("GET", "/api/v1/health"),
     ("POST", "/api/v1/enroll"),
     ("POST", "/api/v1/login"),
+    ("POST", "/api/v1/token/refresh"),
     ("GET", "/fhir/metadata"),
 }
 ADMIN = {
@@ -37,6 +38,11 @@ ADMIN = {
     ("POST", "/api/v1/admin/enrollment-codes"),
     ("GET", "/api/v1/admin/devices"),
     ("POST", "/api/v1/admin/devices/{device_id}/revoke"),
+    ("POST", "/api/v1/admin/users/{username}/unlock"),
+    ("POST", "/api/v1/admin/users/{username}/disable"),
+    ("POST", "/api/v1/admin/users/{username}/enable"),
+    ("GET", "/api/v1/admin/locked"),
+    ("GET", "/api/v1/admin/auth-audit"),
 }
 CLINICAL = {
     ("POST", "/api/v1/sync/push"),
@@ -81,6 +87,9 @@ def call_for(route: tuple[str, str], ctx: Ctx) -> tuple[str, str, object, bytes 
         + ("?offset=0" if method == "PUT" else ""),
         "/api/v1/admin/devices/{device_id}/revoke": f"/api/v1/admin/devices/{ctx.a_device_id}"
         "/revoke",
+        "/api/v1/admin/users/{username}/unlock": "/api/v1/admin/users/dr.brain/unlock",
+        "/api/v1/admin/users/{username}/disable": "/api/v1/admin/users/dr.brain/disable",
+        "/api/v1/admin/users/{username}/enable": "/api/v1/admin/users/dr.brain/enable",
         "/fhir/{rtype}/{rid}": f"/fhir/Patient/{ctx.b_patient['id']}",
         "/fhir/{rtype}": f"/fhir/Observation?patient={ctx.b_patient['id']}",
         "/fhir/{rtype}/{rid}/_history": f"/fhir/Patient/{ctx.b_patient['id']}/_history",

@@ -127,7 +127,7 @@ def test_step_one_is_the_first_release_schema() -> None:
     assert [m.version for m in migrations.MIGRATIONS] == list(
         range(1, migrations.CURRENT_SCHEMA + 1)
     )
-    assert schema.SCHEMA_VERSION == migrations.CURRENT_SCHEMA == 2
+    assert schema.SCHEMA_VERSION == migrations.CURRENT_SCHEMA == 3
 
 
 def test_the_committed_sqlite_fixture_is_what_the_script_makes(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_the_committed_sqlite_fixture_is_what_the_script_makes(tmp_path: Path) -
 def test_a_fresh_database_gets_every_step(empty_url: str) -> None:
     db = Database(empty_url, pool_size=1)
     try:
-        assert schema.ensure(db) == [1, 2]
+        assert schema.ensure(db) == [1, 2, 3]
         assert schema.ensure(db) == []
         assert db.read_sync(migrations.schema_version) == migrations.CURRENT_SCHEMA
         assert len(db.read_sync(schema.epoch)) == 32
@@ -152,18 +152,21 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(v1_url: str) -> Non
     assert version_of(v1_url) == 1
     db = Database(v1_url, pool_size=2)
     try:
-        assert schema.ensure(db) == [2]
+        assert schema.ensure(db) == [2, 3]
         assert schema.ensure(db) == []  # already current: nothing runs again
     finally:
         db.close()
     after = dump(v1_url)
     assert version_of(v1_url) == migrations.CURRENT_SCHEMA
     for table in TABLES:
-        if table in ("meta", "applied_changes"):
+        if table in ("meta", "applied_changes", "tokens"):
             continue
         assert after[table] == before[table], table
+    # Step 3: tokens made before sessions keep their columns and become lone access tokens.
+    assert [r[:6] for r in after["tokens"]] == before["tokens"]
+    assert {r[6:] for r in after["tokens"]} == {("access", None, None, None)}
     assert dict((k, v) for k, v, *_ in after["meta"]) == {
-        "schema_version": "2",
+        "schema_version": "3",
         "epoch": v1.EPOCH,
         "created_at": str(v1.T0),
     }
@@ -313,12 +316,10 @@ def test_processes_starting_at_once_migrate_once(
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         outs.append(json.loads(out.strip().splitlines()[-1]))
-    # Every step ran exactly once, in one process or the other; on an upgrade one process did
-    # the only step and the other found it done.
-    expected = [1, 2] if start == "empty" else [2]
+    # Every step ran exactly once, in one process or the other.
+    expected = [1, 2, 3] if start == "empty" else [2, 3]
     assert sorted(step for out in outs for step in out) == expected
-    if start == "version 1":
-        assert sorted(outs) == [[], [2]]
+    assert all(out == sorted(out) for out in outs)  # each process in order
     assert version_of(url) == migrations.CURRENT_SCHEMA
     if start == "version 1":
         assert results(url)[v1.C1]["legacy_key"]["record_id"] == v1.P1

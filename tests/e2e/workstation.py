@@ -25,7 +25,7 @@ class Workstation:
 
     def _client(self) -> CentralClient:
         assert self.account is not None
-        return CentralClient(self.account.server, self.account.token, timeout=20)
+        return self.account.client(self.store, timeout=20)  # renews and saves its tokens
 
     def enroll(self, url: str, code: str) -> None:
         async def go() -> dict:
@@ -34,7 +34,8 @@ class Workstation:
 
         info = asyncio.run(go())
         self.account = SyncAccount(url, info["token"], "device", info["device_id"],
-                                   clinic_id=info["clinic_id"])  # fmt: skip
+                                   clinic_id=info["clinic_id"],
+                                   **SyncAccount.token_fields(info))  # fmt: skip
         self.account.save(self.store)
 
     def login(self, url: str, username: str, password: str) -> None:
@@ -44,7 +45,7 @@ class Workstation:
 
         info = asyncio.run(go())
         self.account = SyncAccount(url, info["token"], "user", info["user_id"],
-                                   role=info["role"])  # fmt: skip
+                                   role=info["role"], **SyncAccount.token_fields(info))  # fmt: skip
         self.account.save(self.store)
 
     def engine(self) -> SyncEngine:
