@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python -m bench.store                 # 50,000 patients, 500,000 observations
     .venv/bin/python -m bench.store --quick         # 5,000 / 50,000
     .venv/bin/python -m bench.store --patients 20000 --observations 200000 --json out.json
+    .venv/bin/python -m bench.store --mark-only --commits 300   # only the high-water mark's cost
 
 Both sides run the real code: ``local_store.store.Store`` (record + history + outbox + audit +
 search terms per write), ``clinic_app.services.patients.search`` and
@@ -14,6 +15,11 @@ class built on a stdlib ``sqlite3`` connection wrapped by ``sqlite_utils.Databas
 same pragmas. The two sides' work is interleaved (each insert batch, get and search goes to
 both, in alternating order) so a change in other load on the machine hits both alike, and read
 phases start from a warm page cache. Progress goes to stderr, the report to stdout.
+
+The high-water mark's own cost is measured apart (:func:`bench_mark`): two encrypted stores,
+one with the mark (``Store.create``) and one built the same way with ``Store(...,
+high_water=False)`` -- a constructor flag for measurement, not a user setting -- each committing
+single records in turn; the report gives the time per commit of both and their ratio.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 from bench import store_data
 from clinic_app.exchange.fhir_io import export_fhir
 from clinic_app.services import patients
+from local_store import db as dbmod
 from local_store.keyslots import KeyHeader
 from local_store.store import DB_NAME, HEADER_NAME, Store
 
@@ -395,6 +402,72 @@ def bench_unlock(plain: Side, enc: Side, runs: int) -> None:
     }
 
 
+def make_encrypted_without_mark(profile: Path) -> Store:
+    """An encrypted profile like ``Store.create`` makes, whose store keeps no high-water mark."""
+    profile.mkdir(mode=0o700)
+    header, data_key, _recovery = KeyHeader.new(USER, PASSPHRASE)
+    conn = dbmod.connect(profile / DB_NAME, data_key, create=True)
+    store = Store(profile, conn, data_key, header, USER, creating=True, high_water=False)
+    header.save(profile / HEADER_NAME)
+    store.audit("profile.create")
+    return store
+
+
+def bench_mark(workdir: Path, commits: int, seed: int) -> dict[str, Any]:
+    """Single-record commits (``Store.put``: record, history, outbox, audit, search terms) on
+    two encrypted stores, with and without the high-water mark (HMAC + write + fdatasync of
+    the mark file after every COMMIT), alternating which goes first."""
+    with_mark, _recovery = Store.create(workdir / "mark-on", USER, PASSPHRASE)
+    without = make_encrypted_without_mark(workdir / "mark-off")
+    assert with_mark._mark is not None and without._mark is None
+    stores = {"with": with_mark, "without": without}
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    rng = random.Random(seed)
+    try:
+        for n in range(commits + 20):  # the first 20 warm up both, untimed
+            resource = {
+                "resourceType": "Patient",
+                "id": f"mark-{n}",
+                "name": [{"text": "".join(rng.choice("abcdefgh") for _ in range(12))}],
+                "birthDate": "1970-01-01",
+            }
+            order = ("with", "without") if n % 2 == 0 else ("without", "with")
+            for name in order:
+                t0 = time.perf_counter()
+                stores[name].put(dict(resource))
+                if n >= 20:
+                    times[name].append((time.perf_counter() - t0) * 1000)
+    finally:
+        for store in stores.values():
+            store.lock()
+    out: dict[str, Any] = {"commits": commits}
+    for name, got in times.items():
+        out[name] = {
+            "median_ms": median(got),
+            "p95_ms": pct(got, 95),
+            "mean_ms": sum(got) / len(got),
+        }
+    out["ratio_median"] = out["with"]["median_ms"] / out["without"]["median_ms"]
+    out["ratio_mean"] = out["with"]["mean_ms"] / out["without"]["mean_ms"]
+    return out
+
+
+def render_mark(m: dict[str, Any]) -> str:
+    w, wo = m["with"], m["without"]
+    return "\n".join(
+        [
+            f"high-water mark cost: {m['commits']} single-record commits on each encrypted store",
+            f"{'':<22}{'median ms':>10}{'p95 ms':>10}{'mean ms':>10}",
+            f"{'with the mark':<22}{w['median_ms']:>10.3f}{w['p95_ms']:>10.3f}"
+            f"{w['mean_ms']:>10.3f}",
+            f"{'without the mark':<22}{wo['median_ms']:>10.3f}{wo['p95_ms']:>10.3f}"
+            f"{wo['mean_ms']:>10.3f}",
+            f"ratio with / without: {m['ratio_median']:.2f} (median), {m['ratio_mean']:.2f} (mean);"
+            f" the mark adds {w['median_ms'] - wo['median_ms']:.3f} ms per commit (median)",
+        ]
+    )
+
+
 # ------------------------------------------------------------------------------ report --
 def _num(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
@@ -619,12 +692,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--gets", type=int, default=20_000, help="random Store.get calls")
     ap.add_argument("--queries", type=int, default=300, help="patient searches")
     ap.add_argument("--unlock-runs", type=int, default=5)
+    ap.add_argument(
+        "--commits", type=int, default=None, help="single-record commits per side for the"
+        " high-water mark's cost (default 2000; 300 with --quick)",
+    )  # fmt: skip
+    ap.add_argument("--mark-only", action="store_true", help="measure only the mark's cost")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--dir", type=Path, default=None, help="where to make the temporary folder")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
     if args.quick:
         args.patients, args.observations = 5_000, 50_000
+    if args.commits is None:
+        args.commits = 300 if args.quick else 2000
     if args.patients < 1 or args.observations < 0:
         ap.error("--patients must be >= 1 and --observations >= 0")
     return args
@@ -632,6 +712,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     facts = machine_facts(workdir)
+    progress(f"high-water mark: {args.commits} single-record commits on each side")
+    mark = bench_mark(workdir, args.commits, args.seed)
+    if args.mark_only:
+        return {"machine": facts, "mark": mark}
     progress(f"generating {args.patients:,} patients and {args.observations:,} observations")
     data = store_data.generate(workdir / "data.ndjson", args.patients, args.observations, args.seed)
     progress(f"generated {data.total:,} records in {data.seconds:.1f}s")
@@ -678,10 +762,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "search_terms_us_per_patient": data.terms_per_patient * 1e6,
         },
         "results": {s.name: s.results for s in sides},
+        "mark": mark,
     }
 
 
 def report(figures: dict[str, Any]) -> str:
+    if "results" not in figures:  # --mark-only
+        m = figures["machine"]
+        return f"machine: {m['cpu']}; code: {m['code']}\n\n" + render_mark(figures["mark"])
     m, prm, res = figures["machine"], figures["params"], figures["results"]
     rows, misses = build_rows(res, prm["patients"])
     figures["misses"] = misses
@@ -720,6 +808,8 @@ def report(figures: dict[str, Any]) -> str:
         "",
         "patient search by query kind:",
         render_search_detail(res),
+        "",
+        render_mark(figures["mark"]),
         "",
         "targets missed: " + (", ".join(misses) if misses else "none"),
     ]

@@ -1,8 +1,18 @@
-"""Errors of the core: the store's base exception plus field-level validation errors."""
+"""Errors of the core: the store's base exception plus field-level validation errors, and
+what screens need to word the store's faults (the recovery advice the core's sentences end
+with, sizes written as the core writes them) without reaching into the store."""
 
 from __future__ import annotations
 
-from local_store.errors import ClinicError, NotFound, StoreError, WrongPassphrase
+from local_store.errors import (
+    RECOVER,
+    RECOVER_BEHIND,
+    ClinicError,
+    NotFound,
+    StoreError,
+    WrongPassphrase,
+)
+from local_store.faults import human as human_size
 
 
 class ValidationError(ClinicError):
@@ -19,10 +29,13 @@ class ImportFailed(ClinicError):
 
 
 __all__ = [
+    "RECOVER",
+    "RECOVER_BEHIND",
     "ClinicError",
     "ImportFailed",
     "NotFound",
     "StoreError",
     "ValidationError",
     "WrongPassphrase",
+    "human_size",
 ]

@@ -20,6 +20,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from local_store import faults, pagecheck
 from local_store.atomic import fsync_dir
+from local_store.errors import RECOVER as RECOVER
 from local_store.errors import (
     ClinicError,
     DatabaseDamaged,
@@ -42,12 +43,6 @@ def _key_pragma(key: bytes) -> str:
         raise ValueError("the database key must be 32 bytes")
     # A 64-hex-digit blob literal is used as the raw key: SQLCipher runs no KDF on it.
     return f"PRAGMA key = \"x'{key.hex()}'\""
-
-
-RECOVER = (
-    "Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help;"
-    " leave the profile folder as it is."
-)
 
 
 def _pages(numbers: list[int]) -> str:

@@ -31,6 +31,7 @@ from qasync import asyncSlot
 
 from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
+from ui.errors import tr_error
 from ui.widgets import FieldError, with_error
 
 USER_NAME = re.compile(r"[\w.\-]{2,32}")
@@ -154,7 +155,7 @@ class SetupScreen(QWidget):
             self.opened, self.recovery_key = await loop.run_in_executor(self.executor, work)
         except ClinicError as exc:
             self.status.setText("")
-            self.errors["repeat"].show_message(str(exc))
+            self.errors["repeat"].show_message(tr_error(exc))
             return False
         finally:
             self.create_button.setEnabled(True)

@@ -26,6 +26,7 @@ from qasync import asyncSlot
 
 from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
+from ui.errors import tr_error
 from ui.widgets import FieldError
 
 
@@ -111,7 +112,7 @@ class UnlockScreen(QWidget):
         try:
             self.user.addItems(Clinic.users(self.profile))
         except ClinicError as exc:
-            self.error.show_message(str(exc))
+            self.error.show_message(tr_error(exc))
 
     async def _open(self, work: object) -> None:
         self.button.setEnabled(False)
@@ -122,7 +123,7 @@ class UnlockScreen(QWidget):
             loop = asyncio.get_running_loop()
             clinic: Clinic = await loop.run_in_executor(self.executor, work)  # type: ignore[arg-type]
         except ClinicError as exc:
-            self.error.show_message(str(exc))
+            self.error.show_message(tr_error(exc))
             self.hint.setText(self.tr("Sign in to open the clinic's records."))
             return
         finally:

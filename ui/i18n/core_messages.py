@@ -11,7 +11,9 @@ the literal strings with ``ast`` and JSON:
 * the ``display`` of each ``VitalSpec`` in ``clinic_app/records/vitals.py``;
 * the values of ``SPECIALTIES`` (orders.py) and ``VISIT_KINDS`` (encounter.py);
 * the ``description`` of each preference in ``ui/preferences.py``;
-* the headset advice of ``media/sources.py``.
+* the headset advice of ``media/sources.py``;
+* the sentences of the core's errors by code and their phrases (``ui/error_texts.py``, which
+  also holds their Chinese).
 
 f-strings cannot be matched at run time and are skipped. Existing translations in the file are
 kept; new messages get the translation from ``CORE_ZH`` below when there is one.
@@ -22,10 +24,12 @@ Usage: python ui/i18n/core_messages.py [ui/i18n/clinic_zh_CN.ts]
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TS = Path(__file__).resolve().parent / "clinic_zh_CN.ts"
@@ -88,6 +92,13 @@ def _constants(tree: ast.Module, name: str) -> list[str]:
     return out
 
 
+def error_texts() -> Any:
+    """``ui/error_texts.py``: the sentences of the core's errors by code, with their Chinese."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("ui.error_texts")
+
+
 def collect(root: Path = ROOT) -> list[str]:
     files = sorted(p for src in SOURCES for p in (root / src).rglob("*.py"))
     trees = [ast.parse(p.read_text(encoding="utf-8"), str(p)) for p in files]
@@ -124,6 +135,8 @@ def collect(root: Path = ROOT) -> list[str]:
     for node in ast.walk(errors_py):  # the templates of messages that carry values
         if isinstance(node, ast.Tuple) and len(node.elts) == 2:
             found += [s for s in [_literal(node.elts[1])] if s and "%1" in s]
+    texts = error_texts()  # the core's errors by code, and the phrases in them
+    found += [*texts.TEMPLATES.values(), *texts.PHRASES]
     unique: list[str] = []
     for text in found:
         if text.strip() and text not in unique:
@@ -283,6 +296,11 @@ CORE_ZH: dict[str, str] = {
     "The central platform cannot be reached; the call will start when the link returns.": "无法连接中心平台；网络恢复后通话将开始。",
     "The central platform did not open the call.": "中心平台未能开启通话。",
     "The central platform cannot be reached; retrying when the link returns.": "无法连接中心平台；网络恢复后将重试。",
+    "That change is no longer in error (it was sent, fixed or discarded).": "该更改已不再处于出错状态（已发送、已修改或已放弃）。",
+    "Another change of this record is being sent or waits for a decision; try again after the next sync.": "该记录的另一项更改正在发送或等待处理；请在下次同步后再试。",
+    "The central platform is having trouble; it will be retried.": "中心平台出现问题；稍后将重试。",
+    "The central platform cannot be reached (ConnectionTimeoutError).": "无法连接中心平台（连接超时）。",
+    "The attached file is missing on this workstation.": "本工作站上缺少该附件。",
     "refused": "被拒绝",
     "The central platform failed; the call cannot start now.": "中心平台出错，暂时无法开始通话。",
     "The camera gives no video.": "摄像头没有画面。",
@@ -298,7 +316,7 @@ CORE_ZH: dict[str, str] = {
     "An attachment file is damaged; its content was not used.": "附件文件已损坏，未使用其内容。",
     "The workstation is locked.": "工作站已锁定。",
     "No such attachment.": "没有此附件。",
-    "The record database cannot be read with this profile's key (damaged or replaced).": "无法用此档案的密钥读取记录数据库（已损坏或被替换）。",
+    "The copy of the record database failed its integrity check; the database itself is probably damaged (run `clinic-app check`). No copy was kept.": "记录数据库的副本未通过完整性校验，数据库本身可能已损坏（请运行 `clinic-app check`）。未保留副本。",
     "The backup copy failed its integrity check.": "备份副本未通过完整性校验。",
     "That is not a recovery key: it has 52 letters and digits in groups.": "这不是恢复密钥：恢复密钥由分组的 52 个字母和数字组成。",
     "The recovery key does not open this profile.": "此恢复密钥无法打开该档案。",
@@ -314,7 +332,14 @@ CORE_ZH: dict[str, str] = {
     "The key header is damaged (checksum mismatch).": "密钥头已损坏（校验和不符）。",
     "The key header has an unknown format.": "密钥头格式未知。",
     "The key header is damaged and cannot be read.": "密钥头已损坏，无法读取。",
-    "No profile here: the key header is missing.": "此处没有档案：缺少密钥头。",
+    "No profile here: the key file keys.json is missing.": "此处没有档案：缺少密钥文件 keys.json。",
+    "The record database cannot be read.": "无法读取记录数据库。",
+    "The first page of the record database (its table of contents) is damaged: no record can be found in it. Rebuild from the central platform (`clinic-app rebuild`) or restore a backup.": "记录数据库的第一页（其目录）已损坏：无法在其中找到任何记录。请从中心平台重建（`clinic-app rebuild`）或恢复备份。",
+    "The new profile must be a folder of its own, neither inside the damaged profile nor around it; nothing was changed.": "新档案必须是单独的文件夹，既不能在已损坏的档案之内，也不能包含它；未做任何更改。",
+    "The database copy in the backup does not hold what the profile held when it was taken. No backup file was left behind; try again, and run `clinic-app check`.": "备份中的数据库副本与备份时档案中的内容不符。未留下任何备份文件；请重试，并运行 `clinic-app check`。",
+    "The key file keys.json is damaged (its checksum does not match). Restore it from a backup; the record database was not touched.": "密钥文件 keys.json 已损坏（校验和不符）。请从备份恢复；记录数据库未被改动。",
+    "The key file keys.json is damaged and cannot be read. Restore it from a backup; the record database was not touched.": "密钥文件 keys.json 已损坏，无法读取。请从备份恢复；记录数据库未被改动。",
+    "The record database holds no tables although the profile's key file is beside it: the records are not there. Restore the newest backup (`clinic-app restore`); nothing was changed.": "档案的密钥文件就在旁边，但记录数据库中没有任何表：记录不在那里。请恢复最新的备份（`clinic-app restore`）；未做任何更改。",
     "The record database has no schema version; it was not made by us.": "记录数据库没有架构版本，并非本程序创建。",
     "This profile is too old for this version of the program.": "此档案版本过旧，本版程序无法使用。",
     "A profile already exists in that folder.": "该文件夹中已存在档案。",
@@ -371,13 +396,18 @@ CORE_ZH: dict[str, str] = {
     "Camera for calls: empty for the first one found (else the synthetic test picture), 'synthetic' for the test picture, or a device name.": "通话使用的摄像头：留空则使用找到的第一个（没有则用合成测试画面），“synthetic”为测试画面，或填设备名称。",
     "Microphone for calls: empty for the first one found (else a test tone), 'synthetic' for the test tone, or a device name.": "通话使用的麦克风：留空则使用找到的第一个（没有则用测试音），“synthetic”为测试音，或填设备名称。",
     "Loudspeaker or headset that plays the other side of a call: empty for the system's default.": "播放通话对方声音的扬声器或耳机：留空则使用系统默认设备。",
+    "No backup folder is chosen: choose one in the settings or with `clinic-app backups set --target FOLDER`.": "尚未选择备份文件夹：请在设置中选择，或使用 `clinic-app backups set --target FOLDER`。",
+    "Give the backup folder as a full path.": "请填写备份文件夹的完整路径。",
+    "That backup folder does not exist; connect the disk or create it.": "该备份文件夹不存在：请连接磁盘或先创建它。",
+    "Choose a folder outside the profile, best on another disk.": "请选择配置文件夹以外的文件夹，最好在另一块磁盘上。",
+    "Settings are changed with `clinic-app backups set`.": "设置请用 `clinic-app backups set` 更改。",
 }
 
 
 def main(argv: list[str]) -> int:
     ts = Path(argv[1]) if len(argv) > 1 else TS
     messages = collect()
-    added, missing = merge(ts, messages, CORE_ZH)
+    added, missing = merge(ts, messages, {**error_texts().ZH, **CORE_ZH})
     print(f"core: {len(messages)} messages, {added} new, {len(missing)} untranslated")
     for source in missing:
         print(f"  untranslated: {source!r}")
