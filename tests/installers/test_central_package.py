@@ -1,5 +1,6 @@
-"""The central platform's install: the server runs with only installers/central/requirements.txt
-(none of the workstation's GUI or media packages), and its systemd unit is valid."""
+"""The central platform's install: the server runs with the base dependencies and the `central`
+extra of pyproject.toml (none of the workstation's GUI, media or store packages), and its systemd
+unit is valid. tests/installers/test_server_install.py installs '.[central]' for real."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CENTRAL = REPO / "installers" / "central"
-# Dependencies of the project that only the workstation needs (module names in brackets).
+# The `workstation` extra of pyproject.toml: what only the workstation needs (distribution name:
+# module name). The server runs with the base dependencies and the `central` extra.
 WORKSTATION_ONLY = {
+    "sqlcipher3-binary": "sqlcipher3",
+    "sqlcipher3": "sqlcipher3",  # the Windows/macOS wheel of the same module
+    "sqlite-utils": "sqlite_utils",
     "pypinyin": "pypinyin",
     "openpyxl": "openpyxl",
     "platformdirs": "platformdirs",
@@ -35,14 +40,15 @@ def _name(requirement: str) -> str:
 
 def test_every_dependency_is_classified():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    deps = {_name(d) for d in project["dependencies"]}
-    server = {
-        _name(line)
-        for line in (CENTRAL / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    assert server | set(WORKSTATION_ONLY) == deps, "classify a new dependency here"
-    assert not server & set(WORKSTATION_ONLY)
+    extras = project["optional-dependencies"]
+    base = {_name(d) for d in project["dependencies"]}
+    server = base | {_name(d) for d in extras["central"]}
+    workstation = {_name(d) for d in extras["workstation"]}
+    assert workstation == set(WORKSTATION_ONLY), "classify a new dependency here"
+    assert not server & workstation, "the server install would pull a workstation package"
+    # The development install (`make venv`) gets both sides.
+    both = f"{project['name']}[workstation,central]"
+    assert any(d.replace(" ", "") == both for d in extras["dev"]), extras["dev"]
 
 
 BLOCKER = """
