@@ -68,6 +68,8 @@ Verdict = Literal["ok", "warning", "damaged", "unchecked"]
 # SQLITE_NOMEM on some paths, which Python raises as MemoryError.
 SQL_FAILURES: tuple[type[BaseException], ...] = (dbmod.DatabaseError, MemoryError)
 Credentials = Callable[[list[str]], tuple[str, str]]  # user names -> (user, passphrase)
+Hold = Callable[[], AbstractContextManager[object]]
+Stop = Callable[[], bool]  # true: give up (what was found since is not reported)
 
 _WORDS = {"ok": "ok", "warning": "WARNING", "damaged": "DAMAGED", "unchecked": "not checked"}
 
@@ -192,8 +194,15 @@ def _key_file(profile: Path) -> tuple[PartReport, KeyHeader | None]:
     return PartReport("key file", "ok", detail), header
 
 
+def _stoppable(conn: dbmod.Connection, stop: Stop | None) -> dbmod.Connection:
+    """``conn``, its statements interrupted once ``stop()`` is true."""
+    if stop is not None:
+        conn.set_progress_handler(lambda: 1 if stop() else 0, 10000)
+    return conn
+
+
 @contextlib.contextmanager
-def _reading(path: Path, key: bytes) -> Iterator[dbmod.Connection | None]:
+def _reading(path: Path, key: bytes, stop: Stop | None = None) -> Iterator[dbmod.Connection | None]:
     """A read-only connection of its own for one part (None if the database does not open):
     after SQLite met a damaged page, the connection that met it may fail every later read."""
     try:
@@ -202,7 +211,7 @@ def _reading(path: Path, key: bytes) -> Iterator[dbmod.Connection | None]:
         yield None
         return
     try:
-        yield conn
+        yield _stoppable(conn, stop)
     finally:
         conn.close()
 
@@ -214,13 +223,21 @@ def _one_line(found: list[str]) -> str:
     return (first[:120] + "...") if len(first) > 120 else first + more
 
 
-def _database(path: Path, key: bytes, full: bool, fd: int | None) -> PartReport:
+def _database(
+    path: Path,
+    key: bytes,
+    full: bool,
+    fd: int | None,
+    hold: Hold = contextlib.nullcontext,
+    stop: Stop | None = None,
+) -> PartReport:
     name = "database"
     if not path.exists():
         return PartReport(name, "damaged", f"{path.name} is missing", DatabaseMissing)
     try:
-        scan = pagecheck.scan_database(path, key, fd=fd)
-        wal = pagecheck.scan_wal(Path(f"{path}-wal"), key, pagecheck.file_salt(path, fd))
+        scan = pagecheck.scan_database(path, key, fd=fd, hold=hold)
+        with hold():
+            wal = pagecheck.scan_wal(Path(f"{path}-wal"), key, pagecheck.file_salt(path, fd))
     except OSError as exc:
         fault = _medium(exc, path.parent, "reading the record database")
         return PartReport(name, "damaged", "its file cannot be read", type(fault))
@@ -253,7 +270,7 @@ def _database(path: Path, key: bytes, full: bool, fd: int | None) -> PartReport:
             problem = (f"cannot be opened ({exc.code})", type(exc))
         return PartReport(name, "damaged", problem[0], problem[1])
     try:
-        schema = schema_version(conn)
+        schema = schema_version(_stoppable(conn, stop))
         found = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}(20)").fetchall()]
         result = "ok" if found == ["ok"] else _one_line(found)
     except SQL_FAILURES as exc:
@@ -430,9 +447,13 @@ class AttachmentCheck:
         return ", ".join(f"{n} {what}" for what, n in sorted(kinds.items()))
 
 
-def check_attachments(vault: AttachmentVault, digests: Iterable[str]) -> AttachmentCheck:
+def check_attachments(
+    vault: AttachmentVault, digests: Iterable[str], stop: Stop | None = None
+) -> AttachmentCheck:
     found = AttachmentCheck()
     for digest in digests:
+        if stop is not None and stop():
+            break
         what, fault = verify_attachment(vault, digest)
         found.add(digest, what, fault)
     return found
@@ -448,7 +469,9 @@ def _registered(conn: dbmod.Connection | None) -> list[str] | None:
         return None
 
 
-def _attachments(profile: Path, key: bytes, registered: list[str] | None) -> PartReport:
+def _attachments(
+    profile: Path, key: bytes, registered: list[str] | None, stop: Stop | None = None
+) -> PartReport:
     name = "attachments"
     folder = profile / ATTACHMENTS
     try:
@@ -462,7 +485,7 @@ def _attachments(profile: Path, key: bytes, registered: list[str] | None) -> Par
         for digest in registered or []:
             found.add(digest, "missing", AttachmentDamaged)
     else:
-        found = check_attachments(vault, on_disk if registered is None else registered)
+        found = check_attachments(vault, on_disk if registered is None else registered, stop)
     extra = len(set(on_disk) - set(registered)) if registered is not None else 0
     note = f"; {extra} unregistered files (left by interrupted saves)" if extra else ""
     if registered is None:
@@ -482,8 +505,10 @@ def check_profile(
     credentials: Credentials | None = None,
     data_key: bytes | None = None,
     full: bool = False,
-    quiet: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+    quiet: Hold = contextlib.nullcontext,
     db_fd: int | None = None,
+    hold: Hold = contextlib.nullcontext,
+    stop: Stop | None = None,
 ) -> CheckReport:
     """Check every part of the profile in ``profile``, reading only.
 
@@ -492,6 +517,11 @@ def check_profile(
     ``quiet`` holds off this process's writes while the database, log and mark are read;
     ``db_fd`` is a descriptor of the database to read its pages with, which an open store
     must give (closing one of its own would drop its SQLite locks: see ``scan_database``).
+    ``hold`` instead holds off writes only while the files SQLite writes are read (the
+    database file a chunk at a time, its log, the mark), not during ``integrity_check`` or
+    the audit chain, which read one consistent snapshot: for a check from another thread of a
+    store in use (:mod:`local_store.fullcheck`). ``stop`` interrupts the check when it turns
+    true; what it then returns is incomplete and must be thrown away.
     No profile at all raises :class:`NoProfile`; damage is reported, never raised.
     """
     profile = Path(profile)
@@ -507,17 +537,18 @@ def check_profile(
         data_key = _unlock(profile, header, credentials)
     path = profile / DB_NAME
     with quiet():
-        parts.append(_database(path, data_key, full, db_fd))
-        parts.append(_log(path, data_key, db_fd))
-        with _reading(path, data_key) as conn:
+        parts.append(_database(path, data_key, full, db_fd, hold, stop))
+        with hold():
+            parts.append(_log(path, data_key, db_fd))
+        with _reading(path, data_key, stop) as conn:
             registered = _registered(conn)
-        with _reading(path, data_key) as conn:
+        with _reading(path, data_key, stop) as conn, hold():
             parts.append(_mark(profile, data_key, header.store_id, conn))
         if full:
-            with _reading(path, data_key) as conn:
+            with _reading(path, data_key, stop) as conn:
                 parts.append(_audit(conn, data_key))
     # Attachments are never changed in place: verified without holding off writes.
-    parts.append(_attachments(profile, data_key, registered))
+    parts.append(_attachments(profile, data_key, registered, stop))
     return CheckReport(profile, full, tuple(parts))
 
 
@@ -527,8 +558,11 @@ def _names(full: bool) -> list[str]:
 
 
 def health_lines(store: Store) -> list[str]:
-    """Two lines for ``clinic-app info``: what the checks at open found (after an unclean
-    shutdown: the quick check) and the high-water mark against the database."""
+    """Three lines for ``clinic-app info``: what the checks at open found (after an unclean
+    shutdown: the quick check), the high-water mark against the database, and the last full
+    check (:mod:`local_store.fullcheck`: running, never, or its time and verdict)."""
+    from local_store import fullcheck
+
     notes = store.health or ["closed cleanly last time, no check needed at open"]
     lines = ["Health: " + "; ".join(notes) + "."]
     mark = store.high_water
@@ -545,6 +579,7 @@ def health_lines(store: Store) -> list[str]:
             f"High-water mark: change {mark.commit_seq}, but the database holds only {seq}:"
             " run `clinic-app check`."
         )
+    lines.append(fullcheck.status(store).line())
     return lines
 
 

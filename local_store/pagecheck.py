@@ -21,7 +21,8 @@ import hashlib
 import hmac
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,34 +143,49 @@ def _reading(db: Path, fd: int | None) -> Iterator[int]:
         os.close(own)
 
 
+CHUNK_PAGES = 256  # pages read at a time while writes are held off (1 MiB)
+
+
 def scan_database(
-    db: Path, data_key: bytes, salt: bytes | None = None, fd: int | None = None
+    db: Path,
+    data_key: bytes,
+    salt: bytes | None = None,
+    fd: int | None = None,
+    hold: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> DbScan:
     """Authenticate every page of the database file.
 
     ``fd``: an open descriptor of ``db`` to read with, left open. A process whose SQLite has
     the database open must pass one: closing any descriptor of a file drops all of the
-    process's POSIX locks on it, SQLite's included.
+    process's POSIX locks on it, SQLite's included. ``hold`` is entered around each read of
+    :data:`CHUNK_PAGES` pages (not around their authentication): a store checking itself from
+    another thread holds off its writes (and so its checkpoints) only that long, so that no
+    page is read half written.
     """
     with _reading(db, fd) as fdr:
-        size = os.fstat(fdr).st_size
+        with hold():
+            size = os.fstat(fdr).st_size
+            salt = salt or file_salt(db, fdr)
         scan = DbScan(size=size, ragged=size % PAGE != 0)
-        salt = salt or file_salt(db, fdr)
         if size == 0 or salt is None:
             return scan
         mac_key = hmac_key(data_key, salt)
         pgno = 0
         while True:
-            page = os.pread(fdr, PAGE, pgno * PAGE)
-            if len(page) < PAGE:
+            with hold():
+                chunk = os.pread(fdr, PAGE * CHUNK_PAGES, pgno * PAGE)
+            whole = len(chunk) // PAGE
+            for n in range(whole):
+                page = chunk[n * PAGE : (n + 1) * PAGE]
+                pgno += 1
+                if not any(page):
+                    scan.zero_pages.append(pgno)
+                elif not page_ok(page, pgno, mac_key):
+                    scan.bad_pages.append(pgno)
+                elif pgno == 1:
+                    scan.header_pages = header_page_count(page, data_key)
+            if whole < CHUNK_PAGES:
                 break
-            pgno += 1
-            if not any(page):
-                scan.zero_pages.append(pgno)
-            elif not page_ok(page, pgno, mac_key):
-                scan.bad_pages.append(pgno)
-            elif pgno == 1:
-                scan.header_pages = header_page_count(page, data_key)
         scan.pages = pgno
     return scan
 

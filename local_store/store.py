@@ -13,12 +13,11 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,6 @@ from local_store.errors import (
     NoProfile,
     NotFound,
     ProfileExists,
-    SchemaTooNew,
     StorageFault,
     StoreError,
     StoreLocked,
@@ -64,6 +62,9 @@ ATTACHMENTS = "attachments"
 BACKUPS = "backups"
 PENDING_HEADER = "keys.json.pending"  # a key change written, waiting for its audit entry
 CREATING = ".creating"  # present while Store.create runs: a database beside it holds nothing
+# Meta key set when a store is opened after an unclean shutdown, deleted when a full check has
+# finished (local_store.fullcheck): a process that does not run it (the CLI) leaves it due.
+FULL_CHECK_DUE = "full_check.due"
 BACKUP_FORMAT = 1
 
 Resource = dict[str, Any]
@@ -178,6 +179,8 @@ class Store:
         self._doing = ""
         self._outcome = "Nothing was saved."
         self.health: list[str] = list(health)  # what the checks at open found (for `info`)
+        self.opened_unclean = False  # opened after an unclean shutdown (a full check is due)
+        self._before_lock: list[Callable[[], None]] = []  # e.g. stop the background check
         self._mark: HighWaterMark | None = None
         # Descriptors closed only after the connection: closing any descriptor of the database
         # or its log index drops this process's SQLite locks on it (see preallocate_shm). One
@@ -450,22 +453,47 @@ class Store:
             ) from None
         (profile / CREATING).unlink(missing_ok=True)
         health: list[str] = []
-        if wal.exists() and wal.stat().st_size > 0:
+        unclean = wal.exists() and wal.stat().st_size > 0
+        if unclean:
             # An unclean shutdown (or a copy of a running profile): checked read-only first.
             mark = HighWaterMark(
                 profile, _subkey(data_key, b"clinic high-water mark v1"), header.store_id
             )
             try:
                 health = check_unclean(path, data_key, mark)
+            except (dbmod.DatabaseError, MemoryError) as exc:
+                # quick_check on a damaged page fails instead of reporting it (SQLITE_ERROR,
+                # SQLITE_CORRUPT or NOMEM): named from the pages, never raw.
+                raise dbmod.open_error(exc, path, data_key) from None
             finally:
                 mark.close()
         conn = dbmod.connect(path, data_key)
         shm_fd = dbmod.preallocate_shm(path, conn)  # kept open while the connection is
         held = () if shm_fd is None else (shm_fd,)
-        return cls(profile, conn, data_key, header, user, health=health, held_fds=held)
+        store = cls(profile, conn, data_key, header, user, health=health, held_fds=held)
+        store.opened_unclean = unclean
+        if unclean:
+            try:
+                store.set_meta(FULL_CHECK_DUE, _now())
+            except ClinicError as exc:  # said by the next write that fails the same way
+                log.warning("the full check could not be marked as due: %s", exc.code)
+        return store
+
+    def before_lock(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` when the store is locked, before it takes its lock (a thread reading
+        the store gives up and is waited for there)."""
+        self._before_lock.append(hook)
+
+    def forget_before_lock(self, hook: Callable[[], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._before_lock.remove(hook)
 
     def lock(self) -> None:
         """Close the database and forget the keys."""
+        for hook in list(self._before_lock):
+            with contextlib.suppress(Exception):
+                hook()
+        self._before_lock.clear()
         with self._lock:
             if self._conn is not None:
                 with contextlib.suppress(Exception):
@@ -700,50 +728,58 @@ class Store:
                     raise StoreError("The record was changed meanwhile; reload it and try again.")
             return self._write(conn, WriteItem(resource, patient_id, terms), _now())
 
-    def put_many(self, items: Iterable[WriteItem]) -> list[Saved]:
-        """Write many records in one transaction: all or none."""
+    def put_many(
+        self, items: Iterable[WriteItem], deletes: Iterable[tuple[str, str]] = ()
+    ) -> list[Saved]:
+        """Write many records in one transaction: all or none. ``deletes`` ((type, id) of live
+        records) are deleted as tombstones in the same transaction (an import)."""
         now = _now()
         with self.transaction() as conn:
-            return [self._write(conn, item, now) for item in items]
+            saved = [self._write(conn, item, now) for item in items]
+            return saved + [self._tombstone(conn, rtype, rid, now) for rtype, rid in deletes]
 
     def delete(self, rtype: str, record_id: str) -> Saved:
         """Delete as a tombstone: the record is hidden, its history kept, the deletion synced."""
         now = _now()
         with self.transaction() as conn:
-            row = conn.execute(
-                "SELECT version, deleted, resource FROM records WHERE id = ? AND rtype = ?",
-                (record_id, rtype),
-            ).fetchone()
-            if row is None or row[1]:
-                raise NotFound(f"No such {rtype} record.")
-            version = row[0] + 1
-            conn.execute(
-                "UPDATE records SET version = ?, deleted = 1, updated_at = ? WHERE id = ?",
-                (version, now, record_id),
-            )
-            conn.execute(
-                "INSERT INTO record_history(id, version, deleted, resource) VALUES (?,?,1,?)",
-                (record_id, version, row[2]),
-            )
-            conn.execute("DELETE FROM search_terms WHERE record_id = ?", (record_id,))
-            change_id = str(uuid.uuid4())
-            conn.execute(
-                "INSERT INTO outbox(change_id, record_id, rtype, version, base_version, op,"
-                " created_at) VALUES (?,?,?,?,?, 'delete', ?)",
-                (change_id, record_id, rtype, version, row[0], now),
-            )
-            audit_log.append(
-                conn,
-                self._audit_key,
-                actor=self.user,
-                action="delete",
-                rtype=rtype,
-                record_id=record_id,
-                detail=f"v{version}",
-            )
-            saved = Saved(rtype, record_id, version, change_id, False)
-            self._tx_saved.append(saved)
-            return saved
+            return self._tombstone(conn, rtype, record_id, now)
+
+    def _tombstone(self, conn: dbmod.Connection, rtype: str, record_id: str, now: str) -> Saved:
+        """The body of :meth:`delete`, inside the caller's transaction."""
+        row = conn.execute(
+            "SELECT version, deleted, resource FROM records WHERE id = ? AND rtype = ?",
+            (record_id, rtype),
+        ).fetchone()
+        if row is None or row[1]:
+            raise NotFound(f"No such {rtype} record.")
+        version = row[0] + 1
+        conn.execute(
+            "UPDATE records SET version = ?, deleted = 1, updated_at = ? WHERE id = ?",
+            (version, now, record_id),
+        )
+        conn.execute(
+            "INSERT INTO record_history(id, version, deleted, resource) VALUES (?,?,1,?)",
+            (record_id, version, row[2]),
+        )
+        conn.execute("DELETE FROM search_terms WHERE record_id = ?", (record_id,))
+        change_id = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO outbox(change_id, record_id, rtype, version, base_version, op,"
+            " created_at) VALUES (?,?,?,?,?, 'delete', ?)",
+            (change_id, record_id, rtype, version, row[0], now),
+        )
+        audit_log.append(
+            conn,
+            self._audit_key,
+            actor=self.user,
+            action="delete",
+            rtype=rtype,
+            record_id=record_id,
+            detail=f"v{version}",
+        )
+        saved = Saved(rtype, record_id, version, change_id, False)
+        self._tx_saved.append(saved)
+        return saved
 
     def replace_terms(self, record_id: str, terms: Sequence[str]) -> None:
         """Re-index one record's search terms (no new version; used after a schema upgrade)."""
@@ -760,15 +796,26 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str | None) -> None:
+        self.set_meta_many({key: value})
+
+    def set_meta_many(self, values: Mapping[str, str | None]) -> None:
+        """Set (None: delete) several meta values in one transaction."""
         with self.transaction() as conn:
-            if value is None:
-                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                conn.execute(
-                    "INSERT INTO meta(key, value) VALUES (?, ?)"
-                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+            for key, value in values.items():
+                if value is None:
+                    conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+                else:
+                    conn.execute(
+                        "INSERT INTO meta(key, value) VALUES (?, ?)"
+                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (key, value),
+                    )
+
+    def created_at(self) -> str | None:
+        """When the profile was made (its first audit entry's time)."""
+        with self._lock:
+            row = self.conn.execute("SELECT ts FROM audit ORDER BY seq LIMIT 1").fetchone()
+        return str(row[0]) if row else None
 
     # ------------------------------------------------------------------------- reading --
     def get(self, rtype: str, record_id: str) -> Resource:
@@ -1012,8 +1059,11 @@ class Store:
 
     # ------------------------------------------------------------------ backup, checks --
     def integrity_check(self) -> list[str]:
+        """``PRAGMA integrity_check``; a page it cannot read raises the named error."""
         with self._lock:
-            return dbmod.integrity_check(self.conn)
+            return dbmod.integrity_check(
+                self.conn, path=self.profile / DB_NAME, key=self._data_key()
+            )
 
     @property
     def schema(self) -> int:
@@ -1029,6 +1079,26 @@ class Store:
             self.profile, data_key=self._data_key(), full=full, quiet=lambda: self._lock,
             db_fd=self._db_fd,
         )  # fmt: skip
+
+    def check_lightly(self, stop: Callable[[], bool]) -> CheckReport:
+        """The full check from another thread while this store is in use: its own read-only
+        connections; this store's writes wait only while a chunk of the database file, its log
+        or its mark is read. Raises :class:`StoreLocked` once the store is locked or ``stop()``
+        is true (what was found is then thrown away)."""
+        from local_store import checkup
+
+        data_key, fd = self._data_key(), self._db_fd
+
+        @contextlib.contextmanager
+        def hold() -> Iterator[None]:
+            with self._lock:
+                if self._conn is None or stop():
+                    raise StoreLocked("The workstation is locked.")
+                yield
+
+        return checkup.check_profile(
+            self.profile, data_key=data_key, full=True, db_fd=fd, hold=hold, stop=stop
+        )
 
     @property
     def high_water(self) -> Mark | None:
@@ -1153,70 +1223,16 @@ class Store:
     def restore(
         archive: Path, profile: Path, user: str, passphrase: str, *, replace: bool = False
     ) -> Path | None:
-        """Restore a backup archive into ``profile``.
+        """Restore a backup archive into ``profile`` (:func:`local_store.restoring.restore`,
+        which also reports what was kept).
 
         Everything is checked (archive, passphrase, database integrity) in a staging folder
-        before the profile is touched. An existing profile is kept beside, renamed, and its
-        path returned.
+        before the profile is touched. A profile already there, damaged or not, is never opened
+        and never deleted: it is moved to a dated folder beside, whose path is returned.
         """
-        archive = Path(archive)
-        profile = Path(profile)
-        if Store.exists(profile) and not replace:
-            raise ProfileExists("A profile exists there; pass --replace to restore over it.")
-        try:
-            zf = zipfile.ZipFile(archive)
-        except (zipfile.BadZipFile, OSError):
-            raise IntegrityFailure("That file is not a readable clinic backup.") from None
-        profile.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=profile.parent, prefix=f".{profile.name}.restore-"))
-        try:
-            with zf:
-                names = set(zf.namelist())
-                if {"manifest.json", HEADER_NAME, DB_NAME} - names:
-                    raise IntegrityFailure("That file is not a complete clinic backup.")
-                for name in names:
-                    if name.startswith(("/", "..")) or ".." in Path(name).parts:
-                        raise IntegrityFailure("The backup holds an unsafe file name.")
-                try:
-                    bad = zf.testzip()
-                except (zipfile.BadZipFile, OSError):
-                    bad = "?"
-                if bad is not None:
-                    raise IntegrityFailure("The backup file is damaged.")
-                header = KeyHeader.from_bytes(zf.read(HEADER_NAME))
-                data_key = header.unlock(user, passphrase)
-                staging.chmod(0o700)
-                zf.extractall(staging)
-            (staging / "manifest.json").unlink()
-            conn = dbmod.connect(staging / DB_NAME, data_key)
-            try:
-                if dbmod.integrity_check(conn) != ["ok"]:
-                    raise IntegrityFailure("The database in the backup is damaged.")
-                found = schema_version(conn)
-                if found > CURRENT_SCHEMA:
-                    raise SchemaTooNew(
-                        f"The backup was made by a newer version of the program (schema "
-                        f"{found}; this version reads up to {CURRENT_SCHEMA}). Install the"
-                        " newer version to restore it."
-                    )
-            finally:
-                conn.close()
-            previous: Path | None = None
-            if profile.exists():
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-                previous = profile.with_name(f"{profile.name}.before-restore-{stamp}")
-                profile.rename(previous)
-            staging.rename(profile)
-            fsync_dir(profile.parent)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        store = Store.unlock(profile, user, passphrase)
-        try:
-            store.audit("restore", detail=archive.name)
-        finally:
-            store.lock()
-        return previous
+        from local_store.restoring import restore
+
+        return restore(archive, profile, user, passphrase, replace=replace).previous
 
 
 __all__ = [

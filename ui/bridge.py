@@ -18,6 +18,7 @@ class Event(Enum):
     SETTINGS_CHANGED = auto()  # payload: the preference key (ui.preferences)
     ACCOUNT_CHANGED = auto()  # payload: the SyncAccount now saved (clinic_app.sync.account)
     BACKUP_STATUS = auto()  # payload: ui.backup_runner.BackupNews
+    FULL_CHECK = auto()  # payload: clinic_app.domains.profile.FullCheckState (it finished)
 
 
 class Bridge(QObject):

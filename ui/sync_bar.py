@@ -1,11 +1,18 @@
 """Always visible at the bottom: online or offline, changes waiting, the changes in error
 (refused by the central platform: a click shows them), last successful sync, progress while
 syncing (records of the total, rate, time left), and the conflicts waiting for a decision.
-Status symbols are drawn icons, never glyphs a font may lack."""
+Status symbols are drawn icons, never glyphs a font may lack.
+
+It also starts the profile's full check in the background when it is due
+(``clinic.profile.start_full_check_if_due``: after an unclean shutdown, or when the last one is
+too old) and shows it: a discreet "Checking records…" while it runs after an unclean shutdown,
+and a warning when the last one found damage, which a click explains (what is damaged, and
+what to do: ``clinic-app check --full``, restore a backup, salvage)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -13,6 +20,7 @@ from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QStyle,
@@ -20,12 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.changes import Changes
+from clinic_app.domains.profile import FullCheckState
 from clinic_app.sync.engine import SyncStatus
 from ui.backup_runner import BackupNews
 from ui.bridge import Event
 from ui.errors import tr_core
 from ui.session import Session
 
+log = logging.getLogger(__name__)
 DOT_COLOURS = {
     "none": "#9e9e9e",
     "connecting": "#f0a500",
@@ -59,6 +69,35 @@ def duration_text(seconds: float) -> str:
     return tr("%n min", "", round(whole / 60))
 
 
+def part_name(name: str) -> str:
+    """A part of the profile as the full check names it, translated."""
+    names = {
+        "key file": tr("key file"),
+        "database": tr("record database"),
+        "change log": tr("change log"),
+        "high-water mark": tr("high-water mark"),
+        "audit log": tr("audit log"),
+        "attachments": tr("attachments"),
+    }
+    return names.get(name, name)
+
+
+def full_check_advice() -> str:
+    """What to do when the full check found damage (the same in every language's words)."""
+    return "\n".join(
+        (
+            tr("What to do:"),
+            tr("1. For the details, run: clinic-app check --full"),
+            tr("2. Restore the newest backup (clinic-app restore, or ask for help)."),
+            tr(
+                "3. If there is no good backup, copy every readable record into a new profile:"
+                " clinic-app salvage --out NEW-FOLDER"
+            ),
+            tr("Leave the profile folder as it is until then; do not copy over it."),
+        )
+    )
+
+
 def progress_text(s: SyncStatus) -> str:
     """'Receiving 1,200 of 21,294 · 850/s · about 24 s left', translated."""
     done, total = f"{s.records_done:,}", f"{max(s.records_total, s.records_done):,}"
@@ -69,6 +108,10 @@ def progress_text(s: SyncStatus) -> str:
     if s.eta_seconds is not None and s.records_done < s.records_total:
         text += " · " + tr("about %1 left").replace("%1", duration_text(s.eta_seconds))
     return text
+
+
+def _when(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M")
 
 
 class SyncBar(QWidget):
@@ -112,6 +155,24 @@ class SyncBar(QWidget):
         self.backup.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DriveHDIcon))
         self.backup.clicked.connect(self.show_backups.emit)
         self.backup.hide()
+        # The full check of the records: discreet while it runs, a warning if it found damage.
+        self.checking = QLabel(self.tr("Checking records…"))
+        self.checking.setStyleSheet("color: #757575;")
+        self.checking.setToolTip(
+            self.tr(
+                "The program was not closed properly last time: all records are checked in the"
+                " background. You can keep working."
+            )
+        )
+        self.checking.hide()
+        self.damage = QPushButton()
+        self.damage.setFlat(True)
+        self.damage.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical))
+        self.damage.clicked.connect(self.show_damage)
+        self.damage.hide()
+        self.full_check: FullCheckState | None = None
+        self.damage_box: QMessageBox | None = None
+        self._check_finished = False  # a finished check's news is newer than the start's
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
         self.error.setWordWrap(False)
@@ -123,6 +184,8 @@ class SyncBar(QWidget):
         layout.addWidget(self.progress_label)
         layout.addWidget(self.conflicts)
         layout.addWidget(self.backup)
+        layout.addWidget(self.checking)
+        layout.addWidget(self.damage)
         layout.addWidget(self.error, 1)
         layout.addWidget(self.button)
         self.status = SyncStatus()
@@ -131,11 +194,73 @@ class SyncBar(QWidget):
         self.show_status(self.status)
         # What the profile knows (waiting changes, last success) is read on the store thread.
         self._initial = asyncio.ensure_future(self._load_initial())
+        self._checks = asyncio.ensure_future(self._start_full_check())
 
     async def _load_initial(self) -> None:
-        status = await self.session.call(self.session.clinic.sync.outbox_status)
+        try:
+            status = await self.session.call(self.session.clinic.sync.outbox_status)
+        except Exception as exc:  # e.g. a damaged page: said by the screens and the full check
+            log.warning("the sync bar could not read the outbox: %s", type(exc).__name__)
+            return
         if self.status == SyncStatus():  # nothing newer came from the engine meanwhile
             self.show_status(status)
+
+    async def _start_full_check(self) -> None:
+        """Start the full check if it is due (on the store thread; it runs on its own), and
+        show its state; its end comes back through the bridge."""
+        bridge, profile = self.session.bridge, self.session.clinic.profile
+
+        def finished(state: FullCheckState) -> None:  # on the check's thread
+            bridge.post(Event.FULL_CHECK, state)
+
+        try:
+            state = await self.session.call(profile.start_full_check_if_due, finished)
+            if state is None:
+                state = await self.session.call(profile.full_check)
+        except Exception as exc:  # locked meanwhile: nothing to show
+            log.info("the full check was not started: %s", type(exc).__name__)
+            return
+        if not self._check_finished:
+            self.show_full_check(state)
+
+    def show_full_check(self, state: FullCheckState) -> None:
+        """A warning if the last full check found damage; "Checking records…" while one runs
+        after an unclean shutdown (a check for its age alone runs unseen)."""
+        self.full_check = state
+        self.checking.setVisible(state.running and state.reason == "unclean")
+        last = state.last
+        if last is None or not state.damaged:
+            self.damage.hide()
+            return
+        parts = ", ".join(part_name(d.name) for d in last.damaged) or tr("record database")
+        self.damage.setText(self.tr("Records damaged — what to do"))
+        self.damage.setToolTip(
+            self.tr("The full check of %1 found damage in: %2.")
+            .replace("%1", _when(last.finished))
+            .replace("%2", parts)
+        )
+        self.damage.show()
+
+    def show_damage(self) -> None:
+        """What the last full check found and what to do, in a window that does not block."""
+        state = self.full_check
+        if state is None or state.last is None:
+            return
+        last = state.last
+        parts = ", ".join(part_name(d.name) for d in last.damaged) or tr("record database")
+        box = QMessageBox(self.window())
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Records damaged"))
+        box.setText(
+            self.tr("The full check of %1 found damage in: %2.")
+            .replace("%1", _when(last.finished))
+            .replace("%2", parts)
+        )
+        box.setInformativeText(full_check_advice())
+        box.setDetailedText("\n".join(last.lines))
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        self.damage_box = box
+        box.open()
 
     async def reload_counts(self) -> None:
         """Without an engine (no central platform yet), what the outbox holds now."""
@@ -151,6 +276,9 @@ class SyncBar(QWidget):
                 self._counting = asyncio.ensure_future(self.reload_counts())
         elif kind is Event.BACKUP_STATUS and isinstance(payload, BackupNews):
             self.show_backup(payload)
+        elif kind is Event.FULL_CHECK and isinstance(payload, FullCheckState):
+            self._check_finished = True
+            self.show_full_check(payload)
 
     def show_backup(self, news: BackupNews) -> None:
         """The backup warning: shown only when something needs the clinic's attention."""

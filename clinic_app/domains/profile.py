@@ -1,18 +1,24 @@
-"""The profile: who may open it (key slots), its recovery key, backups, its audit trail, and
-what it holds."""
+"""The profile: who may open it (key slots), its recovery key, backups, its audit trail, what it
+holds, and its checks: ``check()`` (``clinic-app check``), ``health()`` (``clinic-app info``) and
+the full check in the background (``start_full_check_if_due()``, ``full_check()``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinic_app.changes import Done
 from clinic_app.domains.base import Domain
+from clinic_app.errors import ValidationError
+from local_store.fullcheck import FullCheckResult, FullCheckState
+
+__all__ = ["FullCheckResult", "FullCheckState", "Profile"]
 
 if TYPE_CHECKING:
     from clinic_app.recovery import RebuildReport
     from local_store.checkup import CheckReport, Credentials
+    from local_store.restoring import RestoreReport
     from local_store.salvage import SalvageReport
 
 
@@ -92,12 +98,55 @@ class Profile(Domain):
 
         return health_lines(self._store)
 
+    def start_full_check_if_due(
+        self, on_done: Callable[[FullCheckState], None] | None = None
+    ) -> FullCheckState | None:
+        """Start the full check in the background when it is due (after an unclean shutdown,
+        when the last one did not finish or found damage, or is older than the set age):
+        returns its state (running), or None when none is due. ``on_done`` gets the result on
+        the check's own thread. Call it from the store's thread; it never blocks for the check."""
+        from local_store import fullcheck
+
+        return fullcheck.start_if_due(self._store, on_done)
+
+    def full_check(self) -> FullCheckState:
+        """The full check's state: running here or elsewhere, and the last result kept."""
+        from local_store import fullcheck
+
+        return fullcheck.status(self._store)
+
+    def full_check_max_age_days(self) -> int:
+        """Days after which the full check runs again (the ``full_check.max_age_days``
+        setting, declared in :data:`local_store.fullcheck.MAX_AGE`)."""
+        from local_store import fullcheck
+
+        return fullcheck.max_age_days(self._store)
+
+    def set_full_check_max_age_days(self, days: int | None) -> None:
+        from local_store import fullcheck
+
+        try:
+            fullcheck.set_max_age_days(self._store, days)
+        except ValueError as exc:
+            raise ValidationError("full_check_max_age_days", str(exc)) from None
+
     def setting(self, key: str) -> str | None:
         """A value kept (encrypted) in the profile, such as the clinic's name."""
         return self._store.get_meta(key)
 
     def set_setting(self, key: str, value: str | None) -> None:
         self._store.set_meta(key, value)
+
+    @staticmethod
+    def restore(
+        archive: Path, profile: Path, user: str, passphrase: str, *, replace: bool = False
+    ) -> RestoreReport:
+        """Restore a backup into ``profile``; a profile there (damaged or refused ones too) is
+        never opened, only moved to a dated folder beside; the report says what was kept and
+        what the replaced one held beyond the backup (``local_store.restoring``)."""
+        from local_store.restoring import restore
+
+        return restore(Path(archive), Path(profile), user, passphrase, replace=replace)
 
     @staticmethod
     def salvage(damaged: Path, out: Path, user: str, passphrase: str) -> SalvageReport:

@@ -2,55 +2,188 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
     <context>
+        <name>BackupRunner</name>
+        <message>
+            <location filename="../backup_runner.py" line="139" />
+            <source>The backup failed unexpectedly; the records are unchanged.</source>
+            <translation>备份意外失败；病历未受影响。</translation>
+        </message>
+        <message>
+            <location filename="../backup_runner.py" line="179" />
+            <source>Closing</source>
+            <translation>正在关闭</translation>
+        </message>
+        <message>
+            <location filename="../backup_runner.py" line="181" />
+            <source>Writing the automatic backup to %1 before closing…</source>
+            <translation>关闭前正在将自动备份写入 %1…</translation>
+        </message>
+        <message>
+            <location filename="../backup_runner.py" line="195" />
+            <source>The backup to %1 takes longer than usual; the workstation closes as soon as it is written.</source>
+            <translation>写入 %1 的备份比平时耗时更长；写完后工作站即关闭。</translation>
+        </message>
+        <message>
+            <location filename="../backup_runner.py" line="215" />
+            <source>Backup not made</source>
+            <translation>未能备份</translation>
+        </message>
+        <message>
+            <location filename="../backup_runner.py" line="217" />
+            <source>The backup at close was not made: %1
+
+The records on this PC are safe.</source>
+            <translation>关闭时的备份未能完成：%1
+
+本机上的病历安全无损。</translation>
+        </message>
+    </context>
+    <context>
+        <name>BackupsBox</name>
+        <message>
+            <location filename="../backups_box.py" line="104" />
+            <source>Automatic backups</source>
+            <translation>自动备份</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="105" />
+            <location filename="../backups_box.py" line="197" />
+            <source>Backup folder</source>
+            <translation>备份文件夹</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="106" />
+            <source>not chosen (backups are off)</source>
+            <translation>未选择（备份已关闭）</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="109" />
+            <source>Best on another disk, a USB stick or a network share: a failing disk must not take the records and their backups together.</source>
+            <translation>最好放在另一块磁盘、U 盘或网络共享上：磁盘损坏时，病历和备份不会一同丢失。</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="113" />
+            <source>Choose…</source>
+            <translation>选择…</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="114" />
+            <source>Turn off</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="115" />
+            <source>Back up every</source>
+            <translation>备份间隔</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="116" />
+            <source> h</source>
+            <translation> 小时</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="117" />
+            <source>Daily backups kept</source>
+            <translation>保留每日备份</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="118" />
+            <source>Weekly backups kept</source>
+            <translation>保留每周备份</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="119" />
+            <source>Warn when older than</source>
+            <translation>超过多久提醒</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="120" />
+            <source> days</source>
+            <translation> 天</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="121" />
+            <source>Back up now</source>
+            <translation>立即备份</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../backups_box.py" line="175" />
+            <source>Newest good backup: %1 (%n kept).</source>
+            <translation>
+                <numerusform>最新的有效备份：%1（共保留 %n 份）。</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="178" />
+            <source>No good backup in this folder yet.</source>
+            <translation>此文件夹中还没有有效备份。</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="183" />
+            <source>This folder is on the same disk as the records: choose another disk.</source>
+            <translation>此文件夹与病历在同一块磁盘上：请选择另一块磁盘。</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="187" />
+            <source>The last automatic backup failed: %1</source>
+            <translation>上次自动备份失败：%1</translation>
+        </message>
+        <message>
+            <location filename="../backups_box.py" line="258" />
+            <source>Backup written and verified: %1</source>
+            <translation>备份已写入并通过校验：%1</translation>
+        </message>
+    </context>
+    <context>
         <name>BookDialog</name>
         <message>
-            <location filename="../schedule_screen.py" line="173" />
+            <location filename="../schedule_screen.py" line="172" />
             <source>Book a slot</source>
             <translation>预约时段</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="186" />
-            <location filename="../schedule_screen.py" line="188" />
+            <location filename="../schedule_screen.py" line="183" />
+            <location filename="../schedule_screen.py" line="185" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="203" />
+            <location filename="../schedule_screen.py" line="200" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="205" />
+            <location filename="../schedule_screen.py" line="202" />
             <source>Doctor</source>
             <translation>医生</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="207" />
+            <location filename="../schedule_screen.py" line="204" />
             <source>e.g. follow-up visit, video consult</source>
             <translation>如：复诊、视频会诊</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="208" />
+            <location filename="../schedule_screen.py" line="205" />
             <source>Description</source>
             <translation>说明</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="215" />
+            <location filename="../schedule_screen.py" line="212" />
             <source>Book</source>
             <translation>预约</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="238" />
+            <location filename="../schedule_screen.py" line="234" />
             <source>Find and choose the patient.</source>
             <translation>请查找并选择患者。</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="241" />
+            <location filename="../schedule_screen.py" line="237" />
             <source>Say which doctor sees the patient.</source>
             <translation>请指定接诊医生。</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="245" />
+            <location filename="../schedule_screen.py" line="241" />
             <source>That slot is over; choose a later one.</source>
             <translation>该时段已过，请选择更晚的时段。</translation>
         </message>
@@ -58,206 +191,206 @@
     <context>
         <name>CaseView</name>
         <message>
-            <location filename="../desk_screen.py" line="329" />
+            <location filename="../desk_screen.py" line="326" />
             <source>Immediately (stat)</source>
             <translation>立即（急诊）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="330" />
+            <location filename="../desk_screen.py" line="327" />
             <source>As soon as possible</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="331" />
+            <location filename="../desk_screen.py" line="328" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="332" />
+            <location filename="../desk_screen.py" line="329" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="337" />
+            <location filename="../desk_screen.py" line="334" />
             <source>high</source>
             <translation>偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="338" />
+            <location filename="../desk_screen.py" line="335" />
             <source>low</source>
             <translation>偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="339" />
+            <location filename="../desk_screen.py" line="336" />
             <source>critically high</source>
             <translation>危急偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="340" />
+            <location filename="../desk_screen.py" line="337" />
             <source>critically low</source>
             <translation>危急偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="347" />
+            <location filename="../desk_screen.py" line="344" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="347" />
+            <location filename="../desk_screen.py" line="344" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="356" />
+            <location filename="../desk_screen.py" line="353" />
             <source>Visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="359" />
+            <location filename="../desk_screen.py" line="356" />
             <source>%1 on %2</source>
             <translation>%2 %1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="360" />
+            <location filename="../desk_screen.py" line="357" />
             <source>%1 — %2</source>
             <translation>%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="362" />
+            <location filename="../desk_screen.py" line="359" />
             <source>Form answers</source>
             <translation>表单回答</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="368" />
-            <location filename="../desk_screen.py" line="402" />
-            <location filename="../desk_screen.py" line="494" />
+            <location filename="../desk_screen.py" line="365" />
+            <location filename="../desk_screen.py" line="399" />
+            <location filename="../desk_screen.py" line="491" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="370" />
+            <location filename="../desk_screen.py" line="367" />
             <source>%1 (%2)</source>
             <translation>%1（%2）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="376" />
+            <location filename="../desk_screen.py" line="373" />
             <source>%1 (%2, %3 KB) — double-click to read</source>
             <translation>%1（%2，%3 KB）— 双击查看</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="382" />
+            <location filename="../desk_screen.py" line="379" />
             <source>Condition: %1</source>
             <translation>疾病：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="385" />
+            <location filename="../desk_screen.py" line="382" />
             <source>Allergy: %1</source>
             <translation>过敏：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="388" />
+            <location filename="../desk_screen.py" line="385" />
             <source>Medication: %1</source>
             <translation>用药：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="417" />
+            <location filename="../desk_screen.py" line="414" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="418" />
+            <location filename="../desk_screen.py" line="415" />
             <source>Sent with the request</source>
             <translation>随申请发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="419" />
+            <location filename="../desk_screen.py" line="416" />
             <source>Decision and answers</source>
             <translation>处理与答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="433" />
+            <location filename="../desk_screen.py" line="430" />
             <source>Choose a consult request from the worklist.</source>
             <translation>请从工作列表中选择会诊申请。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="439" />
+            <location filename="../desk_screen.py" line="436" />
             <source>Patient not on this workstation yet</source>
             <translation>患者尚未同步到本工作站</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="443" />
+            <location filename="../desk_screen.py" line="440" />
             <source>male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="443" />
+            <location filename="../desk_screen.py" line="440" />
             <source>female</source>
             <translation>女</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="447" />
+            <location filename="../desk_screen.py" line="444" />
             <source>%n year(s)</source>
             <translation>
                 <numerusform>%n 岁</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="449" />
+            <location filename="../desk_screen.py" line="446" />
             <source>ID %1</source>
             <translation>身份证 %1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="453" />
+            <location filename="../desk_screen.py" line="450" />
             <source>%1 · %2 · sent %3 by %4</source>
             <translation>%1 · %2 · %4 于 %3 发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="461" />
+            <location filename="../desk_screen.py" line="458" />
             <source>Nothing was attached to this request.</source>
             <translation>此申请未附带任何内容。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="466" />
+            <location filename="../desk_screen.py" line="463" />
             <source>%1 — not on this workstation yet (arrives with the next sync)</source>
             <translation>%1 — 尚未同步到本工作站（下次同步时到达）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="483" />
+            <location filename="../desk_screen.py" line="480" />
             <source>Not accepted or declined yet.</source>
             <translation>尚未接受或拒绝。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="486" />
+            <location filename="../desk_screen.py" line="483" />
             <source>Accepted by %1 on %2</source>
             <translation>%1 于 %2 接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="488" />
+            <location filename="../desk_screen.py" line="485" />
             <source>Declined by %1 on %2</source>
             <translation>%1 于 %2 拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="498" />
+            <location filename="../desk_screen.py" line="495" />
             <source>Slot booked: %1</source>
             <translation>已预约时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="500" />
+            <location filename="../desk_screen.py" line="497" />
             <source>Slot proposed by the clinic: %1</source>
             <translation>诊所提议的时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="505" />
+            <location filename="../desk_screen.py" line="502" />
             <source>Opinion (%1): %2</source>
             <translation>会诊意见（%1）：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="512" />
+            <location filename="../desk_screen.py" line="509" />
             <source>Prescription: %1 — %2</source>
             <translation>处方：%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="516" />
+            <location filename="../desk_screen.py" line="513" />
             <source>Referral to %1</source>
             <translation>转诊至%1</translation>
         </message>
@@ -265,271 +398,274 @@
     <context>
         <name>ChartScreen</name>
         <message>
-            <location filename="../chart_screen.py" line="473" />
+            <location filename="../chart_screen.py" line="99" />
             <source>Open a patient from the Patients list to see the chart.</source>
             <translation>请在患者列表中打开患者以查看病历。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="510" />
+            <location filename="../chart_screen.py" line="136" />
             <source>New visit</source>
             <translation>新建就诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="511" />
+            <location filename="../chart_screen.py" line="137" />
             <source>Record a visit (Ctrl+Shift+V)</source>
             <translation>记录就诊（Ctrl+Shift+V）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="513" />
+            <location filename="../chart_screen.py" line="139" />
             <source>Ask a specialist</source>
             <translation>申请会诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="514" />
+            <location filename="../chart_screen.py" line="140" />
             <source>Request a remote consult (Ctrl+K)</source>
             <translation>申请远程会诊（Ctrl+K）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="516" />
+            <location filename="../chart_screen.py" line="142" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="517" />
+            <location filename="../chart_screen.py" line="143" />
             <source>Edit the patient's details (Ctrl+E)</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="523" />
+            <location filename="../chart_screen.py" line="149" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="524" />
+            <location filename="../chart_screen.py" line="150" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="525" />
+            <location filename="../chart_screen.py" line="151" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="535" />
-            <source>Date</source>
-            <translation>日期</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="535" />
-            <source>Entry</source>
-            <translation>条目</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="535" />
-            <source>Summary</source>
-            <translation>摘要</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="535" />
-            <location filename="../chart_screen.py" line="872" />
-            <source>Status</source>
-            <translation>状态</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="559" />
-            <source>Send this draft to the specialist</source>
-            <translation>将此草稿发送给专科医生</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="565" />
+            <location filename="../chart_screen.py" line="163" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="574" />
+            <location filename="../chart_screen.py" line="172" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="579" />
+            <location filename="../chart_screen.py" line="177" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="581" />
+            <location filename="../chart_screen.py" line="179" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="583" />
+            <location filename="../chart_screen.py" line="181" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="584" />
+            <location filename="../chart_screen.py" line="182" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="591" />
+            <location filename="../chart_screen.py" line="189" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="592" />
+            <location filename="../chart_screen.py" line="190" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="654" />
+            <location filename="../chart_screen.py" line="250" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="712" />
+            <location filename="../chart_screen.py" line="313" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="742" />
-            <source>Specialist opinion</source>
-            <translation>专科意见</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="743" />
-            <source>Prescription</source>
-            <translation>处方</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="744" />
-            <source>Consult request</source>
-            <translation>会诊申请</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="745" />
-            <source>Referral</source>
-            <translation>转诊</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="746" />
-            <source>BP %1/%2</source>
-            <translation>血压 %1/%2</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="747" />
-            <source>⚠ %1 abnormal</source>
-            <translation>⚠ %1 项异常</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="808" />
-            <source>Nothing recorded yet.</source>
-            <translation>暂无记录。</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="847" />
-            <source>Doctor</source>
-            <translation>医生</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="849" />
-            <source>Reason</source>
-            <translation>原因</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="854" />
-            <source>Vitals</source>
-            <translation>生命体征</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="865" />
-            <source>Specialty</source>
-            <translation>专科</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="866" />
-            <source>Urgency</source>
-            <translation>紧急程度</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="867" />
-            <location filename="../chart_screen.py" line="894" />
-            <source>Question</source>
-            <translation>问题</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="878" />
-            <source>Requested by</source>
-            <translation>申请人</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="881" />
-            <source>Records included</source>
-            <translation>附带记录</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="884" />
-            <source>Proposed slot</source>
-            <translation>提议时段</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="886" />
-            <source>Appointment</source>
-            <translation>预约</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="891" />
-            <source>Specialist</source>
-            <translation>专科医生</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="895" />
-            <source>Opinion</source>
-            <translation>会诊意见</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="897" />
-            <source>Medication</source>
-            <translation>药品</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="899" />
-            <source>Dosage</source>
-            <translation>用法用量</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="901" />
-            <source>Prescriber</source>
-            <translation>开方医生</translation>
-        </message>
-        <message>
-            <location filename="../chart_screen.py" line="911" />
+            <location filename="../chart_screen.py" line="345" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="922" />
+            <location filename="../chart_screen.py" line="356" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="965" />
+            <location filename="../chart_screen.py" line="399" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="988" />
+            <location filename="../chart_screen.py" line="422" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="992" />
+            <location filename="../chart_screen.py" line="426" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="1009" />
+            <location filename="../chart_screen.py" line="443" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
+        </message>
+    </context>
+    <context>
+        <name>ChartTimeline</name>
+        <message>
+            <location filename="../chart_timeline.py" line="50" />
+            <source>Date</source>
+            <translation>日期</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="50" />
+            <source>Entry</source>
+            <translation>条目</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="50" />
+            <source>Summary</source>
+            <translation>摘要</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="50" />
+            <location filename="../chart_timeline.py" line="222" />
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="74" />
+            <source>Send this draft to the specialist</source>
+            <translation>将此草稿发送给专科医生</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="89" />
+            <source>Specialist opinion</source>
+            <translation>专科意见</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="90" />
+            <source>Prescription</source>
+            <translation>处方</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="91" />
+            <source>Consult request</source>
+            <translation>会诊申请</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="92" />
+            <source>Referral</source>
+            <translation>转诊</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="93" />
+            <source>BP %1/%2</source>
+            <translation>血压 %1/%2</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="94" />
+            <source>⚠ %1 abnormal</source>
+            <translation>⚠ %1 项异常</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="158" />
+            <source>Nothing recorded yet.</source>
+            <translation>暂无记录。</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="197" />
+            <source>Doctor</source>
+            <translation>医生</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="199" />
+            <source>Reason</source>
+            <translation>原因</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="204" />
+            <source>Vitals</source>
+            <translation>生命体征</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="215" />
+            <source>Specialty</source>
+            <translation>专科</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="216" />
+            <source>Urgency</source>
+            <translation>紧急程度</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="217" />
+            <location filename="../chart_timeline.py" line="244" />
+            <source>Question</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="228" />
+            <source>Requested by</source>
+            <translation>申请人</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="231" />
+            <source>Records included</source>
+            <translation>附带记录</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="234" />
+            <source>Proposed slot</source>
+            <translation>提议时段</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="236" />
+            <source>Appointment</source>
+            <translation>预约</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="241" />
+            <source>Specialist</source>
+            <translation>专科医生</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="245" />
+            <source>Opinion</source>
+            <translation>会诊意见</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="247" />
+            <source>Medication</source>
+            <translation>药品</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="249" />
+            <source>Dosage</source>
+            <translation>用法用量</translation>
+        </message>
+        <message>
+            <location filename="../chart_timeline.py" line="251" />
+            <source>Prescriber</source>
+            <translation>开方医生</translation>
         </message>
     </context>
     <context>
@@ -848,170 +984,175 @@
     <context>
         <name>ConsultRoom</name>
         <message>
-            <location filename="../consult_room.py" line="165" />
+            <location filename="../consult_room.py" line="166" />
             <source>Video consult — %1</source>
             <translation>视频会诊 — %1</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="177" />
+            <location filename="../consult_room.py" line="179" />
             <source>Received and sent bitrate, round-trip time, packet loss, frames per second</source>
             <translation>接收和发送码率、往返时延、丢包率、帧率</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="196" />
+            <location filename="../consult_room.py" line="199" />
             <source>Starting the call…</source>
             <translation>正在发起通话…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="260" />
+            <location filename="../consult_room.py" line="263" />
             <source>Unmute</source>
             <translation>取消静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="261" />
+            <location filename="../consult_room.py" line="264" />
             <source>Mute</source>
             <translation>静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="262" />
+            <location filename="../consult_room.py" line="265" />
             <source>Microphone on or off (Ctrl+M)</source>
             <translation>打开或关闭麦克风（Ctrl+M）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="264" />
+            <location filename="../consult_room.py" line="267" />
             <source>Camera on</source>
             <translation>打开摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="264" />
-            <location filename="../consult_room.py" line="486" />
-            <location filename="../consult_room.py" line="511" />
+            <location filename="../consult_room.py" line="267" />
+            <location filename="../consult_room.py" line="497" />
+            <location filename="../consult_room.py" line="522" />
             <source>Camera off</source>
             <translation>关闭摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="266" />
+            <location filename="../consult_room.py" line="269" />
             <source>Camera on or off (Ctrl+E)</source>
             <translation>打开或关闭摄像头（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="267" />
-            <location filename="../consult_room.py" line="486" />
+            <location filename="../consult_room.py" line="270" />
+            <location filename="../consult_room.py" line="497" />
             <source>Audio only</source>
             <translation>仅语音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="269" />
+            <location filename="../consult_room.py" line="272" />
             <source>Stop video both ways and keep talking (for a weak link)</source>
             <translation>双方停止视频，只保留语音（网络差时使用）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="271" />
+            <location filename="../consult_room.py" line="274" />
             <source>Hang up</source>
             <translation>挂断</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="272" />
+            <location filename="../consult_room.py" line="275" />
             <source>End the call (Ctrl+Shift+H)</source>
             <translation>结束通话（Ctrl+Shift+H）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="273" />
+            <location filename="../consult_room.py" line="276" />
             <source>Chat</source>
             <translation>文字交流</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="274" />
+            <location filename="../consult_room.py" line="277" />
             <source>Files</source>
             <translation>文件</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="275" />
+            <location filename="../consult_room.py" line="278" />
             <source>Live vitals</source>
             <translation>实时体征</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="298" />
+            <location filename="../consult_room.py" line="301" />
             <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
             <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="315" />
+            <location filename="../consult_room.py" line="318" />
             <source>The camera or microphone could not be started.</source>
             <translation>无法启动摄像头或麦克风。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="350" />
+            <location filename="../consult_room.py" line="353" />
             <source>The loudspeaker could not be started; you will not hear the other side.</source>
             <translation>扬声器无法启动，您将听不到对方的声音。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="381" />
+            <location filename="../consult_room.py" line="384" />
             <source>No live call</source>
             <translation>无实时通话</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="392" />
+            <location filename="../consult_room.py" line="396" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="398" />
+            <location filename="../consult_room.py" line="402" />
             <source>Waiting for the other side to join…</source>
             <translation>等待对方加入…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="399" />
+            <location filename="../consult_room.py" line="403" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="400" />
+            <location filename="../consult_room.py" line="404" />
             <source>Connected</source>
             <translation>已接通</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="401" />
+            <location filename="../consult_room.py" line="405" />
             <source>Connection lost — reconnecting…</source>
             <translation>连接中断，正在重新连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="402" />
+            <location filename="../consult_room.py" line="406" />
             <source>The call has ended.</source>
             <translation>通话已结束。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="403" />
+            <location filename="../consult_room.py" line="407" />
             <source>The call failed.</source>
             <translation>通话失败。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="431" />
+            <location filename="../consult_room.py" line="424" />
+            <source>no connection</source>
+            <translation>无连接</translation>
+        </message>
+        <message>
+            <location filename="../consult_room.py" line="438" />
             <source>The other side has not joined yet: they may be offline or busy. You can keep waiting, or hang up; the consult's records still reach them by sync.</source>
             <translation>对方尚未加入：可能不在线或正忙。您可以继续等待，或挂断；会诊资料仍会通过同步送达对方。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="449" />
+            <location filename="../consult_room.py" line="456" />
             <source>Audio only: video is paused.</source>
             <translation>仅语音：视频已暂停。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="451" />
+            <location filename="../consult_room.py" line="458" />
             <source>The link is weak: video is paused and will come back by itself.</source>
             <translation>网络连接较弱：视频已暂停，恢复后会自动继续。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="452" />
+            <location filename="../consult_room.py" line="459" />
             <source>The other side turned the camera off.</source>
             <translation>对方关闭了摄像头。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="464" />
+            <location filename="../consult_room.py" line="472" />
             <source>RTT %1 · loss %2% · %3 fps</source>
             <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="534" />
+            <location filename="../consult_room.py" line="545" />
             <source>Share a file in the call</source>
             <translation>在通话中分享文件</translation>
         </message>
@@ -1019,52 +1160,52 @@
     <context>
         <name>ConsultWizard</name>
         <message>
-            <location filename="../consult_wizard.py" line="319" />
+            <location filename="../consult_wizard.py" line="318" />
             <source>Ask a specialist — %1</source>
             <translation>申请会诊 — %1</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="330" />
+            <location filename="../consult_wizard.py" line="329" />
             <source>Save as draft</source>
             <translation>存为草稿</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="331" />
+            <location filename="../consult_wizard.py" line="330" />
             <source>Send</source>
             <translation>发送</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="344" />
+            <location filename="../consult_wizard.py" line="350" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="345" />
+            <location filename="../consult_wizard.py" line="351" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="346" />
+            <location filename="../consult_wizard.py" line="352" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="348" />
+            <location filename="../consult_wizard.py" line="354" />
             <source>Included</source>
             <translation>附带内容</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="349" />
+            <location filename="../consult_wizard.py" line="355" />
             <source>%1 visit(s), %2 vital sign reading(s), %3 attachment(s)</source>
             <translation>%1 次就诊，%2 条生命体征记录，%3 个附件</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="355" />
+            <location filename="../consult_wizard.py" line="361" />
             <source>Proposed slots</source>
             <translation>提议时段</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="356" />
+            <location filename="../consult_wizard.py" line="362" />
             <source>none</source>
             <translation>无</translation>
         </message>
@@ -1072,311 +1213,311 @@
     <context>
         <name>DeskScreen</name>
         <message>
-            <location filename="../desk_screen.py" line="613" />
+            <location filename="../desk_screen.py" line="609" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="614" />
+            <location filename="../desk_screen.py" line="610" />
             <source>All specialties</source>
             <translation>全部专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="617" />
+            <location filename="../desk_screen.py" line="613" />
             <source>Show answered and declined</source>
             <translation>显示已答复和已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="620" />
-            <location filename="../desk_screen.py" line="924" />
+            <location filename="../desk_screen.py" line="616" />
+            <location filename="../desk_screen.py" line="914" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="621" />
+            <location filename="../desk_screen.py" line="617" />
             <source>Received</source>
             <translation>收到时间</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="622" />
+            <location filename="../desk_screen.py" line="618" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="623" />
+            <location filename="../desk_screen.py" line="619" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="624" />
+            <location filename="../desk_screen.py" line="620" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="625" />
+            <location filename="../desk_screen.py" line="621" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="629" />
+            <location filename="../desk_screen.py" line="625" />
             <source>Accept…</source>
             <translation>接受…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="629" />
+            <location filename="../desk_screen.py" line="625" />
             <source>Accept the consult (Ctrl+Shift+A)</source>
             <translation>接受会诊（Ctrl+Shift+A）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="632" />
+            <location filename="../desk_screen.py" line="628" />
             <source>Decline…</source>
             <translation>拒绝…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="633" />
+            <location filename="../desk_screen.py" line="629" />
             <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
             <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="637" />
+            <location filename="../desk_screen.py" line="633" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="638" />
+            <location filename="../desk_screen.py" line="634" />
             <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
             <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="642" />
+            <location filename="../desk_screen.py" line="638" />
             <source>Write opinion…</source>
             <translation>填写意见…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="643" />
+            <location filename="../desk_screen.py" line="639" />
             <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
             <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="647" />
+            <location filename="../desk_screen.py" line="643" />
             <source>E-prescription…</source>
             <translation>电子处方…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="648" />
+            <location filename="../desk_screen.py" line="644" />
             <source>Prescribe for the patient (Ctrl+Shift+P)</source>
             <translation>为患者开处方（Ctrl+Shift+P）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="652" />
+            <location filename="../desk_screen.py" line="648" />
             <source>Refer…</source>
             <translation>转诊…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="653" />
+            <location filename="../desk_screen.py" line="649" />
             <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
             <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="655" />
+            <location filename="../desk_screen.py" line="651" />
             <source>Open chart</source>
             <translation>打开病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="655" />
+            <location filename="../desk_screen.py" line="651" />
             <source>Open the patient's chart</source>
             <translation>打开患者病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="658" />
+            <location filename="../desk_screen.py" line="654" />
             <source>Video call</source>
             <translation>视频通话</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="659" />
+            <location filename="../desk_screen.py" line="655" />
             <source>Start or join the live call of this consult (Ctrl+J)</source>
             <translation>发起或加入本会诊的实时通话（Ctrl+J）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="674" />
+            <location filename="../desk_screen.py" line="670" />
             <source>New</source>
             <translation>新申请</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="675" />
+            <location filename="../desk_screen.py" line="671" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="676" />
+            <location filename="../desk_screen.py" line="672" />
             <source>Scheduled</source>
             <translation>已安排</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="677" />
+            <location filename="../desk_screen.py" line="673" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="678" />
+            <location filename="../desk_screen.py" line="674" />
             <source>Answered</source>
             <translation>已答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="679" />
+            <location filename="../desk_screen.py" line="675" />
             <source>Withdrawn</source>
             <translation>已撤回</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="684" />
+            <location filename="../desk_screen.py" line="680" />
             <source>STAT</source>
             <translation>立即</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="685" />
+            <location filename="../desk_screen.py" line="681" />
             <source>ASAP</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="686" />
+            <location filename="../desk_screen.py" line="682" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="687" />
+            <location filename="../desk_screen.py" line="683" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="732" />
+            <location filename="../desk_screen.py" line="729" />
             <source>%n request(s)</source>
             <translation>
                 <numerusform>%n 个申请</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="807" />
+            <location filename="../desk_screen.py" line="803" />
             <source>Accept the consult for %1</source>
             <translation>接受 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="809" />
+            <location filename="../desk_screen.py" line="805" />
             <source>Decline the consult for %1</source>
             <translation>拒绝 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="811" />
+            <location filename="../desk_screen.py" line="807" />
             <source>Accept</source>
             <translation>接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="811" />
+            <location filename="../desk_screen.py" line="807" />
             <source>Decline</source>
             <translation>拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="815" />
+            <location filename="../desk_screen.py" line="811" />
             <source>Optional: a note for the clinic</source>
             <translation>可选：给诊所的备注</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="817" />
+            <location filename="../desk_screen.py" line="813" />
             <source>Why? The clinic reads this in the chart.</source>
             <translation>原因？诊所会在病历中看到。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="820" />
-            <location filename="../desk_screen.py" line="925" />
+            <location filename="../desk_screen.py" line="816" />
+            <location filename="../desk_screen.py" line="915" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="849" />
+            <location filename="../desk_screen.py" line="843" />
             <source>Video consult</source>
             <translation>视频会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="857" />
+            <location filename="../desk_screen.py" line="851" />
             <source>Opinion for %1</source>
             <translation>%1 的会诊意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="857" />
+            <location filename="../desk_screen.py" line="851" />
             <source>Send opinion</source>
             <translation>发送意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="860" />
+            <location filename="../desk_screen.py" line="854" />
             <source>Assessment and advice for the clinic</source>
             <translation>给诊所的评估与建议</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="862" />
+            <location filename="../desk_screen.py" line="856" />
             <source>Opinion</source>
             <translation>意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="878" />
+            <location filename="../desk_screen.py" line="870" />
             <source>E-prescription for %1</source>
             <translation>%1 的电子处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="878" />
+            <location filename="../desk_screen.py" line="870" />
             <source>Prescribe</source>
             <translation>开处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="881" />
+            <location filename="../desk_screen.py" line="873" />
             <source>e.g. 氨氯地平片 5mg</source>
             <translation>如：氨氯地平片 5mg</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="883" />
+            <location filename="../desk_screen.py" line="875" />
             <source>e.g. once a day, one tablet</source>
             <translation>如：每日一次，每次一片</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="886" />
+            <location filename="../desk_screen.py" line="878" />
             <source>not set</source>
             <translation>未设置</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="887" />
+            <location filename="../desk_screen.py" line="879" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="889" />
+            <location filename="../desk_screen.py" line="881" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="890" />
+            <location filename="../desk_screen.py" line="882" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="891" />
+            <location filename="../desk_screen.py" line="883" />
             <source>Duration</source>
             <translation>疗程</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="910" />
+            <location filename="../desk_screen.py" line="900" />
             <source>Referral for %1</source>
             <translation>%1 的转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="910" />
+            <location filename="../desk_screen.py" line="900" />
             <source>Refer</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="921" />
+            <location filename="../desk_screen.py" line="911" />
             <source>Why the patient should be seen at the hospital</source>
             <translation>患者需到医院就诊的原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="923" />
+            <location filename="../desk_screen.py" line="913" />
             <source>Department</source>
             <translation>科室</translation>
         </message>
@@ -1468,42 +1609,42 @@
     <context>
         <name>DocumentDialog</name>
         <message>
-            <location filename="../desk_screen.py" line="178" />
+            <location filename="../desk_screen.py" line="175" />
             <source>Document</source>
             <translation>文档</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="181" />
+            <location filename="../desk_screen.py" line="178" />
             <source>Opening…</source>
             <translation>正在打开…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="188" />
+            <location filename="../desk_screen.py" line="185" />
             <source>Open in the system viewer</source>
             <translation>在系统查看器中打开</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="190" />
+            <location filename="../desk_screen.py" line="187" />
             <source>A decrypted copy is written to a temporary folder for the viewer.</source>
             <translation>将在临时文件夹中写入一份解密副本供查看器使用。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="195" />
+            <location filename="../desk_screen.py" line="192" />
             <source>Fit to the window</source>
             <translation>适应窗口</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="214" />
+            <location filename="../desk_screen.py" line="211" />
             <source>This kind of file cannot be shown here.</source>
             <translation>此类文件无法在此显示。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="221" />
+            <location filename="../desk_screen.py" line="219" />
             <source>The file could not be opened.</source>
             <translation>无法打开文件。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="232" />
+            <location filename="../desk_screen.py" line="231" />
             <source>The image could not be read.</source>
             <translation>无法读取图片。</translation>
         </message>
@@ -1577,47 +1718,47 @@
     <context>
         <name>ImageViewer</name>
         <message>
-            <location filename="../chart_screen.py" line="226" />
+            <location filename="../attachment_viewer.py" line="128" />
             <source>Zoom in</source>
             <translation>放大</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="226" />
+            <location filename="../attachment_viewer.py" line="128" />
             <source>Zoom in (+)</source>
             <translation>放大（+）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="227" />
+            <location filename="../attachment_viewer.py" line="129" />
             <source>Zoom out</source>
             <translation>缩小</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="227" />
+            <location filename="../attachment_viewer.py" line="129" />
             <source>Zoom out (-)</source>
             <translation>缩小（-）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="228" />
+            <location filename="../attachment_viewer.py" line="130" />
             <source>Fit</source>
             <translation>适应</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="228" />
+            <location filename="../attachment_viewer.py" line="130" />
             <source>Fit to window (0)</source>
             <translation>适应窗口（0）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="229" />
+            <location filename="../attachment_viewer.py" line="131" />
             <source>Actual size</source>
             <translation>实际大小</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="229" />
+            <location filename="../attachment_viewer.py" line="131" />
             <source>Actual size (1)</source>
             <translation>实际大小（1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="238" />
+            <location filename="../attachment_viewer.py" line="140" />
             <source>%1 × %2 pixels — wheel to zoom, drag to move</source>
             <translation>%1 × %2 像素 — 滚轮缩放，拖动移动</translation>
         </message>
@@ -1625,8 +1766,8 @@
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="145" />
-            <location filename="../main_window.py" line="215" />
+            <location filename="../main_window.py" line="149" />
+            <location filename="../main_window.py" line="232" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -1634,107 +1775,107 @@
     <context>
         <name>PatientForm</name>
         <message>
-            <location filename="../patient_form.py" line="65" />
+            <location filename="../patient_form.py" line="64" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="65" />
+            <location filename="../patient_form.py" line="64" />
             <source>New patient</source>
             <translation>新建患者</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="79" />
+            <location filename="../patient_form.py" line="76" />
             <source>from the characters if left empty</source>
             <translation>留空则由汉字生成</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="81" />
+            <location filename="../patient_form.py" line="78" />
             <source>Unknown</source>
             <translation>未知</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="81" />
+            <location filename="../patient_form.py" line="78" />
             <source>Female</source>
             <translation>女</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="82" />
+            <location filename="../patient_form.py" line="79" />
             <source>Male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="82" />
+            <location filename="../patient_form.py" line="79" />
             <source>Other</source>
             <translation>其他</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="89" />
+            <location filename="../patient_form.py" line="86" />
             <source>not known</source>
             <translation>不详</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="92" />
+            <location filename="../patient_form.py" line="89" />
             <source>18 characters; birth date and sex follow</source>
             <translation>18 位；出生日期和性别自动填写</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="98" />
+            <location filename="../patient_form.py" line="95" />
             <source>Family name</source>
             <translation>姓</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="99" />
+            <location filename="../patient_form.py" line="96" />
             <source>Given name</source>
             <translation>名</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="100" />
+            <location filename="../patient_form.py" line="97" />
             <source>Latin family name</source>
             <translation>姓（拼音）</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="101" />
+            <location filename="../patient_form.py" line="98" />
             <source>Latin given name</source>
             <translation>名（拼音）</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="102" />
+            <location filename="../patient_form.py" line="99" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="103" />
+            <location filename="../patient_form.py" line="100" />
             <source>Birth date</source>
             <translation>出生日期</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="104" />
+            <location filename="../patient_form.py" line="101" />
             <source>Resident ID</source>
             <translation>居民身份证号</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="105" />
+            <location filename="../patient_form.py" line="102" />
             <source>Phone</source>
             <translation>电话</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="106" />
+            <location filename="../patient_form.py" line="103" />
             <source>Province</source>
             <translation>省</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="107" />
+            <location filename="../patient_form.py" line="104" />
             <source>City</source>
             <translation>市</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="108" />
+            <location filename="../patient_form.py" line="105" />
             <source>County / district</source>
             <translation>县/区</translation>
         </message>
         <message>
-            <location filename="../patient_form.py" line="109" />
+            <location filename="../patient_form.py" line="106" />
             <source>Village / street</source>
             <translation>村/街道</translation>
         </message>
@@ -1775,12 +1916,12 @@
     <context>
         <name>PatientPicker</name>
         <message>
-            <location filename="../schedule_screen.py" line="103" />
+            <location filename="../schedule_screen.py" line="102" />
             <source>Name, pinyin, ID number or phone</source>
             <translation>姓名、拼音、身份证号或电话</translation>
         </message>
         <message numerus="yes">
-            <location filename="../schedule_screen.py" line="136" />
+            <location filename="../schedule_screen.py" line="135" />
             <source>%n year(s)</source>
             <translation>
                 <numerusform>%n 岁</numerusform>
@@ -1790,29 +1931,29 @@
     <context>
         <name>PatientsScreen</name>
         <message>
-            <location filename="../patients_screen.py" line="42" />
+            <location filename="../patients_screen.py" line="43" />
             <source>Search by name, pinyin (e.g. wxm), ID number or phone</source>
             <translation>按姓名、拼音（如 wxm）、身份证号或电话搜索</translation>
         </message>
         <message>
-            <location filename="../patients_screen.py" line="47" />
+            <location filename="../patients_screen.py" line="48" />
             <source>New patient</source>
             <translation>新建患者</translation>
         </message>
         <message>
-            <location filename="../patients_screen.py" line="48" />
+            <location filename="../patients_screen.py" line="49" />
             <source>Register a new patient (Ctrl+N)</source>
             <translation>登记新患者（Ctrl+N）</translation>
         </message>
         <message numerus="yes">
-            <location filename="../patients_screen.py" line="95" />
+            <location filename="../patients_screen.py" line="98" />
             <source>%n patient(s)</source>
             <translation>
                 <numerusform>%n 位患者</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../patients_screen.py" line="103" />
+            <location filename="../patients_screen.py" line="106" />
             <source>%n match(es)</source>
             <translation>
                 <numerusform>%n 条匹配</numerusform>
@@ -1822,42 +1963,42 @@
     <context>
         <name>RequestPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="67" />
+            <location filename="../consult_wizard.py" line="66" />
             <source>Question for the specialist</source>
             <translation>向专科医生提问</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="69" />
+            <location filename="../consult_wizard.py" line="68" />
             <source>Consult request for %1. Write what you want to know.</source>
             <translation>%1 的会诊申请。请写下您想咨询的问题。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="83" />
+            <location filename="../consult_wizard.py" line="82" />
             <source>e.g. Blood pressure stays around 160/100 on three drugs; please advise.</source>
             <translation>如：联用三种降压药后血压仍在 160/100 左右，请指导。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="87" />
+            <location filename="../consult_wizard.py" line="86" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="88" />
+            <location filename="../consult_wizard.py" line="87" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="89" />
+            <location filename="../consult_wizard.py" line="88" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="102" />
+            <location filename="../consult_wizard.py" line="99" />
             <source>Write the question for the specialist.</source>
             <translation>请填写向专科医生提出的问题。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="106" />
+            <location filename="../consult_wizard.py" line="103" />
             <source>The question is too long (%1 characters at most).</source>
             <translation>问题过长（最多 %1 个字符）。</translation>
         </message>
@@ -1865,12 +2006,12 @@
     <context>
         <name>ReviewPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="284" />
+            <location filename="../consult_wizard.py" line="283" />
             <source>Send or keep as a draft</source>
             <translation>发送或存为草稿</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="287" />
+            <location filename="../consult_wizard.py" line="286" />
             <source>Send: the request goes to the specialists as soon as this workstation is online (until then it is queued offline). Draft: it stays here until you send it from the chart.</source>
             <translation>发送：本工作站联网后申请即发给专科医生（之前在离线队列中等待）。草稿：保存在本地，直到您从病历中发送。</translation>
         </message>
@@ -1878,159 +2019,159 @@
     <context>
         <name>ScheduleScreen</name>
         <message>
-            <location filename="../schedule_screen.py" line="370" />
+            <location filename="../schedule_screen.py" line="360" />
             <source>Day</source>
             <translation>日</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="371" />
+            <location filename="../schedule_screen.py" line="361" />
             <source>Week</source>
             <translation>周</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="372" />
+            <location filename="../schedule_screen.py" line="362" />
             <source>Today</source>
             <translation>今天</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="373" />
+            <location filename="../schedule_screen.py" line="363" />
             <source>Go to today (Ctrl+T)</source>
             <translation>转到今天（Ctrl+T）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="374" />
+            <location filename="../schedule_screen.py" line="364" />
             <source>Previous (Alt+Left)</source>
             <translation>上一页（Alt+左）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="375" />
+            <location filename="../schedule_screen.py" line="365" />
             <source>Next (Alt+Right)</source>
             <translation>下一页（Alt+右）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="376" />
+            <location filename="../schedule_screen.py" line="366" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="377" />
+            <location filename="../schedule_screen.py" line="367" />
             <source>Book the selected slot for a patient (Ctrl+B)</source>
             <translation>为患者预约所选时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="378" />
+            <location filename="../schedule_screen.py" line="368" />
             <source>Join video call</source>
             <translation>加入视频通话</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="380" />
+            <location filename="../schedule_screen.py" line="370" />
             <source>Join the live call of the selected consult appointment (Ctrl+J)</source>
             <translation>加入所选会诊预约的实时通话（Ctrl+J）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="382" />
+            <location filename="../schedule_screen.py" line="372" />
             <source>Follow-ups due</source>
             <translation>待随访</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="384" />
+            <location filename="../schedule_screen.py" line="374" />
             <source>Due</source>
             <translation>到期日</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="384" />
+            <location filename="../schedule_screen.py" line="374" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="384" />
+            <location filename="../schedule_screen.py" line="374" />
             <source>Follow-up</source>
             <translation>随访</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="384" />
+            <location filename="../schedule_screen.py" line="374" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="386" />
+            <location filename="../schedule_screen.py" line="376" />
             <source>Mark done</source>
             <translation>标记完成</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="387" />
+            <location filename="../schedule_screen.py" line="377" />
             <source>Mark the selected follow-up as done (Ctrl+D)</source>
             <translation>将所选随访标记为完成（Ctrl+D）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="397" />
+            <location filename="../schedule_screen.py" line="387" />
             <source>Booked</source>
             <translation>已预约</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="398" />
+            <location filename="../schedule_screen.py" line="388" />
             <source>Proposed</source>
             <translation>已提议</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="399" />
+            <location filename="../schedule_screen.py" line="389" />
             <source>Pending</source>
             <translation>待定</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="400" />
+            <location filename="../schedule_screen.py" line="390" />
             <source>Arrived</source>
             <translation>已到达</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="401" />
+            <location filename="../schedule_screen.py" line="391" />
             <source>Checked in</source>
             <translation>已签到</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="402" />
+            <location filename="../schedule_screen.py" line="392" />
             <source>Seen</source>
             <translation>已就诊</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="403" />
+            <location filename="../schedule_screen.py" line="393" />
             <source>Waiting list</source>
             <translation>候补名单</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="450" />
+            <location filename="../schedule_screen.py" line="440" />
             <source>Week of %1 to %2</source>
             <translation>%1 至 %2</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="489" />
+            <location filename="../schedule_screen.py" line="479" />
             <source>%1 · %2</source>
             <translation>%1 · %2</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="490" />
+            <location filename="../schedule_screen.py" line="480" />
             <source>(unknown patient)</source>
             <translation>（未知患者）</translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="496" />
+            <location filename="../schedule_screen.py" line="486" />
             <source>%1 %2 with %3: %4</source>
             <translation>%1 %2（%3）：%4</translation>
         </message>
         <message numerus="yes">
-            <location filename="../schedule_screen.py" line="510" />
+            <location filename="../schedule_screen.py" line="500" />
             <source>Overdue by %n day(s)</source>
             <translation>
                 <numerusform>已逾期 %n 天</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../schedule_screen.py" line="513" />
+            <location filename="../schedule_screen.py" line="503" />
             <source>Due today</source>
             <translation>今天到期</translation>
         </message>
         <message numerus="yes">
-            <location filename="../schedule_screen.py" line="515" />
+            <location filename="../schedule_screen.py" line="505" />
             <source>Due in %n day(s)</source>
             <translation>
                 <numerusform>%n 天后到期</numerusform>
@@ -2040,287 +2181,287 @@
     <context>
         <name>SettingsScreen</name>
         <message>
-            <location filename="../settings_screen.py" line="238" />
+            <location filename="../settings_screen.py" line="241" />
             <source>The translation for the chosen language is not installed in this version, so the interface is in English.</source>
             <translation>此版本未安装所选语言的翻译，因此界面为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="245" />
+            <location filename="../settings_screen.py" line="248" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="246" />
+            <location filename="../settings_screen.py" line="249" />
             <source>Interface language</source>
             <translation>界面语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="248" />
+            <location filename="../settings_screen.py" line="251" />
             <source>Security</source>
             <translation>安全</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="250" />
+            <location filename="../settings_screen.py" line="253" />
             <source>Signed in on this workstation as %1.</source>
             <translation>已在本工作站以 %1 身份登录。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="254" />
+            <location filename="../settings_screen.py" line="257" />
             <source>Current passphrase</source>
             <translation>当前口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="254" />
+            <location filename="../settings_screen.py" line="257" />
             <source>New passphrase</source>
             <translation>新口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="254" />
-            <location filename="../settings_screen.py" line="268" />
+            <location filename="../settings_screen.py" line="257" />
+            <location filename="../settings_screen.py" line="271" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="258" />
-            <location filename="../settings_screen.py" line="273" />
+            <location filename="../settings_screen.py" line="261" />
+            <location filename="../settings_screen.py" line="276" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="259" />
+            <location filename="../settings_screen.py" line="262" />
             <source>Change passphrase</source>
             <translation>更改口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="260" />
+            <location filename="../settings_screen.py" line="263" />
             <source>Users of this workstation</source>
             <translation>本工作站的用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="262" />
+            <location filename="../settings_screen.py" line="265" />
             <source>Each user signs in with their own passphrase: %1.</source>
             <translation>每位用户用自己的密码登录：%1。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="268" />
+            <location filename="../settings_screen.py" line="271" />
             <source>New user name</source>
             <translation>新用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="268" />
+            <location filename="../settings_screen.py" line="271" />
             <source>Their passphrase</source>
             <translation>其密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="272" />
+            <location filename="../settings_screen.py" line="275" />
             <source>e.g. dr.zhang</source>
             <translation>例如 dr.zhang</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="274" />
+            <location filename="../settings_screen.py" line="277" />
             <source>Add user</source>
             <translation>添加用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="275" />
+            <location filename="../settings_screen.py" line="278" />
             <source>Lock after idle</source>
             <translation>闲置后锁定</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="276" />
+            <location filename="../settings_screen.py" line="279" />
             <source> min</source>
             <translation> 分钟</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="278" />
+            <location filename="../settings_screen.py" line="281" />
             <source>Central platform</source>
             <translation>中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="279" />
+            <location filename="../settings_screen.py" line="282" />
             <source>Server address</source>
             <translation>服务器地址</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="280" />
-            <location filename="../settings_screen.py" line="453" />
+            <location filename="../settings_screen.py" line="283" />
+            <location filename="../settings_screen.py" line="455" />
             <source>CA certificate</source>
             <translation>CA 证书</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="281" />
+            <location filename="../settings_screen.py" line="284" />
             <source>only for a server with its own certificate</source>
             <translation>仅用于使用自有证书的服务器</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="282" />
+            <location filename="../settings_screen.py" line="285" />
             <source>Choose…</source>
             <translation>选择…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="283" />
+            <location filename="../settings_screen.py" line="286" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="284" />
+            <location filename="../settings_screen.py" line="287" />
             <source>Specialist</source>
             <translation>专科医生</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="285" />
+            <location filename="../settings_screen.py" line="288" />
             <source>One-time code</source>
             <translation>一次性验证码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="286" />
+            <location filename="../settings_screen.py" line="289" />
             <source>Name of this PC</source>
             <translation>本机名称</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="287" />
+            <location filename="../settings_screen.py" line="290" />
             <source>Connect this workstation</source>
             <translation>连接本工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="288" />
+            <location filename="../settings_screen.py" line="291" />
             <source>User name</source>
             <translation>用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="289" />
+            <location filename="../settings_screen.py" line="292" />
             <source>Password</source>
             <translation>密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="290" />
+            <location filename="../settings_screen.py" line="293" />
             <source>Sign in to the central platform</source>
             <translation>登录中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="291" />
-            <location filename="../settings_screen.py" line="565" />
+            <location filename="../settings_screen.py" line="294" />
+            <location filename="../settings_screen.py" line="569" />
             <source>About</source>
             <translation>关于</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="293" />
+            <location filename="../settings_screen.py" line="296" />
             <source>Clinic workstation, version %1</source>
             <translation>诊所工作站，版本 %1</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="295" />
+            <location filename="../settings_screen.py" line="298" />
             <source>About this program…</source>
             <translation>关于本程序…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="310" />
+            <location filename="../settings_screen.py" line="313" />
             <source>A new language applies at once to this screen, the schedule, the consult desk, the sync conflicts and every window opened afterwards; the other screens change after the next sign-in.</source>
             <translation>新语言立即应用于本页面、日程、会诊台、同步冲突及之后打开的所有窗口；其他页面在下次登录后更改。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="326" />
+            <location filename="../settings_screen.py" line="329" />
             <source>Saved. The translation for this language is not installed in this version, so the interface stays in English.</source>
             <translation>已保存。此版本未安装该语言的翻译，因此界面仍为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="331" />
+            <location filename="../settings_screen.py" line="334" />
             <source>Saved. This screen, the schedule, the desk, the conflicts and every new window follow at once; the other screens change after you sign in again (Ctrl+L locks) or restart.</source>
             <translation>已保存。本页面、日程、会诊台、冲突及所有新窗口立即生效；其他页面在重新登录（Ctrl+L 锁定）或重启后更改。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="354" />
+            <location filename="../settings_screen.py" line="357" />
             <source>Type your current passphrase.</source>
             <translation>请输入当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="357" />
-            <location filename="../settings_screen.py" line="400" />
+            <location filename="../settings_screen.py" line="360" />
+            <location filename="../settings_screen.py" line="402" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="360" />
+            <location filename="../settings_screen.py" line="363" />
             <source>The two new passphrases differ.</source>
             <translation>两次输入的新口令不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="370" />
+            <location filename="../settings_screen.py" line="372" />
             <source>That is not your current passphrase.</source>
             <translation>这不是您的当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="375" />
+            <location filename="../settings_screen.py" line="377" />
             <source>Passphrase changed. Use the new one from now on.</source>
             <translation>口令已更改，今后请使用新口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="392" />
+            <location filename="../settings_screen.py" line="394" />
             <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
             <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="396" />
+            <location filename="../settings_screen.py" line="398" />
             <source>That user already exists here.</source>
             <translation>本工作站已有该用户。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="404" />
+            <location filename="../settings_screen.py" line="406" />
             <source>The two passphrases differ.</source>
             <translation>两次输入的密码不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="415" />
+            <location filename="../settings_screen.py" line="417" />
             <source>%1 can now sign in on this workstation.</source>
             <translation>%1 现在可以登录本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="434" />
+            <location filename="../settings_screen.py" line="436" />
             <source>Not connected: records stay on this workstation until it is.</source>
             <translation>未连接：连接前记录只保存在本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="437" />
+            <location filename="../settings_screen.py" line="439" />
             <source>Connected to %1 as a workstation of clinic %2 (device %3).</source>
             <translation>已作为诊所 %2 的工作站连接到 %1（设备 %3）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="444" />
+            <location filename="../settings_screen.py" line="446" />
             <source>Signed in to %1 as %2 (%3; specialties: %4).</source>
             <translation>已以 %2 身份登录 %1（%3；专科：%4）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="455" />
+            <location filename="../settings_screen.py" line="457" />
             <source>Certificates (*.pem *.crt *.cer)</source>
             <translation>证书 (*.pem *.crt *.cer)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="455" />
+            <location filename="../settings_screen.py" line="457" />
             <source>All files (*)</source>
             <translation>所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="465" />
+            <location filename="../settings_screen.py" line="467" />
             <source>Type the address the administrator gave you, starting with https://</source>
             <translation>请输入管理员提供的地址，以 https:// 开头</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="481" />
+            <location filename="../settings_screen.py" line="483" />
             <source>Type the one-time code.</source>
             <translation>请输入一次性验证码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="515" />
+            <location filename="../settings_screen.py" line="518" />
             <source>Type your user name.</source>
             <translation>请输入用户名。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="518" />
+            <location filename="../settings_screen.py" line="521" />
             <source>Type your password.</source>
             <translation>请输入密码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="552" />
+            <location filename="../settings_screen.py" line="556" />
             <source>Clinic workstation %1
 
 Records, visits, consults and follow-ups for community clinics, kept encrypted on this PC and synced with the central platform.
@@ -2336,108 +2477,108 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SetupScreen</name>
         <message>
-            <location filename="../setup_screen.py" line="81" />
+            <location filename="../setup_screen.py" line="82" />
             <source>Set up this workstation</source>
             <translation>设置本工作站</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="86" />
+            <location filename="../setup_screen.py" line="87" />
             <source>The clinic's records are kept encrypted on this PC. Choose who signs in first and their passphrase; more users can be added later in the settings.</source>
             <translation>诊所的病历加密保存在这台电脑上。请设置第一位登录的用户及其密码；其他用户以后可在设置中添加。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="93" />
+            <location filename="../setup_screen.py" line="94" />
             <source>e.g. Shanhe Township Health Centre</source>
             <translation>例如 山河乡卫生院</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="94" />
+            <location filename="../setup_screen.py" line="95" />
             <source>Clinic</source>
             <translation>诊所</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="96" />
+            <location filename="../setup_screen.py" line="97" />
             <source>e.g. dr.zhang</source>
             <translation>例如 dr.zhang</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="97" />
+            <location filename="../setup_screen.py" line="98" />
             <source>Your user name</source>
             <translation>您的用户名</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="101" />
+            <location filename="../setup_screen.py" line="102" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="102" />
+            <location filename="../setup_screen.py" line="103" />
             <source>Passphrase</source>
             <translation>口令</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="103" />
+            <location filename="../setup_screen.py" line="104" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="108" />
+            <location filename="../setup_screen.py" line="109" />
             <source>Create the encrypted records</source>
             <translation>创建加密病历库</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="118" />
+            <location filename="../setup_screen.py" line="119" />
             <source>Type the clinic's name.</source>
             <translation>请输入诊所名称。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="122" />
+            <location filename="../setup_screen.py" line="123" />
             <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
             <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="127" />
+            <location filename="../setup_screen.py" line="128" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="131" />
+            <location filename="../setup_screen.py" line="132" />
             <source>The two passphrases differ.</source>
             <translation>两次输入的密码不一致。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="151" />
+            <location filename="../setup_screen.py" line="152" />
             <source>Creating the encrypted records…</source>
             <translation>正在创建加密病历库…</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="170" />
+            <location filename="../setup_screen.py" line="171" />
             <source>Write down the recovery key</source>
             <translation>请抄下恢复密钥</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="175" />
+            <location filename="../setup_screen.py" line="176" />
             <source>If every passphrase is forgotten, this key is the only way to open the records. It is shown only now. Write it on paper and keep it locked away from the PC; do not store it in a file or a photo.</source>
             <translation>如果所有密码都忘记了，只有这个密钥能打开病历。它只显示这一次。请把它抄在纸上，锁好并远离电脑存放；不要存成文件或拍照。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="206" />
+            <location filename="../setup_screen.py" line="207" />
             <source>I have written it down: continue</source>
             <translation>我已抄好，继续</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="221" />
+            <location filename="../setup_screen.py" line="222" />
             <source>To confirm, type group %1 and group %2 of the key (groups are counted from 1).</source>
             <translation>为确认，请输入密钥的第 %1 组和第 %2 组（从 1 开始数）。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="226" />
             <location filename="../setup_screen.py" line="227" />
+            <location filename="../setup_screen.py" line="228" />
             <source>Group %1</source>
             <translation>第 %1 组</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="241" />
+            <location filename="../setup_screen.py" line="242" />
             <source>That is not group %1 of the key.</source>
             <translation>这不是密钥的第 %1 组。</translation>
         </message>
@@ -2445,32 +2586,32 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SlotsPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="221" />
+            <location filename="../consult_wizard.py" line="218" />
             <source>Propose times for the video call</source>
             <translation>提议视频会诊时间</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="223" />
+            <location filename="../consult_wizard.py" line="220" />
             <source>Up to three one-hour slots when the patient can be at the clinic.</source>
             <translation>最多三个患者能到诊所的一小时时段。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="230" />
+            <location filename="../consult_wizard.py" line="227" />
             <source>Slot %1</source>
             <translation>时段 %1</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="256" />
+            <location filename="../consult_wizard.py" line="254" />
             <source>to %1</source>
             <translation>至 %1</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="273" />
+            <location filename="../consult_wizard.py" line="272" />
             <source>A proposed slot must be in the future.</source>
             <translation>提议的时段必须在将来。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="276" />
+            <location filename="../consult_wizard.py" line="275" />
             <source>Propose each hour only once.</source>
             <translation>每个时段只能提议一次。</translation>
         </message>
@@ -2478,47 +2619,47 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SupportPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="132" />
+            <location filename="../consult_wizard.py" line="129" />
             <source>What to include</source>
             <translation>附带内容</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="133" />
+            <location filename="../consult_wizard.py" line="130" />
             <source>The specialist sees the records you tick, and nothing else.</source>
             <translation>专科医生只能看到您勾选的记录。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="167" />
+            <location filename="../consult_wizard.py" line="164" />
             <source>Visits</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="167" />
+            <location filename="../consult_wizard.py" line="164" />
             <source>No visits recorded.</source>
             <translation>无就诊记录。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="168" />
+            <location filename="../consult_wizard.py" line="165" />
             <source>Vitals</source>
             <translation>生命体征</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="168" />
+            <location filename="../consult_wizard.py" line="165" />
             <source>No vitals recorded.</source>
             <translation>无生命体征记录。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="169" />
+            <location filename="../consult_wizard.py" line="166" />
             <source>Attachments (photos, ECG, X-ray…)</source>
             <translation>附件（照片、心电图、X 光片…）</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="169" />
+            <location filename="../consult_wizard.py" line="166" />
             <source>No attachments.</source>
             <translation>无附件。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="193" />
+            <location filename="../consult_wizard.py" line="190" />
             <source>BP %1/%2</source>
             <translation>血压 %1/%2</translation>
         </message>
@@ -2526,54 +2667,153 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SyncBar</name>
         <message>
-            <location filename="../sync_bar.py" line="101" />
+            <location filename="../sync_bar.py" line="159" />
+            <source>Checking records…</source>
+            <translation>正在检查病历…</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="163" />
+            <source>The program was not closed properly last time: all records are checked in the background. You can keep working.</source>
+            <translation>程序上次未正常关闭：正在后台检查全部病历，您可以继续工作。</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="179" />
             <source>Sync now</source>
             <translation>立即同步</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="102" />
+            <location filename="../sync_bar.py" line="180" />
             <source>Sync with the central platform now (F5)</source>
             <translation>立即与中心平台同步（F5）</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="137" />
+            <location filename="../sync_bar.py" line="236" />
+            <source>Records damaged — what to do</source>
+            <translation>病历已损坏——如何处理</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="238" />
+            <location filename="../sync_bar.py" line="255" />
+            <source>The full check of %1 found damage in: %2.</source>
+            <translation>%1 的全面检查发现以下部分已损坏：%2。</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="253" />
+            <source>Records damaged</source>
+            <translation>病历已损坏</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="288" />
+            <source>Backup failed</source>
+            <translation>备份失败</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="290" />
+            <source>Automatic backups are off</source>
+            <translation>自动备份已关闭</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="291" />
+            <source>Choose a backup folder in the settings (another disk or a USB stick).</source>
+            <translation>请在设置中选择备份文件夹（另一块磁盘或 U 盘）。</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="293" />
+            <source>Backup folder not connected</source>
+            <translation>备份文件夹未连接</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="295" />
+            <source>The backup folder %1 is not there: connect the disk, USB stick or network share.</source>
+            <translation>备份文件夹 %1 不存在：请连接磁盘、U 盘或网络共享。</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="298" />
+            <source>Backup folder cannot be written</source>
+            <translation>备份文件夹无法写入</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="300" />
+            <source>No backup yet</source>
+            <translation>尚无备份</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="301" />
+            <source>No good backup in %1 yet.</source>
+            <translation>%1 中还没有有效备份。</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="304" />
+            <source>Last backup %n day(s) ago</source>
+            <translation>
+                <numerusform>上次备份在 %n 天前</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="305" />
+            <source>The newest good backup in %1 is older than %n day(s).</source>
+            <translation>
+                <numerusform>%1 中最新的有效备份已超过 %n 天。</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="329" />
             <source>Not connected to a central platform</source>
             <translation>未连接中心平台</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="140" />
+            <location filename="../sync_bar.py" line="332" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="143" />
+            <location filename="../sync_bar.py" line="335" />
             <source>Online</source>
             <translation>在线</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="146" />
+            <location filename="../sync_bar.py" line="338" />
             <source>Offline — working locally</source>
             <translation>离线 — 本地工作</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="147" />
+            <location filename="../sync_bar.py" line="339" />
             <source>%n change(s) waiting</source>
             <translation>
                 <numerusform>%n 项更改待同步</numerusform>
             </translation>
         </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="341" />
+            <source>%n of them failed on the central platform and are retried later.</source>
+            <translation>
+                <numerusform>其中 %n 项在中心平台出错，稍后重试。</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_bar.py" line="345" />
+            <source>%n in error</source>
+            <translation>
+                <numerusform>%n 项出错</numerusform>
+            </translation>
+        </message>
         <message>
-            <location filename="../sync_bar.py" line="150" />
+            <location filename="../sync_bar.py" line="347" />
+            <source>Refused by the central platform: show them to fix or discard</source>
+            <translation>被中心平台拒绝：点此查看，以修改或放弃</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="351" />
             <source>Last sync %1</source>
             <translation>上次同步 %1</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="152" />
+            <location filename="../sync_bar.py" line="353" />
             <source>Never synced</source>
             <translation>从未同步</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="162" />
+            <location filename="../sync_bar.py" line="363" />
             <source>%n conflict(s) to resolve</source>
             <translation>
                 <numerusform>%n 个冲突待解决</numerusform>
@@ -2581,44 +2821,327 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
     </context>
     <context>
+        <name>SyncErrorsScreen</name>
+        <message>
+            <location filename="../sync_errors_screen.py" line="107" />
+            <source>The central platform refused these changes. Nothing else waits for them: every other change is sent as usual. Fix the record and it is sent again in place of the refused change, or discard the change.</source>
+            <translation>中心平台拒绝了以下更改。其他更改不会因此等待，照常发送。修改该记录后，它会代替被拒绝的更改重新发送；也可以放弃这项更改。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="112" />
+            <source>Open record</source>
+            <translation>打开记录</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="113" />
+            <location filename="../sync_errors_screen.py" line="304" />
+            <source>Open the patient's chart to fix the record</source>
+            <translation>打开患者病历以修改该记录</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="114" />
+            <source>Retry</source>
+            <translation>重试</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="116" />
+            <source>Send the change again (after fixing the record, or when the cause is gone)</source>
+            <translation>重新发送这项更改（在修改记录后，或原因已消除时）</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="118" />
+            <source>Discard…</source>
+            <translation>放弃…</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="129" />
+            <source>Patient details</source>
+            <translation>患者信息</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="130" />
+            <source>Measurement</source>
+            <translation>测量值</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="131" />
+            <source>Visit</source>
+            <translation>就诊</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="132" />
+            <source>Visit form</source>
+            <translation>就诊表单</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="133" />
+            <source>Condition</source>
+            <translation>疾病</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="134" />
+            <source>Allergy</source>
+            <translation>过敏</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="135" />
+            <source>Prescription</source>
+            <translation>处方</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="136" />
+            <source>Consult or referral</source>
+            <translation>会诊或转诊</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="137" />
+            <source>Message</source>
+            <translation>消息</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="138" />
+            <source>Report</source>
+            <translation>报告</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="139" />
+            <source>Specialist's opinion</source>
+            <translation>专科意见</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="140" />
+            <source>Appointment</source>
+            <translation>预约</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="141" />
+            <source>Care plan</source>
+            <translation>诊疗计划</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="142" />
+            <source>Follow-up or task</source>
+            <translation>随访或任务</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="143" />
+            <source>Document</source>
+            <translation>文档</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="155" />
+            <source>An identifier in this record has characters that are not allowed (only letters, digits, '-' and '.', up to 64).</source>
+            <translation>该记录中的某个标识含有不允许的字符（只允许字母、数字、“-”和“.”，最多 64 个）。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="159" />
+            <source>The record holds characters that cannot be stored, such as an invisible control character pasted from another program.</source>
+            <translation>该记录含有无法保存的字符，例如从其他程序粘贴来的不可见控制字符。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="163" />
+            <source>A field of this record holds a value the record standard (FHIR) does not allow.</source>
+            <translation>该记录的某个字段含有记录标准（FHIR）不允许的值。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="165" />
+            <source>The change is not in a form the central platform accepts.</source>
+            <translation>这项更改的格式不被中心平台接受。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="166" />
+            <source>The record's text holds formatting that is not allowed.</source>
+            <translation>该记录的文本含有不允许的格式。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="167" />
+            <source>The record is too large for the central platform.</source>
+            <translation>该记录过大，中心平台无法接收。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="168" />
+            <source>The record is nested too deeply.</source>
+            <translation>该记录的嵌套层级过深。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="169" />
+            <source>The central platform does not accept this kind of record.</source>
+            <translation>中心平台不接受这类记录。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="171" />
+            <source>The record refers to another record the central platform does not have (for example a patient whose own change was refused).</source>
+            <translation>该记录引用了中心平台上没有的另一条记录（例如其本身的更改被拒绝的患者）。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="174" />
+            <source>The record refers to a record of another server.</source>
+            <translation>该记录引用了其他服务器上的记录。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="176" />
+            <source>The record refers to another record in a way the central platform does not accept.</source>
+            <translation>该记录引用其他记录的方式不被中心平台接受。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="178" />
+            <source>This workstation may not change this record.</source>
+            <translation>本工作站无权修改该记录。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="180" />
+            <location filename="../sync_errors_screen.py" line="183" />
+            <source>The central platform already has a different change under this change's number.</source>
+            <translation>中心平台上已有一项使用相同编号的不同更改。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="186" />
+            <source>An attached file has not reached the central platform yet.</source>
+            <translation>附件尚未到达中心平台。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="188" />
+            <source>The attached file is missing on this workstation.</source>
+            <translation>本工作站上缺少该附件。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="189" />
+            <source>The central platform refused this change.</source>
+            <translation>中心平台拒绝了这项更改。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="194" />
+            <source>Once the other record or file has reached it, choose Retry.</source>
+            <translation>待另一条记录或文件到达中心平台后，请点“重试”。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="196" />
+            <source>Discard this change; make it again if it is still needed.</source>
+            <translation>请放弃这项更改；如仍需要，请重新录入。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="198" />
+            <source>Open the record, correct it and save: it is then sent again by itself.</source>
+            <translation>打开记录，改正后保存：它会自动重新发送。</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_errors_screen.py" line="201" />
+            <source>%n newer version(s) of this record wait and go in its place.</source>
+            <translation>
+                <numerusform>该记录有 %n 个较新的版本在等待，将代替它发送。</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="217" />
+            <source>%1: %2</source>
+            <translation>%1：%2</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="219" />
+            <source>%1 — %2</source>
+            <translation>%1 — %2</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="258" />
+            <source>%1
+%2
+%3</source>
+            <translation>%1
+%2
+%3</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="357" />
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../sync_errors_screen.py" line="271" />
+            <source>%n change(s) in error</source>
+            <translation>
+                <numerusform>%n 项更改出错</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="273" />
+            <source>No changes in error: the central platform accepted everything sent.</source>
+            <translation>没有出错的更改：中心平台已接受所有发送的内容。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="298" />
+            <source>The central platform said: %1 (%2)</source>
+            <translation>中心平台的答复：%1（%2）</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="306" />
+            <source>This record is not in a patient's chart.</source>
+            <translation>该记录不属于任何患者病历。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="336" />
+            <source>The record goes back to its version on the central platform; the changes made to it here since then are lost.</source>
+            <translation>该记录将恢复为中心平台上的版本；此后在本机所做的修改将丢失。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="341" />
+            <source>This record never reached the central platform: it is deleted on this workstation.</source>
+            <translation>该记录从未到达中心平台：将在本工作站上删除。</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="343" />
+            <source>Discard the refused change to %1?</source>
+            <translation>放弃对“%1”的被拒绝更改？</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="353" />
+            <source>Discard change</source>
+            <translation>放弃更改</translation>
+        </message>
+        <message>
+            <location filename="../sync_errors_screen.py" line="356" />
+            <source>Discard</source>
+            <translation>放弃</translation>
+        </message>
+    </context>
+    <context>
         <name>TrendPlots</name>
         <message>
-            <location filename="../chart_screen.py" line="329" />
+            <location filename="../vitals_trends.py" line="95" />
             <source>Blood pressure (mmHg): %1 systolic, %2 diastolic</source>
             <translation>血压（mmHg）：%1 收缩压，%2 舒张压</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="335" />
+            <location filename="../vitals_trends.py" line="101" />
             <source>Heart rate (/min)</source>
             <translation>心率（次/分）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="336" />
+            <location filename="../vitals_trends.py" line="102" />
             <source>Glucose (mmol/L)</source>
             <translation>血糖（mmol/L）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="337" />
+            <location filename="../vitals_trends.py" line="103" />
             <source>Weight (kg)</source>
             <translation>体重（kg）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="401" />
+            <location filename="../vitals_trends.py" line="167" />
             <source>No readings</source>
             <translation>无测量值</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="441" />
+            <location filename="../vitals_trends.py" line="207" />
             <source>%1 readings; the highest and lowest of each period are plotted.</source>
             <translation>%1 次测量；图中显示每个时段的最高值和最低值。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="446" />
+            <location filename="../vitals_trends.py" line="212" />
             <source>%1 readings.</source>
             <translation>%1 次测量。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="448" />
+            <location filename="../vitals_trends.py" line="214" />
             <source>No vitals recorded yet.</source>
             <translation>尚无生命体征记录。</translation>
         </message>
@@ -2626,100 +3149,100 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>UnlockScreen</name>
         <message>
-            <location filename="../unlock_screen.py" line="50" />
+            <location filename="../unlock_screen.py" line="51" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="53" />
-            <location filename="../unlock_screen.py" line="126" />
-            <location filename="../unlock_screen.py" line="134" />
+            <location filename="../unlock_screen.py" line="54" />
+            <location filename="../unlock_screen.py" line="127" />
+            <location filename="../unlock_screen.py" line="135" />
             <source>Sign in to open the clinic's records.</source>
             <translation>登录以打开诊所记录。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="57" />
+            <location filename="../unlock_screen.py" line="58" />
             <source>User</source>
             <translation>用户</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="60" />
-            <location filename="../unlock_screen.py" line="62" />
+            <location filename="../unlock_screen.py" line="61" />
+            <location filename="../unlock_screen.py" line="63" />
             <source>Passphrase</source>
             <translation>口令</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="65" />
+            <location filename="../unlock_screen.py" line="66" />
             <source>Sign in</source>
             <translation>登录</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="69" />
+            <location filename="../unlock_screen.py" line="70" />
             <source>Forgot the passphrase?</source>
             <translation>忘记口令？</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="75" />
+            <location filename="../unlock_screen.py" line="76" />
             <source>Set a new passphrase with the recovery key</source>
             <translation>用恢复密钥设置新密码</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="79" />
+            <location filename="../unlock_screen.py" line="80" />
             <source>The recovery key was shown once when this workstation was set up (13 groups of four letters and digits). It sets a new passphrase for the user chosen above.</source>
             <translation>恢复密钥在设置本工作站时显示过一次（13 组，每组四个字母或数字）。它可为上面选中的用户设置新密码。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="88" />
+            <location filename="../unlock_screen.py" line="89" />
             <source>Recovery key</source>
             <translation>恢复密钥</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="93" />
+            <location filename="../unlock_screen.py" line="94" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="95" />
+            <location filename="../unlock_screen.py" line="96" />
             <source>New passphrase</source>
             <translation>新口令</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="97" />
+            <location filename="../unlock_screen.py" line="98" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="99" />
+            <location filename="../unlock_screen.py" line="100" />
             <source>Set the new passphrase and sign in</source>
             <translation>设置新密码并登录</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="120" />
+            <location filename="../unlock_screen.py" line="121" />
             <source>Opening the records…</source>
             <translation>正在打开记录…</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="141" />
+            <location filename="../unlock_screen.py" line="142" />
             <source>Type your passphrase.</source>
             <translation>请输入口令。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="161" />
+            <location filename="../unlock_screen.py" line="162" />
             <source>Type the recovery key.</source>
             <translation>请输入恢复密钥。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="164" />
+            <location filename="../unlock_screen.py" line="165" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="167" />
+            <location filename="../unlock_screen.py" line="168" />
             <source>The two new passphrases differ.</source>
             <translation>两次输入的新口令不一致。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="170" />
+            <location filename="../unlock_screen.py" line="171" />
             <source>Choose the user whose passphrase is forgotten.</source>
             <translation>请选择忘记密码的用户。</translation>
         </message>
@@ -2727,130 +3250,130 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>VisitDialog</name>
         <message>
-            <location filename="../visit_screen.py" line="192" />
+            <location filename="../visit_screen.py" line="193" />
             <source>Visit — %1</source>
             <translation>就诊 — %1</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="213" />
+            <location filename="../visit_screen.py" line="214" />
             <source>Reason for the visit (optional)</source>
             <translation>就诊原因（可选）</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="214" />
+            <location filename="../visit_screen.py" line="215" />
             <source>Form</source>
             <translation>表单</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="216" />
+            <location filename="../visit_screen.py" line="217" />
             <source>Date and time</source>
             <translation>日期时间</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="227" />
-            <location filename="../visit_screen.py" line="496" />
+            <location filename="../visit_screen.py" line="228" />
+            <location filename="../visit_screen.py" line="495" />
             <source>Vitals</source>
             <translation>生命体征</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="250" />
+            <location filename="../visit_screen.py" line="257" />
             <source>Print summary to PDF…</source>
             <translation>打印摘要为 PDF…</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="253" />
+            <location filename="../visit_screen.py" line="260" />
             <source>Save visit</source>
             <translation>保存就诊</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="255" />
+            <location filename="../visit_screen.py" line="262" />
             <source>Save the visit (Ctrl+S)</source>
             <translation>保存就诊（Ctrl+S）</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="257" />
+            <location filename="../visit_screen.py" line="264" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="294" />
+            <location filename="../visit_screen.py" line="303" />
             <source>* required</source>
             <translation>* 必填</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="313" />
+            <location filename="../visit_screen.py" line="322" />
             <source>— not answered —</source>
             <translation>— 未填写 —</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="318" />
-            <location filename="../visit_screen.py" line="336" />
+            <location filename="../visit_screen.py" line="327" />
+            <location filename="../visit_screen.py" line="345" />
             <source>not answered</source>
             <translation>未填写</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="326" />
+            <location filename="../visit_screen.py" line="335" />
             <source>—</source>
             <translation>—</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="337" />
+            <location filename="../visit_screen.py" line="346" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="337" />
+            <location filename="../visit_screen.py" line="346" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="388" />
+            <location filename="../visit_screen.py" line="390" />
             <source>Please answer this.</source>
             <translation>请填写此项。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="405" />
+            <location filename="../visit_screen.py" line="407" />
             <source>Diastolic pressure must be below systolic.</source>
             <translation>舒张压必须低于收缩压。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="446" />
+            <location filename="../visit_screen.py" line="445" />
             <source>Visit saved.</source>
             <translation>就诊已保存。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="490" />
-            <location filename="../visit_screen.py" line="537" />
+            <location filename="../visit_screen.py" line="489" />
+            <location filename="../visit_screen.py" line="536" />
             <source>Visit summary</source>
             <translation>就诊摘要</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="493" />
+            <location filename="../visit_screen.py" line="492" />
             <source>Doctor: %1</source>
             <translation>医生：%1</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="494" />
+            <location filename="../visit_screen.py" line="493" />
             <source>None recorded.</source>
             <translation>无记录。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="495" />
+            <location filename="../visit_screen.py" line="494" />
             <source>Answers</source>
             <translation>回答</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="516" />
+            <location filename="../visit_screen.py" line="515" />
             <source>Save visit summary as PDF</source>
             <translation>将就诊摘要保存为 PDF</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="518" />
+            <location filename="../visit_screen.py" line="517" />
             <source>PDF files (*.pdf)</source>
             <translation>PDF 文件 (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="530" />
+            <location filename="../visit_screen.py" line="529" />
             <source>Summary saved to %1</source>
             <translation>摘要已保存到 %1</translation>
         </message>
@@ -2858,22 +3381,22 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>VitalField</name>
         <message>
-            <location filename="../visit_screen.py" line="138" />
+            <location filename="../visit_screen.py" line="139" />
             <source>Enter a number.</source>
             <translation>请输入数字。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="144" />
+            <location filename="../visit_screen.py" line="145" />
             <source>Must be between %1 and %2 %3.</source>
             <translation>必须在 %1 到 %2 %3 之间。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="164" />
+            <location filename="../visit_screen.py" line="165" />
             <source>= %1 %2</source>
             <translation>= %1 %2</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="171" />
+            <location filename="../visit_screen.py" line="172" />
             <source>Normal</source>
             <translation>正常</translation>
         </message>
@@ -3437,10 +3960,6 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>此随访已完成。</translation>
         </message>
         <message>
-            <source>The file is too large to show here; open it instead.</source>
-            <translation>文件过大，无法在此显示；请直接打开。</translation>
-        </message>
-        <message>
             <source>That file cannot be read.</source>
             <translation>无法读取该文件。</translation>
         </message>
@@ -3493,14 +4012,6 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>没有此附件。</translation>
         </message>
         <message>
-            <source>The record database cannot be read with this profile's key (damaged or replaced).</source>
-            <translation>无法用此档案的密钥读取记录数据库（已损坏或被替换）。</translation>
-        </message>
-        <message>
-            <source>The backup copy failed its integrity check.</source>
-            <translation>备份副本未通过完整性校验。</translation>
-        </message>
-        <message>
             <source>That is not a recovery key: it has 52 letters and digits in groups.</source>
             <translation>这不是恢复密钥：恢复密钥由分组的 52 个字母和数字组成。</translation>
         </message>
@@ -3545,20 +4056,8 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>密钥头与数据密钥不匹配。</translation>
         </message>
         <message>
-            <source>The key header is damaged (checksum mismatch).</source>
-            <translation>密钥头已损坏（校验和不符）。</translation>
-        </message>
-        <message>
             <source>The key header has an unknown format.</source>
             <translation>密钥头格式未知。</translation>
-        </message>
-        <message>
-            <source>The key header is damaged and cannot be read.</source>
-            <translation>密钥头已损坏，无法读取。</translation>
-        </message>
-        <message>
-            <source>No profile here: the key header is missing.</source>
-            <translation>此处没有档案：缺少密钥头。</translation>
         </message>
         <message>
             <source>The record database has no schema version; it was not made by us.</source>
@@ -3573,10 +4072,6 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>该文件夹中已存在档案。</translation>
         </message>
         <message>
-            <source>The profile's record database is missing.</source>
-            <translation>档案的记录数据库缺失。</translation>
-        </message>
-        <message>
             <source>A record without a resourceType cannot be stored.</source>
             <translation>缺少 resourceType 的记录无法保存。</translation>
         </message>
@@ -3587,10 +4082,6 @@ Python %2，Qt for Python %3，%4。</translation>
         <message>
             <source>No such record version.</source>
             <translation>没有此记录版本。</translation>
-        </message>
-        <message>
-            <source>A profile exists there; pass --replace to restore over it.</source>
-            <translation>该处已有档案；加上 --replace 可覆盖恢复。</translation>
         </message>
         <message>
             <source>That file is not a readable clinic backup.</source>
@@ -3860,21 +4351,503 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>This workstation runs version %1; the central platform needs version %2 or newer. Ask the central platform's administrator for the update.</source>
             <translation>本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请向中心平台管理员索取更新。</translation>
         </message>
+        <message>
+            <source>Give the backup folder as a full path.</source>
+            <translation>请填写备份文件夹的完整路径。</translation>
+        </message>
+        <message>
+            <source>That backup folder does not exist; connect the disk or create it.</source>
+            <translation>该备份文件夹不存在：请连接磁盘或先创建它。</translation>
+        </message>
+        <message>
+            <source>Choose a folder outside the profile, best on another disk.</source>
+            <translation>请选择配置文件夹以外的文件夹，最好在另一块磁盘上。</translation>
+        </message>
+        <message>
+            <source>No backup folder is chosen: choose one in the settings or with `clinic-app backups set --target FOLDER`.</source>
+            <translation>尚未选择备份文件夹：请在设置中选择，或使用 `clinic-app backups set --target FOLDER`。</translation>
+        </message>
+        <message>
+            <source>Settings are changed with `clinic-app backups set`.</source>
+            <translation>设置请用 `clinic-app backups set` 更改。</translation>
+        </message>
+        <message>
+            <source>The database copy in the backup does not hold what the profile held when it was taken. No backup file was left behind; try again, and run `clinic-app check`.</source>
+            <translation>备份中的数据库副本与备份时档案中的内容不符。未留下任何备份文件；请重试，并运行 `clinic-app check`。</translation>
+        </message>
+        <message>
+            <source>The copy of the record database failed its integrity check; the database itself is probably damaged (run `clinic-app check`). No copy was kept.</source>
+            <translation>记录数据库的副本未通过完整性校验，数据库本身可能已损坏（请运行 `clinic-app check`）。未保留副本。</translation>
+        </message>
+        <message>
+            <source>The key file keys.json is damaged (its checksum does not match). Restore it from a backup; the record database was not touched.</source>
+            <translation>密钥文件 keys.json 已损坏（校验和不符）。请从备份恢复；记录数据库未被改动。</translation>
+        </message>
+        <message>
+            <source>The key file keys.json is damaged and cannot be read. Restore it from a backup; the record database was not touched.</source>
+            <translation>密钥文件 keys.json 已损坏，无法读取。请从备份恢复；记录数据库未被改动。</translation>
+        </message>
+        <message>
+            <source>No profile here: the key file keys.json is missing.</source>
+            <translation>此处没有档案：缺少密钥文件 keys.json。</translation>
+        </message>
+        <message>
+            <source>The new profile must be a folder of its own, neither inside the damaged profile nor around it; nothing was changed.</source>
+            <translation>新档案必须是单独的文件夹，既不能在已损坏的档案之内，也不能包含它；未做任何更改。</translation>
+        </message>
+        <message>
+            <source>The first page of the record database (its table of contents) is damaged: no record can be found in it. Rebuild from the central platform (`clinic-app rebuild`) or restore a backup.</source>
+            <translation>记录数据库的第一页（其目录）已损坏：无法在其中找到任何记录。请从中心平台重建（`clinic-app rebuild`）或恢复备份。</translation>
+        </message>
+        <message>
+            <source>The record database cannot be read.</source>
+            <translation>无法读取记录数据库。</translation>
+        </message>
+        <message>
+            <source>The record database holds no tables although the profile's key file is beside it: the records are not there. Restore the newest backup (`clinic-app restore`); nothing was changed.</source>
+            <translation>档案的密钥文件就在旁边，但记录数据库中没有任何表：记录不在那里。请恢复最新的备份（`clinic-app restore`）；未做任何更改。</translation>
+        </message>
+        <message>
+            <source>The operation could not be completed.</source>
+            <translation>操作未能完成。</translation>
+        </message>
+        <message>
+            <source>The local record store refused the operation.</source>
+            <translation>本地记录库拒绝了此操作。</translation>
+        </message>
+        <message>
+            <source>The user name, passphrase or recovery key is wrong.</source>
+            <translation>用户名、口令或恢复密钥错误。</translation>
+        </message>
+        <message>
+            <source>Stored data is damaged; nothing was read from it. Restore the newest backup (`clinic-app restore`) or ask for help.</source>
+            <translation>存储的数据已损坏，未从中读取任何内容。请恢复最新的备份（`clinic-app restore`）或寻求帮助。</translation>
+        </message>
+        <message>
+            <source>The record, user or attachment does not exist.</source>
+            <translation>该记录、用户或附件不存在。</translation>
+        </message>
+        <message>
+            <source>This profile was written by a newer version of the program. Install the newer version.</source>
+            <translation>此档案由更新版本的程序写入。请安装新版本。</translation>
+        </message>
+        <message>
+            <source>The profile is in use by another program (the workstation may be open); close it and try again.</source>
+            <translation>档案正被其他程序使用（工作站可能已打开）；请关闭后重试。</translation>
+        </message>
+        <message>
+            <source>The disk or folder under the records failed an operation.</source>
+            <translation>记录所在的磁盘或文件夹操作失败。</translation>
+        </message>
+        <message>
+            <source>The disk is full. Free some space and try again.</source>
+            <translation>磁盘已满。请释放一些空间后重试。</translation>
+        </message>
+        <message>
+            <source>The disk is read-only (write-protected, or the system made it read-only after errors).</source>
+            <translation>磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。</translation>
+        </message>
+        <message>
+            <source>The disk, stick or network share is no longer there (removed or disconnected).</source>
+            <translation>磁盘、U 盘或网络共享已不在（已拔出或断开）。</translation>
+        </message>
+        <message>
+            <source>Permission denied: this user may not write there.</source>
+            <translation>权限不足：此用户不能在该处写入。</translation>
+        </message>
+        <message>
+            <source>The disk reported an input/output error; it may be failing.</source>
+            <translation>磁盘报告了输入/输出错误，可能正在损坏。</translation>
+        </message>
+        <message>
+            <source>The record database is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
+            <translation>记录数据库已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+        </message>
+        <message>
+            <source>The record database file was cut off. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
+            <translation>记录数据库文件被截断。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+        </message>
+        <message>
+            <source>The database's change log (records.db-wal) is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
+            <translation>数据库的变更日志（records.db-wal）已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+        </message>
+        <message>
+            <source>The record database is behind what was saved. It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.</source>
+            <translation>记录数据库落后于已保存的内容。档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。</translation>
+        </message>
+        <message>
+            <source>The record database is missing or empty although the profile's key file is there: the records are not there. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
+            <translation>档案的密钥文件在，但记录数据库缺失或为空：记录不在那里。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+        </message>
+        <message>
+            <source>An attachment file is damaged or missing; its content was not used.</source>
+            <translation>附件文件已损坏或缺失，未使用其内容。</translation>
+        </message>
+        <message>
+            <source>No profile here: run `clinic-app init` to create one.</source>
+            <translation>此处没有档案：运行 `clinic-app init` 可创建一个。</translation>
+        </message>
+        <message>
+            <source>The key file keys.json is missing: the records cannot be opened without it. Restore keys.json from a backup; do not run `clinic-app init` here.</source>
+            <translation>密钥文件 keys.json 缺失：没有它无法打开记录。请从备份恢复 keys.json；不要在此运行 `clinic-app init`。</translation>
+        </message>
+        <message>
+            <source>The key file keys.json is damaged or does not belong to this record database. Restore it from a backup; the record database was not touched.</source>
+            <translation>密钥文件 keys.json 已损坏，或不属于此记录数据库。请从备份恢复；记录数据库未被改动。</translation>
+        </message>
+        <message>
+            <source>The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile.</source>
+            <translation>无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。</translation>
+        </message>
+        <message>
+            <source>The command was not given correctly.</source>
+            <translation>命令的用法不正确。</translation>
+        </message>
+        <message>
+            <source>The window cannot open here: there is no display, or system libraries are missing.</source>
+            <translation>无法在此打开窗口：没有显示器，或缺少系统库。</translation>
+        </message>
+        <message>
+            <source>No backup folder is chosen: automatic backups are off.</source>
+            <translation>尚未选择备份文件夹：自动备份已关闭。</translation>
+        </message>
+        <message>
+            <source>A backup just written could not be read back as complete and intact.</source>
+            <translation>刚写入的备份无法完整无误地读回。</translation>
+        </message>
+        <message>
+            <source>The disk is full: {folder} has {free} free (while {doing}). {outcome} Free some space and try again.</source>
+            <translation>磁盘已满：{folder} 仅剩 {free} 可用（{doing}时）。{outcome}请释放一些空间后重试。</translation>
+        </message>
+        <message>
+            <source>The disk is full: {folder} has {free} free, about {needed} more is needed (while {doing}). {outcome} Free some space and try again.</source>
+            <translation>磁盘已满：{folder} 仅剩 {free} 可用，大约还需要 {needed}（{doing}时）。{outcome}请释放一些空间后重试。</translation>
+        </message>
+        <message>
+            <source>The disk holding {folder} is read-only (write-protected, or the system made it read-only after errors) while {doing}. {outcome}</source>
+            <translation>{doing}时，{folder} 所在的磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。{outcome}</translation>
+        </message>
+        <message>
+            <source>Permission denied for {folder} while {doing}: this user may not write there. {outcome}</source>
+            <translation>{doing}时，对 {folder} 的权限不足：此用户不能在该处写入。{outcome}</translation>
+        </message>
+        <message>
+            <source>The record database in {folder} cannot be opened for writing by this user while {doing}. {outcome}</source>
+            <translation>{doing}时，此用户无法以写入方式打开 {folder} 中的记录数据库。{outcome}</translation>
+        </message>
+        <message>
+            <source>The disk or folder {folder} is no longer there (removed or disconnected) while {doing}. {outcome}</source>
+            <translation>{doing}时，磁盘或文件夹 {folder} 已不在（已拔出或断开）。{outcome}</translation>
+        </message>
+        <message>
+            <source>The disk holding {folder} reported an input/output error while {doing}; it may be failing. {outcome}</source>
+            <translation>{doing}时，{folder} 所在的磁盘报告了输入/输出错误，可能正在损坏。{outcome}</translation>
+        </message>
+        <message>
+            <source>The profile is in use by another program (the workstation may be open); close it and try again. {outcome}</source>
+            <translation>档案正被其他程序使用（工作站可能已打开）；请关闭后重试。{outcome}</translation>
+        </message>
+        <message>
+            <source>The record database {name} is empty (0 bytes) although the profile's key file is beside it: the records are not there. {recover}</source>
+            <translation>记录数据库 {name} 为空（0 字节），但档案的密钥文件就在旁边：记录不在那里。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database in {folder} is empty (0 bytes) although the key file is beside it: the records are not there. {recover}</source>
+            <translation>{folder} 中的记录数据库为空（0 字节），但密钥文件就在旁边：记录不在那里。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database {name} is missing from {folder}. {recover}</source>
+            <translation>{folder} 中缺少记录数据库 {name}。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile. {recover}</source>
+            <translation>无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database file was cut off: it holds {pages} of {total} pages{partial}. {recover}</source>
+            <translation>记录数据库文件被截断：本应有 {total} 页，只剩 {pages} 页{partial}。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database file was cut off: it holds {pages} pages{partial}. {recover}</source>
+            <translation>记录数据库文件被截断：只剩 {pages} 页{partial}。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database is damaged: {bad} of {total} pages fail their check (page {pages}). {recover}</source>
+            <translation>记录数据库已损坏：{total} 页中有 {bad} 页未通过校验（页号：{pages}）。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database cannot be read ({detail}). {recover}</source>
+            <translation>无法读取记录数据库（{detail}）。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database failed its check after an unclean shutdown ({detail}). {recover}</source>
+            <translation>非正常关机后，记录数据库未通过检查（{detail}）。{recover}</translation>
+        </message>
+        <message>
+            <source>The database's change log (records.db-wal) is damaged {where}{lost}. {recover}</source>
+            <translation>数据库的变更日志（records.db-wal）在{where}损坏{lost}。{recover}</translation>
+        </message>
+        <message>
+            <source>The database's change log (records.db-wal) is damaged {where}{lost}: {what}. {recover}</source>
+            <translation>数据库的变更日志（records.db-wal）在{where}损坏{lost}：{what}。{recover}</translation>
+        </message>
+        <message>
+            <source>The record database is behind what was saved: {what}. It is an older copy, a copy taken while the program was running, or its change log was lost. {recover}</source>
+            <translation>记录数据库落后于已保存的内容：{what}。它是旧的副本、程序运行时复制的副本，或其变更日志已丢失。{recover}</translation>
+        </message>
+        <message>
+            <source>The key file keys.json is missing from {folder}, but the record database is there: the records cannot be opened without it. Restore keys.json from a backup (or the whole profile with `clinic-app restore`); do not run `clinic-app init` here.</source>
+            <translation>{folder} 中缺少密钥文件 keys.json，但记录数据库在那里：没有密钥文件无法打开记录。请从备份恢复 keys.json（或用 `clinic-app restore` 恢复整个档案）；不要在此运行 `clinic-app init`。</translation>
+        </message>
+        <message>
+            <source>No profile at {folder}: run `clinic-app init` to create one.</source>
+            <translation>{folder} 处没有档案：运行 `clinic-app init` 可创建一个。</translation>
+        </message>
+        <message>
+            <source>reading the records</source>
+            <translation>读取记录</translation>
+        </message>
+        <message>
+            <source>saving the change</source>
+            <translation>保存更改</translation>
+        </message>
+        <message>
+            <source>saving the attachment</source>
+            <translation>保存附件</translation>
+        </message>
+        <message>
+            <source>storing the attachment</source>
+            <translation>存储附件</translation>
+        </message>
+        <message>
+            <source>reading an attachment</source>
+            <translation>读取附件</translation>
+        </message>
+        <message>
+            <source>writing the attachment out</source>
+            <translation>导出附件</translation>
+        </message>
+        <message>
+            <source>opening the attachment folder</source>
+            <translation>打开附件文件夹</translation>
+        </message>
+        <message>
+            <source>reading the file to attach</source>
+            <translation>读取要添加的文件</translation>
+        </message>
+        <message>
+            <source>reading the key file</source>
+            <translation>读取密钥文件</translation>
+        </message>
+        <message>
+            <source>changing the key file</source>
+            <translation>更改密钥文件</translation>
+        </message>
+        <message>
+            <source>recording the key change</source>
+            <translation>记录密钥更改</translation>
+        </message>
+        <message>
+            <source>opening the record database</source>
+            <translation>打开记录数据库</translation>
+        </message>
+        <message>
+            <source>reading the record database</source>
+            <translation>读取记录数据库</translation>
+        </message>
+        <message>
+            <source>creating the record database</source>
+            <translation>创建记录数据库</translation>
+        </message>
+        <message>
+            <source>opening the profile after an unclean shutdown</source>
+            <translation>在非正常关机后打开档案</translation>
+        </message>
+        <message>
+            <source>creating the profile in {folder}</source>
+            <translation>在 {folder} 中创建档案</translation>
+        </message>
+        <message>
+            <source>creating the new profile in {folder}</source>
+            <translation>在 {folder} 中创建新档案</translation>
+        </message>
+        <message>
+            <source>writing the backup to {folder}</source>
+            <translation>向 {folder} 写入备份</translation>
+        </message>
+        <message>
+            <source>writing a copy of the record database to {folder}</source>
+            <translation>向 {folder} 写入记录数据库的副本</translation>
+        </message>
+        <message>
+            <source>copying the damaged database to read it</source>
+            <translation>复制已损坏的数据库以便读取</translation>
+        </message>
+        <message>
+            <source>writing the salvaged records</source>
+            <translation>写入抢救出的记录</translation>
+        </message>
+        <message>
+            <source>reading the new backup back</source>
+            <translation>读回新备份</translation>
+        </message>
+        <message>
+            <source>saving the backup settings</source>
+            <translation>保存备份设置</translation>
+        </message>
+        <message>
+            <source>running `{command}`</source>
+            <translation>运行 `{command}`</translation>
+        </message>
+        <message>
+            <source>Nothing was saved.</source>
+            <translation>未保存任何内容。</translation>
+        </message>
+        <message>
+            <source>Nothing was changed.</source>
+            <translation>未做任何更改。</translation>
+        </message>
+        <message>
+            <source>No file was left behind.</source>
+            <translation>未留下任何文件。</translation>
+        </message>
+        <message>
+            <source>No backup file was left behind.</source>
+            <translation>未留下任何备份文件。</translation>
+        </message>
+        <message>
+            <source>No backup was made.</source>
+            <translation>未生成备份。</translation>
+        </message>
+        <message>
+            <source>No copy was kept.</source>
+            <translation>未保留副本。</translation>
+        </message>
+        <message>
+            <source>The key file was not changed.</source>
+            <translation>密钥文件未被更改。</translation>
+        </message>
+        <message>
+            <source>The new backup was removed; nothing else was changed.</source>
+            <translation>新备份已删除；其他内容均未更改。</translation>
+        </message>
+        <message>
+            <source>Nothing was changed: {unchanged}.</source>
+            <translation>未做任何更改：{unchanged}。</translation>
+        </message>
+        <message>
+            <source>the passphrase is unchanged</source>
+            <translation>口令保持不变</translation>
+        </message>
+        <message>
+            <source>the user was not added</source>
+            <translation>未添加该用户</translation>
+        </message>
+        <message>
+            <source>the user was not removed</source>
+            <translation>未删除该用户</translation>
+        </message>
+        <message>
+            <source>the old recovery key still works</source>
+            <translation>旧的恢复密钥仍然有效</translation>
+        </message>
+        <message>
+            <source>Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
+            <translation>未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+        </message>
+        <message>
+            <source>It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.</source>
+            <translation>档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。</translation>
+        </message>
+        <message>
+            <source>at frame {frame}</source>
+            <translation>第 {frame} 帧处</translation>
+        </message>
+        <message>
+            <source>in its header</source>
+            <translation>文件头处</translation>
+        </message>
+        <message>
+            <source>; {lost} committed changes after it cannot be read</source>
+            <translation>；其后已提交的 {lost} 项更改无法读取</translation>
+        </message>
+        <message>
+            <source> and a partial page</source>
+            <translation>，外加不完整的一页</translation>
+        </message>
+        <message>
+            <source>{shown} and {more} more</source>
+            <translation>{shown}，另有 {more} 页</translation>
+        </message>
+        <message>
+            <source>the last {missing} saved changes (up to {when}) are missing</source>
+            <translation>最近已保存的 {missing} 项更改（截至 {when}）缺失</translation>
+        </message>
+        <message>
+            <source>its audit log does not end where it did</source>
+            <translation>其审计日志的结尾与原先不同</translation>
+        </message>
+        <message>
+            <location filename="../errors.py" line="137" />
+            <source>an unknown amount</source>
+            <translation>未知大小的空间</translation>
+        </message>
+        <message>
+            <location filename="../errors.py" line="140" />
+            <source>{n} bytes</source>
+            <translation>{n} 字节</translation>
+        </message>
+        <message>
+            <source>The central platform is having trouble; it will be retried.</source>
+            <translation>中心平台出现问题；稍后将重试。</translation>
+        </message>
+        <message>
+            <source>That change is no longer in error (it was sent, fixed or discarded).</source>
+            <translation>该更改已不再处于出错状态（已发送、已修改或已放弃）。</translation>
+        </message>
+        <message>
+            <source>Another change of this record is being sent or waits for a decision; try again after the next sync.</source>
+            <translation>该记录的另一项更改正在发送或等待处理；请在下次同步后再试。</translation>
+        </message>
+        <message>
+            <source>The central platform cannot be reached (ConnectionTimeoutError).</source>
+            <translation>无法连接中心平台（连接超时）。</translation>
+        </message>
+        <message>
+            <source>Pass --user NAME: the user whose passphrase opens the profile.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The damaged profile's sync account cannot be read: ask the administrator for a new one-time enrollment code and pass it with --code. Nothing was changed.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Give the central platform's address (--server URL).</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Sign in again: the token expired.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>A profile (or what is left of one) is in that folder; pass --replace to restore over it (it is moved aside, never deleted).</source>
+            <translation type="unfinished" />
+        </message>
     </context>
     <context>
         <name>errors</name>
         <message>
-            <location filename="../errors.py" line="32" />
+            <location filename="../errors.py" line="35" />
             <source>Problem</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../errors.py" line="38" />
+            <location filename="../errors.py" line="43" />
             <source>An unexpected problem occurred. Your saved records are safe. If it happens again, copy the details for support.</source>
             <translation>发生意外问题。已保存的记录是安全的。如再次发生，请复制详细信息提供给技术支持。</translation>
         </message>
         <message>
-            <location filename="../errors.py" line="46" />
+            <location filename="../errors.py" line="51" />
             <source>Copy details</source>
             <translation>复制详细信息</translation>
         </message>
@@ -3882,34 +4855,39 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>pages</name>
         <message>
-            <location filename="../desk_pages.py" line="30" />
+            <location filename="../desk_pages.py" line="24" />
             <source>Schedule</source>
             <translation>日程</translation>
         </message>
         <message>
-            <location filename="../desk_pages.py" line="31" />
+            <location filename="../desk_pages.py" line="25" />
             <source>Consult desk</source>
             <translation>会诊台</translation>
         </message>
         <message>
-            <location filename="../desk_pages.py" line="34" />
+            <location filename="../desk_pages.py" line="28" />
             <source>Sync conflicts</source>
             <translation>同步冲突</translation>
         </message>
         <message>
-            <location filename="../desk_pages.py" line="37" />
+            <location filename="../desk_pages.py" line="31" />
             <source>Settings</source>
             <translation>设置</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="37" />
+            <location filename="../pages.py" line="27" />
             <source>Patients</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="40" />
+            <location filename="../pages.py" line="30" />
             <source>Chart</source>
             <translation>病历</translation>
+        </message>
+        <message>
+            <location filename="../pages.py" line="37" />
+            <source>Changes in error</source>
+            <translation>出错的更改</translation>
         </message>
     </context>
     <context>
@@ -3923,36 +4901,93 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>sync_bar</name>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="55" />
+            <location filename="../sync_bar.py" line="68" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n 秒</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_bar.py" line="56" />
+            <location filename="../sync_bar.py" line="69" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n 分钟</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="62" />
+            <location filename="../sync_bar.py" line="75" />
+            <source>key file</source>
+            <translation>密钥文件</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="76" />
+            <location filename="../sync_bar.py" line="235" />
+            <location filename="../sync_bar.py" line="250" />
+            <source>record database</source>
+            <translation>病历数据库</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="77" />
+            <source>change log</source>
+            <translation>变更日志</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="78" />
+            <source>high-water mark</source>
+            <translation>高水位标记</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="79" />
+            <source>audit log</source>
+            <translation>审计日志</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="80" />
+            <source>attachments</source>
+            <translation>附件</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="89" />
+            <source>What to do:</source>
+            <translation>如何处理：</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="90" />
+            <source>1. For the details, run: clinic-app check --full</source>
+            <translation>1. 查看详情，请运行：clinic-app check --full</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="91" />
+            <source>2. Restore the newest backup (clinic-app restore, or ask for help).</source>
+            <translation>2. 恢复最新的备份（clinic-app restore，或请人协助）。</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="93" />
+            <source>3. If there is no good backup, copy every readable record into a new profile: clinic-app salvage --out NEW-FOLDER</source>
+            <translation>3. 如果没有有效备份，请将所有可读的病历复制到新的档案中：clinic-app salvage --out 新文件夹</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="96" />
+            <source>Leave the profile folder as it is until then; do not copy over it.</source>
+            <translation>在此之前请保持档案文件夹原样，不要用其他文件覆盖它。</translation>
+        </message>
+        <message>
+            <location filename="../sync_bar.py" line="104" />
             <source>Receiving %1 of %2</source>
             <translation>正在接收 %1 / %2</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="62" />
+            <location filename="../sync_bar.py" line="104" />
             <source>Sending %1 of %2</source>
             <translation>正在发送 %1 / %2</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="65" />
+            <location filename="../sync_bar.py" line="107" />
             <source>%1/s</source>
             <translation>%1/秒</translation>
         </message>
         <message>
-            <location filename="../sync_bar.py" line="67" />
+            <location filename="../sync_bar.py" line="109" />
             <source>about %1 left</source>
             <translation>约剩 %1</translation>
         </message>
