@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from central import api, fhir_api, schema, signaling
+from central import api, attachments, fhir_api, schema, signaling
 from central.accounts import Passwords
 from central.config import Settings
 from central.db import Database
@@ -57,12 +57,41 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
             raise
         app[DB_KEY] = db
         log.info("database ready: %s", db.url.describe())
-        yield
+        chores = asyncio.get_running_loop().create_task(housekeeping(db, settings))
+        try:
+            yield
+        finally:
+            chores.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await chores
         if own:
             await asyncio.get_running_loop().run_in_executor(None, db.close)
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def housekeeping(db: Database, settings: Settings) -> None:
+    """Periodic chores of one server process (several may share a database: each chore is
+    idempotent): drop upload slots idle for longer than ``settings.upload_ttl``. Runs once at
+    start, then every ``settings.housekeeping_interval`` seconds; a failure is logged (no
+    values) and tried again next time."""
+    while True:
+        try:
+            while True:  # in batches, each its own short write transaction
+                reaped = await db.write(
+                    lambda conn: attachments.reap_abandoned(conn, settings.upload_ttl),
+                    seq_lock=False,
+                )
+                if reaped:
+                    log.info("housekeeping: dropped %d abandoned uploads", reaped)
+                if reaped < attachments.REAP_BATCH:
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a database hiccup: try again next round
+            log.warning("housekeeping failed (%s); trying again later", type(exc).__name__)
+        await asyncio.sleep(settings.housekeeping_interval)
 
 
 def run_app(

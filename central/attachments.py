@@ -9,6 +9,12 @@ Upload slots are per (digest, scope): a clinic (or specialist) that did not uplo
 send its bytes too before it may use the file — knowing a digest proves nothing. When the last
 byte arrives the digest is checked: a mismatch discards the partial upload (422); a match makes
 the caller an owner of the blob (stored once, whoever uploads it).
+
+Abandoned uploads are reaped: a slot's ``created_at`` is the time of its last activity (set
+when it opens and moved by every chunk received), and :func:`reap_abandoned` drops the slots
+idle for longer than the server's ``upload_ttl`` with their chunks (a periodic task of the
+server, central.app, and ``clinic-central uploads reap``). A client that comes back later
+asks for the status again and starts over; a slot receiving chunks is never reaped.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from clinic_app.sync.protocol import AttachmentStatus
 
 MAX_CHUNK = 4 * 1024 * 1024
 MAX_ATTACHMENT = 200 * 1024 * 1024
+REAP_BATCH = 500  # upload slots dropped per transaction by reap_abandoned
 
 
 _OWNED_SIZE = sql(
@@ -34,8 +41,8 @@ _OPEN_SLOT = sql(
     "VALUES (:sha256, :scope, :size, 0, :at) ON CONFLICT DO NOTHING"
 )
 _ADVANCE = sql(
-    "UPDATE uploads SET received = received + :length WHERE sha256 = :sha256 "
-    "AND scope = :scope AND received = :offset"
+    "UPDATE uploads SET received = received + :length, created_at = :at "
+    "WHERE sha256 = :sha256 AND scope = :scope AND received = :offset"
 )
 _NEW_CHUNK = sql("INSERT INTO chunks (upload_key, off, data) VALUES (:key, :off, :data)")
 _CHUNK_OFFSETS = sql("SELECT off FROM chunks WHERE upload_key = :key ORDER BY off")
@@ -49,6 +56,14 @@ _NEW_OWNER = sql(
     "INSERT INTO blob_owners (sha256, scope) VALUES (:sha256, :scope) ON CONFLICT DO NOTHING"
 )
 _BLOB_SIZE = sql("SELECT size FROM blobs WHERE sha256 = :sha256")
+_IDLE_SLOTS = sql(
+    "SELECT sha256, scope FROM uploads WHERE created_at < :cutoff "
+    "ORDER BY created_at, sha256, scope LIMIT :limit"
+)
+# The idle condition again in the DELETE: a chunk that arrived since the SELECT keeps its slot.
+_REAP_SLOT = sql(
+    "DELETE FROM uploads WHERE sha256 = :sha256 AND scope = :scope AND created_at < :cutoff"
+)
 
 
 def _upload_key(scope: str, sha256: str) -> str:
@@ -120,7 +135,14 @@ def put_chunk(conn: Conn, scope: str, sha256: str, offset: int, data: bytes) -> 
     if offset + len(data) > state.size:
         raise ApiError(400, "beyond_size", "The chunk goes past the declared size.")
     moved = conn.execute(
-        _ADVANCE, {"length": len(data), "sha256": sha256, "scope": scope, "offset": offset}
+        _ADVANCE,
+        {
+            "length": len(data),
+            "sha256": sha256,
+            "scope": scope,
+            "offset": offset,
+            "at": int(time.time()),
+        },
     )
     if moved != 1:  # another request appended first
         latest = current(conn, scope, sha256)
@@ -182,3 +204,21 @@ def blob_layout(conn: Conn, sha256: str) -> tuple[int, list[int]] | None:
 
 def blob_chunk(conn: Conn, sha256: str, offset: int) -> bytes:
     return _chunk(conn, _blob_key(sha256), offset)
+
+
+def reap_abandoned(
+    conn: Conn, idle_seconds: int, *, now: int | None = None, limit: int = REAP_BATCH
+) -> int:
+    """Drop up to ``limit`` upload slots idle for more than ``idle_seconds`` and their chunks
+    (inside the caller's write transaction); returns how many. Completed files (blobs) are
+    never touched."""
+    if idle_seconds < 0:
+        raise ValueError("idle_seconds must not be negative")
+    cutoff = (int(time.time()) if now is None else now) - idle_seconds
+    reaped = 0
+    for sha256, scope in conn.all(_IDLE_SLOTS, {"cutoff": cutoff, "limit": limit}):
+        key = {"sha256": str(sha256), "scope": str(scope), "cutoff": cutoff}
+        if conn.execute(_REAP_SLOT, key) == 1:
+            conn.execute(_DROP_CHUNKS, {"key": _upload_key(str(scope), str(sha256))})
+            reaped += 1
+    return reaped

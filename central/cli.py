@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from central import __version__, accounts, logins, schema
+from central import __version__, accounts, attachments, logins, schema
 from central.config import (
     CONFIG_ENV,
     DB_ENV,
@@ -168,6 +168,16 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     with_db(epoch.add_parser("bump", help="new epoch: run after restoring from a backup"))
+
+    uploads = sub.add_parser("uploads", help="unfinished uploads").add_subparsers(
+        dest="action", required=True
+    )
+    reap = with_db(
+        uploads.add_parser("reap", help="drop uploads idle for too long (as serve does)")
+    )
+    reap.add_argument(
+        "--idle-seconds", type=int, help="idle longer than this (default: upload_ttl, 7 days)"
+    )
     return parser
 
 
@@ -284,6 +294,7 @@ def _serve(args: argparse.Namespace, debug: bool) -> None:
         login_backoff_after=o["login_backoff_after"],
         address_max_failures=o["address_max_failures"],
         enroll_max_failures=o["enroll_max_failures"],
+        upload_ttl=o["upload_ttl"],
     )
     if min(settings.access_token_ttl, settings.user_token_ttl, settings.device_token_ttl) < 1:
         raise CommandError("Token and session lifetimes are at least one second.")
@@ -386,6 +397,17 @@ def run(args: argparse.Namespace, debug: bool) -> None:
             print("\t".join([when, *(str(v) if v is not None else "-" for v in fields)]))
     elif (command, action) == ("epoch", "bump"):
         print(_with_db(args.db, schema.bump_epoch, seq_lock=True))
+    elif (command, action) == ("uploads", "reap"):
+        idle = args.idle_seconds if args.idle_seconds is not None else _options(args)["upload_ttl"]
+        if idle < 0:
+            raise CommandError("--idle-seconds is 0 or more.")
+        total = 0
+        while True:
+            n = _with_db(args.db, lambda conn: attachments.reap_abandoned(conn, idle))
+            total += n
+            if n < attachments.REAP_BATCH:
+                break
+        print(f"dropped {total} abandoned uploads")
     else:  # pragma: no cover - argparse requires a known command
         raise CommandError("Unknown command.")
 

@@ -88,6 +88,10 @@ class Settings:
     max_headers: int = 64
     max_body_bytes: int = MAX_BODY_BYTES
     max_inflate_ratio: int = 100
+    # Housekeeping (central.app): every housekeeping_interval seconds each server process drops
+    # the upload slots (with their chunks) that received nothing for upload_ttl seconds.
+    upload_ttl: int = 7 * 24 * 3600
+    housekeeping_interval: float = 3600.0
 
 
 def split_urls(text: str | None) -> tuple[str, ...]:
@@ -240,6 +244,13 @@ OPTIONS: tuple[Option, ...] = (
         int,
         10,
         "wrong enrollment codes from one address within login_window before it must wait",
+    ),
+    Option(
+        "upload_ttl",
+        "CLINIC_CENTRAL_UPLOAD_TTL",
+        int,
+        7 * 24 * 3600,
+        "seconds an unfinished upload may sit idle before it and its chunks are dropped",
     ),
 )
 OPTION_KEYS = frozenset(o.key for o in OPTIONS)

@@ -151,6 +151,20 @@ def sql(text: str) -> Sql:
     return Sql(text, "".join(out) if names else text, frozenset(names))
 
 
+def sql_each(sqlite: str, postgresql: str) -> Sql:
+    """One statement written once for each database, where they must differ to give the same
+    answer (e.g. :data:`BYTEWISE` ordering); both take the same parameters."""
+    lite, pg = sql(sqlite), sql(postgresql)
+    if lite.names != pg.names:
+        raise ValueError("Both forms of a statement take the same parameters.")
+    return Sql(lite.text, pg.pg, lite.names)
+
+
+# Text ordered by code point, as SQLite's default BINARY collation does: a PostgreSQL database
+# created with a linguistic locale (en_US.UTF-8, ICU) would order "a" before "B" instead.
+BYTEWISE = 'COLLATE "C"'
+
+
 def in_list(prefix: str, values: Sequence[Any]) -> tuple[Sql, dict[str, Any]]:
     """``:prefix0, :prefix1, …`` for an IN list of ``values`` (at least one), and its
     parameters; made directly in both styles (no parsing)."""

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from central import __version__, authz
 from central.accounts import Principal
-from central.db import Conn, Sql, sql
+from central.db import BYTEWISE, Conn, Sql, sql, sql_each
 from central.errors import ApiError, bad_request
 from central.records import RecordRow
 from central.records import select as select_records
@@ -160,7 +160,11 @@ _BY_SYSTEM_IDENTIFIER = sql(
 )
 _PATIENT_ID = sql("r.id = :patient")
 _OF_PATIENT = sql("r.patient_id = :patient")
-_PAGE = sql("ORDER BY r.id LIMIT :limit OFFSET :offset")
+# Ids in code point order on both databases (whatever collation PostgreSQL was set up with).
+_PAGE = sql_each(
+    "ORDER BY r.id LIMIT :limit OFFSET :offset",
+    f"ORDER BY r.id {BYTEWISE} LIMIT :limit OFFSET :offset",
+)
 _NONE = sql("1 = 0")
 
 

@@ -27,6 +27,23 @@ versions of its own record. What then:
 A change the server failed on (5xx, no answer) while others went through is *held*: pending,
 with ``retry_at`` and ``failures`` (in a row) for an exponential back-off kept across cycles;
 the later changes of its record wait with it, every other record goes.
+Compaction (:meth:`SyncLedger.compact_done`, run by the sync engine after a successful cycle).
+A ``done`` row is a change the central platform acknowledged; what still needs one:
+
+* idempotency: a change is re-sent under its ``change_id`` only while it is not done, so a
+  done row is never sent again, except when the platform was restored from a backup
+  (:meth:`SyncLedger.reset_for_restored_server` re-queues done rows). The newest done row of
+  each record is kept for ever, so a restored platform always gets every record's newest
+  synced version; the older ones are kept ``keep_days`` (30 by default), longer than a
+  backup is normally restored from. An older lost version is then not re-sent one by one: the
+  newest one meets the platform's older copy and merges (the versions stay in
+  ``record_history``);
+* our own changes coming back in a pull are recognised by ``change_id``; a compacted one is
+  still skipped, because the local record already holds that version or a newer one;
+* audit: who changed which record when lives in the audit log (hash-chained) and every version
+  in ``record_history``; the outbox is a queue, not the audit trail.
+
+Rows in any other state are never compacted.
 """
 
 from __future__ import annotations
@@ -618,6 +635,49 @@ class SyncLedger:
                 "SELECT version, deleted, resource FROM records WHERE id = ?", (record_id,)
             ).fetchone()
         return (int(row[0]), bool(row[1]), _loads(row[2])) if row else None
+
+    def compact_done(self, keep_days: int = 30, *, now: datetime | None = None) -> int:
+        """Delete ``done`` outbox rows created more than ``keep_days`` ago, except the newest
+        done row of each record (see the module's docstring); returns how many went."""
+        if keep_days < 0:
+            raise ValueError("keep_days must not be negative")
+        cutoff = ((now or datetime.now(UTC)) - timedelta(days=keep_days)).isoformat(
+            timespec="milliseconds"
+        )
+        with self.store.transaction("tidying the sync queue", "Nothing was changed.") as conn:
+            n = conn.execute(
+                "DELETE FROM outbox WHERE state = 'done' AND created_at < ?"
+                " AND seq < (SELECT max(d.seq) FROM outbox d"
+                "            WHERE d.record_id = outbox.record_id AND d.state = 'done')",
+                (cutoff,),
+            ).rowcount
+            if n:
+                self.store.append_audit(conn, "sync.compact", detail=f"{n} sent changes",
+                                        actor="sync")  # fmt: skip
+        return int(n)
+
+    def unresolved_bases(self) -> dict[str, int | None]:
+        """Records with an open conflict: the server version their local value was based on
+        (None: a record never synced, or a base no longer known)."""
+        out: dict[str, int | None] = {}
+        with self.store.transaction() as conn:
+            conflicts = conn.execute(
+                "SELECT record_id, base_resource FROM conflicts WHERE resolved_at IS NULL"
+            ).fetchall()
+            for record_id, base_text in conflicts:
+                first = conn.execute(  # the first local change not accepted by the platform
+                    "SELECT base_version FROM outbox WHERE record_id = ? AND state IN"
+                    " ('conflict', 'pending', 'uploading', 'error') ORDER BY seq LIMIT 1",
+                    (record_id,),
+                ).fetchone()
+                base: int | None = None
+                if first is not None:
+                    base = None if first[0] is None else int(first[0])
+                elif base_text:
+                    version = ((_loads(base_text) or {}).get("meta") or {}).get("versionId")
+                    base = int(version) if isinstance(version, str) and version.isdigit() else None
+                out[str(record_id)] = base
+        return out
 
     # ----------------------------------------------------------------------- pulling --
     def apply_incoming(self, changes: Sequence[Incoming], cursor: int, epoch: str) -> int:

@@ -2,6 +2,16 @@
 
 Import is all-or-nothing: the whole file is parsed and validated before anything is written,
 then written in one transaction. Error messages name the entry and field, never its value.
+
+A Bundle entry whose ``request`` is ``{"method": "DELETE", "url": "Type/id"}`` deletes that
+record here as a tombstone (synced like any local delete) in the same transaction as the rest;
+deleting a record that is already deleted or was never here changes nothing, so importing the
+file twice is harmless. Conditional deletes (``Type?search``) are refused.
+
+Export: a record with an open sync conflict is exported with the value kept here, which the
+central platform has not accepted. It is not labelled with a version of the platform's: its
+``meta.versionId`` is the platform version it was edited from (absent for a record never
+synced), and ``meta.tag`` carries :data:`UNRESOLVED_TAG`.
 """
 
 from __future__ import annotations
@@ -9,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,12 +32,47 @@ from clinic_app.records.common import Resource
 from clinic_app.services.writes import item
 from clinic_app.sync.protocol import SYNCED_TYPES
 from local_store.store import Store
+from local_store.sync_ledger import SyncLedger
 
 # What a workstation keeps is exactly what it syncs.
 SUPPORTED = tuple(sorted(SYNCED_TYPES))
 MAX_IMPORT_BYTES = 2 * 1024**3
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_DELETE_URL = re.compile(r"([A-Za-z]{1,64})/([A-Za-z0-9\-.]{1,64})")
+SYNC_STATE_SYSTEM = "https://fhir.clinic-workstation.cn/CodeSystem/sync-state"
+UNRESOLVED_TAG = {
+    "system": SYNC_STATE_SYSTEM,
+    "code": "unresolved-conflict",
+    "display": "Local value in conflict with the central platform, not resolved yet",
+}
+
+
+@dataclass(frozen=True)
+class _Delete:
+    """A Bundle entry asking to delete ``rtype``/``rid``."""
+
+    rtype: str
+    rid: str
+
+
+def _delete_target(request: dict[str, Any], where: str) -> _Delete:
+    url = request.get("url")
+    if not isinstance(url, str):
+        raise ImportFailed(f"{where} deletes without a url (Type/id); nothing was imported.")
+    if "?" in url:
+        raise ImportFailed(
+            f"{where} is a conditional delete, which is not supported (give Type/id); "
+            "nothing was imported."
+        )
+    m = _DELETE_URL.fullmatch(url.strip())
+    if not m:
+        raise ImportFailed(f"{where} deletes a url that is not Type/id; nothing was imported.")
+    if m.group(1) not in SUPPORTED:
+        raise ImportFailed(
+            f"{where} deletes a resourceType this workstation does not keep; nothing was imported."
+        )
+    return _Delete(m.group(1), m.group(2))
 
 
 def validation_problem(res: Any) -> str | None:
@@ -67,7 +113,8 @@ def _loads(text: str, where: str) -> Any:
 
 
 def _entries(path: Path) -> Iterator[tuple[str, Any]]:
-    """(where, resource) for each resource in a Bundle, a single resource or NDJSON.
+    """(where, resource) for each resource in a Bundle, a single resource or NDJSON; a Bundle's
+    DELETE entries as (where, :class:`_Delete`).
 
     ``.ndjson``/``.jsonl`` files are read line by line (unless their first line is not a
     JSON document of its own: then the file is a pretty-printed Bundle with the wrong name);
@@ -85,6 +132,10 @@ def _entries(path: Path) -> Iterator[tuple[str, Any]]:
         else:
             if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
                 for n, entry in enumerate(doc.get("entry") or [], 1):
+                    request = entry.get("request") if isinstance(entry, dict) else None
+                    if isinstance(request, dict) and request.get("method") == "DELETE":
+                        yield f"Bundle entry {n}", _delete_target(request, f"Bundle entry {n}")
+                        continue
                     if not isinstance(entry, dict) or "resource" not in entry:
                         raise ImportFailed(f"Bundle entry {n} holds no resource.")
                     yield f"Bundle entry {n}", entry["resource"]
@@ -119,6 +170,20 @@ def _strip_meta(res: Resource) -> Resource:
     return {k: v for k, v in res.items() if k != "meta"}
 
 
+def _without_sync_tag(res: Resource) -> Resource:
+    """The resource without the unresolved-conflict tag an export of ours may have put on it."""
+    meta = res.get("meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("tag"), list):
+        return res
+    tags = [
+        t for t in meta["tag"] if not (isinstance(t, dict) and t.get("system") == SYNC_STATE_SYSTEM)
+    ]
+    if len(tags) == len(meta["tag"]):
+        return res
+    meta = {k: v for k, v in meta.items() if k != "tag"} | ({"tag": tags} if tags else {})
+    return {k: v for k, v in res.items() if k != "meta"} | ({"meta": meta} if meta else {})
+
+
 def import_file(store: Store, path: Path, *, update: bool = False) -> dict[str, int]:
     """Import every resource of ``path``; returns counts by type. Nothing is written on error.
 
@@ -134,19 +199,26 @@ def import_file(store: Store, path: Path, *, update: bool = False) -> dict[str, 
     if size > MAX_IMPORT_BYTES:
         raise ImportFailed("The file is too large to import (2 GB at most).")
     resources: list[Resource] = []
+    deletes: list[tuple[str, _Delete]] = []
     seen: set[str] = set()
     try:
         for where, res in _entries(path):
-            problem = validation_problem(res)
-            if problem:
-                raise ImportFailed(f"{where} {problem}; nothing was imported.")
-            if res["id"] in seen:
+            rid = res.rid if isinstance(res, _Delete) else None
+            if rid is None:
+                problem = validation_problem(res)
+                if problem:
+                    raise ImportFailed(f"{where} {problem}; nothing was imported.")
+                rid = res["id"]
+            if rid in seen:
                 raise ImportFailed(f"{where} repeats an id; nothing was imported.")
-            seen.add(res["id"])
-            resources.append(res)
+            seen.add(rid)
+            if isinstance(res, _Delete):
+                deletes.append((where, res))
+            else:
+                resources.append(_without_sync_tag(res))
     except UnicodeDecodeError:
         raise ImportFailed("The file is not UTF-8 text; nothing was imported.") from None
-    if not resources:
+    if not resources and not deletes:
         raise ImportFailed("The file holds no resources.")
     fresh = []
     for n, res in enumerate(resources, 1):
@@ -169,13 +241,54 @@ def import_file(store: Store, path: Path, *, update: bool = False) -> dict[str, 
             )
         fresh.append(res)
     resources = fresh
-    if resources:
-        store.put_many(item(r) for r in resources)
+    tombstones: list[tuple[str, str]] = []
+    for where, gone in deletes:
+        here = store.version_of(gone.rid)
+        if here is None or here[1]:
+            continue  # never here, or deleted already: nothing to do (idempotent)
+        try:
+            store.get(gone.rtype, gone.rid)
+        except ClinicError:
+            raise ImportFailed(
+                f"{where} deletes a record whose id is used here by another type; nothing was"
+                " imported."
+            ) from None
+        tombstones.append((gone.rtype, gone.rid))
+    if resources or tombstones:
+        store.put_many((item(r) for r in resources), deletes=tombstones)
     counts: dict[str, int] = {}
     for r in resources:
         counts[r["resourceType"]] = counts.get(r["resourceType"], 0) + 1
-    store.audit("import", detail=f"{len(resources)} records")
+    for rtype, _rid in tombstones:
+        counts[f"deleted {rtype}"] = counts.get(f"deleted {rtype}", 0) + 1
+    detail = f"{len(resources)} records"
+    if tombstones:
+        detail += f", {len(tombstones)} deleted"
+    store.audit("import", detail=detail)
     return counts
+
+
+def _marked_unresolved(res: Resource, base: int | None) -> Resource:
+    """The local value of a record in open conflict, labelled as such (see the docstring)."""
+    meta = dict(res.get("meta") or {})
+    if base is None:
+        meta.pop("versionId", None)
+    else:
+        meta["versionId"] = str(base)
+    tags = [t for t in meta.get("tag") or [] if not (
+        isinstance(t, dict) and t.get("system") == SYNC_STATE_SYSTEM)]  # fmt: skip
+    meta["tag"] = [*tags, dict(UNRESOLVED_TAG)]
+    return {**res, "meta": meta}
+
+
+def _exported(store: Store, rtypes: Sequence[str] | None) -> Iterator[Resource]:
+    unresolved = SyncLedger(store).unresolved_bases()
+    for res in store.iter_records(rtypes):
+        rid = res.get("id")
+        if isinstance(rid, str) and rid in unresolved:
+            yield _marked_unresolved(res, unresolved[rid])
+        else:
+            yield res
 
 
 def _write_bundle(out: IO[str], resources: Iterator[Resource]) -> int:
@@ -197,7 +310,7 @@ def export_fhir(store: Store, out_path: Path, rtypes: Sequence[str] | None = Non
     """Export live records as NDJSON (``.ndjson``) or a collection Bundle (anything else)."""
     out_path = Path(out_path)
     partial = out_path.with_name(f".{out_path.name}.partial")
-    records = store.iter_records(rtypes)
+    records = _exported(store, rtypes)
     try:
         with open(partial, "w", encoding="utf-8") as out:
             if out_path.suffix.lower() in (".ndjson", ".jsonl"):

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ATTACHMENT_PREFIX = "attachment:sha256:"
 LAST_SUCCESS_META = "sync_last_success"  # in the profile: every process shows the same time
+COMPACT_EVERY = 3600.0  # seconds between outbox compactions (after successful cycles)
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class SyncEngine:
         max_backoff: float = 60.0,
         hold_base: float = 30.0,
         hold_cap: float = 3600.0,
+        keep_done_days: int = 30,
     ) -> None:
         self.store = store
         self.ledger = SyncLedger(store)
@@ -170,6 +172,10 @@ class SyncEngine:
         # A change the server fails on alone waits hold_base, 2x, 4x … up to hold_cap seconds.
         self.hold_base = hold_base
         self.hold_cap = hold_cap
+        # Acknowledged changes older than this leave the outbox (the newest of each record
+        # stays): SyncLedger.compact_done, at most every COMPACT_EVERY seconds.
+        self.keep_done_days = keep_done_days
+        self._compacted_at: float | None = None
         self.status = SyncStatus()
         self._listeners: list[Callable[[SyncStatus], None]] = []
         self._kick = asyncio.Event()
@@ -241,6 +247,7 @@ class SyncEngine:
                         break
                 done_at = datetime.now(UTC).isoformat(timespec="seconds")
                 await self._io(self.store.set_meta, LAST_SUCCESS_META, done_at)
+                await self._compact()
                 self._publish(
                     online=True,
                     last_success=done_at,
@@ -257,6 +264,21 @@ class SyncEngine:
                 self._publish(syncing=False, phase="", rate=0.0, eta_seconds=None)
                 await self.refresh_counts()
             return self.status
+
+    async def _compact(self) -> None:
+        """After a successful cycle, at most every COMPACT_EVERY seconds: drop old acknowledged
+        changes from the outbox. A failure is logged and never fails the cycle."""
+        now = time.monotonic()
+        if self._compacted_at is not None and now - self._compacted_at < COMPACT_EVERY:
+            return
+        self._compacted_at = now
+        try:
+            n = await self._io(self.ledger.compact_done, self.keep_done_days)
+        except Exception as exc:  # a full disk, a locked store: next time
+            log.warning("outbox compaction failed (%s)", type(exc).__name__)
+            return
+        if n:
+            log.info("outbox compacted: %d acknowledged changes dropped", n)
 
     async def _check_epoch(self, epoch: str, head: int | None = None) -> bool:
         """True if the server was restored from an older backup (and we re-queued)."""
