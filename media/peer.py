@@ -6,7 +6,8 @@ received as JSON. For tests, benchmarks and operators checking a link ("call tes
         [--send-file-bytes N] [--expect-file] [--expect-chat N] [--report FILE]
         [--stock] [--rss-every S] [--timeline S] [--reconnect-timeout S]
 
-The token comes from the environment only (never on a command line). The report holds stamps
+The token comes from the environment only (never on a command line); ``CLINIC_CALL_LOG=info``
+(or ``debug``) sends the call's log lines to stderr, for diagnosis. The report holds stamps
 of received frames (counter, sent and received microseconds), the arrival of every remote audio
 frame and the audio figures derived from them (``audio``: frames, 20 ms slots missing by RTP
 timestamp, longest gap), chat, vitals, files (SHA-256), the selected candidate pair, every state
@@ -16,7 +17,9 @@ FEC) over time. ``--stock`` runs aiortc as shipped (``CallSession(stock=True)``:
 media/quality layer, no dead-path watch) for baselines.
 
 ``"ok"`` and the exit status say whether the call worked: ``ok`` is true (exit 0) only when the
-call connected within ``--connect-timeout`` and never ended in ``FAILED``; a call that failed
+call connected within ``--connect-timeout``, never ended in ``FAILED`` and was not still
+``RECONNECTING`` when it ended (an outage it never recovered from, whether its time ran out or
+the other side hung up meanwhile); a call that failed
 at any point (refused, the central platform unreachable at start, the other side never came,
 the connection could not be restored) is ``"ok": false`` with ``error``/``error_type`` and exit
 status 1. Counters (frames, audio missing, the ``link`` counters) cover the whole call across
@@ -33,6 +36,7 @@ import faulthandler
 import hashlib
 import itertools
 import json
+import logging
 import os
 import random
 import resource
@@ -53,6 +57,7 @@ from media.session import CallObserver, CallSession, CallState, CallStats
 from media.sources import LocalMedia
 
 TOKEN_ENV = "CLINIC_CALL_TOKEN"
+LOG_ENV = "CLINIC_CALL_LOG"  # e.g. "info": log lines to stderr (never media or tokens)
 TIMELINE_KEYS = (
     "send_rung", "send_paused", "send_estimate_kbps", "send_remb_kbps", "send_loss_based_kbps",
     "send_loss_pct", "queue_ms", "rtt_ms", "fec_overhead_pct", "video_frames", "fec_recovered",
@@ -238,6 +243,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["measured_s"] = time.monotonic() - measure_from
         if session.state == CallState.FAILED:
             raise CallError(rec.states[-1][2] if rec.states else "The call failed.")
+        live = [(t, s) for t, s, _m in rec.states if s in ("connected", "reconnecting")]
+        if session.state == CallState.RECONNECTING or (live and live[-1][1] == "reconnecting"):
+            # the time ran out (or the other side hung up) before the connection was
+            # restored: not a call that worked
+            since = live[-1][0] if live else time.time()
+            raise CallError(
+                f"The call ended while reconnecting (for {time.time() - since:.1f} s): "
+                "the connection was not restored."
+            )
         report["ok"] = True
     except CallError as exc:
         report["error"] = str(exc)
@@ -326,6 +340,15 @@ def main(argv: list[str] | None = None) -> int:
         "--timeline", type=float, default=0.0, help="sample the link counters every S seconds"
     )
     args = p.parse_args(argv)
+    level = os.environ.get(LOG_ENV, "").upper()
+    if level:
+        # for diagnosis: the call's own log lines (states, reconnect decisions, ICE/TURN)
+        logging.basicConfig(
+            level=getattr(logging, level, logging.INFO),
+            stream=sys.stderr,
+            format="%(asctime)s.%(msecs)03d %(name)s %(levelname)s %(message)s",
+            datefmt="%H:%M:%S",
+        )
     report = asyncio.run(run(args))
     text = json.dumps(report)
     if args.report:

@@ -937,15 +937,40 @@ def _received_bytes(pc: RTCPeerConnection) -> int | None:
 
 def _address_gone(pc: RTCPeerConnection) -> bool:
     """The local address of the pair in use is no longer one of this machine's (a network
-    change: the old path can never come back)."""
+    change: the old path can never come back).
+
+    The address that matters is the one this machine sends from (:func:`_local_base`): for a
+    relayed candidate that is the socket towards the TURN server, not the candidate's own
+    address, which is the relay's (on the TURN server) and never one of this machine's —
+    taking it would see a "network change" in every outage of a relay-only call."""
     try:
         local: set[str] = set()
         for transport in _transports(pc):
             for pair in transport.transport._connection._nominated.values():
-                local.add(str(pair.local_candidate.host))
+                base = _local_base(pair)
+                if base is not None:
+                    local.add(base)
     except AttributeError:
         return False
     if not local:
         return False
     current = set(get_host_addresses(use_ipv4=True, use_ipv6=True))
     return not (local & current)
+
+
+def _local_base(pair: Any) -> str | None:
+    """This machine's address that ``pair`` (an aioice candidate pair) sends from: the host
+    candidate's address, or for a relayed candidate the local address of the socket to the
+    TURN server (aioice's ``TurnTransport`` wraps it); None if aioice's internals moved or
+    the socket is gone."""
+    candidate = pair.local_candidate
+    if candidate.type != "relay":
+        return str(candidate.host)
+    inner = getattr(pair.protocol.transport, "_TurnTransport__inner_protocol", None)
+    sock_transport = getattr(inner, "transport", None)
+    if sock_transport is None:
+        return None
+    name = sock_transport.get_extra_info("sockname")
+    if not name:
+        return None
+    return str(name[0])

@@ -5,7 +5,9 @@ frames are assembled from packets, released in decoding order as soon as they ar
 continuous with what was released before, and due (a small target delay from the measured
 jitter, as libwebrtc's FrameBuffer does). A frame that cannot be completed is waited for at
 most ``max_wait`` seconds (the latency cap, NACK gets that long to repair it); then the buffer
-skips to the next complete keyframe and asks for one (``want_keyframe``). A complete keyframe
+skips to the next complete keyframe and asks for one (``want_keyframe``); so does a buffer
+that has packets but no keyframe to start from for ``max_wait`` (the first keyframe was
+lost). A complete keyframe
 further on is taken at once instead of waiting for a hole before it, and so is a frame of a
 VP8 temporal layer that does not depend on what is missing (a lost TL1 frame is skipped).
 
@@ -144,6 +146,7 @@ class VideoJitterBuffer:
             if self._next is None:
                 key = self._find_keyframe(None)
                 if key is None:
+                    self._await_keyframe(now)
                     return out
                 self._drop_below(key)
                 self._next = key
@@ -179,6 +182,20 @@ class VideoJitterBuffer:
             if self._hopeless(later) or now - self._stuck_since >= self.max_wait:
                 self._give_up()
             return out
+
+    def _await_keyframe(self, now: float) -> None:
+        """Packets but no complete keyframe to start from: ask for one once the packets have
+        waited ``max_wait``. Not only after giving up: the very first keyframe is lost when it
+        left before this side's DTLS was ready (a relayed path connects the two sides a second
+        or more apart), and then nothing would ever decode until the sender chose a keyframe
+        by itself."""
+        if not self._packets:
+            self._stuck_since = None
+            return
+        if self._stuck_since is None:
+            self._stuck_since = min(p.arrival for p in self._packets.values())
+        if now - self._stuck_since >= self.max_wait:
+            self.want_keyframe = True
 
     def _hopeless(self, later: list[int]) -> bool:
         """The hole cannot be repaired in time: too many packets or too much media time."""

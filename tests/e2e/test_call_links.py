@@ -16,6 +16,7 @@ test, two shorter ones).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ import pytest
 
 from tests.support.call_links import CallWorld, start_pair, video_figures, wait_pair
 from tests.support.link_emulator import EmulatedLink, Profile, link
+from tests.support.link_turn import LinkTurn
 
 pytestmark = pytest.mark.slow
 
@@ -59,14 +61,21 @@ def call(
     settle: float = 4.0,
     clinic_args: tuple[str, ...] = (),
     specialist_args: tuple[str, ...] = (),
+    turn: LinkTurn | None = None,
 ) -> Run:
     """A call of ``seconds`` on ``start``; each step ``(at, mark, action)`` runs ``at`` seconds
-    after ``settle`` (the call is connected by then) and records the wall time as ``mark``."""
+    after ``settle`` (the call is connected by then) and records the wall time as ``mark``.
+    ``turn``: relay-only ICE through coturn inside side b (the world's central must hand it
+    out: ``CallWorld(folder, turn.central_args())``)."""
     marks: dict[str, float] = {}
-    with EmulatedLink(world.folder, central_url=world.url) as emu:
+    relay = ("--relay-only",) if turn is not None else ()
+    with contextlib.ExitStack() as stack:
+        emu = stack.enter_context(EmulatedLink(world.folder, central_url=world.url))
+        if turn is not None:
+            stack.enter_context(turn.running(emu))
         emu.set(start)
         clinic, spec = start_pair(
-            emu, world, "--seconds", str(settle + seconds), "--linger", "0", name=name,
+            emu, world, "--seconds", str(settle + seconds), "--linger", "0", *relay, name=name,
             clinic_args=clinic_args, specialist_args=specialist_args,
         )  # fmt: skip
         try:

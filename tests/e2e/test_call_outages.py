@@ -8,11 +8,14 @@ two network namespaces, media through the link emulator, signaling through a rea
 * The central platform restarted during an outage (every signaling socket closed by the
   server, the issue's second run) and again while media flows: the call goes on, on the same
   peer connection, and the signaling sockets are reopened.
+* Relay-only through coturn inside the link (bench/call_vs_browser's path): a 3 s, a 10 s
+  and a 20 s outage each resume on the same peer connection, video back within 1 s (1.5 s
+  after the 20 s one).
 * A failed call is reported as failed: ``media.peer`` exits 1 with ``"ok": false`` when the
   other side never comes, when the central is unreachable at start, and when a dead
   connection cannot be restored.
 
-Wall time: about three minutes.
+Wall time: about four minutes.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_call_links import audio_gap_ms, call, first_state, resumed_after, states
-from tests.support.call_links import CallWorld
+from tests.support.call_links import CallWorld, start_pair, wait_pair
 from tests.support.call_peers import start_peer
-from tests.support.link_emulator import Profile, link
+from tests.support.link_emulator import EmulatedLink, Profile, link
+from tests.support.link_turn import LinkTurn
 
 pytestmark = pytest.mark.slow
 
@@ -119,6 +123,61 @@ def test_central_restart_during_an_outage_and_during_media_keeps_the_call(world:
         assert audio_gap_ms(r, m["restart2"], m["end"]) < 500
 
 
+@pytest.fixture(scope="module")
+def relay_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CallWorld, LinkTurn]]:
+    folder = tmp_path_factory.mktemp("relay-outages")
+    turn = LinkTurn(folder)
+    with CallWorld(folder, turn.central_args()) as w:
+        yield w, turn
+
+
+def test_relay_only_3s_10s_and_20s_outages_keep_the_same_peer_connection(
+    relay_world: tuple[CallWorld, LinkTurn],
+) -> None:
+    """Relay-only ICE through coturn inside side b (bench/call_vs_browser's path): the relayed
+    pair's own address is the relay's, never this machine's, and must not read as a network
+    change; a 3 s, a 10 s and a 20 s outage each resume on the first peer connection, the
+    first two with video back within 1 s; every direction decodes video from the start (a
+    first keyframe lost while the far side's DTLS was not ready yet is asked for again)."""
+    world, turn = relay_world
+    run = call(world, "relay-outages", ISSUE_LINK, 5 + 3 + 8 + 10 + 8 + 20 + 8, [
+        (5.0, "down3", lambda e: e.set(Profile.down())),
+        (8.0, "up3", lambda e: e.set(ISSUE_LINK)),
+        (16.0, "down10", lambda e: e.set(Profile.down())),
+        (26.0, "up10", lambda e: e.set(ISSUE_LINK)),
+        (34.0, "down20", lambda e: e.set(Profile.down())),
+        (54.0, "up20", lambda e: e.set(ISSUE_LINK)),
+        (62.0, "end", lambda e: None),
+    ], settle=8.0, turn=turn)  # fmt: skip
+    m = run.marks
+    for r in run.both:
+        side = r["side"]
+        assert r["ok"] and r["returncode"] == 0 and r["final_state"] == "ended", r.get("error")
+        # the answering side's report may not name its pair (aiortc's transceivers there)
+        assert r["selected"] == ["relay", "relay"] or (side != "clinic" and not r["selected"])
+        assert "failed" not in [s for _t, s in states(r)], states(r)
+        assert r["peer_connections"] == 1, (side, r["peer_connections"], states(r))
+        # video ran before the first outage (not only after a resume's keyframe request)
+        assert resumed_after([x[2] for x in r["received"]], m["down3"] - 4.0) is not None
+        for length, limit in (("3", 1.0), ("10", 1.0), ("20", 1.5)):
+            down, up = f"down{length}", f"up{length}"
+            noticed = first_state(r, "reconnecting", m[down])
+            assert noticed is not None and noticed <= 3.5, (side, down, states(r))
+            connected = first_state(r, "connected", m[up])
+            video, audio = back_after(r, m[up])
+            print(
+                f"relay-only {side} after {length} s outage: connected "
+                f"{connected if connected is None else round(connected, 2)} s, "
+                f"video back {video if video is None else round(video, 2)} s, "
+                f"audio back {audio if audio is None else round(audio, 2)} s"
+            )
+            assert connected is not None and connected <= 1.5, (side, up, states(r))
+            assert audio is not None and audio <= 1.0, (side, up, audio)
+            assert video is not None and video <= limit, (side, up, video)
+        assert r["reconnects"] == 3, (side, states(r))
+        assert r["link"]["pli_on_resume"] >= 3, r["link"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -173,3 +232,21 @@ def test_peer_reports_failure_when_the_connection_cannot_be_restored(
     assert r["final_state"] == "failed"
     assert r["error"] == "The connection could not be restored.", r["error"]
     assert "connected" in [s for _t, s in states(r)]
+
+
+def test_peer_reports_failure_when_the_call_ends_while_reconnecting(world: CallWorld) -> None:
+    """The link goes down for good before the peers' time is up: both end still reconnecting,
+    never recovered — each report says ``"ok": false`` and the exit status is 1."""
+    with EmulatedLink(world.folder, central_url=world.url) as emu:
+        emu.set(ISSUE_LINK)
+        clinic, spec = start_pair(
+            emu, world, "--seconds", "14", "--linger", "0", "--size", "320x240",
+            name="ends-reconnecting",
+        )  # fmt: skip
+        time.sleep(9.0)  # connected within a few seconds, even on a busy machine
+        emu.set(Profile.down())
+        a, b = wait_pair(clinic, spec, 90)
+    for r in (a, b):
+        assert "connected" in [s for _t, s in states(r)], states(r)
+        assert r["returncode"] == 1 and r["ok"] is False, (r.get("error"), states(r))
+        assert "ended while reconnecting" in r["error"], r["error"]

@@ -158,3 +158,20 @@ def test_a_lost_base_layer_frame_is_waited_for() -> None:
     assert buf.pop(0.2) == []
     feed(buf, layered(2)[:1], 0.3)  # repaired by NACK
     assert [f.timestamp // FRAME for f in buf.pop(0.3)] == [2, 3, 4]
+
+
+def test_a_stream_whose_first_keyframe_was_lost_asks_for_one_after_the_cap() -> None:
+    """The first keyframe left before this side could decrypt it (a relayed path connects the
+    sides apart): delta frames arrive, nothing decodes, and a keyframe is asked for once they
+    have waited the cap, not only after some later give-up."""
+    buf = VideoJitterBuffer(max_wait=0.4)
+    for f in range(1, 10):
+        feed(buf, packets(f), f / 30)
+        assert buf.pop(f / 30) == []
+    assert not buf.want_keyframe  # 0.27 s: still within the cap
+    feed(buf, packets(20), 0.5)
+    assert buf.pop(0.5) == [] and buf.want_keyframe
+    feed(buf, packets(21, key=True), 0.6)
+    got = buf.pop(0.6)
+    assert [f.timestamp for f in got] == [21 * FRAME] and got[0].keyframe
+    assert not buf.want_keyframe

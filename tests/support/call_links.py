@@ -28,12 +28,16 @@ PASSWORD = "links-specialist-pw-1"
 
 
 class CallWorld:
-    """A real central process, a clinic workstation and a specialist, one consult."""
+    """A real central process, a clinic workstation and a specialist, one consult.
+    ``central_args``: more arguments for the central, e.g. ``LinkTurn.central_args()`` so it
+    hands out the TURN server inside the link (tests/support/link_turn.py)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, central_args: tuple[str, ...] = ()) -> None:
         self.folder = folder
         self.central = CentralProcess(
-            f"sqlite:///{folder / 'central.db'}", log_path=folder / "central.log"
+            f"sqlite:///{folder / 'central.db'}",
+            extra=central_args,
+            log_path=folder / "central.log",
         )
         self.stations: list[Workstation] = []
         self.consult = ""
