@@ -4815,23 +4815,23 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <source>Pass --user NAME: the user whose passphrase opens the profile.</source>
-            <translation type="unfinished" />
+            <translation>请加上 --user 用户名：指定其口令可打开该档案的用户。</translation>
         </message>
         <message>
             <source>The damaged profile's sync account cannot be read: ask the administrator for a new one-time enrollment code and pass it with --code. Nothing was changed.</source>
-            <translation type="unfinished" />
+            <translation>无法读取受损档案中的同步账户：请向管理员索取新的一次性注册码，并用 --code 传入。未做任何更改。</translation>
         </message>
         <message>
             <source>Give the central platform's address (--server URL).</source>
-            <translation type="unfinished" />
+            <translation>请给出中心平台的地址（--server 网址）。</translation>
         </message>
         <message>
             <source>Sign in again: the token expired.</source>
-            <translation type="unfinished" />
+            <translation>请重新登录：登录凭证已过期。</translation>
         </message>
         <message>
             <source>A profile (or what is left of one) is in that folder; pass --replace to restore over it (it is moved aside, never deleted).</source>
-            <translation type="unfinished" />
+            <translation>该文件夹中已有一个档案（或其残余）；如要用备份覆盖恢复，请加上 --replace（原档案会被移到一旁，绝不删除）。</translation>
         </message>
     </context>
     <context>
