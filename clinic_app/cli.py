@@ -248,15 +248,21 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore over anything, a damaged or refused profile included: it is never opened, only
+    moved aside to a dated folder, and the report says what was kept and what is missing."""
+    from local_store.restoring import backup_users, restore
+
     profile = _profile(args)
     user = args.user or config.setting("user")
     if not user:
-        raise UsageError("Pass --user NAME: the user whose passphrase opens the backup.")
+        users = backup_users(Path(args.file))
+        if len(users) != 1:
+            raise UsageError("Pass --user NAME: the user whose passphrase opens the backup.")
+        user = users[0]
     passphrase = _secret("passphrase", f"Passphrase for {user}: ")
-    previous = Store.restore(Path(args.file), profile, user, passphrase, replace=args.replace)
-    print(f"Restored into {profile}.")
-    if previous:
-        print(f"The profile it replaced was kept at {previous}.")
+    report = restore(Path(args.file), profile, str(user), passphrase, replace=args.replace)
+    for line in report.lines():
+        print(line)
     return 0
 
 
@@ -282,7 +288,9 @@ def cmd_salvage(args: argparse.Namespace) -> int:
     report = Profile.salvage(profile, Path(args.out), user, passphrase)
     for line in report.lines():
         print(line)
-    return 0
+    if not report.complete:  # the last line of the report says what was lost
+        print(f"error: {report.verdict()} [SALVAGE_INCOMPLETE]", file=sys.stderr)
+    return report.exit_status
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:

@@ -98,7 +98,8 @@ def log_damaged(wal: pagecheck.WalScan) -> LogDamaged:
     )  # fmt: skip
 
 
-def _open_error(exc: BaseException, path: Path, key: bytes) -> ClinicError:
+def open_error(exc: BaseException, path: Path, key: bytes) -> ClinicError:
+    """The named error for a failure met while opening (or first checking) the database."""
     named = faults.from_sqlite_error(
         exc, path.parent, doing="opening the record database", outcome="Nothing was changed."
     )
@@ -156,7 +157,7 @@ def connect(
                 str(path), check_same_thread=False, isolation_level=None, timeout=30
             )
     except DatabaseError as exc:
-        raise _open_error(exc, path, key) from None
+        raise open_error(exc, path, key) from None
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(_key_pragma(key))
@@ -174,7 +175,7 @@ def connect(
         conn.execute("PRAGMA journal_size_limit = 8388608")
     except DatabaseError as exc:
         conn.close()
-        raise _open_error(exc, path, key) from None
+        raise open_error(exc, path, key) from None
     return conn
 
 
@@ -283,5 +284,28 @@ def _db_size(conn: Connection) -> int | None:
         return None
 
 
-def integrity_check(conn: Connection) -> list[str]:
-    return [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
+def integrity_check(
+    conn: Connection, *, path: Path | None = None, key: bytes | None = None
+) -> list[str]:
+    """``PRAGMA integrity_check``: ["ok"] or what it found.
+
+    On a page that fails its HMAC SQLCipher does not report a finding: the pragma itself fails,
+    with SQLITE_ERROR ("SQL logic error"), SQLITE_CORRUPT or SQLITE_NOMEM. Any such failure is
+    the named error: a fault of the medium, or the damage the pages show (``path`` and ``key``
+    given), else :class:`DatabaseDamaged` with SQLite's words.
+    """
+    try:
+        return [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
+    except (DatabaseError, MemoryError) as exc:
+        folder = Path(path).parent if path is not None else Path.cwd()
+        named = faults.from_sqlite_error(
+            exc, folder, doing="checking the record database", outcome="Nothing was changed."
+        )
+        if named is None and path is not None and key is not None:
+            try:
+                named = diagnose(Path(path), key)
+            except OSError as err:
+                named = faults.from_os_error(
+                    err, folder, doing="reading the record database", outcome="Nothing was changed."
+                )
+        raise (named or unreadable(exc)) from None

@@ -56,6 +56,7 @@ from local_store.errors import (
     StoreError,
 )
 from local_store.guard import GuardedConnection
+from local_store.highwater import HighWaterMark
 from local_store.keyslots import KeyHeader
 from local_store.schema import CURRENT_SCHEMA, schema_version
 from local_store.store import ATTACHMENTS, CREATING, DB_NAME, HEADER_NAME, Store, _subkey
@@ -69,6 +70,7 @@ OPEN_STATES = ("pending", "uploading", "error", "conflict")
 # Meta rows that describe the damaged file itself (or are made anew), never copied.
 NOT_COPIED = {"commit_seq", "audit_head", "keys_sha256", "sync_cursor", "reindex_search"}
 UNKNOWN_TYPE = "(type unreadable)"
+LOST_STATUS = 36  # `clinic-app salvage` exit status when anything was lost (0: all kept)
 PatientOf = Callable[[dict[str, Any]], str | None]
 
 
@@ -162,6 +164,47 @@ class SalvageReport:
     attachments_kept: int
     attachments_lost: int
     sync_account: bool
+    mark_behind: int = 0  # saved transactions the high-water mark has and the database lacks
+
+    @property
+    def complete(self) -> bool:
+        """Everything was kept: no record, unsent change, attachment or saved change lost."""
+        return (
+            self.exact
+            and not self.records_lost
+            and not self.unsent_lost
+            and not self.attachments_lost
+            and not self.log_commits_lost
+            and not self.mark_behind
+        )
+
+    @property
+    def exit_status(self) -> int:
+        """0 when everything was kept, :data:`LOST_STATUS` when anything was lost."""
+        return 0 if self.complete else LOST_STATUS
+
+    def verdict(self) -> str:
+        """The report's last line: whether anything was lost, and how much."""
+        if self.complete:
+            return "Salvage complete: every record, change and attachment was kept."
+        parts = []
+        if self.records_lost or not self.exact:
+            parts.append(f"{self.records_lost}{'' if self.exact else ' or more'} records")
+        if self.unsent_lost:
+            parts.append(f"{len(self.unsent_lost)} unsent changes")
+        if self.attachments_lost:
+            parts.append(f"{self.attachments_lost} attachments")
+        if self.log_commits_lost or self.mark_behind:
+            saved = max(self.log_commits_lost, self.mark_behind)
+            parts.append(
+                f"{saved} saved transactions (changes or audit entries) the database no longer"
+                " holds"
+            )
+        return (
+            f"Salvage INCOMPLETE: lost {', '.join(parts)}; the rest is in {self.dest}. A"
+            " backup (`clinic-app restore`) or the central platform (`clinic-app rebuild`) may"
+            " hold what was lost."
+        )
 
     @property
     def records_kept(self) -> int:
@@ -193,6 +236,12 @@ class SalvageReport:
                 f"The change log was damaged: {self.log_commits_lost} committed changes after"
                 " the damage could not be read."
             )
+        if self.mark_behind:
+            out.append(
+                f"The database is behind its high-water mark: the last {self.mark_behind} saved"
+                " transactions (changes or audit entries) are not in it (an older or torn copy,"
+                " or a lost change log)."
+            )
         out.append(f"{'Record type':<28} {'kept':>8} {'lost':>8}")
         for rtype in sorted(set(self.kept) | set(self.lost)):
             out.append(f"{rtype:<28} {self.kept.get(rtype, 0):>8} {self.lost.get(rtype, 0):>8}")
@@ -223,6 +272,7 @@ class SalvageReport:
             else "No sync account could be read: connect again with `clinic-app enroll`."
         )
         out.append("Every user's passphrase and the recovery key open the new profile.")
+        out.append(self.verdict())
         return out
 
 
@@ -290,6 +340,17 @@ class DamagedProfile:
         folder = Path(folder)
         header = Store.load_header(folder)
         data_key = header.unlock(user, passphrase)
+        with cls.opened(folder, header, data_key, work_parent) as damaged:
+            yield damaged
+
+    @classmethod
+    @contextlib.contextmanager
+    def opened(
+        cls, folder: Path, header: KeyHeader, data_key: bytes, work_parent: Path
+    ) -> Iterator[DamagedProfile]:
+        """The same with a key already known (a restore reads the profile it replaces with
+        the backup's key: its own key file may be missing)."""
+        folder = Path(folder)
         try:
             work = Path(tempfile.mkdtemp(prefix=".clinic-salvage-", dir=work_parent))
         except OSError as exc:
@@ -734,6 +795,22 @@ class DamagedProfile:
             }
         return {}
 
+    def mark_behind(self, db_seq: int) -> int:
+        """How many saved transactions the profile's high-water mark has beyond ``db_seq``
+        (0 when there is no readable mark)."""
+        key = _subkey(self.data_key, b"clinic high-water mark v1")
+        try:
+            mark = HighWaterMark(self.folder, key, self.header.store_id, readonly=True)
+        except OSError:
+            return 0
+        try:
+            seen = mark.read()
+        except OSError:
+            return 0
+        finally:
+            mark.close()
+        return max(0, seen.commit_seq - db_seq) if seen is not None else 0
+
     def read_attachments(self, dest: Path) -> AttachmentsRead:
         """Copy every attachment that verifies into ``dest`` (same keys: copied as it is)."""
         result = AttachmentsRead()
@@ -955,6 +1032,9 @@ def salvage(
         acked = {r[0]: r[2] for r in sync_base}
         changes, made_good, unsent_lost = requeue(records, unsent, acked)
         meta = damaged.read_meta()
+        behind = 0
+        with contextlib.suppress(KeyError, ValueError):  # unknown when meta is unreadable
+            behind = damaged.mark_behind(int(meta["commit_seq"]))
         with new_profile(out, damaged.header, damaged.data_key, user) as store:
             attachments = damaged.read_attachments(out / ATTACHMENTS)
             report = SalvageReport(
@@ -974,6 +1054,7 @@ def salvage(
                 attachments_kept=len(attachments.rows),
                 attachments_lost=attachments.lost,
                 sync_account="sync_account" in meta,
+                mark_behind=behind,
             )
             with store.transaction("writing the salvaged records") as conn:
                 store.append_audit(conn, "profile.salvage", detail=report.summary())
@@ -1002,6 +1083,7 @@ def _live_counts(records: RecordsRead) -> dict[str, int]:
 
 
 __all__ = [
+    "LOST_STATUS",
     "DamagedProfile",
     "LostChange",
     "RecordRow",

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from clinic_app.records.common import patient_of
 from local_store.errors import ProfileExists, WrongPassphrase
-from local_store.salvage import salvage
+from local_store.salvage import LOST_STATUS, salvage
 from local_store.store import Store, WriteItem
 from local_store.sync_ledger import SyncLedger
 
@@ -305,6 +305,8 @@ def test_an_undamaged_profile_is_salvaged_whole(tmp_path):
         store.lock()
     report = salvage(tmp_path / "fine", tmp_path / "copy", USER, PASS)
     assert report.records_lost == 0 and report.exact and not report.damaged_pages
+    assert report.complete and report.exit_status == 0 and report.mark_behind == 0
+    assert report.lines()[-1].startswith("Salvage complete")
     assert report.kept == counts and report.deleted_kept == 1 and report.unsent_kept == 31
     copy = Store.unlock(tmp_path / "copy", USER, PASS)
     try:
@@ -313,6 +315,36 @@ def test_an_undamaged_profile_is_salvaged_whole(tmp_path):
             copy.get("Patient", "p3")
     finally:
         copy.lock()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINIC_")}
+    env.update(PYTHONPATH=str(REPO), CLINIC_PASSPHRASE=PASS, CLINIC_USER=USER)
+    done = subprocess.run([sys.executable, "-m", "clinic_app.cli", "--profile",
+                           str(tmp_path / "fine"), "salvage", "--out", str(tmp_path / "cli")],
+                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout.splitlines()[-1].startswith("Salvage complete")
+
+
+def test_salvage_of_a_store_behind_its_mark_says_what_is_missing(tmp_path: Path) -> None:
+    store, _ = Store.create(tmp_path / "old", USER, PASS)
+    try:
+        for i in range(10):
+            store.put({"resourceType": "Patient", "id": f"p{i}", "name": [{"text": "A"}]})
+    finally:
+        store.lock()
+    old = (tmp_path / "old" / "records.db").read_bytes()
+    store = Store.unlock(tmp_path / "old", USER, PASS)
+    try:
+        for i in range(10, 15):
+            store.put({"resourceType": "Patient", "id": f"p{i}", "name": [{"text": "B"}]})
+    finally:
+        store.lock()
+    (tmp_path / "old" / "records.db").write_bytes(old)  # an older copy put back
+    report = salvage(tmp_path / "old", tmp_path / "new", USER, PASS)
+    assert report.records_lost == 0 and report.exact  # all that the file holds was kept...
+    assert report.mark_behind >= 5 and not report.complete  # ...but it lacks saved changes
+    assert report.exit_status == LOST_STATUS
+    assert "behind its high-water mark" in "\n".join(report.lines())
+    assert "saved transactions (changes or audit entries) the database no" in report.verdict()
 
 
 def test_cli_salvage_prints_the_report(damaged, tmp_path):
@@ -322,8 +354,14 @@ def test_cli_salvage_prints_the_report(damaged, tmp_path):
     cmd = [sys.executable, "-m", "clinic_app.cli", "--profile", str(source), "salvage"]
     done = subprocess.run([*cmd, "--out", str(tmp_path / "cli")], env=env, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    # Records were lost: a status of its own (never 0) and a last line that says so.
+    assert done.returncode == LOST_STATUS == 36, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: Salvage INCOMPLETE: lost ") and line.endswith(
+        "[SALVAGE_INCOMPLETE]"
+    )
+    assert done.stdout.splitlines()[-1].startswith("Salvage INCOMPLETE: lost ")
+    assert " records" in done.stdout.splitlines()[-1]
     assert "Record type" in done.stdout and "Observation" in done.stdout
     assert "lost unsent change" in done.stdout or "0 lost" in done.stdout
     again = subprocess.run([*cmd, "--out", str(tmp_path / "cli")], env=env, capture_output=True,
