@@ -20,18 +20,13 @@ from typing import Any
 
 from local_store import db as dbmod
 from local_store import faults, pagecheck
-from local_store.errors import DatabaseDamaged, StoreBehind
+from local_store.errors import RECOVER_BEHIND, DatabaseDamaged, StoreBehind
 from local_store.highwater import HighWaterMark, Mark, parse_head
 
 log = logging.getLogger(__name__)
 
 QUICK_CHECK_SECONDS = 3.0
 RECOVERY_ROOM = 1024 * 1024  # free bytes needed to rebuild the log index after a crash
-RECOVER_BEHIND = (
-    "It was not opened, so nothing more was changed. Restore the newest backup"
-    " (`clinic-app restore`), or copy the profile again with the program closed on the PC it"
-    " came from; the files were left as they are."
-)
 
 
 def db_state(conn: dbmod.Connection) -> tuple[int, str | None]:
