@@ -45,6 +45,15 @@ TEMPLATES: dict[str, str] = {
     "MEDIUM_REMOVED": "The disk, stick or network share is no longer there (removed or disconnected).",
     "PERMISSION_DENIED": "Permission denied: this user may not write there.",
     "IO_ERROR": "The disk reported an input/output error; it may be failing.",
+    # The central platform's refusals of a sign-in or a session (central/api.py, the sync
+    # client's SessionEnded): its codes are lower case; its own sentences carry values.
+    "account_locked": "Sign-in with this user name is locked after too many failed attempts. "
+    "Wait until the lock ends, or ask the administrator to unlock it.",
+    "too_many_attempts": "Too many attempts: wait a little, then try again.",
+    "reenroll": "This workstation's connection to the central platform has ended: enroll it "
+    "again with a new code from the administrator.",
+    "sign_in_again": "Your session with the central platform has ended: sign in again.",
+    "token_expired": "Sign in again: the token expired.",
     "DB_DAMAGED": "The record database is damaged. " + RECOVER,
     "DB_TRUNCATED": "The record database file was cut off. " + RECOVER,
     "LOG_DAMAGED": "The database's change log (records.db-wal) is damaged. " + RECOVER,
@@ -157,6 +166,11 @@ ZH: dict[str, str] = {
     TEMPLATES["PROFILE_BUSY"]: "档案正被其他程序使用（工作站可能已打开）；请关闭后重试。",
     TEMPLATES["STORAGE"]: "记录所在的磁盘或文件夹操作失败。",
     TEMPLATES["DISK_FULL"]: "磁盘已满。请释放一些空间后重试。",
+    TEMPLATES["account_locked"]: "此用户名因多次登录失败已被锁定。请等待锁定结束，或请管理员解锁。",
+    TEMPLATES["too_many_attempts"]: "尝试次数过多：请稍候再试。",
+    TEMPLATES["reenroll"]: "此工作站与中心平台的连接已结束：请向管理员索取新的注册码并重新注册。",
+    TEMPLATES["sign_in_again"]: "您与中心平台的会话已结束：请重新登录。",
+    TEMPLATES["token_expired"]: "请重新登录：登录凭证已过期。",
     TEMPLATES["READ_ONLY"]: "磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。",
     TEMPLATES["MEDIUM_REMOVED"]: "磁盘、U 盘或网络共享已不在（已拔出或断开）。",
     TEMPLATES["PERMISSION_DENIED"]: "权限不足：此用户不能在该处写入。",

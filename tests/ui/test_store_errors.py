@@ -348,3 +348,22 @@ def test_the_english_template_of_a_key_is_the_core_sentence(name, tmp_path):
         for k, v in exc.params.items()
     }
     assert error_texts.fill(template, shown) == str(exc)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [
+        (423, "account_locked", "Sign-in with this user name is locked after too many failed "
+         "attempts. Wait until the lock ends, or ask the administrator to unlock it."),
+        (429, "too_many_attempts", "Too many sign-in attempts: wait 8 seconds, then try again."),
+        (401, "sign_in_again", "Your session with the central platform has ended (signed out, "
+         "revoked or expired): sign in again."),
+    ],
+)  # fmt: skip
+def test_the_central_platform_s_refusals_are_shown_in_chinese(status, code, message, chinese):
+    """A sign-in throttled or locked, a session ended: the central's code finds the words."""
+    from clinic_app.sync.client import Refused
+    from ui.errors import tr_error
+
+    shown = tr_error(Refused(status, code, message))
+    assert shown != message and any("\u4e00" <= ch <= "\u9fff" for ch in shown)

@@ -4833,6 +4833,22 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>A profile (or what is left of one) is in that folder; pass --replace to restore over it (it is moved aside, never deleted).</source>
             <translation>该文件夹中已有一个档案（或其残余）；如要用备份覆盖恢复，请加上 --replace（原档案会被移到一旁，绝不删除）。</translation>
         </message>
+        <message>
+            <source>Sign-in with this user name is locked after too many failed attempts. Wait until the lock ends, or ask the administrator to unlock it.</source>
+            <translation>此用户名因多次登录失败已被锁定。请等待锁定结束，或请管理员解锁。</translation>
+        </message>
+        <message>
+            <source>Too many attempts: wait a little, then try again.</source>
+            <translation>尝试次数过多：请稍候再试。</translation>
+        </message>
+        <message>
+            <source>This workstation's connection to the central platform has ended: enroll it again with a new code from the administrator.</source>
+            <translation>此工作站与中心平台的连接已结束：请向管理员索取新的注册码并重新注册。</translation>
+        </message>
+        <message>
+            <source>Your session with the central platform has ended: sign in again.</source>
+            <translation>您与中心平台的会话已结束：请重新登录。</translation>
+        </message>
     </context>
     <context>
         <name>errors</name>
