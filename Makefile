@@ -70,7 +70,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 # The Linux bundle (.tar.gz + .deb in dist/installer/); skipped when its inputs are unchanged
 # (installers/linux/build.py). tests/installers/ runs what it built.
