@@ -105,6 +105,7 @@ def run(seconds: float, folder: Path) -> dict[str, Any]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from clinic_app.clinic import Clinic
     from ui.bridge import Bridge
     from ui.consult_room import ConsultRoom
     from ui.session import Session
@@ -117,7 +118,7 @@ def run(seconds: float, folder: Path) -> dict[str, Any]:
         spec = start_peer(folder, "specialist", world.url, world.specialist_token, world.consult,
                           "--seconds", str(seconds + 15), "--linger", "0")  # fmt: skip
         executor = ThreadPoolExecutor(1)
-        session = Session(clinic.store, Bridge(), executor)
+        session = Session(Clinic(clinic.store), Bridge(), executor)
         room = ConsultRoom(session, world.consult, title="bench",
                            media_factory=lambda: LocalMedia.synthetic(640, 480))  # fmt: skip
         room.resize(1180, 740)

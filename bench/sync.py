@@ -65,10 +65,8 @@ from bench.sync_support import (
     tree_cpu,
 )
 from clinic_app.records.patient import PatientInput
-from clinic_app.services import patients
 from clinic_app.sync import protocol as p
 from clinic_app.sync.client import CentralClient, SyncError
-from clinic_app.sync.engine import SyncEngine
 
 INITIAL_SYNC_TARGET_S = 10.0
 ROUND_TRIP_TARGET_MS = 200.0
@@ -233,7 +231,7 @@ def _warm_up(b: Bench, central: Central, name: str) -> None:
     clinic = central.add_clinic(f"Warm-up {name}")
     ws = Workstation(b.folder(name), "warm-up")
     try:
-        fill_store(ws.store, 300, seed=7)
+        fill_store(ws.clinic, 300, seed=7)
         asyncio.run(ws.enroll(central.url, central.enrollment_code(clinic)))
         engine = ws.engine()
         try:
@@ -256,7 +254,7 @@ class Timed:
 
 def _timed_sync(ws: Workstation, label: str, profile: Path | None, central: Central) -> Timed:
     executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
-    engine = SyncEngine(ws.store, ws.client, executor=executor)
+    engine = ws.engine(executor=executor)
     try:
         with Profiler(profile, executor):
             cpu0, srv0 = cpu_seconds(), tree_cpu(central.pid or 0)
@@ -284,7 +282,7 @@ def build_world(b: Bench, measure: bool) -> dict[str, Any]:
     b.stack.callback(a2.close)
     progress(f"part 1: writing {n:,} records offline in clinic A's profile")
     t0 = time.perf_counter()
-    kinds = fill_store(a.store, n)
+    kinds = fill_store(a.clinic, n)
     local_s = time.perf_counter() - t0
     settle()
     asyncio.run(a.enroll(central.url, central.enrollment_code(clinic)))
@@ -298,7 +296,7 @@ def build_world(b: Bench, measure: bool) -> dict[str, Any]:
     tb = _timed_sync(a2, "A2", prof / "p1-A2" if prof else None, central)
     pull_s = tb.seconds
     progress(f"part 1: A2 done in {pull_s:.2f} s")
-    got = a2.store.count()
+    got = sum(a2.clinic.profile.counts().values())
     if st_a.pushed != n or st_a.pending or got != n:
         raise RuntimeError(f"initial sync incomplete: pushed {st_a.pushed}, A2 holds {got} of {n}")
     if not measure:
@@ -491,18 +489,18 @@ async def _round_trips(b: Bench, w: World) -> dict[str, Any]:
         fresh.append(time.perf_counter() - t0)
 
     ea, ea2 = w.a.engine(), w.a2.engine()
-    ids = [r["id"] for r in w.a.store.find("Patient")][: max(rounds, 1)]
+    ids = [r["id"] for r in w.a.clinic.patients.page(0, max(rounds, 1))]
     push, pull, total, edit = [], [], [], []
     http_a, http_a2 = [], []
     try:
         for i in range(rounds):
             pid = ids[i % len(ids)]
             t0 = time.perf_counter()
-            current = w.a.store.get("Patient", pid)
+            current = w.a.clinic.patients.get(pid)
             data = PatientInput.from_fhir(current)
             phone = f"139{random.randrange(10**8):08d}"
             data.phone = phone
-            patients.update(w.a.store, data, int(current["meta"]["versionId"]))
+            w.a.clinic.patients.update(data, int(current["meta"]["versionId"]))
             edit.append(time.perf_counter() - t0)
             w.a.log.clear()
             w.a2.log.clear()
@@ -513,7 +511,7 @@ async def _round_trips(b: Bench, w: World) -> dict[str, Any]:
             t3 = time.perf_counter()
             if sa.last_error or sb.last_error or sa.pushed != 1:
                 raise RuntimeError(f"round trip failed: {sa.last_error or sb.last_error}")
-            seen = w.a2.store.get("Patient", pid)
+            seen = w.a2.clinic.patients.get(pid)
             if phone not in json.dumps(seen):
                 raise RuntimeError("A2 did not see A's change")
             push.append(t2 - t1)
@@ -854,10 +852,10 @@ def backlog_child(spec: dict[str, Any]) -> dict[str, Any]:
         ws = Workstation(Path(spec["dir"]), "backlog")
         try:
             t0 = time.perf_counter()
-            fill_store(ws.store, count, batch=1000, seed=int(spec["seed"]))
+            fill_store(ws.clinic, count, batch=1000, seed=int(spec["seed"]))
             fill_s = time.perf_counter() - t0
             asyncio.run(ws.enroll(spec["url"], spec["code"]))
-            pending = ws.store.pending_count()
+            pending = ws.clinic.profile.pending_count()
         finally:
             ws.close()
         settle()

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from clinic_app.clinic import Clinic
 from clinic_app.demo_data import DOCTORS, _patient, _patient_records
 from clinic_app.records.common import Resource
 from clinic_app.records.vitals import vital_observation
@@ -29,7 +30,6 @@ from clinic_app.sync import protocol as p
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.client import CentralClient
 from clinic_app.sync.engine import SyncEngine
-from local_store.store import Store
 from tests.support.central_proc import REPO, CentralProcess
 
 PASSPHRASE = "bench-sync-passphrase-1"
@@ -156,10 +156,10 @@ class Workstation:
     ) -> None:
         self.name = name
         if existing:  # a profile made before (by another process): unlock it, keep its account
-            self.store = Store.unlock(folder / name, f"dr.{name}", PASSPHRASE)
-            self.account = SyncAccount.load(self.store)
+            self.clinic = Clinic.open(folder / name, f"dr.{name}", PASSPHRASE)
+            self.account = self.clinic.sync.account()
         else:
-            self.store, _ = Store.create(folder / name, f"dr.{name}", PASSPHRASE)
+            self.clinic, _ = Clinic.create(folder / name, f"dr.{name}", PASSPHRASE)
             self.account = None
         self.log = WireLog(keep_payloads)
 
@@ -173,15 +173,18 @@ class Workstation:
         self.account = SyncAccount(
             url, info["token"], "device", info["device_id"], clinic_id=info["clinic_id"]
         )
-        self.account.save(self.store)
+        self.clinic.sync.save_account(self.account)
 
-    def engine(self, batch_size: int = 200, pull_page: int = 500) -> SyncEngine:
-        """The engine as the application builds it (default batch and page sizes)."""
-        return SyncEngine(self.store, self.client, batch_size=batch_size, pull_page=pull_page)
+    def engine(self, batch_size: int = 200, pull_page: int = 500, **options: Any) -> SyncEngine:
+        """The engine as the application builds it (default batch and page sizes), with the
+        metered client."""
+        return self.clinic.sync.engine(
+            self.client, batch_size=batch_size, pull_page=pull_page, **options
+        )
 
     def close(self) -> None:
-        if not self.store.locked:
-            self.store.lock()
+        if not self.clinic.closed:
+            self.clinic.close()
 
 
 # --------------------------------------------------------------------------------- data --
@@ -199,8 +202,10 @@ def clinic_records(count: int, seed: int = 2026) -> Iterator[Resource]:
             made += 1
 
 
-def fill_store(store: Store, count: int, *, batch: int = 500, seed: int = 2026) -> dict[str, int]:
-    """Write ``count`` records offline (put_many batches); returns the count per type."""
+def fill_store(clinic: Clinic, count: int, *, batch: int = 500, seed: int = 2026) -> dict[str, int]:
+    """Write ``count`` records offline in batches (as ``clinic_app.demo_data.generate`` does,
+    through the clinic's store: no service writes in bulk); returns the count per type."""
+    store = clinic.store
     kinds: dict[str, int] = {}
     pending = []
     for res in clinic_records(count, seed):

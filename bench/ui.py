@@ -156,9 +156,8 @@ def _queries(samples: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def prepare(size: int, fresh: bool) -> tuple[Path, dict[str, Any]]:
     """The cached profile with ``size`` patients and the chart patients; its spec."""
-    from clinic_app.services.patients import reindex_if_needed
+    from clinic_app.clinic import Clinic
     from clinic_app.services.writes import item
-    from local_store.store import Store
 
     folder = CACHE / f"patients-{size}"
     spec_path = folder / "spec.json"
@@ -171,9 +170,10 @@ def prepare(size: int, fresh: bool) -> tuple[Path, dict[str, Any]]:
     folder.mkdir(parents=True)
     log(f"generating {size} patients (cached for later runs)")
     data = store_data.generate(folder / "patients.ndjson", size, 0, seed=4242, samples=200)
-    store, _recovery = Store.create(folder / "profile", USER, PASSPHRASE)
-    try:
-        reindex_if_needed(store)  # a new store asks for one on first open; nothing to re-index
+    clinic, _recovery = Clinic.create(folder / "profile", USER, PASSPHRASE)
+    with clinic:
+        clinic.patients.reindex_if_needed()  # a new profile asks for one; nothing to re-index
+        store = clinic.store  # bulk writes of generated records: no service writes in bulk
         for n, (_rtype, lines) in enumerate(store_data.batches(data.path, 2000)):
             store.put_many(store_data.items(lines))
             if n % 5 == 4:
@@ -183,8 +183,6 @@ def prepare(size: int, fresh: bool) -> tuple[Path, dict[str, Any]]:
         for n, pid in enumerate(chart_ids):
             store.put_many([item(r) for r in chart_history(pid, rng, daily_bp=n % 2 == 0)])
         log(f"  {CHARTS} chart patients with five years of vitals written")
-    finally:
-        store.lock()
     (folder / "patients.ndjson").unlink()
     spec = {"version": DATA_VERSION, "user": USER, "passphrase": PASSPHRASE,
             "patients": size, "charts": chart_ids, "queries": _queries(data.samples)}  # fmt: skip

@@ -1,15 +1,22 @@
-"""Errors answered to clients: one exception type carrying status, code and a safe message."""
+"""Errors answered to clients: one exception type carrying status, code and a safe message.
+
+Both are of the product's one hierarchy (``clinic_errors.ClinicError``): an answer's ``code``
+is the stable, lower-case code of the wire protocol (``clinic_app.sync.protocol``), which the
+workstation's GUI translates by; a command's is ``CENTRAL_COMMAND``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from clinic_app.sync.protocol import ErrorBody
+from clinic_errors import ClinicError
 
 
-class ApiError(Exception):
+class ApiError(ClinicError):
     """An answer other than success. ``message`` is written for people and holds no values
     taken from the request (so it is safe to send and to log)."""
+
+    code = "error"
 
     def __init__(
         self, status: int, code: str, message: str, details: dict[str, Any] | None = None
@@ -46,5 +53,7 @@ def conflict(message: str, details: dict[str, Any] | None = None) -> ApiError:
     return ApiError(409, "conflict", message, details)
 
 
-class CommandError(Exception):
+class CommandError(ClinicError):
     """A command-line failure: ``str()`` is the one line printed for the operator."""
+
+    code = "CENTRAL_COMMAND"

@@ -5,6 +5,10 @@ Routes (both authenticate with the bearer token of the rest of the API):
 * ``GET /api/v1/calls/{consult_id}/ice`` -> ``{"side", "ice_servers", "expires_at"}``
   (see :mod:`central.turn`).
 * ``GET /api/v1/calls/{consult_id}/ws`` -> a WebSocket. Connecting *is* joining.
+* ``GET /api/v1/calls/active`` -> ``{"calls": [{"consult_id", "call_id", "waiting_side",
+  "waiting_seconds"}]}``: the calls this account may join where the *other* side is already
+  in the room and its own side is not (a specialist opened the call: the clinic's workstation
+  polls this lightly and shows a notice). Ids only: the workstation knows its patients.
 
 Who is admitted (checked here, before the upgrade, on every connection): whoever may read the
 consult ServiceRequest (:func:`central.authz.readable`) and the request has been sent (not a
@@ -43,6 +47,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +81,7 @@ class Peer:
     side: str
     principal_id: str
     ws: web.WebSocketResponse
+    joined_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -174,6 +180,45 @@ async def _admitted(request: web.Request) -> tuple[Principal, str, str]:
 
 
 # -- routes ----------------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/calls/active")
+async def active_calls(request: web.Request) -> web.Response:
+    """Calls waiting for this account's side (see the module's docstring)."""
+    p = await authenticate(request)
+    authz.require_clinical(p)
+    side = side_of(p)
+    rooms = request.app[ROOMS_KEY]
+    waiting = [
+        (room, peer)
+        for room in list(rooms.rooms.values())
+        for peer in list(room.peers.values())
+        if side is not None and side not in room.peers and peer.side != side
+    ]
+
+    def admitted(conn: Conn) -> set[str]:
+        ok = set()
+        for room, _peer in waiting:
+            try:
+                if admit(conn, p, room.consult_id) == side:
+                    ok.add(room.consult_id)
+            except ApiError:
+                continue
+        return ok
+
+    allowed = await db(request).read(admitted) if waiting else set()
+    now = time.monotonic()
+    calls = [
+        {
+            "consult_id": room.consult_id,
+            "call_id": room.call_id,
+            "waiting_side": peer.side,
+            "waiting_seconds": round(now - peer.joined_at, 1),
+        }
+        for room, peer in waiting
+        if room.consult_id in allowed
+    ]
+    return json_response({"calls": calls})
 
 
 @routes.get("/api/v1/calls/{consult_id}/ice")

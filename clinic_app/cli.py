@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app import __version__, config
+from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError, ValidationError
-from local_store import faults
-from local_store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def _user(args: argparse.Namespace, profile: Path) -> str:
     user = args.user or config.setting("user")
     if user:
         return str(user)
-    users = Store.users(profile)
+    users = Clinic.users(profile)
     if len(users) == 1:
         return users[0]
     raise UsageError("This workstation has several users: pass --user NAME.")
@@ -66,23 +65,21 @@ def _profile(args: argparse.Namespace) -> Path:
     return Path(args.profile).expanduser() if args.profile else config.default_profile()
 
 
-def _open(args: argparse.Namespace) -> Store:
+def _open(args: argparse.Namespace) -> Clinic:
     profile = _profile(args)
-    Store.load_header(profile)  # a missing key file is named (never "run init" beside records)
+    Clinic.users(profile)  # a missing key file is named (never "run init" beside records)
     user = _user(args, profile)
-    store = Store.unlock(profile, user, _secret("passphrase", f"Passphrase for {user}: "))
-    from clinic_app.services.patients import reindex_if_needed
-
-    reindex_if_needed(store)
-    return store
+    clinic = Clinic.open(profile, user, _secret("passphrase", f"Passphrase for {user}: "))
+    clinic.patients.reindex_if_needed()
+    return clinic
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     profile = _profile(args)
     user = args.user or config.setting("user") or "doctor"
     passphrase = _secret("passphrase", f"New passphrase for {user}: ", confirm=True)
-    store, recovery = Store.create(profile, user, passphrase, set_aside=args.set_aside)
-    store.lock()
+    clinic, recovery = Clinic.create(profile, user, passphrase, set_aside=args.set_aside)
+    clinic.close()
     print(f"Profile created at {profile} for user {user}.")
     print("Recovery key (write it down and keep it safe; it is shown only this once):")
     print(f"  {recovery}")
@@ -94,23 +91,15 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
     if args.patients < 1 or args.patients > 200_000:
         raise UsageError("--patients must be between 1 and 200000.")
-    store = _open(args)
-    try:
-        summary = generate(store, args.patients, seed=args.seed, years=args.years)
-    finally:
-        store.lock()
+    with _open(args) as clinic:
+        summary = generate(clinic, args.patients, seed=args.seed, years=args.years)
     print(f"Added {summary.patients} patients ({summary.records} records).")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from clinic_app.exchange.fhir_io import import_file
-
-    store = _open(args)
-    try:
-        counts = import_file(store, Path(args.file), update=args.update)
-    finally:
-        store.lock()
+    with _open(args) as clinic:
+        counts = clinic.profile.import_fhir(Path(args.file), update=args.update).value
     if not counts:
         print("Nothing new to import: every record in the file is already here.")
     else:
@@ -128,7 +117,7 @@ def _parse_day(text: str | None, field: str) -> date | None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from clinic_app.exchange import fhir_io, tables
+    from clinic_app.exchange import tables
 
     out = Path(args.out)
     if not out.parent.exists():
@@ -140,32 +129,27 @@ def cmd_export(args: argparse.Namespace) -> int:
         abnormal_only=args.abnormal_only,
     )
     query.validate()
-    store = _open(args)
-    try:
+    with _open(args) as clinic:
         if args.format == "fhir":
-            n = fhir_io.export_fhir(store, out, args.type or None)
+            n = clinic.profile.export_fhir(out, args.type or None)
             print(f"Exported {n} FHIR resources to {out}.")
         elif args.format == "csv":
-            n = tables.export_csv(store, out, args.table or "patients", query, args.lang)
+            n = clinic.profile.export_csv(out, args.table or "patients", query, args.lang)
             print(f"Exported {n} rows to {out}.")
         else:
             chosen = tuple(args.table.split(",")) if args.table else tables.TABLES
-            counts = tables.export_xlsx(store, out, chosen, query, args.lang)
+            counts = clinic.profile.export_xlsx(out, chosen, query, args.lang)
             print(f"Exported {sum(counts.values())} rows in {len(counts)} sheets to {out}.")
-    finally:
-        store.lock()
     print("The exported file is not encrypted: keep it on this PC or an encrypted drive.")
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
-        result = store.write_backup(
-            Path(args.out) if args.out else store.profile.parent, skip_damaged=args.skip_damaged
+    with _open(args) as clinic:
+        result = clinic.profile.write_backup(
+            Path(args.out) if args.out else clinic.profile.folder.parent,
+            skip_damaged=args.skip_damaged,
         )
-    finally:
-        store.lock()
     if result.left_out:
         print(
             f"warning: {len(result.left_out)} attachments were left out of the backup"
@@ -202,8 +186,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_backups(args: argparse.Namespace) -> int:
     """Automatic backups for cron or a scheduled task: `set` the folder and schedule, `run` one
     (written, verified, old ones rotated), `status` (exit 1 when a warning is due)."""
-    from clinic_app.clinic import Clinic
-
     changes = {
         name: value
         for name, value in (
@@ -215,7 +197,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
     }  # fmt: skip
     if args.action != "set" and changes:
         raise UsageError("Settings are changed with `clinic-app backups set`.")
-    clinic = Clinic(_open(args))
+    clinic = _open(args)
     try:
         backups = clinic.backups
         if args.action == "set":
@@ -250,17 +232,18 @@ def cmd_backups(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     """Restore over anything, a damaged or refused profile included: it is never opened, only
     moved aside to a dated folder, and the report says what was kept and what is missing."""
-    from local_store.restoring import backup_users, restore
+    from clinic_app.domains.profile import Profile
 
     profile = _profile(args)
     user = args.user or config.setting("user")
     if not user:
-        users = backup_users(Path(args.file))
+        users = Profile.backup_users(Path(args.file))
         if len(users) != 1:
             raise UsageError("Pass --user NAME: the user whose passphrase opens the backup.")
         user = users[0]
     passphrase = _secret("passphrase", f"Passphrase for {user}: ")
-    report = restore(Path(args.file), profile, str(user), passphrase, replace=args.replace)
+    report = Profile.restore(Path(args.file), profile, str(user), passphrase,
+                             replace=args.replace)  # fmt: skip
     for line in report.lines():
         print(line)
     return 0
@@ -272,7 +255,7 @@ def _damaged_credentials(args: argparse.Namespace) -> tuple[Path, str, str]:
     user = args.user or config.setting("user")
     if not user:
         try:
-            users = Store.users(profile)
+            users = Clinic.users(profile)
         except ClinicError:
             users = []
         if len(users) != 1:
@@ -305,11 +288,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
-        report = store.verify_audit()
-    finally:
-        store.lock()
+    with _open(args) as clinic:
+        report = clinic.profile.verify_audit()
     if report.ok:
         print(f"Audit log verified: {report.entries} entries, chain intact.")
         return 0
@@ -321,13 +301,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
+    with _open(args) as clinic:
         old = _secret("passphrase", "Current passphrase: ")
         new = _secret("new_passphrase", "New passphrase: ", confirm=True)
-        store.change_passphrase(store.user, old, new)
-    finally:
-        store.lock()
+        clinic.profile.change_passphrase(old, new)
     print("Passphrase changed.")
     return 0
 
@@ -336,42 +313,35 @@ def cmd_recover(args: argparse.Namespace) -> int:
     profile = _profile(args)
     user = _user(args, profile)
     key = _secret("recovery_key", "Recovery key: ")
-    Store.load_header(profile).unlock_recovery(key)  # refuse a wrong key first
+    Clinic.check_recovery_key(profile, key)  # refuse a wrong key first
     new = _secret("new_passphrase", f"New passphrase for {user}: ", confirm=True)
-    Store.recover(profile, key, user, new).lock()
+    Clinic.recover(profile, key, user, new).close()
     print(f"New passphrase set for {user}.")
     return 0
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
+    with _open(args) as clinic:
         if args.action == "add":
             new = _secret("new_passphrase", f"Passphrase for {args.name}: ", confirm=True)
-            store.add_user(args.name, new)
+            clinic.profile.add_user(args.name, new)
             print(f"User {args.name} added.")
         else:
-            store.remove_user(args.name)
+            clinic.profile.remove_user(args.name)
             print(f"User {args.name} removed.")
-    finally:
-        store.lock()
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    store = _open(args)
-    try:
-        from local_store.checkup import health_lines
-
-        counts = store.counts()
-        print(f"Profile {store.profile} (schema {store.schema}), user {store.user}")
-        for line in health_lines(store):
+    with _open(args) as clinic:
+        profile = clinic.profile
+        counts = profile.counts()
+        print(f"Profile {profile.folder} (schema {profile.schema}), user {profile.user}")
+        for line in profile.health():
             print(line)
         for rtype, n in counts.items():
             print(f"  {rtype:<24} {n:>8}")
-        print(f"  {'changes waiting to sync':<24} {store.pending_count():>8}")
-    finally:
-        store.lock()
+        print(f"  {'changes waiting to sync':<24} {profile.pending_count():>8}")
     return 0
 
 
@@ -385,8 +355,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     from clinic_app.sync.account import SyncAccount
     from clinic_app.sync.client import CentralClient
 
-    store = _open(args)
-    try:
+    with _open(args) as clinic:
 
         async def go() -> dict[str, Any]:
             async with CentralClient(args.server, ca_file=args.ca) as client:
@@ -394,7 +363,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
                 return result
 
         info = _run_async(go())
-        SyncAccount(
+        account = SyncAccount(
             server=args.server,
             token=str(info["token"]),
             kind="device",
@@ -402,9 +371,8 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             clinic_id=str(info["clinic_id"]),
             ca_file=args.ca,
             **SyncAccount.token_fields(info),
-        ).save(store)
-    finally:
-        store.lock()
+        )
+        clinic.sync.save_account(account)
     print(f"Enrolled as a workstation of {info.get('clinic_name', info['clinic_id'])}.")
     return 0
 
@@ -413,8 +381,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     from clinic_app.sync.account import SyncAccount
     from clinic_app.sync.client import CentralClient
 
-    store = _open(args)
-    try:
+    with _open(args) as clinic:
         password = _secret("central_password", f"Central platform password for {args.username}: ")
 
         async def go() -> dict[str, Any]:
@@ -423,7 +390,7 @@ def cmd_login(args: argparse.Namespace) -> int:
                 return result
 
         info = _run_async(go())
-        SyncAccount(
+        account = SyncAccount(
             server=args.server,
             token=str(info["token"]),
             kind="user",
@@ -432,19 +399,14 @@ def cmd_login(args: argparse.Namespace) -> int:
             specialties=list(info.get("specialties") or []),
             ca_file=args.ca,
             **SyncAccount.token_fields(info),
-        ).save(store)
-    finally:
-        store.lock()
+        )
+        clinic.sync.save_account(account)
     print(f"Signed in to the central platform as {args.username} ({info.get('role')}).")
     return 0
 
 
-def _engine(store: Store) -> Any:
-    from clinic_app.sync.account import SyncAccount
-    from clinic_app.sync.engine import SyncEngine
-
-    account = SyncAccount.require(store)
-    return SyncEngine(store, lambda: account.client(store))  # renews and saves its tokens
+def _engine(clinic: Clinic) -> Any:
+    return clinic.sync.engine()  # for the saved account; renews and saves its tokens
 
 
 def _print_status(status: Any) -> None:
@@ -518,9 +480,9 @@ def _local_time(iso: str) -> str:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    store = _open(args)
+    clinic = _open(args)
     try:
-        engine = _engine(store)
+        engine = _engine(clinic)
         printer = _ProgressPrinter()
         if args.once:
             engine.subscribe(printer)
@@ -534,19 +496,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
             engine.close()
         _print_status(status)
     finally:
-        store.lock()
+        clinic.close()
     if args.once and status.online is False:
         return 4
     return 1 if args.once and status.last_error else 0
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    from clinic_app.services import conflicts as svc
-
-    store = _open(args)
+    clinic = _open(args)
     try:
         if args.action == "list":
-            items = svc.open_conflicts(store)
+            items = clinic.sync.conflicts()
             if not items:
                 print("No conflicts to resolve.")
             for c in items:
@@ -556,7 +516,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         if args.id is None:
             raise UsageError("Give the conflict number (see `clinic-app conflicts list`).")
         if args.action == "show":
-            for line in svc.describe(store, args.id):
+            for line in clinic.sync.describe_conflict(args.id):
                 print(line)
             return 0
         choices = {}
@@ -565,10 +525,10 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
             if side not in ("local", "remote"):
                 raise UsageError("--field takes NAME=local or NAME=remote.")
             choices[name] = side
-        svc.resolve(store, args.id, take=args.take, choices=choices)
+        clinic.sync.resolve(args.id, take=args.take, choices=choices)
         print(f"Conflict #{args.id} resolved; the result will be sent on the next sync.")
     finally:
-        store.lock()
+        clinic.close()
     return 0
 
 
@@ -577,7 +537,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from ui.platform_libs import DisplayProblem, check_display, check_libraries
 
     profile = _profile(args)
-    Store.load_header(profile)
+    Clinic.users(profile)  # a missing or damaged key file is named before Qt starts
     try:  # one line instead of Qt's abort when the window cannot open
         check_display()
         check_libraries()
@@ -589,7 +549,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def cmd_screenshot(args: argparse.Namespace) -> int:
     from ui.screenshots import run as render
 
-    written = render(Path(args.out))
+    languages = (args.lang,) if args.lang else ("en", "zh_CN")
+    written = render(Path(args.out), languages)
     print(f"Wrote {len(written)} screenshots to {args.out}.")
     return 0
 
@@ -644,7 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--until", help="only up to this date (YYYY-MM-DD)")
     sp.add_argument("--vital", help="vitals table: only this measure (e.g. systolic)")
     sp.add_argument("--abnormal-only", action="store_true", help="vitals: only flagged values")
-    sp.add_argument("--lang", default="en", choices=("en", "zh_CN"), help="column headings")
+    sp.add_argument(
+        "--lang",
+        default="en",
+        choices=("en", "zh_CN"),
+        help="column headings, coded values and sheet names",
+    )
     sp = add("backup", cmd_backup, "write an encrypted, verified backup (SQLite backup API)")
     sp.add_argument("--out", help="file or folder (default: next to the profile)")
     sp.add_argument("--skip-damaged", action="store_true",
@@ -682,6 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lang", choices=("en", "zh_CN"), help="language of the interface")
     sp = add("screenshot", cmd_screenshot, "render every screen with demo data to PNG")
     sp.add_argument("--out", required=True, help="folder for the PNG files")
+    sp.add_argument("--lang", choices=("en", "zh_CN"), help="one language (default: both)")
     sp = add("enroll", cmd_enroll, "connect this clinic workstation with a one-time code")
     sp.add_argument("--server", required=True, help="central platform URL")
     sp.add_argument("--code", required=True, help="one-time enrollment code")
@@ -730,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         folder = Path(exc.filename).parent if exc.filename else Path.cwd()
-        named = faults.from_os_error(
+        named = Clinic.file_fault(
             exc, folder, doing=f"running `{args.command}`", outcome="No file was left behind."
         )
         print(f"error: {named} [{named.code}]", file=sys.stderr)

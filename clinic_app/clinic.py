@@ -33,6 +33,8 @@ from clinic_app.domains.profile import Profile
 from clinic_app.domains.schedule import Schedule
 from clinic_app.domains.sync import Sync
 from clinic_app.domains.visits import Visits
+from clinic_app.errors import ClinicError
+from local_store import faults
 from local_store.store import Store
 
 T = TypeVar("T")
@@ -68,10 +70,25 @@ class Clinic:
         return cls(Store.unlock(Path(profile), user, passphrase))
 
     @classmethod
-    def create(cls, profile: Path, user: str, passphrase: str) -> tuple[Clinic, str]:
-        """A new profile; returns it and the recovery key (to show once)."""
-        store, recovery = Store.create(Path(profile), user, passphrase)
+    def create(
+        cls, profile: Path, user: str, passphrase: str, *, set_aside: bool = False
+    ) -> tuple[Clinic, str]:
+        """A new profile; returns it and the recovery key (to show once). A record database
+        found there without its key file is refused unless ``set_aside`` (it is kept, renamed)."""
+        store, recovery = Store.create(Path(profile), user, passphrase, set_aside=set_aside)
         return cls(store), recovery
+
+    @staticmethod
+    def check_recovery_key(profile: Path, recovery_key: str) -> None:
+        """Refuse a wrong recovery key (WrongPassphrase) before a new passphrase is asked for."""
+        Store.load_header(Path(profile)).unlock_recovery(recovery_key)
+
+    @staticmethod
+    def file_fault(exc: OSError, folder: Path, *, doing: str, outcome: str) -> ClinicError:
+        """The named fault (a full disk, a read-only medium, no permission...) for an
+        ``OSError`` met while ``doing`` something with a file in ``folder`` outside the profile
+        (an export, an import); its message says ``outcome``."""
+        return faults.from_os_error(exc, Path(folder), doing=doing, outcome=outcome)
 
     @classmethod
     def recover(cls, profile: Path, recovery_key: str, user: str, new_passphrase: str) -> Clinic:

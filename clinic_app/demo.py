@@ -42,13 +42,13 @@ def run(profile: Path, count: int) -> None:
         clinic, recovery = Clinic.create(profile, DEMO_USER, passphrase)
         print(f"Created demo profile at {profile}")
         print(f"Recovery key (shown once): {recovery}")
-        summary = generate(clinic.store, count)
+        summary = generate(clinic, count)
         print(f"Generated {summary.patients} patients, {summary.records} records.")
     else:
         clinic = Clinic.open(profile, DEMO_USER, passphrase)
     with clinic:
         clinic.patients.reindex_if_needed()
-        print(f"\nProfile {profile} · schema {clinic.store.schema} · user {clinic.user}")
+        print(f"\nProfile {profile} · schema {clinic.profile.schema} · user {clinic.user}")
         for rtype, n in clinic.profile.counts().items():
             print(f"  {rtype:<24}{n:>8}")
         print(f"  {'changes waiting to sync':<24}{clinic.profile.pending_count():>8}")

@@ -2,6 +2,16 @@
 
 Everything is invented (names drawn from common surnames and given-name characters, valid but
 fictional resident ID numbers). Deterministic for a given seed.
+
+The entry points take an open :class:`~clinic_app.clinic.Clinic` (``clinic-app demo-data``,
+``make demo``, the screenshots and benchmarks drive it, never the store):
+
+- :func:`generate`: patients with years of history;
+- :func:`add_demo_conflicts`: two sync conflicts to resolve;
+- :func:`showcase_patient`, :func:`first_visit`, :func:`add_follow_up`: what the screenshots
+  pick and add;
+- :func:`mark_refused` / :func:`unmark_refused`: changes shown as refused by the central
+  platform, and back to waiting.
 """
 
 from __future__ import annotations
@@ -10,18 +20,22 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from clinic_app.records import clinical, forms, orders
 from clinic_app.records import encounter as enc
-from clinic_app.records.common import Resource
+from clinic_app.records.common import Resource, patient_of
 from clinic_app.records.identity import make_resident_id
 from clinic_app.records.patient import Address, PatientInput
 from clinic_app.records.schedule import appointment, follow_up
 from clinic_app.records.vitals import vital_observation
-from clinic_app.services.writes import item, save
+from clinic_app.services.writes import item, save, save_all
+from clinic_app.sync import demo as sync_demo
 from clinic_app.sync.merge import DELETED_THERE
-from local_store.store import Store
 from local_store.sync_ledger import SyncLedger
+
+if TYPE_CHECKING:
+    from clinic_app.clinic import Clinic
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
@@ -177,14 +191,15 @@ def _patient_records(rng: random.Random, today: date, years: int) -> Iterator[Re
                           description="远程会诊", based_on=sr["id"])  # fmt: skip
     if hypertensive or diabetic:
         plan, task = follow_up(patient_id=pid, due=today + timedelta(days=rng.randint(0, 45)),
-                               description="慢病随访 Chronic disease follow-up", author=doctor,
+                               description="慢病随访", author=doctor,
                                created=datetime.now().astimezone())  # fmt: skip
         yield plan
         yield task
 
 
-def generate(store: Store, patients: int, seed: int = 2026, years: int = 5) -> DemoSummary:
+def generate(clinic: Clinic, patients: int, seed: int = 2026, years: int = 5) -> DemoSummary:
     """Write ``patients`` patients with their history, a few hundred per transaction."""
+    store = clinic.store
     rng = random.Random(seed)
     today = date.today()
     total = 0
@@ -198,9 +213,10 @@ def generate(store: Store, patients: int, seed: int = 2026, years: int = 5) -> D
     return DemoSummary(patients, total)
 
 
-def add_demo_conflicts(store: Store) -> None:
+def add_demo_conflicts(clinic: Clinic) -> None:
     """Two sync conflicts for the screenshots: one field conflict on a patient and one
     edit-against-deletion on an appointment."""
+    store = clinic.store
     ledger = SyncLedger(store)
     patient = store.page("Patient", 3, 1)[0]
     base = dict(patient)
@@ -246,3 +262,49 @@ def add_demo_conflicts(store: Store) -> None:
         remote=None,
         remote_deleted=True,
     )
+
+
+def showcase_patient(clinic: Clinic) -> str:
+    """The patient with the most vital-sign readings (ties: the one with prescriptions)."""
+    store = clinic.store
+    counts: dict[str, int] = {}
+    for obs in store.find("Observation"):
+        pid = patient_of(obs)
+        if pid:
+            counts[pid] = counts.get(pid, 0) + 1
+    treated = {patient_of(m) for m in store.find("MedicationRequest")}
+    return max(counts, key=lambda pid: (pid in treated, counts[pid]))
+
+
+def first_visit(clinic: Clinic) -> tuple[Resource, list[Resource]]:
+    """The earliest visit of the profile and its form answers and vital signs."""
+    store = clinic.store
+    encounter = min(store.find("Encounter"), key=lambda e: str(e["period"]["start"]))
+    pid = str(patient_of(encounter))
+    linked = [
+        r
+        for rtype in ("QuestionnaireResponse", "Observation")
+        for r in store.find(rtype, patient_id=pid)
+        if (r.get("encounter") or {}).get("reference") == f"Encounter/{encounter['id']}"
+    ]
+    return encounter, linked
+
+
+def add_follow_up(clinic: Clinic, *, patient_id: str, due: date, description: str, author: str,
+                  created: datetime) -> tuple[Resource, Resource]:  # fmt: skip
+    """A follow-up planned on ``created`` (in the past, for an overdue reminder)."""
+    plan, task = follow_up(patient_id=patient_id, due=due, description=description,
+                           author=author, created=created)  # fmt: skip
+    clinic.run(lambda: save_all(clinic.store, [plan, task]), reason="demo follow-up")
+    return plan, task
+
+
+def mark_refused(clinic: Clinic) -> int:
+    """The newest waiting change of a vital sign and of a patient's details marked refused the
+    way the central platform answers (nothing is sent). Returns how many are in error."""
+    return sync_demo.mark_refused(clinic.store)
+
+
+def unmark_refused(clinic: Clinic) -> int:
+    """Every change in error waits again (as before :func:`mark_refused`)."""
+    return sync_demo.unmark_refused(clinic.store)

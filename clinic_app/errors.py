@@ -1,13 +1,14 @@
-"""Errors of the core: the store's base exception plus field-level validation errors, and
-what screens need to word the store's faults (the recovery advice the core's sentences end
-with, sizes written as the core writes them) without reaching into the store."""
+"""Errors of the core: the product's one base exception (defined in ``clinic_errors``, below
+the store), field-level validation errors, the store's faults screens name, and what screens
+need to word those faults (the recovery advice the core's sentences end with, sizes written
+as the core writes them) without reaching into the store."""
 
 from __future__ import annotations
 
+from clinic_errors import ClinicError
 from local_store.errors import (
     RECOVER,
     RECOVER_BEHIND,
-    ClinicError,
     NotFound,
     StoreError,
     WrongPassphrase,

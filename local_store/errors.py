@@ -1,37 +1,16 @@
-"""The one exception hierarchy of the product: errors for users carry a message written for them.
+"""The local record store's errors: subclasses of the product's one base, ``ClinicError``.
 
-Every class has a stable ``code`` (shown on the command line and in the GUI, searchable in the
-manual) and an ``exit_status`` the command line exits with, distinct per class of fault, so
-scripts and support staff can tell a full disk from a damaged database without parsing text.
-
-An error that carries values (a folder, an amount, page numbers) also carries them apart from
-its sentence: ``params`` holds them by name and ``variant`` says which of the class's sentences
-it is, so the GUI translates it by ``key`` (``code`` or ``code.variant``) and fills the values
-into the translated sentence instead of matching English text (``ui/error_texts.py``).
+The base (with its stable ``code``, ``exit_status``, ``variant`` and ``params``) is defined in
+``clinic_errors``, below this package, so the central platform and the core share it without
+loading the store; it is re-exported here because much of the product imports it from here.
+Every class has a stable ``code`` and an ``exit_status`` distinct per class of fault, so
+scripts and support staff can tell a full disk from a damaged database without parsing text;
+the GUI translates an error by its ``key`` (``ui/error_texts.py``).
 """
 
 from __future__ import annotations
 
-
-class ClinicError(Exception):
-    """Base of every error the product raises on purpose.
-
-    ``str(err)`` is a sentence meant for the person at the keyboard; it must never contain
-    patient data (names, ID numbers, phone numbers, values), because it may be logged.
-    """
-
-    code = "ERROR"
-    exit_status = 1
-
-    def __init__(self, message: str = "", *, variant: str = "", **params: object) -> None:
-        super().__init__(message)
-        self.variant = variant
-        self.params: dict[str, object] = params
-
-    @property
-    def key(self) -> str:
-        """What the GUI translates this error by: ``code``, or ``code.variant``."""
-        return f"{self.code}.{self.variant}" if self.variant else self.code
+from clinic_errors import ClinicError
 
 
 class StoreError(ClinicError):

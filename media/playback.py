@@ -5,7 +5,9 @@ Threads: :meth:`SpeakerPlayer.play` runs on the event loop (the call's observer)
 the frame with PyAV's ``AudioResampler`` to the device's rate and channels (a few tens of
 microseconds for a 20 ms frame) and pushes the samples into the :class:`JitterBuffer`.
 PortAudio calls the player's callback on its own thread every :data:`BLOCK_MS`; the callback
-only copies samples out of the buffer under a lock. Nothing here touches Qt.
+only copies samples out of the buffer under a lock, and hands the same block to the
+microphone's echo canceller (``echo``, :mod:`media.echo`) as its far-end reference. Nothing
+here touches Qt.
 
 The jitter buffer (all sizes in frames of the device rate):
 
@@ -28,12 +30,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import av
 import numpy as np
 
+from media.echo import EchoCanceller, output_delay
 from media.errors import MediaDeviceError, NoSpeakerFound
 from media.sources import Device
 
@@ -268,6 +272,8 @@ class SpeakerPlayer:
         self._layout = "stereo" if channels >= 2 else "mono"
         self._stream: Any = None
         self._closed = False
+        # the microphone's echo canceller: fed with exactly what the device plays (the far end)
+        self.echo: EchoCanceller | None = None
 
     @classmethod
     def open(
@@ -354,6 +360,9 @@ class SpeakerPlayer:
             self.device_underflows += 1
         self.device_frames += frames
         self.buffer.pull(outdata)
+        echo = self.echo
+        if echo is not None:
+            echo.render(outdata, self.rate, output_delay(_time))
 
     # -- the end ---------------------------------------------------------------------------
 
@@ -389,3 +398,33 @@ class SpeakerPlayer:
                 log.warning("closing the loudspeaker failed: %s", type(exc).__name__)
         self.buffer.clear()
         log.info("call audio stopped: %s", self.stats)
+
+
+def chime(rate: int = PREFERRED_RATE, level: float = 0.3) -> av.AudioFrame:
+    """A short two-note chime (about 0.7 s, mono s16) for a loudspeaker test or an incoming
+    call; soft attack and decay on each note, so it does not click."""
+    notes = ((880.0, 0.18), (0.0, 0.06), (660.0, 0.18), (0.0, 0.06), (880.0, 0.22))
+    parts = []
+    for freq, seconds in notes:
+        t = np.arange(int(rate * seconds)) / rate
+        env = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.02) if freq else np.zeros_like(t)
+        parts.append(np.sin(2 * np.pi * freq * t) * env * level)
+    pcm = (np.concatenate(parts) * 32767).astype(np.int16).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+    frame.sample_rate = rate
+    return frame
+
+
+def ring(device: str | None = None) -> float:
+    """Play :func:`chime` once on ``device`` (None: the default) and wait until it has been
+    played; returns its length in seconds. Blocks: call it off the GUI thread. Raises
+    NoSpeakerFound / MediaDeviceError as :meth:`SpeakerPlayer.open`."""
+    frame = chime()
+    seconds = frame.samples / frame.sample_rate
+    player = SpeakerPlayer.open(device, max_ms=1000 * seconds + MAX_MS)  # all of it queued
+    try:
+        player.play(frame)
+        time.sleep(seconds + TARGET_MS / 1000 + 0.1)
+    finally:
+        player.close()
+    return seconds

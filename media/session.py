@@ -38,8 +38,11 @@ message says why). Everything is reported to a :class:`CallObserver` on the even
 remote video frames also go to :attr:`CallSession.remote_video` (latest frame wins) for a
 converter thread.
 
-Echo: aiortc has no echo canceller; :attr:`CallSession.headset_recommended` and
-:data:`media.sources.HEADSET_ADVICE` are what the UI shows. Nothing is recorded.
+Echo: aiortc has no echo canceller; :mod:`media.echo` runs the microphone through the WebRTC
+audio processing module (the loudspeaker feeds it). ``headset=True`` (or :meth:`CallSession.
+set_headset`) turns that processing off. Where the module is missing
+:attr:`CallSession.headset_recommended` and :data:`media.sources.HEADSET_ADVICE` are what the UI
+shows. Nothing is recorded.
 """
 
 from __future__ import annotations
@@ -242,6 +245,7 @@ class CallSession:
         stats_interval: float = 1.0,
         stock: bool = False,
         reconnect_timeout: float = 120.0,
+        headset: bool = False,
     ) -> None:
         self.consult_id = consult_id
         # stock: plain aiortc for baselines (no media/quality layer, no dead-path watch)
@@ -270,6 +274,8 @@ class CallSession:
         self.summary = CallSummary(consult_id, None, None, time.time())
         self.headset_recommended = self.media.headset_recommended
         self.headset_advice = HEADSET_ADVICE
+        self.headset = False
+        self.set_headset(headset)
         self.camera_on = self.media.camera_on
         self.audio_only = False
         self.peer_audio_only = False
@@ -335,6 +341,11 @@ class CallSession:
         await self.signaling.aclose()
         if self.state != CallState.FAILED:
             self._set_state(CallState.ENDED)
+
+    def set_headset(self, headset: bool) -> None:
+        """A headset: no acoustic echo, so the microphone goes out without echo processing."""
+        self.headset = headset
+        self.media.set_headset(headset)
 
     def set_muted(self, muted: bool) -> None:
         """Microphone off: the far side receives silence."""

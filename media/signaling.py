@@ -372,3 +372,48 @@ class SignalingClient:
         if self._http is not None:
             await self._http.close()
             self._http = None
+
+
+@dataclass(frozen=True)
+class ActiveCall:
+    """A call the other side has opened and this account's side has not joined yet."""
+
+    consult_id: str
+    call_id: str
+    waiting_side: str
+    waiting_seconds: float
+
+
+async def active_calls(
+    server: str, token: str, *, ssl_context: ssl.SSLContext | None = None, timeout: float = 10.0
+) -> list[ActiveCall]:
+    """``GET /api/v1/calls/active``: the calls waiting for this account (a light poll).
+    Raises CentralUnreachable when the platform cannot be asked now, CallRefused when it
+    refuses this account."""
+    headers = {"Authorization": f"Bearer {token}", "X-Client-Version": __version__}
+    url = f"{server.rstrip('/')}/api/v1/calls/active"
+    try:
+        async with (
+            aiohttp.ClientSession(
+                headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as http,
+            http.get(url, ssl=ssl_context if ssl_context is not None else True) as resp,
+        ):
+            if resp.status != 200:
+                if resp.status >= 500:
+                    raise CentralUnreachable("The central platform failed; try again later.")
+                message = _STATUS_MESSAGES.get(resp.status, "The central platform refused.")
+                raise CallRefused(message, "refused", resp.status)
+            body = await resp.json()
+    except (aiohttp.ClientError, TimeoutError):
+        raise CentralUnreachable("The central platform cannot be reached.") from None
+    return [
+        ActiveCall(
+            str(c["consult_id"]),
+            str(c["call_id"]),
+            str(c["waiting_side"]),
+            float(c["waiting_seconds"]),
+        )
+        for c in body.get("calls", [])
+        if isinstance(c, dict)
+    ]

@@ -33,7 +33,7 @@ import numpy as np
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from media import stamps
+from media import echo, stamps
 from media.errors import MediaDeviceError
 from media.frames import LatestFrame
 
@@ -291,6 +291,11 @@ class OutgoingAudioTrack(MediaStreamTrack):
         if self.readyState != "live" or self._media.audio is None:
             raise MediaStreamError
         frame = await self._media.audio.next_frame()
+        canceller = self._media.echo
+        if canceller is not None:  # the echo removed; None until 10 ms are together
+            while (clean := canceller.process(frame)) is None:
+                frame = await self._media.audio.next_frame()
+            frame = clean
         if self._media.muted:
             silent = np.zeros((1, frame.samples * len(frame.layout.channels)), dtype=np.int16)
             quiet = av.AudioFrame.from_ndarray(
@@ -312,8 +317,9 @@ def _black_frame(width: int, height: int) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(yuv, format="yuv420p")
 
 
-# Echo: aiortc has no acoustic echo canceller, and neither PyAV nor the sources add one.
-HEADSET_RECOMMENDED = True
+# Echo: aiortc has none; media/echo.py cancels it (the microphone through the WebRTC audio
+# processing module) where its bindings exist. Without them a headset is the only remedy.
+HEADSET_RECOMMENDED = not echo.AVAILABLE
 HEADSET_ADVICE = (
     "Use a headset for the call: this program does not cancel echo, so sound from the "
     "loudspeakers would reach the other side through the microphone."
@@ -333,7 +339,19 @@ class LocalMedia:
         self.camera_on = video is not None
         self.self_view: LatestFrame[av.VideoFrame] = LatestFrame()
         self.headset_recommended = HEADSET_RECOMMENDED
-        self.headset_advice = HEADSET_ADVICE
+        self.headset_advice = HEADSET_ADVICE if HEADSET_RECOMMENDED else ""
+        # the microphone's echo canceller, fed by the loudspeaker (playback.SpeakerPlayer.echo);
+        # none for the synthetic tone (no room between it and a loudspeaker) or without the module
+        real_mic = audio is not None and not isinstance(audio, SyntheticAudioSource)
+        self.echo: echo.EchoCanceller | None = (
+            echo.EchoCanceller() if real_mic and echo.AVAILABLE else None
+        )
+
+    def set_headset(self, headset: bool) -> None:
+        """A headset has no acoustic echo: the microphone then goes out unprocessed."""
+        if self.echo is not None:
+            self.echo.enabled = not headset
+            self.echo.reset()
 
     @classmethod
     def synthetic(cls, width: int = 640, height: int = 480, fps: float = 30.0) -> LocalMedia:

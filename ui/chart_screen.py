@@ -45,6 +45,7 @@ from qasync import asyncSlot
 
 from clinic_app.changes import Changes
 from clinic_app.records.common import Resource
+from clinic_app.records.masking import FIELDS, Field
 from clinic_app.services.chart_view import ChartView
 from clinic_app.services.patients import CHART_TYPES
 from ui.attachment_viewer import (
@@ -59,7 +60,7 @@ from ui.chart_timeline import ChartTimeline
 from ui.clinical_text import (
     FLAG_COLOUR,
     fact_text,
-    patient_facts,
+    patient_fact_fields,
     patient_name,
     when_text,
 )
@@ -126,7 +127,11 @@ class ChartScreen(QWidget):
         self.name.setStyleSheet("font-size: 20px; font-weight: bold;")
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.facts = QLabel()
-        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.setTextFormat(Qt.TextFormat.RichText)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.facts.setToolTip(self.tr("Click a masked number to show it in full (recorded)"))
+        self.facts.linkActivated.connect(self.reveal)
+        self._shown: dict[Field, str] = {}  # full values revealed for the patient on screen
         names.addWidget(self.name)
         names.addWidget(self.facts)
         head.addLayout(names, 1)
@@ -223,6 +228,7 @@ class ChartScreen(QWidget):
 
     def _clear(self) -> None:
         self.view = None
+        self._shown = {}
         for label in (self.name, self.facts, self.allergies, self.conditions, self.medications):
             label.setText("")
         self.timeline_panel.clear()
@@ -293,9 +299,7 @@ class ChartScreen(QWidget):
         self.view = view
         p = view.patient
         self.name.setText(patient_name(p))
-        self.facts.setText(
-            "    ".join(fact_text(label, value) for label, value in patient_facts(p) if value)
-        )
+        self._show_facts(p)
         self._fill_summary(view)
         self._fill_attachments(view)
         await asyncio.sleep(0)
@@ -308,6 +312,31 @@ class ChartScreen(QWidget):
         self.trends.show_trends(view.trends)
         self._set_actions_enabled(True)
         self.loaded.emit(str(p["id"]))
+
+    def _show_facts(self, patient: Resource) -> None:
+        """The header line; a masked ID number or phone is a link that reveals it."""
+        parts = []
+        for label, value, field in patient_fact_fields(patient, shown=self._shown):
+            if not value:
+                continue
+            text = html.escape(fact_text(label, value))
+            parts.append(f"<a href='reveal:{field}'>{text}</a>" if field else text)
+        self.facts.setText("&nbsp;&nbsp;&nbsp;&nbsp;".join(parts))
+
+    @asyncSlot(str)
+    async def reveal(self, link: str) -> None:
+        """Show the masked field in full; the core records the access in the audit log."""
+        field = link.removeprefix("reveal:")
+        patient_id = self.patient_id
+        if field not in FIELDS or patient_id is None:
+            return
+        value = await run_op(
+            self, self.session.write(self.session.clinic.patients.reveal, patient_id, field)
+        )
+        if value is None or patient_id != self.patient_id or self.view is None:
+            return
+        self._shown[field] = str(value)
+        self._show_facts(self.view.patient)
 
     def _fill_summary(self, view: ChartView) -> None:
         none_text = html.escape(self.tr("None recorded"))

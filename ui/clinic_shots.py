@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinic_app.records.common import patient_of
+from clinic_app import demo_data
 from clinic_app.records.orders import kind_of
-from clinic_app.services import chart_view, documents, orders
 
 if TYPE_CHECKING:
     from clinic_app.clinic import Clinic
@@ -51,38 +50,24 @@ def _xray_png(path: Path) -> None:
     image.save(str(path))
 
 
-def _showcase_patient(clinic: Clinic) -> str:
-    store = clinic.store
-    """The patient with the most vital-sign readings (ties: the one with prescriptions)."""
-    counts: dict[str, int] = {}
-    for obs in store.find("Observation"):
-        pid = patient_of(obs)
-        if pid:
-            counts[pid] = counts.get(pid, 0) + 1
-    treated = {patient_of(m) for m in store.find("MedicationRequest")}
-    return max(counts, key=lambda pid: (pid in treated, counts[pid]))
-
-
 def prepare(clinic: Clinic) -> None:
     """Give the showcase patient an X-ray, a PDF, an answered consult and one waiting to go."""
-    store = clinic.store
-    pid = _showcase_patient(clinic)
-    store.set_meta(META_KEY, pid)
+    pid = demo_data.showcase_patient(clinic)
+    clinic.profile.set_setting(META_KEY, pid)
     with tempfile.TemporaryDirectory(prefix="clinic-shots-") as tmp:
         xray = Path(tmp) / "Chest X-ray.png"
         _xray_png(xray)
-        documents.attach_file(store, patient_id=pid, path=xray, kind="photo")
+        clinic.documents.attach_file(patient_id=pid, path=xray, kind="photo")
         pdf = Path(tmp) / "Discharge letter.pdf"
         pdf.write_bytes(b"%PDF-1.4\n% demo document\n%%EOF\n")
-        documents.attach_file(store, patient_id=pid, path=pdf, kind="report")
+        clinic.documents.attach_file(patient_id=pid, path=pdf, kind="report")
     now = datetime.now().astimezone()
-    view = chart_view.open_chart_view(store, pid)
+    view = clinic.patients.chart_view(pid)
     earlier = [r for r in view.chart.of("ServiceRequest") if kind_of(r) == "consult"]
     if earlier:
         answered = earlier[0]
     else:
-        answered = chart_view.ask_specialist(
-            store,
+        answered = clinic.consults.ask(
             patient_id=pid,
             specialty="cardiology",
             priority="routine",
@@ -90,16 +75,14 @@ def prepare(clinic: Clinic) -> None:
             requester="李建国医生",
             supporting=[("Encounter", view.visits[0]["id"])] if view.visits else [],
             now=now - timedelta(days=20),
-        ).request
-    orders.write_opinion(
-        store,
+        ).value.request
+    clinic.consults.write_opinion(
         consult_id=answered["id"],
         author="张心内科主任",
         conclusion="氨氯地平加量至10mg每日一次，低盐饮食，两周后复查血压。",
     )
     start = (now + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
-    chart_view.ask_specialist(
-        store,
+    clinic.consults.ask(
         patient_id=pid,
         specialty="endocrinology",
         priority="urgent",
@@ -111,11 +94,11 @@ def prepare(clinic: Clinic) -> None:
 
 
 async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None]]) -> None:
-    from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QWizard
+    from PySide6.QtWidgets import QComboBox, QPlainTextEdit
 
     from ui.chart_screen import ChartScreen
 
-    pid = await ws.session.call(ws.session.store.get_meta, META_KEY)
+    pid = await ws.session.call(ws.session.clinic.profile.setting, META_KEY)
     if not pid:
         return
     loads: list[str] = []
@@ -165,7 +148,7 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
     visit.vitals["weight"].edit.setText("68.5")
     visit.validate()
     await shot("33-visit-invalid-value", visit)
-    visit.close()
+    visit.done(0)  # discard without the "unsaved input" question
 
     chart.ask_specialist()
     wizard = chart.consult_wizard
@@ -181,5 +164,5 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
     await shot("35-consult-supporting", wizard)
     wizard.next()
     await shot("36-consult-slots", wizard)
-    wizard.button(QWizard.WizardButton.CancelButton).click()
+    wizard.done(0)  # discard without the "unsaved input" question
     await settle(0.2)

@@ -9,8 +9,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
+from clinic_app.records.masking import Field, masked_value
 from clinic_app.records.orders import SPECIALTIES
-from clinic_app.records.patient import age_on, display_name, latin_name, phone_of, resident_id_of
+from clinic_app.records.patient import age_on, display_name, latin_name
 from clinic_app.records.vitals import VITALS, flag_of, vital_key
 from ui.errors import tr_core
 
@@ -128,16 +129,31 @@ def reading_text(key: str, obs: dict[str, Any]) -> str:
     return flagged_text(text, flag_of(obs))
 
 
-def patient_facts(patient: dict[str, Any], today: date | None = None) -> list[tuple[str, str]]:
-    """(label, value) pairs of a patient's header: pinyin, sex, age, ID number, phone."""
+def patient_fact_fields(
+    patient: dict[str, Any], today: date | None = None, shown: dict[Field, str] | None = None
+) -> list[tuple[str, str, Field | None]]:
+    """(label, value, maskable field) of a patient's header: pinyin, sex, age, ID number,
+    phone. The ID number and phone are masked unless ``shown`` holds their full value (what
+    the core's audited ``patients.reveal`` returned)."""
     age = age_on(patient, today or date.today())
+    full = shown or {}
     return [
-        (tr("Pinyin"), latin_name(patient)),
-        (tr("Sex"), sex_label(patient.get("gender"))),
-        (tr("Age"), "" if age is None else tr("%1 years").replace("%1", str(age))),
-        (tr("ID number"), resident_id_of(patient) or ""),
-        (tr("Phone"), phone_of(patient) or ""),
-    ]
+        (tr("Pinyin"), latin_name(patient), None),
+        (tr("Sex"), sex_label(patient.get("gender")), None),
+        (tr("Age"), "" if age is None else tr("%1 years").replace("%1", str(age)), None),
+        (tr("ID number"), full.get("resident_id") or masked_value(patient, "resident_id"),
+         None if "resident_id" in full else "resident_id"),
+        (tr("Phone"), full.get("phone") or masked_value(patient, "phone"),
+         None if "phone" in full else "phone"),
+    ]  # fmt: skip
+
+
+def patient_facts(
+    patient: dict[str, Any], today: date | None = None, shown: dict[Field, str] | None = None
+) -> list[tuple[str, str]]:
+    """(label, value) pairs of a patient's header, ID number and phone masked (see
+    :func:`patient_fact_fields`)."""
+    return [(label, value) for label, value, _ in patient_fact_fields(patient, today, shown)]
 
 
 def patient_name(patient: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,27 +43,178 @@ DELETED_COLOR = "#fbd9d6"
 HIDDEN_KEYS = {"system"}  # naming-system URLs are noise for a clinician comparing values
 
 
-def readable(value: Any) -> str:
-    """A FHIR value as indented ``key: value`` lines (naming-system URLs left out)."""
+def tr(text: str) -> str:
+    return QCoreApplication.translate("conflict_values", text)
+
+
+def key_label(key: str, field: str = "") -> str:
+    """The clinician's word for a FHIR key inside a field (``city`` -> 市); an unknown key is
+    shown as it is (it is a record's structure, not a sentence)."""
+    if key == "text":
+        return tr("Full address") if field == "address" else tr("Text")
+    labels = {
+        "family": tr("Family name"),
+        "given": tr("Given name"),
+        "prefix": tr("Title"),
+        "suffix": tr("Suffix"),
+        "use": tr("Use"),
+        "value": tr("Value"),
+        "line": tr("Street, village"),
+        "city": tr("City"),
+        "district": tr("County, district"),
+        "state": tr("Province"),
+        "postalCode": tr("Postal code"),
+        "country": tr("Country"),
+        "period": tr("Period"),
+        "start": tr("Start"),
+        "end": tr("End"),
+        "type": tr("Type"),
+        "display": tr("Name"),
+        "code": tr("Code"),
+        "coding": tr("Coded as"),
+        "reference": tr("Record"),
+        "status": tr("Status"),
+        "actor": tr("Who"),
+        "required": tr("Required"),
+        "authorString": tr("Author"),
+        "time": tr("Time"),
+        "linkId": tr("Question"),
+        "answer": tr("Answer"),
+        "valueString": tr("Answer"),
+        "valueBoolean": tr("Answer"),
+        "valueInteger": tr("Answer"),
+        "valueDecimal": tr("Answer"),
+        "valueDate": tr("Answer"),
+        "rank": tr("Rank"),
+        "unit": tr("Unit"),
+    }
+    return labels.get(key, key)
+
+
+def code_label(key: str, code: str) -> str:
+    """The label of a coded value (``use: mobile`` -> 手机); other values as they are."""
+    by_key = {
+        "use": {
+            "mobile": tr("Mobile"),
+            "home": tr("Home"),
+            "work": tr("Work"),
+            "temp": tr("Temporary"),
+            "old": tr("Old"),
+            "official": tr("Official"),
+            "usual": tr("Usual"),
+            "billing": tr("Billing"),
+        },
+        "country": {"CN": tr("China")},
+        "gender": {
+            "male": tr("Male"),
+            "female": tr("Female"),
+            "other": tr("Other"),
+            "unknown": tr("Unknown"),
+        },
+        "status": {
+            "proposed": tr("Proposed"),
+            "pending": tr("Pending"),
+            "booked": tr("Booked"),
+            "arrived": tr("Arrived"),
+            "fulfilled": tr("Fulfilled"),
+            "cancelled": tr("Cancelled"),
+            "noshow": tr("No-show"),
+            "draft": tr("Draft"),
+            "requested": tr("Requested"),
+            "accepted": tr("Accepted"),
+            "rejected": tr("Declined"),
+            "in-progress": tr("In progress"),
+            "active": tr("Active"),
+            "on-hold": tr("On hold"),
+            "completed": tr("Completed"),
+            "revoked": tr("Revoked"),
+            "planned": tr("Planned"),
+            "finished": tr("Finished"),
+            "entered-in-error": tr("Entered in error"),
+            "current": tr("Current"),
+            "final": tr("Final"),
+            "amended": tr("Amended"),
+        },
+        "priority": {
+            "routine": tr("Routine"),
+            "urgent": tr("Urgent"),
+            "asap": tr("As soon as possible"),
+            "stat": tr("Emergency (stat)"),
+        },
+    }
+    return by_key.get(key, {}).get(code, code)
+
+
+REFERENCE_KEYS = {"reference", "display", "type"}
+
+
+def reference_label(ref: dict[str, Any]) -> str:
+    """A reference as the clinician knows it: its display name, else what kind of record."""
+    if ref.get("display"):
+        return str(ref["display"])
+    rtype = str(ref["reference"]).split("/", 1)[0]
+    return {
+        "Patient": tr("the patient"),
+        "Practitioner": tr("a doctor"),
+        "ServiceRequest": tr("a consult request"),
+        "Encounter": tr("a visit"),
+        "Appointment": tr("an appointment"),
+        "CarePlan": tr("a care plan"),
+        "Slot": tr("a time slot"),
+    }.get(rtype, tr("another record"))
+
+
+def _pair(label: str, text: str) -> str:
+    """``label: text`` with the language's colon (a full-width one in Chinese)."""
+    return tr("%1: %2").replace("%1", label).replace("%2", text)
+
+
+def _moment(text: str) -> str:
+    """A FHIR date-time as local ``YYYY-MM-DD HH:MM``; anything else as it is."""
+    if len(text) > 10 and text[4:5] == "-" and "T" in text:
+        try:
+            return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return text
+    return text
+
+
+def readable(value: Any, field: str = "") -> str:
+    """A FHIR value as indented ``label: value`` lines in the interface language: keys and
+    codes as the clinician's words, a phone as ``Mobile: 138…``, times in local time
+    (naming-system URLs left out). ``field`` is the record's field the value belongs to."""
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "✔" if value else "✘"
-    if isinstance(value, str | int | float):
+        return tr("Yes") if value else tr("No")
+    if isinstance(value, str):
+        return _moment(code_label(field, value))
+    if isinstance(value, int | float):
         return str(value)
     if isinstance(value, list):
-        return "\n".join(readable(v) for v in value) if value else "—"
+        if value and all(isinstance(v, str) for v in value):
+            return " ".join(value)  # a name's given names, an address's lines
+        return "\n".join(readable(v, field) for v in value) if value else "—"
     if isinstance(value, dict):
+        if set(value) <= REFERENCE_KEYS and (
+            value.get("display") or isinstance(value.get("reference"), str)
+        ):
+            return reference_label(value)
+        if set(value) - HIDDEN_KEYS <= {"use", "value"} and "value" in value:  # a phone
+            use = value.get("use")
+            shown = str(value["value"])
+            return _pair(code_label("use", use), shown) if isinstance(use, str) else shown
         lines: list[str] = []
         for key, sub in value.items():
             if key in HIDDEN_KEYS:
                 continue
-            text = readable(sub)
+            text = readable(sub, key if isinstance(sub, str) else field)
+            label = key_label(key, field)
             if "\n" in text:
-                lines.append(f"{key}:")
+                lines.append(_pair(label, "").rstrip())
                 lines += ["  " + line for line in text.splitlines()]
             else:
-                lines.append(f"{key}: {text}")
+                lines.append(_pair(label, text))
         return "\n".join(lines) if lines else "—"
     return str(value)
 
@@ -180,6 +331,48 @@ class ConflictsScreen(QWidget):
             "restriction": self.tr("Due"),
             "code": self.tr("What"),
             "clinicalStatus": self.tr("Clinical status"),
+            "verificationStatus": self.tr("Verification"),
+            "basedOn": self.tr("Requested in"),
+            "minutesDuration": self.tr("Duration (minutes)"),
+            "created": self.tr("Created"),
+            "comment": self.tr("Comment"),
+            "serviceType": self.tr("Service"),
+            "appointmentType": self.tr("Appointment type"),
+            "slot": self.tr("Time slot"),
+            "subject": self.tr("Patient"),
+            "for": self.tr("Patient"),
+            "encounter": self.tr("Visit"),
+            "authoredOn": self.tr("Written on"),
+            "requester": self.tr("Requested by"),
+            "performerType": self.tr("Specialty"),
+            "performer": self.tr("Performed by"),
+            "category": self.tr("Category"),
+            "intent": self.tr("Intent"),
+            "occurrenceDateTime": self.tr("When"),
+            "occurrencePeriod": self.tr("When"),
+            "executionPeriod": self.tr("When"),
+            "owner": self.tr("Responsible"),
+            "focus": self.tr("About"),
+            "title": self.tr("Title"),
+            "content": self.tr("Content"),
+            "date": self.tr("Date"),
+            "type": self.tr("Type"),
+            "class": self.tr("Class"),
+            "active": self.tr("Active"),
+            "onsetDateTime": self.tr("Onset"),
+            "recordedDate": self.tr("Recorded on"),
+            "reaction": self.tr("Reaction"),
+            "criticality": self.tr("Criticality"),
+            "activity": self.tr("Activities"),
+            "questionnaire": self.tr("Form"),
+            "authored": self.tr("Filled in on"),
+            "author": self.tr("Author"),
+            "supportingInfo": self.tr("Sent with it"),
+            "reasonReference": self.tr("Reason"),
+            "extension": self.tr("More details"),
+            "contact": self.tr("Contact person"),
+            "maritalStatus": self.tr("Marital status"),
+            "deceasedBoolean": self.tr("Deceased"),
         }.get(name, name)
 
     # ---- loading -----------------------------------------------------------------------
@@ -193,7 +386,7 @@ class ConflictsScreen(QWidget):
             self.reloader.request()
 
     async def load(self) -> None:
-        items = await self.session.call(desk.conflicts_with_names, self.session.store)
+        items = await self.session.call(self.session.clinic.sync.conflicts_with_names)
         keep = self.current.id if self.current else None
         self.items = items
         self.render_list()
@@ -326,9 +519,9 @@ class ConflictsScreen(QWidget):
             label.setToolTip(name)
             self.table.setItem(r, 0, label)
             cells = [
-                readable(base.get(name)),
-                gone if c.local_deleted else readable(local.get(name)),
-                gone if c.remote_deleted else readable(remote.get(name)),
+                readable(base.get(name), name),
+                gone if c.local_deleted else readable(local.get(name), name),
+                gone if c.remote_deleted else readable(remote.get(name), name),
             ]
             for col, text in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)

@@ -29,6 +29,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -41,7 +42,6 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from clinic_app.records.vitals import VITALS
-from clinic_app.services import documents
 from clinic_app.sync.account import SyncAccount
 from media import call_records
 from media.datachannel import ChatMessage, FileProgress, ReceivedFile, VitalReading
@@ -144,6 +144,7 @@ class ConsultRoom(QWidget):
         media_factory: MediaFactory | None = None,
         player_factory: PlayerFactory | None = None,
         relay_only: bool = False,
+        headset: bool = False,
     ) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.session = session
@@ -209,6 +210,9 @@ class ConsultRoom(QWidget):
         for b in (self.mute_button, self.camera_button, self.audio_only_button):
             b.setCheckable(True)
             controls.addWidget(b)
+        self.headset_box = QCheckBox()  # a headset: no echo, so no echo processing
+        self.headset_box.setChecked(headset)
+        controls.addWidget(self.headset_box)
         controls.addStretch(1)
         self.hangup_button = QPushButton()
         self.hangup_button.setStyleSheet(
@@ -235,6 +239,7 @@ class ConsultRoom(QWidget):
         self.mute_button.toggled.connect(self.set_muted)
         self.camera_button.toggled.connect(lambda off: self.set_camera(not off))
         self.audio_only_button.toggled.connect(self.set_audio_only)
+        self.headset_box.toggled.connect(self.set_headset)
         self.hangup_button.clicked.connect(self.on_hangup)
         self.chat.send.connect(self.send_chat)
         self.vitals.push.connect(self.send_vitals)
@@ -271,6 +276,10 @@ class ConsultRoom(QWidget):
         self.audio_only_button.setToolTip(
             self.tr("Stop video both ways and keep talking (for a weak link)")
         )
+        self.headset_box.setText(self.tr("Headset"))
+        self.headset_box.setToolTip(
+            self.tr("Tick when you wear a headset: echo cancellation is then turned off")
+        )
         self.hangup_button.setText(self.tr("Hang up"))
         self.hangup_button.setToolTip(self.tr("End the call (Ctrl+Shift+H)"))
         self.tabs.setTabText(0, self.tr("Chat"))
@@ -294,7 +303,7 @@ class ConsultRoom(QWidget):
     # ---- the call ----------------------------------------------------------------------
     async def start(self) -> bool:
         """Join the consult's call; False (with the reason on screen) when it cannot start."""
-        self.account = await self.session.call(SyncAccount.load, self.session.store)
+        self.account = await self.session.call(self.session.clinic.sync.account)
         if self.account is None:
             self.show_unavailable(
                 self.tr(
@@ -318,17 +327,20 @@ class ConsultRoom(QWidget):
             self.show_unavailable(self.tr("The camera or microphone could not be started."))
             return False
         self.player, self.speaker_problem = await self._open_player()
+        if self.player is not None:
+            self.player.echo = local.echo  # the loudspeaker feeds the microphone's canceller
         ctx = None
         if self.account.ca_file:
             ctx = ssl.create_default_context(cafile=self.account.ca_file)
         self.call = CallSession(
             self.account.server,
-            await self.account.fresh_token(self.session.store),  # renewed if about to expire
+            await self.session.clinic.sync.fresh_token(self.account),  # renewed if about to expire
             self.consult_id,
             media=local,
             observer=_Observer(self),
             relay_only=self.relay_only,
             ssl_context=ctx,
+            headset=self.headset_box.isChecked(),
         )
         self.show_advice()
         try:
@@ -355,7 +367,8 @@ class ConsultRoom(QWidget):
         return player, ""
 
     def show_advice(self) -> None:
-        """The headset advice (no echo cancellation) and, if so, that nothing will be heard."""
+        """The headset advice (only where echo cancellation is missing) and, if so, that
+        nothing will be heard."""
         lines = [self.speaker_problem] if self.speaker_problem else []
         if self.call is not None and self.call.headset_recommended:
             lines.append(tr_core(self.call.headset_advice))
@@ -510,6 +523,10 @@ class ConsultRoom(QWidget):
         self.tabs.tabBar().setTabTextColor(index, self.palette().text().color())
 
     # ---- controls ----------------------------------------------------------------------
+    def set_headset(self, headset: bool) -> None:
+        if self.call is not None:
+            self.call.set_headset(headset)
+
     def set_muted(self, muted: bool) -> None:
         if self.call is not None:
             self.call.set_muted(muted)
@@ -560,14 +577,14 @@ class ConsultRoom(QWidget):
 
     @asyncSlot(str)
     async def on_share_document(self, doc_id: str) -> None:
-        store = self.session.store
+        docs = self.session.clinic.documents
 
         def load() -> tuple[str, bytes, str]:
-            doc = store.get("DocumentReference", doc_id)
+            doc = docs.get(doc_id)
             att = (doc.get("content") or [{}])[0].get("attachment", {})
             return (
                 str(att.get("title") or doc_id),
-                self.session.clinic.documents.content(doc),
+                docs.content(doc),
                 str(att.get("contentType") or "application/octet-stream"),
             )
 
@@ -600,8 +617,7 @@ class ConsultRoom(QWidget):
             return False
         work = self.session.write(
             partial(
-                documents.attach_bytes,
-                self.session.store,
+                self.session.clinic.documents.attach_bytes,
                 patient_id=self.patient_id,
                 name=file.name,
                 data=file.data,
@@ -621,14 +637,13 @@ class ConsultRoom(QWidget):
         viewer.open()
 
     async def _load_documents(self) -> None:
-        store, pid = self.session.store, self.patient_id
+        documents, pid = self.session.clinic.documents, self.patient_id or ""
 
         def docs() -> list[tuple[str, str]]:
             out = []
-            for doc in store.find("DocumentReference", patient_id=pid):
-                if doc.get("status") == "current":
-                    att = (doc.get("content") or [{}])[0].get("attachment", {})
-                    out.append((str(doc["id"]), str(att.get("title") or doc["id"])))
+            for doc in documents.current(pid):
+                att = (doc.get("content") or [{}])[0].get("attachment", {})
+                out.append((str(doc["id"]), str(att.get("title") or doc["id"])))
             return out
 
         found = await run_op(self, self.session.call(docs))

@@ -46,7 +46,7 @@ from ui.clinical_text import (
 from ui.errors import show_error, tr_core
 from ui.form_errors import FormErrors
 from ui.session import Session
-from ui.widgets import FieldError, fit_to_screen
+from ui.widgets import FieldError, UnsavedGuard, fit_to_screen
 
 MAX_QUESTION = 4000
 LIST_LIMIT = 60  # newest visits / vitals sets offered for inclusion
@@ -336,6 +336,29 @@ class ConsultWizard(QWizard):
             self.errors.add(key, label)
         self.errors.add("supporting", self.support_page.error)
         self.errors.add("slots", self.slots_page.error, "start", "status")
+        self._untouched = self.entered()
+        self.guard = UnsavedGuard(self, self.has_unsaved_input, self.save_draft)
+
+    def entered(self) -> tuple[object, ...]:
+        """What the clinician wrote or chose on the request page."""
+        r = self.request_page
+        return (r.specialty.currentData(), r.priority.currentData(), r.question_text())
+
+    def has_unsaved_input(self) -> bool:
+        return self.result_request is None and self.entered() != self._untouched
+
+    def reject(self) -> None:
+        """Cancel, Escape or the window's close: asks first when the request is unsaved
+        (Save keeps it as a draft)."""
+        if self.guard.allows_close():
+            super().reject()
+
+    async def save_draft(self) -> bool:
+        """Store the request as a draft (closes the wizard); False when it cannot be yet."""
+        if not self.request_page.validatePage():
+            self._go_to(self.request_page)
+            return False
+        return await self.save(draft=True) is not None
 
     def summary_html(self) -> str:
         esc = html.escape

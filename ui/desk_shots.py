@@ -12,11 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinic_app.demo_data import add_demo_conflicts
-from clinic_app.records import schedule as sched
+from clinic_app import demo_data
 from clinic_app.records.common import patient_of
-from clinic_app.services import desk, documents, orders, schedule
-from clinic_app.services.writes import save_all
 
 if TYPE_CHECKING:
     from clinic_app.clinic import Clinic
@@ -69,26 +66,18 @@ def next_free_hour(now: datetime) -> datetime:
 
 def prepare(clinic: Clinic) -> None:
     """Add what the desk-side screenshots show to a freshly generated demo profile."""
-    store = clinic.store
     today = date.today()
     now = datetime.now().astimezone()
-    encounter = next(iter(sorted(store.find("Encounter"), key=lambda e: e["period"]["start"])))
+    encounter, linked = demo_data.first_visit(clinic)
     pid = str(patient_of(encounter))
-    linked = [
-        r
-        for rtype in ("QuestionnaireResponse", "Observation")
-        for r in store.find(rtype, patient_id=pid)
-        if (r.get("encounter") or {}).get("reference") == f"Encounter/{encounter['id']}"
-    ]
     with tempfile.TemporaryDirectory(prefix="clinic-demo-") as tmp:
         ecg = Path(tmp) / "ecg-v2.png"
         _ecg_png(ecg)
-        doc = documents.attach_file(store, patient_id=pid, path=ecg, title="ECG V2", kind="ecg")
+        doc = clinic.documents.attach_file(patient_id=pid, path=ecg, title="ECG V2", kind="ecg")
     supporting = [("Encounter", encounter["id"])]
     supporting += [(r["resourceType"], r["id"]) for r in linked]
-    supporting.append(("DocumentReference", doc["id"]))
-    orders.request_consult(
-        store,
+    supporting.append(("DocumentReference", doc.value["id"]))
+    clinic.consults.request(
         patient_id=pid,
         specialty="cardiology",
         priority="stat",
@@ -96,31 +85,29 @@ def prepare(clinic: Clinic) -> None:
         requester="李建国医生",
         supporting=supporting,
     )
-    routine = [i for i in desk.worklist(store) if i.priority == "routine"]
+    routine = [i for i in clinic.consults.worklist() if i.priority == "routine"]
     if routine:
-        desk.decide(
-            store,
+        clinic.consults.decide(
             consult_id=routine[0].consult_id,
             accept=True,
             reason="可以视频会诊，请准备近期血压记录。",
             owner="专家门诊",
         )
-    schedule.book(
-        store,
+    clinic.schedule.book(
         patient_id=pid,
         start=next_free_hour(now),
         practitioner="专家门诊",
         description="远程会诊",
     )
-    plan, task = sched.follow_up(
+    demo_data.add_follow_up(
+        clinic,
         patient_id=pid,
         due=today - timedelta(days=4),
-        description="血压复查 Blood pressure check",
+        description="血压复查",
         author="李建国医生",
         created=now - timedelta(days=30),
     )
-    save_all(store, [plan, task])
-    add_demo_conflicts(store)
+    demo_data.add_demo_conflicts(clinic)
 
 
 async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None]]) -> None:
@@ -143,7 +130,7 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
     await shot("21-schedule-day")
     now = datetime.now().astimezone()
     coming = await ws.session.call(
-        desk.appointments_with_names, ws.session.store, now, now + timedelta(days=14)
+        ws.session.clinic.schedule.booked_with_names, now, now + timedelta(days=14)
     )
     taken = next((b for b in coming if b.practitioner), None)
     start = taken.start if taken else at_hour(date.today() + timedelta(days=1), 10)

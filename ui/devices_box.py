@@ -97,9 +97,10 @@ Lister = Callable[[], tuple[list["Device"], list["Device"], list["Device"]]]
 
 
 def _headset_advice() -> str:
-    from media.sources import HEADSET_ADVICE
+    """The headset advice, only where the microphone's echo is not cancelled (media.echo)."""
+    from media.sources import HEADSET_ADVICE, HEADSET_RECOMMENDED
 
-    return HEADSET_ADVICE
+    return HEADSET_ADVICE if HEADSET_RECOMMENDED else ""
 
 
 def _close_when_opened(opening: asyncio.Future[LocalMedia]) -> None:

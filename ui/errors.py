@@ -65,6 +65,10 @@ def field_message(exc: ValidationError) -> tuple[str, str]:
 # Core messages that carry values: the pattern finds the values, the template (a core message
 # with %1, %2 … in their place) is what is translated.
 TEMPLATES: list[tuple[re.Pattern[str], str]] = [
+    (  # the central platform's refusal of a record (central/validation.py)
+        re.compile(r"The resource is not a valid (?:FHIR R4 )?(\w+) \((.+)\)\."),
+        "The resource is not a valid %1 (%2).",
+    ),
     (
         re.compile(
             r"This workstation runs version (\S+); the central platform needs version (\S+) or "

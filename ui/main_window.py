@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QObject, QRect, QSize, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
     QListWidget,
     QMainWindow,
@@ -31,8 +32,10 @@ from ui.backup_runner import BackupRunner
 from ui.bridge import Bridge, Event
 from ui.call_launcher import CallLauncher
 from ui.first_sync_dialog import FirstSyncDialog, wants_first_sync_dialog
+from ui.incoming_call import IncomingCallWatcher
 from ui.ops import run_op
-from ui.pages import build_pages
+from ui.page_host import Page
+from ui.pages import build_pages, carry_over, page_title, rebuild_page
 from ui.patient_form import PatientForm
 from ui.session import Session
 from ui.setup_screen import CLINIC_NAME_META, SetupScreen
@@ -42,6 +45,7 @@ from ui.widgets import available_area, clamp_geometry, fit_to_screen, shortcut
 
 GEOMETRY_KEY = "window/geometry"  # the main window's last place (a QRect in QSettings)
 MINIMUM_SIZE = QSize(960, 600)  # every screen is laid out to work at this size
+REBUILT_PAGE_GRACE_MS = 30_000  # a screen rebuilt for a new language is deleted after this
 
 
 class Workspace(QWidget):
@@ -61,7 +65,11 @@ class Workspace(QWidget):
         outer.addLayout(row, 1)
         self.sync_bar = SyncBar(session)
         outer.addWidget(self.sync_bar)
-        self.calls = CallLauncher(session)
+        self.calls = CallLauncher(session, precheck=True)  # camera, microphone, loudspeaker first
+        # the specialist opened a call: a notice with the patient's name over any screen
+        self.incoming = IncomingCallWatcher(session, self, is_open=lambda c: c in self.calls.rooms)
+        self.incoming.join_call.connect(self.calls.join)
+        self.incoming.start()
         self.backups = BackupRunner(session, self)  # on a timer when due, and at close
         self.pages = build_pages(session, self)
         for page in self.pages:
@@ -80,6 +88,36 @@ class Workspace(QWidget):
         shortcut("F5", self, self.on_sync_now)
         for n in range(1, min(len(self.pages), 9) + 1):
             shortcut(f"Alt+{n}", self, partial(self.nav.setCurrentRow, n - 1))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new language applies at once: the navigation's titles, and the screens that
+        cannot re-translate themselves are built again (keeping what they showed)."""
+        if event.type() == QEvent.Type.LanguageChange:
+            for row, page in enumerate(self.pages):
+                self.nav.item(row).setText(page_title(page.key, page.title))
+            for page in self.pages:
+                if not hasattr(page.widget, "retranslate"):
+                    self._rebuild(page)
+        super().changeEvent(event)
+
+    def _rebuild(self, page: Page) -> None:
+        old = page.widget
+        if any(d.isVisible() for d in old.findChildren(QDialog)):
+            return  # a form is open over it: keep what is typed (it changes at the next sign-in)
+        new = rebuild_page(page.key, self.session, self)
+        if new is None:
+            return
+        carry_over(old, new)
+        index = self.stack.indexOf(old)
+        current = self.stack.currentIndex()
+        self.stack.insertWidget(index, new)
+        self.stack.removeWidget(old)
+        self.stack.setCurrentIndex(current)
+        page.widget = new
+        # Work the old screen started (a search, a chart load) may still be running on the
+        # store thread and write to its widgets when it ends: deleted once that has ended.
+        old.hide()
+        QTimer.singleShot(REBUILT_PAGE_GRACE_MS, old.deleteLater)
 
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.ACCOUNT_CHANGED:
@@ -146,7 +184,8 @@ class MainWindow(QMainWindow):
         self.session: Session | None = None
         self.opening: Clinic | None = None  # signed in, workspace being built
         self.workspace: Workspace | None = None
-        self.setWindowTitle(self.tr("Clinic workstation %1").replace("%1", __version__))
+        self.signed_in = ("", "")  # clinic name and user shown in the title
+        self.retitle()
         self.restore_geometry()
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -166,6 +205,21 @@ class MainWindow(QMainWindow):
         self.bridge.notify.connect(self._on_event)
         QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
         shortcut("Ctrl+L", self, self.lock)
+
+    def retitle(self) -> None:
+        """The window's title in the interface language; who is signed in on a shared PC is in
+        the title bar and the task bar."""
+        title = self.tr("Clinic workstation %1").replace("%1", __version__)
+        clinic_name, user = self.signed_in
+        if user:
+            signed_in = f"{user} — {title}"
+            title = f"{clinic_name} — {signed_in}" if clinic_name else signed_in
+        self.setWindowTitle(title)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retitle()
+        super().changeEvent(event)
 
     def restore_geometry(self) -> None:
         """The size and place of the last session, moved and shrunk onto the screen it opens
@@ -229,10 +283,8 @@ class MainWindow(QMainWindow):
         self.session, self.workspace = session, workspace
         self.stack.addWidget(workspace)
         self.stack.setCurrentWidget(workspace)
-        title = self.tr("Clinic workstation %1").replace("%1", __version__)
-        # Who is signed in on a shared PC, in the title bar and the task bar.
-        signed_in = f"{clinic.user} — {title}"
-        self.setWindowTitle(f"{clinic_name} — {signed_in}" if clinic_name else signed_in)
+        self.signed_in = (str(clinic_name or ""), clinic.user)
+        self.retitle()
         workspace.show_role(account)
         session.start_sync()
         self.bridge.emit_now(Event.UNLOCKED)

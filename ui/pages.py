@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QWidget
 
 # Every screen is imported with this module, at start-up: imported at sign-in instead (pyqtgraph
 # with the chart alone is ~270 ms), the import held the event loop while the workspace was built.
@@ -13,18 +14,58 @@ from ui.patients_screen import PatientsScreen
 from ui.session import Session
 from ui.sync_errors_screen import SyncErrorsScreen
 
-__all__ = ["Page", "build_pages"]
+__all__ = ["Page", "build_pages", "carry_over", "page_title", "rebuild_page"]
+
+# Each page's title as written (translated under "pages" where the page is built).
+TITLES = {
+    "patients": "Patients",
+    "chart": "Chart",
+    "schedule": "Schedule",
+    "desk": "Consult desk",
+    "conflicts": "Sync conflicts",
+    "sync_errors": "Changes in error",
+    "settings": "Settings",
+}
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("pages", text)
 
 
-def build_pages(session: Session, workspace: PageHost) -> list[Page]:
+def page_title(key: str, fallback: str) -> str:
+    """A page's title in the current language (after a language switch)."""
+    return tr(TITLES[key]) if key in TITLES else fallback
+
+
+def _patients(session: Session, workspace: PageHost) -> PatientsScreen:
     patients = PatientsScreen(session)
     patients.new_patient.connect(workspace.new_patient)
     patients.open_chart.connect(workspace.open_chart)
-    pages = [Page("patients", tr("Patients"), patients)]
+    return patients
+
+
+def rebuild_page(key: str, session: Session, workspace: PageHost) -> QWidget | None:
+    """A new widget for a page whose screen has no ``retranslate`` (built in the language now
+    installed), or None for a page that re-translates itself."""
+    if key == "patients":
+        return _patients(session, workspace)
+    if key == "chart":
+        return ChartScreen(session)
+    return None
+
+
+def carry_over(old: QWidget, new: QWidget) -> None:
+    """What a rebuilt page showed: the patient search, the open chart."""
+    if isinstance(old, PatientsScreen) and isinstance(new, PatientsScreen):
+        new.search.setText(old.search.text())
+        new.run_search()  # the list or the same search results, now with translated texts
+    patient_id = getattr(old, "patient_id", None)
+    if isinstance(old, ChartScreen) and isinstance(new, ChartScreen) and patient_id:
+        new.show_patient(str(patient_id))
+
+
+def build_pages(session: Session, workspace: PageHost) -> list[Page]:
+    pages = [Page("patients", tr("Patients"), _patients(session, workspace))]
     # Clinic-side screens (chart, visit, consult requests) are added here; visits and consult
     # requests open from the chart.
     pages.append(Page("chart", tr("Chart"), ChartScreen(session)))

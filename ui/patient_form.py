@@ -25,6 +25,7 @@ from clinic_app.records.patient import Address, PatientInput
 from ui.errors import show_error, tr_core
 from ui.form_errors import FormErrors
 from ui.session import Session
+from ui.widgets import UnsavedGuard
 
 
 class BirthDateEdit(QDateEdit):
@@ -45,6 +46,13 @@ class BirthDateEdit(QDateEdit):
             self.setDate(self._stand_in)
             self.setSelectedSection(QDateEdit.Section.YearSection)
         super().keyPressEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab leaves a "not known" date: with no date there are no sections to step through,
+        and QDateEdit kept the focus for good (a keyboard trap)."""
+        if self.date() == self.minimumDate():
+            return QWidget.focusNextPrevChild(self, next)
+        return super().focusNextPrevChild(next)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
@@ -114,6 +122,17 @@ class PatientForm(QDialog):
         layout.addWidget(self.buttons)
         if existing:
             self._fill(PatientInput.from_fhir(existing))
+        self._untouched = self.collect()
+        self._saved = False
+        self.guard = UnsavedGuard(self, self.has_unsaved_input, self.save)
+
+    def has_unsaved_input(self) -> bool:
+        return not self._saved and self.collect() != self._untouched
+
+    def reject(self) -> None:
+        """Cancel, Escape or the window's close: asks first when typed input is unsaved."""
+        if self.guard.allows_close():
+            super().reject()
 
     def _fill(self, data: PatientInput) -> None:
         self.family.setText(data.family)
@@ -174,9 +193,13 @@ class PatientForm(QDialog):
 
     @asyncSlot()
     async def on_save(self) -> None:
+        await self.save()
+
+    async def save(self) -> bool:
+        """Check and store the patient, then close; True once saved."""
         data = self.validate()
         if data is None:
-            return
+            return False
         save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         save_button.setEnabled(False)
         patients = self.session.clinic.patients
@@ -189,10 +212,12 @@ class PatientForm(QDialog):
             res = await self.errors.saving(write)
         except Exception as exc:
             show_error(self, exc)
-            return
+            return False
         finally:
             save_button.setEnabled(True)
         if res is None:  # refused: the message is under its field
-            return
+            return False
+        self._saved = True
         self.saved.emit(res["id"])
         self.accept()
+        return True

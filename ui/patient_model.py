@@ -10,22 +10,28 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from clinic_app.records.patient import age_on, display_name, latin_name, phone_of, resident_id_of
+from clinic_app.records.masking import Field, masked_value
+from clinic_app.records.patient import age_on, display_name, latin_name
 from ui.session import Session
 
 PAGE = 200
 Index = QModelIndex | QPersistentModelIndex
+MASKED_COLUMNS: dict[int, Field] = {4: "resident_id", 5: "phone"}
 
 
-def summary(p: dict[str, Any], today: date) -> tuple[str, ...]:
+def summary(
+    p: dict[str, Any], today: date, revealed: dict[Field, str] | None = None
+) -> tuple[str, ...]:
+    """One row: ID number and phone masked unless ``revealed`` holds their full value."""
     age = age_on(p, today)
+    shown = revealed or {}
     return (
         display_name(p),
         latin_name(p),
         {"male": "♂", "female": "♀"}.get(p.get("gender", ""), ""),
         "" if age is None else str(age),
-        resident_id_of(p) or "",
-        phone_of(p) or "",
+        shown.get("resident_id") or masked_value(p, "resident_id"),
+        shown.get("phone") or masked_value(p, "phone"),
     )
 
 
@@ -42,6 +48,7 @@ class PatientModel(QAbstractTableModel):
         self._today = date.today()
         self._generation = 0
         self._tasks: set[asyncio.Future[None]] = set()
+        self._revealed: dict[str, dict[Field, str]] = {}  # patient id -> full values asked for
 
     def headers(self) -> list[str]:
         return [self.tr("Name"), self.tr("Pinyin / Latin"), self.tr("Sex"), self.tr("Age"),
@@ -70,10 +77,34 @@ class PatientModel(QAbstractTableModel):
                 return "…" if index.column() == 0 else ""
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return summary(patient, self._today)[index.column()]
+            return summary(patient, self._today, self._revealed.get(patient["id"]))[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and self.is_masked(index):
+            return self.tr("Click to show in full (the access is recorded)")
         if role == self.ID_ROLE:
             return patient["id"]
         return None
+
+    # ---- masked identifiers ------------------------------------------------------------
+    def is_masked(self, index: Index) -> bool:
+        """True for an ID number or phone cell that shows a masked value."""
+        field = MASKED_COLUMNS.get(index.column())
+        patient = self.patient_at(index.row()) if index.isValid() and field else None
+        if patient is None or field is None:
+            return False
+        return bool(masked_value(patient, field)) and (
+            field not in self._revealed.get(patient["id"], {})
+        )
+
+    async def reveal(self, index: Index) -> None:
+        """Show one masked cell in full; the core records who asked (the audit log)."""
+        if not self.is_masked(index):
+            return
+        field = MASKED_COLUMNS[index.column()]
+        row, pid = index.row(), str(self.data(index, self.ID_ROLE))
+        value = await self.session.write(self.session.clinic.patients.reveal, pid, field)
+        self._revealed.setdefault(pid, {})[field] = str(value)
+        cell = self.index(row, index.column())
+        self.dataChanged.emit(cell, cell)
 
     # ---- loading -----------------------------------------------------------------------
     def patient_at(self, row: int) -> dict[str, Any] | None:
@@ -97,7 +128,7 @@ class PatientModel(QAbstractTableModel):
 
     async def _load(self, page: int, generation: int) -> None:
         try:
-            rows = await self.session.call(self.session.store.page, "Patient", page * PAGE, PAGE)
+            rows = await self.session.call(self.session.clinic.patients.page, page * PAGE, PAGE)
         finally:
             self._loading.discard(page)
         if generation != self._generation or self._results is not None:
@@ -110,10 +141,11 @@ class PatientModel(QAbstractTableModel):
 
     async def reload(self) -> None:
         """Re-read the list (after records changed)."""
-        total = await self.session.call(self.session.store.count, "Patient")
+        total = await self.session.call(self.session.clinic.patients.count)
         self.beginResetModel()
         self._generation += 1
         self._results = None
+        self._revealed.clear()  # a fresh list shows every number masked again
         self._pages.clear()
         self._loading.clear()
         self._total = total
@@ -124,6 +156,7 @@ class PatientModel(QAbstractTableModel):
         self.beginResetModel()
         self._generation += 1
         self._results = patients
+        self._revealed.clear()
         self.endResetModel()
 
     @property

@@ -18,12 +18,11 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from clinic_app.changes import Changes
-from clinic_app.services import patients
 from ui.bridge import Event
 from ui.ops import run_op
 from ui.patient_model import PatientModel
 from ui.session import Session
-from ui.widgets import shortcut
+from ui.widgets import name_clear_button, shortcut
 
 SEARCH_DELAY_MS = 120
 
@@ -42,7 +41,7 @@ class PatientsScreen(QWidget):
         self.search.setPlaceholderText(
             self.tr("Search by name, pinyin (e.g. wxm), ID number or phone")
         )
-        self.search.setClearButtonEnabled(True)
+        name_clear_button(self.search, self.tr("Clear the search"))
         self.search.textChanged.connect(self._schedule_search)
         bar.addWidget(self.search, 1)
         self.add_button = QPushButton(self.tr("New patient"))
@@ -58,10 +57,12 @@ class PatientsScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setCornerButtonEnabled(False)  # single selection: "select all" means nothing
         self.table.verticalHeader().setDefaultSectionSize(28)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setAlternatingRowColors(True)
         self.table.doubleClicked.connect(self._open_index)
+        self.table.clicked.connect(self._reveal_index)
         self.table.activated.connect(self._open_index)
         layout.addWidget(self.table, 1)
         self._timer = QTimer(self)
@@ -98,7 +99,7 @@ class PatientsScreen(QWidget):
             self.count.setText(self.tr("%n patient(s)", "", self.model.total))
             return
         found = await run_op(
-            self, self.session.call(patients.search, self.session.store, query, 200)
+            self, self.session.call(self.session.clinic.patients.search, query, 200)
         )
         if seq != self._search_seq or found is None:
             return
@@ -106,6 +107,12 @@ class PatientsScreen(QWidget):
         self.count.setText(self.tr("%n match(es)", "", len(found)))
         if found:
             self.table.selectRow(0)
+
+    @asyncSlot(QModelIndex)
+    async def _reveal_index(self, index: QModelIndex) -> None:
+        """A click on a masked ID number or phone shows it in full (audited by the core)."""
+        if self.model.is_masked(index):
+            await run_op(self, self.model.reveal(index))
 
     def _open_index(self, index: QModelIndex) -> None:
         pid = self.model.data(index, PatientModel.ID_ROLE)

@@ -54,7 +54,17 @@ SPEAKER = Preference(
     "",
     "Loudspeaker or headset that plays the other side of a call: empty for the system's default.",
 )
-ALL = (LANGUAGE, IDLE_LOCK_MINUTES, CAMERA, MICROPHONE, SPEAKER)
+FONT_SIZE = Preference(
+    "font_size",
+    int,
+    0,
+    "Text size on every screen: 0 standard, 1 large, 2 larger, 3 largest.",
+    minimum=0,
+    maximum=3,
+)
+# How much each text size step enlarges the system's font.
+FONT_SCALES = (1.0, 1.2, 1.4, 1.65)
+ALL = (LANGUAGE, IDLE_LOCK_MINUTES, CAMERA, MICROPHONE, SPEAKER, FONT_SIZE)
 
 
 def settings() -> QSettings:
@@ -85,3 +95,9 @@ def put(pref: Preference, value: Any) -> None:
 
 def idle_lock_ms() -> int:
     return int(get(IDLE_LOCK_MINUTES)) * 60 * 1000
+
+
+def font_scale(step: int | None = None) -> float:
+    """The factor of a text size step (the stored one when ``step`` is None)."""
+    chosen = int(get(FONT_SIZE)) if step is None else step
+    return FONT_SCALES[max(0, min(chosen, len(FONT_SCALES) - 1))]

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 from media.datachannel import ChatMessage, FileProgress, VitalReading
 from media.session import CallState, CallStats
-from media.sources import HEADSET_ADVICE, SyntheticVideoSource
+from media.sources import HEADSET_ADVICE, HEADSET_RECOMMENDED, SyntheticVideoSource
 from ui.consult_room import ConsultRoom
 from ui.errors import tr_core
 from ui.session import Session
@@ -43,6 +43,7 @@ async def render(session: Session, shot: Shot, zh: bool) -> None:
             )
         )
         await shot("43-consult-room-offline", room)
+        await render_before_and_incoming(shot, zh)
     finally:
         room._closing_done = True  # no call was placed: nothing to hang up
         room.remote.close_sink()
@@ -50,8 +51,36 @@ async def render(session: Session, shot: Shot, zh: bool) -> None:
         room.close()
 
 
+async def render_before_and_incoming(shot: Shot, zh: bool) -> None:
+    """The pre-call check (synthetic picture and tone: no device needed) and the
+    incoming-call notice."""
+    import asyncio
+
+    from ui.incoming_call import IncomingCallNotice
+    from ui.precall_check import PreCallCheck
+
+    name = "王小明" if zh else "Wang Xiaoming"
+    check = PreCallCheck(name, devices=lambda: ([], [], []))
+    check.show()
+    try:
+        for _ in range(40):  # the preview opens off the GUI thread
+            if check.devices.video.frames_painted >= 3 and check.devices.level.value() > 0:
+                break
+            await asyncio.sleep(0.05)
+        await shot("44-precall-check", check)
+    finally:
+        check.reject()
+    notice = IncomingCallNotice(name)
+    notice.show()
+    try:
+        await shot("45-incoming-call", notice)
+    finally:
+        notice.close()
+
+
 async def _fill(room: ConsultRoom, zh: bool) -> None:
-    room.advice.setText(tr_core(HEADSET_ADVICE))
+    room.advice.setText(tr_core(HEADSET_ADVICE) if HEADSET_RECOMMENDED else "")
+    room.advice.setVisible(HEADSET_RECOMMENDED)  # echo is cancelled where media/echo.py runs
     remote, mine = SyntheticVideoSource(640, 480), SyntheticVideoSource(320, 240)
     for _ in range(3):
         room.remote.offer(await remote.next_frame())

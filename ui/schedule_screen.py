@@ -54,6 +54,7 @@ STATUS_COLORS = {
 OVERDUE_COLOR = "#fbd9d6"
 DUE_COLOR = "#fff1c7"
 SLOT_ROLE = Qt.ItemDataRole.UserRole + 1
+ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2  # index in ScheduleScreen.booked of a cell's booking
 
 
 def monday_of(day: date) -> date:
@@ -267,8 +268,12 @@ class ScheduleScreen(QWidget):
         self.mode = "week"
         self.booked: list[desk.Booked] = []
         self.reminders: list[desk.Reminder] = []
+        self.join_prompt: QWidget | None = None  # the note "join" showed last (not yet joinable)
         self.days: list[date] = []
+        # One grid row per entry of an hour: an hour with two bookings on some day has two rows
+        # (the hour of each row, in order; ``lanes`` says which entry of the hour it holds).
         self.hours: list[int] = list(HOURS)
+        self.lanes: list[int] = [0] * len(HOURS)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.day_button = QPushButton()
@@ -307,6 +312,7 @@ class ScheduleScreen(QWidget):
         self.grid = QTableWidget()
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setCornerButtonEnabled(False)  # single selection: "select all" means nothing
         self.grid.setWordWrap(True)
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -326,6 +332,7 @@ class ScheduleScreen(QWidget):
         self.reminder_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.reminder_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.reminder_table.verticalHeader().setVisible(False)
+        self.reminder_table.setCornerButtonEnabled(False)
         head = self.reminder_table.horizontalHeader()
         for column in (0, 1, 3):
             head.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -363,6 +370,10 @@ class ScheduleScreen(QWidget):
         self.today_button.setToolTip(self.tr("Go to today (Ctrl+T)"))
         self.prev_button.setToolTip(self.tr("Previous (Alt+Left)"))
         self.next_button.setToolTip(self.tr("Next (Alt+Right)"))
+        # The arrows are symbols only: a screen reader says what they do.
+        self.prev_button.setAccessibleName(self.tr("Previous day or week"))
+        self.next_button.setAccessibleName(self.tr("Next day or week"))
+        self.grid.setAccessibleName(self.tr("Appointments by hour"))
         self.book_button.setText(self.tr("Book a slot…"))
         self.book_button.setToolTip(self.tr("Book the selected slot for a patient (Ctrl+B)"))
         self.join_button.setText(self.tr("Join video call"))
@@ -441,7 +452,15 @@ class ScheduleScreen(QWidget):
                 .replace("%1", days[0].isoformat())
                 .replace("%2", days[-1].isoformat())
             )
-        self.hours = sorted(set(HOURS) | {b.start.hour for b in self.booked})
+        now = datetime.now().astimezone()
+        cells: dict[tuple[date, int], list[int]] = {}
+        for n, b in enumerate(self.booked):
+            cells.setdefault((b.start.date(), b.start.hour), []).append(n)
+        hours = sorted(set(HOURS) | {b.start.hour for b in self.booked})
+        depth = {h: max([len(v) for (d, hh), v in cells.items() if hh == h and d in days] or [1])
+                 for h in hours}  # fmt: skip
+        self.hours = [h for h in hours for _lane in range(depth[h])]
+        self.lanes = [lane for h in hours for lane in range(depth[h])]
         self.grid.clear()
         self.grid.setRowCount(len(self.hours))
         self.grid.setColumnCount(len(days))
@@ -454,21 +473,23 @@ class ScheduleScreen(QWidget):
                 head.setFont(font)
                 head.setForeground(QBrush(QColor("#1a56b0")))
             self.grid.setHorizontalHeaderItem(c, head)
-        for r, hour in enumerate(self.hours):
-            self.grid.setVerticalHeaderItem(r, QTableWidgetItem(f"{hour:02d}:00"))
-        now = datetime.now().astimezone()
-        cells: dict[tuple[date, int], list[desk.Booked]] = {}
-        for b in self.booked:
-            cells.setdefault((b.start.date(), b.start.hour), []).append(b)
+        for r, (hour, lane) in enumerate(zip(self.hours, self.lanes, strict=True)):
+            self.grid.setVerticalHeaderItem(
+                r, QTableWidgetItem(f"{hour:02d}:00" if not lane else "")
+            )
         for c, day in enumerate(days):
-            for r, hour in enumerate(self.hours):
+            for r, (hour, lane) in enumerate(zip(self.hours, self.lanes, strict=True)):
                 here = cells.get((day, hour), [])
-                item = QTableWidgetItem("\n".join(self.entry_text(b) for b in here))
+                entry = here[lane] if lane < len(here) else None
+                item = QTableWidgetItem()
                 item.setData(SLOT_ROLE, (day.isoformat(), hour))
-                if here:
-                    status = str(here[0].appointment.get("status"))
+                if entry is not None:
+                    b = self.booked[entry]
+                    item.setText(self.entry_text(b))
+                    item.setData(ENTRY_ROLE, entry)
+                    status = str(b.appointment.get("status"))
                     item.setBackground(QBrush(QColor(STATUS_COLORS.get(status, "#eeeeee"))))
-                    item.setToolTip("\n".join(self.entry_tip(b) for b in here))
+                    item.setToolTip(self.entry_tip(b))
                 elif at_hour(day, hour) + timedelta(hours=1) <= now:
                     item.setBackground(QBrush(QColor("#f4f4f4")))
                 self.grid.setItem(r, c, item)
@@ -518,13 +539,18 @@ class ScheduleScreen(QWidget):
         self._update_buttons()
 
     # ---- actions -----------------------------------------------------------------------
-    def cell_text(self, day: date, hour: int) -> str:
-        """What the grid shows in a slot (for tests and accessibility)."""
+    def slot_entries(self, day: date, hour: int) -> list[str]:
+        """The texts of the slot's entries, one cell each (for tests and accessibility)."""
         days = self.days or self.visible_days()
-        if day not in days or hour not in self.hours:
-            return ""
-        item = self.grid.item(self.hours.index(hour), days.index(day))
-        return item.text() if item else ""
+        if day not in days:
+            return []
+        column = days.index(day)
+        items = [self.grid.item(r, column) for r, h in enumerate(self.hours) if h == hour]
+        return [item.text() for item in items if item is not None and item.text()]
+
+    def cell_text(self, day: date, hour: int) -> str:
+        """What the grid shows in a slot, its entries one per line."""
+        return "\n".join(self.slot_entries(day, hour))
 
     def selected_slot(self) -> datetime | None:
         item = self.grid.currentItem()
@@ -556,22 +582,39 @@ class ScheduleScreen(QWidget):
 
     def _update_buttons(self) -> None:
         self.done_button.setEnabled(self._selected_reminder() is not None)
-        self.join_button.setEnabled(self.selected_call() is not None)
+        self.join_button.setEnabled(bool(self.selected_call() or self.selected_consult()))
 
     def selected_call(self) -> desk.Booked | None:
         """The booked consult appointment in the selected slot (one with a live call)."""
         start = self.selected_slot()
         if start is None:
             return None
+        item = self.grid.currentItem()
+        entry = item.data(ENTRY_ROLE) if item is not None else None
+        if isinstance(entry, int) and 0 <= entry < len(self.booked):  # the selected entry's own
+            b = self.booked[entry]
+            ok = b.consult_id and b.appointment.get("status") in BOOKED_STATES
+            return b if ok else None
         for b in self.booked:
             if b.start == start and b.consult_id and b.appointment.get("status") in BOOKED_STATES:
                 return b
         return None
 
+    def selected_consult(self) -> desk.Booked | None:
+        """The selected entry when it is a consult appointment, whatever its status."""
+        item = self.grid.currentItem()
+        entry = item.data(ENTRY_ROLE) if item is not None else None
+        if isinstance(entry, int) and 0 <= entry < len(self.booked):
+            return self.booked[entry] if self.booked[entry].consult_id else None
+        return None
+
     def join_selected(self) -> None:
-        b = self.selected_call()
-        if b is not None and b.consult_id:
-            self.join_call.emit(b.consult_id, b.patient_id or "", b.patient_name)
+        """The selected entry's own call; a time only proposed says why not yet (call_launcher)."""
+        from ui.call_launcher import join_booking
+
+        b = self.selected_call() or self.selected_consult()
+        if b is not None:
+            self.join_prompt = join_booking(self, b, self.join_call.emit)
 
     def _open_reminder_chart(self, row: int, _column: int) -> None:
         if 0 <= row < len(self.reminders) and self.reminders[row].patient_id:

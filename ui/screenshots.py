@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from clinic_app.clinic import Clinic
     from ui.main_window import Workspace
 
+# Called with each screen as it is shot (tests/ui/test_zh_complete.py reads its texts).
+Visit = Callable[[str, "QWidget"], None]
 DEMO_USER = "demo.doctor"
 DEMO_PASSPHRASE = "screenshot-demo-passphrase"
 
@@ -24,8 +28,10 @@ async def settle(app: object, seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
-async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
-    from PySide6.QtWidgets import QApplication, QWidget
+async def _render_all(
+    out: Path, profile: Path, language: str, visit: Visit | None = None
+) -> list[Path]:
+    from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
     from ui.patient_form import PatientForm
@@ -44,6 +50,8 @@ async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
         path = out / f"{language}-{name}.png"
         (widget or window).grab().save(str(path))
         written.append(path)
+        if visit is not None:
+            visit(name, widget or window)
 
     await shot("01-sign-in")
     window.unlock.toggle_recovery()
@@ -70,7 +78,7 @@ async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
     form.resident_id.setText("110105194912310021")
     form.validate()
     await shot("04-new-patient-invalid-id", form)
-    form.close()
+    form.done(0)  # discard without the "unsaved input" question
     for page in ws.pages[1:]:
         ws.show_page(page.key)
         await shot(f"10-{page.key}")
@@ -87,7 +95,7 @@ async def _render_all(out: Path, profile: Path, language: str) -> list[Path]:
     return written
 
 
-async def _first_run(out: Path, language: str) -> list[Path]:
+async def _first_run(out: Path, language: str, visit: Visit | None = None) -> list[Path]:
     """The set-up screen over an empty folder: its details, then the recovery key to confirm."""
     from PySide6.QtWidgets import QApplication
 
@@ -106,6 +114,8 @@ async def _first_run(out: Path, language: str) -> list[Path]:
             path = out / f"{language}-{name}.png"
             window.grab().save(str(path))
             written.append(path)
+            if visit is not None:
+                visit(name, window)
 
         setup.clinic.setText("山河乡卫生院" if language == "zh_CN" else "Shanhe Township Clinic")
         setup.user.setText("dr.zhang")
@@ -146,7 +156,7 @@ def make_demo_profile(folder: Path, patients: int = 80) -> Path:
     profile = folder / "profile"
     clinic, _ = Clinic.create(profile, DEMO_USER, DEMO_PASSPHRASE)
     with clinic:
-        generate(clinic.store, patients)
+        generate(clinic, patients)
         _clinic_demo(clinic)
         _desk_demo(clinic)
     return profile
@@ -190,7 +200,7 @@ def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from ui.translations import install_translator
+    from ui.translations import install_translator, remove_translators
 
     out.mkdir(parents=True, exist_ok=True)
     quiet_offscreen_warnings()
@@ -202,11 +212,10 @@ def run(out: Path, languages: tuple[str, ...] = ("en", "zh_CN")) -> list[Path]:
         with tempfile.TemporaryDirectory(prefix="clinic-screens-") as tmp:
             profile = make_demo_profile(Path(tmp))
             for language in languages:
-                translator = install_translator(app, language)
+                install_translator(app, language)
                 written += loop.run_until_complete(_first_run(out, language))
                 written += loop.run_until_complete(_render_all(out, profile, language))
-                if translator is not None:
-                    app.removeTranslator(translator)
+                remove_translators(app)
     finally:
         # Stops the loop's default executor (QThreads): one still running when the program
         # exits makes Qt abort ("QThread: Destroyed while thread is still running", status 134).

@@ -25,10 +25,7 @@ RECEIVED = Changes(reason="received by sync")  # which records: not said (any ma
 
 class Session:
     def __init__(self, clinic: Clinic, bridge: Bridge, executor: ThreadPoolExecutor) -> None:
-        self.clinic = clinic
-        # Screens still read through core functions that take the store (chart views, lists);
-        # they get it from here, never by importing local_store.
-        self.store = clinic.store
+        self.clinic = clinic  # screens read and write only through its services
         self.bridge = bridge
         self.executor = executor
         self.engine: SyncEngine | None = None
@@ -39,7 +36,7 @@ class Session:
 
     @property
     def user(self) -> str:
-        return self.store.user
+        return self.clinic.user
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking core work on the store thread; the GUI loop keeps running."""

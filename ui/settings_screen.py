@@ -14,7 +14,7 @@ from typing import Any
 
 import shiboken6
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QEvent, QLocale, QSysInfo, QTranslator
+from PySide6.QtCore import QEvent, QSysInfo
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -46,7 +46,14 @@ from ui.errors import tr_core
 from ui.ops import run_op
 from ui.session import Session
 from ui.setup_screen import USER_NAME
-from ui.translations import I18N, LANGUAGES, chosen_language, install_translator
+from ui.translations import (
+    I18N,
+    LANGUAGES,
+    chosen_language,
+    install_translator,
+    installed_language,
+    remove_translators,
+)
 from ui.widgets import FieldError, with_error
 
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "中文（简体）"}  # each in its own language
@@ -58,14 +65,9 @@ def switch_language(language: str) -> bool:
     app = QApplication.instance()
     if app is None:
         return False
-    for old in app.findChildren(QTranslator):
-        if old.filePath() and old.filePath().startswith(str(I18N)):
-            app.removeTranslator(old)
-            old.deleteLater()
-    QLocale.setDefault(QLocale(language))
-    if language == "en":
-        return True
-    return install_translator(app, language) is not None
+    remove_translators(app)  # removing and installing each tell every widget (LanguageChange)
+    loaded = install_translator(app, language) is not None
+    return language == "en" or loaded
 
 
 class SettingsScreen(QWidget):
@@ -91,13 +93,21 @@ class SettingsScreen(QWidget):
         self.language = QComboBox()
         for code in LANGUAGES:
             self.language.addItem(LANGUAGE_NAMES.get(code, code), code)
-        self.language.setCurrentIndex(max(0, self.language.findData(chosen_language())))
+        self.language.setCurrentIndex(max(0, self.language.findData(installed_language())))
         self.language.currentIndexChanged.connect(self._language_chosen)
         self.language_label = QLabel()
         lf.addRow(self.language_label, self.language)
         self.language_note = QLabel()
         self.language_note.setWordWrap(True)
         lf.addRow(self.language_note)
+        self.text_size_label = QLabel()
+        self.text_size = QComboBox()
+        for step in range(len(preferences.FONT_SCALES)):
+            self.text_size.addItem("", step)
+        self.text_size.setCurrentIndex(int(preferences.get(preferences.FONT_SIZE)))
+        self.text_size.currentIndexChanged.connect(self._text_size_chosen)
+        self.text_size_label.setBuddy(self.text_size)
+        lf.addRow(self.text_size_label, self.text_size)
         left.addWidget(self.language_box)
 
         # ---- security: passphrase and idle lock
@@ -248,6 +258,12 @@ class SettingsScreen(QWidget):
         self.language_box.setTitle(self.tr("Language"))
         self.language_label.setText(self.tr("Interface language"))
         self.language_note.setText(self._language_text())
+        self.text_size_label.setText(self.tr("Text size"))
+        for step, name in enumerate(
+            (self.tr("Standard"), self.tr("Large"), self.tr("Larger"), self.tr("Largest"))
+        ):
+            self.text_size.setItemText(step, name)
+        self.text_size.setToolTip(tr_core(preferences.FONT_SIZE.description))
         self.security_box.setTitle(self.tr("Security"))
         self.user_label.setText(
             self.tr("Signed in on this workstation as %1.").replace("%1", self.session.user)
@@ -263,7 +279,7 @@ class SettingsScreen(QWidget):
         self.users_box.setTitle(self.tr("Users of this workstation"))
         self.users_list.setText(
             self.tr("Each user signs in with their own passphrase: %1.").replace(
-                "%1", ", ".join(self.session.store.users(self.session.store.profile))
+                "%1", ", ".join(self.session.clinic.profile.users())
             )
         )
         for label, text in zip(
@@ -310,10 +326,21 @@ class SettingsScreen(QWidget):
     # ---- language ----------------------------------------------------------------------
     def _language_text(self) -> str:
         return self._language_message or self.tr(
-            "A new language applies at once to this screen, the schedule, the consult desk, the "
-            "sync conflicts and every window opened afterwards; the other screens change after "
-            "the next sign-in."
+            "A new language applies at once to every screen, the sign-in included, and to every "
+            "window opened afterwards."
         )
+
+    def _text_size_chosen(self, _index: int) -> None:
+        self.set_text_size(int(self.text_size.currentData()))
+
+    def set_text_size(self, step: int) -> None:
+        """Store the text size and apply it to every screen now (also after a restart)."""
+        from ui.app import apply_text_size
+
+        preferences.put(preferences.FONT_SIZE, step)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_text_size(app, step)
 
     def _language_chosen(self, _index: int) -> None:
         self.set_language(str(self.language.currentData()))
@@ -331,9 +358,8 @@ class SettingsScreen(QWidget):
             )
         else:
             self._language_message = self.tr(
-                "Saved. This screen, the schedule, the desk, the conflicts and every new "
-                "window follow at once; the other screens change after you sign in again "
-                "(Ctrl+L locks) or restart."
+                "Saved. Every screen follows at once; a form open over a chart keeps its "
+                "language until it is closed."
             )
         self.language_note.setText(self._language_message)
         self.session.bridge.emit_now(Event.LANGUAGE_CHANGED, language)
@@ -388,13 +414,13 @@ class SettingsScreen(QWidget):
             self.errors[key].clear_message()
         self.user_done.setText("")
         name, new = self.new_user.text().strip(), self.user_pass.text()
-        store = self.session.store
+        profile = self.session.clinic.profile
         if not USER_NAME.fullmatch(name):
             self.errors["new_user"].show_message(
                 self.tr("Use 2 to 32 letters, digits, dots, dashes or underscores.")
             )
             return False
-        if name in store.users(store.profile):
+        if name in profile.users():
             self.errors["new_user"].show_message(self.tr("That user already exists here."))
             return False
         if len(new) < 8:
@@ -407,7 +433,7 @@ class SettingsScreen(QWidget):
             return False
 
         async def work() -> bool:
-            await self.session.call(store.add_user, name, new)
+            await self.session.call(profile.add_user, name, new)
             return True
 
         if not await run_op(self, work(), disable=self.add_user_button):
@@ -422,7 +448,7 @@ class SettingsScreen(QWidget):
     # ---- central platform --------------------------------------------------------------
     @asyncSlot()
     async def refresh_account(self) -> None:
-        self.account = await run_op(self, self.session.call(SyncAccount.load, self.session.store))
+        self.account = await run_op(self, self.session.call(self.session.clinic.sync.account))
         if not shiboken6.isValid(self.account_label):
             return  # the screen went away (locked) while the account was read
         if self.account is not None and not self.server.text():
@@ -541,7 +567,7 @@ class SettingsScreen(QWidget):
         return bool(await run_op(self, work(), disable=self.login_button))
 
     async def _connected(self, account: SyncAccount) -> None:
-        await self.session.call(account.save, self.session.store)
+        await self.session.call(self.session.clinic.sync.save_account, account)
         self.code.clear()
         self.password.clear()
         self.account = account

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -171,6 +171,7 @@ class SyncBar(QWidget):
         self.damage.clicked.connect(self.show_damage)
         self.damage.hide()
         self.full_check: FullCheckState | None = None
+        self.backup_news: BackupNews | None = None
         self.damage_box: QMessageBox | None = None
         self._check_finished = False  # a finished check's news is newer than the start's
         self.error = QLabel()
@@ -280,8 +281,31 @@ class SyncBar(QWidget):
             self._check_finished = True
             self.show_full_check(payload)
 
+    def retranslate(self) -> None:
+        """Every text again in the language now installed (a switch in the settings)."""
+        self.checking.setText(self.tr("Checking records…"))
+        self.checking.setToolTip(
+            self.tr(
+                "The program was not closed properly last time: all records are checked in the"
+                " background. You can keep working."
+            )
+        )
+        self.button.setText(self.tr("Sync now"))
+        self.button.setToolTip(self.tr("Sync with the central platform now (F5)"))
+        self.show_status(self.status)
+        if self.backup_news is not None:
+            self.show_backup(self.backup_news)
+        if self.full_check is not None:
+            self.show_full_check(self.full_check)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
     def show_backup(self, news: BackupNews) -> None:
         """The backup warning: shown only when something needs the clinic's attention."""
+        self.backup_news = news
         s = news.status
         folder = str(s.plan.target or "")
         if news.error:

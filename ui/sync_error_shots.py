@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from clinic_app.sync import demo
+from clinic_app import demo_data
 
 if TYPE_CHECKING:
     from ui.main_window import Workspace
@@ -22,7 +22,7 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
     from ui.sync_errors_screen import SyncErrorsScreen
 
     session = ws.session
-    await session.call(demo.mark_refused, session.clinic.store)
+    await session.call(demo_data.mark_refused, session.clinic)
     await ws.sync_bar.reload_counts()
     screen = ws.show_page("sync_errors")
     assert isinstance(screen, SyncErrorsScreen)
@@ -47,5 +47,5 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
         box.reject()
     await asyncio.wait_for(asyncio.shield(asking), 5)
     # Back to waiting, so every language's other screenshots start from the same profile.
-    await session.call(demo.unmark_refused, session.clinic.store)
+    await session.call(demo_data.unmark_refused, session.clinic)
     await ws.sync_bar.reload_counts()

@@ -296,7 +296,7 @@ class SyncErrorsScreen(QWidget):
         status = f" · HTTP {e.http_status}" if e.http_status else ""
         self.details.setText(
             self.tr("The central platform said: %1 (%2)")
-            .replace("%1", e.reason or "—")
+            .replace("%1", tr_core(e.reason) if e.reason else "—")
             .replace("%2", f"{e.code or '—'}{status}")
         )
         self.open_button.setEnabled(bool(item.patient_id) and not e.deleted)

@@ -10,7 +10,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -75,7 +75,7 @@ class UnlockScreen(QWidget):
         form.addRow(self.forgot)
         self.recovery_box = QGroupBox(self.tr("Set a new passphrase with the recovery key"))
         rf = QFormLayout(self.recovery_box)
-        note = QLabel(
+        self.note = note = QLabel(
             self.tr(
                 "The recovery key was shown once when this workstation was set up (13 groups of "
                 "four letters and digits). It sets a new passphrase for the user chosen above."
@@ -105,7 +105,45 @@ class UnlockScreen(QWidget):
         outer.addStretch(1)
         outer.addWidget(panel)  # all the height: the form centres itself vertically
         outer.addStretch(1)
+        self.form, self.recovery_form = form, rf
         self.refresh_users()
+
+    def retranslate(self) -> None:
+        """Every text again in the language now installed (a switch made in the settings
+        shows here at the next sign-in, the lock included)."""
+        self.title.setText(self.tr("Clinic workstation"))
+        if self.button.isEnabled():
+            self.hint.setText(self.tr("Sign in to open the clinic's records."))
+        labels = (
+            (self.form, self.user, self.tr("User")),
+            (self.form, self.passphrase, self.tr("Passphrase")),
+            (self.recovery_form, self.recovery, self.tr("Recovery key")),
+            (self.recovery_form, self.new_pass, self.tr("New passphrase")),
+            (self.recovery_form, self.repeat_pass, self.tr("Repeat it")),
+        )
+        for form, field, text in labels:
+            label = form.labelForField(field)
+            if isinstance(label, QLabel):
+                label.setText(text)
+        self.passphrase.setPlaceholderText(self.tr("Passphrase"))
+        self.button.setText(self.tr("Sign in"))
+        self.forgot.setText(self.tr("Forgot the passphrase?"))
+        self.recovery_box.setTitle(self.tr("Set a new passphrase with the recovery key"))
+        self.note.setText(
+            self.tr(
+                "The recovery key was shown once when this workstation was set up (13 groups of "
+                "four letters and digits). It sets a new passphrase for the user chosen above."
+            )
+        )
+        self.new_pass.setPlaceholderText(self.tr("at least 8 characters"))
+        self.recovery_button.setText(self.tr("Set the new passphrase and sign in"))
+        for error in (self.error, self.recovery_error, self.new_error):
+            error.clear_message()  # a message in the old language would mix the screen
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def refresh_users(self) -> None:
         self.user.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,7 +58,7 @@ from ui.clinical_text import (
 from ui.errors import show_error, tr_core
 from ui.form_errors import FormErrors
 from ui.session import Session
-from ui.widgets import FieldError, fit_to_screen, shortcut
+from ui.widgets import FieldError, UnsavedGuard, fit_to_screen, shortcut
 
 NOT_ANSWERED = Qt.CheckState.PartiallyChecked
 
@@ -272,6 +273,8 @@ class VisitDialog(QDialog):
         self.answer_errors: dict[str, FieldError] = {}
         self.kind.currentIndexChanged.connect(self._build_form)
         self._build_form()
+        self._untouched = self.entered()
+        self.guard = UnsavedGuard(self, self.has_unsaved_input, self.save)
 
     # ---- the form ---------------------------------------------------------------------
     def definition(self) -> forms.FormDefinition:
@@ -304,6 +307,20 @@ class VisitDialog(QDialog):
         note.setStyleSheet("color: #6b6b6b;")
         layout.addRow(note)
         self.form_scroll.setWidget(holder)
+        self._set_tab_order()
+
+    def _set_tab_order(self) -> None:
+        """Tab goes as the eye reads: the form's top row, its questions, the vitals (value,
+        then unit where there is a choice), then the buttons. The questions are made last
+        (they change with the form), so without this Tab would reach them after the buttons."""
+        chain: list[QWidget] = [self.kind, self.when, self.reason, *self.answers.values()]
+        for field in self.vitals.values():
+            chain.append(field.edit)
+            if len(field.row.units) > 1:
+                chain.append(field.unit)
+        chain += [self.print_button, self.save_button, self.close_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def _input_for(self, item: forms.FormItem) -> QWidget:
         widget: QWidget
@@ -414,11 +431,31 @@ class VisitDialog(QDialog):
         moment = cast(datetime, self.when.dateTime().toPython())
         return moment.astimezone()
 
+    def entered(self) -> tuple[object, ...]:
+        """Everything typed or chosen, to tell whether closing would lose input."""
+        vitals = tuple((name, f.text(), f.key_and_unit()) for name, f in self.vitals.items())
+        answers = tuple(sorted((k, repr(v)) for k, v in self.answer_values().items()))
+        return (self.kind.currentData(), self.when.dateTime(), self.reason.text(), answers, vitals)
+
+    def has_unsaved_input(self) -> bool:
+        return self.visit is None and self.entered() != self._untouched
+
+    def reject(self) -> None:
+        """Close, Escape or the window's close: asks first when typed input is unsaved."""
+        if self.guard.allows_close():
+            super().reject()
+
     @asyncSlot()
     async def on_save(self) -> None:
+        await self.save()
+
+    async def save(self) -> bool:
+        """Check and store the visit; True once it is saved."""
         checked = self.validate()
-        if checked is None or self.visit is not None:
-            return
+        if self.visit is not None:
+            return True
+        if checked is None:
+            return False
         answers, vitals_in = checked
         work = functools.partial(
             self.session.clinic.visits.record,
@@ -436,16 +473,17 @@ class VisitDialog(QDialog):
         except Exception as exc:
             show_error(self, exc)
             self.save_button.setEnabled(True)
-            return
+            return False
         if visit is None:  # refused: the message is under its field, nothing was saved
             self.save_button.setEnabled(True)
-            return
+            return False
         self.visit = visit
         self._lock_inputs()
         self.status.setText(self.tr("Visit saved."))
         self.print_button.setEnabled(True)
         self.print_button.setDefault(True)
         self.saved.emit(visit.encounter["id"])
+        return True
 
     def _lock_inputs(self) -> None:
         self.kind.setEnabled(False)

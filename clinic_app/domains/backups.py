@@ -14,8 +14,11 @@ attachment decrypts. Only then is it "good"; one that fails leaves nothing behin
 
 Rotation keeps the newest archive of each of the last ``keep_daily`` days and of each of the
 last ``keep_weekly`` weeks, and always the newest good one. It only ever deletes files that
-are ours: named ``clinic-backup-<first 8 of this profile's id>-<UTC time>.clinicbackup``
-(several workstations may share one folder), never anything else in the folder.
+are ours: named ``clinic-backup-<first 8 of this profile's id>-<local time>.clinicbackup``
+(the clinic's wall-clock time with its UTC offset, ``2026-05-01_14-30-00+0800``, so the name
+says when a person would; names of earlier versions end in a UTC time, ``20260501T063000Z``,
+and are still recognised), never anything else in the folder (several workstations may share
+one).
 
 The settings are declared once here (key, type, default, description, range) and kept in the
 profile's encrypted store, so the GUI and ``clinic-app backups`` (cron) read the same ones.
@@ -53,8 +56,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUFFIX = ".clinicbackup"
-STAMP = "%Y%m%dT%H%M%SZ"
-NAME = re.compile(r"clinic-backup-(?P<store>[0-9a-f]{8})-(?P<stamp>\d{8}T\d{6}Z)\.clinicbackup")
+STAMP = "%Y-%m-%d_%H-%M-%S%z"  # local time and its offset from UTC
+UTC_STAMP = "%Y%m%dT%H%M%SZ"  # the names of earlier versions
+NAME = re.compile(
+    r"clinic-backup-(?P<store>[0-9a-f]{8})-"
+    r"(?P<stamp>\d{8}T\d{6}Z|\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}[+-]\d{4})\.clinicbackup"
+)
 GOOD_META = "backup.good"  # JSON: the verified archives [{name, target, made, records, seconds}]
 STALE_PARTIAL = timedelta(hours=1)  # an unfinished file of ours older than this is left over
 
@@ -217,7 +224,15 @@ class BackupStatus:
 
 # ---------------------------------------------------------------------------- helpers --
 def archive_name(store_id: str, made: datetime) -> str:
-    return f"clinic-backup-{store_id[:8]}-{made.astimezone(UTC).strftime(STAMP)}{SUFFIX}"
+    """The file name of an archive made at ``made``: in local time, with the UTC offset."""
+    return f"clinic-backup-{store_id[:8]}-{made.astimezone().strftime(STAMP)}{SUFFIX}"
+
+
+def stamp_time(stamp: str) -> datetime:
+    """The moment a name's stamp says (either form), as an aware datetime."""
+    if stamp.endswith("Z"):
+        return datetime.strptime(stamp, UTC_STAMP).replace(tzinfo=UTC)
+    return datetime.strptime(stamp, STAMP)
 
 
 def ours(folder: Path, store_id: str) -> list[Archive]:
@@ -227,7 +242,7 @@ def ours(folder: Path, store_id: str) -> list[Archive]:
         match = NAME.fullmatch(entry.name)
         if match is None or match["store"] != store_id[:8] or not entry.is_file():
             continue
-        made = datetime.strptime(match["stamp"], STAMP).replace(tzinfo=UTC)
+        made = stamp_time(match["stamp"])
         found.append(Archive(Path(entry.path), made))
     return sorted(found, key=lambda a: a.made)
 
@@ -519,8 +534,7 @@ class Backups(Domain):
                     and entry.name.endswith(".partial")
                     and match is not None
                     and match["store"] == store_id[:8]
-                    and now - datetime.strptime(match["stamp"], STAMP).replace(tzinfo=UTC)
-                    > STALE_PARTIAL
+                    and now - stamp_time(match["stamp"]) > STALE_PARTIAL
                     and _remove(Path(entry.path))
                 ):
                     removed.append(entry.name)

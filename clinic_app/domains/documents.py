@@ -27,6 +27,15 @@ class Documents(Domain):
             self._store, patient_id=patient_id, name=name, data=data, title=title,
             kind=kind))  # fmt: skip
 
+    def get(self, doc_id: str) -> Resource:
+        """One DocumentReference (NotFound if there is none)."""
+        return self._store.get("DocumentReference", doc_id)
+
+    def current(self, patient_id: str) -> list[Resource]:
+        """The patient's documents in force (not superseded or entered in error)."""
+        found = self._store.find("DocumentReference", patient_id=patient_id)
+        return [d for d in found if d.get("status") == "current"]
+
     def content(self, doc: Resource, max_size: int = VIEW_IN_MEMORY_MAX) -> bytes:
         """A document's content decrypted into memory for an in-app viewer or a call (nothing
         is written to disk); the read is audited like :meth:`save_copy`. A ValidationError

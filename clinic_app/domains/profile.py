@@ -16,10 +16,13 @@ from local_store.fullcheck import FullCheckResult, FullCheckState
 __all__ = ["FullCheckResult", "FullCheckState", "Profile"]
 
 if TYPE_CHECKING:
+    from clinic_app.exchange.tables import Query
     from clinic_app.recovery import RebuildReport
+    from local_store.audit import AuditReport
     from local_store.checkup import CheckReport, Credentials
     from local_store.restoring import RestoreReport
     from local_store.salvage import SalvageReport
+    from local_store.store import BackupResult
 
 
 class Profile(Domain):
@@ -30,6 +33,11 @@ class Profile(Domain):
     @property
     def user(self) -> str:
         return self._store.user
+
+    @property
+    def schema(self) -> int:
+        """The schema version of the profile's database."""
+        return self._store.schema
 
     def users(self) -> list[str]:
         from local_store.store import Store
@@ -53,6 +61,36 @@ class Profile(Domain):
         """An encrypted backup through SQLite's backup API (safe while the workstation runs),
         verified: a damaged attachment refuses it unless ``skip_damaged``; read back after."""
         return self._store.backup(dest, skip_damaged=skip_damaged)
+
+    def write_backup(self, dest: Path, *, skip_damaged: bool = False) -> BackupResult:
+        """Like :meth:`backup`, with what was left out (``clinic-app backup``): ``dest`` is a
+        folder (a dated archive is named in it) or a file."""
+        return self._store.write_backup(dest, skip_damaged=skip_damaged)
+
+    @staticmethod
+    def backup_users(archive: Path) -> list[str]:
+        """The users whose passphrase opens a backup archive."""
+        from local_store.restoring import backup_users
+
+        return backup_users(Path(archive))
+
+    def verify_audit(self) -> AuditReport:
+        """The audit trail's hash chain checked entry by entry (where it breaks, and why)."""
+        return self._store.verify_audit()
+
+    def export_csv(self, out: Path, table: str, query: Query, lang: str = "en") -> int:
+        """One table (patients, visits, vitals...) as CSV; returns the rows written."""
+        from clinic_app.exchange import tables
+
+        return tables.export_csv(self._store, out, table, query, lang)
+
+    def export_xlsx(
+        self, out: Path, chosen: tuple[str, ...], query: Query, lang: str = "en"
+    ) -> dict[str, int]:
+        """Several tables as sheets of one workbook; rows written per sheet."""
+        from clinic_app.exchange import tables
+
+        return tables.export_xlsx(self._store, out, chosen, query, lang)
 
     def export_fhir(self, out: Path, rtypes: Sequence[str] | None = None) -> int:
         """Every record (or those of ``rtypes``) as FHIR R4 NDJSON or a Bundle (by suffix)."""

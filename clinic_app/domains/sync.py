@@ -12,7 +12,7 @@ from clinic_app.changes import Changes, Done
 from clinic_app.domains.base import Domain
 from clinic_app.records.common import patient_of
 from clinic_app.records.patient import display_name, search_terms
-from clinic_app.services import conflicts
+from clinic_app.services import conflicts, desk
 from clinic_app.services.conflicts import Side
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.client import CentralClient
@@ -59,6 +59,12 @@ class Sync(Domain):
     def save_account(self, account: SyncAccount) -> None:
         account.save(self._store)
 
+    async def fresh_token(self, account: SyncAccount) -> str:
+        """A bearer token of ``account`` good for a while yet (call signaling): renewed first
+        (and saved) if about to expire; the saved one when the central platform cannot be
+        reached now. :class:`~clinic_app.sync.client.SessionEnded` when the session is over."""
+        return await account.fresh_token(self._store)
+
     def engine(self, client_factory: Callable[[], CentralClient] | None = None,
                **options: Any) -> SyncEngine:  # fmt: skip
         """An engine for this profile; without ``client_factory``, one for the saved account."""
@@ -98,6 +104,15 @@ class Sync(Domain):
 
     def conflicts(self) -> list[Any]:
         return conflicts.open_conflicts(self._store)
+
+    def conflicts_with_names(self) -> list[desk.ConflictSummary]:
+        """Open conflicts, each with the name of the patient it is about (the conflicts
+        screen's list)."""
+        return desk.conflicts_with_names(self._store)
+
+    def describe_conflict(self, conflict_id: int) -> list[str]:
+        """Lines showing, per field, the value here and the value on the server."""
+        return conflicts.describe(self._store, conflict_id)
 
     def resolve(self, conflict_id: int, *, take: Side | None = None,
                 choices: dict[str, Side] | None = None) -> Done[None]:  # fmt: skip

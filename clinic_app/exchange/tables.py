@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.errors import ValidationError
+from clinic_app.exchange.labels import cell_text, label, local_time, sheet_title
 from clinic_app.records.common import ref_id
 from clinic_app.records.encounter import visit_kind
 from clinic_app.records.orders import kind_of, specialty_of
@@ -95,26 +96,27 @@ class _Names:
         return pid, self._names.get(pid, "")
 
 
-def _patients(store: Store, q: Query, names: _Names) -> Iterator[Row]:
+def _patients(store: Store, q: Query, names: _Names, lang: str) -> Iterator[Row]:
     today = date.today()
     for p in store.iter_records(["Patient"]):
         addr = (p.get("address") or [{}])[0].get("text", "")
-        yield [p["id"], display_name(p), latin_name(p), p.get("gender", ""),
+        yield [p["id"], display_name(p), latin_name(p), label("gender", p.get("gender"), lang),
                p.get("birthDate", ""), age_on(p, today), resident_id_of(p) or "",
                phone_of(p) or "", addr]  # fmt: skip
 
 
-def _visits(store: Store, q: Query, names: _Names) -> Iterator[Row]:
+def _visits(store: Store, q: Query, names: _Names, lang: str) -> Iterator[Row]:
     for e in store.iter_records(["Encounter"]):
         start = (e.get("period") or {}).get("start", "")
         if not q.in_range(start):
             continue
         doctor = ((e.get("participant") or [{}])[0].get("individual") or {}).get("display", "")
         reason = (e.get("reasonCode") or [{}])[0].get("text", "")
-        yield [e["id"], *names(e), visit_kind(e) or "", start, doctor, reason]
+        yield [e["id"], *names(e), label("visit_kind", visit_kind(e), lang), local_time(start),
+               doctor, reason]  # fmt: skip
 
 
-def _vitals(store: Store, q: Query, names: _Names) -> Iterator[Row]:
+def _vitals(store: Store, q: Query, names: _Names, lang: str) -> Iterator[Row]:
     for o in store.iter_records(["Observation"]):
         key = vital_key(o)
         if key is None or o.get("status") == "entered-in-error":
@@ -128,30 +130,33 @@ def _vitals(store: Store, q: Query, names: _Names) -> Iterator[Row]:
             continue
         spec = VITALS[key]
         vq = o.get("valueQuantity", {})
-        yield [o["id"], *names(o), o.get("effectiveDateTime", ""), spec.display, spec.loinc,
-               vq.get("value"), vq.get("unit", ""), flag]  # fmt: skip
+        yield [o["id"], *names(o), local_time(o.get("effectiveDateTime")),
+               label("vital", key, lang), spec.loinc, vq.get("value"), vq.get("unit", ""),
+               label("flag", flag, lang)]  # fmt: skip
 
 
-def _consults(store: Store, q: Query, names: _Names) -> Iterator[Row]:
+def _consults(store: Store, q: Query, names: _Names, lang: str) -> Iterator[Row]:
     for s in store.iter_records(["ServiceRequest"]):
         if not q.in_range(s.get("authoredOn")):
             continue
         question = (s.get("reasonCode") or [{}])[0].get("text", "")
-        yield [s["id"], *names(s), kind_of(s) or "", specialty_of(s) or "", s.get("priority", ""),
-               s.get("status", ""), s.get("authoredOn", ""), question]  # fmt: skip
+        yield [s["id"], *names(s), label("request_kind", kind_of(s), lang),
+               label("specialty", specialty_of(s), lang),
+               label("priority", s.get("priority"), lang), label("status", s.get("status"), lang),
+               local_time(s.get("authoredOn")), question]  # fmt: skip
 
 
-def _prescriptions(store: Store, q: Query, names: _Names) -> Iterator[Row]:
+def _prescriptions(store: Store, q: Query, names: _Names, lang: str) -> Iterator[Row]:
     for m in store.iter_records(["MedicationRequest"]):
         if not q.in_range(m.get("authoredOn")):
             continue
         med = (m.get("medicationCodeableConcept") or {}).get("text", "")
         dosage = (m.get("dosageInstruction") or [{}])[0].get("text", "")
         yield [m["id"], *names(m), med, dosage, (m.get("requester") or {}).get("display", ""),
-               m.get("authoredOn", ""), m.get("status", "")]  # fmt: skip
+               local_time(m.get("authoredOn")), label("status", m.get("status"), lang)]  # fmt: skip
 
 
-_ROWS: dict[str, Callable[[Store, Query, _Names], Iterator[Row]]] = {
+_ROWS: dict[str, Callable[[Store, Query, _Names, str], Iterator[Row]]] = {
     "patients": _patients,
     "visits": _visits,
     "vitals": _vitals,
@@ -172,8 +177,8 @@ def export_csv(store: Store, out: Path, table: str, q: Query, lang: str = "en") 
         with open(partial, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(HEADERS[table].get(lang, HEADERS[table]["en"]))
-            for row in _ROWS[table](store, q, names):
-                writer.writerow(row)
+            for row in _ROWS[table](store, q, names, lang):
+                writer.writerow([cell_text(v) for v in row])
                 n += 1
         partial.replace(out)
     except BaseException:
@@ -197,10 +202,10 @@ def export_xlsx(
     wb = Workbook(write_only=True)
     counts: dict[str, int] = {}
     for table in tables:
-        ws = wb.create_sheet(title=table)
+        ws = wb.create_sheet(title=sheet_title(table, lang))
         ws.append(HEADERS[table].get(lang, HEADERS[table]["en"]))
         n = 0
-        for row in _ROWS[table](store, q, names):
+        for row in _ROWS[table](store, q, names, lang):
             ws.append(row)
             n += 1
         counts[table] = n

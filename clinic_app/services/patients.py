@@ -6,8 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from clinic_app.records.common import Resource
-from clinic_app.records.names import query_terms
-from clinic_app.records.patient import PatientInput, display_name, search_terms
+from clinic_app.records.names import has_han, pinyin_readings, query_terms
+from clinic_app.records.patient import (
+    PatientInput,
+    display_name,
+    phone_of,
+    resident_id_of,
+    search_terms,
+)
 from clinic_app.records.schedule import follow_up_state
 from clinic_app.records.vitals import vital_key
 from clinic_app.services.writes import save
@@ -50,14 +56,63 @@ def get(store: Store, patient_id: str) -> Resource:
     return store.get("Patient", patient_id)
 
 
+# How well a patient matches what was typed; lower is better.
+EXACT_NAME, NAME_PREFIX, PINYIN_FULL, PINYIN_PREFIX, PINYIN_INITIALS, CONTAINS = range(6)
+CANDIDATES = 1000  # patients ranked per search at most (the store's matches beyond are not read)
+
+
+def _name_pinyins(patient: Resource) -> list[list[str]]:
+    """Syllable lists of the official name's readings, the likeliest (surname table first,
+    then each character's ordinary reading) first."""
+    names = patient.get("name") or []
+    if not names:
+        return []
+    official = next((n for n in names if n.get("use") == "official"), names[0])
+    family = str(official.get("family", ""))
+    given = "".join(official.get("given", []))
+    if not has_han(family + given):
+        return []
+    fam = pinyin_readings(family, surname=True) if family else [[]]
+    giv = pinyin_readings(given) if given else [[]]
+    return [f + g for f in fam for g in giv]
+
+
+def match_rank(patient: Resource, query: str) -> int:
+    """Exact name, then name prefix (characters or Latin), then full pinyin (exact before
+    prefix), then pinyin initials, then anything else that matched (a given name, a later
+    syllable, a rare reading of a polyphonic character: 方 may read wang). A whole ID number
+    or phone counts as an exact name, their prefix as a name prefix."""
+    compact = "".join(query_terms(query))
+    if not compact:
+        return CONTAINS
+    name = display_name(patient)  # a Chinese name's Latin form is its pinyin, ranked below
+    names = ["".join(query_terms(name))] if name else []
+    ids = [v.lower() for v in (resident_id_of(patient), phone_of(patient)) if v]
+    if compact in names or compact in ids:
+        return EXACT_NAME
+    if any(n.startswith(compact) for n in names) or any(v.startswith(compact) for v in ids):
+        return NAME_PREFIX
+    readings = _name_pinyins(patient)[:1]  # the likely reading; rare ones only "contain"
+    fulls = ["".join(r) for r in readings]
+    if compact in fulls:
+        return PINYIN_FULL
+    if any(f.startswith(compact) for f in fulls):
+        return PINYIN_PREFIX
+    if any("".join(s[:1] for s in r).startswith(compact) for r in readings):
+        return PINYIN_INITIALS
+    return CONTAINS
+
+
 def search(store: Store, query: str, limit: int = 50) -> list[Resource]:
     """Patients whose name (characters, pinyin, initials), ID number or phone match the query.
 
-    Every word typed must be the start of some term of the patient; results in name order.
+    Every word typed must be the start of some term of the patient; the best match comes first
+    (:func:`match_rank`), then name order.
     """
-    ids = store.search_prefix(query_terms(query), limit=limit)
+    ids = store.search_prefix(query_terms(query), limit=max(limit, CANDIDATES))
     found = store.get_many("Patient", ids)
-    return sorted(found, key=display_name)
+    ranked = sorted(found, key=lambda p: (match_rank(p, query), display_name(p), p["id"]))
+    return ranked[:limit]
 
 
 def reindex(store: Store) -> int:

@@ -24,13 +24,15 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
 from clinic_app import __version__
 from clinic_app.errors import ClinicError
 from clinic_app.sync import protocol as p
+
+_M = TypeVar("_M", bound=p.WireMessage)
 
 
 class SyncError(ClinicError):
@@ -363,26 +365,21 @@ class CentralClient:
         return result
 
     async def push(self, req: p.PushRequest) -> p.PushResponse:
-        try:
-            return p.PushResponse.parse(
-                await self.request_json("POST", "/api/v1/sync/push", req.to_json())
-            )
-        except p.ProtocolError as exc:
-            raise Offline(f"The central platform sent a malformed answer: {exc}") from None
+        return _answer(
+            p.PushResponse, await self.request_json("POST", "/api/v1/sync/push", req.to_json())
+        )
 
     async def pull(self, req: p.PullRequest) -> p.PullResponse:
-        try:
-            return p.PullResponse.parse(
-                await self.request_json("POST", "/api/v1/sync/pull", req.to_json())
-            )
-        except p.ProtocolError as exc:
-            raise Offline(f"The central platform sent a malformed answer: {exc}") from None
+        return _answer(
+            p.PullResponse, await self.request_json("POST", "/api/v1/sync/pull", req.to_json())
+        )
 
     async def attachment_status(self, sha256: str, size: int) -> p.AttachmentStatus:
-        return p.AttachmentStatus.parse(
+        return _answer(
+            p.AttachmentStatus,
             await self.request_json(
                 "GET", f"/api/v1/attachments/{sha256}/status", params={"size": str(size)}
-            )
+            ),
         )
 
     async def upload_chunk(self, sha256: str, offset: int, chunk: bytes) -> p.AttachmentStatus:
@@ -405,10 +402,10 @@ class CentralClient:
                 if resp.status == 409:
                     body = await resp.json(content_type=None)
                     details = body.get("error", {}).get("details") or {}
-                    return p.AttachmentStatus.parse(details)
+                    return _answer(p.AttachmentStatus, details)
                 await self._raise_for(resp)
                 self.bytes_sent += len(chunk)
-                return p.AttachmentStatus.parse(await resp.json(content_type=None))
+                return _answer(p.AttachmentStatus, await resp.json(content_type=None))
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise Offline(f"The upload was interrupted ({type(exc).__name__}).") from None
 
@@ -436,6 +433,15 @@ class CentralClient:
                     yield chunk
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise Offline(f"The download was interrupted ({type(exc).__name__}).") from None
+
+
+def _answer(message: type[_M], data: Any) -> _M:
+    """An answer of the central platform, parsed with the shared protocol's strict models; a
+    malformed one is a fault of the server's side: retried later, like an outage."""
+    try:
+        return message.parse(data)
+    except p.ProtocolError as exc:
+        raise Offline(f"The central platform sent a malformed answer: {exc}") from None
 
 
 def _retry_after(value: str | None) -> int | None:

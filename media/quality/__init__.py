@@ -9,7 +9,8 @@ Used by :class:`media.session.CallSession` (``_new_pc``) unless ``stock=True``:
     watch_link(session, pc)                   # session.link_quality, observer.on_link_quality
 
 Modules: :mod:`.jitter` (video buffer, audio concealer), :mod:`.feedback` (NACK, PLI),
-:mod:`.control` (ladder, audio-only), :mod:`.vp8`, :mod:`.opus`, :mod:`._native` (libvpx and
+:mod:`.control` (ladder, audio-only), :mod:`.twcc` (transport-cc feedback), :mod:`.gcc`
+(send-side estimate, probing), :mod:`.vp8`, :mod:`.opus`, :mod:`._native` (libvpx and
 libopus through ctypes), :mod:`.rtp` (the only module touching aiortc internals).
 """
 

@@ -52,24 +52,68 @@ class Rung:
     def label(self) -> str:
         return f"{self.width}x{self.height}@{self.fps:g}"
 
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
 
+    def fitted(self, width: int, height: int) -> Rung:
+        """This rung for a source of ``width`` x ``height``: about the same number of pixels
+        in the source's shape (a 16:9 camera is not squeezed into 4:3), multiples of 8."""
+        if width * self.height == height * self.width:
+            w, h = self.width, self.height
+        else:
+            scale = (self.pixels / (width * height)) ** 0.5
+            w, h = max(8, round(width * scale / 8) * 8), max(8, round(height * scale / 8) * 8)
+        return Rung(min(w, width), min(h, height), self.fps, self.min_bps, self.max_bps)
+
+
+# Balanced degradation, as libwebrtc keeps a camera's frame rate: 30 fps from 1280x720 down to
+# 320x240 (about 60 kbit/s), the quantizer (CBR: the budget) and the size going down first;
+# the frame rate drops only at the bottom, to a low-rate mode that still moves (192x144, the
+# smallest 4:3 size carrying a ``stamps`` stamp, at 15 then 8 fps from ~15 kbit/s). Floors are
+# the video budget after FEC parity under which the encoder cannot hold the rate at that size
+# (its quantizer at the cap, it overshoots); between them the quantizer chooses, as
+# libwebrtc's quality scaler does: a size whose frames come out above ``QP_HIGH`` steps down,
+# one steps up only if the current size's quantizer is under ``QP_UP`` (Chromium keeps
+# 640x480 at 30 fps on a 250-400 kbit/s link with its synthetic-camera content: measured).
+# Rungs larger than the source are not used (see ``LinkController.on_source``).
 LADDER: tuple[Rung, ...] = (
-    Rung(640, 480, 30, 600_000, 1_500_000),
-    Rung(480, 360, 25, 330_000, 700_000),
-    Rung(320, 240, 20, 170_000, 380_000),
-    Rung(192, 144, 15, 60_000, 180_000),  # 4:3, and the smallest that carries a stamp
+    Rung(1280, 720, 30, 600_000, 2_500_000),  # VP8 here: ~12 ms/frame on one core
+    Rung(960, 540, 30, 350_000, 1_800_000),
+    Rung(640, 480, 30, 130_000, 1_500_000),
+    Rung(480, 360, 30, 85_000, 700_000),
+    Rung(320, 240, 30, 50_000, 350_000),
+    Rung(256, 192, 24, 32_000, 150_000),
+    Rung(192, 144, 15, 20_000, 80_000),
+    Rung(192, 144, 8, 12_000, 50_000),  # the low-rate mode: below it, audio-only
 )
+DEFAULT_SOURCE = (640, 480)
+
+
+def ladder_for(width: int, height: int, ladder: tuple[Rung, ...] = LADDER) -> tuple[Rung, ...]:
+    """The rungs a ``width`` x ``height`` source can fill (none larger than it), fitted to its
+    shape; the source's own size at least once."""
+    fit = tuple(r.fitted(width, height) for r in ladder if r.pixels <= 1.05 * width * height)
+    return fit or (ladder[-1].fitted(width, height),)
+
+
 AUDIO_RESERVE = 45_000
-# loss x (path RTT + 100 ms) above this: what FEC cannot rebuild waits an RTT for a repair,
-# and the parity itself leaves video too little of a slow link, so audio-only is the better
-# call — e.g. 5 % at 600 ms (0.035), not 3 % at 300 ms (0.012, and up to 0.025 as the measured
-# loss wanders); the path RTT (recent minimum) so a queue does not count twice
-UNREPAIRABLE = 0.028
+MIN_VIDEO_BPS = 12_000  # the encoder's target never goes under this
+ESTIMATE_FRESH = 2.0  # s: a send-side estimate this recent replaces REMB
+# VP8 quantizer, 0-63 (libwebrtc's thresholds 29/95 of 0-127 for VP8, scaled): above QP_HIGH
+# on average over QP_WINDOW s the picture breaks up: one size down; under QP_UP the next size
+# up (1.8x the pixels) stays under QP_HIGH at the same rate
+QP_HIGH = 47
+QP_UP = 34
+QP_WINDOW = 1.5
 OVERUSE_DROP = 0.9  # REMB under this share of its recent peak: the far side saw over-use
 REMB_HEADROOM = 1.5
-CALM_AFTER_OVERUSE = 10.0  # s without over-use before REMB is not a hard cap
+CALM_AFTER_OVERUSE = 10.0  # s without over-use before REMB gets its full headroom ...
 CLEAN_LOSS = 0.01  # ... and only on a link that loses (almost) nothing
-STARTUP_SECONDS = 12.0  # a clean start climbs at 25 %/s and steps up after half the wait
+LOSSY_HEADROOM = 1.15  # otherwise at most this over REMB
+HEADROOM_REGAIN = 0.05  # per s after over-use (REMB a hard cap for 2 s)
+STARTUP_SECONDS = 12.0  # a clean start climbs fast and steps up without waiting
+FAST_START_RTT = 0.25  # s: on a path this short the start doubles per second, else +25 %/s
 QUEUE_CUT = 0.25  # s queued on the path: cut the rate and hold video while it drains
 HOLD_SHARE = 0.8
 MAX_HOLD = 2.0
@@ -97,22 +141,26 @@ class LinkController:
     def __init__(
         self,
         ladder: tuple[Rung, ...] = LADDER,
-        start_bps: int = 350_000,
+        start_bps: int = 300_000,
         *,
         down_after: float = 1.0,
         up_after: float = 4.0,
         hold_after_down: float = 8.0,
-        pause_below: int = 50_000,
+        pause_below: int | None = None,
         pause_loss: float = 0.10,
         pause_after: float = 2.5,
         resume_after: float = 3.0,
         probe_wait: float = 4.0,
-        probe_window: float = 8.0,
+        probe_window: float = 20.0,
         on_change: Callable[[Decision], None] | None = None,
     ) -> None:
-        self.ladder = ladder
+        self.full_ladder = ladder
+        self.source = DEFAULT_SOURCE
+        self.ladder = ladder_for(*self.source, ladder)
         self.down_after, self.up_after, self.hold_after_down = down_after, up_after, hold_after_down
-        self.pause_below, self.pause_loss, self.pause_after = pause_below, pause_loss, pause_after
+        # the video budget under which video pauses: 0.8x the lowest rung's floor
+        self.pause_below = int(0.8 * ladder[-1].min_bps) if pause_below is None else pause_below
+        self.pause_loss, self.pause_after = pause_loss, pause_after
         self.resume_after, self.probe_wait0, self.probe_window = (
             resume_after,
             probe_wait,
@@ -122,8 +170,11 @@ class LinkController:
         self.on_change = on_change
         self.remb: int | None = None
         self._remb_peak = 0
+        self.send_estimate: int | None = None  # the send-side estimator's, total bit/s
+        self._estimate_at = -1e9
         self._overuse_at = -1e9
         self._started_at: float | None = None
+        self._first_update: float | None = None  # when the first decision was asked for
         self._now = 0.0
         self.loss_based = start_bps
         self.loss = 0.0  # smoothed fraction
@@ -136,6 +187,7 @@ class LinkController:
         self._cut_at = -1e9
         self._rtt_at_cut = 0.0
         self.fec_overhead = 0.0  # parity bytes per media byte (the sender's FEC)
+        self._qps: collections.deque[tuple[float, int]] = collections.deque()
         self.index = self._rung_for(start_bps - AUDIO_RESERVE)
         self.paused = False
         self.changes = 0  # rung changes (for tests: flapping)
@@ -161,10 +213,57 @@ class LinkController:
         self._last_feedback = now
         return fresh
 
+    def on_source(self, width: int, height: int) -> None:
+        """The size the source delivers (the sender calls it per frame): the ladder is cut to
+        what it can fill (1280x720 only from a camera that offers it) and fitted to its
+        shape; the rung keeps its place by its floor."""
+        if (width, height) == self.source or width < 16 or height < 16:
+            return
+        floor = self.rung.min_bps
+        self.source = (width, height)
+        self.ladder = ladder_for(width, height, self.full_ladder)
+        self.index = next(
+            (i for i, r in enumerate(self.ladder) if r.min_bps <= floor), len(self.ladder) - 1
+        )
+        self._qps.clear()
+
+    def on_quantizer(self, qp: int, now: float) -> None:
+        """The encoder's quantizer (0-63) for a frame just encoded at the current rung."""
+        self._qps.append((now, int(qp)))
+        while self._qps and now - self._qps[0][0] > QP_WINDOW:
+            self._qps.popleft()
+
+    @property
+    def quantizer(self) -> float | None:
+        """The mean quantizer over the last ``QP_WINDOW`` s on this rung; None until the
+        rung has run that long (or no encoder says)."""
+        if len(self._qps) < 5 or self._qps[-1][0] - self._qps[0][0] < 0.8 * QP_WINDOW:
+            return None
+        return sum(q for _, q in self._qps) / len(self._qps)
+
+    def on_estimate(self, bps: int, now: float) -> None:
+        """A send-side bandwidth estimate (transport-cc + delay/loss-based estimator); while
+        one has arrived in the last 2 s it replaces REMB as the delay-based cap.
+
+        ``bps`` is what the path carries in total (audio, video, parity, retransmissions):
+        video gets it minus the audio reserve. It is not a feedback arrival for the outage
+        rule (transport-cc feedback comes far more often than receiver reports)."""
+        self.send_estimate = max(0, int(bps))
+        self._estimate_at = now
+        self.update(now)
+
+    @property
+    def estimate_fresh(self) -> bool:
+        """A send-side estimate arrived within ``ESTIMATE_FRESH`` s: it is the delay cap."""
+        return self.send_estimate is not None and self._now - self._estimate_at <= ESTIMATE_FRESH
+
     def on_remb(self, bps: int, now: float) -> None:
         self._feedback(now)
-        if self.paused:
-            return  # a late echo of the paused video: says nothing about the link now
+        self._now = max(self._now, now)
+        if self.paused or self.estimate_fresh:
+            # paused: a late echo of the paused video, it says nothing about the link now;
+            # with a fresh send-side estimate REMB is not used at all
+            return
         bps = int(bps)
         # aiortc's estimator (AIMD) says at most ~1.5x what arrives, and drops to ~0.85x of it
         # on over-use: a REMB well under its recent peak is congestion, and the loss-based
@@ -193,7 +292,11 @@ class LinkController:
         fraction = min(fraction, max(0.10, OUTAGE_LOSS_CLAMP * self.loss))
         self.loss += (fraction - self.loss) * 0.3
         last = self._last_loss_update
-        dt = 1.0 if last is None else min(2.0, max(0.0, now - last))
+        # the first report covers the time since video started (not just one second)
+        since = 1.0 if last is None else now - last
+        if last is None and self._first_update is not None:
+            since = max(since, now - self._first_update)
+        dt = min(2.0, max(0.0, since))
         self._last_loss_update = now
         # on the smoothed loss: one report of a few dozen packets says little on its own
         # thresholds above GoogCC's 2 %/10 %: random loss of a few percent is repaired here
@@ -202,9 +305,13 @@ class LinkController:
         if self._started_at is None:
             self._started_at = now
         if self.loss < LOSS_INCREASE_BELOW:
-            # the first seconds of a call on a clean link climb fast (libwebrtc probes there)
-            startup = now - self._started_at < STARTUP_SECONDS and self._overuse_at < 0
-            rate = 1.25 if startup and self.loss < 0.02 else 1.08
+            # the first seconds of a call on a clean link climb fast (libwebrtc probes there):
+            # doubling per second on a short path whose queue stays empty (feedback comes
+            # within a frame or two, an overshoot is seen at once), +25 %/s on a longer one
+            rate = 1.08
+            if self._starting(now) and self.loss < 0.02:
+                short = self.rtt is not None and self.path_rtt < FAST_START_RTT
+                rate = 2.0 if short and self.queue_delay < 0.05 else 1.25
             self.loss_based = int(min(self.loss_based * (rate**dt) + 1000 * dt, 3_000_000))
         elif self.loss > LOSS_DECREASE_ABOVE:
             self.loss_based = int(max(30_000, self.loss_based * (1 - 0.5 * self.loss)))
@@ -249,7 +356,8 @@ class LinkController:
             # again only if the queue grew since the last cut, or long after it
             again = rtt > self._rtt_at_cut + 0.05 or now - self._cut_at > 2 * rtt + 1.0
             if again and not self.paused:
-                arriving = self.remb if self.remb is not None else self.loss_based
+                arriving = self._delay_cap()
+                arriving = self.loss_based if arriving is None else arriving
                 self.loss_based = min(self.loss_based, int(0.6 * arriving) + AUDIO_RESERVE)
                 self._overuse_at = now
                 self._cut_at, self._rtt_at_cut = now, rtt
@@ -274,20 +382,39 @@ class LinkController:
         """What video may use: aiortc's REMB (it measures the video packets only, the ones
         carrying abs-send-time) and the loss-based total minus the audio reserve."""
         loss_video = self.loss_based - AUDIO_RESERVE
+        if self.estimate_fresh:
+            assert self.send_estimate is not None
+            return int(min(self.send_estimate - AUDIO_RESERVE, loss_video))
         if self.remb is None:
             return int(loss_video)
         # REMB follows what is sent (at most ~1.5x of it): as a hard cap it would hold video on
-        # the rung it started on even on a fast link, so a link that has shown no over-use for
-        # a while may go REMB_HEADROOM x over it; after over-use REMB is the cap
-        calm = self._now - self._overuse_at >= CALM_AFTER_OVERUSE and self.loss < CLEAN_LOSS
-        cap = REMB_HEADROOM * self.remb if calm else self.remb
+        # the rung it is on (a small rung's encoder does not even fill its budget), so a link
+        # calm for CALM_AFTER_OVERUSE s that loses almost nothing may go REMB_HEADROOM x over
+        # it; a lossy one only LOSSY_HEADROOM x (1.5x there filled the bottleneck's queue:
+        # seconds of latency); right after over-use REMB is the cap, and the headroom comes
+        # back by HEADROOM_REGAIN per second.
+        since = self._now - self._overuse_at
+        if since >= CALM_AFTER_OVERUSE and self.loss < CLEAN_LOSS:
+            headroom = REMB_HEADROOM
+        else:  # a lossy link: a little over REMB so it can climb (the encoder may undershoot)
+            headroom = min(LOSSY_HEADROOM, 1.0 + HEADROOM_REGAIN * max(0.0, since - 2.0))
+        cap = self.remb * headroom
         return int(min(cap, loss_video))
 
     @property
     def measured_budget(self) -> int:
         """The video budget by the far side's own measure (REMB as a hard cap)."""
         loss_video = self.loss_based - AUDIO_RESERVE
-        return int(min(self.remb, loss_video) if self.remb is not None else loss_video)
+        cap = self._delay_cap()
+        return int(min(cap, loss_video) if cap is not None else loss_video)
+
+    def _delay_cap(self) -> int | None:
+        """Video's delay-based cap by the far side's measure: the send-side estimate while it
+        is fresh, else REMB; None before either."""
+        if self.estimate_fresh:
+            assert self.send_estimate is not None
+            return self.send_estimate - AUDIO_RESERVE
+        return self.remb
 
     @property
     def estimate(self) -> int:
@@ -310,13 +437,15 @@ class LinkController:
 
     def update(self, now: float) -> Decision:
         self._now = now
+        if self._first_update is None:
+            self._first_update = now
         budget = self.video_budget
         self._update_pause(now)
         if not self.paused:
             self._update_rung(int(budget / (1.0 + self.fec_overhead)), now)
         rung = self.rung
         decision = Decision(
-            bitrate=int(max(30_000, min(budget, rung.max_bps))),
+            bitrate=int(max(MIN_VIDEO_BPS, min(budget, rung.max_bps))),
             rung=rung,
             paused=self.paused,
             estimate=self.estimate,
@@ -337,46 +466,57 @@ class LinkController:
             if self._below_since is None:
                 self._below_since = now
             if budget < 0.6 * rung.min_bps or now - self._below_since >= self.down_after:
-                self.index = max(self.index + 1, self._rung_for(budget))
-                self.changes += 1
-                self._last_down = now
+                self._step(max(self.index + 1, self._rung_for(budget)), now)
                 self._below_since = None
             return
         self._below_since = None
+        qp = self.quantizer
+        if qp is not None and qp > QP_HIGH and self.index < len(self.ladder) - 1:
+            self._step(self.index + 1, now)  # the rate is too thin for this size: smaller
+            return
         if self.index == 0:
             return
         up = self.ladder[self.index - 1]
-        if budget >= 1.3 * up.min_bps and self.loss < 0.05:
+        # random loss of a few percent is repaired: only heavy loss (the estimate falls)
+        # keeps video from growing
+        sharp = qp is None or qp < QP_UP
+        if budget >= 1.3 * up.min_bps and self.loss < LOSS_DECREASE_ABOVE and sharp:
             if self._above_since is None:
                 self._above_since = now
-            startup = (
-                self._started_at is not None
-                and now - self._started_at < STARTUP_SECONDS
-                and self._overuse_at < 0
-            )
-            wait = self.up_after / 2 if startup else self.up_after
+            wait = 0.0 if self._starting(now) else self.up_after
             if now - self._above_since >= wait and now - self._last_down >= self.hold_after_down:
-                self.index -= 1
-                self.changes += 1
+                self._step(self.index - 1, now)
                 self._above_since = None
         else:
             self._above_since = None
 
+    def _step(self, index: int, now: float) -> None:
+        """To rung ``index``; its quantizer is measured afresh."""
+        if index > self.index:
+            self._last_down = now
+        self.index = index
+        self.changes += 1
+        self._qps.clear()
+
+    def _starting(self, now: float) -> bool:
+        """The first seconds of a call, as long as no over-use or queue was seen."""
+        return (
+            self._started_at is not None
+            and now - self._started_at < STARTUP_SECONDS
+            and self._overuse_at < 0
+        )
+
     def _update_pause(self, now: float) -> None:
-        if self.paused:  # no video, so no estimate: judge the link by audio's loss and RTT
-            bad = self.loss > self.pause_loss or self.loss * (self.path_rtt + 0.1) > UNREPAIRABLE
+        floor = self.ladder[-1].min_bps
+        if self.paused:  # no video, so no REMB: judge the link by audio's loss
+            bad = self.loss > self.pause_loss or self.loss_based - AUDIO_RESERVE < floor
         else:
-            # a low estimate alone is not a weak link: REMB follows what we send (at most
-            # 1.5x of it), so it is low whenever we send little; with loss it is
-            # heavy loss steps the ladder down first (the loss-based estimate falls above
-            # LOSS_DECREASE_ABOVE); video pauses for it only on the lowest rung
-            bottom = self.index == len(self.ladder) - 1
-            bad = (
-                (self.loss > self.pause_loss and bottom)
-                or self.loss > 2 * self.pause_loss  # no size of video gets through that
-                or (self.measured_budget < self.pause_below and self.loss > self.pause_loss / 2)
-                or self.loss * (self.path_rtt + 0.1) > UNREPAIRABLE
-            )
+            # only the estimate pauses video: when what it leaves after audio (and parity)
+            # cannot carry the low-rate mode. Loss, however long the path, does not by itself
+            # (it is repaired, and heavy loss brings the loss-based estimate down anyway);
+            # REMB is low when we send little, but never under 1x what arrives
+            budget = self.video_budget / (1.0 + self.fec_overhead)
+            bad = budget < self.pause_below
         if bad:
             self._good_since = None
             if self._bad_since is None:
@@ -407,7 +547,8 @@ class LinkController:
             self._resumed_at = now
             self._bad_since = None
             self.index = len(self.ladder) - 1  # come back small, climb as the link allows
-            self.loss_based = max(self.loss_based, self.pause_below + AUDIO_RESERVE)
+            self._qps.clear()
+            self.loss_based = max(self.loss_based, int(1.3 * floor) + AUDIO_RESERVE)
             self._last_down = now
 
     def tick(self, now: float) -> Decision:

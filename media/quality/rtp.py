@@ -13,6 +13,17 @@ import; ``tests/media/test_quality_aiortc.py`` fails loudly when aiortc changes 
   video follows the :class:`~media.quality.control.LinkController` (bitrate live, ladder
   rung by scaling and dropping frames, pause); video packets are paced so audio is never
   queued behind a burst; REMB and receiver reports go to the controller.
+* Send-side estimation (transport-cc): inside :class:`QualityPeerConnection`'s negotiation
+  aiortc's codec and header-extension tables carry ``a=rtcp-fb:* transport-cc`` and the
+  transport-wide sequence number extension (stock peer connections in the same process see
+  aiortc's own tables). Every packet sent is stamped and recorded
+  (:class:`~media.quality.twcc.SendHistory`); stamped packets received are recorded and fed
+  back every 50 ms (:class:`~media.quality.twcc.ArrivalRecorder`), and the sender's REMB for
+  them is left out (libwebrtc's rule: a stream with transport-cc gets no REMB); feedback
+  received is taken out of the raw RTCP before aiortc parses it and feeds
+  :class:`~media.quality.gcc.SendSideBwe`, whose estimate goes to
+  ``LinkController.on_estimate``. Probes are padding-only RTX packets (libwebrtc's); a
+  peer that negotiates no transport-cc keeps REMB.
 """
 
 from __future__ import annotations
@@ -20,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
+import copy
 import logging
 import time
 from collections.abc import Callable
@@ -28,13 +41,16 @@ from typing import Any
 import aiortc
 import av
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection, clock
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, clock
+from aiortc import rtcpeerconnection as aiortc_pc
 from aiortc.codecs import depayload
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import (
+    RTCRtcpFeedback,
     RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
     RTCRtpReceiveParameters,
     RTCRtpSendParameters,
 )
@@ -50,14 +66,16 @@ from aiortc.rtp import (
     RtpPacket,
     compute_audio_level_dbov,
     unpack_remb_fci,
+    wrap_rtx,
 )
 from aiortc.utils import random32, uint16_add, uint32_add
 
 from media import stamps
-from media.quality import consent
+from media.quality import consent, twcc
 from media.quality.control import Decision, LinkController, LinkState
 from media.quality.fec import FEC_PT, FecDecoder, MediaPacket, parity, protection
 from media.quality.feedback import NackScheduler, PliLimiter
+from media.quality.gcc import PROBE_MIN_PACKETS, ProbeCluster, SendSideBwe
 from media.quality.jitter import AudioConcealer, VideoJitterBuffer, VideoPacket
 from media.quality.opus import (
     FRAME_SAMPLES,
@@ -93,6 +111,99 @@ MAX_WAIT_CEIL = 1.0
 TICK = 0.01  # receiver timer: frame release, NACK/PLI, audio concealment
 REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak link"
 RESUME_GAP = 1.0  # video packets back after this long without any: a keyframe request at once
+FEEDBACK_INTERVAL = 0.05  # s between transport-cc feedback packets
+PROBE_PADDING = 255  # bytes of padding per probe packet (the RTP padding length is one byte)
+PACER_QUEUE_LIMIT = 0.5  # s: a longer pacer queue is drained faster than the pacing rate
+TWCC_EXT_ID = 5  # our offers' id for the transport-wide sequence number (shared with BUNDLE)
+
+# -- negotiation: transport-cc inside QualityPeerConnection only ---------------------------------
+
+_NEGOTIATING = contextvars.ContextVar("quality_negotiating", default=False)
+
+
+class _Scoped(dict[str, Any]):
+    """aiortc's ``CODECS`` / ``HEADER_EXTENSIONS`` as ``aiortc.rtcpeerconnection`` looks them
+    up: ours while a :class:`QualityPeerConnection` negotiates, aiortc's own otherwise (a
+    stock peer connection must not offer feedback it never sends)."""
+
+    def __init__(self, stock: dict[str, Any], ours: dict[str, Any]) -> None:
+        super().__init__(stock)
+        self.ours = ours
+
+    def __getitem__(self, kind: str) -> Any:
+        if _NEGOTIATING.get():
+            return self.ours[kind]
+        return super().__getitem__(kind)
+
+
+def _install_negotiation() -> None:
+    if isinstance(aiortc_pc.CODECS, _Scoped):
+        return
+    codecs = copy.deepcopy(dict(aiortc_pc.CODECS))
+    for kind_codecs in codecs.values():
+        for codec in kind_codecs:
+            if codec.mimeType.lower() != "video/rtx":
+                codec.rtcpFeedback.append(RTCRtcpFeedback(type="transport-cc"))
+    exts = copy.deepcopy(dict(aiortc_pc.HEADER_EXTENSIONS))
+    for kind_exts in exts.values():
+        kind_exts.append(RTCRtpHeaderExtensionParameters(id=TWCC_EXT_ID, uri=twcc.TWCC_URI))
+    aiortc_pc.CODECS = _Scoped(aiortc_pc.CODECS, codecs)
+    aiortc_pc.HEADER_EXTENSIONS = _Scoped(aiortc_pc.HEADER_EXTENSIONS, exts)
+
+
+_install_negotiation()
+
+
+class _TransportCC:
+    """Transport-cc on one DTLS transport: the sequence numbers and send records, the
+    arrivals we feed back, and the feedback task."""
+
+    def __init__(self, hub: QualityHub, transport: Any) -> None:
+        self.hub = hub
+        self.transport = transport
+        self.history = twcc.SendHistory()
+        self.recorder = twcc.ArrivalRecorder()
+        self.feedback_ssrc = random32()
+        self.feedback_in = 0
+        self.feedback_bad = 0
+        self._task: asyncio.Task[None] | None = None
+        original = transport._handle_rtcp_data
+
+        async def handle_rtcp_data(data: bytes) -> None:
+            feedbacks, rest = twcc.split_rtcp(data)
+            for payload in feedbacks:
+                self.on_feedback(payload)
+            if rest:
+                await original(rest)
+
+        _put(transport, "_handle_rtcp_data", handle_rtcp_data)
+
+    def on_feedback(self, payload: bytes) -> None:
+        try:
+            fb = twcc.parse_feedback(payload)
+        except ValueError:
+            self.feedback_bad += 1
+            return
+        self.feedback_in += 1
+        self.hub.on_results(self, self.history.on_feedback(fb))
+
+    def on_arrival(self, seq: int, arrival: float, ssrc: int) -> None:
+        self.recorder.on_packet(seq, arrival, ssrc)
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._feedback_loop())
+
+    async def _feedback_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FEEDBACK_INTERVAL)
+            for packet in self.recorder.build(self.feedback_ssrc):
+                # not connected (yet, or any more): these arrivals go unreported
+                with contextlib.suppress(ConnectionError):
+                    await self.transport._send_rtp(packet)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
 
 class QualityHub:
@@ -106,6 +217,40 @@ class QualityHub:
         self.state = LinkState.GOOD
         self.remote_stalled = False
         self._task: asyncio.Task[None] | None = None
+        self.bwe = SendSideBwe(start_bps=self.controller.estimate)
+        self.tcc_states: dict[int, _TransportCC] = {}
+        self.probe: ProbeCluster | None = None  # the cluster being sent: packets are tagged
+        self._probe_checked = -1e9
+
+    def tcc(self, transport: Any) -> _TransportCC:
+        """The transport-cc state of ``transport`` (made, and its RTCP hooked, on first use)."""
+        state = self.tcc_states.get(id(transport))
+        if state is None or state.transport is not transport:
+            state = _TransportCC(self, transport)
+            self.tcc_states[id(transport)] = state
+        return state
+
+    def on_results(self, state: _TransportCC, results: list[twcc.PacketResult]) -> None:
+        """A transport-cc feedback's packets: the estimator, then the controller."""
+        if not results:
+            return
+        now = time.monotonic()
+        self.bwe.rtt = self.rtt if self.rtt is not None else 0.1
+        target = self.bwe.on_feedback(results, now)
+        self.controller.on_estimate(target, now)
+        self.maybe_probe(now, state)
+
+    def maybe_probe(self, now: float, state: _TransportCC) -> None:
+        """Start the probe clusters the estimator asks for, on a video sender that can send
+        padding (RTX negotiated, transport-cc negotiated); not while video is paused."""
+        if now - self._probe_checked < 0.05 or self.controller.paused:
+            return
+        self._probe_checked = now
+        sender = next((s for s in self.senders if s.can_probe), None)
+        if sender is None:
+            return
+        for cluster in self.bwe.poll_probes(now, state.history.sent_bps(now)):
+            sender.probe(cluster)
 
     @property
     def rtt(self) -> float | None:
@@ -123,6 +268,8 @@ class QualityHub:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        for state in self.tcc_states.values():
+            state.stop()
 
     def _on_decision(self, decision: Decision) -> None:
         log.info(
@@ -182,6 +329,11 @@ class QualityHub:
             remote_video_stalled=self.remote_stalled,
             rtt_ms=round(1000 * self.rtt, 1) if self.rtt is not None else None,
         )
+        out.update(self.bwe.stats())
+        out.update(
+            twcc_feedback_in=sum(t.feedback_in for t in self.tcc_states.values()),
+            twcc_feedback_out=sum(t.recorder.sent_feedbacks for t in self.tcc_states.values()),
+        )
         return out
 
 
@@ -238,6 +390,14 @@ class QualityReceiver(RTCRtpReceiver):
             router.payload_type_table.setdefault(FEC_PT, set()).add(self)
 
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        seq = packet.extensions.transport_sequence_number
+        if seq is not None:
+            # the far side estimates from transport-cc: its arrival goes into our feedback,
+            # and no REMB for it (aiortc's estimator runs on abs-send-time)
+            self.hub.tcc(self.transport).on_arrival(seq, time.monotonic(), packet.ssrc)
+            packet.extensions.abs_send_time = None
+        if not packet.payload and packet.padding_size:
+            return  # a probe's padding: counted above, nothing to decode or report
         # aiortc counts every packet in its bandwidth estimate (REMB), then drops the
         # parity packets as an unknown payload type; they are taken here
         await super()._handle_rtp_packet(packet, arrival_time_ms)
@@ -491,9 +651,12 @@ class Pacer:
                 await asyncio.sleep(delay)
             packet = self._queue.popleft()
             size = len(packet.payload) + 40
+            # bounded: a queue longer than PACER_QUEUE_LIMIT drains within it (libwebrtc's
+            # pacer does the same with 2 s); the encoder drops frames well before that
+            rate = max(self.rate, self._bytes * 8 / PACER_QUEUE_LIMIT)
             self._bytes -= size
             await self._send(packet)
-            next_at = max(next_at, time.monotonic() - 0.005) + size * 8 / self.rate
+            next_at = max(next_at, time.monotonic() - 0.005) + size * 8 / rate
 
 
 class QualitySender(RTCRtpSender):
@@ -516,13 +679,73 @@ class QualitySender(RTCRtpSender):
         self._rtx_refill_at = time.monotonic()
         self.rtx_sent = 0
         self.rtx_refused = 0
+        self.twcc = False  # transport-cc negotiated for this sender
+        self.probes_sent = 0
+        self._probes: collections.deque[ProbeCluster] = collections.deque()
+        self._probe_task: asyncio.Task[None] | None = None
+        self._last_timestamp = 0
         hub.senders.append(self)
 
     async def send(self, parameters: RTCRtpSendParameters) -> None:
         self.fec_enabled = self.kind == "video" and all(
             c.payloadType != FEC_PT for c in parameters.codecs
         )
+        self.twcc = any(e.uri == twcc.TWCC_URI for e in parameters.headerExtensions)
         await super().send(parameters)
+
+    @property
+    def can_probe(self) -> bool:
+        """Padding for probes goes on the RTX stream of a video sender with transport-cc."""
+        return (
+            self.kind == "video"
+            and self.twcc
+            and _get(self, "_RTCRtpSender__rtx_payload_type") is not None
+            and _get(self, "_RTCRtpSender__rtp_started").is_set()
+        )
+
+    def probe(self, cluster: ProbeCluster) -> None:
+        """Send ``cluster`` after the ones before it (clusters never overlap)."""
+        self._probes.append(cluster)
+        if self._probe_task is None or self._probe_task.done():
+            self._probe_task = asyncio.ensure_future(self._run_probes())
+
+    async def _run_probes(self) -> None:
+        while self._probes:
+            cluster = self._probes.popleft()
+            self.hub.probe = cluster
+            try:
+                await self._send_probe(cluster)
+            except ConnectionError:
+                return
+            finally:
+                self.hub.probe = None
+                cluster.done_at = time.monotonic()
+
+    async def _send_probe(self, cluster: ProbeCluster) -> None:
+        """Padding-only RTX packets at the cluster's rate until its bytes are out; media
+        sent meanwhile counts too (every packet leaving during it is tagged)."""
+        rtx_pt = _get(self, "_RTCRtpSender__rtx_payload_type")
+        mid = _get(self, "_RTCRtpSender__mid")
+        start = time.monotonic()
+        while cluster.sent_bytes < cluster.bytes or cluster.sent_packets < PROBE_MIN_PACKETS:
+            delay = start + cluster.sent_bytes * 8 / cluster.bps - time.monotonic()
+            if delay > 0.001:
+                await asyncio.sleep(delay)
+            if self.hub.probe is not cluster:
+                return
+            rtx_seq = _get(self, "_RTCRtpSender__rtx_sequence_number")
+            _put(self, "_RTCRtpSender__rtx_sequence_number", uint16_add(rtx_seq, 1))
+            packet = RtpPacket(
+                payload_type=rtx_pt,
+                sequence_number=rtx_seq,
+                timestamp=self._last_timestamp,
+                ssrc=self._rtx_ssrc,
+            )
+            packet.padding_size = PROBE_PADDING
+            packet.extensions.mid = mid
+            if not await self._transmit(packet):
+                return
+            self.probes_sent += 1
 
     @property
     def rtt(self) -> float | None:
@@ -571,7 +794,16 @@ class QualitySender(RTCRtpSender):
             return
         self._rtx_tokens -= size
         self.rtx_sent += 1
-        await super()._retransmit(sequence_number)
+        # aiortc 1.16's _retransmit, through _transmit so the copy gets its own transport-wide
+        # sequence number
+        rtx_pt = _get(self, "_RTCRtpSender__rtx_payload_type")
+        if rtx_pt is not None:
+            rtx_seq = _get(self, "_RTCRtpSender__rtx_sequence_number")
+            packet = wrap_rtx(packet, payload_type=rtx_pt, sequence_number=rtx_seq,
+                              ssrc=self._rtx_ssrc)  # fmt: skip
+            packet.extensions = copy.copy(packet.extensions)
+            _put(self, "_RTCRtpSender__rtx_sequence_number", uint16_add(rtx_seq, 1))
+        await self._transmit(packet)
 
     def _note_rtt(self, lsr: int, dlsr: int, now: float) -> None:
         sent = self._sr_sent.get(lsr)
@@ -624,6 +856,7 @@ class QualitySender(RTCRtpSender):
 
     def _shape_video(self, frame: av.VideoFrame, encoder: Any) -> av.VideoFrame | None:
         """Pause, frame rate and resolution of the current rung; the bitrate, live."""
+        self.hub.controller.on_source(frame.width, frame.height)  # the ladder fits the source
         decision = self.hub.decision()
         if decision.paused or decision.hold:
             self.frames_skipped += 1
@@ -640,6 +873,8 @@ class QualitySender(RTCRtpSender):
         if self.pacer.queued_seconds > 0.15:  # the link is behind: drop, do not queue
             self.frames_skipped += 1
             return None
+        if getattr(encoder, "last_quantizer", None) is not None:  # size by quantizer too
+            self.hub.controller.on_quantizer(encoder.take_quantizer(), now)
         rung = decision.rung
         if frame.width > rung.width or frame.height > rung.height:
             frame = scale_frame(frame, rung.width, rung.height)
@@ -708,17 +943,42 @@ class QualitySender(RTCRtpSender):
         self.fec_sent += len(out)
         return out
 
-    async def _send_packet(self, packet: RtpPacket) -> None:
-        """Stamp abs-send-time as it leaves (the far side's estimator needs the real send
-        time), send, and count it for the sender reports (aiortc's private counters)."""
+    async def _transmit(self, packet: RtpPacket) -> bool:
+        """Stamp abs-send-time and the transport-wide sequence number as it leaves (the far
+        side's estimator needs the real send time), send, and record it for transport-cc
+        (tagged with the probe cluster under way). False when not connected."""
         packet.extensions.abs_send_time = (clock.current_ntp_time() >> 14) & 0x00FFFFFF
+        state = self.hub.tcc(self.transport) if self.twcc else None
+        seq = None
+        if state is not None:
+            seq = state.history.next_seq()
+            packet.extensions.transport_sequence_number = seq & 0xFFFF
         ext_map = _get(self, "_RTCRtpSender__rtp_header_extensions_map")
+        data = packet.serialize(ext_map)
         try:
-            await self.transport._send_rtp(packet.serialize(ext_map))
+            await self.transport._send_rtp(data)
         except ConnectionError:
+            return False
+        if state is not None and seq is not None:
+            now = time.monotonic()
+            size = len(data) + twcc.WIRE_OVERHEAD
+            cluster = self.hub.probe
+            if cluster is not None:
+                cluster.sent_packets += 1
+                cluster.sent_bytes += size
+            state.history.on_sent(seq, now, size, cluster.id if cluster is not None else None)
+            if self.kind == "video":
+                self.hub.maybe_probe(now, state)
+        return True
+
+    async def _send_packet(self, packet: RtpPacket) -> None:
+        """Send (:meth:`_transmit`) and count it for the sender reports (aiortc's private
+        counters)."""
+        if not await self._transmit(packet):
             return
         if packet.payload_type == FEC_PT:
             return  # not a packet of the media stream the sender reports describe
+        self._last_timestamp = packet.timestamp
         seq = packet.sequence_number
         self._sent_at[seq % RTP_HISTORY_SIZE] = (seq, time.monotonic())
         _put(self, "_RTCRtpSender__ntp_timestamp", clock.current_ntp_time())
@@ -812,6 +1072,20 @@ class QualityPeerConnection(RTCPeerConnection):
                     log.warning("ICE consent checks not replaced: a long path may be cut")
             elif self.connectionState in ("failed", "closed"):
                 self.hub.stop()
+
+    async def createOffer(self) -> RTCSessionDescription:
+        token = _NEGOTIATING.set(True)  # transport-cc in the offer (see _Scoped)
+        try:
+            return await super().createOffer()
+        finally:
+            _NEGOTIATING.reset(token)
+
+    async def setRemoteDescription(self, sessionDescription: RTCSessionDescription) -> None:
+        token = _NEGOTIATING.set(True)  # ... and accepted from the far side's offer
+        try:
+            await super().setRemoteDescription(sessionDescription)
+        finally:
+            _NEGOTIATING.reset(token)
 
     def _RTCPeerConnection__createTransceiver(
         self, direction: str, kind: str, sender_track: MediaStreamTrack | None = None

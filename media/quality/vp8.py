@@ -35,7 +35,8 @@ from av.packet import Packet
 
 from media.quality import _native as nat
 
-MIN_BITRATE = 30_000
+VP8E_GET_LAST_QUANTIZER_64 = 20  # vp8cx.h: the last frame's quantizer, 0-63
+MIN_BITRATE = 12_000  # the low-rate mode: 192x144 at 8 fps
 MAX_BITRATE = 2_500_000
 DEFAULT_BITRATE = 400_000
 
@@ -57,6 +58,7 @@ class LiveVp8Encoder(Encoder):
         self.reconfigs = 0  # live bitrate changes
         self.keyframes = 0
         self.last_was_keyframe = False
+        self.last_quantizer: int | None = None  # 0-63, of the last frame encoded
         self.temporal_layers = 2
         self.last_tid = 0
         self.tl0picidx = random.randint(0, 255)
@@ -131,6 +133,11 @@ class LiveVp8Encoder(Encoder):
             raise nat.NativeCodecError("vpx_codec_enc_config_set failed")
         self._applied = target
         self.reconfigs += 1
+
+    def take_quantizer(self) -> int | None:
+        """The last frame's quantizer (0-63) once: None if no frame came out since."""
+        q, self.last_quantizer = self.last_quantizer, None
+        return q
 
     def encode(self, frame: Frame, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         assert isinstance(frame, av.VideoFrame)
@@ -219,6 +226,11 @@ class LiveVp8Encoder(Encoder):
             key = key or bool(flags_out & nat.VPX_FRAME_IS_KEY)
         self.last_was_keyframe = key
         self.keyframes += key
+        if out:
+            q = ctypes.c_int(-1)
+            ctrl = ctypes.c_int(VP8E_GET_LAST_QUANTIZER_64)
+            if v.lib.vpx_codec_control_(self._ctx, ctrl, ctypes.byref(q)) == 0 and q.value >= 0:
+                self.last_quantizer = q.value
         if key and self.last_tid != 0:  # the encoder chose a keyframe: it is TL0
             self.last_tid = 0
             self._layer_index = 1

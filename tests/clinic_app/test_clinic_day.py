@@ -6,6 +6,7 @@ writes to drive the product."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import sys
@@ -112,3 +113,12 @@ def test_a_clinic_day(tmp_path: Path) -> None:
         getattr(v, "__module__", getattr(v, "__name__", "")).split(".")[0]
         for v in vars(sys.modules[__name__]).values()
     }
+
+
+def test_the_day_is_written_against_clinic_alone() -> None:
+    """This file imports neither the store, nor Qt, nor the UI (lazy imports included)."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "clinic_app" in imported
+    assert not {m for m in imported if m.split(".")[0] in ("local_store", "ui", "PySide6")}

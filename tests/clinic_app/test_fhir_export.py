@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
+from clinic_app.clinic import Clinic
 from clinic_app.demo_data import generate
 from clinic_app.exchange.fhir_io import export_fhir, import_file
 from clinic_app.records import documents
@@ -135,7 +136,7 @@ def full(tmp_path_factory, b):
         description="血压随访",
         author="李建国医生",
     )
-    summary = generate(store, 30, seed=7)
+    summary = generate(Clinic(store), 30, seed=7)
     assert summary.patients == 30
     ndjson = folder / "export.ndjson"
     bundle = folder / "export.json"

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from clinic_app.errors import ValidationError
 from clinic_app.exchange import tables
+from clinic_app.exchange.labels import sheet_title
 from clinic_app.records.patient import PatientInput
 from clinic_app.services import orders, patients, visits
 
@@ -184,14 +185,14 @@ def test_export_xlsx_with_all_tables(reports, tmp_path):
     assert counts == EXPECTED_ROWS
     wb = load_workbook(out, read_only=True)
     try:
-        assert wb.sheetnames == list(tables.TABLES)
+        assert wb.sheetnames == ["患者", "就诊", "生命体征", "会诊与转诊", "处方"]
         for table in tables.TABLES:
-            rows = list(wb[table].iter_rows(values_only=True))
+            rows = list(wb[sheet_title(table, "zh_CN")].iter_rows(values_only=True))
             assert list(rows[0]) == tables.HEADERS[table]["zh_CN"]
             assert len(rows) - 1 == EXPECTED_ROWS[table]
-        vitals = list(wb["vitals"].iter_rows(values_only=True))[1:]
+        vitals = list(wb["生命体征"].iter_rows(values_only=True))[1:]
         assert sorted(r[6] for r in vitals if r[5] == "8480-6") == [120, 165, 185]
-        names = {r[2] for r in list(wb["visits"].iter_rows(values_only=True))[1:]}
+        names = {r[2] for r in list(wb["就诊"].iter_rows(values_only=True))[1:]}
         assert names == {"王小明", "John Smith"}
     finally:
         wb.close()

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+from clinic_app.clinic import Clinic
 from clinic_app.demo_data import generate
 from clinic_app.sync.engine import SyncEngine, SyncStatus
 from tests.e2e.conftest import World
@@ -27,7 +28,7 @@ def _sync_recording(engine: SyncEngine) -> list[SyncStatus]:
 
 
 def test_first_sync_reports_progress_both_ways(world: World) -> None:
-    generate(world.a.store, 12)
+    generate(Clinic(world.a.store), 12)
     waiting = world.a.store.pending_count()
     assert waiting > 300
     sent = _sync_recording(world.a.engine())
@@ -76,7 +77,7 @@ def test_last_success_is_kept_in_the_profile(world: World) -> None:
 
 
 def test_cli_sync_prints_progress_on_stderr(world: World) -> None:
-    generate(world.a.store, 8)
+    generate(Clinic(world.a.store), 8)
     profile = world.a.store.profile
     world.a.store.lock()
     env = {**os.environ, "CLINIC_PASSPHRASE": PASSPHRASE}

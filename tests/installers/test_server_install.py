@@ -22,7 +22,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 # What a build of the project reads (pyproject.toml: packages, readme, version).
-SOURCES = ("pyproject.toml", "README.md", "clinic_app", "local_store", "central", "media", "ui")
+SOURCES = (
+    "pyproject.toml",
+    "README.md",
+    "clinic_errors",
+    "clinic_app",
+    "local_store",
+    "central",
+    "media",
+    "ui",
+)
 MUST_HOLD = (
     "import central.app, sys; "
     "assert not {'sqlcipher3','PySide6','aiortc'} & set(sys.modules)"

@@ -18,7 +18,7 @@ from local_store.errors import (
     StoreLocked,
     WrongPassphrase,
 )
-from local_store.keyslots import KeyHeader
+from local_store.keyslots import MIN_ITERATIONS, MIN_MEMORY_KIB, KeyHeader
 from local_store.store import Store, WriteItem
 
 WRONG_MESSAGE = "The user name or passphrase is wrong."
@@ -142,6 +142,7 @@ def test_key_header_of_another_profile_is_damage_not_a_foreign_key(tmp_path, pro
     assert_records(profile.reopen(), expected)
 
 
+@pytest.mark.real_kdf  # the one that checks the production Argon2id parameters (tests/conftest.py)
 def test_change_passphrase(profile, helpers):
     store = profile.store
     expected = seed_records(store, helpers)
@@ -159,6 +160,11 @@ def test_change_passphrase(profile, helpers):
         Store.unlock(profile.path, profile.user, profile.passphrase)
     header = KeyHeader.load(profile.path / "keys.json")
     assert header.unlock(profile.user, new) == key_before  # same data key, rewrapped
+    kdfs = [slot.kdf for slot in header.slots if slot.kind == "passphrase"]
+    assert kdfs and all(
+        k is not None and (k.memory_kib, k.iterations) == (MIN_MEMORY_KIB, MIN_ITERATIONS)
+        for k in kdfs
+    ), kdfs  # created and rewrapped with the production parameters
     reopened = Store.unlock(profile.path, profile.user, new)
     try:
         assert_records(reopened, expected)
@@ -254,6 +260,7 @@ def file_digest(path):
 
 
 @pytest.mark.slow
+@pytest.mark.real_kdf  # timed: the slot rewrap, Argon2id included, against the data size
 def test_change_passphrase_cost_does_not_depend_on_data_size(tmp_path, helpers):
     """A passphrase change rewraps one slot: same time for 10 or 100k records, data untouched."""
     phrases = [helpers.PASSPHRASE, "second passphrase for timing"]

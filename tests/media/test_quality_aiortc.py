@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 
 import aiortc
+from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcpeerconnection import RTCPeerConnection
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -43,10 +45,17 @@ def test_the_private_members_we_replace_still_exist() -> None:
         "self.__rtp_exited",
         "async def _run_rtp(self, codec",
         "async def _next_encoded_frame(",
+        "self.__rtx_payload_type",
+        "self.__rtx_sequence_number",
+        "packet = wrap_rtx(",
     ):
         assert name in sender, name
     pc = inspect.getsource(RTCPeerConnection)
     assert "def __createTransceiver(" in pc
+    # transport-cc: the tables negotiation reads, and the raw RTCP entry point we hook
+    assert "HEADER_EXTENSIONS[media.kind], media.rtp.headerExtensions" in pc
+    assert "CODECS[transceiver.kind][:]" in pc
+    assert "async def _handle_rtcp_data(self, data: bytes)" in inspect.getsource(RTCDtlsTransport)
     assert "sender=RTCRtpSender(sender_track or kind, dtlsTransport)" in pc
 
 
@@ -106,3 +115,76 @@ def test_the_link_state_reaches_the_session_and_its_observer() -> None:
     asyncio.run(run())
     assert [s for s, _ in seen] == [quality.LinkState.WEAK, quality.LinkState.GOOD]
     assert seen[0][1] == "The link is weak: video is paused and will come back by itself."
+
+
+async def _loopback(a: RTCPeerConnection, b: RTCPeerConnection, seconds: float) -> tuple[str, str]:
+    from media.sources import LocalMedia
+
+    for pc in (a, b):
+        media = LocalMedia.synthetic(320, 240, 15)
+        audio, video = media.audio_track(), media.video_track()
+        assert audio is not None and video is not None
+        pc.addTrack(audio)
+        pc.addTrack(video)
+    await a.setLocalDescription(await a.createOffer())
+    await b.setRemoteDescription(a.localDescription)
+    await b.setLocalDescription(await b.createAnswer())
+    await a.setRemoteDescription(b.localDescription)
+    offer, answer = a.localDescription.sdp, b.localDescription.sdp
+    deadline = asyncio.get_running_loop().time() + 10
+    while a.connectionState != "connected" and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert a.connectionState == "connected"
+    await asyncio.sleep(seconds)
+    return offer, answer
+
+
+def test_transport_cc_is_negotiated_fed_back_both_ways_and_drives_the_rate() -> None:
+    from media.quality import twcc
+    from media.quality.control import AUDIO_RESERVE
+
+    async def run() -> None:
+        stock = RTCPeerConnection()  # the same process: stock keeps aiortc's own tables
+        stock.addTransceiver("video")
+        assert "transport-cc" not in (await stock.createOffer()).sdp
+        await stock.close()
+        a, b = rtp.QualityPeerConnection(), rtp.QualityPeerConnection()
+        offer, answer = await _loopback(a, b, 4.0)
+        for sdp in (offer, answer):
+            assert sdp.count(f"a=extmap:{rtp.TWCC_EXT_ID} {twcc.TWCC_URI}") == 2  # audio, video
+            fb = [line for line in sdp.splitlines() if line.endswith(" transport-cc")]
+            assert any(line.startswith("a=rtcp-fb:96 ") for line in fb)  # Opus
+            assert any(line.startswith("a=rtcp-fb:97 ") for line in fb)  # VP8
+        for pc in (a, b):
+            stats = pc.hub.stats()
+            assert stats["twcc_feedback_out"] >= 20 and stats["twcc_feedback_in"] >= 20, stats
+            assert stats["bwe_probes"] >= 2 and pc.hub.bwe.probe_estimates, stats
+            c = pc.hub.controller
+            assert c.estimate_fresh and c.send_estimate is not None
+            assert c.remb is None  # transport-cc streams get no REMB: the estimate decides
+            assert c.video_budget <= c.send_estimate - AUDIO_RESERVE
+            assert pc.hub.decision().bitrate <= max(30_000, c.send_estimate)
+            # padding probes were received, counted, and never reached the decoder
+            assert sum(s.probes_sent for s in pc.hub.senders) > 0
+        # loopback is fast: the probes lifted the estimate well past the 350 kbit/s start
+        assert a.hub.bwe.target > 700_000, a.hub.stats()
+        await a.close()
+        await b.close()
+
+    asyncio.run(run())
+
+
+def test_a_stock_peer_gets_no_transport_cc_and_remb_stays_in_charge() -> None:
+    from media.quality import twcc
+
+    async def run() -> None:
+        a, b = rtp.QualityPeerConnection(), RTCPeerConnection()
+        offer, answer = await _loopback(a, b, 5.0)
+        assert twcc.TWCC_URI in offer and twcc.TWCC_URI not in answer
+        stats = a.hub.stats()
+        assert stats["twcc_feedback_in"] == 0 and stats["bwe_probes"] == 0
+        assert a.hub.controller.send_estimate is None and a.hub.controller.remb is not None
+        await a.close()
+        await b.close()
+
+    asyncio.run(run())

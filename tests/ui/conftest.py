@@ -71,7 +71,7 @@ class UiKit:
     def __init__(self, loop: asyncio.AbstractEventLoop, session: Session) -> None:
         self.loop = loop
         self.session = session
-        self.store = session.store
+        self.store = session.clinic.store  # tests set up and check records below the screens
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         asyncio.set_event_loop(self.loop)  # e.g. after an asyncio.run() in the test

@@ -68,7 +68,7 @@ def test_conflict_resolved_per_field_from_the_screen(ui, qtbot):
     assert "13900002222" in screen.table.item(phone, 3).text()  # the central platform
     assert "13700000000" in screen.table.item(phone, 1).text()  # where both started
     sex = row_of(screen, "Sex")
-    assert [screen.table.item(sex, c).text() for c in (1, 2, 3)] == ["male", "other", "female"]
+    assert [screen.table.item(sex, c).text() for c in (1, 2, 3)] == ["Male", "Other", "Female"]
 
     assert not screen.apply_button.isEnabled()  # every field needs a choice first
     screen.choose("gender", "remote")

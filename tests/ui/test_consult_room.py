@@ -137,7 +137,7 @@ async def scenario(kit, screen, launcher, call, far, consult_id) -> None:
         assert len(counters) >= 3 and counters == sorted(counters) and counters[-1] > counters[0]
         await wait_for(lambda: room.self_view.frames_painted >= 3, "the self view")
         # the specialist's voice goes to a loudspeaker, or the room says there is none
-        assert room.advice.isVisible() and "Use a headset" in room.advice.text()
+        assert "Use a headset" not in room.advice.text()  # echo is cancelled (media/echo.py)
         if room.player is None:
             assert "you will not hear the other side" in room.advice.text()
         else:

@@ -263,6 +263,7 @@ def quiet_heap() -> None:
 
 
 # --------------------------------------------------------------------------- unlock --
+@pytest.mark.real_kdf  # the unlock's Argon2id (64 MiB) runs off the GUI thread
 def test_unlock_never_stalls_the_loop(qtbot, ui, tmp_path):
     """Type the passphrase, click Sign in: Argon2id (64 MiB) runs off the GUI thread."""
     profile = tmp_path / "clinic"
@@ -317,6 +318,7 @@ def settings_folder(tmp_path):
     QSettings.setPath(fmt, scope, QStandardPaths.writableLocation(home))
 
 
+@pytest.mark.real_kdf  # the unlock's Argon2id (64 MiB) runs off the GUI thread
 def test_signing_in_to_the_patient_list_never_stalls_the_loop(qtbot, ui, tmp_path, settings_folder):
     """The whole way from the sign-in screen of the main window to the patient list on screen:
     key derivation, opening the store, building the workspace, the first page of patients."""

@@ -61,9 +61,9 @@ def test_language_switch_stores_the_setting_and_says_what_changed(ui, screen, se
     assert (Event.LANGUAGE_CHANGED, "zh_CN") in seen
     note = screen.language_note.text()
     # The zh_CN translation is installed at once, so the note itself is now in Chinese and
-    # says which screens change now and which after signing in again.
+    # says that every screen follows at once.
     assert note.startswith("已保存")
-    assert "重新登录" in note
+    assert "所有页面立即生效" in note
     screen.language.setCurrentIndex(screen.language.findData("en"))
     assert preferences.get(preferences.LANGUAGE) == "en"
     assert (Event.LANGUAGE_CHANGED, "en") in seen

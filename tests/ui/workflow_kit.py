@@ -277,7 +277,7 @@ def settled(ws: Workspace) -> bool:
         b.online
         and b.pending == 0
         and not ws.sync_bar.progress.isVisible()
-        and ws.session.store.pending_count() == 0
+        and ws.session.clinic.profile.pending_count() == 0
     )
 
 

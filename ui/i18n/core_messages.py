@@ -124,6 +124,10 @@ def collect(root: Path = ROOT) -> list[str]:
             found += _dict_values(tree, "CALL_LABELS")
         if path.parent.name == "media" and path.name == "sources.py":
             found += _constants(tree, "HEADSET_ADVICE")
+    for path in sorted((root / "central").glob("*.py")):  # the server's refusals, shown
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Call) and _name(node.func) == "Problem" and node.args[1:]:
+                found += [s for s in [_literal(node.args[1])] if s and " " in s]
     prefs = ast.parse((root / "ui" / "preferences.py").read_text(encoding="utf-8"))
     for node in ast.walk(prefs):
         if isinstance(node, ast.Call) and _name(node.func) == "Preference":
@@ -406,6 +410,29 @@ CORE_ZH: dict[str, str] = {
     "That backup folder does not exist; connect the disk or create it.": "该备份文件夹不存在：请连接磁盘或先创建它。",
     "Choose a folder outside the profile, best on another disk.": "请选择配置文件夹以外的文件夹，最好在另一块磁盘上。",
     "Settings are changed with `clinic-app backups set`.": "设置请用 `clinic-app backups set` 更改。",
+}
+# Preferences added later (their descriptions are the settings' tooltips).
+CORE_ZH |= {
+    "Text size on every screen: 0 standard, 1 large, 2 larger, 3 largest.": "所有页面的文字大小：0 标准，1 大，2 较大，3 最大。",
+    "push.changes repeats a change_id.": "推送的变更中有重复的变更编号（change_id）。",
+    "The central platform cannot be reached.": "无法连接中心平台。",
+    "The central platform failed; try again later.": "中心平台出错，请稍后再试。",
+    # the central platform's refusals (central/validation.py), shown on the changes in error
+    "A reference has no query or fragment.": "引用中不能带查询或片段。",
+    "A reference is plain ASCII.": "引用只能包含 ASCII 字符。",
+    "A reference must be non-empty text.": "引用必须是非空文本。",
+    "A reference must have the form Type/id.": "引用的格式必须是“类型/编号”。",
+    "The reference URL is malformed.": "引用的网址格式有误。",
+    "The reference is too long.": "引用过长。",
+    "Not a Patient.": "不是患者记录。",
+    "Nested too deeply.": "嵌套层级过深。",
+    "The resource is nested too deeply.": "该记录的嵌套层级过深。",
+    "The resource type is not known.": "未知的记录类型。",
+    "The change holds values that cannot be stored.": "该变更包含无法保存的值。",
+    "The resource holds a NUL character.": "该记录包含空字符（NUL）。",
+    "The resource holds text or numbers that cannot be stored.": "该记录包含无法保存的文字或数字。",
+    "The resource is not a valid %1 (%2).": "该记录不是有效的 %1（%2）。",
+    "An id in the resource is not a FHIR id (1 to 64 letters, digits, '-' or '.').": "记录中的编号不是有效的 FHIR 编号（1 到 64 个字母、数字、“-”或“.”）。",
 }
 
 

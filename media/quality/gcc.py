@@ -1,0 +1,654 @@
+"""Send-side bandwidth estimation from transport-cc feedback, after libwebrtc's GoogCC
+(``modules/congestion_controller/goog_cc``), written here from its published design:
+
+* :class:`InterArrival` groups packets sent within 5 ms (a frame's burst) and gives the send
+  and arrival time between consecutive groups;
+* :class:`TrendlineEstimator` — the slope of the smoothed accumulated one-way delay variation
+  over the last 20 groups (least squares), scaled, against an adaptive threshold (over-use
+  after 10 ms and two detections above it while the trend still rises; under-use below it);
+* :class:`AimdRateControl` — increase 8 %/s (multiplicative) far from the link capacity seen
+  at the last over-use, about one packet per response time (additive) near it, never above
+  1.5x the acknowledged rate + 10 kbit/s; over-use: 0.85x the acknowledged rate;
+* :class:`LossBasedBwe` — below 5 % loss +8 %/s, 5-10 % hold, above 10 % x(1 - loss/2)
+  (GoogCC's 2 % is lower: random loss of a few percent is repaired here by FEC/NACK and says
+  nothing about congestion), never above the delay-based estimate;
+* :class:`ProbeController` / :func:`probe_rate` — probe clusters (3x and 6x the start rate
+  at once, 2x the result while a probe is answered in full, in application-limited periods
+  every 5 s, and back toward the recent peak after a drop), a result = min(send rate, receive
+  rate) of the cluster's packets;
+* :class:`SendSideBwe` — all of it: target = min(delay-based, loss-based).
+
+Where this differs from GoogCC, on purpose: a delay trend alone does not cut the rate.
+Smoothly varying delay (Wi-Fi, 3G) makes the trendline fire on the rising half of every swing
+without any queue of ours; GoogCC then cuts to 0.85x what arrived each time, sends less, cuts
+again and sits at its floor. Here an over-use cuts only when something says the queue is ours:
+loss of at least ``CUT_LOSS`` in the last feedback second, a queue (one-way delay over its
+10 s minimum) of at least ``QUEUE_CUT``, a steep trend (``STEEP_TREND``: far more sent
+than arrives, as after a capacity drop; a swing of tens of ms over seconds is ~0.1) with
+``STEEP_QUEUE`` queued, or an over-use that lasted ``SUSTAINED`` s with at
+least ``SUSTAINED_QUEUE`` queued (a queue we feed keeps growing while we hold; a swing turns
+back). An over-use without any of these holds the rate (no increase), which is also what stops
+a queue we do feed from growing faster than the trend shows it.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import math
+from dataclasses import dataclass
+
+from media.quality.twcc import PacketResult
+
+BURST = 0.005  # s: packets sent this close are one group
+TRENDLINE_WINDOW = 20
+SMOOTHING = 0.9
+THRESHOLD_GAIN = 4.0
+OVERUSE_TIME_MS = 10.0
+K_UP, K_DOWN = 0.0087, 0.039
+BETA = 0.85
+CUT_LOSS = 0.05
+QUEUE_CUT = 0.25
+SUSTAINED = 1.5
+SUSTAINED_QUEUE = 0.08
+STEEP_TREND = 0.25  # delay growing this fast (s per s): far more sent than arrives
+STEEP_QUEUE = 0.05
+DELAY_WINDOW = 10.0
+LOSS_INCREASE_BELOW = 0.05
+LOSS_DECREASE_ABOVE = 0.10
+PROBE_DURATION = 0.04  # s per cluster
+PROBE_MIN_PACKETS = 5
+ALR_SHARE = 0.65  # sending under this share of the estimate: application-limited
+ALR_PROBE_EVERY = 5.0
+
+
+class Usage(enum.Enum):
+    NORMAL = "normal"
+    OVERUSE = "overuse"
+    UNDERUSE = "underuse"
+
+
+@dataclass
+class _Group:
+    first_send: float
+    last_send: float
+    first_arrival: float
+    last_arrival: float
+
+
+class InterArrival:
+    """Packet groups (sent within ``BURST`` of the group's first, or arriving in a burst
+    behind it) and the deltas between consecutive ones."""
+
+    def __init__(self) -> None:
+        self._cur: _Group | None = None
+        self._prev: _Group | None = None
+
+    def add(self, send: float, arrival: float) -> tuple[float, float, float] | None:
+        """(send delta, arrival delta, arrival) when ``send`` starts a new group, else None."""
+        cur = self._cur
+        if cur is None:
+            self._cur = _Group(send, send, arrival, arrival)
+            return None
+        if send < cur.first_send:
+            return None  # reordered: a packet of an older group
+        if self._same_group(cur, send, arrival):
+            cur.last_send = max(cur.last_send, send)
+            cur.last_arrival = max(cur.last_arrival, arrival)
+            return None
+        out = None
+        if self._prev is not None:
+            send_delta = cur.last_send - self._prev.last_send
+            arrival_delta = cur.last_arrival - self._prev.last_arrival
+            if arrival_delta >= 0:
+                out = (send_delta, arrival_delta, cur.last_arrival)
+        self._prev = cur
+        self._cur = _Group(send, send, arrival, arrival)
+        return out
+
+    @staticmethod
+    def _same_group(cur: _Group, send: float, arrival: float) -> bool:
+        if send - cur.first_send <= BURST:
+            return True
+        arrival_delta = arrival - cur.last_arrival
+        propagation = arrival_delta - (send - cur.last_send)
+        return propagation < 0 and arrival_delta <= BURST and arrival - cur.first_arrival < 0.1
+
+
+class TrendlineEstimator:
+    """The delay trend of the last ``TRENDLINE_WINDOW`` groups and GoogCC's over-use
+    detector with its adaptive threshold (all in ms, as libwebrtc's constants are)."""
+
+    def __init__(self) -> None:
+        self._points: collections.deque[tuple[float, float]] = collections.deque()
+        self._acc = 0.0
+        self._smoothed = 0.0
+        self._first: float | None = None
+        self.num_deltas = 0
+        self.trend = 0.0
+        self._prev_trend = 0.0
+        self.threshold = 12.5
+        self._threshold_at: float | None = None
+        self._overuse_ms = -1.0
+        self._overuse_count = 0
+        self.usage = Usage.NORMAL
+        self.modified_trend = 0.0
+
+    def update(self, send_delta: float, arrival_delta: float, arrival: float) -> Usage:
+        delta_ms = (arrival_delta - send_delta) * 1000
+        self.num_deltas = min(self.num_deltas + 1, 1000)
+        if self._first is None:
+            self._first = arrival
+        self._acc += delta_ms
+        self._smoothed = SMOOTHING * self._smoothed + (1 - SMOOTHING) * self._acc
+        self._points.append(((arrival - self._first) * 1000, self._smoothed))
+        if len(self._points) > TRENDLINE_WINDOW:
+            self._points.popleft()
+        if len(self._points) == TRENDLINE_WINDOW:
+            slope = _slope(self._points)
+            if slope is not None:
+                self.trend = slope
+        self._detect(send_delta * 1000, arrival)
+        return self.usage
+
+    def _detect(self, send_delta_ms: float, now: float) -> None:
+        if self.num_deltas < 2:
+            return
+        modified = min(self.num_deltas, 60) * self.trend * THRESHOLD_GAIN
+        self.modified_trend = modified
+        if modified > self.threshold:
+            if self._overuse_ms == -1:
+                self._overuse_ms = send_delta_ms / 2
+            else:
+                self._overuse_ms += send_delta_ms
+            self._overuse_count += 1
+            if (
+                self._overuse_ms > OVERUSE_TIME_MS
+                and self._overuse_count > 1
+                and self.trend >= self._prev_trend
+            ):
+                self._overuse_ms = 0.0
+                self._overuse_count = 0
+                self.usage = Usage.OVERUSE
+        elif modified < -self.threshold:
+            self._overuse_ms = -1.0
+            self._overuse_count = 0
+            self.usage = Usage.UNDERUSE
+        else:
+            self._overuse_ms = -1.0
+            self._overuse_count = 0
+            self.usage = Usage.NORMAL
+        self._prev_trend = self.trend
+        self._adapt(modified, now)
+
+    def _adapt(self, modified: float, now: float) -> None:
+        if self._threshold_at is None:
+            self._threshold_at = now
+        if abs(modified) > self.threshold + 15.0:
+            self._threshold_at = now  # a spike: do not let it drag the threshold up
+            return
+        k = K_DOWN if abs(modified) < self.threshold else K_UP
+        dt_ms = min((now - self._threshold_at) * 1000, 100.0)
+        self.threshold += k * (abs(modified) - self.threshold) * dt_ms
+        self.threshold = min(600.0, max(6.0, self.threshold))
+        self._threshold_at = now
+
+
+def _slope(points: collections.deque[tuple[float, float]]) -> float | None:
+    n = len(points)
+    xm = sum(x for x, _ in points) / n
+    ym = sum(y for _, y in points) / n
+    num = sum((x - xm) * (y - ym) for x, y in points)
+    den = sum((x - xm) ** 2 for x, _ in points)
+    return num / den if den else None
+
+
+class LinkCapacity:
+    """The acknowledged rate at over-use, averaged, with its spread (kbit/s, as GoogCC)."""
+
+    def __init__(self) -> None:
+        self.estimate_kbps: float | None = None
+        self._deviation = 0.4
+
+    def on_overuse(self, acked_bps: float) -> None:
+        kbps = acked_bps / 1000
+        if self.estimate_kbps is None:
+            self.estimate_kbps = kbps
+        else:
+            self.estimate_kbps = 0.95 * self.estimate_kbps + 0.05 * kbps
+        norm = max(self.estimate_kbps, 1.0)
+        error = self.estimate_kbps - kbps
+        self._deviation = 0.95 * self._deviation + 0.05 * error * error / norm
+        self._deviation = min(2.5, max(0.4, self._deviation))
+
+    def _spread(self) -> float:
+        assert self.estimate_kbps is not None
+        return 3 * math.sqrt(self.estimate_kbps * self._deviation)
+
+    def upper_bps(self) -> float:
+        if self.estimate_kbps is None:
+            return math.inf
+        return (self.estimate_kbps + self._spread()) * 1000
+
+    def lower_bps(self) -> float:
+        if self.estimate_kbps is None:
+            return 0.0
+        return (self.estimate_kbps - self._spread()) * 1000
+
+    def reset(self) -> None:
+        self.estimate_kbps = None
+
+
+class AimdRateControl:
+    """GoogCC's AIMD rate control: hold, increase, decrease (state machine on the detector's
+    signal, after the corroboration rule of :class:`DelayBasedBwe`)."""
+
+    def __init__(self, start_bps: float, min_bps: float, max_bps: float) -> None:
+        self.rate = float(start_bps)
+        self.min_bps, self.max_bps = float(min_bps), float(max_bps)
+        self.state = "hold"
+        self.capacity = LinkCapacity()
+        self._changed_at: float | None = None
+        self._decreased_at = -1e9
+        self.decreases = 0
+
+    def set_estimate(self, bps: float, now: float) -> None:
+        self.rate = min(self.max_bps, max(self.min_bps, bps))
+        self._changed_at = now
+
+    def can_reduce(self, now: float, acked: float | None, rtt: float) -> bool:
+        interval = min(0.2, max(0.01, rtt))
+        if now - self._decreased_at >= interval:
+            return True
+        return acked is not None and acked < 0.5 * self.rate
+
+    def update(self, usage: Usage, acked: float | None, now: float, rtt: float) -> float:
+        if usage == Usage.OVERUSE:
+            self.state = "decrease"
+        elif usage == Usage.UNDERUSE:
+            self.state = "hold"
+        elif self.state == "hold":
+            self.state = "increase"
+            self._changed_at = now
+        changed_at = now if self._changed_at is None else self._changed_at
+        dt = max(0.0, now - changed_at)
+        if self.state == "increase":
+            if acked is not None and acked > self.capacity.upper_bps():
+                self.capacity.reset()
+            limit = math.inf if acked is None else 1.5 * acked + 10_000
+            if self.rate < limit:
+                if self.capacity.estimate_kbps is not None:
+                    grown = self.rate + self._additive(rtt) * dt
+                else:
+                    grown = self.rate + max(self.rate * (1.08 ** min(dt, 1.0) - 1), 1000 * dt)
+                self.rate = max(self.rate, min(grown, limit))
+            self._changed_at = now
+        elif self.state == "decrease":
+            if acked is not None:
+                cut = BETA * acked
+                if cut > 5000:
+                    cut -= 5000
+                if cut > self.rate and self.capacity.estimate_kbps is not None:
+                    cut = BETA * self.capacity.estimate_kbps * 1000
+                if cut < self.rate:
+                    self.rate = cut
+                    self.decreases += 1
+                if acked < self.capacity.lower_bps():
+                    self.capacity.reset()
+                self.capacity.on_overuse(acked)
+            self.state = "hold"
+            self._changed_at = now
+            self._decreased_at = now
+        else:
+            self._changed_at = now
+        self.rate = min(self.max_bps, max(self.min_bps, self.rate))
+        return self.rate
+
+    def _additive(self, rtt: float) -> float:
+        """bit/s per second near the link's capacity: about one packet per response time."""
+        frame_bits = self.rate / 30
+        packets = max(1.0, math.ceil(frame_bits / (1200 * 8)))
+        return max(4000.0, (frame_bits / packets) / (rtt + 0.1))
+
+
+class AcknowledgedBitrate:
+    """What arrived (bit/s) over the last ``window`` s of arrivals, probes left out."""
+
+    def __init__(self, window: float = 0.5) -> None:
+        self.window = window
+        self._arrivals: collections.deque[tuple[float, int]] = collections.deque()
+        self._bytes = 0
+
+    def add(self, arrival: float, size: int) -> None:
+        self._arrivals.append((arrival, size))
+        self._bytes += size
+        latest = max(arrival, self._arrivals[-1][0])
+        while self._arrivals and latest - self._arrivals[0][0] > self.window:
+            self._bytes -= self._arrivals.popleft()[1]
+
+    @property
+    def bps(self) -> float | None:
+        if len(self._arrivals) < 2:
+            return None
+        span = self._arrivals[-1][0] - self._arrivals[0][0]
+        if span < 0.15:
+            return None
+        return self._bytes * 8 / max(span, self.window * 0.5)
+
+
+class DelayBasedBwe:
+    """Inter-arrival groups -> trendline -> corroboration -> AIMD. ``robust=False`` is plain
+    GoogCC (every detected over-use cuts), kept for comparison in tests."""
+
+    def __init__(
+        self, start_bps: float, min_bps: float, max_bps: float, *, robust: bool = True
+    ) -> None:
+        self.robust = robust
+        self.inter = InterArrival()
+        self.trend = TrendlineEstimator()
+        self.aimd = AimdRateControl(start_bps, min_bps, max_bps)
+        self._delays: collections.deque[tuple[float, float]] = collections.deque()
+        self.queue = 0.0
+        self.usage = Usage.NORMAL
+        self._overuse_since: float | None = None
+        self.uncorroborated = 0  # over-use signals that held instead of cutting
+
+    @property
+    def rate(self) -> float:
+        return self.aimd.rate
+
+    def on_packet(self, p: PacketResult) -> Usage | None:
+        """Feed one received packet; the detector's signal when a group completed."""
+        assert p.arrival is not None
+        out = self.inter.add(p.send_time, p.arrival)
+        if out is None:
+            return None
+        send_delta, arrival_delta, arrival = out
+        delay = p.arrival - p.send_time
+        self._delays.append((arrival, delay))
+        while self._delays and arrival - self._delays[0][0] > DELAY_WINDOW:
+            self._delays.popleft()
+        self.queue = max(0.0, delay - min(d for _, d in self._delays))
+        self.usage = self.trend.update(send_delta, arrival_delta, arrival)
+        if self.usage == Usage.OVERUSE:
+            if self._overuse_since is None:
+                self._overuse_since = arrival
+        else:
+            self._overuse_since = None
+        return self.usage
+
+    def corroborated(self, loss: float) -> bool:
+        """An over-use signal backed by something a swing of delay does not produce."""
+        if not self.robust:
+            return True
+        if loss >= CUT_LOSS or self.queue >= QUEUE_CUT:
+            return True
+        if self.trend.trend >= STEEP_TREND and self.queue >= STEEP_QUEUE:
+            return True
+        since = self._overuse_since
+        last = self._delays[-1][0] if self._delays else None
+        return (
+            since is not None
+            and last is not None
+            and last - since >= SUSTAINED
+            and self.queue >= SUSTAINED_QUEUE
+        )
+
+    def update(self, acked: float | None, loss: float, now: float, rtt: float) -> float:
+        usage = self.usage
+        if usage == Usage.OVERUSE:
+            if not self.corroborated(loss):
+                self.uncorroborated += 1
+                usage = Usage.UNDERUSE  # hold: no increase, no cut
+            elif not self.aimd.can_reduce(now, acked, rtt):
+                usage = Usage.UNDERUSE
+        return self.aimd.update(usage, acked, now, rtt)
+
+
+class LossBasedBwe:
+    """Loss from the feedback (packets reported not received), judged per ~20 packets."""
+
+    def __init__(self, start_bps: float, min_bps: float, max_bps: float) -> None:
+        self.rate = float(start_bps)
+        self.min_bps, self.max_bps = float(min_bps), float(max_bps)
+        self._received = 0
+        self._lost = 0
+        self.loss = 0.0  # of the last judged batch
+        self._updated_at: float | None = None
+        self._decreased_at = -1e9
+        self._recent: collections.deque[tuple[float, int, int]] = collections.deque()
+
+    def on_results(self, results: list[PacketResult], now: float) -> None:
+        received = sum(1 for r in results if r.arrival is not None)
+        lost = len(results) - received
+        self._received += received
+        self._lost += lost
+        self._recent.append((now, received, lost))
+        while self._recent and now - self._recent[0][0] > 1.0:
+            self._recent.popleft()
+
+    @property
+    def recent_loss(self) -> float:
+        """Loss over the last second of feedback."""
+        got = sum(r for _, r, _ in self._recent)
+        lost = sum(lo for _, _, lo in self._recent)
+        return lost / (got + lost) if got + lost else 0.0
+
+    def update(self, now: float, delay_based: float, rtt: float) -> float:
+        total = self._received + self._lost
+        last = self._updated_at
+        if total >= 20 and (last is None or now - last >= 0.1):
+            self.loss = self._lost / total
+            self._received = self._lost = 0
+            dt = 0.0 if last is None else min(1.0, now - last)
+            self._updated_at = now
+            if self.loss < LOSS_INCREASE_BELOW:
+                self.rate = self.rate * 1.08**dt + 1000 * dt
+            elif self.loss > LOSS_DECREASE_ABOVE and now - self._decreased_at >= 0.3 + rtt:
+                self.rate *= 1 - 0.5 * self.loss
+                self._decreased_at = now
+        self.rate = min(self.max_bps, delay_based, max(self.min_bps, self.rate))
+        return self.rate
+
+
+# -- probing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ProbeCluster:
+    id: int
+    bps: float
+    duration: float = PROBE_DURATION
+    sent_packets: int = 0
+    sent_bytes: int = 0
+    done_at: float | None = None  # the sender finished it
+
+    @property
+    def bytes(self) -> int:
+        return int(self.bps * self.duration / 8)
+
+
+def probe_rate(results: list[PacketResult]) -> float | None:
+    """A probe cluster's result: min(send rate, receive rate) of its received packets (each
+    without the packet that opens its interval), 95 % of the receive rate when that is well
+    under the send rate (the link was saturated); None when too few arrived or the intervals
+    are implausible."""
+    got = [r for r in results if r.arrival is not None]
+    if len(got) < PROBE_MIN_PACKETS or len(got) < 0.8 * len(results):
+        return None
+    by_send = sorted(got, key=lambda r: r.send_time)
+    by_arrival = sorted(got, key=lambda r: r.arrival or 0.0)
+    send_interval = by_send[-1].send_time - by_send[0].send_time
+    first_arrival = by_arrival[0].arrival
+    last_arrival = by_arrival[-1].arrival
+    assert first_arrival is not None and last_arrival is not None
+    recv_interval = last_arrival - first_arrival
+    if not 0 < send_interval <= 1.0 or not 0 < recv_interval <= 1.0:
+        return None
+    total = sum(r.size for r in got)
+    send_rate = (total - by_send[-1].size) * 8 / send_interval
+    recv_rate = (total - by_arrival[0].size) * 8 / recv_interval
+    if recv_rate > 2 * send_rate:
+        return None
+    if recv_rate < 0.9 * send_rate:
+        return 0.95 * recv_rate
+    return min(send_rate, recv_rate)
+
+
+class ProbeController:
+    """When to probe and how high."""
+
+    def __init__(self, start_bps: float, max_bps: float) -> None:
+        self.start_bps, self.max_bps = start_bps, max_bps
+        self._next_id = 1
+        self._pending: list[ProbeCluster] = []
+        self.clusters: dict[int, ProbeCluster] = {}
+        self._started = False
+        self._waiting_for: float | None = None  # the rate of the last exponential probe
+        self._last_probe_at = -1e9
+        self._peaks: collections.deque[tuple[float, float]] = collections.deque()
+        self._recovery_wait = 2.0
+        self.sent = 0
+
+    def _new(self, bps: float, now: float) -> None:
+        cluster = ProbeCluster(self._next_id, min(bps, self.max_bps))
+        self._next_id += 1
+        self._pending.append(cluster)
+        self.clusters[cluster.id] = cluster
+        self._last_probe_at = now
+        self.sent += 1
+
+    def start(self, now: float) -> None:
+        """The transport is up: probe at 3x and 6x the start rate."""
+        if self._started:
+            return
+        self._started = True
+        self._new(3 * self.start_bps, now)
+        self._new(6 * self.start_bps, now)
+        self._waiting_for = min(6 * self.start_bps, self.max_bps)
+
+    def on_result(self, bps: float, now: float) -> None:
+        waiting = self._waiting_for
+        if waiting is not None and bps > 0.7 * waiting and bps < self.max_bps:
+            self._new(2 * bps, now)
+            self._waiting_for = min(2 * bps, self.max_bps)
+        else:
+            self._waiting_for = None
+
+    def tick(self, now: float, estimate: float, sent_bps: float, calm: bool) -> None:
+        """Probes in application-limited periods, and back toward a recent peak after a drop
+        (on a calm link: no loss, no over-use; the wait doubles while they fail)."""
+        self._peaks.append((now, estimate))
+        while self._peaks and now - self._peaks[0][0] > 60.0:
+            self._peaks.popleft()
+        if not self._started or self._pending or estimate >= self.max_bps or not calm:
+            return
+        since = now - self._last_probe_at
+        peak = max(e for _, e in self._peaks)
+        if estimate < 0.6 * peak and since >= self._recovery_wait:
+            self._recovery_wait = min(8.0, self._recovery_wait * 2)
+            self._new(min(2 * estimate, peak), now)
+            self._waiting_for = min(2 * estimate, peak)
+        elif sent_bps < ALR_SHARE * estimate and since >= ALR_PROBE_EVERY:
+            self._new(2 * estimate, now)
+            self._waiting_for = None
+        if estimate >= 0.9 * peak:
+            self._recovery_wait = 2.0
+
+    def take(self) -> list[ProbeCluster]:
+        out, self._pending = self._pending, []
+        return out
+
+
+class SendSideBwe:
+    """The send-side estimate of one peer connection (total bit/s, all media and overhead)."""
+
+    def __init__(
+        self,
+        start_bps: float = 350_000,
+        min_bps: float = 30_000,
+        max_bps: float = 2_500_000,
+        *,
+        robust: bool = True,
+    ) -> None:
+        self.delay = DelayBasedBwe(start_bps, min_bps, max_bps, robust=robust)
+        self.loss = LossBasedBwe(start_bps, min_bps, max_bps)
+        self.acked = AcknowledgedBitrate()
+        self.probes = ProbeController(start_bps, max_bps)
+        self._probe_results: dict[int, list[PacketResult]] = {}
+        self.probe_estimates: list[float] = []
+        self.rtt = 0.1
+        self.feedbacks = 0
+        self._calm_since: float | None = None
+
+    @property
+    def target(self) -> int:
+        return int(min(self.delay.rate, self.loss.rate))
+
+    def on_feedback(self, results: list[PacketResult], now: float) -> int:
+        """The packets one feedback reported (in sequence order); the new target."""
+        self.feedbacks += 1
+        self.loss.on_results(results, now)
+        for r in results:
+            if r.probe is not None:
+                self._probe_results.setdefault(r.probe, []).append(r)
+            if r.arrival is None:
+                continue
+            if r.probe is None:
+                self.acked.add(r.arrival, r.size)
+            self.delay.on_packet(r)
+        self._finish_probes(now)
+        loss = self.loss.recent_loss
+        delay_rate = self.delay.update(self.acked.bps, loss, now, self.rtt)
+        self.loss.update(now, delay_rate, self.rtt)
+        calm = loss < 0.02 and self.delay.usage != Usage.OVERUSE
+        if not calm:
+            self._calm_since = None
+        elif self._calm_since is None:
+            self._calm_since = now
+        return self.target
+
+    def _finish_probes(self, now: float) -> None:
+        for cid in list(self._probe_results):
+            cluster = self.probes.clusters.get(cid)
+            if cluster is None:
+                del self._probe_results[cid]
+                continue
+            results = self._probe_results[cid]
+            if cluster.done_at is None or len(results) < 0.8 * cluster.sent_packets:
+                if cluster.done_at is not None and now - cluster.done_at > 2.0:
+                    del self._probe_results[cid]  # never answered in full: nothing learnt
+                    del self.probes.clusters[cid]
+                continue
+            del self._probe_results[cid]
+            del self.probes.clusters[cid]
+            bps = probe_rate(results)
+            if bps is None:
+                self.probes.on_result(0.0, now)
+                continue
+            self.probe_estimates.append(bps)
+            if bps > self.delay.rate and self.loss.recent_loss < LOSS_DECREASE_ABOVE:
+                self.delay.aimd.set_estimate(bps, now)
+                self.loss.rate = max(self.loss.rate, min(bps, self.loss.max_bps))
+            self.probes.on_result(bps, now)
+
+    def poll_probes(self, now: float, sent_bps: float) -> list[ProbeCluster]:
+        """Clusters to send now (the first call starts the initial probes)."""
+        self.probes.start(now)
+        calm = self._calm_since is not None and now - self._calm_since >= 1.0
+        self.probes.tick(now, self.target, sent_bps, calm)
+        return self.probes.take()
+
+    def stats(self) -> dict[str, float | int | str]:
+        return {
+            "bwe_kbps": self.target // 1000,
+            "bwe_delay_kbps": int(self.delay.rate) // 1000,
+            "bwe_loss_kbps": int(self.loss.rate) // 1000,
+            "bwe_acked_kbps": int(self.acked.bps or 0) // 1000,
+            "bwe_queue_ms": round(1000 * self.delay.queue, 1),
+            "bwe_usage": self.delay.usage.value,
+            "bwe_feedbacks": self.feedbacks,
+            "bwe_probes": self.probes.sent,
+            "bwe_delay_cuts": self.delay.aimd.decreases,
+            "bwe_held_overuse": self.delay.uncorroborated,
+        }

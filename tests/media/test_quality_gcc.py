@@ -1,0 +1,191 @@
+"""The send-side estimator on simulated links: a sender paced at its estimate, a bottleneck
+with a drop-tail queue, optional smooth delay swings, and transport-cc feedback every 50 ms
+through the real packet format (:mod:`media.quality.twcc`) back to :class:`SendSideBwe`."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from media.quality import gcc, twcc
+
+STEP = 0.005
+FEEDBACK_EVERY = 0.05
+
+
+@dataclass
+class Link:
+    capacity: Callable[[float], float]  # bit/s at time t
+    base: float = 0.04  # one-way propagation, s
+    swing: Callable[[float], float] = lambda t: 0.0  # extra delay, s (not a queue)
+    queue_limit: float = 0.3  # s of queue before tail drop
+    free_at: float = 0.0
+
+    def send(self, t: float, size: int) -> float | None:
+        start = max(t, self.free_at)
+        if start - t > self.queue_limit:
+            return None
+        self.free_at = start + size * 8 / self.capacity(start)
+        return self.free_at + self.base + self.swing(self.free_at)
+
+
+@dataclass
+class Sim:
+    link: Link
+    bwe: gcc.SendSideBwe = field(default_factory=gcc.SendSideBwe)
+    history: twcc.SendHistory = field(default_factory=twcc.SendHistory)
+    recorder: twcc.ArrivalRecorder = field(default_factory=twcc.ArrivalRecorder)
+    t: float = 0.0
+    trace: list[tuple[float, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._scheduled: list[tuple[float, int, int, int | None]] = []  # send at, n, size, probe
+        self._arrivals: list[tuple[float, int]] = []
+        self._feedback: list[tuple[float, bytes]] = []
+        self._n = 0
+        self._queued = 0.0  # pacer backlog, bytes
+        self._next_frame = 0.0
+        self._next_audio = 0.0
+        self._next_fb = FEEDBACK_EVERY
+        self._probe_free_at = 0.0
+
+    def _schedule(self, at: float, size: int, probe: int | None = None) -> None:
+        self._n += 1
+        heapq.heappush(self._scheduled, (at, self._n, size, probe))
+
+    def run(self, until: float) -> None:
+        while self.t < until:
+            self._step()
+            self.t += STEP
+
+    def _step(self) -> None:
+        t = self.t
+        target = self.bwe.target
+        if t >= self._next_audio:
+            self._schedule(t, 120)
+            self._next_audio += 0.02
+        if t >= self._next_frame:  # video frames at the budget, paced at 1.5x the target
+            self._queued += max(0.0, (target - 45_000) / 30 / 8)
+            self._next_frame += 1 / 30
+        budget = 1.5 * target * STEP / 8
+        at = t
+        while self._queued >= 1 and budget > 0:
+            size = int(min(1200, self._queued))
+            self._queued -= size
+            budget -= size
+            self._schedule(at, size + 50)
+            at += STEP * (size / (1.5 * target * STEP / 8))
+        start = max(t, self._probe_free_at)
+        for cluster in self.bwe.poll_probes(t, self.history.sent_bps(t)):  # one after another
+            n = max(gcc.PROBE_MIN_PACKETS, cluster.bytes // 250)
+            for i in range(n):
+                self._schedule(start + i * 250 * 8 / cluster.bps, 250, cluster.id)
+            cluster.sent_packets, cluster.sent_bytes = n, n * 250
+            start += n * 250 * 8 / cluster.bps
+            cluster.done_at = self._probe_free_at = start
+        while self._scheduled and self._scheduled[0][0] < t + STEP:
+            send_at, _, size, probe = heapq.heappop(self._scheduled)
+            seq = self.history.next_seq()
+            self.history.on_sent(seq, send_at, size, probe)
+            arrival = self.link.send(send_at, size)
+            if arrival is not None:
+                heapq.heappush(self._arrivals, (arrival, seq))
+        while self._arrivals and self._arrivals[0][0] < t + STEP:
+            arrival, seq = heapq.heappop(self._arrivals)
+            self.recorder.on_packet(seq & 0xFFFF, arrival, ssrc=1)
+        if t >= self._next_fb:
+            self._next_fb += FEEDBACK_EVERY
+            for data in self.recorder.build(sender_ssrc=2):
+                self._feedback.append((t + self.link.base, data))
+        while self._feedback and self._feedback[0][0] <= t:
+            _, data = self._feedback.pop(0)
+            payloads, _ = twcc.split_rtcp(data)
+            for payload in payloads:
+                results = self.history.on_feedback(twcc.parse_feedback(payload))
+                self.bwe.on_feedback(results, t)
+        self.trace.append((round(t, 3), self.bwe.target))
+
+    def at(self, t: float) -> int:
+        """The estimate at ``t`` (the last one before it)."""
+        return [v for when, v in self.trace if when <= t][-1]
+
+    def lowest(self, start: float, end: float) -> int:
+        return min(v for when, v in self.trace if start <= when <= end)
+
+
+def test_probing_reaches_a_2_mbit_link_within_3_s() -> None:
+    sim = Sim(Link(lambda t: 2_000_000))
+    sim.run(6.0)
+    reached = next((t for t, v in sim.trace if v >= 1_600_000), None)
+    assert reached is not None and reached <= 3.0, sim.trace[::40]
+    assert sim.bwe.probes.sent >= 2 and sim.bwe.probe_estimates
+    assert max(v for _, v in sim.trace) <= 2_300_000  # not over the link for long
+    assert sim.bwe.target >= 1_600_000 and sim.bwe.stats()["bwe_kbps"] == sim.bwe.target // 1000
+
+
+def test_a_capacity_drop_is_detected_within_a_second() -> None:
+    sim = Sim(Link(lambda t: 2_000_000 if t < 10 else 500_000))
+    sim.run(10.0)
+    assert sim.bwe.target >= 1_500_000
+    sim.run(11.0)
+    assert sim.at(11.0) <= 650_000, sim.trace[1990::10]
+    sim.run(20.0)
+    late = sim.lowest(15, 20)
+    assert late >= 250_000 and max(v for t, v in sim.trace if t >= 15) <= 650_000
+
+
+def test_the_estimate_comes_back_when_the_link_does() -> None:
+    def capacity(t: float) -> float:
+        return 300_000 if 8 <= t < 20 else 1_000_000
+
+    sim = Sim(Link(capacity))
+    sim.run(35.0)
+    assert sim.lowest(10, 20) <= 350_000
+    back = next((t for t, v in sim.trace if t >= 20 and v >= 800_000), None)
+    assert back is not None and back <= 32.0, sim.trace[4000::100]
+
+
+def _swing(t: float) -> float:
+    """Wi-Fi/3G-like: delay that rises and falls by 100 ms over a few seconds, no queue."""
+    return 0.05 + 0.05 * math.sin(2 * math.pi * t / 2.5)
+
+
+def test_delay_swings_without_a_queue_do_not_collapse_the_estimate() -> None:
+    ours = Sim(Link(lambda t: 4_000_000, swing=_swing))
+    ours.run(40.0)
+    plain = Sim(Link(lambda t: 4_000_000, swing=_swing), bwe=gcc.SendSideBwe(robust=False))
+    plain.run(40.0)
+    # plain GoogCC: every rising half cuts to 0.85x what arrived
+    assert plain.bwe.delay.aimd.decreases >= 5
+    assert ours.lowest(10, 40) >= 1_000_000, ours.trace[2000::200]
+    assert ours.lowest(10, 40) >= 2 * plain.lowest(10, 40)
+    assert ours.bwe.delay.uncorroborated > 0  # the trendline did fire; it only held
+
+
+def test_a_swinging_link_that_also_loses_capacity_is_still_cut() -> None:
+    sim = Sim(Link(lambda t: 2_000_000 if t < 10 else 400_000, swing=_swing))
+    sim.run(12.0)
+    assert sim.at(11.5) <= 600_000
+
+
+def test_inter_arrival_groups_bursts() -> None:
+    ia = gcc.InterArrival()
+    out = []
+    for i in range(4):  # four 3-packet bursts, 20 ms apart, spread 1 ms each on arrival
+        for k in range(3):
+            res = ia.add(i * 0.02 + k * 0.001, 1.0 + i * 0.02 + k * 0.001)
+            if res is not None:
+                out.append(res)
+    assert len(out) == 2
+    assert all(abs(s - 0.02) < 1e-9 and abs(a - 0.02) < 1e-9 for s, a, _ in out)
+
+
+def test_probe_rate_is_min_of_send_and_receive() -> None:
+    results = [
+        twcc.PacketResult(i, 1.0 + i * 0.001, 250, 2.0 + i * 0.002, probe=1) for i in range(20)
+    ]
+    rate = gcc.probe_rate(results)
+    assert rate is not None and abs(rate - 0.95 * 250 * 8 * 19 / 0.038) < 1
+    assert gcc.probe_rate(results[:3]) is None

@@ -1,0 +1,81 @@
+"""Text size: chosen in settings (four steps), applied at once to every screen, open ones
+included, and remembered for the next start; the stored value is checked like every other
+preference."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtWidgets import QWidget
+
+from ui import preferences
+from ui.app import FOCUS_STYLE, apply_text_size
+from ui.chart_screen import ChartScreen
+from ui.patients_screen import PatientsScreen
+from ui.schedule_screen import ScheduleScreen
+from ui.settings_screen import SettingsScreen
+
+
+@pytest.fixture
+def settings_folder(tmp_path, qapp):
+    """QSettings of this test only; the application's look restored afterwards."""
+    fmt, scope = QSettings.Format.NativeFormat, QSettings.Scope.UserScope
+    QSettings.setPath(fmt, scope, str(tmp_path / "settings"))
+    font, sheet = qapp.font(), qapp.styleSheet()
+    yield tmp_path / "settings"
+    qapp.setFont(font)
+    qapp.setStyleSheet(sheet)
+    home = QStandardPaths.StandardLocation.GenericConfigLocation
+    QSettings.setPath(fmt, scope, QStandardPaths.writableLocation(home))
+
+
+def shown(qtbot, widget: QWidget) -> QWidget:
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def test_text_size_applies_to_every_screen_and_is_remembered(qtbot, ui, qapp, settings_folder):
+    base = apply_text_size(qapp, 0)
+    screens = [
+        shown(qtbot, PatientsScreen(ui.session)),
+        shown(qtbot, ScheduleScreen(ui.session)),
+        shown(qtbot, ChartScreen(ui.session)),
+    ]
+    settings = shown(qtbot, SettingsScreen(ui.session))
+    assert settings.text_size.count() >= 3
+    assert [settings.text_size.itemText(n) for n in range(4)] == [
+        "Standard",
+        "Large",
+        "Larger",
+        "Largest",
+    ]
+    sizes = []
+    for step in (1, 2, 3):
+        settings.text_size.setCurrentIndex(step)
+        assert preferences.get(preferences.FONT_SIZE) == step
+        size = qapp.font().pointSizeF()
+        assert size == pytest.approx(base * preferences.FONT_SCALES[step], abs=0.1)
+        for screen in [*screens, settings]:
+            assert screen.font().pointSizeF() == pytest.approx(size), type(screen).__name__
+        assert screens[0].search.font().pointSizeF() == pytest.approx(size)
+        assert screens[1].grid.font().pointSizeF() == pytest.approx(size)
+        sizes.append(size)
+    assert sizes == sorted(sizes) and len(set(sizes)) == 3
+    # The next start reads the stored step.
+    qapp.setFont(qapp.font().__class__())
+    assert apply_text_size(qapp) == pytest.approx(sizes[-1])
+    assert FOCUS_STYLE in qapp.styleSheet()
+    # A new settings screen shows the stored choice; back to standard.
+    again = shown(qtbot, SettingsScreen(ui.session))
+    assert again.text_size.currentIndex() == 3
+    again.text_size.setCurrentIndex(0)
+    assert qapp.font().pointSizeF() == pytest.approx(base)
+
+
+def test_a_wrong_stored_text_size_falls_back_to_standard(settings_folder):
+    preferences.settings().setValue(preferences.FONT_SIZE.key, 9)
+    assert preferences.get(preferences.FONT_SIZE) == 0
+    assert preferences.font_scale() == 1.0
+    preferences.settings().setValue(preferences.FONT_SIZE.key, "large")
+    assert preferences.font_scale() == 1.0
