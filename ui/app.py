@@ -14,45 +14,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
-from ui import preferences
+from ui.text_size import apply_text_size
 from ui.translations import chosen_language, install_translator
-
-FOCUS_COLOUR = "#1a56b0"
-# The keyboard focus is always visible: a thick blue frame on the control that has it.
-FOCUS_STYLE = f"""
-QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus,
-QDoubleSpinBox:focus, QDateEdit:focus, QDateTimeEdit:focus, QTimeEdit:focus {{
-    border: 2px solid {FOCUS_COLOUR}; border-radius: 3px;
-}}
-QPushButton:focus, QToolButton:focus {{
-    border: 2px solid {FOCUS_COLOUR}; border-radius: 4px; padding: 3px 10px;
-    background-color: palette(button);
-}}
-QCheckBox:focus, QRadioButton:focus {{ color: {FOCUS_COLOUR}; }}
-QTableView:focus, QListView:focus, QTreeView:focus, QListWidget:focus, QTableWidget:focus {{
-    border: 2px solid {FOCUS_COLOUR};
-}}
-"""
-BASE_POINT_SIZE = "clinic_base_point_size"  # the system's font size, before any scaling
-
-
-def apply_text_size(app: QApplication, step: int | None = None) -> float:
-    """Set every screen's font to the chosen text size step (the stored preference when
-    ``step`` is None) and the focus frame; returns the font's point size. Widgets without a
-    font of their own follow the application's at once, open windows included."""
-    base = app.property(BASE_POINT_SIZE)
-    if not base:
-        base = app.font().pointSizeF()
-        app.setProperty(BASE_POINT_SIZE, base)
-    font = app.font()
-    font.setPointSizeF(round(float(base) * preferences.font_scale(step), 1))
-    app.setFont(font)
-    sheet = app.styleSheet()
-    if FOCUS_STYLE not in sheet:
-        sheet += FOCUS_STYLE
-    app.setStyleSheet("")  # under a style sheet, widgets take a new font only when re-polished
-    app.setStyleSheet(sheet)
-    return font.pointSizeF()
 
 
 def freeze_startup_heap() -> None:

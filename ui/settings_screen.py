@@ -46,6 +46,7 @@ from ui.errors import tr_core
 from ui.ops import run_op
 from ui.session import Session
 from ui.setup_screen import USER_NAME
+from ui.text_size import apply_text_size
 from ui.translations import (
     I18N,
     LANGUAGES,
@@ -335,8 +336,6 @@ class SettingsScreen(QWidget):
 
     def set_text_size(self, step: int) -> None:
         """Store the text size and apply it to every screen now (also after a restart)."""
-        from ui.app import apply_text_size
-
         preferences.put(preferences.FONT_SIZE, step)
         app = QApplication.instance()
         if isinstance(app, QApplication):

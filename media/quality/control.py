@@ -1,35 +1,45 @@
-"""Send-side adaptation: from the receiver's bandwidth estimate (REMB, aiortc's delay-based
-estimator on the far side) and the loss it reports (RTCP RR), choose the video bitrate, the
-rung of the resolution/frame-rate ladder, and whether video pauses (audio-only).
+"""Send-side adaptation: from the bandwidth estimate (the sender's own, transport-cc based,
+through :meth:`LinkController.on_estimate`; else REMB, aiortc's delay-based estimator on the
+far side), the loss the far side reports (RTCP RR) and the encoder's quantizer, choose the
+video bitrate, the rung of the resolution/frame-rate ladder, and whether video pauses.
 
-* Bandwidth: ``min(REMB, loss-based estimate)``; the loss-based part follows GoogCC's rule
-  (loss < 5 %: +8 %/s; 5-10 %: hold; > 10 %: x(1 - loss/2)), on the smoothed loss. A feedback
-  report that follows a silence of more than 1.2 s (2 s while paused: an outage) does not
-  count: its loss is the outage's.
-* Video gets the loss-based estimate minus the audio reserve, capped by REMB — and, once a
-  link that loses under 1 % has shown no over-use for 10 s, by 1.5x REMB (aiortc's REMB is at
-  most ~1.5x what arrives, so as a hard cap it would keep video on its first rung even on a
-  fast link); a REMB falling under 90 % of its recent peak is over-use and brings the
-  loss-based estimate down to it; the rung follows the video budget with
-  hysteresis: down after ``down_after`` s below the rung's floor (at once below 60 % of it),
-  up only after ``up_after`` s above 1.3x the next rung's floor and never within ``hold_after_down``
-  s of stepping down: no flapping between two rungs.
+* Bandwidth: ``min(delay-based cap, loss-based estimate)``; the loss-based part follows
+  GoogCC's rule (loss < 5 %: +8 %/s; 5-10 %: hold; > 10 %: x(1 - loss/2)), on the smoothed
+  loss. A feedback report that follows a silence of more than 1.2 s (2 s while paused: an
+  outage) does not count: its loss is the outage's. The delay-based cap is the send-side
+  estimate while one arrived in the last ``ESTIMATE_FRESH`` s, else REMB: a REMB falling
+  under 90 % of its recent peak is over-use and brings the loss-based estimate down to it;
+  right after over-use REMB is a hard cap, then video may go a little over it
+  (``LOSSY_HEADROOM``), and 1.5x on a link calm for 10 s that loses under 1 % (aiortc's
+  REMB is at most ~1.5x what arrives, so as a hard cap it would keep video where it is).
+* Start: ``start_bps`` (300 kbit/s: 640x480 at once), doubling per second while the path is
+  short (< ``FAST_START_RTT``) and its queue empty, +25 %/s on a longer one, steps up without
+  waiting in the first ``STARTUP_SECONDS``; a slower link is found by the first feedback
+  (queue, loss, estimate) and the rung falls at once below 60 % of its floor.
+* Ladder (``LADDER``, cut to and fitted to the source by ``on_source``): 30 fps from
+  1280x720 down to 320x240, the frame rate dropping only at the bottom (a low-rate mode,
+  192x144 at 15 then 8 fps). Resolution and quantizer together, as libwebrtc's quality
+  scaler: the budget (after the FEC parity, ``fec_overhead`` set by the sender) must reach
+  the rung's floor; between floors the encoder's quantizer decides: above ``QP_HIGH`` over
+  ``QP_WINDOW`` s one size down, up only under ``QP_UP`` with the budget 1.3x the next floor
+  for ``up_after`` s, never within ``hold_after_down`` s of stepping down (no flapping); down
+  after ``down_after`` s below the floor, at once below 60 % of it.
 * Queueing: the round trip over its minimum of the last ``RTT_WINDOW`` s is the delay queued
   on the path (a link that just got slower holds seconds of our packets in its buffer, and
   audio waits behind them). Above ``QUEUE_CUT`` the estimate is cut to 60 % of what the far
-  side measures arriving (REMB; again only if the queue still grows), and new video frames
+  side measures arriving (again only if the queue still grows), and new video frames
   are held back — audio goes on — for about as long as the queue takes to drain
   (``HOLD_SHARE`` of it, at most ``MAX_HOLD`` s: a path that got longer for good looks the
-  same until the window forgets its old minimum). Rungs are chosen on the budget left after
-  the FEC parity (``fec_overhead``, set by the sender).
-* Audio-only: when loss stays above ``pause_loss`` for ``pause_after`` s on the lowest rung
-  (heavy loss first steps the ladder down; above twice that, on any rung), or the video budget
-  under ``pause_below`` with loss above half of that (a low REMB alone only means we send
-  little: aiortc's estimate is at most 1.5x the incoming rate), or loss x (path RTT + 0.1 s)
-  above ``UNREPAIRABLE`` (repairs too slow for video to move). Video comes back by itself
-  (lowest rung) once loss has been low for
-  ``resume_after`` s and at least ``probe_wait`` s have passed; a resume that fails within
-  ``probe_window`` s doubles ``probe_wait`` (up to 30 s), a resume that holds resets it.
+  same until the window forgets its old minimum).
+* Audio-only: only when the estimate cannot carry the low-rate mode — the video budget left
+  after audio and parity under ``pause_below`` (0.8x the lowest floor) for ``pause_after``
+  s. Loss alone does not pause video, however long the path (heavy loss brings the
+  loss-based estimate down, so it does through the estimate). Video comes back by itself
+  (lowest rung) once audio's loss has been under ``pause_loss`` for ``resume_after`` s
+  with a loss-based estimate over the low-rate floor and at least ``probe_wait`` s have
+  passed; a resume that fails within ``probe_window`` s doubles ``probe_wait`` (up to 30 s),
+  a resume that holds resets it. The user's own audio-only is the session's
+  (``CallSession.set_audio_only``).
 """
 
 from __future__ import annotations

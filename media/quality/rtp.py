@@ -34,6 +34,7 @@ import contextlib
 import contextvars
 import copy
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -115,6 +116,9 @@ FEEDBACK_INTERVAL = 0.05  # s between transport-cc feedback packets
 PROBE_PADDING = 255  # bytes of padding per probe packet (the RTP padding length is one byte)
 PACER_QUEUE_LIMIT = 0.5  # s: a longer pacer queue is drained faster than the pacing rate
 TWCC_EXT_ID = 5  # our offers' id for the transport-wide sequence number (shared with BUNDLE)
+# Send-side estimation on/off (off: transport-cc is neither offered nor accepted, REMB as
+# before). ``CLINIC_TRANSPORT_CC=0`` turns it off for A/B runs of the benches and e2e tests.
+TRANSPORT_CC = os.environ.get("CLINIC_TRANSPORT_CC", "1") != "0"
 
 # -- negotiation: transport-cc inside QualityPeerConnection only ---------------------------------
 
@@ -1074,14 +1078,14 @@ class QualityPeerConnection(RTCPeerConnection):
                 self.hub.stop()
 
     async def createOffer(self) -> RTCSessionDescription:
-        token = _NEGOTIATING.set(True)  # transport-cc in the offer (see _Scoped)
+        token = _NEGOTIATING.set(TRANSPORT_CC)  # transport-cc in the offer (see _Scoped)
         try:
             return await super().createOffer()
         finally:
             _NEGOTIATING.reset(token)
 
     async def setRemoteDescription(self, sessionDescription: RTCSessionDescription) -> None:
-        token = _NEGOTIATING.set(True)  # ... and accepted from the far side's offer
+        token = _NEGOTIATING.set(TRANSPORT_CC)  # ... and accepted from the far side's offer
         try:
             await super().setRemoteDescription(sessionDescription)
         finally:

@@ -9,11 +9,11 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QWidget
 
 from ui import preferences
-from ui.app import FOCUS_STYLE, apply_text_size
 from ui.chart_screen import ChartScreen
 from ui.patients_screen import PatientsScreen
 from ui.schedule_screen import ScheduleScreen
 from ui.settings_screen import SettingsScreen
+from ui.text_size import FOCUS_STYLE, apply_text_size
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QToolButton, QWidget
 
 from clinic_app.records.patient import PatientInput
-from ui.app import FOCUS_STYLE, apply_text_size
 from ui.patient_form import PatientForm
 from ui.patients_screen import PatientsScreen
 from ui.schedule_screen import ScheduleScreen
+from ui.text_size import FOCUS_STYLE, apply_text_size
 from ui.visit_screen import VisitDialog
 
 

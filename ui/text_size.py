@@ -1,0 +1,89 @@
+"""The text size every screen follows: the application's font scaled by the chosen step (see
+``ui.preferences``) and the visible keyboard focus frame, applied by ``apply_text_size``.
+
+Screens may import this module (``ui.app`` uses it at start-up, the settings screen when the
+doctor picks another size). Labels that need a larger or smaller font than the rest (a
+patient's name, a field's error) use ``relative_font``: a factor of the application's font,
+kept when the text size changes, instead of a fixed pixel size in their own style sheet."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ui import preferences
+
+FOCUS_COLOUR = "#1a56b0"
+# The keyboard focus is always visible: a thick blue frame on the control that has it.
+FOCUS_STYLE = f"""
+QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus,
+QDoubleSpinBox:focus, QDateEdit:focus, QDateTimeEdit:focus, QTimeEdit:focus {{
+    border: 2px solid {FOCUS_COLOUR}; border-radius: 3px;
+}}
+QPushButton:focus, QToolButton:focus {{
+    border: 2px solid {FOCUS_COLOUR}; border-radius: 4px; padding: 3px 10px;
+    background-color: palette(button);
+}}
+QCheckBox:focus, QRadioButton:focus {{ color: {FOCUS_COLOUR}; }}
+QTableView:focus, QListView:focus, QTreeView:focus, QListWidget:focus, QTableWidget:focus {{
+    border: 2px solid {FOCUS_COLOUR};
+}}
+"""
+BASE_POINT_SIZE = "clinic_base_point_size"  # the system's font size, before any scaling
+
+
+def apply_text_size(app: QApplication, step: int | None = None) -> float:
+    """Set every screen's font to the chosen text size step (the stored preference when
+    ``step`` is None) and the focus frame; returns the font's point size. Widgets without a
+    font of their own follow the application's at once, open windows included; those with a
+    ``relative_font`` follow it by their factor."""
+    base = app.property(BASE_POINT_SIZE)
+    if not base:
+        base = app.font().pointSizeF()
+        app.setProperty(BASE_POINT_SIZE, base)
+    font = app.font()
+    font.setPointSizeF(round(float(base) * preferences.font_scale(step), 1))
+    app.setFont(font)
+    sheet = app.styleSheet()
+    if FOCUS_STYLE not in sheet:
+        sheet += FOCUS_STYLE
+    app.setStyleSheet("")  # under a style sheet, widgets take a new font only when re-polished
+    app.setStyleSheet(sheet)
+    return font.pointSizeF()
+
+
+class _RelativeFont(QObject):
+    """Keeps a widget's font at ``factor`` times the application's, also after a change."""
+
+    def __init__(self, widget: QWidget, factor: float, weight: QFont.Weight | None) -> None:
+        super().__init__(widget)
+        self.widget = widget
+        self.factor = factor
+        self.weight = weight
+        widget.installEventFilter(self)
+        self.apply()
+
+    def apply(self) -> None:
+        font = QFont(QApplication.font())
+        font.setPointSizeF(round(font.pointSizeF() * self.factor, 1))
+        if self.weight is not None:
+            font.setWeight(self.weight)
+        self.widget.setFont(font)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget and event.type() == QEvent.Type.ApplicationFontChange:
+            self.apply()
+        return False
+
+
+def relative_font(
+    widget: QWidget, factor: float = 1.0, *, weight: QFont.Weight | None = None
+) -> None:
+    """Give ``widget`` a font ``factor`` times the application's (bold etc. by ``weight``)
+    that follows the text size setting. Its style sheet must not set a font size."""
+    for old in widget.findChildren(_RelativeFont):
+        if old.parent() is widget:
+            widget.removeEventFilter(old)
+            old.deleteLater()
+    _RelativeFont(widget, factor, weight)
