@@ -22,13 +22,16 @@ from types import TracebackType
 from typing import TypeVar
 
 from clinic_app.changes import Changes, Done
+from clinic_app.domains.allergies import Allergies
 from clinic_app.domains.backups import Backups
 from clinic_app.domains.calls import Calls
 from clinic_app.domains.consults import Consults
 from clinic_app.domains.documents import Documents
 from clinic_app.domains.followups import Followups
+from clinic_app.domains.medications import Medications
 from clinic_app.domains.orders import Orders
 from clinic_app.domains.patients import Patients
+from clinic_app.domains.problems import Problems
 from clinic_app.domains.profile import Profile
 from clinic_app.domains.schedule import Schedule
 from clinic_app.domains.sync import Sync
@@ -47,6 +50,7 @@ class Clinic:
         self.visits = Visits(self)
         self.consults = Consults(self)
         self.orders = Orders(self)
+        self.medications = Medications(self)
         self.schedule = Schedule(self)
         self.followups = Followups(self)
         self.documents = Documents(self)
@@ -54,6 +58,8 @@ class Clinic:
         self.calls = Calls(self)
         self.sync = Sync(self)
         self.backups = Backups(self)
+        self.problems = Problems(self)
+        self.allergies = Allergies(self)
 
     # ----------------------------------------------------------------------- opening --
     @staticmethod

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from clinic_app.records import clinical, forms, orders
+from clinic_app.records import allergies, clinical, conditions, forms, orders
 from clinic_app.records import encounter as enc
 from clinic_app.records.common import Resource, patient_of
 from clinic_app.records.identity import make_resident_id
@@ -115,16 +115,25 @@ def _patient_records(rng: random.Random, today: date, years: int) -> Iterator[Re
     yield patient
     hypertensive = rng.random() < 0.45
     diabetic = rng.random() < 0.2
+    # Problem list coded with ICD-10 (I10 hypertension, E11.9 type 2 diabetes) and allergies:
+    # penicillin for some, a dated "no known allergies" statement for others.
+    doctor_on_file = DOCTORS[0]
+    onset = today - timedelta(days=365 * rng.randint(1, 12))
     if hypertensive:
-        yield clinical.condition(patient_id=pid, text="原发性高血压 Essential hypertension",
-                                 code="I10", system="http://hl7.org/fhir/sid/icd-10")  # fmt: skip
+        yield conditions.problem(patient_id=pid, code="I10", recorder=doctor_on_file,
+                                 recorded=today, onset=onset)  # fmt: skip
     if diabetic:
-        yield clinical.condition(patient_id=pid, text="2型糖尿病 Type 2 diabetes",
-                                 code="E11", system="http://hl7.org/fhir/sid/icd-10")  # fmt: skip
-    if rng.random() < 0.15:
-        substance = rng.choice(["青霉素", "磺胺类", "Aspirin"])
-        yield clinical.allergy(patient_id=pid, substance=substance, reaction="皮疹",
-                               criticality="high")  # fmt: skip
+        yield conditions.problem(patient_id=pid, code="E11.9", recorder=doctor_on_file,
+                                 recorded=today, onset=onset)  # fmt: skip
+    draw = rng.random()
+    if draw < 0.15:
+        substance = rng.choice(["青霉素", "青霉素", "磺胺类", "Aspirin"])
+        yield allergies.allergy(patient_id=pid, substance=substance, reaction="皮疹",
+                                severity="moderate", criticality="high", recorder=doctor_on_file,
+                                recorded=today)  # fmt: skip
+    elif draw < 0.6:
+        yield allergies.no_known_allergies(patient_id=pid, recorder=doctor_on_file,
+                                           recorded=today)  # fmt: skip
     visits = rng.randint(1, 3 + years * (4 if hypertensive or diabetic else 1))
     start = datetime.combine(today - timedelta(days=rng.randint(30, 365 * years)),
                              datetime.min.time()).astimezone()  # fmt: skip
@@ -274,6 +283,26 @@ def showcase_patient(clinic: Clinic) -> str:
             counts[pid] = counts.get(pid, 0) + 1
     treated = {patient_of(m) for m in store.find("MedicationRequest")}
     return max(counts, key=lambda pid: (pid in treated, counts[pid]))
+
+
+def add_showcase_problems(clinic: Clinic, patient_id: str) -> None:
+    """Entry point for screenshots and demos: give one patient the coded problems and the
+    allergy every screen should show (hypertension I10, type 2 diabetes E11.9, penicillin),
+    through the services, so a no-known-allergies statement is replaced as in real use."""
+    from clinic_app.records import allergies as allergy_records
+    from clinic_app.records import conditions as condition_records
+
+    active, _ = condition_records.problem_list(clinic.problems.of_patient(patient_id))
+    listed = {condition_records.icd10_code(c) for c in active}
+    for code in ("I10", "E11.9"):
+        if code not in listed:
+            clinic.problems.add(patient_id=patient_id, code=code, recorder=DOCTORS[0],
+                                onset=date.today() - timedelta(days=3 * 365))  # fmt: skip
+    _, current = allergy_records.current(clinic.allergies.of_patient(patient_id))
+    if not any(allergy_records.substance(a) == "青霉素" for a in current):
+        clinic.allergies.record(patient_id=patient_id, substance="青霉素", recorder=DOCTORS[0],
+                                reaction="皮疹", severity="moderate",
+                                criticality="high")  # fmt: skip
 
 
 def first_visit(clinic: Clinic) -> tuple[Resource, list[Resource]]:

@@ -265,10 +265,66 @@ def _read_replaced(folder: Path, header: KeyHeader, data_key: bytes, work: Path,
     return rep
 
 
+@dataclass(frozen=True)
+class BackupSummary:
+    """What a backup archive holds, read without touching any profile (counts only)."""
+
+    archive: Path
+    created: str  # when it was taken (UTC, ISO 8601), "" when the archive does not say
+    counts: dict[str, int]  # records per type when it was taken
+    attachments: int
+    store_id: str
+
+    @property
+    def records(self) -> int:
+        return sum(self.counts.values())
+
+
+def _data_key(header: KeyHeader, user: str, passphrase: str, recovery_key: str | None) -> bytes:
+    if recovery_key:
+        return header.unlock_recovery(recovery_key)
+    return header.unlock(user, passphrase)
+
+
+def inspect(
+    archive: Path, user: str, passphrase: str, *, recovery_key: str | None = None
+) -> BackupSummary:
+    """Check a backup archive before restoring it: every member's checksum, the passphrase
+    (or the recovery key) opens its key file, and its manifest; nothing is written. The
+    database's own integrity is checked by :func:`restore`, before the profile is touched."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            from local_store.store import DB_NAME, HEADER_NAME
+
+            if {MANIFEST, HEADER_NAME, DB_NAME} - set(zf.namelist()):
+                raise IntegrityFailure("That file is not a complete clinic backup.")
+            if zf.testzip() is not None:
+                raise IntegrityFailure("The backup file is damaged.")
+            header = KeyHeader.from_bytes(zf.read(HEADER_NAME))
+            _data_key(header, user, passphrase, recovery_key)
+            manifest = json.loads(zf.read(MANIFEST))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise IntegrityFailure("That file is not a readable clinic backup.") from None
+    counts = {
+        str(k).removeprefix("records:"): int(n)
+        for k, n in dict(manifest.get("counts") or {}).items()
+        if str(k).startswith("records:")
+    }
+    return BackupSummary(
+        archive=Path(archive),
+        created=str(manifest.get("created") or ""),
+        counts=counts,
+        attachments=int(manifest.get("attachments") or 0),
+        store_id=header.store_id,
+    )
+
+
 def restore(
-    archive: Path, profile: Path, user: str, passphrase: str, *, replace: bool = False
-) -> RestoreReport:
-    """Restore a backup archive into ``profile``; see the module's description."""
+    archive: Path, profile: Path, user: str, passphrase: str, *, replace: bool = False,
+    recovery_key: str | None = None,
+) -> RestoreReport:  # fmt: skip
+    """Restore a backup archive into ``profile``; see the module's description. With a
+    ``recovery_key`` that key opens the backup instead of ``user``'s passphrase."""
     from local_store.store import DB_NAME, HEADER_NAME, Store, _subkey
 
     archive = Path(archive)
@@ -307,7 +363,7 @@ def restore(
             if bad is not None:
                 raise IntegrityFailure("The backup file is damaged.")
             header = KeyHeader.from_bytes(zf.read(HEADER_NAME))
-            data_key = header.unlock(user, passphrase)
+            data_key = _data_key(header, user, passphrase, recovery_key)
             try:
                 manifest = json.loads(zf.read(MANIFEST))
             except ValueError:
@@ -359,7 +415,10 @@ def restore(
                 exc, profile.parent, doing=doing, outcome="Nothing was changed."
             ) from None
         raise
-    store = Store.unlock(profile, user, passphrase)
+    if recovery_key:
+        store = Store.unlock_recovery(profile, recovery_key)
+    else:
+        store = Store.unlock(profile, user, passphrase)
     try:
         store.audit("restore", detail=archive.name)
         counts = store.counts()
@@ -381,4 +440,7 @@ def restore(
     return report
 
 
-__all__ = ["Replaced", "RestoreReport", "backup_users", "holds_profile", "restore"]
+__all__ = [
+    "BackupSummary", "Replaced", "RestoreReport", "backup_users", "holds_profile", "inspect",
+    "restore",
+]  # fmt: skip

@@ -19,6 +19,7 @@ class Event(Enum):
     ACCOUNT_CHANGED = auto()  # payload: the SyncAccount now saved (clinic_app.sync.account)
     BACKUP_STATUS = auto()  # payload: ui.backup_runner.BackupNews
     FULL_CHECK = auto()  # payload: clinic_app.domains.profile.FullCheckState (it finished)
+    RESTORE_REQUESTED = auto()  # payload: ui.restore_runner.RestoreJob (checked, confirmed)
 
 
 class Bridge(QObject):

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFont,
     QImage,
     QShowEvent,
 )
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from clinic_app.changes import Changes
+from clinic_app.records import allergies as allergy_records
 from clinic_app.records.common import Resource
 from clinic_app.records.masking import FIELDS, Field
 from clinic_app.services.chart_view import ChartView
@@ -56,6 +58,8 @@ from ui.attachment_viewer import (
     mime_of,
 )
 from ui.bridge import Event
+from ui.chart_medications import ChartMedications
+from ui.chart_problems import ProblemsPanel
 from ui.chart_timeline import ChartTimeline
 from ui.clinical_text import (
     FLAG_COLOUR,
@@ -67,6 +71,7 @@ from ui.clinical_text import (
 from ui.gc_pause import gc_paused
 from ui.ops import run_op
 from ui.session import Session
+from ui.text_size import TITLE, relative_font
 from ui.vitals_trends import TrendPlots
 from ui.widgets import shortcut
 
@@ -124,7 +129,7 @@ class ChartScreen(QWidget):
         head = QHBoxLayout()
         names = QVBoxLayout()
         self.name = QLabel()
-        self.name.setStyleSheet("font-size: 20px; font-weight: bold;")
+        relative_font(self.name, TITLE, weight=QFont.Weight.Bold)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.facts = QLabel()
         self.facts.setTextFormat(Qt.TextFormat.RichText)
@@ -192,6 +197,10 @@ class ChartScreen(QWidget):
         row.addWidget(self.attach_button)
         attach_layout.addLayout(row)
         self.tabs.addTab(attach_page, self.tr("Attachments"))
+        self.medication_panel = ChartMedications(self.session)
+        self.tabs.addTab(self.medication_panel, self.tr("Medications"))
+        self.problems_panel = ProblemsPanel(self.session)
+        self.tabs.addTab(self.problems_panel, self.tr("Problems and allergies"))
         trends_box = QGroupBox(self.tr("Vitals trends"))
         trends_layout = QVBoxLayout(trends_box)
         trends_layout.setContentsMargins(4, 4, 4, 4)
@@ -232,6 +241,7 @@ class ChartScreen(QWidget):
         for label in (self.name, self.facts, self.allergies, self.conditions, self.medications):
             label.setText("")
         self.timeline_panel.clear()
+        self.problems_panel.clear()
         self.attachments.clear()
         self.trends.clear()
 
@@ -301,7 +311,9 @@ class ChartScreen(QWidget):
         self.name.setText(patient_name(p))
         self._show_facts(p)
         self._fill_summary(view)
+        self.problems_panel.fill(view)
         self._fill_attachments(view)
+        self.medication_panel.show_patient(str(p["id"]), patient_name(p))
         await asyncio.sleep(0)
         if self.view is not view:  # another patient was opened meanwhile
             return
@@ -343,6 +355,10 @@ class ChartScreen(QWidget):
         none = f"<span style='color:#6b6b6b'>{none_text}</span>"
         allergies = []
         for a in view.allergies:
+            if allergy_records.is_nka(a):  # the dated statement, not an allergy
+                stated = self.tr("No known allergies (stated %1)")
+                allergies.append(html.escape(stated.replace("%1", str(a.get("recordedDate")))))
+                continue
             text = html.escape(str((a.get("code") or {}).get("text", "")))
             reactions = [
                 m.get("text", "") for r in a.get("reaction", []) for m in r.get("manifestation", [])

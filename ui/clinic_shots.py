@@ -54,6 +54,7 @@ def prepare(clinic: Clinic) -> None:
     """Give the showcase patient an X-ray, a PDF, an answered consult and one waiting to go."""
     pid = demo_data.showcase_patient(clinic)
     clinic.profile.set_setting(META_KEY, pid)
+    demo_data.add_showcase_problems(clinic, pid)
     with tempfile.TemporaryDirectory(prefix="clinic-shots-") as tmp:
         xray = Path(tmp) / "Chest X-ray.png"
         _xray_png(xray)

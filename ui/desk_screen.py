@@ -9,17 +9,19 @@ clinic's chart."""
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QDesktopServices,
+    QFont,
     QImage,
     QPixmap,
     QResizeEvent,
@@ -53,17 +55,21 @@ from qasync import asyncSlot
 
 from clinic_app.records.common import Resource
 from clinic_app.records.encounter import VISIT_KINDS, visit_kind
+from clinic_app.records.masking import FIELDS, Field
 from clinic_app.records.orders import PRIORITIES, SPECIALTIES, specialty_of
-from clinic_app.records.patient import age_on, display_name, resident_id_of
+from clinic_app.records.patient import age_on, display_name
 from clinic_app.records.vitals import flag_of
 from clinic_app.services import desk
 from ui.attachment_viewer import export_for_viewer
+from ui.clinical_text import fact_text, patient_fact_fields
 from ui.errors import tr_core
 from ui.form_errors import FormErrors
 from ui.ops import run_op
+from ui.prescribe_dialog import PrescribeDialog
 from ui.reloader import Reloader
 from ui.schedule_screen import BookDialog, next_free_hour
 from ui.session import Session
+from ui.text_size import LARGE, relative_font
 from ui.widgets import fit_to_screen, shortcut
 
 URGENCY_COLORS = {"stat": "#b3261e", "asap": "#c75000", "urgent": "#9a6700", "routine": "#555555"}
@@ -276,14 +282,21 @@ class CaseView(QWidget):
     """The selected consult as the clinic sent it, and what has been answered."""
 
     open_document = Signal(object)  # DocumentReference resource
+    reveal_requested = Signal(str, str)  # patient id, masked field ("resident_id", "phone")
 
     def __init__(self) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 0, 0)
         self.header = QLabel()
-        self.header.setStyleSheet("font-size: 18px; font-weight: 600;")
-        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        relative_font(self.header, LARGE, weight=QFont.Weight.DemiBold)
+        self.header.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.header.linkActivated.connect(self._on_link)
+        self._shown: dict[Field, str] = {}  # full values revealed (audited) for this patient
+        self._shown_for = ""
         self.meta = QLabel()
         self.meta.setWordWrap(True)
         self.question_title = QLabel()
@@ -319,6 +332,18 @@ class CaseView(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.show_case(self.case)
         super().changeEvent(event)
+
+    def _on_link(self, link: str) -> None:
+        field = link.removeprefix("reveal:")
+        if field in FIELDS and self.case is not None and self.case.patient is not None:
+            self.reveal_requested.emit(str(self.case.patient["id"]), field)
+
+    def show_revealed(self, patient_id: str, field: Field, value: str) -> None:
+        """Show a field in full that the core revealed (and audited) for ``patient_id``."""
+        if self.case is None or self.case.patient is None or self._shown_for != patient_id:
+            return
+        self._shown[field] = value
+        self.show_case(self.case)
 
     # ---- describing records ------------------------------------------------------------
     def urgency(self, code: str) -> str:
@@ -435,6 +460,8 @@ class CaseView(QWidget):
         if p is None:
             self.header.setText(self.tr("Patient not on this workstation yet"))
         else:
+            if str(p.get("id", "")) != self._shown_for:
+                self._shown, self._shown_for = {}, str(p.get("id", ""))
             parts = [display_name(p)]
             parts += [
                 {"male": self.tr("male"), "female": self.tr("female")}.get(p.get("gender", ""), "")
@@ -442,9 +469,14 @@ class CaseView(QWidget):
             age = age_on(p, date.today())
             if age is not None:
                 parts.append(self.tr("%n year(s)", "", age))
-            if resident_id_of(p):
-                parts.append(self.tr("ID %1").replace("%1", str(resident_id_of(p))))
-            self.header.setText("   ".join(x for x in parts if x))
+            shown = [html.escape(x) for x in parts if x]
+            # The ID number and phone masked; a click shows one in full (audited by the core).
+            for label, value, field in patient_fact_fields(p, shown=self._shown)[3:]:
+                if value:
+                    text = html.escape(fact_text(label, value))
+                    shown.append(f"<a href='reveal:{field}'>{text}</a>" if field else text)
+            self.header.setText("&nbsp;&nbsp;&nbsp;".join(shown))
+            self.header.setToolTip(self.tr("Click a masked number to show it in full (recorded)"))
         spec = specialty_of(c) or ""
         self.meta.setText(
             self.tr("%1 · %2 · sent %3 by %4")
@@ -566,6 +598,7 @@ class DeskScreen(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         self.view = CaseView()
         self.view.open_document.connect(self.show_document)
+        self.view.reveal_requested.connect(self.reveal)
         right_layout.addWidget(self.view, 1)
         buttons = QGridLayout()
         self.accept_button = QPushButton()
@@ -864,7 +897,14 @@ class DeskScreen(QWidget):
         )
         return dialog
 
-    def prescription_dialog(self) -> ActionDialog:
+    def prescription_dialog(self) -> PrescribeDialog:
+        """The prescribe dialog with its checks against the patient's list as synced here."""
+        consult_id, pid, name = self._ids()
+        dialog = PrescribeDialog(self.session, pid, name, self, based_on=consult_id)
+        dialog.prescribed.connect(lambda _id: self.reloader.request())
+        return dialog
+
+    def free_text_prescription_dialog(self) -> ActionDialog:
         consult_id, pid, name = self._ids()
         dialog = ActionDialog(
             self, self.tr("E-prescription for %1").replace("%1", name), self.tr("Prescribe")
@@ -925,6 +965,18 @@ class DeskScreen(QWidget):
             ),
         )
         return dialog
+
+    @asyncSlot(str, str)
+    async def reveal(self, patient_id: str, field: str) -> None:
+        """Show a masked ID number or phone in full; the core records the access in the audit
+        log."""
+        if field not in FIELDS:
+            return
+        value = await run_op(
+            self, self.session.write(self.session.clinic.patients.reveal, patient_id, field)
+        )
+        if value is not None:
+            self.view.show_revealed(patient_id, cast(Field, field), str(value))
 
     @asyncSlot(object)
     async def show_document(self, doc: Resource) -> None:

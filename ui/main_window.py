@@ -25,6 +25,7 @@ from qasync import asyncSlot
 from clinic_app import __version__
 from clinic_app.changes import Changes
 from clinic_app.clinic import Clinic
+from clinic_app.domains.profile import RestoreReport
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.engine import SyncStatus
 from ui import preferences
@@ -37,6 +38,7 @@ from ui.ops import run_op
 from ui.page_host import Page
 from ui.pages import build_pages, carry_over, page_title, rebuild_page
 from ui.patient_form import PatientForm
+from ui.restore_runner import RestoreJob, RestoreRun
 from ui.session import Session
 from ui.setup_screen import CLINIC_NAME_META, SetupScreen
 from ui.sync_bar import SyncBar
@@ -184,6 +186,8 @@ class MainWindow(QMainWindow):
         self.session: Session | None = None
         self.opening: Clinic | None = None  # signed in, workspace being built
         self.workspace: Workspace | None = None
+        self.restoring: asyncio.Future[RestoreReport | None] | None = None
+        self.restore_run: RestoreRun | None = None
         self.signed_in = ("", "")  # clinic name and user shown in the title
         self.retitle()
         self.restore_geometry()
@@ -253,6 +257,17 @@ class MainWindow(QMainWindow):
     def _on_event(self, kind: Event, payload: object) -> None:
         if kind is Event.SETTINGS_CHANGED and payload == preferences.IDLE_LOCK_MINUTES.key:
             self.idle.setInterval(preferences.idle_lock_ms())
+        elif kind is Event.RESTORE_REQUESTED and isinstance(payload, RestoreJob):
+            self.restoring = asyncio.ensure_future(self.restore_backup(payload))
+
+    async def restore_backup(self, job: RestoreJob) -> RestoreReport | None:
+        """Close the open records (the old store must not write into the restored profile),
+        restore on the store thread with progress, then the sign-in opens the restored one."""
+        await self.close_records()
+        self.restore_run = RestoreRun(self, self.executor)
+        report = await self.restore_run.run(job)
+        self.unlock.refresh_users()
+        return report
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self.session is not None and event.type() in (
@@ -305,6 +320,9 @@ class MainWindow(QMainWindow):
     @asyncSlot()
     async def lock(self) -> None:
         """Close the records and go back to sign-in (auto after idle, or Ctrl+L)."""
+        await self.close_records()
+
+    async def close_records(self) -> None:
         if self.session is None:
             return
         session, self.session = self.session, None

@@ -1,6 +1,7 @@
 """Settings: the interface language, the link to the central platform (a clinic workstation
 enrolls with a one-time code, a specialist signs in), the workstation's own passphrase, when
-the workstation locks itself, automatic backups (``ui.backups_box``), and the About box.
+the workstation locks itself, automatic backups (``ui.backups_box``), restoring one
+(``ui.restore_box``), and the About box.
 
 Language: the choice is stored and the translator is swapped at once. The desk-side screens and
 every dialog opened from now on follow it; screens built earlier keep their words until the
@@ -44,6 +45,7 @@ from ui.bridge import Event
 from ui.devices_box import DevicesBox
 from ui.errors import tr_core
 from ui.ops import run_op
+from ui.restore_box import RestoreBox
 from ui.session import Session
 from ui.setup_screen import USER_NAME
 from ui.text_size import apply_text_size
@@ -182,6 +184,8 @@ class SettingsScreen(QWidget):
         left.addWidget(self.users_box)
         self.backups = BackupsBox(session)  # folder, schedule, retention, "Back up now"
         left.addWidget(self.backups)
+        self.restore = RestoreBox(session)  # a backup over the records, after a confirmation
+        left.addWidget(self.restore)
 
         # ---- central platform
         self.central_box = QGroupBox()

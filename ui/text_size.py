@@ -31,6 +31,10 @@ QTableView:focus, QListView:focus, QTreeView:focus, QListWidget:focus, QTableWid
 }}
 """
 BASE_POINT_SIZE = "clinic_base_point_size"  # the system's font size, before any scaling
+# Factors of the application's font for labels that stand out (``relative_font``).
+TITLE = 1.5  # a screen's title, the patient's name on the chart
+LARGE = 1.3  # a section's heading, a case's header
+SMALL = 0.85  # a field's error under it
 
 
 def apply_text_size(app: QApplication, step: int | None = None) -> float:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -42,6 +44,7 @@ from clinic_app.records.common import Resource
 from clinic_app.records.encounter import VISIT_KINDS
 from clinic_app.records.vitals import VITALS, flag_of, interpretation, normalize_value, vital_key
 from clinic_app.services.visits import Visit
+from ui.chart_problems import Icd10Search, entry_text
 from ui.clinical_text import (
     ABNORMAL,
     FLAG_COLOUR,
@@ -57,6 +60,7 @@ from ui.clinical_text import (
 )
 from ui.errors import show_error, tr_core
 from ui.form_errors import FormErrors
+from ui.prescribe_dialog import PrescribeDialog
 from ui.session import Session
 from ui.widgets import FieldError, UnsavedGuard, fit_to_screen, shortcut
 
@@ -251,6 +255,7 @@ class VisitDialog(QDialog):
         grid.setRowStretch(len(VITAL_ROWS), 1)
         body.addWidget(vitals_box, 2)
         outer.addLayout(body, 1)
+        outer.addWidget(self._build_diagnoses())
         outer.addWidget(self.general_error)
         buttons = QHBoxLayout()
         self.status = QLabel()
@@ -264,19 +269,78 @@ class VisitDialog(QDialog):
         self.save_button.clicked.connect(self.on_save)
         self.close_button = QPushButton(self.tr("Close"))
         self.close_button.clicked.connect(self.reject)
-        for b in (self.print_button, self.save_button, self.close_button):
+        self.prescribe_button = QPushButton(self.tr("Prescribe…"))
+        self.prescribe_button.clicked.connect(self.prescribe)
+        for b in (self.prescribe_button, self.print_button, self.save_button, self.close_button):
             buttons.addWidget(b)
         outer.addLayout(buttons)
         shortcut("Ctrl+S", self, self.save_button.click)
         shortcut("Ctrl+P", self, self.print_button.click)
         self.answers: dict[str, QWidget] = {}
         self.answer_errors: dict[str, FieldError] = {}
+        self.prescribe_dialog: QDialog | None = None
         self.kind.currentIndexChanged.connect(self._build_form)
         self._build_form()
         self._untouched = self.entered()
         self.guard = UnsavedGuard(self, self.has_unsaved_input, self.save)
 
+    # ---- diagnoses --------------------------------------------------------------------
+    def _build_diagnoses(self) -> QGroupBox:
+        """ICD-10 diagnoses of the visit: search, the chosen list, "add to the problem list"."""
+        box = QGroupBox(self.tr("Diagnoses (ICD-10)"))
+        layout = QHBoxLayout(box)
+        column = QVBoxLayout()
+        self.diagnosis_search = Icd10Search(self.session)
+        self.diagnosis_search.returnPressed.connect(self.add_diagnosis)
+        self.add_diagnosis_button = QPushButton(self.tr("Add diagnosis"))
+        self.add_diagnosis_button.setAutoDefault(False)
+        self.add_diagnosis_button.clicked.connect(self.add_diagnosis)
+        row = QHBoxLayout()
+        row.addWidget(self.diagnosis_search, 1)
+        row.addWidget(self.add_diagnosis_button)
+        column.addLayout(row)
+        self.diagnosis_error = FieldError()
+        column.addWidget(self.diagnosis_error)
+        self.to_problem_list = QCheckBox(self.tr("Also add to the problem list"))
+        self.to_problem_list.setChecked(True)
+        column.addWidget(self.to_problem_list)
+        layout.addLayout(column, 1)
+        self.diagnoses = QListWidget()
+        self.diagnoses.setMaximumHeight(80)
+        self.diagnoses.setToolTip(self.tr("Double-click a diagnosis to remove it"))
+        self.diagnoses.itemDoubleClicked.connect(
+            lambda item: self.diagnoses.takeItem(self.diagnoses.row(item))
+        )
+        layout.addWidget(self.diagnoses, 1)
+        return box
+
+    def add_diagnosis(self) -> None:
+        entry = self.diagnosis_search.chosen()
+        if entry is None:
+            self.diagnosis_error.show_message(self.tr("Choose a diagnosis from the ICD-10 list."))
+            return
+        self.diagnosis_error.clear_message()
+        if entry.code not in self.diagnosis_codes():
+            item = QListWidgetItem(entry_text(entry))
+            item.setData(Qt.ItemDataRole.UserRole, entry.code)
+            self.diagnoses.addItem(item)
+        self.diagnosis_search.clear()
+
+    def diagnosis_codes(self) -> list[str]:
+        return [
+            str(self.diagnoses.item(n).data(Qt.ItemDataRole.UserRole))
+            for n in range(self.diagnoses.count())
+        ]
+
     # ---- the form ---------------------------------------------------------------------
+    def prescribe(self) -> None:
+        """The prescribe dialog, linked to this visit once it is saved."""
+        enc = self.visit.encounter["id"] if self.visit is not None else None
+        dialog = PrescribeDialog(self.session, str(self.patient["id"]),
+                                 patient_name(self.patient), self, encounter_id=enc)  # fmt: skip
+        self.prescribe_dialog = dialog
+        dialog.open()
+
     def definition(self) -> forms.FormDefinition:
         return forms.definition(str(self.kind.currentData()))
 
@@ -435,7 +499,9 @@ class VisitDialog(QDialog):
         """Everything typed or chosen, to tell whether closing would lose input."""
         vitals = tuple((name, f.text(), f.key_and_unit()) for name, f in self.vitals.items())
         answers = tuple(sorted((k, repr(v)) for k, v in self.answer_values().items()))
-        return (self.kind.currentData(), self.when.dateTime(), self.reason.text(), answers, vitals)
+        diagnoses = tuple(self.diagnosis_codes()) if hasattr(self, "diagnoses") else ()
+        return (self.kind.currentData(), self.when.dateTime(), self.reason.text(), answers, vitals,
+                diagnoses)  # fmt: skip
 
     def has_unsaved_input(self) -> bool:
         return self.visit is None and self.entered() != self._untouched
@@ -457,8 +523,15 @@ class VisitDialog(QDialog):
         if checked is None:
             return False
         answers, vitals_in = checked
+        codes = self.diagnosis_codes()
+        record: Any = self.session.clinic.visits.record
+        if codes:  # the visit and its diagnoses in one operation
+            record = functools.partial(
+                self.session.clinic.problems.record_visit, diagnoses=codes,
+                to_problems=codes if self.to_problem_list.isChecked() else (),
+            )  # fmt: skip
         work = functools.partial(
-            self.session.clinic.visits.record,
+            record,
             patient_id=self.patient["id"],
             kind=str(self.kind.currentData()),
             answers=answers,
@@ -477,6 +550,8 @@ class VisitDialog(QDialog):
         if visit is None:  # refused: the message is under its field, nothing was saved
             self.save_button.setEnabled(True)
             return False
+        if isinstance(visit, tuple):  # (visit, diagnoses) from clinic.problems.record_visit
+            visit = visit[0]
         self.visit = visit
         self._lock_inputs()
         self.status.setText(self.tr("Visit saved."))
@@ -491,6 +566,8 @@ class VisitDialog(QDialog):
         self.reason.setReadOnly(True)
         for w in (*self.answers.values(), *self.vitals.values()):
             w.setEnabled(False)
+        for d in (self.diagnosis_search, self.add_diagnosis_button, self.to_problem_list):
+            d.setEnabled(False)
 
     # ---- printing ---------------------------------------------------------------------
     def summary_html(self) -> str:

@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-ERROR_STYLE = "color: #b3261e; font-size: 11px;"
+from ui.text_size import SMALL, relative_font
+
+ERROR_STYLE = "color: #b3261e;"  # its size: SMALL times the text size chosen (ui.text_size)
 
 
 class FieldError(QLabel):
@@ -30,6 +32,7 @@ class FieldError(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setStyleSheet(ERROR_STYLE)
+        relative_font(self, SMALL)
         self.setWordWrap(True)
         self.hide()
 

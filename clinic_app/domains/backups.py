@@ -440,6 +440,14 @@ class Backups(Domain):
             now=now,
         )
 
+    def newest_good_archive(self) -> Path | None:
+        """The newest verified backup still in the chosen folder (None: none there)."""
+        plan = self.plan()
+        if plan.target is None or not plan.target.is_dir():
+            return None
+        newest = self._newest_good(plan, present=True)
+        return None if newest is None else plan.target / newest["name"]
+
     def last_seconds(self) -> float | None:
         """How long the newest good backup took to write and verify (None: never made)."""
         plan = self.plan()

@@ -12,15 +12,15 @@ from clinic_app.changes import Done
 from clinic_app.domains.base import Domain
 from clinic_app.errors import ValidationError
 from local_store.fullcheck import FullCheckResult, FullCheckState
+from local_store.restoring import BackupSummary, RestoreReport
 
-__all__ = ["FullCheckResult", "FullCheckState", "Profile"]
+__all__ = ["BackupSummary", "FullCheckResult", "FullCheckState", "Profile", "RestoreReport"]
 
 if TYPE_CHECKING:
     from clinic_app.exchange.tables import Query
     from clinic_app.recovery import RebuildReport
     from local_store.audit import AuditReport
     from local_store.checkup import CheckReport, Credentials
-    from local_store.restoring import RestoreReport
     from local_store.salvage import SalvageReport
     from local_store.store import BackupResult
 
@@ -176,15 +176,28 @@ class Profile(Domain):
         self._store.set_meta(key, value)
 
     @staticmethod
+    def inspect_backup(
+        archive: Path, user: str, passphrase: str, *, recovery_key: str | None = None
+    ) -> BackupSummary:
+        """Check a backup before restoring it (its checksums, that the passphrase or recovery
+        key opens it) and say what it holds; nothing is written (``local_store.restoring``)."""
+        from local_store.restoring import inspect
+
+        return inspect(Path(archive), user, passphrase, recovery_key=recovery_key)
+
+    @staticmethod
     def restore(
-        archive: Path, profile: Path, user: str, passphrase: str, *, replace: bool = False
-    ) -> RestoreReport:
+        archive: Path, profile: Path, user: str, passphrase: str, *, replace: bool = False,
+        recovery_key: str | None = None,
+    ) -> RestoreReport:  # fmt: skip
         """Restore a backup into ``profile``; a profile there (damaged or refused ones too) is
         never opened, only moved to a dated folder beside; the report says what was kept and
-        what the replaced one held beyond the backup (``local_store.restoring``)."""
+        what the replaced one held beyond the backup (``local_store.restoring``). The
+        ``recovery_key``, when given, opens the backup instead of the passphrase."""
         from local_store.restoring import restore
 
-        return restore(Path(archive), Path(profile), user, passphrase, replace=replace)
+        return restore(Path(archive), Path(profile), user, passphrase, replace=replace,
+                       recovery_key=recovery_key)  # fmt: skip
 
     @staticmethod
     def salvage(damaged: Path, out: Path, user: str, passphrase: str) -> SalvageReport:

@@ -31,6 +31,10 @@ REQUIRED: dict[str, dict[str, frozenset[str]]] = {
                              "stopped", "draft", "unknown"}),
         "intent": _REQUEST_INTENT - {"directive"},
     },
+    "MedicationStatement": {
+        "status": frozenset({"active", "completed", "entered-in-error", "intended", "stopped",
+                             "on-hold", "unknown", "not-taken"}),
+    },
     "ServiceRequest": {
         "status": _REQUEST_STATUS,
         "intent": _REQUEST_INTENT,

@@ -1,11 +1,15 @@
-"""ServiceRequest: a consult request to a specialist, and a referral to a hospital."""
+"""ServiceRequest: a consult request to a specialist, and a referral to a hospital; the
+medication records: e-prescriptions (MedicationRequest, with the one each replaces), stopping
+one, and MedicationStatements for medicines taken from elsewhere."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from clinic_app.errors import ValidationError
+from clinic_app.records import clinical
 from clinic_app.records.common import SYS_SNOMED, SYS_SPECIALTY, Resource, iso, new_id, ref
 
 SPECIALTIES = {
@@ -168,4 +172,105 @@ def opinion(
         res["code"]["coding"] = [
             {"system": SYS_SPECIALTY, "code": specialty, "display": SPECIALTIES[specialty]}
         ]
+    return res
+
+
+# ------------------------------------------------------------------------- medications --
+EXT_STOPPED = "https://fhir.clinic-workstation.cn/StructureDefinition/medication-stopped"
+
+
+def prescription(
+    *,
+    patient_id: str,
+    concept: dict[str, Any],
+    dosage: str,
+    requester: str,
+    authored: datetime,
+    days: int | None = None,
+    based_on: str | None = None,
+    encounter_id: str | None = None,
+    prior: str | None = None,
+    override: dict[str, Any] | None = None,
+) -> Resource:
+    """An e-prescription of a formulary medicine (``concept`` with its ATC and formulary
+    codes) or of free text; ``prior`` is the MedicationRequest it replaces, ``override`` the
+    extension recording warnings signed past with a reason."""
+    res = clinical.medication_request(
+        patient_id=patient_id,
+        medication=str(concept.get("text") or ""),
+        dosage=dosage,
+        requester=requester,
+        authored=authored,
+        days=days,
+        based_on=based_on,
+        encounter_id=encounter_id,
+    )
+    res["medicationCodeableConcept"] = dict(concept)
+    if prior:
+        res["priorPrescription"] = ref("MedicationRequest", prior)
+    if override:
+        res["extension"] = [override]
+        reason = next(
+            (str(p.get("valueString")) for p in override.get("extension", [])
+             if p.get("url") == "reason"), "",
+        )  # fmt: skip
+        res["note"] = [{"text": f"Warnings overridden at signing. Reason: {reason}"}]
+    return res
+
+
+def stopped(res: Resource, *, reason: str, when: datetime, superseded: bool = False) -> Resource:
+    """A new version of a prescription or statement, stopped (or, replaced by a new
+    prescription, completed) with its reason and date."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("reason", "Give the reason the medicine is stopped.")
+    out = dict(res)
+    out.pop("meta", None)
+    if res.get("resourceType") == "MedicationRequest":
+        out["status"] = "completed" if superseded else "stopped"
+        out["statusReason"] = {"text": reason}
+        out["extension"] = [
+            e for e in res.get("extension") or [] if e.get("url") != EXT_STOPPED
+        ] + [{"url": EXT_STOPPED, "valueDateTime": iso(when)}]
+    else:
+        out["status"] = "completed" if superseded else "stopped"
+        out["statusReason"] = [{"text": reason}]
+        period = dict(res.get("effectivePeriod") or {})
+        if "effectiveDateTime" in out:
+            period.setdefault("start", out.pop("effectiveDateTime"))
+        period["end"] = iso(when)
+        out["effectivePeriod"] = period
+    return out
+
+
+def medication_statement(
+    *,
+    patient_id: str,
+    concept: dict[str, Any],
+    dosage: str,
+    source: str,
+    recorded_by: str,
+    since: datetime | None = None,
+    asserted: datetime,
+) -> Resource:
+    """A medicine the patient already takes, prescribed elsewhere (``source``: a hospital, a
+    pharmacy, the patient's own word)."""
+    text = str(concept.get("text") or "").strip()
+    if not text:
+        raise ValidationError("medication", "Enter the medication.")
+    res: Resource = {
+        "resourceType": "MedicationStatement",
+        "id": new_id(),
+        "status": "active",
+        "medicationCodeableConcept": dict(concept),
+        "subject": ref("Patient", patient_id),
+        "dateAsserted": iso(asserted),
+        "informationSource": {"display": recorded_by},
+    }
+    if since:
+        res["effectivePeriod"] = {"start": iso(since)}
+    if (dosage or "").strip():
+        res["dosage"] = [{"text": dosage.strip()}]
+    if (source or "").strip():
+        res["note"] = [{"text": f"Prescribed elsewhere: {source.strip()}"}]
     return res

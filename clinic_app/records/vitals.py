@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from clinic_app.clinical.limits import limit
 from clinic_app.errors import ValidationError
 from clinic_app.records.common import (
     SYS_INTERPRETATION,
@@ -26,33 +27,39 @@ class VitalSpec:
     display: str
     ucum: str
     unit_label: str
-    plausible: tuple[float, float]  # outside this, the value is a typing error
     normal: tuple[float, float] | None  # reference range
     critical: tuple[float, float] | None = None
     decimals: int = 0
+
+    @property
+    def plausible(self) -> tuple[float, float]:
+        """Outside this (both bounds included) the value is a typing error: the limits of
+        :mod:`clinic_app.clinical.limits`, declared there with their source."""
+        lim = limit(self.loinc, self.ucum)
+        return lim.low, lim.high
 
 
 VITALS: dict[str, VitalSpec] = {
     s.key: s
     for s in (
         VitalSpec("systolic", "8480-6", "Systolic blood pressure", "mm[Hg]", "mmHg",
-                  (40, 300), (90, 139), (70, 180)),
+                  (90, 139), (70, 180)),
         VitalSpec("diastolic", "8462-4", "Diastolic blood pressure", "mm[Hg]", "mmHg",
-                  (20, 200), (60, 89), (40, 120)),
+                  (60, 89), (40, 120)),
         VitalSpec("heart_rate", "8867-4", "Heart rate", "/min", "/min",
-                  (20, 300), (60, 100), (40, 130)),
+                  (60, 100), (40, 130)),
         VitalSpec("resp_rate", "9279-1", "Respiratory rate", "/min", "/min",
-                  (4, 80), (12, 20), (8, 30)),
+                  (12, 20), (8, 30)),
         VitalSpec("temperature", "8310-5", "Body temperature", "Cel", "°C",
-                  (30, 45), (36.0, 37.3), (35.0, 40.0), 1),
+                  (36.0, 37.3), (35.0, 40.0), 1),
         VitalSpec("spo2", "2708-6", "Oxygen saturation in Arterial blood", "%", "%",
-                  (50, 100), (95, 100), (88, 100)),
+                  (95, 100), (88, 100)),
         VitalSpec("glucose_mmol", "15074-8", "Glucose [Moles/volume] in Blood", "mmol/L",
-                  "mmol/L", (0.5, 50), (3.9, 7.8), (2.8, 22.2), 1),
+                  "mmol/L", (3.9, 7.8), (2.8, 22.2), 1),
         VitalSpec("glucose_mgdl", "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", "mg/dL",
-                  (10, 900), (70, 140), (50, 400)),
-        VitalSpec("weight", "29463-7", "Body weight", "kg", "kg", (0.3, 400), None, None, 1),
-        VitalSpec("height", "8302-2", "Body height", "cm", "cm", (20, 260), None, None, 1),
+                  (70, 140), (50, 400)),
+        VitalSpec("weight", "29463-7", "Body weight", "kg", "kg", None, None, 1),
+        VitalSpec("height", "8302-2", "Body height", "cm", "cm", None, None, 1),
     )
 }  # fmt: skip
 BY_LOINC = {s.loinc: s for s in VITALS.values()}

@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from clinic_app.clinical.medication_checks import (
+    Finding,
+    allergy_active,
+    check,
+    override_extension,
+)
+from clinic_app.clinical.medication_formulary import SYS_ATC, Drug, starter
+from clinic_app.clinical.medication_list import MedicationList
+from clinic_app.clinical.medication_list import build as medication_list_of
 from clinic_app.errors import ValidationError
 from clinic_app.records import clinical, orders
 from clinic_app.records.common import Resource, patient_of
-from clinic_app.services.writes import save
+from clinic_app.services.writes import save, save_all
 from local_store.store import Store
 
 
@@ -33,27 +42,138 @@ def add_allergy(
     return res
 
 
+class MedicationWarnings(ValidationError):
+    """A prescription with warnings, signed without a reason: nothing was written."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__(
+            "override_reason",
+            "This prescription has warnings: give the reason to prescribe it anyway.",
+        )
+        self.findings = findings
+
+
+def medication_list(store: Store, patient_id: str) -> MedicationList:
+    """The patient's medicines: current, stopped, history."""
+    found = store.find("MedicationRequest", patient_id=patient_id)
+    found += store.find("MedicationStatement", patient_id=patient_id)
+    return medication_list_of(found)
+
+
+def allergies(store: Store, patient_id: str) -> list[Resource]:
+    return [a for a in store.find("AllergyIntolerance", patient_id=patient_id)
+            if allergy_active(a)]  # fmt: skip
+
+
+def drug_for(medication: str = "", formulary_id: str | None = None) -> tuple[Drug, Resource]:
+    """What is prescribed, and the CodeableConcept to record: a formulary entry, or free text
+    recognised against the formulary where it names an ingredient."""
+    if formulary_id:
+        entry = starter().get(formulary_id)
+        if entry is None:
+            raise ValidationError("medication", "That medicine is not in the formulary.")
+        return entry.drug(), entry.concept()
+    text = (medication or "").strip()
+    if not text:
+        raise ValidationError("medication", "Enter the medication.")
+    drug = starter().recognise(text) or Drug(text.lower(), "", text)
+    concept: Resource = {"text": text}
+    if drug.atc:
+        concept["coding"] = [{"system": SYS_ATC, "code": drug.atc, "display": drug.ingredient}]
+    return drug, concept
+
+
+def check_prescription(
+    store: Store, *, patient_id: str, medication: str = "", formulary_id: str | None = None,
+    replacing: Sequence[str] = (),
+) -> list[Finding]:  # fmt: skip
+    """What the prescriber sees before signing (offline: the patient's records here)."""
+    drug, _ = drug_for(medication, formulary_id)
+    current = medication_list(store, patient_id).as_current()
+    return check(drug, current, allergies(store, patient_id), replacing)
+
+
 def prescribe(
     store: Store,
     *,
     patient_id: str,
-    medication: str,
+    medication: str = "",
     dosage: str,
     requester: str,
+    formulary_id: str | None = None,
     days: int | None = None,
     based_on: str | None = None,
+    encounter_id: str | None = None,
+    replacing: Sequence[str] = (),
+    override_reason: str | None = None,
     authored: datetime | None = None,
 ) -> Resource:
+    """An e-prescription, checked first (duplicates, allergies, interactions). Warnings need
+    ``override_reason`` (recorded on the MedicationRequest and in the audit). What it replaces
+    (the same ingredient, or ``replacing``) is completed in the same transaction, and the new
+    prescription's ``priorPrescription`` points at it; a specialist's answer to a consult
+    (``based_on``) only points at it, since the clinic's records are not theirs to change:
+    the clinic's list reads the pointer as the replacement."""
     store.get("Patient", patient_id)
-    res = clinical.medication_request(
+    when = authored or datetime.now().astimezone()
+    drug, concept = drug_for(medication, formulary_id)
+    listed = medication_list(store, patient_id)
+    findings = check(drug, listed.as_current(), allergies(store, patient_id), replacing)
+    warnings = [f for f in findings if f.needs_reason]
+    reason = (override_reason or "").strip()
+    if warnings and not reason:
+        raise MedicationWarnings(findings)
+    replaced = [f.record for f in findings if f.kind == "replaces" and f.record]
+    by_id = {x.rid: x for x in listed.lines}
+    prior = [rid for rtype, rid in replaced if rtype == "MedicationRequest"]
+    prior.sort(key=lambda rid: by_id[rid].since if rid in by_id else "", reverse=True)
+    res = orders.prescription(
         patient_id=patient_id,
-        medication=medication,
+        concept=concept,
         dosage=dosage,
         requester=requester,
-        authored=authored or datetime.now().astimezone(),
+        authored=when,
         days=days,
         based_on=based_on,
+        encounter_id=encounter_id,
+        prior=prior[0] if prior else None,
+        override=override_extension(reason, warnings) if warnings else None,
     )
+    writes = [res]
+    if based_on is None:
+        writes += [
+            orders.stopped(by_id[rid].resource, reason="Replaced by a new prescription",
+                           when=when, superseded=True)
+            for _rtype, rid in replaced if rid in by_id
+        ]  # fmt: skip
+    save_all(store, writes)
+    if warnings:
+        codes = ",".join(f.code for f in warnings)
+        store.audit("medication.override", "MedicationRequest", res["id"], detail=codes)
+    return res
+
+
+def record_statement(
+    store: Store, *, patient_id: str, medication: str = "", formulary_id: str | None = None,
+    dosage: str = "", source: str = "", recorded_by: str, since: datetime | None = None,
+) -> Resource:  # fmt: skip
+    """A medicine the patient already takes from elsewhere (MedicationStatement)."""
+    store.get("Patient", patient_id)
+    _drug, concept = drug_for(medication, formulary_id)
+    res = orders.medication_statement(
+        patient_id=patient_id, concept=concept, dosage=dosage, source=source,
+        recorded_by=recorded_by, since=since, asserted=datetime.now().astimezone(),
+    )  # fmt: skip
+    save(store, res)
+    return res
+
+
+def stop_medication(store: Store, *, rtype: str, record_id: str, reason: str) -> Resource:
+    """Stop a current prescription or statement, with the reason and today's date."""
+    if rtype not in ("MedicationRequest", "MedicationStatement"):
+        raise ValidationError("medication", "Only a prescription or a medicine taken can stop.")
+    res = orders.stopped(store.get(rtype, record_id), reason=reason,
+                         when=datetime.now().astimezone())  # fmt: skip
     save(store, res)
     return res
 

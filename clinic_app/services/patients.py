@@ -26,6 +26,7 @@ CHART_TYPES = (
     "Condition",
     "AllergyIntolerance",
     "MedicationRequest",
+    "MedicationStatement",
     "ServiceRequest",
     "Appointment",
     "CarePlan",

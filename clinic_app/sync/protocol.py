@@ -69,6 +69,7 @@ SYNCED_TYPES = frozenset(
         "Condition",
         "AllergyIntolerance",
         "MedicationRequest",
+        "MedicationStatement",
         "ServiceRequest",
         "Appointment",
         "CarePlan",

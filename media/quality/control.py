@@ -32,9 +32,10 @@ video bitrate, the rung of the resolution/frame-rate ladder, and whether video p
   (``HOLD_SHARE`` of it, at most ``MAX_HOLD`` s: a path that got longer for good looks the
   same until the window forgets its old minimum).
 * Audio-only: only when the estimate cannot carry the low-rate mode — the video budget left
-  after audio and parity under ``pause_below`` (0.8x the lowest floor) for ``pause_after``
-  s. Loss alone does not pause video, however long the path (heavy loss brings the
-  loss-based estimate down, so it does through the estimate). Video comes back by itself
+  after audio and parity under ``pause_below`` (0.8x the lowest floor) while the link loses
+  more than ``pause_loss`` (it shows it cannot), for ``pause_after`` s. Loss alone does not
+  pause video, however long the path, nor a low estimate alone (a send-side estimator falls
+  to what it saw acknowledged after a queue). Video comes back by itself
   (lowest rung) once audio's loss has been under ``pause_loss`` for ``resume_after`` s
   with a loss-based estimate over the low-rate floor and at least ``probe_wait`` s have
   passed; a resume that fails within ``probe_window`` s doubles ``probe_wait`` (up to 30 s),
@@ -351,7 +352,12 @@ class LinkController:
                     base = rtt
                     self._hold_until = now
         self.queue_delay = max(0.0, rtt - base)
-        if self.queue_delay > QUEUE_CUT:
+        self._now = max(self._now, now)
+        if self.queue_delay > QUEUE_CUT and not self.estimate_fresh:
+            # (a send-side estimator sees the queue first, per packet group, and cuts its
+            # estimate itself; holding video on top of that starves it: what it sees
+            # acknowledged falls to audio's rate, and so does its estimate — measured: 400
+            # kbit/s link, estimate 30 kbit/s after a 0.6 s queue, video paused)
             # hold from the episode's start for about as long as the largest queue seen takes
             # to drain: a later (lagging) sample of a bigger queue extends it, the same queue
             # seen again does not
@@ -525,8 +531,11 @@ class LinkController:
             # cannot carry the low-rate mode. Loss, however long the path, does not by itself
             # (it is repaired, and heavy loss brings the loss-based estimate down anyway);
             # REMB is low when we send little, but never under 1x what arrives
+            # — and only if the link shows it at the low-rate mode's few kbit/s (loss over
+            # ``pause_loss``): an estimate that fell after a queue (a send-side estimator
+            # drops to what it saw acknowledged) is not a link that cannot carry 12 kbit/s
             budget = self.video_budget / (1.0 + self.fec_overhead)
-            bad = budget < self.pause_below
+            bad = budget < self.pause_below and self.loss > self.pause_loss
         if bad:
             self._good_since = None
             if self._bad_since is None:

@@ -347,7 +347,10 @@ class DelayBasedBwe:
         self.inter = InterArrival()
         self.trend = TrendlineEstimator()
         self.aimd = AimdRateControl(start_bps, min_bps, max_bps)
+        # (arrival, one-way delay) of groups, increasing in both: the front is the minimum of
+        # the last DELAY_WINDOW s
         self._delays: collections.deque[tuple[float, float]] = collections.deque()
+        self._last_arrival: float | None = None
         self.queue = 0.0
         self.usage = Usage.NORMAL
         self._overuse_since: float | None = None
@@ -365,10 +368,16 @@ class DelayBasedBwe:
             return None
         send_delta, arrival_delta, arrival = out
         delay = p.arrival - p.send_time
-        self._delays.append((arrival, delay))
-        while self._delays and arrival - self._delays[0][0] > DELAY_WINDOW:
-            self._delays.popleft()
-        self.queue = max(0.0, delay - min(d for _, d in self._delays))
+        # the window's minimum, kept as a monotonic deque (a scan of the 10 s window for every
+        # group cost more than the rest of the estimator)
+        delays = self._delays
+        while delays and delays[-1][1] >= delay:
+            delays.pop()
+        delays.append((arrival, delay))
+        while arrival - delays[0][0] > DELAY_WINDOW:
+            delays.popleft()
+        self._last_arrival = arrival
+        self.queue = max(0.0, delay - delays[0][1])
         self.usage = self.trend.update(send_delta, arrival_delta, arrival)
         if self.usage == Usage.OVERUSE:
             if self._overuse_since is None:
@@ -386,7 +395,7 @@ class DelayBasedBwe:
         if self.trend.trend >= STEEP_TREND and self.queue >= STEEP_QUEUE:
             return True
         since = self._overuse_since
-        last = self._delays[-1][0] if self._delays else None
+        last = self._last_arrival
         return (
             since is not None
             and last is not None

@@ -22,8 +22,9 @@ import; ``tests/media/test_quality_aiortc.py`` fails loudly when aiortc changes 
   them is left out (libwebrtc's rule: a stream with transport-cc gets no REMB); feedback
   received is taken out of the raw RTCP before aiortc parses it and feeds
   :class:`~media.quality.gcc.SendSideBwe`, whose estimate goes to
-  ``LinkController.on_estimate``. Probes are padding-only RTX packets (libwebrtc's); a
-  peer that negotiates no transport-cc keeps REMB.
+  ``LinkController.on_estimate``. Probes are RTX copies of recently sent video packets
+  (padding-only RTX packets before any); the receiver drops them as duplicates. A peer that
+  negotiates no transport-cc keeps REMB. ``TRANSPORT_CC`` switches all of it off.
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak l
 RESUME_GAP = 1.0  # video packets back after this long without any: a keyframe request at once
 FEEDBACK_INTERVAL = 0.05  # s between transport-cc feedback packets
 PROBE_PADDING = 255  # bytes of padding per probe packet (the RTP padding length is one byte)
+PROBE_COPY_MIN = PROBE_PADDING  # bytes: recent media packets this big are resent as probes
+PROBE_RECENT = 32  # recent video packets kept for probe copies
+DUPLICATE_RING = 2048  # video sequence numbers remembered to drop duplicates (probe copies)
 PACER_QUEUE_LIMIT = 0.5  # s: a longer pacer queue is drained faster than the pacing rate
 TWCC_EXT_ID = 5  # our offers' id for the transport-wide sequence number (shared with BUNDLE)
 # Send-side estimation on/off (off: transport-cc is neither offered nor accepted, REMB as
@@ -378,6 +382,9 @@ class QualityReceiver(RTCRtpReceiver):
         self._ssrc: int | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._audio_ts0: int | None = None
+        # (seq, timestamp) of recent video packets by seq % DUPLICATE_RING
+        self._seen: list[tuple[int, int] | None] = [None] * DUPLICATE_RING
+        self.duplicates = 0  # video packets received twice (probe copies, late repairs)
         # aiortc internals (1.16): replace the packet-count buffer and the NACK storm
         stock: JitterBuffer = _get(self, "_RTCRtpReceiver__jitter_buffer")
         _put(self, "_RTCRtpReceiver__jitter_buffer", _Intake(self, stock))
@@ -461,6 +468,14 @@ class QualityReceiver(RTCRtpReceiver):
     ) -> None:
         self._ensure_ticker()
         self._codec_in_use = codec
+        key = (packet.sequence_number, packet.timestamp)
+        slot = packet.sequence_number % DUPLICATE_RING
+        if self._seen[slot] == key:
+            # a copy of one we hold or released (a probe, a repair that came twice): it would
+            # only count as late and move the playout delay
+            self.duplicates += 1
+            return
+        self._seen[slot] = key
         if not rebuilt:
             media = MediaPacket(
                 packet.sequence_number,
@@ -606,6 +621,7 @@ class QualityReceiver(RTCRtpReceiver):
             "jitter_target_ms": round(1000 * self.buffer.target_delay, 1),
             "fec_parity_in": self.fec.stats.parity_in,
             "fec_recovered": self.fec.stats.recovered,
+            "video_duplicates": self.duplicates,
         }
 
 
@@ -688,6 +704,8 @@ class QualitySender(RTCRtpSender):
         self._probes: collections.deque[ProbeCluster] = collections.deque()
         self._probe_task: asyncio.Task[None] | None = None
         self._last_timestamp = 0
+        # recently sent media packets (video): probes are RTX copies of them
+        self._recent: collections.deque[RtpPacket] = collections.deque(maxlen=PROBE_RECENT)
         hub.senders.append(self)
 
     async def send(self, parameters: RTCRtpSendParameters) -> None:
@@ -699,10 +717,12 @@ class QualitySender(RTCRtpSender):
 
     @property
     def can_probe(self) -> bool:
-        """Padding for probes goes on the RTX stream of a video sender with transport-cc."""
+        """Probes go on the RTX stream of a video sender with transport-cc, once it has sent
+        media (its first frame: probes are copies of its packets, see :meth:`_send_probe`)."""
         return (
             self.kind == "video"
             and self.twcc
+            and bool(self._recent)
             and _get(self, "_RTCRtpSender__rtx_payload_type") is not None
             and _get(self, "_RTCRtpSender__rtp_started").is_set()
         )
@@ -726,11 +746,21 @@ class QualitySender(RTCRtpSender):
                 cluster.done_at = time.monotonic()
 
     async def _send_probe(self, cluster: ProbeCluster) -> None:
-        """Padding-only RTX packets at the cluster's rate until its bytes are out; media
-        sent meanwhile counts too (every packet leaving during it is tagged)."""
+        """RTX copies of recently sent media packets (libwebrtc's payload padding: ~1200-byte
+        packets, a quarter as many sends as 255-byte padding-only ones, each one SRTP send
+        in Python), padding-only RTX packets while nothing big enough was sent yet; paced at
+        the cluster's rate until its bytes are out. Media sent meanwhile counts too (every
+        packet leaving during it is tagged). The receiver drops the copies as duplicates."""
         rtx_pt = _get(self, "_RTCRtpSender__rtx_payload_type")
         mid = _get(self, "_RTCRtpSender__mid")
+        # the biggest first (the first frames are small; no smaller than a padding packet)
+        copies = sorted(
+            (p for p in self._recent if len(p.payload) >= PROBE_COPY_MIN),
+            key=lambda p: len(p.payload),
+            reverse=True,
+        )
         start = time.monotonic()
+        n = 0
         while cluster.sent_bytes < cluster.bytes or cluster.sent_packets < PROBE_MIN_PACKETS:
             delay = start + cluster.sent_bytes * 8 / cluster.bps - time.monotonic()
             if delay > 0.001:
@@ -739,14 +769,21 @@ class QualitySender(RTCRtpSender):
                 return
             rtx_seq = _get(self, "_RTCRtpSender__rtx_sequence_number")
             _put(self, "_RTCRtpSender__rtx_sequence_number", uint16_add(rtx_seq, 1))
-            packet = RtpPacket(
-                payload_type=rtx_pt,
-                sequence_number=rtx_seq,
-                timestamp=self._last_timestamp,
-                ssrc=self._rtx_ssrc,
-            )
-            packet.padding_size = PROBE_PADDING
-            packet.extensions.mid = mid
+            if copies:
+                source = copies[n % len(copies)]
+                packet = wrap_rtx(source, payload_type=rtx_pt, sequence_number=rtx_seq,
+                                  ssrc=self._rtx_ssrc)  # fmt: skip
+                packet.extensions = copy.copy(source.extensions)
+            else:
+                packet = RtpPacket(
+                    payload_type=rtx_pt,
+                    sequence_number=rtx_seq,
+                    timestamp=self._last_timestamp,
+                    ssrc=self._rtx_ssrc,
+                )
+                packet.padding_size = PROBE_PADDING
+                packet.extensions.mid = mid
+            n += 1
             if not await self._transmit(packet):
                 return
             self.probes_sent += 1
@@ -983,6 +1020,8 @@ class QualitySender(RTCRtpSender):
         if packet.payload_type == FEC_PT:
             return  # not a packet of the media stream the sender reports describe
         self._last_timestamp = packet.timestamp
+        if self.kind == "video":
+            self._recent.append(packet)
         seq = packet.sequence_number
         self._sent_at[seq % RTP_HISTORY_SIZE] = (seq, time.monotonic())
         _put(self, "_RTCRtpSender__ntp_timestamp", clock.current_ntp_time())

@@ -81,6 +81,12 @@ def full(tmp_path_factory, b):
     orders.add_allergy(
         store, patient_id=pid, substance="青霉素", reaction="皮疹", criticality="high"
     )
+    coded = Clinic(store)  # ICD-10 diagnoses and problem, a no-known-allergies statement
+    coded.problems.diagnose(
+        patient_id=pid, encounter_id=v1.encounter["id"], codes=["I10", "E11.9"],
+        recorder="李建国医生", to_problems=["I10"],
+    )  # fmt: skip
+    coded.allergies.no_known_allergies(patient_id=eng["id"], recorder="李建国医生")
     image = folder / "ecg.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
     digest, size = store.add_attachment(image, "image/png")
@@ -188,6 +194,27 @@ def test_every_ndjson_resource_validates_with_r4b(full):
         assert model.id == res["id"]
         kinds.add(res["resourceType"])
     assert kinds == KINDS
+
+
+def test_coded_conditions_and_no_known_allergies_are_exported_and_valid(full):
+    exported = ndjson_resources(full["ndjson"])
+    mine = [r for r in exported if r.get("subject", r.get("patient", {})).get("reference")
+            in (f"Patient/{full['pid']}", f"Patient/{full['eng']}")]  # fmt: skip
+    categories = set()
+    for res in mine:
+        if res["resourceType"] == "Condition" and "category" in res:
+            get_fhir_model_class("Condition").model_validate(res)
+            categories.add(res["category"][0]["coding"][0]["code"])
+            coding = res["code"]["coding"][0]
+            assert coding["system"] == "http://hl7.org/fhir/sid/icd-10"
+            assert coding["code"] in ("I10", "E11.9")
+            if res["category"][0]["coding"][0]["code"] == "encounter-diagnosis":
+                assert res["encounter"]["reference"].startswith("Encounter/")
+    assert categories == {"encounter-diagnosis", "problem-list-item"}
+    nka = [r for r in mine if r["resourceType"] == "AllergyIntolerance"
+           and r["code"].get("coding", [{}])[0].get("code") == "716186003"]  # fmt: skip
+    assert len(nka) == 1 and nka[0]["patient"]["reference"] == f"Patient/{full['eng']}"
+    get_fhir_model_class("AllergyIntolerance").model_validate(nka[0])
 
 
 def test_bundle_and_its_entries_validate_with_r4b(full):

@@ -164,8 +164,14 @@ def test_transport_cc_is_negotiated_fed_back_both_ways_and_drives_the_rate() -> 
             assert c.remb is None  # transport-cc streams get no REMB: the estimate decides
             assert c.video_budget <= c.send_estimate - AUDIO_RESERVE
             assert pc.hub.decision().bitrate <= max(30_000, c.send_estimate)
-            # padding probes were received, counted, and never reached the decoder
             assert sum(s.probes_sent for s in pc.hub.senders) > 0
+        # probes are RTX copies of recent video packets: the far side drops them as duplicates
+        # before its jitter buffer (where they would count as late and move the playout delay)
+        for sender_pc, receiver_pc in ((a, b), (b, a)):
+            probes = sum(s.probes_sent for s in sender_pc.hub.senders)
+            video = next(r for r in receiver_pc.hub.receivers if r.kind == "video")
+            assert 0 < video.duplicates <= probes + sender_pc.hub.stats()["rtx_sent"]
+            assert video.buffer.stats.late_packets < probes, video.buffer.stats
         # loopback is fast: the probes lifted the estimate well past the 350 kbit/s start
         assert a.hub.bwe.target > 700_000, a.hub.stats()
         await a.close()
@@ -184,6 +190,28 @@ def test_a_stock_peer_gets_no_transport_cc_and_remb_stays_in_charge() -> None:
         stats = a.hub.stats()
         assert stats["twcc_feedback_in"] == 0 and stats["bwe_probes"] == 0
         assert a.hub.controller.send_estimate is None and a.hub.controller.remb is not None
+        await a.close()
+        await b.close()
+
+    asyncio.run(run())
+
+
+def test_transport_cc_switched_off_leaves_two_of_ours_on_remb(monkeypatch) -> None:
+    from media.quality import twcc
+
+    monkeypatch.setattr(rtp, "TRANSPORT_CC", False)
+
+    async def run() -> None:
+        a, b = rtp.QualityPeerConnection(), rtp.QualityPeerConnection()
+        offer, answer = await _loopback(a, b, 4.0)
+        assert twcc.TWCC_URI not in offer and "transport-cc" not in offer
+        assert twcc.TWCC_URI not in answer
+        for pc in (a, b):
+            stats = pc.hub.stats()
+            assert stats["twcc_feedback_in"] == 0 and stats["twcc_feedback_out"] == 0, stats
+            assert sum(s.probes_sent for s in pc.hub.senders) == 0
+            c = pc.hub.controller
+            assert c.send_estimate is None and c.remb is not None
         await a.close()
         await b.close()
 

@@ -13,7 +13,7 @@ from ui.chart_screen import ChartScreen
 from ui.patients_screen import PatientsScreen
 from ui.schedule_screen import ScheduleScreen
 from ui.settings_screen import SettingsScreen
-from ui.text_size import FOCUS_STYLE, apply_text_size
+from ui.text_size import FOCUS_STYLE, SMALL, TITLE, apply_text_size
 
 
 @pytest.fixture
@@ -71,6 +71,24 @@ def test_text_size_applies_to_every_screen_and_is_remembered(qtbot, ui, qapp, se
     assert again.text_size.currentIndex() == 3
     again.text_size.setCurrentIndex(0)
     assert qapp.font().pointSizeF() == pytest.approx(base)
+
+
+def test_larger_and_smaller_labels_follow_the_text_size(qtbot, ui, qapp, settings_folder):
+    """The chart's patient name and a field's error keep their factor of the chosen size
+    (they used fixed pixel sizes in their own style sheets, which ignored the setting)."""
+    base = apply_text_size(qapp, 0)
+    chart = shown(qtbot, ChartScreen(ui.session))
+    settings = shown(qtbot, SettingsScreen(ui.session))
+    error = settings.restore.secret_error
+    for step in (0, 3):
+        settings.text_size.setCurrentIndex(step)
+        size = base * preferences.FONT_SCALES[step]
+        assert chart.name.font().pointSizeF() == pytest.approx(size * TITLE, abs=0.11)
+        assert chart.name.font().bold()
+        assert error.font().pointSizeF() == pytest.approx(size * SMALL, abs=0.11)
+    assert chart.name.font().pointSizeF() > 1.4 * base * 1.0
+    settings.text_size.setCurrentIndex(0)
+    assert chart.name.font().pointSizeF() == pytest.approx(base * TITLE, abs=0.11)
 
 
 def test_a_wrong_stored_text_size_falls_back_to_standard(settings_folder):

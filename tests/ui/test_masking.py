@@ -80,3 +80,27 @@ def test_the_chart_header_masks_and_a_link_reveals(qtbot, ui):
     screen.show_patient(other)
     ui.until(lambda: len(loads) >= 2, what="the second chart")
     assert RID not in screen.facts.text() and "139****1111" in screen.facts.text()
+
+
+def test_the_specialist_desk_masks_the_case_header_and_a_link_reveals(qtbot, ui):
+    from clinic_app.services import orders
+    from ui.desk_screen import DeskScreen
+
+    pid = register(ui)
+    orders.request_consult(ui.store, patient_id=pid, specialty="cardiology", priority="stat",
+                           question="胸痛", requester="李医生")  # fmt: skip
+    screen = DeskScreen(ui.session)
+    qtbot.addWidget(screen)
+    screen.resize(1200, 760)
+    screen.show()
+    ui.until(lambda: screen.table.rowCount() == 1, what="the worklist")
+    screen.table.selectRow(0)
+    ui.until(lambda: screen.case is not None, what="the case")
+    header = screen.view.header
+    assert "110101********" + RID[-4:] in header.text() and "138****5678" in header.text()
+    assert RID not in header.text() and PHONE not in header.text()
+    assert reveals(ui) == []
+    header.linkActivated.emit("reveal:phone")
+    ui.until(lambda: PHONE in header.text(), what="the phone in full")
+    assert RID not in header.text(), "only the clicked number is revealed"
+    assert reveals(ui) == [(pid, "phone")]

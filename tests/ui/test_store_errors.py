@@ -278,11 +278,15 @@ MAKERS: dict[str, Callable[[Path], tuple[ClinicError, list[str]]]] = {
 }
 
 
+ERROR_BASE = "clinic_errors"
+
+
 def store_error_classes() -> list[type[ClinicError]]:
     return [
         cls
         for _name, cls in inspect.getmembers(store_errors, inspect.isclass)
-        if issubclass(cls, ClinicError) and cls.__module__ == store_errors.__name__
+        # the store's classes, and the base it re-exports (defined in clinic_errors)
+        if issubclass(cls, ClinicError) and cls.__module__ in (store_errors.__name__, ERROR_BASE)
     ]
 
 

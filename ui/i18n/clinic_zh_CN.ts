@@ -191,344 +191,467 @@ The records on this PC are safe.</source>
     <context>
         <name>CaseView</name>
         <message>
-            <location filename="../desk_screen.py" line="326" />
+            <location filename="../desk_screen.py" line="350" />
             <source>Immediately (stat)</source>
             <translation>立即（急诊）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="327" />
+            <location filename="../desk_screen.py" line="351" />
             <source>As soon as possible</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="328" />
+            <location filename="../desk_screen.py" line="352" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="329" />
+            <location filename="../desk_screen.py" line="353" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="334" />
+            <location filename="../desk_screen.py" line="358" />
             <source>high</source>
             <translation>偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="335" />
+            <location filename="../desk_screen.py" line="359" />
             <source>low</source>
             <translation>偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="336" />
+            <location filename="../desk_screen.py" line="360" />
             <source>critically high</source>
             <translation>危急偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="337" />
+            <location filename="../desk_screen.py" line="361" />
             <source>critically low</source>
             <translation>危急偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="344" />
+            <location filename="../desk_screen.py" line="368" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="344" />
+            <location filename="../desk_screen.py" line="368" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="353" />
+            <location filename="../desk_screen.py" line="377" />
             <source>Visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="356" />
+            <location filename="../desk_screen.py" line="380" />
             <source>%1 on %2</source>
             <translation>%2 %1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="357" />
+            <location filename="../desk_screen.py" line="381" />
             <source>%1 — %2</source>
             <translation>%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="359" />
+            <location filename="../desk_screen.py" line="383" />
             <source>Form answers</source>
             <translation>表单回答</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="365" />
-            <location filename="../desk_screen.py" line="399" />
-            <location filename="../desk_screen.py" line="491" />
+            <location filename="../desk_screen.py" line="389" />
+            <location filename="../desk_screen.py" line="423" />
+            <location filename="../desk_screen.py" line="524" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="367" />
+            <location filename="../desk_screen.py" line="391" />
             <source>%1 (%2)</source>
             <translation>%1（%2）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="373" />
+            <location filename="../desk_screen.py" line="397" />
             <source>%1 (%2, %3 KB) — double-click to read</source>
             <translation>%1（%2，%3 KB）— 双击查看</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="379" />
+            <location filename="../desk_screen.py" line="403" />
             <source>Condition: %1</source>
             <translation>疾病：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="382" />
+            <location filename="../desk_screen.py" line="406" />
             <source>Allergy: %1</source>
             <translation>过敏：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="385" />
+            <location filename="../desk_screen.py" line="409" />
             <source>Medication: %1</source>
             <translation>用药：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="414" />
+            <location filename="../desk_screen.py" line="438" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="415" />
+            <location filename="../desk_screen.py" line="439" />
             <source>Sent with the request</source>
             <translation>随申请发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="416" />
+            <location filename="../desk_screen.py" line="440" />
             <source>Decision and answers</source>
             <translation>处理与答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="430" />
+            <location filename="../desk_screen.py" line="454" />
             <source>Choose a consult request from the worklist.</source>
             <translation>请从工作列表中选择会诊申请。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="436" />
+            <location filename="../desk_screen.py" line="460" />
             <source>Patient not on this workstation yet</source>
             <translation>患者尚未同步到本工作站</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="440" />
+            <location filename="../desk_screen.py" line="466" />
             <source>male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="440" />
+            <location filename="../desk_screen.py" line="466" />
             <source>female</source>
             <translation>女</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="444" />
+            <location filename="../desk_screen.py" line="470" />
             <source>%n year(s)</source>
             <translation>
                 <numerusform>%n 岁</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="446" />
-            <source>ID %1</source>
-            <translation>身份证 %1</translation>
+            <location filename="../desk_screen.py" line="479" />
+            <source>Click a masked number to show it in full (recorded)</source>
+            <translation>点击已遮挡的号码可显示完整号码（将被记录）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="450" />
+            <location filename="../desk_screen.py" line="483" />
             <source>%1 · %2 · sent %3 by %4</source>
             <translation>%1 · %2 · %4 于 %3 发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="458" />
+            <location filename="../desk_screen.py" line="491" />
             <source>Nothing was attached to this request.</source>
             <translation>此申请未附带任何内容。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="463" />
+            <location filename="../desk_screen.py" line="496" />
             <source>%1 — not on this workstation yet (arrives with the next sync)</source>
             <translation>%1 — 尚未同步到本工作站（下次同步时到达）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="480" />
+            <location filename="../desk_screen.py" line="513" />
             <source>Not accepted or declined yet.</source>
             <translation>尚未接受或拒绝。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="483" />
+            <location filename="../desk_screen.py" line="516" />
             <source>Accepted by %1 on %2</source>
             <translation>%1 于 %2 接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="485" />
+            <location filename="../desk_screen.py" line="518" />
             <source>Declined by %1 on %2</source>
             <translation>%1 于 %2 拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="495" />
+            <location filename="../desk_screen.py" line="528" />
             <source>Slot booked: %1</source>
             <translation>已预约时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="497" />
+            <location filename="../desk_screen.py" line="530" />
             <source>Slot proposed by the clinic: %1</source>
             <translation>诊所提议的时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="502" />
+            <location filename="../desk_screen.py" line="535" />
             <source>Opinion (%1): %2</source>
             <translation>会诊意见（%1）：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="509" />
+            <location filename="../desk_screen.py" line="542" />
             <source>Prescription: %1 — %2</source>
             <translation>处方：%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="513" />
+            <location filename="../desk_screen.py" line="546" />
             <source>Referral to %1</source>
             <translation>转诊至%1</translation>
         </message>
     </context>
     <context>
+        <name>ChartMedications</name>
+        <message>
+            <location filename="../chart_medications.py" line="50" />
+            <source>Medication</source>
+            <translation>药品</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="50" />
+            <source>Dosage</source>
+            <translation>用法用量</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="50" />
+            <source>Since</source>
+            <translation>开始</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="50" />
+            <source>Notes</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="61" />
+            <source>Stop…</source>
+            <translation>停用…</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="63" />
+            <source>Taken from elsewhere…</source>
+            <translation>外院用药…</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="65" />
+            <source>Prescribe…</source>
+            <translation>开处方…</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="119" />
+            <source>Current (%1)</source>
+            <translation>当前用药（%1）</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="120" />
+            <source>Stopped and replaced (%1)</source>
+            <translation>已停用及被替换（%1）</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="136" />
+            <source>%1 with warnings</source>
+            <translation>%1 项有警示</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="143" />
+            <source>taken from elsewhere</source>
+            <translation>外院用药</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="145" />
+            <source>by %1</source>
+            <translation>开具：%1</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="147" />
+            <source>dose changed %1</source>
+            <translation>剂量调整 %1</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="149" />
+            <source>replaced %1</source>
+            <translation>%1 被替换</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="151" />
+            <source>stopped %1: %2</source>
+            <translation>%1 停用：%2</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="152" />
+            <source>no reason given</source>
+            <translation>未填理由</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="155" />
+            <source>warnings overridden with a reason</source>
+            <translation>已填理由忽略警示</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="187" />
+            <source>Medicine taken from elsewhere</source>
+            <translation>外院用药</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="188" />
+            <source>Medicine, strength and dosage, and who prescribed it:</source>
+            <translation>药品、规格、用法及开具来源：</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="203" />
+            <source>Stop medicine</source>
+            <translation>停用药品</translation>
+        </message>
+        <message>
+            <location filename="../chart_medications.py" line="203" />
+            <source>Why is it stopped?</source>
+            <translation>停用原因？</translation>
+        </message>
+    </context>
+    <context>
         <name>ChartScreen</name>
         <message>
-            <location filename="../chart_screen.py" line="100" />
+            <location filename="../chart_screen.py" line="103" />
             <source>Open a patient from the Patients list to see the chart.</source>
             <translation>请在患者列表中打开患者以查看病历。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="132" />
+            <location filename="../chart_screen.py" line="135" />
             <source>Click a masked number to show it in full (recorded)</source>
             <translation>点击已遮挡的号码可显示完整号码（将被记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="141" />
+            <location filename="../chart_screen.py" line="144" />
             <source>New visit</source>
             <translation>新建就诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="142" />
+            <location filename="../chart_screen.py" line="145" />
             <source>Record a visit (Ctrl+Shift+V)</source>
             <translation>记录就诊（Ctrl+Shift+V）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="144" />
+            <location filename="../chart_screen.py" line="147" />
             <source>Ask a specialist</source>
             <translation>申请会诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="145" />
+            <location filename="../chart_screen.py" line="148" />
             <source>Request a remote consult (Ctrl+K)</source>
             <translation>申请远程会诊（Ctrl+K）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="147" />
+            <location filename="../chart_screen.py" line="150" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="148" />
+            <location filename="../chart_screen.py" line="151" />
             <source>Edit the patient's details (Ctrl+E)</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="154" />
+            <location filename="../chart_screen.py" line="157" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="155" />
+            <location filename="../chart_screen.py" line="158" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="156" />
+            <location filename="../chart_screen.py" line="159" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="168" />
+            <location filename="../chart_screen.py" line="171" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="177" />
+            <location filename="../chart_screen.py" line="180" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="182" />
+            <location filename="../chart_screen.py" line="185" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="184" />
+            <location filename="../chart_screen.py" line="187" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="186" />
+            <location filename="../chart_screen.py" line="189" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="187" />
+            <location filename="../chart_screen.py" line="190" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="194" />
+            <location filename="../chart_screen.py" line="197" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="195" />
+            <location filename="../chart_screen.py" line="199" />
+            <source>Medications</source>
+            <translation>用药</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="201" />
+            <source>Problems and allergies</source>
+            <translation>问题与过敏</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="202" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="256" />
+            <location filename="../chart_screen.py" line="264" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="342" />
+            <location filename="../chart_screen.py" line="352" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="374" />
+            <location filename="../chart_screen.py" line="357" />
+            <source>No known allergies (stated %1)</source>
+            <translation>无已知过敏（%1 记录）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="388" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="385" />
+            <location filename="../chart_screen.py" line="399" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="428" />
+            <location filename="../chart_screen.py" line="442" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="451" />
+            <location filename="../chart_screen.py" line="465" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="455" />
+            <location filename="../chart_screen.py" line="469" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="472" />
+            <location filename="../chart_screen.py" line="486" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
         </message>
@@ -1418,311 +1541,311 @@ The records on this PC are safe.</source>
     <context>
         <name>DeskScreen</name>
         <message>
-            <location filename="../desk_screen.py" line="609" />
+            <location filename="../desk_screen.py" line="643" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="610" />
+            <location filename="../desk_screen.py" line="644" />
             <source>All specialties</source>
             <translation>全部专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="613" />
+            <location filename="../desk_screen.py" line="647" />
             <source>Show answered and declined</source>
             <translation>显示已答复和已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="616" />
-            <location filename="../desk_screen.py" line="914" />
+            <location filename="../desk_screen.py" line="650" />
+            <location filename="../desk_screen.py" line="955" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="617" />
+            <location filename="../desk_screen.py" line="651" />
             <source>Received</source>
             <translation>收到时间</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="618" />
+            <location filename="../desk_screen.py" line="652" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="619" />
+            <location filename="../desk_screen.py" line="653" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="620" />
+            <location filename="../desk_screen.py" line="654" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="621" />
+            <location filename="../desk_screen.py" line="655" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="625" />
+            <location filename="../desk_screen.py" line="659" />
             <source>Accept…</source>
             <translation>接受…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="625" />
+            <location filename="../desk_screen.py" line="659" />
             <source>Accept the consult (Ctrl+Shift+A)</source>
             <translation>接受会诊（Ctrl+Shift+A）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="628" />
+            <location filename="../desk_screen.py" line="662" />
             <source>Decline…</source>
             <translation>拒绝…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="629" />
+            <location filename="../desk_screen.py" line="663" />
             <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
             <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="633" />
+            <location filename="../desk_screen.py" line="667" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="634" />
+            <location filename="../desk_screen.py" line="668" />
             <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
             <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="638" />
+            <location filename="../desk_screen.py" line="672" />
             <source>Write opinion…</source>
             <translation>填写意见…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="639" />
+            <location filename="../desk_screen.py" line="673" />
             <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
             <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="643" />
+            <location filename="../desk_screen.py" line="677" />
             <source>E-prescription…</source>
             <translation>电子处方…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="644" />
+            <location filename="../desk_screen.py" line="678" />
             <source>Prescribe for the patient (Ctrl+Shift+P)</source>
             <translation>为患者开处方（Ctrl+Shift+P）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="648" />
+            <location filename="../desk_screen.py" line="682" />
             <source>Refer…</source>
             <translation>转诊…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="649" />
+            <location filename="../desk_screen.py" line="683" />
             <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
             <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="651" />
+            <location filename="../desk_screen.py" line="685" />
             <source>Open chart</source>
             <translation>打开病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="651" />
+            <location filename="../desk_screen.py" line="685" />
             <source>Open the patient's chart</source>
             <translation>打开患者病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="654" />
+            <location filename="../desk_screen.py" line="688" />
             <source>Video call</source>
             <translation>视频通话</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="655" />
+            <location filename="../desk_screen.py" line="689" />
             <source>Start or join the live call of this consult (Ctrl+J)</source>
             <translation>发起或加入本会诊的实时通话（Ctrl+J）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="670" />
+            <location filename="../desk_screen.py" line="704" />
             <source>New</source>
             <translation>新申请</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="671" />
+            <location filename="../desk_screen.py" line="705" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="672" />
+            <location filename="../desk_screen.py" line="706" />
             <source>Scheduled</source>
             <translation>已安排</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="673" />
+            <location filename="../desk_screen.py" line="707" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="674" />
+            <location filename="../desk_screen.py" line="708" />
             <source>Answered</source>
             <translation>已答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="675" />
+            <location filename="../desk_screen.py" line="709" />
             <source>Withdrawn</source>
             <translation>已撤回</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="680" />
+            <location filename="../desk_screen.py" line="714" />
             <source>STAT</source>
             <translation>立即</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="681" />
+            <location filename="../desk_screen.py" line="715" />
             <source>ASAP</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="682" />
+            <location filename="../desk_screen.py" line="716" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="683" />
+            <location filename="../desk_screen.py" line="717" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="729" />
+            <location filename="../desk_screen.py" line="763" />
             <source>%n request(s)</source>
             <translation>
                 <numerusform>%n 个申请</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="803" />
+            <location filename="../desk_screen.py" line="837" />
             <source>Accept the consult for %1</source>
             <translation>接受 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="805" />
+            <location filename="../desk_screen.py" line="839" />
             <source>Decline the consult for %1</source>
             <translation>拒绝 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="807" />
+            <location filename="../desk_screen.py" line="841" />
             <source>Accept</source>
             <translation>接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="807" />
+            <location filename="../desk_screen.py" line="841" />
             <source>Decline</source>
             <translation>拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="811" />
+            <location filename="../desk_screen.py" line="845" />
             <source>Optional: a note for the clinic</source>
             <translation>可选：给诊所的备注</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="813" />
+            <location filename="../desk_screen.py" line="847" />
             <source>Why? The clinic reads this in the chart.</source>
             <translation>原因？诊所会在病历中看到。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="816" />
-            <location filename="../desk_screen.py" line="915" />
+            <location filename="../desk_screen.py" line="850" />
+            <location filename="../desk_screen.py" line="956" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="843" />
+            <location filename="../desk_screen.py" line="877" />
             <source>Video consult</source>
             <translation>视频会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="851" />
+            <location filename="../desk_screen.py" line="885" />
             <source>Opinion for %1</source>
             <translation>%1 的会诊意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="851" />
+            <location filename="../desk_screen.py" line="885" />
             <source>Send opinion</source>
             <translation>发送意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="854" />
+            <location filename="../desk_screen.py" line="888" />
             <source>Assessment and advice for the clinic</source>
             <translation>给诊所的评估与建议</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="856" />
+            <location filename="../desk_screen.py" line="890" />
             <source>Opinion</source>
             <translation>意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="870" />
+            <location filename="../desk_screen.py" line="911" />
             <source>E-prescription for %1</source>
             <translation>%1 的电子处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="870" />
+            <location filename="../desk_screen.py" line="911" />
             <source>Prescribe</source>
             <translation>开处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="873" />
+            <location filename="../desk_screen.py" line="914" />
             <source>e.g. 氨氯地平片 5mg</source>
             <translation>如：氨氯地平片 5mg</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="875" />
+            <location filename="../desk_screen.py" line="916" />
             <source>e.g. once a day, one tablet</source>
             <translation>如：每日一次，每次一片</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="878" />
+            <location filename="../desk_screen.py" line="919" />
             <source>not set</source>
             <translation>未设置</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="879" />
+            <location filename="../desk_screen.py" line="920" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="881" />
+            <location filename="../desk_screen.py" line="922" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="882" />
+            <location filename="../desk_screen.py" line="923" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="883" />
+            <location filename="../desk_screen.py" line="924" />
             <source>Duration</source>
             <translation>疗程</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="900" />
+            <location filename="../desk_screen.py" line="941" />
             <source>Referral for %1</source>
             <translation>%1 的转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="900" />
+            <location filename="../desk_screen.py" line="941" />
             <source>Refer</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="911" />
+            <location filename="../desk_screen.py" line="952" />
             <source>Why the patient should be seen at the hospital</source>
             <translation>患者需到医院就诊的原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="913" />
+            <location filename="../desk_screen.py" line="954" />
             <source>Department</source>
             <translation>科室</translation>
         </message>
@@ -1814,42 +1937,42 @@ The records on this PC are safe.</source>
     <context>
         <name>DocumentDialog</name>
         <message>
-            <location filename="../desk_screen.py" line="175" />
+            <location filename="../desk_screen.py" line="180" />
             <source>Document</source>
             <translation>文档</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="178" />
+            <location filename="../desk_screen.py" line="183" />
             <source>Opening…</source>
             <translation>正在打开…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="185" />
+            <location filename="../desk_screen.py" line="190" />
             <source>Open in the system viewer</source>
             <translation>在系统查看器中打开</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="187" />
+            <location filename="../desk_screen.py" line="192" />
             <source>A decrypted copy is written to a temporary folder for the viewer.</source>
             <translation>将在临时文件夹中写入一份解密副本供查看器使用。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="192" />
+            <location filename="../desk_screen.py" line="197" />
             <source>Fit to the window</source>
             <translation>适应窗口</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="211" />
+            <location filename="../desk_screen.py" line="216" />
             <source>This kind of file cannot be shown here.</source>
             <translation>此类文件无法在此显示。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="219" />
+            <location filename="../desk_screen.py" line="224" />
             <source>The file could not be opened.</source>
             <translation>无法打开文件。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="231" />
+            <location filename="../desk_screen.py" line="236" />
             <source>The image could not be read.</source>
             <translation>无法读取图片。</translation>
         </message>
@@ -1903,6 +2026,59 @@ The records on this PC are safe.</source>
         </message>
     </context>
     <context>
+        <name>FindingText</name>
+        <message>
+            <location filename="../prescribe_dialog.py" line="50" />
+            <source>Contraindicated</source>
+            <translation>禁忌</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="51" />
+            <source>Major</source>
+            <translation>严重</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="52" />
+            <source>Moderate</source>
+            <translation>中度</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="53" />
+            <source>Note</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="62" />
+            <source>replaces %1 (it will be stopped)</source>
+            <translation>替换 %1（原处方将停用）</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="64" />
+            <source>duplicate therapy: %1 is also one of the %2</source>
+            <translation>重复用药：%1 同属%2</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="67" />
+            <source>duplicate therapy: the same medicine as %1</source>
+            <translation>重复用药：与 %1 为同一药物</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="70" />
+            <source>allergy to %1 recorded: possible cross-reaction (%2)</source>
+            <translation>已记录对 %1 过敏：可能交叉过敏（%2）</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="72" />
+            <source>allergy to %1 recorded (%2)</source>
+            <translation>已记录对 %1 过敏（%2）</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="74" />
+            <source>interacts with %1: %2</source>
+            <translation>与 %1 相互作用：%2</translation>
+        </message>
+    </context>
+    <context>
         <name>FirstSyncDialog</name>
         <message>
             <location filename="../first_sync_dialog.py" line="38" />
@@ -1918,6 +2094,14 @@ The records on this PC are safe.</source>
             <location filename="../first_sync_dialog.py" line="54" />
             <source>Continue in the background</source>
             <translation>转入后台继续</translation>
+        </message>
+    </context>
+    <context>
+        <name>Icd10Search</name>
+        <message>
+            <location filename="../chart_problems.py" line="52" />
+            <source>ICD-10: code, name or pinyin initials (e.g. gxy)</source>
+            <translation>ICD-10：编码、名称或拼音首字母（如 gxy）</translation>
         </message>
     </context>
     <context>
@@ -2000,7 +2184,7 @@ The records on this PC are safe.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="212" />
+            <location filename="../main_window.py" line="216" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -2252,6 +2436,249 @@ The records on this PC are safe.</source>
         </message>
     </context>
     <context>
+        <name>PrescribeDialog</name>
+        <message>
+            <location filename="../prescribe_dialog.py" line="93" />
+            <source>Prescribe for %1</source>
+            <translation>为 %1 开处方</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="102" />
+            <source>Type to search the formulary</source>
+            <translation>输入以搜索药品目录</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="114" />
+            <source>e.g. once a day, one tablet</source>
+            <translation>如：每日一次，每次一片</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="117" />
+            <source>not set</source>
+            <translation>未设置</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="118" />
+            <source> days</source>
+            <translation> 天</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="123" />
+            <source>Medication</source>
+            <translation>药品</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="124" />
+            <source>Dosage</source>
+            <translation>用法用量</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="125" />
+            <source>Duration</source>
+            <translation>疗程</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="126" />
+            <source>Replaces</source>
+            <translation>替换</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="128" />
+            <source>Checks</source>
+            <translation>用药检查</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="136" />
+            <source>Reason to prescribe despite the warnings</source>
+            <translation>存在警示仍开具的理由</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="139" />
+            <source>Override reason</source>
+            <translation>忽略警示理由</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="148" />
+            <source>Sign prescription</source>
+            <translation>签署处方</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="149" />
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="178" />
+            <source>No current medicines</source>
+            <translation>无当前用药</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="240" />
+            <source>No warnings for this medicine</source>
+            <translation>此药无警示</translation>
+        </message>
+        <message>
+            <location filename="../prescribe_dialog.py" line="249" />
+            <source>Warnings above: give a reason to sign, or change the prescription.</source>
+            <translation>存在上述警示：请填写理由后签署，或修改处方。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ProblemsPanel</name>
+        <message>
+            <location filename="../chart_problems.py" line="82" />
+            <source>Problem list (ICD-10)</source>
+            <translation>问题列表（ICD-10）</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="92" />
+            <location filename="../chart_problems.py" line="96" />
+            <source>Onset</source>
+            <translation>起病时间</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="93" />
+            <source>Add problem</source>
+            <translation>添加问题</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="100" />
+            <location filename="../chart_problems.py" line="147" />
+            <source>Mark resolved</source>
+            <translation>标记为已解决</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="109" />
+            <source>Allergies</source>
+            <translation>过敏史</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="115" />
+            <source>Substance or drug class (e.g. 青霉素类)</source>
+            <translation>过敏物质或药物类别（如 青霉素类）</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="117" />
+            <source>Reaction</source>
+            <translation>反应</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="123" />
+            <source>Medication</source>
+            <translation>药品</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="123" />
+            <source>Food</source>
+            <translation>食物</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="124" />
+            <source>Environment</source>
+            <translation>环境</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="125" />
+            <source>Biologic</source>
+            <translation>生物制品</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="128" />
+            <source>Severity not known</source>
+            <translation>严重程度未知</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="129" />
+            <source>Mild</source>
+            <translation>轻度</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="129" />
+            <source>Moderate</source>
+            <translation>中度</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="130" />
+            <source>Severe</source>
+            <translation>重度</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="133" />
+            <source>Risk not assessed</source>
+            <translation>风险未评估</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="134" />
+            <source>Low risk</source>
+            <translation>低风险</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="134" />
+            <source>High risk</source>
+            <translation>高风险</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="137" />
+            <source>Record allergy</source>
+            <translation>记录过敏</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="144" />
+            <source>No known allergies</source>
+            <translation>无已知过敏</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="145" />
+            <source>Record that the patient was asked and has none</source>
+            <translation>记录已询问患者且无过敏史</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="174" />
+            <source>since %1</source>
+            <translation>自 %1 起</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="178" />
+            <source>resolved %1</source>
+            <translation>已于 %1 解决</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="185" />
+            <source>No known allergies (stated %1)</source>
+            <translation>无已知过敏（%1 记录）</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="190" />
+            <source>Not asked yet</source>
+            <translation>尚未询问</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="194" />
+            <source>mild</source>
+            <translation>轻度</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="194" />
+            <source>moderate</source>
+            <translation>中度</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="195" />
+            <source>severe</source>
+            <translation>重度</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="199" />
+            <source>high risk</source>
+            <translation>高风险</translation>
+        </message>
+        <message>
+            <location filename="../chart_problems.py" line="243" />
+            <source>Choose a diagnosis from the ICD-10 list.</source>
+            <translation>请从 ICD-10 列表中选择诊断。</translation>
+        </message>
+    </context>
+    <context>
         <name>RequestPage</name>
         <message>
             <location filename="../consult_wizard.py" line="66" />
@@ -2292,6 +2719,120 @@ The records on this PC are safe.</source>
             <location filename="../consult_wizard.py" line="103" />
             <source>The question is too long (%1 characters at most).</source>
             <translation>问题过长（最多 %1 个字符）。</translation>
+        </message>
+    </context>
+    <context>
+        <name>RestoreBox</name>
+        <message>
+            <location filename="../restore_box.py" line="108" />
+            <source>Restore from a backup</source>
+            <translation>从备份恢复</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="111" />
+            <source>Replaces the records on this workstation with a backup, for instance after a disk failure. The records as they are now are moved aside, never deleted.</source>
+            <translation>用一份备份替换本工作站上的记录（例如在磁盘故障之后）。当前的记录会被原样移到一旁，绝不会删除。</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="115" />
+            <location filename="../restore_box.py" line="133" />
+            <source>Backup file</source>
+            <translation>备份文件</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="116" />
+            <source>no backup chosen</source>
+            <translation>未选择备份</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="117" />
+            <source>Choose file…</source>
+            <translation>选择文件…</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="118" />
+            <source>Newest good backup</source>
+            <translation>最新的有效备份</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="119" />
+            <source>Opened with</source>
+            <translation>打开方式</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="120" />
+            <source>My passphrase (when the backup was made)</source>
+            <translation>我的密码（备份时使用的）</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="121" />
+            <source>The recovery key</source>
+            <translation>恢复密钥</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="122" />
+            <source>Passphrase or recovery key</source>
+            <translation>密码或恢复密钥</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="123" />
+            <source>Check and restore…</source>
+            <translation>检查并恢复…</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="135" />
+            <source>Clinic backups (*.clinicbackup);;All files (*)</source>
+            <translation>诊所备份 (*.clinicbackup);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="158" />
+            <source>No verified backup is in the backup folder: choose a file.</source>
+            <translation>备份文件夹中没有经过验证的备份：请选择一个文件。</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="179" />
+            <source>Choose a backup file first.</source>
+            <translation>请先选择一个备份文件。</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="182" />
+            <source>Give the passphrase or the recovery key.</source>
+            <translation>请输入密码或恢复密钥。</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="187" />
+            <source>Checking the backup…</source>
+            <translation>正在检查备份…</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="211" />
+            <source>Nothing was changed.</source>
+            <translation>没有做任何更改。</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="225" />
+            <source>Replace the records with the backup?</source>
+            <translation>用备份替换记录？</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="228" />
+            <source>The records in %1 (%2 records now) will be replaced with the backup %3, taken %4 (%5 records).</source>
+            <translation>%1 中的记录（当前 %2 条）将被备份 %3 替换，该备份创建于 %4（%5 条记录）。</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="239" />
+            <source>Whatever was entered after the backup was taken is not in it. The records as they are now are moved, unchanged, to a folder beside them. The records close now; sign in again afterwards.</source>
+            <translation>备份之后录入的内容不在备份中。当前的记录会被原样移到旁边的一个文件夹中。记录现在将关闭；恢复后请重新登录。</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="245" />
+            <source>Replace with the backup</source>
+            <translation>用备份替换</translation>
+        </message>
+        <message>
+            <location filename="../restore_box.py" line="247" />
+            <source>Cancel</source>
+            <translation>取消</translation>
         </message>
     </context>
     <context>
@@ -2487,312 +3028,312 @@ The records on this PC are safe.</source>
     <context>
         <name>SettingsScreen</name>
         <message>
-            <location filename="../settings_screen.py" line="251" />
+            <location filename="../settings_screen.py" line="256" />
             <source>The translation for the chosen language is not installed in this version, so the interface is in English.</source>
             <translation>此版本未安装所选语言的翻译，因此界面为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="258" />
+            <location filename="../settings_screen.py" line="263" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="259" />
+            <location filename="../settings_screen.py" line="264" />
             <source>Interface language</source>
             <translation>界面语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="261" />
+            <location filename="../settings_screen.py" line="266" />
             <source>Text size</source>
             <translation>文字大小</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="263" />
+            <location filename="../settings_screen.py" line="268" />
             <source>Standard</source>
             <translation>标准</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="263" />
+            <location filename="../settings_screen.py" line="268" />
             <source>Large</source>
             <translation>大</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="263" />
+            <location filename="../settings_screen.py" line="268" />
             <source>Larger</source>
             <translation>较大</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="263" />
+            <location filename="../settings_screen.py" line="268" />
             <source>Largest</source>
             <translation>最大</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="267" />
+            <location filename="../settings_screen.py" line="272" />
             <source>Security</source>
             <translation>安全</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="269" />
+            <location filename="../settings_screen.py" line="274" />
             <source>Signed in on this workstation as %1.</source>
             <translation>已在本工作站以 %1 身份登录。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="273" />
+            <location filename="../settings_screen.py" line="278" />
             <source>Current passphrase</source>
             <translation>当前口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="273" />
+            <location filename="../settings_screen.py" line="278" />
             <source>New passphrase</source>
             <translation>新口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="273" />
-            <location filename="../settings_screen.py" line="287" />
+            <location filename="../settings_screen.py" line="278" />
+            <location filename="../settings_screen.py" line="292" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="277" />
-            <location filename="../settings_screen.py" line="292" />
+            <location filename="../settings_screen.py" line="282" />
+            <location filename="../settings_screen.py" line="297" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="278" />
+            <location filename="../settings_screen.py" line="283" />
             <source>Change passphrase</source>
             <translation>更改口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="279" />
+            <location filename="../settings_screen.py" line="284" />
             <source>Users of this workstation</source>
             <translation>本工作站的用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="281" />
+            <location filename="../settings_screen.py" line="286" />
             <source>Each user signs in with their own passphrase: %1.</source>
             <translation>每位用户用自己的密码登录：%1。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="287" />
+            <location filename="../settings_screen.py" line="292" />
             <source>New user name</source>
             <translation>新用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="287" />
+            <location filename="../settings_screen.py" line="292" />
             <source>Their passphrase</source>
             <translation>其密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="291" />
+            <location filename="../settings_screen.py" line="296" />
             <source>e.g. dr.zhang</source>
             <translation>例如 dr.zhang</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="293" />
+            <location filename="../settings_screen.py" line="298" />
             <source>Add user</source>
             <translation>添加用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="294" />
+            <location filename="../settings_screen.py" line="299" />
             <source>Lock after idle</source>
             <translation>闲置后锁定</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="295" />
+            <location filename="../settings_screen.py" line="300" />
             <source> min</source>
             <translation> 分钟</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="297" />
+            <location filename="../settings_screen.py" line="302" />
             <source>Central platform</source>
             <translation>中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="298" />
+            <location filename="../settings_screen.py" line="303" />
             <source>Server address</source>
             <translation>服务器地址</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="299" />
-            <location filename="../settings_screen.py" line="481" />
+            <location filename="../settings_screen.py" line="304" />
+            <location filename="../settings_screen.py" line="484" />
             <source>CA certificate</source>
             <translation>CA 证书</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="300" />
+            <location filename="../settings_screen.py" line="305" />
             <source>only for a server with its own certificate</source>
             <translation>仅用于使用自有证书的服务器</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="301" />
+            <location filename="../settings_screen.py" line="306" />
             <source>Choose…</source>
             <translation>选择…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="302" />
+            <location filename="../settings_screen.py" line="307" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="303" />
+            <location filename="../settings_screen.py" line="308" />
             <source>Specialist</source>
             <translation>专科医生</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="304" />
+            <location filename="../settings_screen.py" line="309" />
             <source>One-time code</source>
             <translation>一次性验证码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="305" />
+            <location filename="../settings_screen.py" line="310" />
             <source>Name of this PC</source>
             <translation>本机名称</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="306" />
+            <location filename="../settings_screen.py" line="311" />
             <source>Connect this workstation</source>
             <translation>连接本工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="307" />
+            <location filename="../settings_screen.py" line="312" />
             <source>User name</source>
             <translation>用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="308" />
+            <location filename="../settings_screen.py" line="313" />
             <source>Password</source>
             <translation>密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="309" />
+            <location filename="../settings_screen.py" line="314" />
             <source>Sign in to the central platform</source>
             <translation>登录中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="310" />
-            <location filename="../settings_screen.py" line="595" />
+            <location filename="../settings_screen.py" line="315" />
+            <location filename="../settings_screen.py" line="598" />
             <source>About</source>
             <translation>关于</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="312" />
+            <location filename="../settings_screen.py" line="317" />
             <source>Clinic workstation, version %1</source>
             <translation>诊所工作站，版本 %1</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="314" />
+            <location filename="../settings_screen.py" line="319" />
             <source>About this program…</source>
             <translation>关于本程序…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="329" />
+            <location filename="../settings_screen.py" line="334" />
             <source>A new language applies at once to every screen, the sign-in included, and to every window opened afterwards.</source>
             <translation>新语言立即应用于所有页面（包括登录页面）以及之后打开的所有窗口。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="361" />
+            <location filename="../settings_screen.py" line="364" />
             <source>Saved. Every screen follows at once; a form open over a chart keeps its language until it is closed.</source>
             <translation>已保存。所有页面立即生效；病历上已打开的表单在关闭前保持原语言。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="356" />
+            <location filename="../settings_screen.py" line="359" />
             <source>Saved. The translation for this language is not installed in this version, so the interface stays in English.</source>
             <translation>已保存。此版本未安装该语言的翻译，因此界面仍为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="383" />
+            <location filename="../settings_screen.py" line="386" />
             <source>Type your current passphrase.</source>
             <translation>请输入当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="386" />
-            <location filename="../settings_screen.py" line="428" />
+            <location filename="../settings_screen.py" line="389" />
+            <location filename="../settings_screen.py" line="431" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="389" />
+            <location filename="../settings_screen.py" line="392" />
             <source>The two new passphrases differ.</source>
             <translation>两次输入的新口令不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="398" />
+            <location filename="../settings_screen.py" line="401" />
             <source>That is not your current passphrase.</source>
             <translation>这不是您的当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="403" />
+            <location filename="../settings_screen.py" line="406" />
             <source>Passphrase changed. Use the new one from now on.</source>
             <translation>口令已更改，今后请使用新口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="420" />
+            <location filename="../settings_screen.py" line="423" />
             <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
             <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="424" />
+            <location filename="../settings_screen.py" line="427" />
             <source>That user already exists here.</source>
             <translation>本工作站已有该用户。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="432" />
+            <location filename="../settings_screen.py" line="435" />
             <source>The two passphrases differ.</source>
             <translation>两次输入的密码不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="443" />
+            <location filename="../settings_screen.py" line="446" />
             <source>%1 can now sign in on this workstation.</source>
             <translation>%1 现在可以登录本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="462" />
+            <location filename="../settings_screen.py" line="465" />
             <source>Not connected: records stay on this workstation until it is.</source>
             <translation>未连接：连接前记录只保存在本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="465" />
+            <location filename="../settings_screen.py" line="468" />
             <source>Connected to %1 as a workstation of clinic %2 (device %3).</source>
             <translation>已作为诊所 %2 的工作站连接到 %1（设备 %3）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="472" />
+            <location filename="../settings_screen.py" line="475" />
             <source>Signed in to %1 as %2 (%3; specialties: %4).</source>
             <translation>已以 %2 身份登录 %1（%3；专科：%4）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="483" />
+            <location filename="../settings_screen.py" line="486" />
             <source>Certificates (*.pem *.crt *.cer)</source>
             <translation>证书 (*.pem *.crt *.cer)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="483" />
+            <location filename="../settings_screen.py" line="486" />
             <source>All files (*)</source>
             <translation>所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="493" />
+            <location filename="../settings_screen.py" line="496" />
             <source>Type the address the administrator gave you, starting with https://</source>
             <translation>请输入管理员提供的地址，以 https:// 开头</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="509" />
+            <location filename="../settings_screen.py" line="512" />
             <source>Type the one-time code.</source>
             <translation>请输入一次性验证码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="544" />
+            <location filename="../settings_screen.py" line="547" />
             <source>Type your user name.</source>
             <translation>请输入用户名。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="547" />
+            <location filename="../settings_screen.py" line="550" />
             <source>Type your password.</source>
             <translation>请输入密码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="582" />
+            <location filename="../settings_screen.py" line="585" />
             <source>Clinic workstation %1
 
 Records, visits, consults and follow-ups for community clinics, kept encrypted on this PC and synced with the central platform.
@@ -3599,130 +4140,160 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>VisitDialog</name>
         <message>
-            <location filename="../visit_screen.py" line="194" />
+            <location filename="../visit_screen.py" line="198" />
             <source>Visit — %1</source>
             <translation>就诊 — %1</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="215" />
+            <location filename="../visit_screen.py" line="219" />
             <source>Reason for the visit (optional)</source>
             <translation>就诊原因（可选）</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="216" />
+            <location filename="../visit_screen.py" line="220" />
             <source>Form</source>
             <translation>表单</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="218" />
+            <location filename="../visit_screen.py" line="222" />
             <source>Date and time</source>
             <translation>日期时间</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="229" />
-            <location filename="../visit_screen.py" line="533" />
+            <location filename="../visit_screen.py" line="233" />
+            <location filename="../visit_screen.py" line="610" />
             <source>Vitals</source>
             <translation>生命体征</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="258" />
+            <location filename="../visit_screen.py" line="263" />
             <source>Print summary to PDF…</source>
             <translation>打印摘要为 PDF…</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="261" />
+            <location filename="../visit_screen.py" line="266" />
             <source>Save visit</source>
             <translation>保存就诊</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="263" />
+            <location filename="../visit_screen.py" line="268" />
             <source>Save the visit (Ctrl+S)</source>
             <translation>保存就诊（Ctrl+S）</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="265" />
+            <location filename="../visit_screen.py" line="270" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="306" />
+            <location filename="../visit_screen.py" line="272" />
+            <source>Prescribe…</source>
+            <translation>开处方…</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="290" />
+            <source>Diagnoses (ICD-10)</source>
+            <translation>诊断（ICD-10）</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="295" />
+            <source>Add diagnosis</source>
+            <translation>添加诊断</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="304" />
+            <source>Also add to the problem list</source>
+            <translation>同时加入问题列表</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="310" />
+            <source>Double-click a diagnosis to remove it</source>
+            <translation>双击诊断可将其移除</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="320" />
+            <source>Choose a diagnosis from the ICD-10 list.</source>
+            <translation>请从 ICD-10 列表中选择诊断。</translation>
+        </message>
+        <message>
+            <location filename="../visit_screen.py" line="370" />
             <source>* required</source>
             <translation>* 必填</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="339" />
+            <location filename="../visit_screen.py" line="403" />
             <source>— not answered —</source>
             <translation>— 未填写 —</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="344" />
-            <location filename="../visit_screen.py" line="362" />
+            <location filename="../visit_screen.py" line="408" />
+            <location filename="../visit_screen.py" line="426" />
             <source>not answered</source>
             <translation>未填写</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="352" />
+            <location filename="../visit_screen.py" line="416" />
             <source>—</source>
             <translation>—</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="363" />
+            <location filename="../visit_screen.py" line="427" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="363" />
+            <location filename="../visit_screen.py" line="427" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="407" />
+            <location filename="../visit_screen.py" line="471" />
             <source>Please answer this.</source>
             <translation>请填写此项。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="424" />
+            <location filename="../visit_screen.py" line="488" />
             <source>Diastolic pressure must be below systolic.</source>
             <translation>舒张压必须低于收缩压。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="482" />
+            <location filename="../visit_screen.py" line="557" />
             <source>Visit saved.</source>
             <translation>就诊已保存。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="527" />
-            <location filename="../visit_screen.py" line="574" />
+            <location filename="../visit_screen.py" line="604" />
+            <location filename="../visit_screen.py" line="651" />
             <source>Visit summary</source>
             <translation>就诊摘要</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="530" />
+            <location filename="../visit_screen.py" line="607" />
             <source>Doctor: %1</source>
             <translation>医生：%1</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="531" />
+            <location filename="../visit_screen.py" line="608" />
             <source>None recorded.</source>
             <translation>无记录。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="532" />
+            <location filename="../visit_screen.py" line="609" />
             <source>Answers</source>
             <translation>回答</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="553" />
+            <location filename="../visit_screen.py" line="630" />
             <source>Save visit summary as PDF</source>
             <translation>将就诊摘要保存为 PDF</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="555" />
+            <location filename="../visit_screen.py" line="632" />
             <source>PDF files (*.pdf)</source>
             <translation>PDF 文件 (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="567" />
+            <location filename="../visit_screen.py" line="644" />
             <source>Summary saved to %1</source>
             <translation>摘要已保存到 %1</translation>
         </message>
@@ -3730,22 +4301,22 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>VitalField</name>
         <message>
-            <location filename="../visit_screen.py" line="140" />
+            <location filename="../visit_screen.py" line="144" />
             <source>Enter a number.</source>
             <translation>请输入数字。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="146" />
+            <location filename="../visit_screen.py" line="150" />
             <source>Must be between %1 and %2 %3.</source>
             <translation>必须在 %1 到 %2 %3 之间。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="166" />
+            <location filename="../visit_screen.py" line="170" />
             <source>= %1 %2</source>
             <translation>= %1 %2</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="173" />
+            <location filename="../visit_screen.py" line="177" />
             <source>Normal</source>
             <translation>正常</translation>
         </message>
@@ -5648,6 +6219,58 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>An id in the resource is not a FHIR id (1 to 64 letters, digits, '-' or '.').</source>
             <translation>记录中的编号不是有效的 FHIR 编号（1 到 64 个字母、数字、“-”或“.”）。</translation>
         </message>
+        <message>
+            <source>Allergies are recorded: resolve them before stating none.</source>
+            <translation>已记录过敏：请先将其标记为已解决，再记录无已知过敏。</translation>
+        </message>
+        <message>
+            <source>The visit is of another patient.</source>
+            <translation>该就诊属于另一位患者。</translation>
+        </message>
+        <message>
+            <source>This problem is already on the list.</source>
+            <translation>该问题已在列表中。</translation>
+        </message>
+        <message>
+            <source>Enter the substance or drug class.</source>
+            <translation>请输入过敏物质或药物类别。</translation>
+        </message>
+        <message>
+            <source>Unknown allergy category.</source>
+            <translation>未知的过敏类别。</translation>
+        </message>
+        <message>
+            <source>Severity is mild, moderate or severe.</source>
+            <translation>严重程度应为轻度、中度或重度。</translation>
+        </message>
+        <message>
+            <source>Choose a diagnosis from the ICD-10 list.</source>
+            <translation>请从 ICD-10 列表中选择诊断。</translation>
+        </message>
+        <message>
+            <source>The onset cannot be after today.</source>
+            <translation>起病日期不能晚于今天。</translation>
+        </message>
+        <message>
+            <source>A problem cannot resolve before its onset.</source>
+            <translation>问题的解决日期不能早于起病日期。</translation>
+        </message>
+        <message>
+            <source>Give the reason the medicine is stopped.</source>
+            <translation>请填写停药原因。</translation>
+        </message>
+        <message>
+            <source>Enter the medication.</source>
+            <translation>请输入药品。</translation>
+        </message>
+        <message>
+            <source>Only a prescription or a medicine taken can stop.</source>
+            <translation>只有处方或在用药品可以停用。</translation>
+        </message>
+        <message>
+            <source>That medicine is not in the formulary.</source>
+            <translation>该药品不在药品目录中。</translation>
+        </message>
     </context>
     <context>
         <name>errors</name>
@@ -5703,6 +6326,49 @@ Python %2，Qt for Python %3，%4。</translation>
             <location filename="../pages.py" line="78" />
             <source>Changes in error</source>
             <translation>出错的更改</translation>
+        </message>
+    </context>
+    <context>
+        <name>restore_runner</name>
+        <message>
+            <location filename="../restore_runner.py" line="48" />
+            <source>The backup %1 was restored: %2 records.</source>
+            <translation>已恢复备份 %1：%2 条记录。</translation>
+        </message>
+        <message>
+            <location filename="../restore_runner.py" line="54" />
+            <source>The records as they were are kept, unchanged, in %1.</source>
+            <translation>原来的记录已原样保存在 %1 中。</translation>
+        </message>
+        <message>
+            <location filename="../restore_runner.py" line="64" />
+            <source>%1 changes made after the backup are not in it (%2 of them were never sent to the central platform).</source>
+            <translation>备份之后的 %1 项更改不在其中（其中 %2 项从未发送到中心平台）。</translation>
+        </message>
+        <message>
+            <location filename="../restore_runner.py" line="71" />
+            <source>Changes made after the backup may be missing from it.</source>
+            <translation>备份之后的更改可能不在其中。</translation>
+        </message>
+        <message>
+            <location filename="../restore_runner.py" line="72" />
+            <source>Sign in again to open the restored records.</source>
+            <translation>请重新登录以打开恢复后的记录。</translation>
+        </message>
+        <message>
+            <location filename="../restore_runner.py" line="89" />
+            <source>Restoring</source>
+            <translation>正在恢复</translation>
+        </message>
+        <message>
+            <location filename="../restore_runner.py" line="91" />
+            <source>Restoring the backup %1: checking it, then putting it in place…</source>
+            <translation>正在恢复备份 %1：先检查，再放到原位…</translation>
+        </message>
+        <message>
+            <location filename="../restore_runner.py" line="113" />
+            <source>Backup restored</source>
+            <translation>备份已恢复</translation>
         </message>
     </context>
     <context>

@@ -201,6 +201,21 @@ def merge(ts: Path, messages: list[str], translations: dict[str, str]) -> tuple[
 
 
 CORE_ZH: dict[str, str] = {
+    "This prescription has warnings: give the reason to prescribe it anyway.": "此处方有用药警示：请填写仍要开具的理由。",
+    "Give the reason the medicine is stopped.": "请填写停药原因。",
+    "That medicine is not in the formulary.": "该药品不在药品目录中。",
+    "Only a prescription or a medicine taken can stop.": "只有处方或在用药品可以停用。",
+    "Enter the medication.": "请输入药品。",
+    # issue 19: ICD-10 diagnoses and problem list, allergies
+    "Choose a diagnosis from the ICD-10 list.": "请从 ICD-10 列表中选择诊断。",
+    "The onset cannot be after today.": "起病日期不能晚于今天。",
+    "A problem cannot resolve before its onset.": "问题的解决日期不能早于起病日期。",
+    "Enter the substance or drug class.": "请输入过敏物质或药物类别。",
+    "Unknown allergy category.": "未知的过敏类别。",
+    "Severity is mild, moderate or severe.": "严重程度应为轻度、中度或重度。",
+    "The visit is of another patient.": "该就诊属于另一位患者。",
+    "This problem is already on the list.": "该问题已在列表中。",
+    "Allergies are recorded: resolve them before stating none.": "已记录过敏：请先将其标记为已解决，再记录无已知过敏。",
     "This workstation has several users: pass --user NAME.": "此工作站有多个用户：请加上 --user 用户名。",
     "The two entries differ; nothing was changed.": "两次输入不一致，未做任何更改。",
     "--patients must be between 1 and 200000.": "--patients 必须在 1 到 200000 之间。",

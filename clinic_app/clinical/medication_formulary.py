@@ -1,0 +1,189 @@
+"""The formulary: medicines a clinic prescribes from, each a FHIR Medication with its ATC code,
+ingredient, strength and form, named in Chinese and English; and how a prescription written as
+free text (an older record, a specialist's "氨氯地平片 5mg") is recognised as one of them.
+
+The starter list is package data (``data/formulary.json``; ATC codes from the WHO ATC/DDD
+Index, cited in the file). No Qt, no store: the central platform can use it too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+SYS_ATC = "http://www.whocc.no/atc"
+SYS_FORMULARY = "https://fhir.clinic-workstation.cn/CodeSystem/formulary"
+
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Drug:
+    """What a prescription is of: an ingredient (English, lower case) and its ATC code; the
+    formulary entry when it came from one, the text as written otherwise."""
+
+    ingredient: str
+    atc: str
+    display: str
+    formulary_id: str | None = None
+    strength: str = ""
+
+    def same_ingredient(self, other: Drug) -> bool:
+        return (bool(self.atc) and self.atc == other.atc) or self.ingredient == other.ingredient
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    atc: str
+    ingredient_en: str
+    ingredient_zh: str
+    strength_value: float
+    strength_unit: str
+    form: str
+    name_zh: str
+    name_en: str
+
+    @property
+    def strength(self) -> str:
+        value = f"{self.strength_value:g}"
+        unit = {"[iU]/mL": "IU/mL", "ug": "μg", "ug/{actuat}": "μg/dose"}.get(
+            self.strength_unit, self.strength_unit
+        )
+        return f"{value} {unit}"
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang.startswith("zh") else self.name_en
+
+    def drug(self) -> Drug:
+        return Drug(self.ingredient_en, self.atc, self.name_zh, self.id, self.strength)
+
+    def concept(self) -> Resource:
+        """The CodeableConcept a MedicationRequest carries (ATC and formulary codes)."""
+        return {
+            "coding": [
+                {"system": SYS_ATC, "code": self.atc, "display": self.ingredient_en},
+                {"system": SYS_FORMULARY, "code": self.id, "display": self.name_en},
+            ],
+            "text": self.name_zh,
+        }
+
+    def medication(self) -> Resource:
+        """The FHIR R4 Medication resource for this entry."""
+        unit = self.strength_unit
+        return {
+            "resourceType": "Medication",
+            "id": self.id.replace("_", "-"),
+            "code": self.concept(),
+            "form": {"text": self.form},
+            "ingredient": [
+                {
+                    "itemCodeableConcept": {
+                        "coding": [
+                            {"system": SYS_ATC, "code": self.atc, "display": self.ingredient_en}
+                        ],
+                        "text": self.ingredient_zh,
+                    },
+                    "isActive": True,
+                    "strength": {
+                        "numerator": {"value": self.strength_value, "unit": unit,
+                                      "system": "http://unitsofmeasure.org", "code": unit},
+                        "denominator": {"value": 1, "unit": self.form},
+                    },
+                }
+            ],
+        }  # fmt: skip
+
+
+class Formulary:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.version = str(doc.get("version", ""))
+        self.source = dict(doc.get("source", {}))
+        self.entries: list[Entry] = [
+            Entry(
+                id=str(m["id"]),
+                atc=str(m["atc"]),
+                ingredient_en=str(m["ingredient"]["en"]),
+                ingredient_zh=str(m["ingredient"]["zh"]),
+                strength_value=float(m["strength"]["value"]),
+                strength_unit=str(m["strength"]["unit"]),
+                form=str(m["form"]),
+                name_zh=str(m["name"]["zh"]),
+                name_en=str(m["name"]["en"]),
+            )
+            for m in doc.get("medications", [])
+        ]
+        self._by_id = {e.id: e for e in self.entries}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Formulary:
+        """A formulary file (the packaged starter list when ``path`` is None)."""
+        if path is None:
+            text = resources.files("clinic_app.clinical").joinpath("data/formulary.json")
+            return cls(json.loads(text.read_text("utf-8")))
+        return cls(json.loads(Path(path).read_text("utf-8")))
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def search(self, text: str, limit: int = 30) -> list[Entry]:
+        """Entries whose names, ingredient or ATC code contain ``text`` (any case)."""
+        q = (text or "").strip().lower()
+        if not q:
+            return self.entries[:limit]
+        hits = [
+            e for e in self.entries
+            if q in e.name_zh.lower() or q in e.name_en.lower() or q in e.ingredient_en
+            or q in e.ingredient_zh or e.atc.lower().startswith(q)
+        ]  # fmt: skip
+        return hits[:limit]
+
+    def recognise(self, text: str) -> Drug | None:
+        """The ingredient a free-text medication names (the longest name found in it)."""
+        low = (text or "").lower()
+        best: Entry | None = None
+        best_len = 0
+        for e in self.entries:
+            for name in (e.ingredient_zh, e.ingredient_en):
+                if name and name.lower() in low and len(name) > best_len:
+                    best, best_len = e, len(name)
+        if best is None:
+            return None
+        strength = _STRENGTH.search(low)
+        return Drug(
+            best.ingredient_en, best.atc, text.strip(), None,
+            strength.group(0).replace(" ", "") if strength else "",
+        )  # fmt: skip
+
+    def drug_of(self, res: Resource) -> Drug | None:
+        """What a MedicationRequest or MedicationStatement is of."""
+        concept = res.get("medicationCodeableConcept") or {}
+        atc = fid = ""
+        for coding in concept.get("coding") or []:
+            if coding.get("system") == SYS_ATC:
+                atc = str(coding.get("code", ""))
+            elif coding.get("system") == SYS_FORMULARY:
+                fid = str(coding.get("code", ""))
+        entry = self.get(fid) if fid else None
+        if entry is not None:
+            return entry.drug()
+        text = str(concept.get("text") or "")
+        if atc:
+            same = [e for e in self.entries if e.atc == atc]
+            ingredient = same[0].ingredient_en if same else text.lower()
+            return Drug(ingredient, atc, text or ingredient)
+        return self.recognise(text) if text else None
+
+
+_STRENGTH = re.compile(r"\d+(?:\.\d+)?\s*(?:mg|g|μg|ug|iu|ml)", re.IGNORECASE)
+
+
+@cache
+def starter() -> Formulary:
+    """The packaged formulary (loaded once)."""
+    return Formulary.load()
