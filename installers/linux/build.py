@@ -9,7 +9,7 @@ Outputs (in dist/installer/):
 and the onedir itself in build/installer/dist/clinic-app/.
 
 The build is skipped when nothing it depends on changed: a SHA-256 over the sources bundled
-(clinic_app, local_store, media, ui incl. .qm/.json), installers/ (spec, entry point, this file,
+(clinic_errors, clinic_app, local_store, media, ui incl. .qm/.json/.tsv), installers/ (spec, entry point, this file,
 icon), pyproject.toml, the Python version and every installed distribution's version is kept in
 build/installer/inputs.sha256 beside the outputs. A lock file serialises concurrent builds
 (two test runs at once).
@@ -40,8 +40,8 @@ DIST = ROOT / "dist" / "installer"
 SPEC = INSTALLERS / "clinic-app.spec"
 PACKAGE = "clinic-workstation"
 INSTALL_DIR = "/opt/clinic-workstation"
-SOURCE_PACKAGES = ("clinic_app", "local_store", "media", "ui")
-SOURCE_SUFFIXES = {".py", ".qm", ".json"}
+SOURCE_PACKAGES = ("clinic_errors", "clinic_app", "local_store", "media", "ui")
+SOURCE_SUFFIXES = {".py", ".qm", ".json", ".tsv"}
 
 # What the bundle needs from the system (PyInstaller leaves out glibc, libGL/EGL and the X11/xcb
 # client libraries a desktop has; Qt's xcb platform plugin needs the xcb-util ones; a CJK font
