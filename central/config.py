@@ -65,6 +65,11 @@ class Settings:
     # the call routes take an access token up to this long after its expiry while its session
     # lives (every other route answers token_expired).
     call_token_grace: int = 4 * 3600
+    # Call rooms are shared by every server process (central/callbus.py): each process writes
+    # its heartbeat every call_heartbeat seconds; one not seen for call_presence_ttl seconds is
+    # taken for dead, and the sockets it held leave their rooms ("peer-left", "gone").
+    call_heartbeat: float = 2.0
+    call_presence_ttl: float = 10.0
     # Reverse proxies whose X-Forwarded-For is believed (exact addresses): the client's address,
     # which throttling and the sign-in audit use, is the last one in that header that is not
     # itself a trusted proxy. Empty: the address of the TCP peer.

@@ -324,10 +324,49 @@ def _v3(conn: Conn) -> None:
             conn.execute(sql(stmt.strip()))
 
 
+# -- step 4: call signaling shared by every server process ------------------------------------
+
+_V4_DDL = """
+CREATE TABLE central_instances (
+    instance_id TEXT PRIMARY KEY,
+    started_ms BIGINT NOT NULL,
+    seen_ms BIGINT NOT NULL
+);
+CREATE TABLE call_presence (
+    consult_id TEXT NOT NULL,
+    side TEXT NOT NULL,
+    principal_id TEXT NOT NULL,
+    conn_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    joined_ms BIGINT NOT NULL,
+    PRIMARY KEY (consult_id, side)
+);
+CREATE INDEX call_presence_instance ON call_presence (instance_id);
+CREATE TABLE call_messages (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+)
+"""
+
+
+def _v4(conn: Conn) -> None:
+    # Call rooms live in the database so any server process can hold either side of a call
+    # (central/callbus.py): central_instances is every process's heartbeat (a process not seen
+    # for a while is dead and its sockets' presence is dropped), call_presence who is in which
+    # consult's room on which process, call_messages the signaling messages too large for one
+    # PostgreSQL NOTIFY (times in milliseconds).
+    for stmt in _V4_DDL.split(";"):
+        if stmt.strip():
+            conn.execute(sql(stmt.strip()))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "accounts, records, changes, grants, attachments", _v1),
     Migration(2, "applied changes stored before content digests get the key of their change", _v2),
     Migration(3, "sessions and rotating refresh tokens, sign-in throttling and audit", _v3),
+    Migration(4, "call rooms shared by server processes: presence, instances, messages", _v4),
 ]
 if [m.version for m in MIGRATIONS] != list(range(1, len(MIGRATIONS) + 1)):
     raise AssertionError("central migrations are numbered 1, 2, 3… without gaps")

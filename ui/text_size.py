@@ -8,7 +8,7 @@ kept when the text size changes, instead of a fixed pixel size in their own styl
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -58,27 +58,26 @@ def apply_text_size(app: QApplication, step: int | None = None) -> float:
 
 
 class _RelativeFont(QObject):
-    """Keeps a widget's font at ``factor`` times the application's, also after a change."""
+    """Keeps a widget's font at ``factor`` times the application's, also after a change
+    (``QGuiApplication.fontChanged``; the connection ends with the widget, its parent)."""
 
     def __init__(self, widget: QWidget, factor: float, weight: QFont.Weight | None) -> None:
         super().__init__(widget)
         self.widget = widget
         self.factor = factor
         self.weight = weight
-        widget.installEventFilter(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.fontChanged.connect(self.apply)
         self.apply()
 
+    @Slot()
     def apply(self) -> None:
         font = QFont(QApplication.font())
         font.setPointSizeF(round(font.pointSizeF() * self.factor, 1))
         if self.weight is not None:
             font.setWeight(self.weight)
         self.widget.setFont(font)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.widget and event.type() == QEvent.Type.ApplicationFontChange:
-            self.apply()
-        return False
 
 
 def relative_font(
@@ -88,6 +87,6 @@ def relative_font(
     that follows the text size setting. Its style sheet must not set a font size."""
     for old in widget.findChildren(_RelativeFont):
         if old.parent() is widget:
-            widget.removeEventFilter(old)
+            old.setParent(None)
             old.deleteLater()
     _RelativeFont(widget, factor, weight)

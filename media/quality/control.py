@@ -69,7 +69,7 @@ class Rung:
 
     def fitted(self, width: int, height: int) -> Rung:
         """This rung for a source of ``width`` x ``height``: about the same number of pixels
-        in the source's shape (a 16:9 camera is not squeezed into 4:3), multiples of 8."""
+        in the source's shape (a 16:9 camera is not squeezed into 4:3; then multiples of 8)."""
         if width * self.height == height * self.width:
             w, h = self.width, self.height
         else:
@@ -108,7 +108,7 @@ def ladder_for(width: int, height: int, ladder: tuple[Rung, ...] = LADDER) -> tu
     return fit or (ladder[-1].fitted(width, height),)
 
 
-AUDIO_RESERVE = 45_000
+AUDIO_RESERVE = 45_000  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
 MIN_VIDEO_BPS = 12_000  # the encoder's target never goes under this
 ESTIMATE_FRESH = 2.0  # s: a send-side estimate this recent replaces REMB
 # VP8 quantizer, 0-63 (libwebrtc's thresholds 29/95 of 0-127 for VP8, scaled): above QP_HIGH
@@ -131,7 +131,7 @@ MAX_HOLD = 2.0
 RTT_WINDOW = 10.0
 OUTAGE_LOSS_CLAMP = 3.0  # one report counts at most this x the smoothed loss (min 10 %)
 LOSS_INCREASE_BELOW = 0.05
-LOSS_DECREASE_ABOVE = 0.10  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
+LOSS_DECREASE_ABOVE = 0.10
 
 
 class LinkState(enum.Enum):

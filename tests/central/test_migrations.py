@@ -127,7 +127,7 @@ def test_step_one_is_the_first_release_schema() -> None:
     assert [m.version for m in migrations.MIGRATIONS] == list(
         range(1, migrations.CURRENT_SCHEMA + 1)
     )
-    assert schema.SCHEMA_VERSION == migrations.CURRENT_SCHEMA == 3
+    assert schema.SCHEMA_VERSION == migrations.CURRENT_SCHEMA == 4
 
 
 def test_the_committed_sqlite_fixture_is_what_the_script_makes(tmp_path: Path) -> None:

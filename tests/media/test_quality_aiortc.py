@@ -6,6 +6,7 @@ import asyncio
 import inspect
 
 import aiortc
+import pytest
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcpeerconnection import RTCPeerConnection
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
@@ -196,7 +197,9 @@ def test_a_stock_peer_gets_no_transport_cc_and_remb_stays_in_charge() -> None:
     asyncio.run(run())
 
 
-def test_transport_cc_switched_off_leaves_two_of_ours_on_remb(monkeypatch) -> None:
+def test_transport_cc_switched_off_leaves_two_of_ours_on_remb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from media.quality import twcc
 
     monkeypatch.setattr(rtp, "TRANSPORT_CC", False)

@@ -112,3 +112,26 @@ def test_payload_descriptor_carries_the_layer() -> None:
         seen.append((desc.tid[0], desc.tl0picidx))
     assert [t for t, _ in seen] == [0, 1, 0, 1]
     assert seen[0][1] == seen[1][1] and seen[2][1] == (seen[0][1] + 1) % 256
+
+
+def test_the_quantizer_of_each_frame_is_reported_and_rises_as_the_rate_falls() -> None:
+    """The controller chooses the size by it (libwebrtc's quality scaler): 0-63, once per
+    frame encoded."""
+    dec = av.CodecContext.create("libvpx", "r")
+    qps = {}
+    for bitrate in (600_000, 60_000):
+        enc = LiveVp8Encoder(bitrate)
+        seen = []
+        for f in frames(45, width=640, height=480):
+            data, _ts = enc.encode_raw(f)
+            assert dec.decode(av.Packet(data))
+            q = enc.take_quantizer()
+            assert q is not None and 0 <= q <= 63
+            assert enc.take_quantizer() is None  # once
+            seen.append(q)
+        qps[bitrate] = sum(seen[15:]) / len(seen[15:])
+    assert qps[60_000] > 47 and qps[600_000] < qps[60_000] - 10, qps
+
+
+def test_the_low_rate_mode_target_is_not_clamped_up() -> None:
+    assert LiveVp8Encoder(12_000).target_bitrate == 12_000
