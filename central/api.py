@@ -289,7 +289,10 @@ async def push(request: web.Request) -> web.Response:
         faults.hit("push-before-commit")
         return result
 
-    response = await db(request).write(apply)
+    # A clinic's push runs beside other clinics' on PostgreSQL (central.db); a specialist's
+    # may touch any clinic's records, so it still writes alone.
+    clinic = p.clinic_id if p.role != "specialist" else None
+    response = await db(request).write(apply, clinic=clinic)
     faults.hit("push-after-commit")
     counts = {
         s: sum(1 for r in response.results if r.status == s)

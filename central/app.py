@@ -44,7 +44,6 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
     Base.parse(settings.public_url)  # a bad public_url fails at start, not per request
     app.add_routes(api.routes)
     app.add_routes(fhir_api.routes)
-    signaling.install(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         own = database is None
@@ -68,6 +67,7 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
             await asyncio.get_running_loop().run_in_executor(None, db.close)
 
     app.cleanup_ctx.append(lifecycle)
+    signaling.install(app)  # its call hub starts after the database, stops before it
     return app
 
 

@@ -14,10 +14,15 @@ Durability and ordering:
 
 * SQLite: WAL, ``synchronous=FULL``; writes start with ``BEGIN IMMEDIATE`` so write
   transactions are serialised (and so is the change sequence).
-* PostgreSQL: default durable commits (``synchronous_commit=on``); every write transaction
-  that may append to the change table first takes ``pg_advisory_xact_lock(SEQ_LOCK)``, so
-  change sequences are assigned and committed in order across all server processes: a pull
-  never skips a sequence that commits later.
+* PostgreSQL: default durable commits (``synchronous_commit=on``). A write transaction that
+  may append to the change table first takes ``pg_advisory_xact_lock(SEQ_LOCK)`` (exclusive:
+  nothing else writes changes meanwhile). A clinic's push (``write(…, clinic=ID)``) instead
+  takes SEQ_LOCK *shared* plus an exclusive lock of its clinic, so pushes of different clinics
+  run in parallel; its changes carry provisional negative numbers (unique per backend) and are
+  numbered only at the end, under ``SEQ_ASSIGN`` held until commit (:meth:`Conn.assign_lock`).
+  Either way sequences are assigned and committed in order across all server processes: a
+  pull never skips a sequence that commits later. A clinic write that lost a race with another
+  clinic (the same new record id or change id, a deadlock) is run again from the start.
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ Row = tuple[Any, ...]
 Params = Mapping[str, Any]
 
 SEQ_LOCK = 7_351_001  # advisory lock key: the single writer of the change table
+SEQ_ASSIGN = 7_351_003  # advisory lock key: numbering a clinic push's changes, held to commit
+CLINIC_LOCK_CLASS = 7_351  # two-key advisory locks (class, hashtext(clinic id)): one clinic
+CONFLICT_RETRIES = 3  # attempts of a clinic write that raced another clinic (unique, deadlock)
 SCHEMA_LOCK = 7_351_002  # advisory lock key: schema creation and upgrades
 PG_CONNECT_TIMEOUT = 10  # seconds, for one connection attempt
 PG_POOL_TIMEOUT = 15.0  # seconds a unit of work waits for a pooled connection
@@ -232,9 +240,23 @@ def _check_params(query: Sql, params: Params) -> None:
 class Conn:
     """One connection inside one transaction: the only way queries reach the database."""
 
-    def __init__(self, raw: Any, dialect: Dialect) -> None:
+    def __init__(self, raw: Any, dialect: Dialect, *, concurrent: bool = False) -> None:
         self._raw = raw
         self.dialect = dialect
+        # A clinic write on PostgreSQL running beside others (see the module docstring): its
+        # changes get provisional numbers until assign_lock() is held.
+        self.concurrent = concurrent
+        self.state: dict[str, Any] = {}  # per-transaction scratch space of the layers above
+
+    @property
+    def backend_id(self) -> int:
+        """This connection's PostgreSQL backend process id (unique among live connections)."""
+        return int(self._raw.info.backend_pid)
+
+    def assign_lock(self) -> None:
+        """Take the change-numbering lock of a concurrent clinic write (held until commit)."""
+        if self.concurrent:
+            self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (SEQ_ASSIGN,))
 
     def execute(self, query: Sql, params: Params = _NO_PARAMS) -> int:
         """Run a statement; returns the number of rows it changed."""
@@ -337,6 +359,18 @@ class _SqliteConnections:
                 raw.close()
 
 
+def _lost_race(exc: BaseException) -> bool:
+    """A concurrent clinic write that another transaction beat to a row (PostgreSQL)."""
+    if isinstance(exc, UniqueViolation):
+        return True
+    if type(exc).__module__.startswith("psycopg"):
+        import psycopg
+
+        errors = psycopg.errors
+        return isinstance(exc, errors.DeadlockDetected | errors.SerializationFailure)
+    return False
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else "no answer"
@@ -422,17 +456,38 @@ class Database:
 
     # -- transactions ------------------------------------------------------------------------
 
-    def run_sync(self, fn: Callable[[Conn], T], *, write: bool, seq_lock: bool = True) -> T:
+    def run_sync(
+        self,
+        fn: Callable[[Conn], T],
+        *,
+        write: bool,
+        seq_lock: bool = True,
+        clinic: str | None = None,
+    ) -> T:
         """Run ``fn`` in one transaction on this thread; commit, or roll back on any error.
 
         A pooled PostgreSQL connection found dead when the transaction starts (the server
         restarted, a proxy dropped it) is replaced once, after the pool has checked its other
         idle connections (they are most likely dead too); nothing had run on it yet.
+
+        ``clinic`` (a write on PostgreSQL): a clinic's write that may run beside other
+        clinics' (see the module docstring); rolled back and run again when it lost a race.
         """
+        concurrent = write and seq_lock and clinic is not None and self.dialect == "postgresql"
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                return self._once(fn, write, seq_lock, clinic if concurrent else None)
+            except Exception as exc:
+                if not concurrent or attempt == CONFLICT_RETRIES or not _lost_race(exc):
+                    raise
+                log.info("a clinic write lost a race with another (%s); again", type(exc).__name__)
+        raise AssertionError("unreachable")
+
+    def _once(self, fn: Callable[[Conn], T], write: bool, seq_lock: bool, clinic: str | None) -> T:
         for attempt in (1, 2):
             raw = self._acquire()
             try:
-                self._begin(raw, write, seq_lock)
+                self._begin(raw, write, seq_lock, clinic)
             except Exception:
                 broken = self._is_broken(raw)
                 self._release(raw, broken)
@@ -440,24 +495,29 @@ class Database:
                     self._pg.check()
                     continue
                 raise
-            return self._finish(raw, fn)
+            return self._finish(raw, fn, concurrent=clinic is not None)
         raise AssertionError("unreachable")
 
-    def _begin(self, raw: Any, write: bool, seq_lock: bool) -> None:
+    def _begin(self, raw: Any, write: bool, seq_lock: bool, clinic: str | None = None) -> None:
         if self.dialect == "sqlite":
             raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             return
         # Reads see one snapshot (a pull's rows and head agree); writes are serialised on the
-        # change table by the advisory lock.
+        # change table by the advisory lock (a clinic's: only with its own clinic's writes).
         raw.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        if write and seq_lock:
+        if write and seq_lock and clinic is not None:
+            raw.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, hashtext(%s))",
+                (SEQ_LOCK, CLINIC_LOCK_CLASS, clinic),
+            )
+        elif write and seq_lock:
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (SEQ_LOCK,))
 
-    def _finish(self, raw: Any, fn: Callable[[Conn], T]) -> T:
+    def _finish(self, raw: Any, fn: Callable[[Conn], T], *, concurrent: bool = False) -> T:
         broken = False
         try:
             try:
-                result = fn(Conn(raw, self.dialect))
+                result = fn(Conn(raw, self.dialect, concurrent=concurrent))
             except BaseException:
                 with contextlib.suppress(Exception):
                     raw.execute("ROLLBACK")
@@ -480,10 +540,13 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.read_sync, fn)
 
-    async def write(self, fn: Callable[[Conn], T], *, seq_lock: bool = True) -> T:
+    async def write(
+        self, fn: Callable[[Conn], T], *, seq_lock: bool = True, clinic: str | None = None
+    ) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, lambda: self.run_sync(fn, write=True, seq_lock=seq_lock)
+            self._executor,
+            lambda: self.run_sync(fn, write=True, seq_lock=seq_lock, clinic=clinic),
         )
 
     def schema_lock(self, conn: Conn) -> None:

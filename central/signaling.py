@@ -37,8 +37,10 @@ server -> client
 client -> server
     ``offer`` / ``answer`` {sdp}; ``candidate`` {...}; ``restart``; ``bye`` (hang up); ``ping``.
 
-The clinic side always makes the offer (see media/session.py). Rooms live in this process's
-memory: a deployment with several server processes needs sticky routing by consult id.
+The clinic side always makes the offer (see media/session.py). Rooms are shared by every
+server process on the database (:mod:`central.callbus`): the two sides of a call may be served
+by different processes behind one load balancer, and a side whose process dies rejoins through
+any other one.
 """
 
 from __future__ import annotations
@@ -47,25 +49,22 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from central import accounts, authz
 from central.accounts import Principal
+from central.callbus import HUB_KEY, SIDES, CallHub, hub_context
 from central.db import Conn
 from central.errors import ApiError, not_found
 from central.records import consult_specialty
 from central.turn import ice_config
-from central.web import authenticate, db, is_uuid, json_response, settings
+from central.web import DB_KEY, SETTINGS_KEY, authenticate, db, is_uuid, json_response, settings
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-SIDES = ("clinic", "specialist")
 OFFERER = "clinic"
 RELAYED = frozenset({"offer", "answer", "candidate", "restart"})
 MAX_MESSAGE = 128 * 1024  # an SDP with all candidates is a few KiB
@@ -76,56 +75,17 @@ NO_SUCH_CONSULT = (
 )
 
 
-@dataclass
-class Peer:
-    side: str
-    principal_id: str
-    ws: web.WebSocketResponse
-    joined_at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class Room:
-    consult_id: str
-    call_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    peers: dict[str, Peer] = field(default_factory=dict)
-
-
-class Rooms:
-    """Every open room of this process (one event loop: no lock needed between awaits)."""
-
-    def __init__(self) -> None:
-        self.rooms: dict[str, Room] = {}
-
-    def room(self, consult_id: str) -> Room:
-        room = self.rooms.get(consult_id)
-        if room is None:
-            room = self.rooms[consult_id] = Room(consult_id)
-        return room
-
-    def discard_if_empty(self, room: Room) -> None:
-        if not room.peers and self.rooms.get(room.consult_id) is room:
-            del self.rooms[room.consult_id]
-
-    async def close_all(self) -> None:
-        sockets = [p.ws for r in self.rooms.values() for p in r.peers.values()]
-        for ws in sockets:
-            with contextlib.suppress(Exception):
-                await ws.close(code=1001, message=b"server shutting down")
-
-
-ROOMS_KEY = web.AppKey("call_rooms", Rooms)
-
-
 def install(app: web.Application) -> None:
-    """Add the call routes and the room registry to the application."""
-    app[ROOMS_KEY] = Rooms()
+    """Add the call routes, and the call hub once the database is open (call after the
+    database's cleanup context is registered, so the hub stops before the database closes)."""
     app.add_routes(routes)
+    app.cleanup_ctx.append(hub_context(lambda a: CallHub(a[DB_KEY], a[SETTINGS_KEY])))
 
-    async def close_rooms(app: web.Application) -> None:
-        await app[ROOMS_KEY].close_all()
+    async def close_sockets(app: web.Application) -> None:
+        if HUB_KEY in app:
+            await app[HUB_KEY].close_sockets()
 
-    app.on_shutdown.append(close_rooms)
+    app.on_shutdown.append(close_sockets)
 
 
 # -- admission -------------------------------------------------------------------------------
@@ -188,35 +148,28 @@ async def active_calls(request: web.Request) -> web.Response:
     p = await authenticate(request)
     authz.require_clinical(p)
     side = side_of(p)
-    rooms = request.app[ROOMS_KEY]
-    waiting = [
-        (room, peer)
-        for room in list(rooms.rooms.values())
-        for peer in list(room.peers.values())
-        if side is not None and side not in room.peers and peer.side != side
-    ]
+    waiting = await request.app[HUB_KEY].waiting(side) if side is not None else []
 
     def admitted(conn: Conn) -> set[str]:
         ok = set()
-        for room, _peer in waiting:
+        for w in waiting:
             try:
-                if admit(conn, p, room.consult_id) == side:
-                    ok.add(room.consult_id)
+                if admit(conn, p, w.consult_id) == side:
+                    ok.add(w.consult_id)
             except ApiError:
                 continue
         return ok
 
     allowed = await db(request).read(admitted) if waiting else set()
-    now = time.monotonic()
     calls = [
         {
-            "consult_id": room.consult_id,
-            "call_id": room.call_id,
-            "waiting_side": peer.side,
-            "waiting_seconds": round(now - peer.joined_at, 1),
+            "consult_id": w.consult_id,
+            "call_id": w.call_id,
+            "waiting_side": w.side,
+            "waiting_seconds": w.waiting_seconds,
         }
-        for room, peer in waiting
-        if room.consult_id in allowed
+        for w in waiting
+        if w.consult_id in allowed
     ]
     return json_response({"calls": calls})
 
@@ -243,12 +196,9 @@ async def call_socket(request: web.Request) -> web.WebSocketResponse:
     p, consult_id, side = await _admitted(request)
     ws = web.WebSocketResponse(heartbeat=15.0, max_msg_size=MAX_MESSAGE)
     await ws.prepare(request)
-    rooms = request.app[ROOMS_KEY]
-    room = rooms.room(consult_id)
-    other_side = SIDES[1] if side == SIDES[0] else SIDES[0]
-    current = room.peers.get(side)
-    if current is not None and current.principal_id != p.id:
-        rooms.discard_if_empty(room)
+    hub = request.app[HUB_KEY]
+    entered = await hub.join(consult_id, side, p.id, ws)
+    if entered is None:
         await _refuse(
             ws,
             "room_full",
@@ -256,24 +206,20 @@ async def call_socket(request: web.Request) -> web.WebSocketResponse:
             4409,
         )
         return ws
-    me = Peer(side, p.id, ws)
-    room.peers[side] = me
-    if current is not None:  # the same account again: the new connection wins
-        await _refuse(current.ws, "replaced", "This call was opened again elsewhere.", 4000)
-    other = room.peers.get(other_side)
+    me, joined = entered
+    other_side = SIDES[1] if side == SIDES[0] else SIDES[0]
     await _send(
         ws,
         {
             "type": "joined",
             "side": side,
-            "call_id": room.call_id,
-            "peers": [other_side] if other else [],
+            "call_id": joined.call_id,
+            "peers": [other_side] if joined.other_present else [],
             "offerer": OFFERER,
         },
     )
-    if other is not None:
-        await _send(other.ws, {"type": "peer-joined", "side": side})
-    log.info("call %s: %s side joined", room.call_id, side)
+    me.start()  # messages for this socket (queued since the join) flow from here on
+    log.info("call %s: %s side joined", joined.call_id, side)
     reason = "gone"
     ending = asyncio.Event()  # set by the watcher when it closes the socket
     watcher = asyncio.create_task(_watch_session(request, p, ws, ending))
@@ -298,11 +244,8 @@ async def call_socket(request: web.Request) -> web.WebSocketResponse:
                 if problem:
                     await _send(ws, _error("bad_message", problem))
                     continue
-                other = room.peers.get(other_side)
-                if other is None:
+                if not await hub.relay(me, {**data, "from": side}):
                     await _send(ws, _error("peer_absent", "The other side has not joined yet."))
-                    continue
-                await _send(other.ws, {**data, "from": side})
             else:
                 await _send(ws, _error("bad_message", "Unknown signaling message type."))
     except asyncio.CancelledError:
@@ -310,18 +253,13 @@ async def call_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         if not ending.is_set():
             watcher.cancel()
-        if room.peers.get(side) is me:
-            del room.peers[side]
-            other = room.peers.get(other_side)
-            if other is not None:
-                await _send(other.ws, {"type": "peer-left", "side": side, "reason": reason})
-            log.info("call %s: %s side left (%s)", room.call_id, side, reason)
-        rooms.discard_if_empty(room)
+        leaving = hub.leave_soon(me, reason)  # finishes even if this handler is cancelled
         if not watcher.done():  # the watcher is closing the socket: let it finish
             await asyncio.wait([watcher], timeout=5)
             watcher.cancel()
         if not ws.closed:
             await ws.close()
+        await asyncio.shield(leaving)
     return ws
 
 

@@ -17,7 +17,12 @@ Deletes are tombstones (``deleted = 1``, version + 1, resource null).
 
 Every applied change appends one row to ``changes`` with the next ``seq`` (max + 1 under the
 single-writer lock, so sequences are gap-free and commit in order) and one ``change_audience``
-row per audience that may pull it.
+row per audience that may pull it. A clinic's push on PostgreSQL runs beside other clinics'
+(``Conn.concurrent``, see central.db): its change rows get provisional negative numbers
+(``-(backend pid << 20) - n``, unique among running transactions) and are renumbered max + 1…
+at the end under the numbering lock held until commit (:func:`_number`), together with the
+records' ``last_seq`` and the stored results; so the order and gap-freedom a pull relies on
+are the same.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from central import authz, consults
@@ -75,13 +81,27 @@ _NEW_ATTACHMENT = sql(
 )
 _NEW_RECORD = sql(
     "INSERT INTO records (rtype, id, version, deleted, resource, owner_clinic, patient_id, "
-    "last_seq) VALUES (:rtype, :rid, :version, :deleted, :resource, :owner, :patient_id, 0)"
+    "last_seq) VALUES (:rtype, :rid, :version, :deleted, :resource, :owner, :patient_id, :seq)"
 )
 _UPDATE_RECORD = sql(
     "UPDATE records SET version = :version, deleted = :deleted, resource = :resource, "
-    "patient_id = :patient_id WHERE rtype = :rtype AND id = :rid"
+    "patient_id = :patient_id, last_seq = :seq WHERE rtype = :rtype AND id = :rid"
 )
-_SET_LAST_SEQ = sql("UPDATE records SET last_seq = :seq WHERE rtype = :rtype AND id = :rid")
+# Renumbering a concurrent push's provisional sequences (PostgreSQL only).
+_RENUMBER_CHANGES = sql(
+    "UPDATE changes SET seq = m.n FROM unnest(:old::bigint[], :new::bigint[]) AS m(o, n) "
+    "WHERE changes.seq = m.o"
+)
+_RENUMBER_AUDIENCE = sql(
+    "UPDATE change_audience SET seq = m.n FROM unnest(:old::bigint[], :new::bigint[]) AS m(o, n) "
+    "WHERE change_audience.seq = m.o"
+)
+_RENUMBER_RECORDS = sql(
+    "UPDATE records SET last_seq = m.n FROM unnest(:rtypes::text[], :ids::text[], "
+    ":old::bigint[], :new::bigint[]) AS m(t, i, o, n) "
+    "WHERE records.rtype = m.t AND records.id = m.i AND records.last_seq = m.o"
+)
+_PROVISIONAL_BITS = 20  # provisional numbers of one transaction: -(pid << 20) - 1 … - 2**20
 _APPLIED = sql("SELECT scope, result FROM applied_changes WHERE change_id = :change_id")
 _NEW_APPLIED = sql(
     "INSERT INTO applied_changes (change_id, scope, result, created_at) "
@@ -106,6 +126,80 @@ def head(conn: Conn) -> int:
     return int(conn.scalar(_HEAD) or 0)
 
 
+@dataclass
+class _Numbering:
+    """The sequence numbers one write transaction hands out (kept in ``conn.state``)."""
+
+    concurrent: bool
+    base: int = 0  # concurrent: provisional numbers count down from here
+    next: int = 0  # otherwise: the next sequence (0 until the head was read once)
+    provisional: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, rtype, id)
+    # change_id -> (scope, version, provisional seq, content digest): applied, stored at the end
+    staged: dict[str, tuple[str, int, int, str | None]] = field(default_factory=dict)
+
+    def take(self, conn: Conn, rtype: str, rid: str) -> int:
+        if self.concurrent:
+            n = len(self.provisional) + 1
+            if n >= 1 << _PROVISIONAL_BITS:
+                raise RuntimeError("too many changes in one transaction")
+            seq = self.base - n
+            self.provisional.append((seq, rtype, rid))
+            return seq
+        if self.next == 0:
+            self.next = head(conn) + 1
+        seq, self.next = self.next, self.next + 1
+        return seq
+
+    def mark(self) -> tuple[int, int, dict[str, tuple[str, int, int, str | None]]]:
+        return self.next, len(self.provisional), dict(self.staged)
+
+    def restore(self, mark: tuple[int, int, dict[str, tuple[str, int, int, str | None]]]) -> None:
+        """After a rollback to a savepoint: forget the numbers handed out since ``mark``."""
+        self.next, count, self.staged = mark[0], mark[1], mark[2]
+        del self.provisional[count:]
+
+
+def _numbering(conn: Conn) -> _Numbering:
+    n = conn.state.get("numbering")
+    if not isinstance(n, _Numbering):
+        base = -(conn.backend_id << _PROVISIONAL_BITS) if conn.concurrent else 0
+        n = conn.state["numbering"] = _Numbering(conn.concurrent, base)
+    return n
+
+
+def _number(conn: Conn, results: dict[str, ChangeResult]) -> None:
+    """A concurrent push's last step: number its changes max + 1… under the numbering lock
+    (held until commit, so numbers commit in order), then store and answer the results."""
+    n = conn.state.get("numbering")
+    if not isinstance(n, _Numbering) or not n.concurrent or not n.provisional:
+        return
+    conn.assign_lock()
+    top = max(head(conn), 0)  # this transaction's own provisional rows are all negative
+    old = [seq for seq, _, _ in n.provisional]
+    final = {o: top + i + 1 for i, o in enumerate(old)}
+    pairs = {"old": old, "new": [final[o] for o in old]}
+    conn.execute(_RENUMBER_CHANGES, pairs)
+    conn.execute(_RENUMBER_AUDIENCE, pairs)
+    conn.execute(
+        _RENUMBER_RECORDS,
+        {
+            **pairs,
+            "rtypes": [rtype for _, rtype, _ in n.provisional],
+            "ids": [rid for _, _, rid in n.provisional],
+        },
+    )
+    rows = []
+    at = int(time.time())
+    for change_id, (scope, version, seq, digest) in n.staged.items():
+        result = ChangeResult(change_id, "applied", version=version, seq=final[seq])
+        results[change_id] = result
+        stored = json.dumps({**result.to_json(), "content_sha256": digest})
+        rows.append({"change_id": change_id, "scope": scope, "result": stored, "at": at})
+    conn.executemany(_NEW_APPLIED, rows)
+    n.provisional.clear()
+    n.staged.clear()
+
+
 def _server_copy(row: RecordRow) -> ServerCopy:
     return ServerCopy(row.version, row.deleted, None if row.deleted else row.resource)
 
@@ -120,8 +214,10 @@ def _append_change(
     change_id: str | None,
     audiences: set[str],
     reemit: bool,
+    seq: int | None = None,
 ) -> int:
-    seq = head(conn) + 1
+    if seq is None:
+        seq = _numbering(conn).take(conn, row_rtype, rid)
     conn.execute(
         _NEW_CHANGE,
         {
@@ -152,15 +248,17 @@ def _attachments_ready(conn: Conn, p: Principal, digests: set[str]) -> bool:
 
 
 def _index(
-    conn: Conn, rtype: str, rid: str, resource: dict[str, Any] | None
+    conn: Conn, rtype: str, rid: str, resource: dict[str, Any] | None, fresh: bool = False
 ) -> tuple[list[str], list[str]]:
-    """Rewrite the search/authorization side tables of one record; returns (old consult
-    links, new consult links)."""
+    """Rewrite the search/authorization side tables of one record (``fresh``: a record just
+    created, which has none yet); returns (old consult links, new consult links)."""
     key = {"rtype": rtype, "rid": rid}
-    old_links = [str(r[0]) for r in conn.all(_LINKS_OF, key)]
-    conn.execute(_DROP_LINKS, key)
-    conn.execute(_DROP_IDENTIFIERS, key)
-    conn.execute(_DROP_ATTACHMENTS, key)
+    old_links: list[str] = []
+    if not fresh:
+        old_links = [str(r[0]) for r in conn.all(_LINKS_OF, key)]
+        conn.execute(_DROP_LINKS, key)
+        conn.execute(_DROP_IDENTIFIERS, key)
+        conn.execute(_DROP_ATTACHMENTS, key)
     new_links: list[str] = []
     if resource is not None:
         new_links = consult_links(resource)
@@ -186,6 +284,7 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
     pid = (
         patient_of(resource) if resource is not None else (current.patient_id if current else None)
     )
+    seq = _numbering(conn).take(conn, rtype, rid)  # its own change comes before any re-emit
     values = {
         "rtype": rtype,
         "rid": rid,
@@ -193,12 +292,13 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
         "deleted": int(deleted),
         "resource": text,
         "patient_id": pid,
+        "seq": seq,
     }
     if current is None:
         conn.execute(_NEW_RECORD, {**values, "owner": owner})
     else:
         conn.execute(_UPDATE_RECORD, values)
-    old_links, new_links = _index(conn, rtype, rid, resource)
+    old_links, new_links = _index(conn, rtype, rid, resource, fresh=current is None)
     me: Ref = (rtype, rid)
     gained: dict[Ref, set[str]] = {}
     to_refresh = list(dict.fromkeys([*old_links, *new_links]))
@@ -212,10 +312,9 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
     if rtype == "ServiceRequest" and current is not None and consult_specialty(current.resource):
         # The consult's old specialty learns once that it was re-routed or withdrawn.
         audiences |= before
-    seq = _append_change(
-        conn, rtype, rid, version, deleted, text, ch.change_id, audiences, reemit=False
+    _append_change(
+        conn, rtype, rid, version, deleted, text, ch.change_id, audiences, reemit=False, seq=seq
     )
-    conn.execute(_SET_LAST_SEQ, {"seq": seq, "rtype": rtype, "rid": rid})
     for (t_rtype, t_id), auds in sorted(gained.items()):
         target = load(conn, t_rtype, t_id)
         if target is None or target.deleted or target.resource is None:
@@ -274,6 +373,13 @@ def _one(
     """The result of one change, or None when it refers to a record a later change of the
     batch creates (``pending``): then it is tried again after the rest. References to
     ``companions`` are taken as existing (records of the batch that refer to each other)."""
+    staged = _numbering(conn).staged.get(item.change_id) if conn.concurrent else None
+    if staged is not None:  # applied earlier in this batch; its seq is given at the end
+        if staged[0] != scope:
+            return _rejected(item.change_id, "change_id_taken", TAKEN, 409)
+        if item.digest is None or item.digest != staged[3]:
+            return _rejected(item.change_id, "change_id_reused", REUSED, 409)
+        return ChangeResult(item.change_id, "applied", version=staged[1])
     stored = conn.one(_APPLIED, {"change_id": item.change_id})
     if stored is not None:
         if str(stored[0]) != scope:
@@ -321,6 +427,9 @@ def _one(
                 "An attachment is missing: upload it, then push again.",
             )
     version, seq = _apply(conn, ch, owner, current)
+    if seq < 0:  # provisional (a concurrent push): numbered and stored by _number at the end
+        _numbering(conn).staged[ch.change_id] = (scope, version, seq, item.digest)
+        return ChangeResult(ch.change_id, "applied", version=version)
     result = ChangeResult(ch.change_id, "applied", version=version, seq=seq)
     conn.execute(
         _NEW_APPLIED,
@@ -362,6 +471,7 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
             results.update(_cycle(conn, p, scope, waiting))
             break
         todo = waiting
+    _number(conn, results)
     return PushResponse(epoch(conn), tuple(results[item.change_id] for item in items))
 
 
@@ -384,6 +494,7 @@ def _cycle(
     while rest:
         companions = frozenset(ref for ref in map(_creates, rest) if ref is not None)
         conn.execute(_SAVEPOINT)
+        mark = _numbering(conn).mark()
         tried: dict[str, ChangeResult] = {}
         refused: Prepared | None = None
         for item in rest:
@@ -399,6 +510,7 @@ def _cycle(
             break
         conn.execute(_ROLLBACK_TO)
         conn.execute(_RELEASE)
+        _numbering(conn).restore(mark)
         results[refused.change_id] = tried[refused.change_id]
         rest.remove(refused)
     return results

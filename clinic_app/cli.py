@@ -144,6 +144,44 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _query_json(text: str) -> str:
+    """``--json``: the query itself, or ``@FILE`` holding it."""
+    if text.startswith("@"):
+        return Path(text[1:]).read_text(encoding="utf-8")
+    return text
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Saved queries: list, save, delete, run (and export the patients found)."""
+    if args.action in ("save", "delete") and not args.name:
+        raise UsageError(f"query {args.action} needs the query's NAME.")
+    if args.action == "save" and not args.json:
+        raise UsageError("query save needs --json SPEC (or --json @FILE).")
+    if args.action == "run":
+        if bool(args.name) == bool(args.json):
+            raise UsageError("query run takes a saved query's NAME or --json SPEC (one of them).")
+        if not args.out or not args.format:
+            raise UsageError("query run needs --format csv|xlsx|txt and --out PATH.")
+        if not Path(args.out).parent.exists():
+            raise UsageError("The folder for --out does not exist.")
+    with _open(args) as clinic:
+        if args.action == "list":
+            for name in clinic.queries.names():
+                print(name)
+        elif args.action == "save":
+            clinic.queries.save(args.name, _query_json(args.json))
+            print(f"Saved the query {args.name}.")
+        elif args.action == "delete":
+            clinic.queries.delete(args.name)
+            print(f"Deleted the query {args.name}.")
+        else:
+            result = clinic.queries.run(args.name or _query_json(args.json))
+            n = clinic.queries.export(result, Path(args.out), args.format, args.lang)
+            print(f"{n} patients found; written to {args.out}.")
+            print("The exported file is not encrypted: keep it on this PC or an encrypted drive.")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     with _open(args) as clinic:
         result = clinic.profile.write_backup(
@@ -611,6 +649,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("en", "zh_CN"),
         help="column headings, coded values and sheet names",
     )
+    sp = add("query", cmd_query, "saved queries: list, save, delete, run and export")
+    sp.add_argument("action", choices=("list", "save", "delete", "run"))
+    sp.add_argument("name", nargs="?", help="the saved query's name")
+    sp.add_argument("--json", help="the query as JSON (or @FILE): save, or run unsaved")
+    sp.add_argument("--format", choices=("csv", "xlsx", "txt"), help="run: file format")
+    sp.add_argument("--out", help="run: the file to write")
+    sp.add_argument("--lang", default="en", choices=("en", "zh_CN"),
+                    help="run: column headings and coded values")  # fmt: skip
     sp = add("backup", cmd_backup, "write an encrypted, verified backup (SQLite backup API)")
     sp.add_argument("--out", help="file or folder (default: next to the profile)")
     sp.add_argument("--skip-damaged", action="store_true",

@@ -28,11 +28,14 @@ from clinic_app.domains.calls import Calls
 from clinic_app.domains.consults import Consults
 from clinic_app.domains.documents import Documents
 from clinic_app.domains.followups import Followups
+from clinic_app.domains.letters import Letters
 from clinic_app.domains.medications import Medications
 from clinic_app.domains.orders import Orders
 from clinic_app.domains.patients import Patients
 from clinic_app.domains.problems import Problems
 from clinic_app.domains.profile import Profile
+from clinic_app.domains.queries import Queries
+from clinic_app.domains.registers import Registers
 from clinic_app.domains.schedule import Schedule
 from clinic_app.domains.sync import Sync
 from clinic_app.domains.visits import Visits
@@ -60,6 +63,9 @@ class Clinic:
         self.backups = Backups(self)
         self.problems = Problems(self)
         self.allergies = Allergies(self)
+        self.registers = Registers(self)
+        self.queries = Queries(self)
+        self.letters = Letters(self)
 
     # ----------------------------------------------------------------------- opening --
     @staticmethod

@@ -152,7 +152,12 @@ class ChartScreen(QWidget):
         self.edit_button = QPushButton(self.tr("Edit patient"))
         self.edit_button.setToolTip(self.tr("Edit the patient's details (Ctrl+E)"))
         self.edit_button.clicked.connect(self.edit_patient)
-        for b in (self.visit_button, self.consult_button, self.edit_button):
+        self.print_button = QPushButton(self.tr("Print…"))
+        self.print_button.setToolTip(
+            self.tr("Print a prescription, referral, opinion or visit summary")
+        )
+        self.print_button.clicked.connect(self.print_letter)
+        for b in (self.visit_button, self.consult_button, self.edit_button, self.print_button):
             head.addWidget(b)
         layout.addLayout(head)
         summary = QHBoxLayout()
@@ -555,6 +560,20 @@ class ChartScreen(QWidget):
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.open()
         self.patient_form = form
+
+    def print_letter(self) -> None:
+        """The print dialog for this patient, on the timeline's selected entry if printable."""
+        if self.view is None:
+            return
+        from ui.print_letters import open_print_dialog
+
+        entry = self.timeline_panel.selected_entry()
+        kinds = {"visit": "summary", "prescription": "prescription", "referral": "referral",
+                 "opinion": "opinion"}  # fmt: skip
+        kind = kinds.get(entry.kind) if entry is not None else None
+        rid = str(entry.resource.get("id")) if entry is not None else None
+        self.print_dialog = open_print_dialog(self.session, str(self.view.patient["id"]), self,
+                                              kind=kind, record_id=rid)  # fmt: skip
 
     @asyncSlot()
     async def send_selected_draft(self) -> None:

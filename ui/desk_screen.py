@@ -625,6 +625,9 @@ class DeskScreen(QWidget):
         buttons.addWidget(self.chart_button, 2, 0)
         self.call_button.clicked.connect(self._join_call)
         buttons.addWidget(self.call_button, 2, 1)
+        self.print_button = QPushButton()
+        self.print_button.clicked.connect(self._print_letter)
+        buttons.addWidget(self.print_button, 2, 2)
         shortcut("Ctrl+J", self, partial(self._if_enabled, self.call_button))
         self.shortcuts = [keys for _b, _h, keys in actions]
         right_layout.addLayout(buttons)
@@ -682,6 +685,11 @@ class DeskScreen(QWidget):
                 self.tr("Refer the patient to a hospital department (Ctrl+Shift+R)"),
             ),
             (self.chart_button, self.tr("Open chart"), self.tr("Open the patient's chart")),
+            (
+                self.print_button,
+                self.tr("Print…"),
+                self.tr("Print the opinion, prescription or referral of this consult"),
+            ),
             (
                 self.call_button,
                 self.tr("Video call"),
@@ -818,6 +826,20 @@ class DeskScreen(QWidget):
     def _open_chart(self) -> None:
         if self.case and self.case.patient:
             self.open_chart.emit(str(self.case.patient["id"]))
+
+    def _print_letter(self) -> None:
+        """The print dialog with this consult's answers (opinion, prescriptions, referrals)."""
+        case = self.case
+        if case is None or case.patient is None:
+            return
+        from ui.print_letters import open_print_dialog
+
+        answers = {"opinion": case.opinions, "prescription": case.prescriptions,
+                   "referral": case.referrals}  # fmt: skip
+        ids = {str(r["id"]) for found in answers.values() for r in found}
+        kind = next((k for k, found in answers.items() if found), None)
+        self.print_dialog = open_print_dialog(self.session, str(case.patient["id"]), self,
+                                              only=ids, kind=kind)  # fmt: skip
 
     # ---- answers -----------------------------------------------------------------------
     def _ids(self) -> tuple[str, str, str]:

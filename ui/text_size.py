@@ -8,7 +8,7 @@ kept when the text size changes, instead of a fixed pixel size in their own styl
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -54,24 +54,26 @@ def apply_text_size(app: QApplication, step: int | None = None) -> float:
         sheet += FOCUS_STYLE
     app.setStyleSheet("")  # under a style sheet, widgets take a new font only when re-polished
     app.setStyleSheet(sheet)
+    # Un-polishing gave the widgets with a font of their own their old one back: now theirs.
+    for widget in app.allWidgets():
+        for follower in widget.findChildren(
+            _RelativeFont, options=Qt.FindChildOption.FindDirectChildrenOnly
+        ):
+            follower.apply()
     return font.pointSizeF()
 
 
 class _RelativeFont(QObject):
-    """Keeps a widget's font at ``factor`` times the application's, also after a change
-    (``QGuiApplication.fontChanged``; the connection ends with the widget, its parent)."""
+    """Keeps a widget's font at ``factor`` times the application's; ``apply_text_size``
+    applies it again after a change (it is the widget's child: it ends with the widget)."""
 
     def __init__(self, widget: QWidget, factor: float, weight: QFont.Weight | None) -> None:
         super().__init__(widget)
         self.widget = widget
         self.factor = factor
         self.weight = weight
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.fontChanged.connect(self.apply)
         self.apply()
 
-    @Slot()
     def apply(self) -> None:
         font = QFont(QApplication.font())
         font.setPointSizeF(round(font.pointSizeF() * self.factor, 1))

@@ -316,22 +316,3 @@ def test_a_fast_start_on_a_slow_long_link_falls_back_within_two_seconds_of_feedb
     d = c.update(2.5)
     assert d.rung.label == "320x240@30" and d.bitrate <= 70_000
     assert not d.paused
-
-
-def test_with_a_send_side_estimate_a_queue_is_left_to_it_video_is_not_held() -> None:
-    """The send-side estimator sees the queue first and cuts its own estimate; holding video
-    on top of it would starve it (what it sees acknowledged falls to audio's rate)."""
-    c = LinkController(start_bps=1_000_000)
-    t = 0.0
-    for _ in range(20):
-        c.on_estimate(800_000, t)
-        c.on_rtt(0.10, t)
-        t += 0.5
-    c.on_estimate(600_000, t)
-    c.on_rtt(1.1, t)  # 1 s queued
-    d = c.update(t)
-    assert not d.hold and c.loss_based > 600_000
-    assert d.estimate == 600_000 and d.bitrate <= 600_000 - AUDIO_RESERVE
-    t += 3.0  # the estimate stops: REMB's rules again, with the queue rule
-    c.on_rtt(1.1, t)
-    assert c.update(t).hold

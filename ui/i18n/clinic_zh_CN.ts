@@ -191,144 +191,144 @@ The records on this PC are safe.</source>
     <context>
         <name>CaseView</name>
         <message>
-            <location filename="../desk_screen.py" line="350" />
+            <location filename="../desk_screen.py" line="351" />
             <source>Immediately (stat)</source>
             <translation>立即（急诊）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="351" />
+            <location filename="../desk_screen.py" line="352" />
             <source>As soon as possible</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="352" />
+            <location filename="../desk_screen.py" line="353" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="353" />
+            <location filename="../desk_screen.py" line="354" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="358" />
+            <location filename="../desk_screen.py" line="359" />
             <source>high</source>
             <translation>偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="359" />
+            <location filename="../desk_screen.py" line="360" />
             <source>low</source>
             <translation>偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="360" />
+            <location filename="../desk_screen.py" line="361" />
             <source>critically high</source>
             <translation>危急偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="361" />
+            <location filename="../desk_screen.py" line="362" />
             <source>critically low</source>
             <translation>危急偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="368" />
+            <location filename="../desk_screen.py" line="369" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="368" />
+            <location filename="../desk_screen.py" line="369" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="377" />
+            <location filename="../desk_screen.py" line="378" />
             <source>Visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="380" />
+            <location filename="../desk_screen.py" line="381" />
             <source>%1 on %2</source>
             <translation>%2 %1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="381" />
+            <location filename="../desk_screen.py" line="382" />
             <source>%1 — %2</source>
             <translation>%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="383" />
+            <location filename="../desk_screen.py" line="384" />
             <source>Form answers</source>
             <translation>表单回答</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="389" />
-            <location filename="../desk_screen.py" line="423" />
-            <location filename="../desk_screen.py" line="524" />
+            <location filename="../desk_screen.py" line="390" />
+            <location filename="../desk_screen.py" line="424" />
+            <location filename="../desk_screen.py" line="523" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="391" />
+            <location filename="../desk_screen.py" line="392" />
             <source>%1 (%2)</source>
             <translation>%1（%2）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="397" />
+            <location filename="../desk_screen.py" line="398" />
             <source>%1 (%2, %3 KB) — double-click to read</source>
             <translation>%1（%2，%3 KB）— 双击查看</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="403" />
+            <location filename="../desk_screen.py" line="404" />
             <source>Condition: %1</source>
             <translation>疾病：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="406" />
+            <location filename="../desk_screen.py" line="407" />
             <source>Allergy: %1</source>
             <translation>过敏：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="409" />
+            <location filename="../desk_screen.py" line="410" />
             <source>Medication: %1</source>
             <translation>用药：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="438" />
+            <location filename="../desk_screen.py" line="439" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="439" />
+            <location filename="../desk_screen.py" line="440" />
             <source>Sent with the request</source>
             <translation>随申请发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="440" />
+            <location filename="../desk_screen.py" line="441" />
             <source>Decision and answers</source>
             <translation>处理与答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="454" />
+            <location filename="../desk_screen.py" line="455" />
             <source>Choose a consult request from the worklist.</source>
             <translation>请从工作列表中选择会诊申请。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="460" />
+            <location filename="../desk_screen.py" line="461" />
             <source>Patient not on this workstation yet</source>
             <translation>患者尚未同步到本工作站</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="466" />
+            <location filename="../desk_screen.py" line="467" />
             <source>male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="466" />
+            <location filename="../desk_screen.py" line="467" />
             <source>female</source>
             <translation>女</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="470" />
+            <location filename="../desk_screen.py" line="471" />
             <source>%n year(s)</source>
             <translation>
                 <numerusform>%n 岁</numerusform>
@@ -340,57 +340,57 @@ The records on this PC are safe.</source>
             <translation>点击已遮挡的号码可显示完整号码（将被记录）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="483" />
+            <location filename="../desk_screen.py" line="482" />
             <source>%1 · %2 · sent %3 by %4</source>
             <translation>%1 · %2 · %4 于 %3 发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="491" />
+            <location filename="../desk_screen.py" line="490" />
             <source>Nothing was attached to this request.</source>
             <translation>此申请未附带任何内容。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="496" />
+            <location filename="../desk_screen.py" line="495" />
             <source>%1 — not on this workstation yet (arrives with the next sync)</source>
             <translation>%1 — 尚未同步到本工作站（下次同步时到达）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="513" />
+            <location filename="../desk_screen.py" line="512" />
             <source>Not accepted or declined yet.</source>
             <translation>尚未接受或拒绝。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="516" />
+            <location filename="../desk_screen.py" line="515" />
             <source>Accepted by %1 on %2</source>
             <translation>%1 于 %2 接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="518" />
+            <location filename="../desk_screen.py" line="517" />
             <source>Declined by %1 on %2</source>
             <translation>%1 于 %2 拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="528" />
+            <location filename="../desk_screen.py" line="527" />
             <source>Slot booked: %1</source>
             <translation>已预约时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="530" />
+            <location filename="../desk_screen.py" line="529" />
             <source>Slot proposed by the clinic: %1</source>
             <translation>诊所提议的时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="535" />
+            <location filename="../desk_screen.py" line="534" />
             <source>Opinion (%1): %2</source>
             <translation>会诊意见（%1）：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="542" />
+            <location filename="../desk_screen.py" line="541" />
             <source>Prescription: %1 — %2</source>
             <translation>处方：%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="546" />
+            <location filename="../desk_screen.py" line="545" />
             <source>Referral to %1</source>
             <translation>转诊至%1</translation>
         </message>
@@ -506,152 +506,152 @@ The records on this PC are safe.</source>
     <context>
         <name>ChartScreen</name>
         <message>
-            <location filename="../chart_screen.py" line="103" />
+            <location filename="../chart_screen.py" line="105" />
             <source>Open a patient from the Patients list to see the chart.</source>
             <translation>请在患者列表中打开患者以查看病历。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="135" />
+            <location filename="../chart_screen.py" line="137" />
             <source>Click a masked number to show it in full (recorded)</source>
             <translation>点击已遮挡的号码可显示完整号码（将被记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="144" />
+            <location filename="../chart_screen.py" line="146" />
             <source>New visit</source>
             <translation>新建就诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="145" />
+            <location filename="../chart_screen.py" line="147" />
             <source>Record a visit (Ctrl+Shift+V)</source>
             <translation>记录就诊（Ctrl+Shift+V）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="147" />
+            <location filename="../chart_screen.py" line="149" />
             <source>Ask a specialist</source>
             <translation>申请会诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="148" />
+            <location filename="../chart_screen.py" line="150" />
             <source>Request a remote consult (Ctrl+K)</source>
             <translation>申请远程会诊（Ctrl+K）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="150" />
+            <location filename="../chart_screen.py" line="152" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="151" />
+            <location filename="../chart_screen.py" line="153" />
             <source>Edit the patient's details (Ctrl+E)</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="157" />
+            <location filename="../chart_screen.py" line="159" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="158" />
+            <location filename="../chart_screen.py" line="160" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="159" />
+            <location filename="../chart_screen.py" line="161" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="171" />
+            <location filename="../chart_screen.py" line="173" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="180" />
+            <location filename="../chart_screen.py" line="182" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="185" />
+            <location filename="../chart_screen.py" line="187" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="187" />
+            <location filename="../chart_screen.py" line="189" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="189" />
+            <location filename="../chart_screen.py" line="191" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="190" />
+            <location filename="../chart_screen.py" line="192" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="197" />
+            <location filename="../chart_screen.py" line="199" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="199" />
+            <location filename="../chart_screen.py" line="201" />
             <source>Medications</source>
             <translation>用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="201" />
+            <location filename="../chart_screen.py" line="203" />
             <source>Problems and allergies</source>
             <translation>问题与过敏</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="202" />
+            <location filename="../chart_screen.py" line="204" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="264" />
+            <location filename="../chart_screen.py" line="266" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="352" />
+            <location filename="../chart_screen.py" line="354" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="357" />
+            <location filename="../chart_screen.py" line="359" />
             <source>No known allergies (stated %1)</source>
             <translation>无已知过敏（%1 记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="388" />
+            <location filename="../chart_screen.py" line="390" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="399" />
+            <location filename="../chart_screen.py" line="401" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="442" />
+            <location filename="../chart_screen.py" line="444" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="465" />
+            <location filename="../chart_screen.py" line="467" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="469" />
+            <location filename="../chart_screen.py" line="471" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="486" />
+            <location filename="../chart_screen.py" line="488" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
         </message>
@@ -1541,311 +1541,311 @@ The records on this PC are safe.</source>
     <context>
         <name>DeskScreen</name>
         <message>
-            <location filename="../desk_screen.py" line="643" />
+            <location filename="../desk_screen.py" line="642" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="644" />
+            <location filename="../desk_screen.py" line="643" />
             <source>All specialties</source>
             <translation>全部专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="647" />
+            <location filename="../desk_screen.py" line="646" />
             <source>Show answered and declined</source>
             <translation>显示已答复和已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="650" />
-            <location filename="../desk_screen.py" line="955" />
+            <location filename="../desk_screen.py" line="649" />
+            <location filename="../desk_screen.py" line="954" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="651" />
+            <location filename="../desk_screen.py" line="650" />
             <source>Received</source>
             <translation>收到时间</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="652" />
+            <location filename="../desk_screen.py" line="651" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="653" />
+            <location filename="../desk_screen.py" line="652" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="654" />
+            <location filename="../desk_screen.py" line="653" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="655" />
+            <location filename="../desk_screen.py" line="654" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="659" />
+            <location filename="../desk_screen.py" line="658" />
             <source>Accept…</source>
             <translation>接受…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="659" />
+            <location filename="../desk_screen.py" line="658" />
             <source>Accept the consult (Ctrl+Shift+A)</source>
             <translation>接受会诊（Ctrl+Shift+A）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="662" />
+            <location filename="../desk_screen.py" line="661" />
             <source>Decline…</source>
             <translation>拒绝…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="663" />
+            <location filename="../desk_screen.py" line="662" />
             <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
             <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="667" />
+            <location filename="../desk_screen.py" line="666" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="668" />
+            <location filename="../desk_screen.py" line="667" />
             <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
             <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="672" />
+            <location filename="../desk_screen.py" line="671" />
             <source>Write opinion…</source>
             <translation>填写意见…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="673" />
+            <location filename="../desk_screen.py" line="672" />
             <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
             <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="677" />
+            <location filename="../desk_screen.py" line="676" />
             <source>E-prescription…</source>
             <translation>电子处方…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="678" />
+            <location filename="../desk_screen.py" line="677" />
             <source>Prescribe for the patient (Ctrl+Shift+P)</source>
             <translation>为患者开处方（Ctrl+Shift+P）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="682" />
+            <location filename="../desk_screen.py" line="681" />
             <source>Refer…</source>
             <translation>转诊…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="683" />
+            <location filename="../desk_screen.py" line="682" />
             <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
             <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="685" />
+            <location filename="../desk_screen.py" line="684" />
             <source>Open chart</source>
             <translation>打开病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="685" />
+            <location filename="../desk_screen.py" line="684" />
             <source>Open the patient's chart</source>
             <translation>打开患者病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="688" />
+            <location filename="../desk_screen.py" line="687" />
             <source>Video call</source>
             <translation>视频通话</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="689" />
+            <location filename="../desk_screen.py" line="688" />
             <source>Start or join the live call of this consult (Ctrl+J)</source>
             <translation>发起或加入本会诊的实时通话（Ctrl+J）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="704" />
+            <location filename="../desk_screen.py" line="703" />
             <source>New</source>
             <translation>新申请</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="705" />
+            <location filename="../desk_screen.py" line="704" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="706" />
+            <location filename="../desk_screen.py" line="705" />
             <source>Scheduled</source>
             <translation>已安排</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="707" />
+            <location filename="../desk_screen.py" line="706" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="708" />
+            <location filename="../desk_screen.py" line="707" />
             <source>Answered</source>
             <translation>已答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="709" />
+            <location filename="../desk_screen.py" line="708" />
             <source>Withdrawn</source>
             <translation>已撤回</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="714" />
+            <location filename="../desk_screen.py" line="713" />
             <source>STAT</source>
             <translation>立即</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="715" />
+            <location filename="../desk_screen.py" line="714" />
             <source>ASAP</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="716" />
+            <location filename="../desk_screen.py" line="715" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="717" />
+            <location filename="../desk_screen.py" line="716" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="763" />
+            <location filename="../desk_screen.py" line="762" />
             <source>%n request(s)</source>
             <translation>
                 <numerusform>%n 个申请</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="837" />
+            <location filename="../desk_screen.py" line="836" />
             <source>Accept the consult for %1</source>
             <translation>接受 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="839" />
+            <location filename="../desk_screen.py" line="838" />
             <source>Decline the consult for %1</source>
             <translation>拒绝 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="841" />
+            <location filename="../desk_screen.py" line="840" />
             <source>Accept</source>
             <translation>接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="841" />
+            <location filename="../desk_screen.py" line="840" />
             <source>Decline</source>
             <translation>拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="845" />
+            <location filename="../desk_screen.py" line="844" />
             <source>Optional: a note for the clinic</source>
             <translation>可选：给诊所的备注</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="847" />
+            <location filename="../desk_screen.py" line="846" />
             <source>Why? The clinic reads this in the chart.</source>
             <translation>原因？诊所会在病历中看到。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="850" />
-            <location filename="../desk_screen.py" line="956" />
+            <location filename="../desk_screen.py" line="849" />
+            <location filename="../desk_screen.py" line="955" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="877" />
+            <location filename="../desk_screen.py" line="876" />
             <source>Video consult</source>
             <translation>视频会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="885" />
+            <location filename="../desk_screen.py" line="884" />
             <source>Opinion for %1</source>
             <translation>%1 的会诊意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="885" />
+            <location filename="../desk_screen.py" line="884" />
             <source>Send opinion</source>
             <translation>发送意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="888" />
+            <location filename="../desk_screen.py" line="887" />
             <source>Assessment and advice for the clinic</source>
             <translation>给诊所的评估与建议</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="890" />
+            <location filename="../desk_screen.py" line="889" />
             <source>Opinion</source>
             <translation>意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="911" />
+            <location filename="../desk_screen.py" line="910" />
             <source>E-prescription for %1</source>
             <translation>%1 的电子处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="911" />
+            <location filename="../desk_screen.py" line="910" />
             <source>Prescribe</source>
             <translation>开处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="914" />
+            <location filename="../desk_screen.py" line="913" />
             <source>e.g. 氨氯地平片 5mg</source>
             <translation>如：氨氯地平片 5mg</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="916" />
+            <location filename="../desk_screen.py" line="915" />
             <source>e.g. once a day, one tablet</source>
             <translation>如：每日一次，每次一片</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="919" />
+            <location filename="../desk_screen.py" line="918" />
             <source>not set</source>
             <translation>未设置</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="920" />
+            <location filename="../desk_screen.py" line="919" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="922" />
+            <location filename="../desk_screen.py" line="921" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="923" />
+            <location filename="../desk_screen.py" line="922" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="924" />
+            <location filename="../desk_screen.py" line="923" />
             <source>Duration</source>
             <translation>疗程</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="941" />
+            <location filename="../desk_screen.py" line="940" />
             <source>Referral for %1</source>
             <translation>%1 的转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="941" />
+            <location filename="../desk_screen.py" line="940" />
             <source>Refer</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="952" />
+            <location filename="../desk_screen.py" line="951" />
             <source>Why the patient should be seen at the hospital</source>
             <translation>患者需到医院就诊的原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="954" />
+            <location filename="../desk_screen.py" line="953" />
             <source>Department</source>
             <translation>科室</translation>
         </message>
@@ -1937,42 +1937,42 @@ The records on this PC are safe.</source>
     <context>
         <name>DocumentDialog</name>
         <message>
-            <location filename="../desk_screen.py" line="180" />
+            <location filename="../desk_screen.py" line="181" />
             <source>Document</source>
             <translation>文档</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="183" />
+            <location filename="../desk_screen.py" line="184" />
             <source>Opening…</source>
             <translation>正在打开…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="190" />
+            <location filename="../desk_screen.py" line="191" />
             <source>Open in the system viewer</source>
             <translation>在系统查看器中打开</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="192" />
+            <location filename="../desk_screen.py" line="193" />
             <source>A decrypted copy is written to a temporary folder for the viewer.</source>
             <translation>将在临时文件夹中写入一份解密副本供查看器使用。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="197" />
+            <location filename="../desk_screen.py" line="198" />
             <source>Fit to the window</source>
             <translation>适应窗口</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="216" />
+            <location filename="../desk_screen.py" line="217" />
             <source>This kind of file cannot be shown here.</source>
             <translation>此类文件无法在此显示。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="224" />
+            <location filename="../desk_screen.py" line="225" />
             <source>The file could not be opened.</source>
             <translation>无法打开文件。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="236" />
+            <location filename="../desk_screen.py" line="237" />
             <source>The image could not be read.</source>
             <translation>无法读取图片。</translation>
         </message>
@@ -6271,6 +6271,22 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>That medicine is not in the formulary.</source>
             <translation>该药品不在药品目录中。</translation>
         </message>
+        <message>
+            <source>Choose what to print.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>That record belongs to no patient.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>That request is not a referral.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Print on A4 or A5.</source>
+            <translation type="unfinished" />
+        </message>
     </context>
     <context>
         <name>errors</name>
@@ -6476,32 +6492,32 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>widgets</name>
         <message>
-            <location filename="../widgets.py" line="141" />
+            <location filename="../widgets.py" line="144" />
             <source>Unsaved input</source>
             <translation>未保存的内容</translation>
         </message>
         <message>
-            <location filename="../widgets.py" line="142" />
+            <location filename="../widgets.py" line="145" />
             <source>Save what you entered before closing?</source>
             <translation>关闭前保存已输入的内容吗？</translation>
         </message>
         <message>
-            <location filename="../widgets.py" line="143" />
+            <location filename="../widgets.py" line="146" />
             <source>If you discard it, what you entered in this form is lost.</source>
             <translation>如果放弃，此表单中输入的内容将会丢失。</translation>
         </message>
         <message>
-            <location filename="../widgets.py" line="144" />
+            <location filename="../widgets.py" line="147" />
             <source>Save</source>
             <translation>保存</translation>
         </message>
         <message>
-            <location filename="../widgets.py" line="145" />
+            <location filename="../widgets.py" line="148" />
             <source>Discard</source>
             <translation>放弃</translation>
         </message>
         <message>
-            <location filename="../widgets.py" line="146" />
+            <location filename="../widgets.py" line="149" />
             <source>Cancel</source>
             <translation>取消</translation>
         </message>

@@ -1,0 +1,164 @@
+"""Printed letters (issue 19): each of prescription, referral, opinion and visit summary renders
+as a PDF whose text (read back with pypdf) has the patient's Chinese name and the medicines;
+the Chinese font is embedded as a TrueType subset (FontFile2), never a non-embedded CID font;
+A4 and A5 pages have their sizes; printing keeps the PDF encrypted as a DocumentReference in the
+chart (once for the same letter)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import pytest
+from pypdf import PdfReader
+
+from clinic_app.clinic import Clinic
+from clinic_app.records.documents import digest_of
+from clinic_app.records.patient import PatientInput
+
+MM = 72 / 25.4
+
+
+@pytest.fixture
+def chart(store):
+    """A patient with a visit (diagnosis I10, vitals), two prescriptions of the visit, an
+    allergy, a consult with the specialist's opinion and a referral."""
+    clinic = Clinic(store)
+    data = PatientInput(family="王", given="秀英", gender="female", birth_date=date(1958, 3, 2))
+    pid = clinic.patients.register(data).value["id"]
+    visit, _dx = clinic.problems.record_visit(
+        diagnoses=["I10"], patient_id=pid, kind="initial-visit",
+        answers={"chief_complaint": "头晕、乏力一周", "history_present": "一周前出现头晕。",
+                 "assessment": "高血压病", "plan": "两周后复诊。"},
+        vitals={"systolic": 172, "diastolic": 104, "heart_rate": 88},
+        start=datetime.now().astimezone(), practitioner="李医生", reason="头晕",
+    ).value  # fmt: skip
+    eid = visit.encounter["id"]
+    clinic.allergies.record(patient_id=pid, substance="青霉素", recorder="李医生")
+    rx = clinic.medications.prescribe(
+        patient_id=pid, formulary_id="amlodipine-5", dosage="每日一次，每次一片",
+        requester="李医生", days=14, encounter_id=eid,
+    ).value  # fmt: skip
+    clinic.medications.prescribe(
+        patient_id=pid, formulary_id="metformin-500", dosage="每日两次，饭后",
+        requester="李医生", days=30, encounter_id=eid,
+    )  # fmt: skip
+    consult = clinic.consults.request(
+        patient_id=pid, specialty="cardiology", priority="urgent",
+        question="血压控制不佳，请协助调整方案。", requester="李医生",
+    ).value  # fmt: skip
+    opinion = clinic.consults.write_opinion(
+        consult_id=consult["id"], conclusion="建议加用厄贝沙坦，两周后复查肾功能。",
+        author="张主任",
+    ).value  # fmt: skip
+    referral = clinic.orders.refer(
+        patient_id=pid, specialty="cardiology", priority="urgent",
+        reason="需评估靶器官损害。", requester="张主任", based_on=consult["id"],
+    ).value  # fmt: skip
+    records = {"prescription": rx["id"], "referral": referral["id"],
+               "opinion": opinion["id"], "summary": eid}  # fmt: skip
+    return clinic, pid, records
+
+
+def text_of(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def fonts_of(pdf: bytes) -> list[dict]:
+    out = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            out.append(font)
+    return out
+
+
+EXPECTED = {
+    "prescription": [
+        "处方笺",
+        "临床诊断",
+        "高血压",
+        "苯磺酸氨氯地平片",
+        "二甲双胍",
+        "14 天",
+        "医师签名",
+    ],
+    "referral": ["转诊单", "心内科", "需评估靶器官损害", "苯磺酸氨氯地平片", "青霉素", "高血压"],
+    "opinion": ["会诊意见", "血压控制不佳", "厄贝沙坦", "张主任"],
+    "summary": ["就诊小结", "头晕、乏力一周", "172 mmHg", "高血压", "苯磺酸氨氯地平片"],
+}
+
+
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_each_letter_has_the_patient_name_and_its_content_in_chinese(chart, kind):
+    clinic, _pid, records = chart
+    text = text_of(clinic.letters.render(kind, records[kind], size="A4", lang="zh"))
+    assert "王秀英" in text
+    for wanted in EXPECTED[kind]:
+        assert wanted in text, (kind, wanted)
+
+
+def test_english_letter_prints_english_words_and_the_recorded_chinese(chart):
+    clinic, _pid, records = chart
+    text = text_of(clinic.letters.render("prescription", records["prescription"], lang="en"))
+    assert "Prescription" in text and "王秀英" in text
+    assert "Amlodipine 5 mg tablet" in text and "oral" in text
+
+
+def test_the_font_is_an_embedded_truetype_subset(chart):
+    clinic, _pid, records = chart
+    fonts = fonts_of(clinic.letters.render("opinion", records["opinion"]))
+    assert fonts
+    for font in fonts:
+        assert font["/Subtype"] == "/TrueType", font
+        assert "/FontFile2" in font["/FontDescriptor"].get_object()
+        assert "STSong" not in str(font["/BaseFont"])
+
+
+@pytest.mark.parametrize(("size", "width_mm", "height_mm"), [("A4", 210, 297), ("A5", 148, 210)])
+def test_page_sizes(chart, size, width_mm, height_mm):
+    clinic, _pid, records = chart
+    pdf = clinic.letters.render("summary", records["summary"], size=size)
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    assert float(box.width) == pytest.approx(width_mm * MM, abs=1)
+    assert float(box.height) == pytest.approx(height_mm * MM, abs=1)
+
+
+def test_printing_keeps_the_pdf_as_a_document_once(chart):
+    clinic, pid, records = chart
+    done = clinic.letters.print("prescription", records["prescription"], size="A5")
+    printed = done.value
+    assert ("DocumentReference", printed.document["id"]) in done.changes.records
+    doc = clinic.documents.get(printed.document["id"])
+    assert doc["type"]["text"] == "letter"
+    assert doc["content"][0]["attachment"]["contentType"] == "application/pdf"
+    assert doc["description"].startswith("处方笺")
+    assert clinic.documents.content(doc) == printed.pdf  # decrypted from the vault
+    again = clinic.letters.print("prescription", records["prescription"], size="A5")
+    assert again.value.document["id"] == doc["id"] and not again.changes.touches(
+        "DocumentReference"
+    )
+    letters = [d for d in clinic.documents.current(pid) if d["type"]["text"] == "letter"]
+    assert [digest_of(d) for d in letters] == [digest_of(doc)]
+    listed = clinic.patients.chart_view(pid).attachments
+    assert doc["id"] in [d["id"] for d in listed]
+
+
+def test_the_choices_of_a_chart_group_the_prescriptions_of_a_visit(chart):
+    clinic, pid, records = chart
+    found = clinic.letters.choices(pid)
+    kinds = sorted(c.kind for c in found)
+    assert kinds == ["opinion", "prescription", "referral", "summary"]
+    rx = next(c for c in found if c.kind == "prescription")
+    assert rx.record_id == records["prescription"] and "二甲双胍" in rx.text
+
+
+def test_a_pdf_in_clear_is_never_written_to_the_profile(chart):
+    clinic, _pid, records = chart
+    printed = clinic.letters.print("referral", records["referral"]).value
+    folder = clinic.profile.folder
+    marker = printed.pdf[:400]
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert b"%PDF" not in path.read_bytes()[:8], path
+            assert marker not in path.read_bytes(), path
