@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from central.db import Conn, Params, Sql, sql
+from central.db import Conn, Params, Sql, in_list, sql
 from clinic_app.sync.protocol import SYNCED_TYPES
 
 ATTACHMENT_PREFIX = "attachment:sha256:"
@@ -38,6 +38,10 @@ _COLUMNS = "rtype, id, version, deleted, resource, owner_clinic, patient_id, las
 
 _LOAD = sql(f"SELECT {_COLUMNS} FROM records WHERE rtype = :rtype AND id = :id")
 _SELECT = sql(f"SELECT {_COLUMNS} FROM records r WHERE")
+_LOAD_TYPE = sql(f"SELECT {_COLUMNS} FROM records WHERE rtype = :rtype AND id IN (")
+_CLOSE = sql(")")
+_CACHE = "records"  # Conn.state key: records read ahead for one push transaction
+_PREFETCH_CHUNK = 500
 
 
 def _row(r: tuple[Any, ...]) -> RecordRow:
@@ -54,8 +58,45 @@ def _row(r: tuple[Any, ...]) -> RecordRow:
 
 
 def load(conn: Conn, rtype: str, rid: str) -> RecordRow | None:
+    cache = conn.state.get(_CACHE)
+    if cache is not None and (rtype, rid) in cache:
+        row: RecordRow | None = cache[(rtype, rid)]
+        return row
     r = conn.one(_LOAD, {"rtype": rtype, "id": rid})
     return _row(r) if r else None
+
+
+def prefetch(conn: Conn, refs: Iterable[Ref]) -> None:
+    """Read these records (or their absence) in a few queries, for :func:`load` to answer
+    from for the rest of this transaction; whoever writes a record calls :func:`forget`."""
+    cache: dict[Ref, RecordRow | None] = conn.state.setdefault(_CACHE, {})
+    by_type: dict[str, list[str]] = {}
+    for rtype, rid in dict.fromkeys(refs):
+        if (rtype, rid) not in cache:
+            by_type.setdefault(rtype, []).append(rid)
+    for rtype, ids in sorted(by_type.items()):
+        for i in range(0, len(ids), _PREFETCH_CHUNK):
+            chunk = ids[i : i + _PREFETCH_CHUNK]
+            part, params = in_list("id", chunk)
+            found = {
+                row.id: row
+                for row in map(
+                    _row, conn.all(_LOAD_TYPE + part + _CLOSE, {**params, "rtype": rtype})
+                )
+            }
+            for rid in chunk:
+                cache[(rtype, rid)] = found.get(rid)
+
+
+def forget(conn: Conn, rtype: str | None = None, rid: str | None = None) -> None:
+    """A record was written (or, with no arguments, a savepoint rolled back): read it again."""
+    cache = conn.state.get(_CACHE)
+    if cache is None:
+        return
+    if rtype is None or rid is None:
+        cache.clear()
+    else:
+        cache.pop((rtype, rid), None)
 
 
 def select(conn: Conn, where: Sql, params: Params, suffix: Sql | None = None) -> list[RecordRow]:

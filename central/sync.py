@@ -36,7 +36,7 @@ from typing import Any
 from central import authz, consults
 from central.accounts import Principal
 from central.authz import Denied
-from central.db import Conn, in_list, sql
+from central.db import Conn, Row, in_list, sql
 from central.migrations import legacy_key
 from central.records import (
     RecordRow,
@@ -44,9 +44,11 @@ from central.records import (
     attachment_digests,
     consult_links,
     consult_specialty,
+    forget,
     identifiers,
     load,
     patient_of,
+    prefetch,
 )
 from central.schema import epoch
 from central.validation import Prepared, canonical_json
@@ -103,6 +105,9 @@ _RENUMBER_RECORDS = sql(
 )
 _PROVISIONAL_BITS = 20  # provisional numbers of one transaction: -(pid << 20) - 1 … - 2**20
 _APPLIED = sql("SELECT scope, result FROM applied_changes WHERE change_id = :change_id")
+_APPLIED_MANY = sql("SELECT change_id, scope, result FROM applied_changes WHERE change_id IN (")
+_CLOSE = sql(")")
+_KNOWN = "applied"  # Conn.state key: change_id -> stored (scope, result) or None, read ahead
 _NEW_APPLIED = sql(
     "INSERT INTO applied_changes (change_id, scope, result, created_at) "
     "VALUES (:change_id, :scope, :result, :at)"
@@ -294,6 +299,7 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
         "patient_id": pid,
         "seq": seq,
     }
+    forget(conn, rtype, rid)
     if current is None:
         conn.execute(_NEW_RECORD, {**values, "owner": owner})
     else:
@@ -380,7 +386,11 @@ def _one(
         if item.digest is None or item.digest != staged[3]:
             return _rejected(item.change_id, "change_id_reused", REUSED, 409)
         return ChangeResult(item.change_id, "applied", version=staged[1])
-    stored = conn.one(_APPLIED, {"change_id": item.change_id})
+    known: dict[str, Row | None] = conn.state.get(_KNOWN, {})
+    if item.change_id in known:
+        stored = known[item.change_id]
+    else:
+        stored = conn.one(_APPLIED, {"change_id": item.change_id})
     if stored is not None:
         if str(stored[0]) != scope:
             return _rejected(item.change_id, "change_id_taken", TAKEN, 409)
@@ -431,15 +441,12 @@ def _one(
         _numbering(conn).staged[ch.change_id] = (scope, version, seq, item.digest)
         return ChangeResult(ch.change_id, "applied", version=version)
     result = ChangeResult(ch.change_id, "applied", version=version, seq=seq)
+    stored_text = json.dumps({**result.to_json(), "content_sha256": item.digest})
     conn.execute(
         _NEW_APPLIED,
-        {
-            "change_id": ch.change_id,
-            "scope": scope,
-            "result": json.dumps({**result.to_json(), "content_sha256": item.digest}),
-            "at": int(time.time()),
-        },
+        {"change_id": ch.change_id, "scope": scope, "result": stored_text, "at": int(time.time())},
     )
+    known[ch.change_id] = (scope, stored_text)
     return result
 
 
@@ -448,6 +455,7 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
     (validated and canonicalised outside the lock: central.validation.prepare)."""
     authz.require_clinical(p)
     scope = authz.scope(p)
+    _read_ahead(conn, items)
     results: dict[str, ChangeResult] = {}
     todo = list(items)
     while todo:
@@ -473,6 +481,25 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
         todo = waiting
     _number(conn, results)
     return PushResponse(epoch(conn), tuple(results[item.change_id] for item in items))
+
+
+def _read_ahead(conn: Conn, items: Sequence[Prepared]) -> None:
+    """Read the batch's stored results and the records it names in a few queries instead of
+    several per change (each query is a round trip to PostgreSQL)."""
+    ids = list(dict.fromkeys(item.change_id for item in items))
+    known: dict[str, Row | None] = conn.state.setdefault(_KNOWN, {})
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        part, params = in_list("cid", chunk)
+        found = {str(r[0]): (r[1], r[2]) for r in conn.all(_APPLIED_MANY + part + _CLOSE, params)}
+        for cid in chunk:
+            known[cid] = found.get(cid)
+    refs: list[Ref] = []
+    for item in items:
+        if item.change is not None:
+            refs.append((item.change.rtype, item.change.record_id))
+            refs.extend(sorted(item.refs))
+    prefetch(conn, refs)
 
 
 def _creates(item: Prepared) -> Ref | None:
@@ -511,6 +538,8 @@ def _cycle(
         conn.execute(_ROLLBACK_TO)
         conn.execute(_RELEASE)
         _numbering(conn).restore(mark)
+        conn.state.pop(_KNOWN, None)  # what the cache holds may have been rolled back
+        forget(conn)
         results[refused.change_id] = tried[refused.change_id]
         rest.remove(refused)
     return results

@@ -87,12 +87,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from clinic_app.demo_data import generate
+    from clinic_app import demo_data
 
     if args.patients < 1 or args.patients > 200_000:
         raise UsageError("--patients must be between 1 and 200000.")
     with _open(args) as clinic:
-        summary = generate(clinic, args.patients, seed=args.seed, years=args.years)
+        summary = demo_data.generate(clinic, args.patients, seed=args.seed, years=args.years)
+        demo_data.add_showcase(clinic)
     print(f"Added {summary.patients} patients ({summary.records} records).")
     return 0
 

@@ -10,6 +10,9 @@ The entry points take an open :class:`~clinic_app.clinic.Clinic` (``clinic-app d
 - :func:`add_demo_conflicts`: two sync conflicts to resolve;
 - :func:`showcase_patient`, :func:`first_visit`, :func:`add_follow_up`: what the screenshots
   pick and add;
+- :func:`add_showcase_medications`: a prescription superseded by a higher dose (amlodipine
+  5 -> 10 mg, ``priorPrescription``), a medicine taken from elsewhere and a warning signed past
+  with a reason, through ``clinic.medications`` as a clinician would;
 - :func:`mark_refused` / :func:`unmark_refused`: changes shown as refused by the central
   platform, and back to waiting.
 """
@@ -303,6 +306,58 @@ def add_showcase_problems(clinic: Clinic, patient_id: str) -> None:
         clinic.allergies.record(patient_id=patient_id, substance="青霉素", recorder=DOCTORS[0],
                                 reaction="皮疹", severity="moderate",
                                 criticality="high")  # fmt: skip
+
+
+OVERRIDE_REASON = "既往消化道出血，需抑酸保护胃黏膜；已告知患者，两周后复查"
+
+
+def add_showcase_medications(clinic: Clinic, patient_id: str) -> None:
+    """Entry point for screenshots and demos: amlodipine 5 mg prescribed three months ago then
+    raised to 10 mg (the 5 mg one completed, the 10 mg one pointing at it), clopidogrel taken
+    from the county hospital, and omeprazole prescribed past its interaction warning with the
+    reason recorded. Through the medication service, so the checks run as in real use; done
+    once per patient."""
+    from clinic_app.services.orders import MedicationWarnings
+
+    listed = clinic.medications.medication_list(patient_id)
+    if any("amlodipine-10" in str(line.resource.get("medicationCodeableConcept"))
+           for line in listed.lines):  # fmt: skip
+        return
+    now = datetime.now().astimezone().replace(microsecond=0)
+    doctor = DOCTORS[0]
+
+    def prescribe(formulary_id: str, dosage: str, days: int, authored: datetime,
+                  reason: str | None = None) -> None:  # fmt: skip
+        try:
+            clinic.medications.prescribe(
+                patient_id=patient_id, formulary_id=formulary_id, dosage=dosage,
+                requester=doctor, days=days, authored=authored, override_reason=reason,
+            )  # fmt: skip
+        except MedicationWarnings:  # e.g. an allergy in the generated history: a reason
+            clinic.medications.prescribe(
+                patient_id=patient_id, formulary_id=formulary_id, dosage=dosage,
+                requester=doctor, days=days, authored=authored,
+                override_reason=reason or OVERRIDE_REASON,
+            )  # fmt: skip
+
+    if not any(line.drug is not None and line.drug.ingredient == "amlodipine"
+               for line in listed.current):  # fmt: skip
+        prescribe("amlodipine-5", "每日一次，每次一片", 90, now - timedelta(days=90))
+    prescribe("amlodipine-10", "每日一次，每次一片", 90, now - timedelta(days=2))
+    clinic.medications.record_taken(
+        patient_id=patient_id, recorded_by=doctor, formulary_id="clopidogrel-75",
+        dosage="每日一次，每次一片", source="县医院心内科",
+    )  # fmt: skip
+    prescribe("omeprazole-20", "每日一次，早餐前", 14, now - timedelta(days=1), OVERRIDE_REASON)
+
+
+def add_showcase(clinic: Clinic) -> None:
+    """The showcase patient's coded problems, allergy and medicines (``clinic-app demo-data``)."""
+    if not clinic.store.counts().get("Observation"):
+        return
+    pid = showcase_patient(clinic)
+    add_showcase_problems(clinic, pid)
+    add_showcase_medications(clinic, pid)
 
 
 def first_visit(clinic: Clinic) -> tuple[Resource, list[Resource]]:

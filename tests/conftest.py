@@ -62,24 +62,8 @@ SERIAL = (
 )
 
 
-# Single tests of a minute or more that are not marked ``slow``: on several workers they start
-# first (with the ``slow`` ones), so that no worker is left with one of them at the end.
-LONG = (
-    "tests/central/test_backend_parity.py",  # 200 generated examples on both databases
-    "tests/local_store/test_high_water.py::test_a_flipped_byte_anywhere_in_the_log",
-    "tests/e2e/test_sync_",  # a real central process and five workstations each
-)
-
-
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
-    if os.environ.get("PYTEST_XDIST_WORKER"):  # every worker sorts the same way
-
-        def long_first(item: pytest.Item) -> int:
-            slow = item.get_closest_marker("slow") or item.nodeid.startswith(LONG)
-            return 0 if slow else 1
-
-        items.sort(key=long_first)  # stable: the order within each group stays

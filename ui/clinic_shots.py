@@ -55,6 +55,7 @@ def prepare(clinic: Clinic) -> None:
     pid = demo_data.showcase_patient(clinic)
     clinic.profile.set_setting(META_KEY, pid)
     demo_data.add_showcase_problems(clinic, pid)
+    demo_data.add_showcase_medications(clinic, pid)
     with tempfile.TemporaryDirectory(prefix="clinic-shots-") as tmp:
         xray = Path(tmp) / "Chest X-ray.png"
         _xray_png(xray)

@@ -11,6 +11,8 @@ from ui.chart_screen import ChartScreen
 from ui.desk_pages import desk_pages
 from ui.page_host import Page, PageHost
 from ui.patients_screen import PatientsScreen
+from ui.query_screen import QueryScreen
+from ui.registers_screen import RegistersScreen
 from ui.session import Session
 from ui.sync_errors_screen import SyncErrorsScreen
 
@@ -20,6 +22,8 @@ __all__ = ["Page", "build_pages", "carry_over", "page_title", "rebuild_page"]
 TITLES = {
     "patients": "Patients",
     "chart": "Chart",
+    "registers": "Chronic disease registers",
+    "queries": "Queries",
     "schedule": "Schedule",
     "desk": "Consult desk",
     "conflicts": "Sync conflicts",
@@ -69,6 +73,12 @@ def build_pages(session: Session, workspace: PageHost) -> list[Page]:
     # Clinic-side screens (chart, visit, consult requests) are added here; visits and consult
     # requests open from the chart.
     pages.append(Page("chart", tr("Chart"), ChartScreen(session)))
+    # Chronic-disease registers and the clinic's own queries (issue 19).
+    registers, queries = RegistersScreen(session), QueryScreen(session)
+    registers.open_chart.connect(workspace.open_chart)
+    queries.open_chart.connect(workspace.open_chart)
+    pages.append(Page("registers", tr("Chronic disease registers"), registers))
+    pages.append(Page("queries", tr("Queries"), queries))
     # Desk-side and shared screens (schedule, specialist worklist, conflicts, settings) here.
     pages += desk_pages(session, workspace)
     # Changes the central platform refused, after the conflicts (before the settings).

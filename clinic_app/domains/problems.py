@@ -79,19 +79,18 @@ class Problems(Domain):
     def record_visit(self, *, diagnoses: Sequence[str] = (), to_problems: Sequence[str] = (),
                      **visit: Any) -> Done[tuple[Visit, list[Resource]]]:  # fmt: skip
         """A visit (as ``clinic.visits.record`` takes it) with its diagnoses, in one operation:
-        every code is checked before anything is written. The diagnoses are a second write
-        right after the visit's."""
+        every code is checked before anything is written, and the visit and its diagnoses are
+        one write (one transaction: all of it or none)."""
         for code in (*diagnoses, *to_problems):
             conditions.coded(code)  # ValidationError for a code not in ICD-10
 
+        def with_diagnoses(encounter: Resource) -> list[Resource]:
+            return self._diagnoses(visit["patient_id"], str(encounter["id"]), diagnoses,
+                                   to_problems, visit["practitioner"], date.today())  # fmt: skip
+
         def work() -> tuple[Visit, list[Resource]]:
-            saved = visits.record_visit(self._store, **visit)
-            pid, eid = visit["patient_id"], saved.encounter["id"]
-            records = self._diagnoses(pid, eid, diagnoses, to_problems, visit["practitioner"],
-                                      date.today())  # fmt: skip
-            if records:
-                save_all(self._store, records)
-            return saved, records
+            saved = visits.record_visit(self._store, **visit, also=with_diagnoses)
+            return saved, saved.extra
 
         return self._write("record visit", work)
 

@@ -46,8 +46,8 @@ class Queries(Domain):
             raise NotFound("No saved query has this name.")
         return spec.parse(saved)
 
-    def save(self, name: str, query: Group | dict[str, Any]) -> Done[str]:
-        """Save (or replace) a query under ``name``; it is validated first."""
+    def save(self, name: str, query: Group | dict[str, Any] | str) -> Done[str]:
+        """Save (or replace) a query (its model, or JSON) under ``name``; validated first."""
         name = _name(name)
         group = query if isinstance(query, Group) else spec.parse(query)
 

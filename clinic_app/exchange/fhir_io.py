@@ -8,6 +8,12 @@ record here as a tombstone (synced like any local delete) in the same transactio
 deleting a record that is already deleted or was never here changes nothing, so importing the
 file twice is harmless. Conditional deletes (``Type?search``) are refused.
 
+Export also carries, after the records, one FHIR ``Medication`` per formulary medicine that an
+exported MedicationRequest or MedicationStatement names (by its formulary code; the
+prescriptions keep their ``medicationCodeableConcept`` and their ``priorPrescription``). Those
+Medications are reference data made from the formulary, not records of this workstation: an
+import validates them and leaves them out.
+
 Export: a record with an open sync conflict is exported with the value kept here, which the
 central platform has not accepted. It is not labelled with a version of the platform's: its
 ``meta.versionId`` is the platform version it was edited from (absent for a record never
@@ -26,6 +32,7 @@ from typing import IO, Any
 import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 
+from clinic_app.clinical.medication_formulary import SYS_FORMULARY, starter
 from clinic_app.errors import ClinicError, ImportFailed
 from clinic_app.records.bindings import binding_problem
 from clinic_app.records.common import Resource
@@ -75,12 +82,18 @@ def _delete_target(request: dict[str, Any], where: str) -> _Delete:
     return _Delete(m.group(1), m.group(2))
 
 
+# Exported from the formulary alongside the prescriptions; an import checks and skips them.
+REFERENCE_TYPES = ("Medication",)
+REFERENCE_BASE = "https://fhir.clinic-workstation.cn/formulary"  # their Bundle fullUrl
+MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
+
+
 def validation_problem(res: Any) -> str | None:
     """None if ``res`` is a valid R4 resource of a supported type, else a value-free reason."""
     if not isinstance(res, dict):
         return "is not a JSON object"
     rtype = res.get("resourceType")
-    if rtype not in SUPPORTED:
+    if rtype not in SUPPORTED and rtype not in REFERENCE_TYPES:
         return "has a resourceType this workstation does not keep"
     rid = res.get("id")
     if not isinstance(rid, str) or not _FHIR_ID.match(rid):
@@ -214,6 +227,8 @@ def import_file(store: Store, path: Path, *, update: bool = False) -> dict[str, 
             seen.add(rid)
             if isinstance(res, _Delete):
                 deletes.append((where, res))
+            elif res.get("resourceType") in REFERENCE_TYPES:
+                continue  # formulary reference data that came with an export: not a record
             else:
                 resources.append(_without_sync_tag(res))
     except UnicodeDecodeError:
@@ -281,14 +296,42 @@ def _marked_unresolved(res: Resource, base: int | None) -> Resource:
     return {**res, "meta": meta}
 
 
+def formulary_ids(res: Resource) -> list[str]:
+    """The formulary entries a MedicationRequest or MedicationStatement names."""
+    concept = res.get("medicationCodeableConcept") or {}
+    return [
+        str(c["code"])
+        for c in concept.get("coding") or []
+        if isinstance(c, dict) and c.get("system") == SYS_FORMULARY and c.get("code")
+    ]
+
+
+def medications(ids: Sequence[str]) -> list[Resource]:
+    """FHIR Medication resources for formulary entry ids (unknown ids are left out)."""
+    formulary = starter()
+    return [m.medication() for i in dict.fromkeys(ids) if (m := formulary.get(i)) is not None]
+
+
 def _exported(store: Store, rtypes: Sequence[str] | None) -> Iterator[Resource]:
     unresolved = SyncLedger(store).unresolved_bases()
-    for res in store.iter_records(rtypes):
+    with_meds = rtypes is None or "Medication" in rtypes
+    read = None
+    if rtypes is not None:  # Medications need the prescriptions that name them read too
+        read = [t for t in rtypes if t not in REFERENCE_TYPES]
+        read += [t for t in MEDICATION_TYPES if with_meds and t not in read]
+    named: list[str] = []
+    for res in store.iter_records(read):
         rid = res.get("id")
+        if res.get("resourceType") in MEDICATION_TYPES:
+            named += formulary_ids(res)
+        if rtypes is not None and res.get("resourceType") not in rtypes:
+            continue
         if isinstance(rid, str) and rid in unresolved:
             yield _marked_unresolved(res, unresolved[rid])
         else:
             yield res
+    if with_meds:
+        yield from medications(named)
 
 
 def _write_bundle(out: IO[str], resources: Iterator[Resource]) -> int:
@@ -300,6 +343,9 @@ def _write_bundle(out: IO[str], resources: Iterator[Resource]) -> int:
         entry: dict[str, Any] = {"resource": res}
         if _UUID.match(str(res.get("id", ""))):
             entry = {"fullUrl": f"urn:uuid:{res['id']}", "resource": res}
+        elif res.get("resourceType") in REFERENCE_TYPES:
+            entry = {"fullUrl": f"{REFERENCE_BASE}/{res['resourceType']}/{res['id']}",
+                     "resource": res}  # fmt: skip
         out.write(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
         n += 1
     out.write("]}\n")

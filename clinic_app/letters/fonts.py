@@ -38,12 +38,6 @@ PROBE = "王芳处方"  # glyphs a font must have to print a letter
 class NoLetterFont(ClinicError):
     """No TrueType font with Chinese characters is installed: letters cannot be printed."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "No Chinese TrueType font was found to print letters with; install the"
-            " fonts-wqy-microhei package (or reinstall the workstation)."
-        )
-
 
 def _fontconfig() -> list[tuple[Path, int]]:
     """TrueType faces with Chinese characters that fontconfig knows, preferred ones first."""
@@ -103,4 +97,7 @@ def register() -> str:
             pdfmetrics.registerFont(font)
             log.info("letters print with %s#%d", path, index)
             return FONT_NAME
-    raise NoLetterFont()
+    raise NoLetterFont(
+        "No Chinese TrueType font was found to print letters with; install the"
+        " fonts-wqy-microhei package (or reinstall the workstation)."
+    )

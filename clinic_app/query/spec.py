@@ -19,7 +19,7 @@ inverse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from clinic_app.errors import ValidationError
 from clinic_app.records import forms
@@ -38,7 +38,7 @@ KINDS = ("patient", "form", "vital", "diagnosis", "medicine", "followup")
 MAX_DEPTH = 4
 MAX_DAYS = 36500
 
-Value = Union[float, int, str, bool]
+Value = float | int | str | bool
 
 
 @dataclass
@@ -95,14 +95,14 @@ class FollowUpCondition:
     kind: str = "followup"
 
 
-Condition = Union[PatientCondition, FormCondition, VitalCondition, DiagnosisCondition,
-                  MedicineCondition, FollowUpCondition]  # fmt: skip
+Condition = (PatientCondition | FormCondition | VitalCondition | DiagnosisCondition
+             | MedicineCondition | FollowUpCondition)  # fmt: skip
 
 
 @dataclass
 class Group:
     match: str = "all"  # all (and) / any (or)
-    conditions: list[Union[Condition, Group]] = field(default_factory=list)
+    conditions: list[Condition | Group] = field(default_factory=list)
 
 
 # ---- parsing ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ class Visit:
     response: Resource
     observations: list[Resource]
     saved: list[Saved]
+    extra: list[Resource] = field(default_factory=list)  # what ``also`` added to the write
 
 
 def record_visit(
@@ -36,8 +38,13 @@ def record_visit(
     practitioner: str,
     reason: str | None = None,
     form_version: str | None = None,
+    also: Callable[[Resource], Sequence[Resource]] | None = None,
 ) -> Visit:
-    """Validate everything first; then write encounter, form and vitals together or not at all."""
+    """Validate everything first; then write encounter, form and vitals together or not at all.
+
+    ``also`` (the hook for records that belong to the visit, e.g. its diagnoses) is given the
+    new Encounter before anything is written and returns more records to write in the same
+    transaction; when it raises, nothing is written."""
     store.get("Patient", patient_id)  # NotFound for an unknown patient
     encounter = enc.encounter(
         patient_id=patient_id, kind=kind, start=start, practitioner=practitioner, reason=reason
@@ -71,8 +78,9 @@ def record_visit(
     dia = next((o for o in observations if vital_key(o) == "diastolic"), None)
     if sys_ and dia and sys_["valueQuantity"]["value"] <= dia["valueQuantity"]["value"]:
         raise ValidationError("diastolic", "Diastolic pressure must be below systolic.")
-    saved = save_all(store, [encounter, response, *observations])
-    return Visit(encounter, response, observations, saved)
+    extra = list(also(encounter)) if also is not None else []
+    saved = save_all(store, [encounter, response, *observations, *extra])
+    return Visit(encounter, response, observations, saved[: len(saved) - len(extra)], extra)
 
 
 def add_vitals(

@@ -151,10 +151,15 @@ def test_export_fhir_csv_xlsx(demo, tmp_path):
         env,
     )
     assert code == 0, err
-    assert f"Exported {total} FHIR resources" in out
     assert "not encrypted" in out
     lines = (tmp_path / "all.ndjson").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == total
+    kinds = [json.loads(line)["resourceType"] for line in lines]
+    # the records, and the formulary Medications their prescriptions name (the demo's
+    # showcase patient: amlodipine 5 -> 10 mg, clopidogrel taken elsewhere, omeprazole)
+    medications = kinds.count("Medication")
+    assert medications >= 3 and "MedicationStatement" in kinds
+    assert len(lines) == total + medications
+    assert f"Exported {total + medications} FHIR resources" in out
 
     code, out, err = run(
         [

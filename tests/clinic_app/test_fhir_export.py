@@ -31,7 +31,10 @@ KINDS = {
     "CarePlan",
     "Task",
     "DocumentReference",
+    "MedicationStatement",
 }
+# Made from the formulary for the prescriptions that name it, not stored: exported only.
+REFERENCE_KINDS = {"Medication"}
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +145,15 @@ def full(tmp_path_factory, b):
         description="血压随访",
         author="李建国医生",
     )
+    meds = Clinic(store).medications  # a superseded dose, one taken elsewhere, an override
+    five = meds.prescribe(patient_id=pid, formulary_id="amlodipine-5", dosage="每日一次",
+                          requester="李建国医生", days=30, override_reason="已在用，换用目录药品")
+    ten = meds.prescribe(patient_id=pid, formulary_id="amlodipine-10", dosage="每日一次",
+                         requester="李建国医生", days=30)  # fmt: skip
+    meds.record_taken(patient_id=pid, recorded_by="李建国医生", formulary_id="clopidogrel-75",
+                      dosage="每日一次", source="县医院")  # fmt: skip
+    override = meds.prescribe(patient_id=pid, formulary_id="omeprazole-20", dosage="每日一次",
+                              requester="李建国医生", days=14, override_reason="既往消化道出血")
     summary = generate(Clinic(store), 30, seed=7)
     assert summary.patients == 30
     ndjson = folder / "export.ndjson"
@@ -158,6 +170,9 @@ def full(tmp_path_factory, b):
         "n_nd": n_nd,
         "n_bundle": n_bundle,
         "digest": digest,
+        "five": five.value["id"],
+        "ten": ten.value["id"],
+        "override": override.value["id"],
     }
     yield info
     store.lock()
@@ -182,9 +197,38 @@ def without_meta(resources):
 def test_export_counts_match_the_store(full):
     store = full["store"]
     total = sum(store.counts().values())
-    assert full["n_nd"] == full["n_bundle"] == total
-    assert len(ndjson_resources(full["ndjson"])) == total
+    exported = ndjson_resources(full["ndjson"])
+    medications = [r for r in exported if r["resourceType"] in REFERENCE_KINDS]
+    assert {r["id"] for r in medications} == {
+        "amlodipine-5", "amlodipine-10", "clopidogrel-75", "omeprazole-20"}  # fmt: skip
+    assert full["n_nd"] == full["n_bundle"] == total + len(medications) == len(exported)
     assert set(store.counts()) == KINDS
+
+
+def test_prescriptions_keep_prior_prescription_and_medications_validate(full):
+    exported = {(r["resourceType"], r["id"]): r for r in ndjson_resources(full["ndjson"])}
+    ten = exported[("MedicationRequest", full["ten"])]
+    assert ten["priorPrescription"] == {"reference": f"MedicationRequest/{full['five']}"}
+    five = exported[("MedicationRequest", full["five"])]
+    assert five["status"] == "completed"  # superseded by the 10 mg one
+    override = exported[("MedicationRequest", full["override"])]
+    assert "既往消化道出血" in override["note"][0]["text"]
+    assert override["extension"][0]["extension"]
+    statement = next(r for (t, _), r in exported.items() if t == "MedicationStatement")
+    med = exported[("Medication", "clopidogrel-75")]
+    codes = {c["code"] for c in statement["medicationCodeableConcept"]["coding"]}
+    assert codes == {c["code"] for c in med["code"]["coding"]}
+    for rtype in ("MedicationRequest", "MedicationStatement", "Medication"):
+        for (t, _), res in exported.items():
+            if t == rtype:
+                get_fhir_model_class(rtype).model_validate(res)
+    assert med["ingredient"][0]["strength"]["numerator"]["value"] == 75
+
+
+def test_export_of_medications_alone(full, tmp_path):
+    out = tmp_path / "meds.ndjson"
+    n = export_fhir(full["store"], out, ["Medication"])
+    assert n == 4 and {r["resourceType"] for r in ndjson_resources(out)} == {"Medication"}
 
 
 def test_every_ndjson_resource_validates_with_r4b(full):
@@ -193,7 +237,7 @@ def test_every_ndjson_resource_validates_with_r4b(full):
         model = get_fhir_model_class(res["resourceType"]).model_validate(res)
         assert model.id == res["id"]
         kinds.add(res["resourceType"])
-    assert kinds == KINDS
+    assert kinds == KINDS | REFERENCE_KINDS
 
 
 def test_coded_conditions_and_no_known_allergies_are_exported_and_valid(full):
@@ -224,7 +268,10 @@ def test_bundle_and_its_entries_validate_with_r4b(full):
     assert len(bundle.entry) == full["n_bundle"]
     for entry in doc["entry"]:
         res = entry["resource"]
-        assert entry["fullUrl"] == f"urn:uuid:{res['id']}"
+        if res["resourceType"] in REFERENCE_KINDS:
+            assert entry["fullUrl"].endswith(f"/Medication/{res['id']}")
+        else:
+            assert entry["fullUrl"] == f"urn:uuid:{res['id']}"
         get_fhir_model_class(res["resourceType"]).model_validate(res)
     assert without_meta(e["resource"] for e in doc["entry"]) == without_meta(
         ndjson_resources(full["ndjson"])
@@ -289,7 +336,7 @@ def test_import_into_a_fresh_profile_then_export_gives_the_same_resources(
         assert counts == full["store"].counts()
         assert store_b.counts() == full["store"].counts()
         assert store_b.pending_count() == sum(counts.values())
-        out = tmp_path / "b.ndjson"
+        out = tmp_path / "b.ndjson"  # the Medications were left out, and made again
         assert export_fhir(store_b, out) == full["n_nd"]
         assert without_meta(ndjson_resources(out)) == without_meta(ndjson_resources(full["ndjson"]))
         # Imported patients are searchable like registered ones.

@@ -189,3 +189,20 @@ def test_probe_rate_is_min_of_send_and_receive() -> None:
     rate = gcc.probe_rate(results)
     assert rate is not None and abs(rate - 0.95 * 250 * 8 * 19 / 0.038) < 1
     assert gcc.probe_rate(results[:3]) is None
+
+
+def test_queue_is_the_delay_over_the_window_minimum() -> None:
+    """The running minimum (a monotonic deque) matches a scan of the last 10 s of groups."""
+    bwe = gcc.DelayBasedBwe(300_000, 30_000, 2_500_000)
+    seen: list[tuple[float, float]] = []
+    for i in range(3000):
+        send = i * 0.01
+        delay = 0.05 + 0.04 * math.sin(i / 97) + 0.01 * ((i * 7919) % 13) / 13
+        arrival = send + delay
+        if bwe.on_packet(twcc.PacketResult(i, send, 1000, arrival)) is None:
+            continue
+        group_arrival = bwe._last_arrival
+        assert group_arrival is not None
+        seen.append((group_arrival, bwe._delays[-1][1]))
+        window = [d for at, d in seen if group_arrival - at <= gcc.DELAY_WINDOW]
+        assert math.isclose(bwe.queue, max(0.0, window[-1] - min(window)), abs_tol=1e-12)

@@ -41,8 +41,10 @@ def expected_ids(records: list[dict[str, Any]], today: date) -> set[str]:
             if any(c.startswith("I10") for c in codes) and status == "active" \
                     and verified != "entered-in-error":  # fmt: skip
                 hypertensive.add(pid)
-        elif kind == "Observation" and r["status"] == "final" and any(
-            c["code"] == "8480-6" for c in r["code"]["coding"]
+        elif (
+            kind == "Observation"
+            and r["status"] == "final"
+            and any(c["code"] == "8480-6" for c in r["code"]["coding"])
         ):
             when = datetime.fromisoformat(r["effectiveDateTime"])
             if pid not in systolic or when > systolic[pid][0]:

@@ -546,112 +546,122 @@ The records on this PC are safe.</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="159" />
+            <location filename="../chart_screen.py" line="155" />
+            <source>Print…</source>
+            <translation>打印…</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="157" />
+            <source>Print a prescription, referral, opinion or visit summary</source>
+            <translation>打印处方、转诊单、会诊意见或就诊小结</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="164" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="160" />
+            <location filename="../chart_screen.py" line="165" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="161" />
+            <location filename="../chart_screen.py" line="166" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="173" />
+            <location filename="../chart_screen.py" line="178" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="182" />
+            <location filename="../chart_screen.py" line="187" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="187" />
+            <location filename="../chart_screen.py" line="192" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="189" />
+            <location filename="../chart_screen.py" line="194" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="191" />
+            <location filename="../chart_screen.py" line="196" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="192" />
+            <location filename="../chart_screen.py" line="197" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="199" />
+            <location filename="../chart_screen.py" line="204" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="201" />
+            <location filename="../chart_screen.py" line="206" />
             <source>Medications</source>
             <translation>用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="203" />
+            <location filename="../chart_screen.py" line="208" />
             <source>Problems and allergies</source>
             <translation>问题与过敏</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="204" />
+            <location filename="../chart_screen.py" line="209" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="266" />
+            <location filename="../chart_screen.py" line="271" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="354" />
+            <location filename="../chart_screen.py" line="359" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="359" />
+            <location filename="../chart_screen.py" line="364" />
             <source>No known allergies (stated %1)</source>
             <translation>无已知过敏（%1 记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="390" />
+            <location filename="../chart_screen.py" line="395" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="401" />
+            <location filename="../chart_screen.py" line="406" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="444" />
+            <location filename="../chart_screen.py" line="449" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="467" />
+            <location filename="../chart_screen.py" line="472" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="471" />
+            <location filename="../chart_screen.py" line="476" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="488" />
+            <location filename="../chart_screen.py" line="493" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
         </message>
@@ -817,6 +827,119 @@ The records on this PC are safe.</source>
             <location filename="../call_panels.py" line="74" />
             <source>Other side</source>
             <translation>对方</translation>
+        </message>
+    </context>
+    <context>
+        <name>ConditionRow</name>
+        <message>
+            <location filename="../query_screen.py" line="101" />
+            <source>not</source>
+            <translation>非</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="102" />
+            <source>Remove this condition</source>
+            <translation>删除此条件</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="103" />
+            <source>Diagnosis (ICD-10)</source>
+            <translation>诊断（ICD-10）</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="103" />
+            <source>Vital sign</source>
+            <translation>生命体征</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="104" />
+            <source>Followed up within (days)</source>
+            <translation>随访间隔（天）以内</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="105" />
+            <source>Patient</source>
+            <translation>患者</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="105" />
+            <source>Visit form answer</source>
+            <translation>就诊表单答案</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="106" />
+            <source>Medicine (ingredient or ATC)</source>
+            <translation>药品（成分或 ATC）</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="109" />
+            <source> days</source>
+            <translation> 天</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="126" />
+            <source>Age</source>
+            <translation>年龄</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="126" />
+            <source>Sex</source>
+            <translation>性别</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="126" />
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="127" />
+            <source>Address</source>
+            <translation>地址</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="132" />
+            <source>Initial</source>
+            <translation>初诊</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="132" />
+            <source>Follow-up</source>
+            <translation>随访</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="139" />
+            <source>latest</source>
+            <translation>最近一次</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="139" />
+            <source>any</source>
+            <translation>任一值</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="141" />
+            <source>any within</source>
+            <translation>期间内任一值</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="173" />
+            <source>contains</source>
+            <translation>包含</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="181" />
+            <source>yes</source>
+            <translation>是</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="181" />
+            <source>no</source>
+            <translation>否</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="187" />
+            <source>e.g. amlodipine or C08</source>
+            <translation>如 氨氯地平 或 C08</translation>
         </message>
     </context>
     <context>
@@ -1541,311 +1664,321 @@ The records on this PC are safe.</source>
     <context>
         <name>DeskScreen</name>
         <message>
-            <location filename="../desk_screen.py" line="642" />
+            <location filename="../desk_screen.py" line="645" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="643" />
+            <location filename="../desk_screen.py" line="646" />
             <source>All specialties</source>
             <translation>全部专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="646" />
+            <location filename="../desk_screen.py" line="649" />
             <source>Show answered and declined</source>
             <translation>显示已答复和已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="649" />
-            <location filename="../desk_screen.py" line="954" />
+            <location filename="../desk_screen.py" line="652" />
+            <location filename="../desk_screen.py" line="976" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="650" />
+            <location filename="../desk_screen.py" line="653" />
             <source>Received</source>
             <translation>收到时间</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="651" />
+            <location filename="../desk_screen.py" line="654" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="652" />
+            <location filename="../desk_screen.py" line="655" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="653" />
+            <location filename="../desk_screen.py" line="656" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="654" />
+            <location filename="../desk_screen.py" line="657" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="658" />
+            <location filename="../desk_screen.py" line="661" />
             <source>Accept…</source>
             <translation>接受…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="658" />
+            <location filename="../desk_screen.py" line="661" />
             <source>Accept the consult (Ctrl+Shift+A)</source>
             <translation>接受会诊（Ctrl+Shift+A）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="661" />
+            <location filename="../desk_screen.py" line="664" />
             <source>Decline…</source>
             <translation>拒绝…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="662" />
+            <location filename="../desk_screen.py" line="665" />
             <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
             <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="666" />
+            <location filename="../desk_screen.py" line="669" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="667" />
+            <location filename="../desk_screen.py" line="670" />
             <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
             <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="671" />
+            <location filename="../desk_screen.py" line="674" />
             <source>Write opinion…</source>
             <translation>填写意见…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="672" />
+            <location filename="../desk_screen.py" line="675" />
             <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
             <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="676" />
+            <location filename="../desk_screen.py" line="679" />
             <source>E-prescription…</source>
             <translation>电子处方…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="677" />
+            <location filename="../desk_screen.py" line="680" />
             <source>Prescribe for the patient (Ctrl+Shift+P)</source>
             <translation>为患者开处方（Ctrl+Shift+P）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="681" />
+            <location filename="../desk_screen.py" line="684" />
             <source>Refer…</source>
             <translation>转诊…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="682" />
+            <location filename="../desk_screen.py" line="685" />
             <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
             <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="684" />
+            <location filename="../desk_screen.py" line="687" />
             <source>Open chart</source>
             <translation>打开病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="684" />
+            <location filename="../desk_screen.py" line="687" />
             <source>Open the patient's chart</source>
             <translation>打开患者病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="687" />
+            <location filename="../desk_screen.py" line="690" />
+            <source>Print…</source>
+            <translation>打印…</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="691" />
+            <source>Print the opinion, prescription or referral of this consult</source>
+            <translation>打印本次会诊的意见、处方或转诊单</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="695" />
             <source>Video call</source>
             <translation>视频通话</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="688" />
+            <location filename="../desk_screen.py" line="696" />
             <source>Start or join the live call of this consult (Ctrl+J)</source>
             <translation>发起或加入本会诊的实时通话（Ctrl+J）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="703" />
+            <location filename="../desk_screen.py" line="711" />
             <source>New</source>
             <translation>新申请</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="704" />
+            <location filename="../desk_screen.py" line="712" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="705" />
+            <location filename="../desk_screen.py" line="713" />
             <source>Scheduled</source>
             <translation>已安排</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="706" />
+            <location filename="../desk_screen.py" line="714" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="707" />
+            <location filename="../desk_screen.py" line="715" />
             <source>Answered</source>
             <translation>已答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="708" />
+            <location filename="../desk_screen.py" line="716" />
             <source>Withdrawn</source>
             <translation>已撤回</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="713" />
+            <location filename="../desk_screen.py" line="721" />
             <source>STAT</source>
             <translation>立即</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="714" />
+            <location filename="../desk_screen.py" line="722" />
             <source>ASAP</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="715" />
+            <location filename="../desk_screen.py" line="723" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="716" />
+            <location filename="../desk_screen.py" line="724" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="762" />
+            <location filename="../desk_screen.py" line="770" />
             <source>%n request(s)</source>
             <translation>
                 <numerusform>%n 个申请</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="836" />
+            <location filename="../desk_screen.py" line="858" />
             <source>Accept the consult for %1</source>
             <translation>接受 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="838" />
+            <location filename="../desk_screen.py" line="860" />
             <source>Decline the consult for %1</source>
             <translation>拒绝 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="840" />
+            <location filename="../desk_screen.py" line="862" />
             <source>Accept</source>
             <translation>接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="840" />
+            <location filename="../desk_screen.py" line="862" />
             <source>Decline</source>
             <translation>拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="844" />
+            <location filename="../desk_screen.py" line="866" />
             <source>Optional: a note for the clinic</source>
             <translation>可选：给诊所的备注</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="846" />
+            <location filename="../desk_screen.py" line="868" />
             <source>Why? The clinic reads this in the chart.</source>
             <translation>原因？诊所会在病历中看到。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="849" />
-            <location filename="../desk_screen.py" line="955" />
+            <location filename="../desk_screen.py" line="871" />
+            <location filename="../desk_screen.py" line="977" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="876" />
+            <location filename="../desk_screen.py" line="898" />
             <source>Video consult</source>
             <translation>视频会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="884" />
+            <location filename="../desk_screen.py" line="906" />
             <source>Opinion for %1</source>
             <translation>%1 的会诊意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="884" />
+            <location filename="../desk_screen.py" line="906" />
             <source>Send opinion</source>
             <translation>发送意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="887" />
+            <location filename="../desk_screen.py" line="909" />
             <source>Assessment and advice for the clinic</source>
             <translation>给诊所的评估与建议</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="889" />
+            <location filename="../desk_screen.py" line="911" />
             <source>Opinion</source>
             <translation>意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="910" />
+            <location filename="../desk_screen.py" line="932" />
             <source>E-prescription for %1</source>
             <translation>%1 的电子处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="910" />
+            <location filename="../desk_screen.py" line="932" />
             <source>Prescribe</source>
             <translation>开处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="913" />
+            <location filename="../desk_screen.py" line="935" />
             <source>e.g. 氨氯地平片 5mg</source>
             <translation>如：氨氯地平片 5mg</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="915" />
+            <location filename="../desk_screen.py" line="937" />
             <source>e.g. once a day, one tablet</source>
             <translation>如：每日一次，每次一片</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="918" />
+            <location filename="../desk_screen.py" line="940" />
             <source>not set</source>
             <translation>未设置</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="919" />
+            <location filename="../desk_screen.py" line="941" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="921" />
+            <location filename="../desk_screen.py" line="943" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="922" />
+            <location filename="../desk_screen.py" line="944" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="923" />
+            <location filename="../desk_screen.py" line="945" />
             <source>Duration</source>
             <translation>疗程</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="940" />
+            <location filename="../desk_screen.py" line="962" />
             <source>Referral for %1</source>
             <translation>%1 的转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="940" />
+            <location filename="../desk_screen.py" line="962" />
             <source>Refer</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="951" />
+            <location filename="../desk_screen.py" line="973" />
             <source>Why the patient should be seen at the hospital</source>
             <translation>患者需到医院就诊的原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="953" />
+            <location filename="../desk_screen.py" line="975" />
             <source>Department</source>
             <translation>科室</translation>
         </message>
@@ -2094,6 +2227,39 @@ The records on this PC are safe.</source>
             <location filename="../first_sync_dialog.py" line="54" />
             <source>Continue in the background</source>
             <translation>转入后台继续</translation>
+        </message>
+    </context>
+    <context>
+        <name>GroupBox</name>
+        <message>
+            <location filename="../query_screen.py" line="297" />
+            <source>Patients matching</source>
+            <translation>符合以下</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="298" />
+            <source>all of (and)</source>
+            <translation>全部条件（且）</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="299" />
+            <source>any of (or)</source>
+            <translation>任一条件（或）</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="300" />
+            <source>+ Condition</source>
+            <translation>+ 条件</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="301" />
+            <source>+ Group</source>
+            <translation>+ 条件组</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="302" />
+            <source>Remove this group</source>
+            <translation>删除此条件组</translation>
         </message>
     </context>
     <context>
@@ -2524,6 +2690,106 @@ The records on this PC are safe.</source>
         </message>
     </context>
     <context>
+        <name>PrintLetterDialog</name>
+        <message>
+            <location filename="../print_letters.py" line="97" />
+            <source>Print a letter</source>
+            <translation>打印文书</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="108" />
+            <source>Letter</source>
+            <translation>文书</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="109" />
+            <source>Paper</source>
+            <translation>纸张</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="110" />
+            <source>Language of the letter</source>
+            <translation>文书语言</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="112" />
+            <source>Loading…</source>
+            <translation>正在加载…</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="121" />
+            <source>Print…</source>
+            <translation>打印…</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="122" />
+            <source>Save as PDF…</source>
+            <translation>另存为 PDF…</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="123" />
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="138" />
+            <source>Prescription</source>
+            <translation>处方</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="139" />
+            <source>Referral letter</source>
+            <translation>转诊单</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="140" />
+            <source>Consult opinion</source>
+            <translation>会诊意见</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="141" />
+            <source>Visit summary</source>
+            <translation>就诊摘要</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="162" />
+            <source>Nothing of this patient can be printed yet.</source>
+            <translation>该患者暂无可打印的文书。</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="198" />
+            <source>Preparing the letter…</source>
+            <translation>正在生成文书…</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../print_letters.py" line="210" />
+            <source>%n page(s)</source>
+            <translation>
+                <numerusform>共 %n 页</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="258" />
+            <source>The printer could not be opened.</source>
+            <translation>无法打开打印机。</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="268" />
+            <source>Sent to the printer; kept in the chart.</source>
+            <translation>已发送到打印机，并已存入病历。</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="276" />
+            <source>Save the letter as PDF</source>
+            <translation>将文书另存为 PDF</translation>
+        </message>
+        <message>
+            <location filename="../print_letters.py" line="295" />
+            <source>Saved; kept in the chart.</source>
+            <translation>已保存，并已存入病历。</translation>
+        </message>
+    </context>
+    <context>
         <name>ProblemsPanel</name>
         <message>
             <location filename="../chart_problems.py" line="82" />
@@ -2676,6 +2942,295 @@ The records on this PC are safe.</source>
             <location filename="../chart_problems.py" line="243" />
             <source>Choose a diagnosis from the ICD-10 list.</source>
             <translation>请从 ICD-10 列表中选择诊断。</translation>
+        </message>
+    </context>
+    <context>
+        <name>QueryScreen</name>
+        <message>
+            <location filename="../query_screen.py" line="400" />
+            <source>Saved queries</source>
+            <translation>已保存的查询</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="401" />
+            <source>Run</source>
+            <translation>运行</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="402" />
+            <source>Delete</source>
+            <translation>删除</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="403" />
+            <source>Name to save the query under</source>
+            <translation>保存查询的名称</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="404" />
+            <source>Save</source>
+            <translation>保存</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="405" />
+            <source>Run query</source>
+            <translation>运行查询</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="406" />
+            <source>Export…</source>
+            <translation>导出…</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="407" />
+            <source>Save the patients found as Excel, CSV or TXT</source>
+            <translation>将查询到的患者保存为 Excel、CSV 或 TXT</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="410" />
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="410" />
+            <source>Sex</source>
+            <translation>性别</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="410" />
+            <source>Age</source>
+            <translation>年龄</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="410" />
+            <source>Diagnoses</source>
+            <translation>诊断</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="411" />
+            <source>Last BP</source>
+            <translation>最近血压</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="411" />
+            <source>Last follow-up</source>
+            <translation>最近随访</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="411" />
+            <source>Days since</source>
+            <translation>距今天数</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="478" />
+            <source>Searching…</source>
+            <translation>正在查询…</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="487" />
+            <source>Build a query and run it.</source>
+            <translation>设置查询条件后运行。</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../query_screen.py" line="490" />
+            <source>%n patient(s) found</source>
+            <translation>
+                <numerusform>找到 %n 名患者</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="510" />
+            <source>Export patients found</source>
+            <translation>导出查询结果</translation>
+        </message>
+        <message>
+            <location filename="../query_screen.py" line="511" />
+            <source>Excel (*.xlsx);;CSV (*.csv);;Text, tab-separated (*.txt)</source>
+            <translation>Excel (*.xlsx);;CSV (*.csv);;文本，制表符分隔 (*.txt)</translation>
+        </message>
+    </context>
+    <context>
+        <name>RegistersScreen</name>
+        <message>
+            <location filename="../registers_screen.py" line="94" />
+            <source>Register</source>
+            <translation>登记册</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="95" />
+            <source>Show</source>
+            <translation>显示</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="96" />
+            <source>Export…</source>
+            <translation>导出…</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="97" />
+            <source>Save the registers and monthly rates as Excel, CSV or TXT</source>
+            <translation>将慢病登记和月度指标保存为 Excel、CSV 或 TXT</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="100" />
+            <source>Hypertension (I10–I15)</source>
+            <translation>高血压（I10–I15）</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="101" />
+            <source>Type 2 diabetes (E11)</source>
+            <translation>2型糖尿病（E11）</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="102" />
+            <source>Everyone</source>
+            <translation>全部</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="102" />
+            <source>Overdue for follow-up</source>
+            <translation>随访逾期</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="103" />
+            <source>Follow-up due soon</source>
+            <translation>即将到期随访</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="103" />
+            <location filename="../registers_screen.py" line="133" />
+            <source>Not controlled</source>
+            <translation>未控制</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="112" />
+            <source>Follow-up at least every 90 days (national basic public-health service specification): overdue after 90 days without a visit or a completed follow-up, due from day 76. Controlled: last BP below 140/90 mmHg; last fasting glucose at most 7.0 mmol/L (national primary-care guidelines for hypertension 2020 and diabetes 2022).</source>
+            <translation>每 90 天至少随访一次（国家基本公共卫生服务规范）：90 天内无就诊或已完成随访即为逾期，第 76 天起为即将到期。控制：最近一次血压低于 140/90 mmHg；最近一次空腹血糖不高于 7.0 mmol/L（国家基层高血压防治管理指南 2020、国家基层糖尿病防治管理指南 2022）。</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="118" />
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="118" />
+            <source>Sex</source>
+            <translation>性别</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="118" />
+            <source>Age</source>
+            <translation>年龄</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="118" />
+            <source>ICD-10</source>
+            <translation>ICD-10</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="119" />
+            <source>Last follow-up</source>
+            <translation>最近随访</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="119" />
+            <source>Follow-up</source>
+            <translation>随访</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="119" />
+            <source>Control</source>
+            <translation>控制情况</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="120" />
+            <source>Last reading</source>
+            <translation>最近测量值</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="129" />
+            <source>Overdue</source>
+            <translation>逾期</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="129" />
+            <source>Due</source>
+            <translation>到期</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="130" />
+            <source>On time</source>
+            <translation>按时</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="133" />
+            <location filename="../registers_screen.py" line="200" />
+            <source>Controlled</source>
+            <translation>已控制</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="134" />
+            <source>No reading</source>
+            <translation>无记录</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="149" />
+            <source>never</source>
+            <translation>从未</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../registers_screen.py" line="150" />
+            <source>%1 (%n day(s) ago)</source>
+            <translation>
+                <numerusform>%1（%n 天前）</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="166" />
+            <source>Loading the registers…</source>
+            <translation>正在载入慢病登记…</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="174" />
+            <source>%1 patients · %2 overdue · %3 due · %4 not controlled · this month: follow-up %5, control %6</source>
+            <translation>共 %1 人 · 逾期 %2 人 · 即将到期 %3 人 · 未控制 %4 人 · 本月：随访率 %5，控制率 %6</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="199" />
+            <source>Patients</source>
+            <translation>患者</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="199" />
+            <source>Followed up</source>
+            <translation>已随访</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="199" />
+            <source>Follow-up rate</source>
+            <translation>随访率</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="200" />
+            <source>Control rate</source>
+            <translation>控制率</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="217" />
+            <source>Export registers</source>
+            <translation>导出慢病登记</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="218" />
+            <source>Excel (*.xlsx);;CSV (*.csv);;Text, tab-separated (*.txt)</source>
+            <translation>Excel (*.xlsx);;CSV (*.csv);;文本，制表符分隔 (*.txt)</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../registers_screen.py" line="231" />
+            <source>%n row(s) written to %1</source>
+            <translation>
+                <numerusform>已写入 %n 行到 %1</numerusform>
+            </translation>
         </message>
     </context>
     <context>
@@ -6273,19 +6828,95 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <source>Choose what to print.</source>
-            <translation type="unfinished" />
+            <translation>请选择要打印的内容。</translation>
         </message>
         <message>
             <source>That record belongs to no patient.</source>
-            <translation type="unfinished" />
+            <translation>该记录不属于任何患者。</translation>
         </message>
         <message>
             <source>That request is not a referral.</source>
-            <translation type="unfinished" />
+            <translation>该申请不是转诊单。</translation>
         </message>
         <message>
             <source>Print on A4 or A5.</source>
-            <translation type="unfinished" />
+            <translation>请选择 A4 或 A5 纸张打印。</translation>
+        </message>
+        <message>
+            <source>No Chinese TrueType font was found to print letters with; install the fonts-wqy-microhei package (or reinstall the workstation).</source>
+            <translation>未找到可用于打印文书的中文 TrueType 字体；请安装 fonts-wqy-microhei 软件包（或重新安装工作站）。</translation>
+        </message>
+        <message>
+            <source>query save needs --json SPEC (or --json @FILE).</source>
+            <translation>query save 需要 --json SPEC（或 --json @文件）。</translation>
+        </message>
+        <message>
+            <source>query run takes a saved query's NAME or --json SPEC (one of them).</source>
+            <translation>query run 需要已保存查询的名称或 --json SPEC（二者选一）。</translation>
+        </message>
+        <message>
+            <source>query run needs --format csv|xlsx|txt and --out PATH.</source>
+            <translation>query run 需要 --format csv|xlsx|txt 和 --out 路径。</translation>
+        </message>
+        <message>
+            <source>Give the query a name.</source>
+            <translation>请为查询命名。</translation>
+        </message>
+        <message>
+            <source>The name is too long (at most 80 characters).</source>
+            <translation>名称过长（最多 80 个字符）。</translation>
+        </message>
+        <message>
+            <source>No saved query has this name.</source>
+            <translation>没有此名称的已保存查询。</translation>
+        </message>
+        <message>
+            <source>Choose en or zh_CN.</source>
+            <translation>请选择 en 或 zh_CN。</translation>
+        </message>
+        <message>
+            <source>Choose csv, xlsx or txt.</source>
+            <translation>请选择 csv、xlsx 或 txt。</translation>
+        </message>
+        <message>
+            <source>Answer yes or no (true or false).</source>
+            <translation>请回答是或否（true 或 false）。</translation>
+        </message>
+        <message>
+            <source>This part of the condition is missing.</source>
+            <translation>条件缺少这一部分。</translation>
+        </message>
+        <message>
+            <source>Enter a whole number of days, 1 or more.</source>
+            <translation>请输入天数（不小于 1 的整数）。</translation>
+        </message>
+        <message>
+            <source>This question is not part of the form.</source>
+            <translation>表单中没有这个问题。</translation>
+        </message>
+        <message>
+            <source>A condition is an object with a kind (or a group).</source>
+            <translation>条件须为带有类型的对象（或条件组）。</translation>
+        </message>
+        <message>
+            <source>Groups are nested too deeply.</source>
+            <translation>条件组嵌套层数过多。</translation>
+        </message>
+        <message>
+            <source>A group needs conditions.</source>
+            <translation>条件组至少需要一个条件。</translation>
+        </message>
+        <message>
+            <source>A query is an object with match and conditions.</source>
+            <translation>查询须为包含 match 和 conditions 的对象。</translation>
+        </message>
+        <message>
+            <source>Enter an ICD-10 code or its start (I10, E11).</source>
+            <translation>请输入 ICD-10 编码或其开头（如 I10、E11）。</translation>
+        </message>
+        <message>
+            <source>The query is not valid JSON.</source>
+            <translation>查询不是有效的 JSON。</translation>
         </message>
     </context>
     <context>
@@ -6329,17 +6960,27 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>设置</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="68" />
+            <location filename="../pages.py" line="72" />
             <source>Patients</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="71" />
+            <location filename="../pages.py" line="75" />
             <source>Chart</source>
             <translation>病历</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="78" />
+            <location filename="../pages.py" line="80" />
+            <source>Chronic disease registers</source>
+            <translation>慢病登记</translation>
+        </message>
+        <message>
+            <location filename="../pages.py" line="81" />
+            <source>Queries</source>
+            <translation>查询</translation>
+        </message>
+        <message>
+            <location filename="../pages.py" line="88" />
             <source>Changes in error</source>
             <translation>出错的更改</translation>
         </message>

@@ -201,6 +201,12 @@ def merge(ts: Path, messages: list[str], translations: dict[str, str]) -> tuple[
 
 
 CORE_ZH: dict[str, str] = {
+    # issue 19: printed letters
+    "No Chinese TrueType font was found to print letters with; install the fonts-wqy-microhei package (or reinstall the workstation).": "未找到可用于打印文书的中文 TrueType 字体；请安装 fonts-wqy-microhei 软件包（或重新安装工作站）。",
+    "Print on A4 or A5.": "请选择 A4 或 A5 纸张打印。",
+    "Choose what to print.": "请选择要打印的内容。",
+    "That request is not a referral.": "该申请不是转诊单。",
+    "That record belongs to no patient.": "该记录不属于任何患者。",
     "This prescription has warnings: give the reason to prescribe it anyway.": "此处方有用药警示：请填写仍要开具的理由。",
     "Give the reason the medicine is stopped.": "请填写停药原因。",
     "That medicine is not in the formulary.": "该药品不在药品目录中。",
@@ -448,6 +454,28 @@ CORE_ZH |= {
     "The resource holds text or numbers that cannot be stored.": "该记录包含无法保存的文字或数字。",
     "The resource is not a valid %1 (%2).": "该记录不是有效的 %1（%2）。",
     "An id in the resource is not a FHIR id (1 to 64 letters, digits, '-' or '.').": "记录中的编号不是有效的 FHIR 编号（1 到 64 个字母、数字、“-”或“.”）。",
+}
+
+# issue 19: the query builder's validator and saved queries
+CORE_ZH |= {
+    "This part of the condition is missing.": "条件缺少这一部分。",
+    "Enter a whole number of days, 1 or more.": "请输入天数（不小于 1 的整数）。",
+    "Answer yes or no (true or false).": "请回答是或否（true 或 false）。",
+    "This question is not part of the form.": "表单中没有这个问题。",
+    "A condition is an object with a kind (or a group).": "条件须为带有类型的对象（或条件组）。",
+    "Enter an ICD-10 code or its start (I10, E11).": "请输入 ICD-10 编码或其开头（如 I10、E11）。",
+    "Groups are nested too deeply.": "条件组嵌套层数过多。",
+    "A group needs conditions.": "条件组至少需要一个条件。",
+    "The query is not valid JSON.": "查询不是有效的 JSON。",
+    "A query is an object with match and conditions.": "查询须为包含 match 和 conditions 的对象。",
+    "Give the query a name.": "请为查询命名。",
+    "The name is too long (at most 80 characters).": "名称过长（最多 80 个字符）。",
+    "No saved query has this name.": "没有此名称的已保存查询。",
+    "Choose csv, xlsx or txt.": "请选择 csv、xlsx 或 txt。",
+    "Choose en or zh_CN.": "请选择 en 或 zh_CN。",
+    "query save needs --json SPEC (or --json @FILE).": "query save 需要 --json SPEC（或 --json @文件）。",
+    "query run takes a saved query's NAME or --json SPEC (one of them).": "query run 需要已保存查询的名称或 --json SPEC（二者选一）。",
+    "query run needs --format csv|xlsx|txt and --out PATH.": "query run 需要 --format csv|xlsx|txt 和 --out 路径。",
 }
 
 

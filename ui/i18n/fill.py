@@ -33,6 +33,24 @@ HELPER_CONTEXTS = {
 DEAD = ("vanished", "obsolete")
 
 UI_ZH: dict[str, str] = {
+    # issue 19: printed letters
+    "Print…": "打印…",
+    "Print a prescription, referral, opinion or visit summary": "打印处方、转诊单、会诊意见或就诊小结",
+    "Print the opinion, prescription or referral of this consult": "打印本次会诊的意见、处方或转诊单",
+    "Print a letter": "打印文书",
+    "Letter": "文书",
+    "Paper": "纸张",
+    "Language of the letter": "文书语言",
+    "Save as PDF…": "另存为 PDF…",
+    "Referral letter": "转诊单",
+    "Consult opinion": "会诊意见",
+    "Nothing of this patient can be printed yet.": "该患者暂无可打印的文书。",
+    "Preparing the letter…": "正在生成文书…",
+    "%n page(s)": "共 %n 页",
+    "The printer could not be opened.": "无法打开打印机。",
+    "Sent to the printer; kept in the chart.": "已发送到打印机，并已存入病历。",
+    "Save the letter as PDF": "将文书另存为 PDF",
+    "Saved; kept in the chart.": "已保存，并已存入病历。",
     # issue 19: medications
     "Prescribe for %1": "为 %1 开处方",
     "Type to search the formulary": "输入以搜索药品目录",
@@ -901,6 +919,85 @@ UI_ZH |= {
 }
 
 # Where one English word needs different Chinese in one context.
+# issue 19: chronic-disease registers and the clinic's own queries (by context, below: the same
+# English word is another Chinese one on these screens, e.g. "Patients" as a count)
+_REGISTERS_QUERIES_ZH = {
+    " days": " 天",
+    "%1 (%n day(s) ago)": "%1（%n 天前）",
+    "%1 patients · %2 overdue · %3 due · %4 not controlled · this month: follow-up %5, control %6": "共 %1 人 · 逾期 %2 人 · 即将到期 %3 人 · 未控制 %4 人 · 本月：随访率 %5，控制率 %6",
+    "%n patient(s) found": "找到 %n 名患者",
+    "%n row(s) written to %1": "已写入 %n 行到 %1",
+    "+ Condition": "+ 条件",
+    "+ Group": "+ 条件组",
+    "Address": "地址",
+    "Age": "年龄",
+    "Build a query and run it.": "设置查询条件后运行。",
+    "Control rate": "控制率",
+    "Control": "控制情况",
+    "Controlled": "已控制",
+    "Days since": "距今天数",
+    "Delete": "删除",
+    "Diagnoses": "诊断",
+    "Diagnosis (ICD-10)": "诊断（ICD-10）",
+    "Due": "即将到期",
+    "Everyone": "全部",
+    "Excel (*.xlsx);;CSV (*.csv);;Text, tab-separated (*.txt)": "Excel (*.xlsx);;CSV (*.csv);;文本，制表符分隔 (*.txt)",
+    "Export patients found": "导出查询结果",
+    "Export registers": "导出慢病登记",
+    "Export…": "导出…",
+    "Follow-up due soon": "即将到期随访",
+    "Follow-up rate": "随访率",
+    "Follow-up": "随访",
+    "Followed up within (days)": "随访间隔（天）以内",
+    "Followed up": "已随访",
+    "Follow-up at least every 90 days (national basic public-health service specification): overdue after 90 days without a visit or a completed follow-up, due from day 76. Controlled: last BP below 140/90 mmHg; last fasting glucose at most 7.0 mmol/L (national primary-care guidelines for hypertension 2020 and diabetes 2022).": "每 90 天至少随访一次（国家基本公共卫生服务规范）：90 天内无就诊或已完成随访即为逾期，第 76 天起为即将到期。控制：最近一次血压低于 140/90 mmHg；最近一次空腹血糖不高于 7.0 mmol/L（国家基层高血压防治管理指南 2020、国家基层糖尿病防治管理指南 2022）。",
+    "Hypertension (I10–I15)": "高血压（I10–I15）",
+    "ICD-10": "ICD-10",
+    "Initial": "初诊",
+    "Last BP": "最近血压",
+    "Last follow-up": "最近随访",
+    "Last reading": "最近测量值",
+    "Loading the registers…": "正在载入慢病登记…",
+    "Medicine (ingredient or ATC)": "药品（成分或 ATC）",
+    "Name to save the query under": "保存查询的名称",
+    "Name": "姓名",
+    "No reading": "无记录",
+    "Not controlled": "未控制",
+    "On time": "按时",
+    "Overdue for follow-up": "随访逾期",
+    "Overdue": "逾期",
+    "Patient": "患者",
+    "Patients matching": "符合以下",
+    "Patients": "管理人数",
+    "Register": "登记册",
+    "Remove this condition": "删除此条件",
+    "Remove this group": "删除此条件组",
+    "Run query": "运行查询",
+    "Run": "运行",
+    "Save the patients found as Excel, CSV or TXT": "将查询到的患者保存为 Excel、CSV 或 TXT",
+    "Save the registers and monthly rates as Excel, CSV or TXT": "将慢病登记和月度指标保存为 Excel、CSV 或 TXT",
+    "Save": "保存",
+    "Saved queries": "已保存的查询",
+    "Searching…": "正在查询…",
+    "Sex": "性别",
+    "Show": "显示",
+    "Type 2 diabetes (E11)": "2型糖尿病（E11）",
+    "Visit form answer": "就诊表单答案",
+    "Vital sign": "生命体征",
+    "all of (and)": "全部条件（且）",
+    "any of (or)": "任一条件（或）",
+    "any within": "期间内任一值",
+    "any": "任一值",
+    "contains": "包含",
+    "e.g. amlodipine or C08": "如 氨氯地平 或 C08",
+    "latest": "最近一次",
+    "never": "从未",
+    "no": "否",
+    "not": "非",
+    "yes": "是",
+}
+
+
 CONTEXT_ZH: dict[tuple[str, str], str] = {
     ("ChartTimeline", "Specialist"): "专科医生",
     ("ConflictsScreen", "Visit"): "就诊",
@@ -908,6 +1005,17 @@ CONTEXT_ZH: dict[tuple[str, str], str] = {
     ("ConflictsScreen", "Due"): "到期日",
     ("DeskScreen", "Opinion"): "意见",
     ("ConsultRoom", "no connection"): "无连接",
+}
+CONTEXT_ZH |= {
+    (context, source): zh
+    for context in ("RegistersScreen", "QueryScreen", "ConditionRow", "GroupBox")
+    for source, zh in _REGISTERS_QUERIES_ZH.items()
+} | {
+    ("pages", "Chronic disease registers"): "慢病登记",
+    ("pages", "Queries"): "查询",
+    ("ConditionRow", "Follow-up"): "复诊",
+    ("ConditionRow", "Patient"): "患者信息",
+    ("QueryScreen", "Patients"): "患者",
 }
 
 
