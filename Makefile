@@ -12,7 +12,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # System packages the tests need: a PostgreSQL server (initdb), faketime (clock skew tests),
 # coturn (the TURN relay the call tests start on loopback), iproute2 (network namespaces for the
-# call tests' link emulator, tests/support/link_emulator.py),
+# call tests' link emulator, tests/support/link_emulator.py), chromium (Playwright drives it in
+# tests/e2e/test_desk_browser.py: no browser download),
 # and what Qt needs to run offscreen. What the window needs on the xcb platform (a real display)
 # is read from PySide6's plugin with ldd by `make guideps` (ui/platform_libs.py), not listed here.
 QT_DEBS := libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-wqy-microhei
@@ -32,6 +33,7 @@ sysdeps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v turnserver >/dev/null || missing="$$missing coturn"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	for deb in $(QT_DEBS) $(SOUND_DEBS) $(INSTALLER_DEBS) $(XCB_TEST_DEBS); do dpkg -s $$deb >/dev/null 2>&1 || missing="$$missing $$deb"; done; \
 	if [ -n "$$missing" ]; then \

@@ -168,3 +168,33 @@ async def render(ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None
     await shot("36-consult-slots", wizard)
     wizard.done(0)  # discard without the "unsaved input" question
     await settle(0.2)
+    await registers_and_queries(ws, shot, settle)
+
+
+async def registers_and_queries(
+    ws: Workspace, shot: Shot, settle: Callable[..., Awaitable[None]]
+) -> None:
+    """The registers filtered to the overdue, and the issue's saved query with its results."""
+    from ui.query_screen import QueryScreen
+    from ui.registers_screen import FILTERS, RegistersScreen
+
+    registers = ws.show_page("registers")
+    assert isinstance(registers, RegistersScreen)
+    for _ in range(100):
+        if registers.summaries:
+            break
+        await asyncio.sleep(0.1)
+    registers.filter.setCurrentIndex(FILTERS.index("overdue"))
+    await shot("37-registers-overdue")
+    registers.filter.setCurrentIndex(0)
+    queries = ws.show_page("queries")
+    assert isinstance(queries, QueryScreen)
+    from ui.translations import installed_language
+
+    chinese = installed_language() == "zh_CN"
+    queries.name.setText("高血压：收缩压≥140且90天未随访" if chinese
+                         else "Hypertension: SBP ≥ 140, no follow-up in 90 days")  # fmt: skip
+    await queries.save()
+    await queries.run()
+    await settle(0.3)
+    await shot("38-query-results")

@@ -1,5 +1,7 @@
-"""Ask a specialist: a wizard for the question (specialty, urgency), what to include (visits,
-vitals, attachments → the request's supportingInfo), up to three proposed one-hour slots
+"""Ask a specialist: a wizard for the question (specialty, urgency), what to include (active
+problems, current medicines, allergies, recent vitals and visits ticked by default, attachments
+→ the request's supportingInfo: the central platform shows the specialist exactly these
+records), up to three proposed one-hour slots
 (Appointments, status proposed), then save as a draft or send. A sent request waits in the
 outbox (queued offline) until the link is up; the chart shows its status as it moves on."""
 
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -29,12 +32,15 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from clinic_app.records import allergies as allergy_records
+from clinic_app.records import conditions as condition_records
 from clinic_app.records.common import Resource
 from clinic_app.records.encounter import visit_kind
 from clinic_app.records.forms import answers_of
 from clinic_app.records.orders import PRIORITIES, SPECIALTIES
 from clinic_app.records.vitals import VITALS, flag_of, vital_key
 from clinic_app.services.chart_view import MAX_SLOTS, ChartView, ConsultRequest, VitalsSet
+from ui.case_text import allergy_text, condition_text, medication_text
 from ui.clinical_text import (
     flagged_text,
     patient_name,
@@ -50,6 +56,9 @@ from ui.widgets import FieldError, UnsavedGuard, fit_to_screen
 
 MAX_QUESTION = 4000
 LIST_LIMIT = 60  # newest visits / vitals sets offered for inclusion
+RECENT_VISITS = 3  # ticked by default (the newest)
+RECENT_VITALS = 6  # vitals sets ticked by default: enough for the specialist's trend charts
+SUMMARY_TYPES = ("Condition", "MedicationRequest", "MedicationStatement", "AllergyIntolerance")
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -122,13 +131,30 @@ def _checklist(items: list[tuple[str, list[tuple[str, str]]]], checked: int) -> 
 
 
 class SupportPage(QWizardPage):
-    """Tick the visits, vitals and attachments the specialist should see."""
+    """Tick the problems, medicines, allergies, visits, vitals and attachments the specialist
+    should see. Active problems, current medicines and allergies, the newest visits and vitals
+    are ticked to start with; attachments are not."""
 
     def __init__(self, view: ChartView) -> None:
         super().__init__()
         self.setTitle(self.tr("What to include"))
         self.setSubTitle(self.tr("The specialist sees the records you tick, and nothing else."))
         layout = QVBoxLayout(self)
+        active, _resolved = condition_records.problem_list(view.conditions)
+        self.problems = _checklist(
+            [(condition_text(c), [("Condition", str(c["id"]))]) for c in active], len(active)
+        )
+        medicines = view.medications + view.chart.active("MedicationStatement")
+        self.medicines = _checklist(
+            [(medication_text(m), [(str(m["resourceType"]), str(m["id"]))]) for m in medicines],
+            len(medicines),
+        )
+        nka, allergic = allergy_records.current(view.allergies)
+        listed = allergic + ([nka] if nka is not None else [])
+        self.allergies = _checklist(
+            [(allergy_text(a), [("AllergyIntolerance", str(a["id"]))]) for a in listed],
+            len(listed),
+        )
         responses = {
             (r.get("encounter") or {}).get("reference", "").removeprefix("Encounter/"): r
             for r in view.chart.of("QuestionnaireResponse")
@@ -145,12 +171,12 @@ class SupportPage(QWizardPage):
             kind = tr_core(str((enc.get("type") or [{}])[0].get("text", visit_kind(enc) or "")))
             when = when_text((enc.get("period") or {}).get("start"), with_time=False)
             visits.append((" — ".join(p for p in (when, kind, summary) if p), refs))
-        self.visits = _checklist(visits, 1)
+        self.visits = _checklist(visits, RECENT_VISITS)
         vitals = [
             (self.vitals_text(s), [("Observation", str(o["id"])) for o in s.observations])
             for s in view.vitals_sets[:LIST_LIMIT]
         ]
-        self.vitals = _checklist(vitals, 1)
+        self.vitals = _checklist(vitals, RECENT_VITALS)
         self.vitals.setWordWrap(True)
         files = []
         for doc in view.attachments:
@@ -160,11 +186,19 @@ class SupportPage(QWizardPage):
         self.files = _checklist(files, 0)
         self.error = FieldError()
         self.seen = False
-        for title, box, empty in (
-            (self.tr("Visits"), self.visits, self.tr("No visits recorded.")),
-            (self.tr("Vitals"), self.vitals, self.tr("No vitals recorded.")),
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        groups = (
+            (self.tr("Active problems"), self.problems, self.tr("No active problems.")),
+            (self.tr("Visits (notes and form answers)"), self.visits,
+             self.tr("No visits recorded.")),
+            (self.tr("Current medicines"), self.medicines, self.tr("No current medicines.")),
+            (self.tr("Vitals (the specialist's trend charts show the ticked readings)"),
+             self.vitals, self.tr("No vitals recorded.")),
+            (self.tr("Allergies"), self.allergies, self.tr("No allergies recorded.")),
             (self.tr("Attachments (photos, ECG, X-ray…)"), self.files, self.tr("No attachments.")),
-        ):
+        )  # fmt: skip
+        for n, (title, box, empty) in enumerate(groups):
             group = QGroupBox(title)
             inner = QVBoxLayout(group)
             inner.setContentsMargins(6, 4, 6, 4)
@@ -175,7 +209,10 @@ class SupportPage(QWizardPage):
                 note.setStyleSheet("color: #6b6b6b;")
                 inner.addWidget(note)
                 box.hide()
-            layout.addWidget(group, 1 if box.count() else 0)
+            grid.addWidget(group, n // 2, n % 2)
+        for row in range(3):
+            grid.setRowStretch(row, 1)
+        layout.addLayout(grid, 1)
         layout.addWidget(self.error)
 
     def initializePage(self) -> None:
@@ -197,12 +234,16 @@ class SupportPage(QWizardPage):
             parts.append(reading_text(key, obs))
         return f"{when_text(s.when)} — {', '.join(parts)}"
 
+    def boxes(self) -> tuple[QListWidget, ...]:
+        return (self.problems, self.medicines, self.allergies, self.visits, self.vitals,
+                self.files)  # fmt: skip
+
     def supporting(self) -> list[tuple[str, str]]:
         """The ticked records; none if the page was never shown (nothing goes unseen)."""
         out: list[tuple[str, str]] = []
         if not self.seen:
             return out
-        for box in (self.visits, self.vitals, self.files):
+        for box in self.boxes():
             for n in range(box.count()):
                 item = box.item(n)
                 if item.checkState() == Qt.CheckState.Checked:
@@ -367,8 +408,9 @@ class ConsultWizard(QWizard):
         supporting = self.support_page.supporting()
         counts = {
             t: sum(1 for rt, _ in supporting if rt == t)
-            for t in ("Encounter", "Observation", "DocumentReference")
+            for t in ("Encounter", "Observation", "DocumentReference", *SUMMARY_TYPES)
         }
+        medicines = counts["MedicationRequest"] + counts["MedicationStatement"]
         rows = [
             (self.tr("Specialty"), r.specialty.currentText()),
             (self.tr("Urgency"), r.priority.currentText()),
@@ -379,6 +421,13 @@ class ConsultWizard(QWizard):
                 .replace("%1", str(counts["Encounter"]))
                 .replace("%2", str(counts["Observation"]))
                 .replace("%3", str(counts["DocumentReference"])),
+            ),
+            (
+                self.tr("Summary"),
+                self.tr("%1 problem(s), %2 medicine(s), %3 allergy record(s)")
+                .replace("%1", str(counts["Condition"]))
+                .replace("%2", str(medicines))
+                .replace("%3", str(counts["AllergyIntolerance"])),
             ),
             (
                 self.tr("Proposed slots"),

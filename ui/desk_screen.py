@@ -1,6 +1,8 @@
 """The specialist's desk: the worklist of consult requests (most urgent first, then oldest),
-filtered by specialty; the selected case as the clinic sent it (patient, question, the visits
-with their form answers and vitals, documents readable here); and the answers: accept or
+filtered by specialty; the selected case as the clinic sent it, in one view (patient, question,
+the problems, medicines and allergies sent, the vitals trends drawn as in the clinic's chart, the
+visits with their form answers and vitals, documents readable here, and the conversation); and
+the answers: accept or
 decline with a reason, book a slot, write the opinion, an e-prescription or a referral.
 
 Every answer is a record written on the store thread; the sync engine carries it to the
@@ -61,6 +63,7 @@ from clinic_app.records.patient import age_on, display_name
 from clinic_app.records.vitals import flag_of
 from clinic_app.services import desk
 from ui.attachment_viewer import export_for_viewer
+from ui.case_text import allergy_text, condition_text, medication_text
 from ui.clinical_text import fact_text, patient_fact_fields
 from ui.errors import tr_core
 from ui.form_errors import FormErrors
@@ -70,6 +73,7 @@ from ui.reloader import Reloader
 from ui.schedule_screen import BookDialog, next_free_hour
 from ui.session import Session
 from ui.text_size import LARGE, relative_font
+from ui.vitals_trends import TrendPlots
 from ui.widgets import fit_to_screen, shortcut
 
 URGENCY_COLORS = {"stat": "#b3261e", "asap": "#c75000", "urgent": "#9a6700", "routine": "#555555"}
@@ -94,6 +98,10 @@ DESK_TYPES = {
     "Observation",
     "QuestionnaireResponse",
     "DocumentReference",
+    "Condition",
+    "AllergyIntolerance",
+    "MedicationStatement",
+    "Communication",
 }
 
 
@@ -315,16 +323,48 @@ class CaseView(QWidget):
         self.sent.itemDoubleClicked.connect(self._activated)
         self.answers_title = QLabel()
         self.answers_title.setStyleSheet("font-weight: 600; margin-top: 6px;")
-        self.answers = QLabel()
+        self.answers = QLabel()  # the conversation: request, decision, slots, answers, messages
         self.answers.setWordWrap(True)
         self.answers.setTextFormat(Qt.TextFormat.PlainText)
         self.answers.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for w in (self.header, self.meta, self.question_title, self.question, self.sent_title):
+        self.answers.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # the summary sent: problems, medicines, allergies (as the clinic's chart shows them)
+        self.summary = QWidget()
+        summary_row = QHBoxLayout(self.summary)
+        summary_row.setContentsMargins(0, 0, 0, 0)
+        self.summary_titles: list[QLabel] = []
+        self.problems = self._summary_box(summary_row)
+        self.medicines = self._summary_box(summary_row)
+        self.allergies = self._summary_box(summary_row)
+        self.trends_title = QLabel()
+        self.trends_title.setStyleSheet("font-weight: 600;")
+        self.trends = TrendPlots()
+        for w in (self.header, self.meta, self.question_title, self.question):
             layout.addWidget(w)
-        layout.addWidget(self.sent, 1)
-        layout.addWidget(self.answers_title)
-        layout.addWidget(self.answers)
-        layout.addStretch(0)
+        layout.addWidget(self.summary)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.sent_title)
+        left_layout.addWidget(self.sent, 3)
+        left_layout.addWidget(self.answers_title)
+        talk = QScrollArea()
+        talk.setWidgetResizable(True)
+        talk.setFrameShape(QFrame.Shape.NoFrame)
+        talk.setWidget(self.answers)
+        left_layout.addWidget(talk, 2)
+        self.conversation = talk
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.trends_title)
+        right_layout.addWidget(self.trends, 1)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([420, 360])
+        self.split = split
+        layout.addWidget(split, 1)
         self.case: desk.Case | None = None
         self.show_case(None)
 
@@ -332,6 +372,43 @@ class CaseView(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.show_case(self.case)
         super().changeEvent(event)
+
+    def _summary_box(self, row: QHBoxLayout) -> QLabel:
+        box = QFrame()
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(6, 2, 6, 4)
+        title = QLabel()
+        title.setStyleSheet("font-weight: 600;")
+        self.summary_titles.append(title)
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        inner.addWidget(title)
+        inner.addWidget(label, 1)
+        row.addWidget(box, 1)
+        return label
+
+    def show_summary(self, case: desk.Case) -> None:
+        """Problems, medicines and allergies sent; "not sent" when the clinic ticked none."""
+        not_sent = self.tr("None sent")
+        for title, text in zip(
+            self.summary_titles,
+            (self.tr("Problems"), self.tr("Medicines"), self.tr("Allergies")),
+            strict=True,
+        ):
+            title.setText(text)
+        self.problems.setText("\n".join(condition_text(c) for c in case.problems) or not_sent)
+        self.medicines.setText("\n".join(medication_text(m) for m in case.medications) or not_sent)
+        self.allergies.setText("\n".join(allergy_text(a) for a in case.allergies) or not_sent)
+        self.allergies.setStyleSheet("color: #b3261e;" if case.allergies else "")
+        self.trends_title.setText(self.tr("Vitals trends (the readings sent)"))
+        if case.trends:
+            self.trends.show_trends(case.trends)
+        else:
+            self.trends.clear()
 
     def _on_link(self, link: str) -> None:
         field = link.removeprefix("reveal:")
@@ -438,16 +515,14 @@ class CaseView(QWidget):
         self.case = case
         self.question_title.setText(self.tr("Question"))
         self.sent_title.setText(self.tr("Sent with the request"))
-        self.answers_title.setText(self.tr("Decision and answers"))
+        self.answers_title.setText(self.tr("Conversation"))
         self.sent.clear()
         sections = (
             self.meta,
             self.question_title,
             self.question,
-            self.sent_title,
-            self.sent,
-            self.answers_title,
-            self.answers,
+            self.summary,
+            self.split,
         )
         for w in sections:
             w.setVisible(case is not None)
@@ -486,6 +561,7 @@ class CaseView(QWidget):
             .replace("%4", str((c.get("requester") or {}).get("display", "")))
         )
         self.question.setText(desk.question_of(c))
+        self.show_summary(case)
         if not case.supporting:
             self._item(self.tr("Nothing was attached to this request."), self.sent)
         for s in case.supporting:
@@ -506,7 +582,15 @@ class CaseView(QWidget):
         self.answers.setText("\n".join(self.answer_lines(case)))
 
     def answer_lines(self, case: desk.Case) -> list[str]:
-        lines = []
+        """The conversation, in order: the clinic's request, the decision, the slots, the
+        answers, then the messages."""
+        c = case.consult
+        lines = [
+            self.tr("%1, %2: %3")
+            .replace("%1", short_time(c.get("authoredOn")))
+            .replace("%2", str((c.get("requester") or {}).get("display", "")))
+            .replace("%3", desk.question_of(c))
+        ]
         d = case.decision
         if d is None:
             lines.append(self.tr("Not accepted or declined yet."))
@@ -543,6 +627,15 @@ class CaseView(QWidget):
             spec = specialty_of(r) or ""
             lines.append(
                 self.tr("Referral to %1").replace("%1", tr_core(SPECIALTIES.get(spec, spec)))
+            )
+        for msg in case.messages:
+            text = " ".join(str(p.get("contentString", "")) for p in msg.get("payload") or [])
+            who = str((msg.get("sender") or {}).get("display", ""))
+            lines.append(
+                self.tr("%1, %2: %3")
+                .replace("%1", short_time(msg.get("sent")))
+                .replace("%2", who)
+                .replace("%3", text)
             )
         return lines
 

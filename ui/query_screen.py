@@ -85,9 +85,11 @@ class ConditionRow(QFrame):
         self.remove.setFixedWidth(28)
         self.remove.clicked.connect(lambda: self.removed.emit(self))
         for w in (self.negate, self.kind, self.field, self.which, self.op, self.value,
-                  self.choice, self.days, self.remove):  # fmt: skip
+                  self.choice, self.days):  # fmt: skip
             row.addWidget(w)
-        row.setStretch(5, 1)
+        row.setStretch(5, 3)
+        row.addStretch(1)  # keeps the editors on the left when the value box is hidden
+        row.addWidget(self.remove)
         for kind in KINDS:
             self.kind.addItem("", kind)
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -289,6 +291,7 @@ class GroupBox(QFrame):
         outer.addLayout(head)
         self.rows = QVBoxLayout()
         outer.addLayout(self.rows)
+        outer.addStretch(1)  # conditions stay together at the top
         self.items: list[ConditionRow | GroupBox] = []
         self.retranslate()
         self.set_json(data or {"match": "all", "conditions": []})

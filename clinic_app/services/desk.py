@@ -19,7 +19,12 @@ from clinic_app.records.common import Resource, iso, new_id, patient_of, ref, re
 from clinic_app.records.orders import kind_of, specialty_of
 from clinic_app.records.patient import display_name
 from clinic_app.records.vitals import VITALS, vital_key
-from clinic_app.services.chart_view import derive_consult_status, related_of_patient
+from clinic_app.services.chart_view import (
+    VitalSeries,
+    derive_consult_status,
+    related_of_patient,
+    vital_trends,
+)
 from clinic_app.services.schedule import appointments_between
 from clinic_app.services.writes import save, save_all
 from local_store.errors import NotFound
@@ -153,6 +158,11 @@ class SupportItem:
 
 @dataclass
 class Case:
+    """The whole case as the clinic sent it: ``supporting`` holds the visits (with their form
+    answers and vitals), attachments and any other record sent; ``problems``, ``medications``
+    and ``allergies`` the ticked summary records (also in ``supporting``); ``trends`` the vitals
+    sent, as the chart's trend series; ``messages`` the Communications of the consult."""
+
     consult: Resource
     patient: Resource | None
     supporting: list[SupportItem]
@@ -161,6 +171,34 @@ class Case:
     prescriptions: list[Resource]
     referrals: list[Resource]
     appointments: list[Resource]
+    problems: list[Resource] = field(default_factory=list)
+    medications: list[Resource] = field(default_factory=list)
+    allergies: list[Resource] = field(default_factory=list)
+    trends: dict[str, VitalSeries] = field(default_factory=dict)
+    messages: list[Resource] = field(default_factory=list)
+
+    @property
+    def attachments(self) -> list[Resource]:
+        return [s.resource for s in self.supporting
+                if s.rtype == "DocumentReference" and s.resource is not None]  # fmt: skip
+
+
+SUMMARY_TYPES = ("Condition", "AllergyIntolerance", "MedicationRequest", "MedicationStatement")
+
+
+def _sent_trends(items: list[SupportItem]) -> dict[str, VitalSeries]:
+    """The trend series of the vitals sent with the request (top-level or under a visit)."""
+    found = [i.resource for i in items if i.resource is not None] + [
+        c for i in items for c in i.children
+    ]
+    by_key: dict[str, list[Resource]] = {}
+    for obs in found:
+        key = vital_key(obs) if obs.get("resourceType") == "Observation" else None
+        if key and obs.get("status") != "entered-in-error":
+            by_key.setdefault(key, []).append(obs)
+    for series in by_key.values():
+        series.sort(key=lambda o: str(o.get("effectiveDateTime", "")))
+    return vital_trends(by_key)
 
 
 def _parse_ref(value: Any) -> tuple[str, str] | None:
@@ -193,10 +231,14 @@ def case(store: Store, consult_id: str, *, audit: bool = True) -> Case:
         except NotFound:
             res = None
         items.append(SupportItem(rtype, rid, res))
+    summary = {t: [i.resource for i in items if i.rtype == t and i.resource is not None]
+               for t in SUMMARY_TYPES}  # fmt: skip
     encounters = {i.rid: i for i in items if i.rtype == "Encounter" and i.resource}
     top: list[SupportItem] = []
     for item in items:
         parent = ref_id((item.resource or {}).get("encounter"), "Encounter")
+        if item.resource is not None and item.rtype in SUMMARY_TYPES:
+            continue  # shown in the case's summary (problems, medicines, allergies)
         if item.resource is not None and parent in encounters and item.rtype != "Encounter":
             encounters[str(parent)].children.append(item.resource)
         else:
@@ -236,6 +278,11 @@ def case(store: Store, consult_id: str, *, audit: bool = True) -> Case:
         prescriptions=answers("MedicationRequest"),
         referrals=referrals,
         appointments=sorted(appointments, key=lambda a: str(a.get("start"))),
+        problems=summary["Condition"],
+        medications=summary["MedicationRequest"] + summary["MedicationStatement"],
+        allergies=summary["AllergyIntolerance"],
+        trends=_sent_trends(top),
+        messages=sorted(answers("Communication"), key=lambda m: str(m.get("sent", ""))),
     )
 
 

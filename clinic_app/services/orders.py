@@ -11,9 +11,9 @@ from clinic_app.clinical.medication_checks import (
     check,
     override_extension,
 )
-from clinic_app.clinical.medication_formulary import SYS_ATC, Drug, starter
 from clinic_app.clinical.medication_list import MedicationList
 from clinic_app.clinical.medication_list import build as medication_list_of
+from clinic_app.clinical.prescribing import drug_for
 from clinic_app.errors import ValidationError
 from clinic_app.records import clinical, orders
 from clinic_app.records.common import Resource, patient_of
@@ -63,24 +63,6 @@ def medication_list(store: Store, patient_id: str) -> MedicationList:
 def allergies(store: Store, patient_id: str) -> list[Resource]:
     return [a for a in store.find("AllergyIntolerance", patient_id=patient_id)
             if allergy_active(a)]  # fmt: skip
-
-
-def drug_for(medication: str = "", formulary_id: str | None = None) -> tuple[Drug, Resource]:
-    """What is prescribed, and the CodeableConcept to record: a formulary entry, or free text
-    recognised against the formulary where it names an ingredient."""
-    if formulary_id:
-        entry = starter().get(formulary_id)
-        if entry is None:
-            raise ValidationError("medication", "That medicine is not in the formulary.")
-        return entry.drug(), entry.concept()
-    text = (medication or "").strip()
-    if not text:
-        raise ValidationError("medication", "Enter the medication.")
-    drug = starter().recognise(text) or Drug(text.lower(), "", text)
-    concept: Resource = {"text": text}
-    if drug.atc:
-        concept["coding"] = [{"system": SYS_ATC, "code": drug.atc, "display": drug.ingredient}]
-    return drug, concept
 
 
 def check_prescription(

@@ -19,7 +19,9 @@ from tests.central.conftest import Central, make_settings
 pytestmark = pytest.mark.asyncio
 
 
-async def test_a_room_across_processes_relays_large_messages_and_drops_dead_sides(db_url):
+async def test_a_room_across_processes_relays_large_messages_and_drops_dead_sides(
+    db_url: str,
+) -> None:
     one = TestClient(TestServer(build_app(make_settings(db_url))))
     await one.start_server()
     # PostgreSQL: a second process on the same database; SQLite holds calls in one process

@@ -139,7 +139,7 @@ def test_the_committed_sqlite_fixture_is_what_the_script_makes(tmp_path: Path) -
 def test_a_fresh_database_gets_every_step(empty_url: str) -> None:
     db = Database(empty_url, pool_size=1)
     try:
-        assert schema.ensure(db) == [1, 2, 3]
+        assert schema.ensure(db) == [1, 2, 3, 4]
         assert schema.ensure(db) == []
         assert db.read_sync(migrations.schema_version) == migrations.CURRENT_SCHEMA
         assert len(db.read_sync(schema.epoch)) == 32
@@ -152,7 +152,7 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(v1_url: str) -> Non
     assert version_of(v1_url) == 1
     db = Database(v1_url, pool_size=2)
     try:
-        assert schema.ensure(db) == [2, 3]
+        assert schema.ensure(db) == [2, 3, 4]
         assert schema.ensure(db) == []  # already current: nothing runs again
     finally:
         db.close()
@@ -317,7 +317,7 @@ def test_processes_starting_at_once_migrate_once(
         assert proc.returncode == 0, err
         outs.append(json.loads(out.strip().splitlines()[-1]))
     # Every step ran exactly once, in one process or the other.
-    expected = [1, 2, 3] if start == "empty" else [2, 3]
+    expected = [1, 2, 3, 4] if start == "empty" else [2, 3, 4]
     assert sorted(step for out in outs for step in out) == expected
     assert all(out == sorted(out) for out in outs)  # each process in order
     assert version_of(url) == migrations.CURRENT_SCHEMA

@@ -146,14 +146,26 @@ def full(tmp_path_factory, b):
         author="李建国医生",
     )
     meds = Clinic(store).medications  # a superseded dose, one taken elsewhere, an override
-    five = meds.prescribe(patient_id=pid, formulary_id="amlodipine-5", dosage="每日一次",
-                          requester="李建国医生", days=30, override_reason="已在用，换用目录药品")
+    five = meds.prescribe(
+        patient_id=pid,
+        formulary_id="amlodipine-5",
+        dosage="每日一次",
+        requester="李建国医生",
+        days=30,
+        override_reason="已在用，换用目录药品",
+    )
     ten = meds.prescribe(patient_id=pid, formulary_id="amlodipine-10", dosage="每日一次",
                          requester="李建国医生", days=30)  # fmt: skip
     meds.record_taken(patient_id=pid, recorded_by="李建国医生", formulary_id="clopidogrel-75",
                       dosage="每日一次", source="县医院")  # fmt: skip
-    override = meds.prescribe(patient_id=pid, formulary_id="omeprazole-20", dosage="每日一次",
-                              requester="李建国医生", days=14, override_reason="既往消化道出血")
+    override = meds.prescribe(
+        patient_id=pid,
+        formulary_id="omeprazole-20",
+        dosage="每日一次",
+        requester="李建国医生",
+        days=14,
+        override_reason="既往消化道出血",
+    )
     summary = generate(Clinic(store), 30, seed=7)
     assert summary.patients == 30
     ndjson = folder / "export.ndjson"

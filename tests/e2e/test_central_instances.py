@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -135,8 +135,9 @@ def region(tmp_path: Path, haproxy_binary: str) -> Iterator[dict[str, object]]:
             c2.stop()
 
 
-async def restart_reaches_the_other_side(lb: str, direct: str, clinic: str, heart: str,
-                                         consult: str, kill) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+async def restart_reaches_the_other_side(
+    lb: str, direct: str, clinic: str, heart: str, consult: str, kill: Callable[[], None]
+) -> None:
     """Signaling alone: the clinic's socket (through HAProxy, on instance 1) and the
     specialist's (instance 2); instance 1 dies; the clinic reconnects through HAProxy and its
     ``restart`` reaches the specialist, who hears ``peer-joined`` first."""
@@ -172,7 +173,9 @@ async def restart_reaches_the_other_side(lb: str, direct: str, clinic: str, hear
         await spec.aclose()
 
 
-def test_two_instances_one_killed_mid_call_lose_nothing(region, tmp_path: Path) -> None:
+def test_two_instances_one_killed_mid_call_lose_nothing(
+    region: dict[str, object], tmp_path: Path
+) -> None:
     lb, db_url = str(region["lb"]), str(region["db"])
     c1, c2 = region["c1"], region["c2"]
     assert isinstance(c1, CentralProcess) and isinstance(c2, CentralProcess)

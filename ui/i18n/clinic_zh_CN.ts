@@ -889,7 +889,7 @@ The records on this PC are safe.</source>
         <message>
             <location filename="../query_screen.py" line="126" />
             <source>Name</source>
-            <translation>名称</translation>
+            <translation>姓名</translation>
         </message>
         <message>
             <location filename="../query_screen.py" line="127" />
@@ -904,7 +904,7 @@ The records on this PC are safe.</source>
         <message>
             <location filename="../query_screen.py" line="132" />
             <source>Follow-up</source>
-            <translation>随访</translation>
+            <translation>复诊</translation>
         </message>
         <message>
             <location filename="../query_screen.py" line="139" />
@@ -2989,7 +2989,7 @@ The records on this PC are safe.</source>
         <message>
             <location filename="../query_screen.py" line="410" />
             <source>Name</source>
-            <translation>名称</translation>
+            <translation>姓名</translation>
         </message>
         <message>
             <location filename="../query_screen.py" line="410" />
@@ -3110,7 +3110,7 @@ The records on this PC are safe.</source>
         <message>
             <location filename="../registers_screen.py" line="118" />
             <source>Name</source>
-            <translation>名称</translation>
+            <translation>姓名</translation>
         </message>
         <message>
             <location filename="../registers_screen.py" line="118" />
@@ -3155,7 +3155,7 @@ The records on this PC are safe.</source>
         <message>
             <location filename="../registers_screen.py" line="129" />
             <source>Due</source>
-            <translation>到期</translation>
+            <translation>即将到期</translation>
         </message>
         <message>
             <location filename="../registers_screen.py" line="130" />
@@ -3198,7 +3198,7 @@ The records on this PC are safe.</source>
         <message>
             <location filename="../registers_screen.py" line="199" />
             <source>Patients</source>
-            <translation>患者</translation>
+            <translation>管理人数</translation>
         </message>
         <message>
             <location filename="../registers_screen.py" line="199" />
