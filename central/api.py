@@ -146,6 +146,28 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(password, str) or not 1 <= len(password) <= accounts.MAX_PASSWORD:
         raise bad_request("'password' must be text.")
     assert username is not None
+    outcome = await sign_in(request, username, password)
+    if isinstance(outcome, logins.Verdict):
+        return refusal(outcome, "sign-in")
+    if outcome is None:
+        raise ApiError(401, "bad_credentials", "The user name or password is wrong.")
+    pair, who = outcome
+    return json_response(
+        {
+            **pair.to_json(),
+            "user_id": who.id,
+            "role": who.role,
+            "specialties": list(who.specialties),
+        }
+    )
+
+
+async def sign_in(
+    request: web.Request, username: str, password: str
+) -> logins.Verdict | tuple[accounts.TokenPair, Principal] | None:
+    """Check a user's password under the sign-in throttling and lockout rules (the same for the
+    API and the web desk, central.desk): a Verdict (wait or locked), a new session's tokens and
+    principal, or None for wrong credentials; every outcome is audited."""
     s = settings(request)
     address = client_address(request)
     name = logins.audit_name(username)
@@ -170,7 +192,7 @@ async def login(request: web.Request) -> web.Response:
 
     held = await db(request).write(before, seq_lock=False)
     if held is not None:
-        return refusal(held, "sign-in")
+        return held
     found = await db(request).read(lambda conn: accounts.user_for_login(conn, username))
     passwords = request.app[PASSWORDS_KEY]
     ok = await asyncio.get_running_loop().run_in_executor(
@@ -203,20 +225,7 @@ async def login(request: web.Request) -> web.Response:
                      address=address, at=t)  # fmt: skip
         return pair, who
 
-    outcome = await db(request).write(after, seq_lock=False)
-    if isinstance(outcome, logins.Verdict):
-        return refusal(outcome, "sign-in")
-    if outcome is None:
-        raise ApiError(401, "bad_credentials", "The user name or password is wrong.")
-    pair, who = outcome
-    return json_response(
-        {
-            **pair.to_json(),
-            "user_id": who.id,
-            "role": who.role,
-            "specialties": list(who.specialties),
-        }
-    )
+    return await db(request).write(after, seq_lock=False)
 
 
 @routes.post("/api/v1/token/refresh")

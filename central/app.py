@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from central import api, attachments, fhir_api, schema, signaling
+from central import api, attachments, desk, fhir_api, schema, signaling
 from central.accounts import Passwords
 from central.config import Settings
 from central.db import Database
@@ -44,6 +44,7 @@ def build_app(settings: Settings, database: Database | None = None) -> web.Appli
     Base.parse(settings.public_url)  # a bad public_url fails at start, not per request
     app.add_routes(api.routes)
     app.add_routes(fhir_api.routes)
+    desk.install(app)  # the specialist's web desk, /desk/
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         own = database is None

@@ -11,7 +11,7 @@ from clinic_app.records import conditions
 from clinic_app.records.common import Resource
 
 
-def _tr(text: str) -> str:
+def tr(text: str) -> str:
     return QCoreApplication.translate("case_text", text)
 
 
@@ -22,20 +22,20 @@ def condition_text(res: Resource) -> str:
     text = " ".join(p for p in (code, conditions.title(res, language)) if p)
     onset = str(res.get("onsetDateTime") or "")[:10]
     if onset:
-        text = _tr("%1 (since %2)").replace("%1", text).replace("%2", onset)
+        text = tr("%1 (since %2)").replace("%1", text).replace("%2", onset)
     return text
 
 
 def allergy_text(res: Resource) -> str:
     """The substance and its reactions; a no-known-allergies statement with its date."""
     if allergy_records.is_nka(res):
-        return _tr("No known allergies (stated %1)").replace("%1", str(res.get("recordedDate")))
+        return tr("No known allergies (stated %1)").replace("%1", str(res.get("recordedDate")))
     text = allergy_records.substance(res)
     reactions = [r for r, _severity in allergy_records.reactions(res) if r]
     if reactions:
-        text = _tr("%1 (%2)").replace("%1", text).replace("%2", ", ".join(reactions))
+        text = tr("%1 (%2)").replace("%1", text).replace("%2", ", ".join(reactions))
     if res.get("criticality") == "high":
-        text = _tr("%1, high risk").replace("%1", text)
+        text = tr("%1, high risk").replace("%1", text)
     return text
 
 
@@ -44,9 +44,9 @@ def medication_text(res: Resource) -> str:
     name = str((res.get("medicationCodeableConcept") or {}).get("text", ""))
     key = "dosageInstruction" if res.get("resourceType") == "MedicationRequest" else "dosage"
     dose = "; ".join(str(d.get("text", "")) for d in res.get(key) or [] if d.get("text"))
-    text = _tr("%1 — %2").replace("%1", name).replace("%2", dose) if dose else name
+    text = tr("%1 — %2").replace("%1", name).replace("%2", dose) if dose else name
     if res.get("resourceType") == "MedicationStatement":
-        text = _tr("%1 (taken, prescribed elsewhere)").replace("%1", text)
+        text = tr("%1 (taken, prescribed elsewhere)").replace("%1", text)
     if res.get("priorPrescription"):
-        text = _tr("%1 (replaces an earlier prescription)").replace("%1", text)
+        text = tr("%1 (replaces an earlier prescription)").replace("%1", text)
     return text

@@ -68,6 +68,7 @@ from ui.clinical_text import (
     patient_name,
     when_text,
 )
+from ui.consult_status import JOINABLE
 from ui.gc_pause import gc_paused
 from ui.ops import run_op
 from ui.session import Session
@@ -85,6 +86,7 @@ class ChartScreen(QWidget):
     """The "chart" page. ``show_patient(id)`` loads and shows a patient's chart."""
 
     loaded = Signal(str)  # patient id, after each (re)load has been shown
+    join_call = Signal(str, str, str)  # consult id, patient id, title (ui.call_launcher.join)
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -119,6 +121,7 @@ class ChartScreen(QWidget):
             ("Ctrl+K", self.ask_specialist),
             ("Ctrl+O", self.choose_files),
             ("Ctrl+E", self.edit_patient),
+            ("Ctrl+J", self.join_selected),
         ):
             shortcut(key, self, slot)
         session.bridge.notify.connect(self._on_event)
@@ -175,6 +178,15 @@ class ChartScreen(QWidget):
         self.timeline = self.timeline_panel.timeline
         self.details = self.timeline_panel.details
         self.send_draft_button = self.timeline_panel.send_draft_button
+        self.join_button = QPushButton(self.tr("Join call"))
+        self.join_button.setToolTip(
+            self.tr("Join the video call of the consult selected in the timeline (Ctrl+J)")
+        )
+        self.join_button.clicked.connect(self.join_selected)
+        self.join_button.setEnabled(False)
+        self.join_prompt: QWidget | None = None  # the note "join" showed last (not joinable)
+        head.insertWidget(head.count() - 1, self.join_button)  # before "Print…"
+        self.timeline.currentItemChanged.connect(lambda *_a: self._update_join())
         self.tabs.addTab(self.timeline_panel, self.tr("Timeline"))
         attach_page = QWidget()
         attach_layout = QVBoxLayout(attach_page)
@@ -246,6 +258,7 @@ class ChartScreen(QWidget):
         for label in (self.name, self.facts, self.allergies, self.conditions, self.medications):
             label.setText("")
         self.timeline_panel.clear()
+        self.join_button.setEnabled(False)
         self.problems_panel.clear()
         self.attachments.clear()
         self.trends.clear()
@@ -323,6 +336,7 @@ class ChartScreen(QWidget):
         if self.view is not view:  # another patient was opened meanwhile
             return
         self.timeline_panel.fill(view.timeline, keep)
+        self._update_join()
         await asyncio.sleep(0)
         if self.view is not view:
             return
@@ -574,6 +588,30 @@ class ChartScreen(QWidget):
         rid = str(entry.resource.get("id")) if entry is not None else None
         self.print_dialog = open_print_dialog(self.session, str(self.view.patient["id"]), self,
                                               kind=kind, record_id=rid)  # fmt: skip
+
+    def _consult_slot(self) -> Resource | None:
+        """The selected consult's appointment to join: a booked one (the next), else the
+        proposed one that explains why there is no call yet."""
+        entry = self.timeline_panel.selected_entry()
+        if entry is None or entry.kind != "consult" or not entry.slots:
+            return None
+        live = [a for a in entry.slots if a.get("status") in JOINABLE]
+        return (live or entry.slots)[0]
+
+    def _update_join(self) -> None:
+        self.join_button.setEnabled(self._consult_slot() is not None)
+
+    def join_selected(self) -> None:
+        """Join the selected consult's call through the call launcher (as the schedule does);
+        a consult whose time is only proposed says why it cannot be joined yet."""
+        slot = self._consult_slot()
+        if slot is None or self.view is None:
+            return
+        from clinic_app.services.desk import Booked
+        from ui.call_launcher import join_booking
+
+        booking = Booked(slot, patient_name(self.view.patient))
+        self.join_prompt = join_booking(self, booking, self.join_call.emit)
 
     @asyncSlot()
     async def send_selected_draft(self) -> None:

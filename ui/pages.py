@@ -48,13 +48,19 @@ def _patients(session: Session, workspace: PageHost) -> PatientsScreen:
     return patients
 
 
+def _chart(session: Session, workspace: PageHost) -> ChartScreen:
+    chart = ChartScreen(session)
+    chart.join_call.connect(workspace.calls.join)  # "Join call" on a consult of the timeline
+    return chart
+
+
 def rebuild_page(key: str, session: Session, workspace: PageHost) -> QWidget | None:
     """A new widget for a page whose screen has no ``retranslate`` (built in the language now
     installed), or None for a page that re-translates itself."""
     if key == "patients":
         return _patients(session, workspace)
     if key == "chart":
-        return ChartScreen(session)
+        return _chart(session, workspace)
     return None
 
 
@@ -72,7 +78,7 @@ def build_pages(session: Session, workspace: PageHost) -> list[Page]:
     pages = [Page("patients", tr("Patients"), _patients(session, workspace))]
     # Clinic-side screens (chart, visit, consult requests) are added here; visits and consult
     # requests open from the chart.
-    pages.append(Page("chart", tr("Chart"), ChartScreen(session)))
+    pages.append(Page("chart", tr("Chart"), _chart(session, workspace)))
     # Chronic-disease registers and the clinic's own queries (issue 19).
     registers, queries = RegistersScreen(session), QueryScreen(session)
     registers.open_chart.connect(workspace.open_chart)

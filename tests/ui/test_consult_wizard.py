@@ -94,13 +94,19 @@ def test_the_wizard_sends_a_request_with_supporting_records_and_proposed_slots(q
     next_page(qtbot, wizard)
     support = wizard.support_page
     assert wizard.currentPage() is support
-    # Newest visit and newest vitals are ticked by default; tick the ECG photo and the
-    # oldest visit too.
+    # The newest visits (3) and vitals sets (6) are ticked by default, attachments are not:
+    # tick the ECG photo, untick the middle visit and the older vitals.
     assert support.visits.count() == 3 and support.vitals.count() == 3
     assert support.files.count() == 1
+    ticked = [Qt.CheckState.Checked] * 3
+    assert [support.visits.item(n).checkState() for n in range(3)] == ticked
+    assert [support.vitals.item(n).checkState() for n in range(3)] == ticked
+    assert support.files.item(0).checkState() == Qt.CheckState.Unchecked
     assert "BP 167/100 (High)" in support.vitals.item(0).text()
     support.files.item(0).setCheckState(Qt.CheckState.Checked)
-    support.visits.item(2).setCheckState(Qt.CheckState.Checked)
+    support.visits.item(1).setCheckState(Qt.CheckState.Unchecked)
+    for n in (1, 2):
+        support.vitals.item(n).setCheckState(Qt.CheckState.Unchecked)
     next_page(qtbot, wizard)
     slots = wizard.slots_page
     assert wizard.currentPage() is slots

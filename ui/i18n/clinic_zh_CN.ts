@@ -191,206 +191,237 @@ The records on this PC are safe.</source>
     <context>
         <name>CaseView</name>
         <message>
-            <location filename="../desk_screen.py" line="351" />
+            <location filename="../desk_screen.py" line="396" />
+            <source>None sent</source>
+            <translation>未发送</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="399" />
+            <source>Problems</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="399" />
+            <source>Medicines</source>
+            <translation>药物</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="399" />
+            <source>Allergies</source>
+            <translation>过敏史</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="407" />
+            <source>Vitals trends (the readings sent)</source>
+            <translation>生命体征趋势（所发送的读数）</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="428" />
             <source>Immediately (stat)</source>
             <translation>立即（急诊）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="352" />
+            <location filename="../desk_screen.py" line="429" />
             <source>As soon as possible</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="353" />
+            <location filename="../desk_screen.py" line="430" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="354" />
+            <location filename="../desk_screen.py" line="431" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="359" />
+            <location filename="../desk_screen.py" line="436" />
             <source>high</source>
             <translation>偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="360" />
+            <location filename="../desk_screen.py" line="437" />
             <source>low</source>
             <translation>偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="361" />
+            <location filename="../desk_screen.py" line="438" />
             <source>critically high</source>
             <translation>危急偏高</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="362" />
+            <location filename="../desk_screen.py" line="439" />
             <source>critically low</source>
             <translation>危急偏低</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="369" />
+            <location filename="../desk_screen.py" line="446" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="369" />
+            <location filename="../desk_screen.py" line="446" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="378" />
+            <location filename="../desk_screen.py" line="455" />
             <source>Visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="381" />
+            <location filename="../desk_screen.py" line="458" />
             <source>%1 on %2</source>
             <translation>%2 %1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="382" />
+            <location filename="../desk_screen.py" line="459" />
             <source>%1 — %2</source>
             <translation>%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="384" />
+            <location filename="../desk_screen.py" line="461" />
             <source>Form answers</source>
             <translation>表单回答</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="390" />
-            <location filename="../desk_screen.py" line="424" />
-            <location filename="../desk_screen.py" line="523" />
+            <location filename="../desk_screen.py" line="467" />
+            <location filename="../desk_screen.py" line="501" />
+            <location filename="../desk_screen.py" line="607" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="392" />
+            <location filename="../desk_screen.py" line="469" />
             <source>%1 (%2)</source>
             <translation>%1（%2）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="398" />
+            <location filename="../desk_screen.py" line="475" />
             <source>%1 (%2, %3 KB) — double-click to read</source>
             <translation>%1（%2，%3 KB）— 双击查看</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="404" />
+            <location filename="../desk_screen.py" line="481" />
             <source>Condition: %1</source>
             <translation>疾病：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="407" />
+            <location filename="../desk_screen.py" line="484" />
             <source>Allergy: %1</source>
             <translation>过敏：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="410" />
+            <location filename="../desk_screen.py" line="487" />
             <source>Medication: %1</source>
             <translation>用药：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="439" />
+            <location filename="../desk_screen.py" line="516" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="440" />
+            <location filename="../desk_screen.py" line="517" />
             <source>Sent with the request</source>
             <translation>随申请发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="441" />
-            <source>Decision and answers</source>
-            <translation>处理与答复</translation>
+            <location filename="../desk_screen.py" line="518" />
+            <source>Conversation</source>
+            <translation>往来记录</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="455" />
+            <location filename="../desk_screen.py" line="530" />
             <source>Choose a consult request from the worklist.</source>
             <translation>请从工作列表中选择会诊申请。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="461" />
+            <location filename="../desk_screen.py" line="536" />
             <source>Patient not on this workstation yet</source>
             <translation>患者尚未同步到本工作站</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="467" />
+            <location filename="../desk_screen.py" line="542" />
             <source>male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="467" />
+            <location filename="../desk_screen.py" line="542" />
             <source>female</source>
             <translation>女</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="471" />
+            <location filename="../desk_screen.py" line="546" />
             <source>%n year(s)</source>
             <translation>
                 <numerusform>%n 岁</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="479" />
+            <location filename="../desk_screen.py" line="554" />
             <source>Click a masked number to show it in full (recorded)</source>
             <translation>点击已遮挡的号码可显示完整号码（将被记录）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="482" />
+            <location filename="../desk_screen.py" line="557" />
             <source>%1 · %2 · sent %3 by %4</source>
             <translation>%1 · %2 · %4 于 %3 发送</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="490" />
+            <location filename="../desk_screen.py" line="566" />
             <source>Nothing was attached to this request.</source>
             <translation>此申请未附带任何内容。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="495" />
+            <location filename="../desk_screen.py" line="571" />
             <source>%1 — not on this workstation yet (arrives with the next sync)</source>
             <translation>%1 — 尚未同步到本工作站（下次同步时到达）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="512" />
+            <location filename="../desk_screen.py" line="589" />
+            <location filename="../desk_screen.py" line="635" />
+            <source>%1, %2: %3</source>
+            <translation>%1，%2：%3</translation>
+        </message>
+        <message>
+            <location filename="../desk_screen.py" line="596" />
             <source>Not accepted or declined yet.</source>
             <translation>尚未接受或拒绝。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="515" />
+            <location filename="../desk_screen.py" line="599" />
             <source>Accepted by %1 on %2</source>
             <translation>%1 于 %2 接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="517" />
+            <location filename="../desk_screen.py" line="601" />
             <source>Declined by %1 on %2</source>
             <translation>%1 于 %2 拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="527" />
+            <location filename="../desk_screen.py" line="611" />
             <source>Slot booked: %1</source>
             <translation>已预约时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="529" />
+            <location filename="../desk_screen.py" line="613" />
             <source>Slot proposed by the clinic: %1</source>
             <translation>诊所提议的时段：%1</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="534" />
+            <location filename="../desk_screen.py" line="618" />
             <source>Opinion (%1): %2</source>
             <translation>会诊意见（%1）：%2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="541" />
+            <location filename="../desk_screen.py" line="625" />
             <source>Prescription: %1 — %2</source>
             <translation>处方：%1 — %2</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="545" />
+            <location filename="../desk_screen.py" line="629" />
             <source>Referral to %1</source>
             <translation>转诊至%1</translation>
         </message>
@@ -506,162 +537,172 @@ The records on this PC are safe.</source>
     <context>
         <name>ChartScreen</name>
         <message>
-            <location filename="../chart_screen.py" line="105" />
+            <location filename="../chart_screen.py" line="107" />
             <source>Open a patient from the Patients list to see the chart.</source>
             <translation>请在患者列表中打开患者以查看病历。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="137" />
+            <location filename="../chart_screen.py" line="140" />
             <source>Click a masked number to show it in full (recorded)</source>
             <translation>点击已遮挡的号码可显示完整号码（将被记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="146" />
+            <location filename="../chart_screen.py" line="149" />
             <source>New visit</source>
             <translation>新建就诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="147" />
+            <location filename="../chart_screen.py" line="150" />
             <source>Record a visit (Ctrl+Shift+V)</source>
             <translation>记录就诊（Ctrl+Shift+V）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="149" />
+            <location filename="../chart_screen.py" line="152" />
             <source>Ask a specialist</source>
             <translation>申请会诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="150" />
+            <location filename="../chart_screen.py" line="153" />
             <source>Request a remote consult (Ctrl+K)</source>
             <translation>申请远程会诊（Ctrl+K）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="152" />
+            <location filename="../chart_screen.py" line="155" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="153" />
+            <location filename="../chart_screen.py" line="156" />
             <source>Edit the patient's details (Ctrl+E)</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="155" />
+            <location filename="../chart_screen.py" line="158" />
             <source>Print…</source>
             <translation>打印…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="157" />
+            <location filename="../chart_screen.py" line="160" />
             <source>Print a prescription, referral, opinion or visit summary</source>
             <translation>打印处方、转诊单、会诊意见或就诊小结</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="164" />
+            <location filename="../chart_screen.py" line="167" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="165" />
+            <location filename="../chart_screen.py" line="168" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="166" />
+            <location filename="../chart_screen.py" line="169" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="178" />
+            <location filename="../chart_screen.py" line="181" />
+            <source>Join call</source>
+            <translation>加入通话</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="183" />
+            <source>Join the video call of the consult selected in the timeline (Ctrl+J)</source>
+            <translation>加入时间线中所选会诊的视频通话（Ctrl+J）</translation>
+        </message>
+        <message>
+            <location filename="../chart_screen.py" line="190" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="187" />
+            <location filename="../chart_screen.py" line="199" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="192" />
+            <location filename="../chart_screen.py" line="204" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="194" />
+            <location filename="../chart_screen.py" line="206" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="196" />
+            <location filename="../chart_screen.py" line="208" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="197" />
+            <location filename="../chart_screen.py" line="209" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="204" />
+            <location filename="../chart_screen.py" line="216" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="206" />
+            <location filename="../chart_screen.py" line="218" />
             <source>Medications</source>
             <translation>用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="208" />
+            <location filename="../chart_screen.py" line="220" />
             <source>Problems and allergies</source>
             <translation>问题与过敏</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="209" />
+            <location filename="../chart_screen.py" line="221" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="271" />
+            <location filename="../chart_screen.py" line="284" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="359" />
+            <location filename="../chart_screen.py" line="373" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="364" />
+            <location filename="../chart_screen.py" line="378" />
             <source>No known allergies (stated %1)</source>
             <translation>无已知过敏（%1 记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="395" />
+            <location filename="../chart_screen.py" line="409" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="406" />
+            <location filename="../chart_screen.py" line="420" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="449" />
+            <location filename="../chart_screen.py" line="463" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="472" />
+            <location filename="../chart_screen.py" line="486" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="476" />
+            <location filename="../chart_screen.py" line="490" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="493" />
+            <location filename="../chart_screen.py" line="507" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
         </message>
@@ -832,112 +873,112 @@ The records on this PC are safe.</source>
     <context>
         <name>ConditionRow</name>
         <message>
-            <location filename="../query_screen.py" line="101" />
+            <location filename="../query_screen.py" line="103" />
             <source>not</source>
             <translation>非</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="102" />
+            <location filename="../query_screen.py" line="104" />
             <source>Remove this condition</source>
             <translation>删除此条件</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="103" />
+            <location filename="../query_screen.py" line="105" />
             <source>Diagnosis (ICD-10)</source>
             <translation>诊断（ICD-10）</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="103" />
+            <location filename="../query_screen.py" line="105" />
             <source>Vital sign</source>
             <translation>生命体征</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="104" />
+            <location filename="../query_screen.py" line="106" />
             <source>Followed up within (days)</source>
             <translation>随访间隔（天）以内</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="105" />
+            <location filename="../query_screen.py" line="107" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="105" />
+            <location filename="../query_screen.py" line="107" />
             <source>Visit form answer</source>
             <translation>就诊表单答案</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="106" />
+            <location filename="../query_screen.py" line="108" />
             <source>Medicine (ingredient or ATC)</source>
             <translation>药品（成分或 ATC）</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="109" />
+            <location filename="../query_screen.py" line="111" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="126" />
+            <location filename="../query_screen.py" line="128" />
             <source>Age</source>
             <translation>年龄</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="126" />
+            <location filename="../query_screen.py" line="128" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="126" />
+            <location filename="../query_screen.py" line="128" />
             <source>Name</source>
             <translation>姓名</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="127" />
+            <location filename="../query_screen.py" line="129" />
             <source>Address</source>
             <translation>地址</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="132" />
+            <location filename="../query_screen.py" line="134" />
             <source>Initial</source>
             <translation>初诊</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="132" />
+            <location filename="../query_screen.py" line="134" />
             <source>Follow-up</source>
             <translation>复诊</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="139" />
+            <location filename="../query_screen.py" line="141" />
             <source>latest</source>
             <translation>最近一次</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="139" />
+            <location filename="../query_screen.py" line="141" />
             <source>any</source>
             <translation>任一值</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="141" />
+            <location filename="../query_screen.py" line="143" />
             <source>any within</source>
             <translation>期间内任一值</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="173" />
+            <location filename="../query_screen.py" line="175" />
             <source>contains</source>
             <translation>包含</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="181" />
+            <location filename="../query_screen.py" line="183" />
             <source>yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="181" />
+            <location filename="../query_screen.py" line="183" />
             <source>no</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="187" />
+            <location filename="../query_screen.py" line="189" />
             <source>e.g. amlodipine or C08</source>
             <translation>如 氨氯地平 或 C08</translation>
         </message>
@@ -1611,52 +1652,62 @@ The records on this PC are safe.</source>
     <context>
         <name>ConsultWizard</name>
         <message>
-            <location filename="../consult_wizard.py" line="318" />
+            <location filename="../consult_wizard.py" line="359" />
             <source>Ask a specialist — %1</source>
             <translation>申请会诊 — %1</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="329" />
+            <location filename="../consult_wizard.py" line="370" />
             <source>Save as draft</source>
             <translation>存为草稿</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="330" />
+            <location filename="../consult_wizard.py" line="371" />
             <source>Send</source>
             <translation>发送</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="373" />
+            <location filename="../consult_wizard.py" line="415" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="374" />
+            <location filename="../consult_wizard.py" line="416" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="375" />
+            <location filename="../consult_wizard.py" line="417" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="377" />
+            <location filename="../consult_wizard.py" line="419" />
             <source>Included</source>
             <translation>附带内容</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="378" />
+            <location filename="../consult_wizard.py" line="420" />
             <source>%1 visit(s), %2 vital sign reading(s), %3 attachment(s)</source>
             <translation>%1 次就诊，%2 条生命体征记录，%3 个附件</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="384" />
+            <location filename="../consult_wizard.py" line="426" />
+            <source>Summary</source>
+            <translation>摘要</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="427" />
+            <source>%1 problem(s), %2 medicine(s), %3 allergy record(s)</source>
+            <translation>%1 个问题，%2 种药物，%3 条过敏记录</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="433" />
             <source>Proposed slots</source>
             <translation>提议时段</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="385" />
+            <location filename="../consult_wizard.py" line="434" />
             <source>none</source>
             <translation>无</translation>
         </message>
@@ -1664,321 +1715,321 @@ The records on this PC are safe.</source>
     <context>
         <name>DeskScreen</name>
         <message>
-            <location filename="../desk_screen.py" line="645" />
+            <location filename="../desk_screen.py" line="738" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="646" />
+            <location filename="../desk_screen.py" line="739" />
             <source>All specialties</source>
             <translation>全部专科</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="649" />
+            <location filename="../desk_screen.py" line="742" />
             <source>Show answered and declined</source>
             <translation>显示已答复和已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="652" />
-            <location filename="../desk_screen.py" line="976" />
+            <location filename="../desk_screen.py" line="745" />
+            <location filename="../desk_screen.py" line="1069" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="653" />
+            <location filename="../desk_screen.py" line="746" />
             <source>Received</source>
             <translation>收到时间</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="654" />
+            <location filename="../desk_screen.py" line="747" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="655" />
+            <location filename="../desk_screen.py" line="748" />
             <source>State</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="656" />
+            <location filename="../desk_screen.py" line="749" />
             <source>Slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="657" />
+            <location filename="../desk_screen.py" line="750" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="661" />
+            <location filename="../desk_screen.py" line="754" />
             <source>Accept…</source>
             <translation>接受…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="661" />
+            <location filename="../desk_screen.py" line="754" />
             <source>Accept the consult (Ctrl+Shift+A)</source>
             <translation>接受会诊（Ctrl+Shift+A）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="664" />
+            <location filename="../desk_screen.py" line="757" />
             <source>Decline…</source>
             <translation>拒绝…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="665" />
+            <location filename="../desk_screen.py" line="758" />
             <source>Decline the consult with a reason (Ctrl+Shift+D)</source>
             <translation>拒绝会诊并说明原因（Ctrl+Shift+D）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="669" />
+            <location filename="../desk_screen.py" line="762" />
             <source>Book a slot…</source>
             <translation>预约时段…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="670" />
+            <location filename="../desk_screen.py" line="763" />
             <source>Book a one-hour slot for the live consult (Ctrl+B)</source>
             <translation>为实时会诊预约一小时时段（Ctrl+B）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="674" />
+            <location filename="../desk_screen.py" line="767" />
             <source>Write opinion…</source>
             <translation>填写意见…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="675" />
+            <location filename="../desk_screen.py" line="768" />
             <source>Write the specialist's opinion (Ctrl+Shift+O)</source>
             <translation>填写专科会诊意见（Ctrl+Shift+O）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="679" />
+            <location filename="../desk_screen.py" line="772" />
             <source>E-prescription…</source>
             <translation>电子处方…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="680" />
+            <location filename="../desk_screen.py" line="773" />
             <source>Prescribe for the patient (Ctrl+Shift+P)</source>
             <translation>为患者开处方（Ctrl+Shift+P）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="684" />
+            <location filename="../desk_screen.py" line="777" />
             <source>Refer…</source>
             <translation>转诊…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="685" />
+            <location filename="../desk_screen.py" line="778" />
             <source>Refer the patient to a hospital department (Ctrl+Shift+R)</source>
             <translation>将患者转诊至医院科室（Ctrl+Shift+R）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="687" />
+            <location filename="../desk_screen.py" line="780" />
             <source>Open chart</source>
             <translation>打开病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="687" />
+            <location filename="../desk_screen.py" line="780" />
             <source>Open the patient's chart</source>
             <translation>打开患者病历</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="690" />
+            <location filename="../desk_screen.py" line="783" />
             <source>Print…</source>
             <translation>打印…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="691" />
+            <location filename="../desk_screen.py" line="784" />
             <source>Print the opinion, prescription or referral of this consult</source>
             <translation>打印本次会诊的意见、处方或转诊单</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="695" />
+            <location filename="../desk_screen.py" line="788" />
             <source>Video call</source>
             <translation>视频通话</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="696" />
+            <location filename="../desk_screen.py" line="789" />
             <source>Start or join the live call of this consult (Ctrl+J)</source>
             <translation>发起或加入本会诊的实时通话（Ctrl+J）</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="711" />
+            <location filename="../desk_screen.py" line="804" />
             <source>New</source>
             <translation>新申请</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="712" />
+            <location filename="../desk_screen.py" line="805" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="713" />
+            <location filename="../desk_screen.py" line="806" />
             <source>Scheduled</source>
             <translation>已安排</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="714" />
+            <location filename="../desk_screen.py" line="807" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="715" />
+            <location filename="../desk_screen.py" line="808" />
             <source>Answered</source>
             <translation>已答复</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="716" />
+            <location filename="../desk_screen.py" line="809" />
             <source>Withdrawn</source>
             <translation>已撤回</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="721" />
+            <location filename="../desk_screen.py" line="814" />
             <source>STAT</source>
             <translation>立即</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="722" />
+            <location filename="../desk_screen.py" line="815" />
             <source>ASAP</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="723" />
+            <location filename="../desk_screen.py" line="816" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="724" />
+            <location filename="../desk_screen.py" line="817" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message numerus="yes">
-            <location filename="../desk_screen.py" line="770" />
+            <location filename="../desk_screen.py" line="863" />
             <source>%n request(s)</source>
             <translation>
                 <numerusform>%n 个申请</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="858" />
+            <location filename="../desk_screen.py" line="951" />
             <source>Accept the consult for %1</source>
             <translation>接受 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="860" />
+            <location filename="../desk_screen.py" line="953" />
             <source>Decline the consult for %1</source>
             <translation>拒绝 %1 的会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="862" />
+            <location filename="../desk_screen.py" line="955" />
             <source>Accept</source>
             <translation>接受</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="862" />
+            <location filename="../desk_screen.py" line="955" />
             <source>Decline</source>
             <translation>拒绝</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="866" />
+            <location filename="../desk_screen.py" line="959" />
             <source>Optional: a note for the clinic</source>
             <translation>可选：给诊所的备注</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="868" />
+            <location filename="../desk_screen.py" line="961" />
             <source>Why? The clinic reads this in the chart.</source>
             <translation>原因？诊所会在病历中看到。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="871" />
-            <location filename="../desk_screen.py" line="977" />
+            <location filename="../desk_screen.py" line="964" />
+            <location filename="../desk_screen.py" line="1070" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="898" />
+            <location filename="../desk_screen.py" line="991" />
             <source>Video consult</source>
             <translation>视频会诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="906" />
+            <location filename="../desk_screen.py" line="999" />
             <source>Opinion for %1</source>
             <translation>%1 的会诊意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="906" />
+            <location filename="../desk_screen.py" line="999" />
             <source>Send opinion</source>
             <translation>发送意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="909" />
+            <location filename="../desk_screen.py" line="1002" />
             <source>Assessment and advice for the clinic</source>
             <translation>给诊所的评估与建议</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="911" />
+            <location filename="../desk_screen.py" line="1004" />
             <source>Opinion</source>
             <translation>意见</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="932" />
+            <location filename="../desk_screen.py" line="1025" />
             <source>E-prescription for %1</source>
             <translation>%1 的电子处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="932" />
+            <location filename="../desk_screen.py" line="1025" />
             <source>Prescribe</source>
             <translation>开处方</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="935" />
+            <location filename="../desk_screen.py" line="1028" />
             <source>e.g. 氨氯地平片 5mg</source>
             <translation>如：氨氯地平片 5mg</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="937" />
+            <location filename="../desk_screen.py" line="1030" />
             <source>e.g. once a day, one tablet</source>
             <translation>如：每日一次，每次一片</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="940" />
+            <location filename="../desk_screen.py" line="1033" />
             <source>not set</source>
             <translation>未设置</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="941" />
+            <location filename="../desk_screen.py" line="1034" />
             <source> days</source>
             <translation> 天</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="943" />
+            <location filename="../desk_screen.py" line="1036" />
             <source>Medication</source>
             <translation>药品</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="944" />
+            <location filename="../desk_screen.py" line="1037" />
             <source>Dosage</source>
             <translation>用法用量</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="945" />
+            <location filename="../desk_screen.py" line="1038" />
             <source>Duration</source>
             <translation>疗程</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="962" />
+            <location filename="../desk_screen.py" line="1055" />
             <source>Referral for %1</source>
             <translation>%1 的转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="962" />
+            <location filename="../desk_screen.py" line="1055" />
             <source>Refer</source>
             <translation>转诊</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="973" />
+            <location filename="../desk_screen.py" line="1066" />
             <source>Why the patient should be seen at the hospital</source>
             <translation>患者需到医院就诊的原因</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="975" />
+            <location filename="../desk_screen.py" line="1068" />
             <source>Department</source>
             <translation>科室</translation>
         </message>
@@ -2070,42 +2121,42 @@ The records on this PC are safe.</source>
     <context>
         <name>DocumentDialog</name>
         <message>
-            <location filename="../desk_screen.py" line="181" />
+            <location filename="../desk_screen.py" line="189" />
             <source>Document</source>
             <translation>文档</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="184" />
+            <location filename="../desk_screen.py" line="192" />
             <source>Opening…</source>
             <translation>正在打开…</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="191" />
+            <location filename="../desk_screen.py" line="199" />
             <source>Open in the system viewer</source>
             <translation>在系统查看器中打开</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="193" />
+            <location filename="../desk_screen.py" line="201" />
             <source>A decrypted copy is written to a temporary folder for the viewer.</source>
             <translation>将在临时文件夹中写入一份解密副本供查看器使用。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="198" />
+            <location filename="../desk_screen.py" line="206" />
             <source>Fit to the window</source>
             <translation>适应窗口</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="217" />
+            <location filename="../desk_screen.py" line="225" />
             <source>This kind of file cannot be shown here.</source>
             <translation>此类文件无法在此显示。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="225" />
+            <location filename="../desk_screen.py" line="233" />
             <source>The file could not be opened.</source>
             <translation>无法打开文件。</translation>
         </message>
         <message>
-            <location filename="../desk_screen.py" line="237" />
+            <location filename="../desk_screen.py" line="245" />
             <source>The image could not be read.</source>
             <translation>无法读取图片。</translation>
         </message>
@@ -2232,32 +2283,32 @@ The records on this PC are safe.</source>
     <context>
         <name>GroupBox</name>
         <message>
-            <location filename="../query_screen.py" line="297" />
+            <location filename="../query_screen.py" line="300" />
             <source>Patients matching</source>
             <translation>符合以下</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="298" />
+            <location filename="../query_screen.py" line="301" />
             <source>all of (and)</source>
             <translation>全部条件（且）</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="299" />
+            <location filename="../query_screen.py" line="302" />
             <source>any of (or)</source>
             <translation>任一条件（或）</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="300" />
+            <location filename="../query_screen.py" line="303" />
             <source>+ Condition</source>
             <translation>+ 条件</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="301" />
+            <location filename="../query_screen.py" line="304" />
             <source>+ Group</source>
             <translation>+ 条件组</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="302" />
+            <location filename="../query_screen.py" line="305" />
             <source>Remove this group</source>
             <translation>删除此条件组</translation>
         </message>
@@ -2947,104 +2998,104 @@ The records on this PC are safe.</source>
     <context>
         <name>QueryScreen</name>
         <message>
-            <location filename="../query_screen.py" line="400" />
+            <location filename="../query_screen.py" line="403" />
             <source>Saved queries</source>
             <translation>已保存的查询</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="401" />
+            <location filename="../query_screen.py" line="404" />
             <source>Run</source>
             <translation>运行</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="402" />
+            <location filename="../query_screen.py" line="405" />
             <source>Delete</source>
             <translation>删除</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="403" />
+            <location filename="../query_screen.py" line="406" />
             <source>Name to save the query under</source>
             <translation>保存查询的名称</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="404" />
+            <location filename="../query_screen.py" line="407" />
             <source>Save</source>
             <translation>保存</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="405" />
+            <location filename="../query_screen.py" line="408" />
             <source>Run query</source>
             <translation>运行查询</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="406" />
+            <location filename="../query_screen.py" line="409" />
             <source>Export…</source>
             <translation>导出…</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="407" />
+            <location filename="../query_screen.py" line="410" />
             <source>Save the patients found as Excel, CSV or TXT</source>
             <translation>将查询到的患者保存为 Excel、CSV 或 TXT</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="410" />
+            <location filename="../query_screen.py" line="413" />
             <source>Name</source>
             <translation>姓名</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="410" />
+            <location filename="../query_screen.py" line="413" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="410" />
+            <location filename="../query_screen.py" line="413" />
             <source>Age</source>
             <translation>年龄</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="410" />
+            <location filename="../query_screen.py" line="413" />
             <source>Diagnoses</source>
             <translation>诊断</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="411" />
+            <location filename="../query_screen.py" line="414" />
             <source>Last BP</source>
             <translation>最近血压</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="411" />
+            <location filename="../query_screen.py" line="414" />
             <source>Last follow-up</source>
             <translation>最近随访</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="411" />
+            <location filename="../query_screen.py" line="414" />
             <source>Days since</source>
             <translation>距今天数</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="478" />
+            <location filename="../query_screen.py" line="481" />
             <source>Searching…</source>
             <translation>正在查询…</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="487" />
+            <location filename="../query_screen.py" line="490" />
             <source>Build a query and run it.</source>
             <translation>设置查询条件后运行。</translation>
         </message>
         <message numerus="yes">
-            <location filename="../query_screen.py" line="490" />
+            <location filename="../query_screen.py" line="493" />
             <source>%n patient(s) found</source>
             <translation>
                 <numerusform>找到 %n 名患者</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="510" />
+            <location filename="../query_screen.py" line="513" />
             <source>Export patients found</source>
             <translation>导出查询结果</translation>
         </message>
         <message>
-            <location filename="../query_screen.py" line="511" />
+            <location filename="../query_screen.py" line="514" />
             <source>Excel (*.xlsx);;CSV (*.csv);;Text, tab-separated (*.txt)</source>
             <translation>Excel (*.xlsx);;CSV (*.csv);;文本，制表符分隔 (*.txt)</translation>
         </message>
@@ -3052,181 +3103,181 @@ The records on this PC are safe.</source>
     <context>
         <name>RegistersScreen</name>
         <message>
-            <location filename="../registers_screen.py" line="94" />
+            <location filename="../registers_screen.py" line="96" />
             <source>Register</source>
             <translation>登记册</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="95" />
+            <location filename="../registers_screen.py" line="97" />
             <source>Show</source>
             <translation>显示</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="96" />
+            <location filename="../registers_screen.py" line="98" />
             <source>Export…</source>
             <translation>导出…</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="97" />
+            <location filename="../registers_screen.py" line="99" />
             <source>Save the registers and monthly rates as Excel, CSV or TXT</source>
             <translation>将慢病登记和月度指标保存为 Excel、CSV 或 TXT</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="100" />
+            <location filename="../registers_screen.py" line="102" />
             <source>Hypertension (I10–I15)</source>
             <translation>高血压（I10–I15）</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="101" />
+            <location filename="../registers_screen.py" line="103" />
             <source>Type 2 diabetes (E11)</source>
             <translation>2型糖尿病（E11）</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="102" />
+            <location filename="../registers_screen.py" line="104" />
             <source>Everyone</source>
             <translation>全部</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="102" />
+            <location filename="../registers_screen.py" line="104" />
             <source>Overdue for follow-up</source>
             <translation>随访逾期</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="103" />
+            <location filename="../registers_screen.py" line="105" />
             <source>Follow-up due soon</source>
             <translation>即将到期随访</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="103" />
-            <location filename="../registers_screen.py" line="133" />
+            <location filename="../registers_screen.py" line="105" />
+            <location filename="../registers_screen.py" line="135" />
             <source>Not controlled</source>
             <translation>未控制</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="112" />
+            <location filename="../registers_screen.py" line="114" />
             <source>Follow-up at least every 90 days (national basic public-health service specification): overdue after 90 days without a visit or a completed follow-up, due from day 76. Controlled: last BP below 140/90 mmHg; last fasting glucose at most 7.0 mmol/L (national primary-care guidelines for hypertension 2020 and diabetes 2022).</source>
             <translation>每 90 天至少随访一次（国家基本公共卫生服务规范）：90 天内无就诊或已完成随访即为逾期，第 76 天起为即将到期。控制：最近一次血压低于 140/90 mmHg；最近一次空腹血糖不高于 7.0 mmol/L（国家基层高血压防治管理指南 2020、国家基层糖尿病防治管理指南 2022）。</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="118" />
+            <location filename="../registers_screen.py" line="120" />
             <source>Name</source>
             <translation>姓名</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="118" />
+            <location filename="../registers_screen.py" line="120" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="118" />
+            <location filename="../registers_screen.py" line="120" />
             <source>Age</source>
             <translation>年龄</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="118" />
+            <location filename="../registers_screen.py" line="120" />
             <source>ICD-10</source>
             <translation>ICD-10</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="119" />
+            <location filename="../registers_screen.py" line="121" />
             <source>Last follow-up</source>
             <translation>最近随访</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="119" />
+            <location filename="../registers_screen.py" line="121" />
             <source>Follow-up</source>
             <translation>随访</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="119" />
+            <location filename="../registers_screen.py" line="121" />
             <source>Control</source>
             <translation>控制情况</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="120" />
+            <location filename="../registers_screen.py" line="122" />
             <source>Last reading</source>
             <translation>最近测量值</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="129" />
+            <location filename="../registers_screen.py" line="131" />
             <source>Overdue</source>
             <translation>逾期</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="129" />
+            <location filename="../registers_screen.py" line="131" />
             <source>Due</source>
             <translation>即将到期</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="130" />
+            <location filename="../registers_screen.py" line="132" />
             <source>On time</source>
             <translation>按时</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="133" />
-            <location filename="../registers_screen.py" line="200" />
+            <location filename="../registers_screen.py" line="135" />
+            <location filename="../registers_screen.py" line="202" />
             <source>Controlled</source>
             <translation>已控制</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="134" />
+            <location filename="../registers_screen.py" line="136" />
             <source>No reading</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="149" />
+            <location filename="../registers_screen.py" line="151" />
             <source>never</source>
             <translation>从未</translation>
         </message>
         <message numerus="yes">
-            <location filename="../registers_screen.py" line="150" />
+            <location filename="../registers_screen.py" line="152" />
             <source>%1 (%n day(s) ago)</source>
             <translation>
                 <numerusform>%1（%n 天前）</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="166" />
+            <location filename="../registers_screen.py" line="168" />
             <source>Loading the registers…</source>
             <translation>正在载入慢病登记…</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="174" />
+            <location filename="../registers_screen.py" line="176" />
             <source>%1 patients · %2 overdue · %3 due · %4 not controlled · this month: follow-up %5, control %6</source>
             <translation>共 %1 人 · 逾期 %2 人 · 即将到期 %3 人 · 未控制 %4 人 · 本月：随访率 %5，控制率 %6</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="199" />
+            <location filename="../registers_screen.py" line="201" />
             <source>Patients</source>
             <translation>管理人数</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="199" />
+            <location filename="../registers_screen.py" line="201" />
             <source>Followed up</source>
             <translation>已随访</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="199" />
+            <location filename="../registers_screen.py" line="201" />
             <source>Follow-up rate</source>
             <translation>随访率</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="200" />
+            <location filename="../registers_screen.py" line="202" />
             <source>Control rate</source>
             <translation>控制率</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="217" />
+            <location filename="../registers_screen.py" line="219" />
             <source>Export registers</source>
             <translation>导出慢病登记</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="218" />
+            <location filename="../registers_screen.py" line="220" />
             <source>Excel (*.xlsx);;CSV (*.csv);;Text, tab-separated (*.txt)</source>
             <translation>Excel (*.xlsx);;CSV (*.csv);;文本，制表符分隔 (*.txt)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../registers_screen.py" line="231" />
+            <location filename="../registers_screen.py" line="233" />
             <source>%n row(s) written to %1</source>
             <translation>
                 <numerusform>已写入 %n 行到 %1</numerusform>
@@ -3236,42 +3287,42 @@ The records on this PC are safe.</source>
     <context>
         <name>RequestPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="66" />
+            <location filename="../consult_wizard.py" line="75" />
             <source>Question for the specialist</source>
             <translation>向专科医生提问</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="68" />
+            <location filename="../consult_wizard.py" line="77" />
             <source>Consult request for %1. Write what you want to know.</source>
             <translation>%1 的会诊申请。请写下您想咨询的问题。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="82" />
+            <location filename="../consult_wizard.py" line="91" />
             <source>e.g. Blood pressure stays around 160/100 on three drugs; please advise.</source>
             <translation>如：联用三种降压药后血压仍在 160/100 左右，请指导。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="86" />
+            <location filename="../consult_wizard.py" line="95" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="87" />
+            <location filename="../consult_wizard.py" line="96" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="88" />
+            <location filename="../consult_wizard.py" line="97" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="99" />
+            <location filename="../consult_wizard.py" line="108" />
             <source>Write the question for the specialist.</source>
             <translation>请填写向专科医生提出的问题。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="103" />
+            <location filename="../consult_wizard.py" line="112" />
             <source>The question is too long (%1 characters at most).</source>
             <translation>问题过长（最多 %1 个字符）。</translation>
         </message>
@@ -3393,12 +3444,12 @@ The records on this PC are safe.</source>
     <context>
         <name>ReviewPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="283" />
+            <location filename="../consult_wizard.py" line="324" />
             <source>Send or keep as a draft</source>
             <translation>发送或存为草稿</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="286" />
+            <location filename="../consult_wizard.py" line="327" />
             <source>Send: the request goes to the specialists as soon as this workstation is online (until then it is queued offline). Draft: it stays here until you send it from the chart.</source>
             <translation>发送：本工作站联网后申请即发给专科医生（之前在离线队列中等待）。草稿：保存在本地，直到您从病历中发送。</translation>
         </message>
@@ -4013,32 +4064,32 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SlotsPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="218" />
+            <location filename="../consult_wizard.py" line="259" />
             <source>Propose times for the video call</source>
             <translation>提议视频会诊时间</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="220" />
+            <location filename="../consult_wizard.py" line="261" />
             <source>Up to three one-hour slots when the patient can be at the clinic.</source>
             <translation>最多三个患者能到诊所的一小时时段。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="227" />
+            <location filename="../consult_wizard.py" line="268" />
             <source>Slot %1</source>
             <translation>时段 %1</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="254" />
+            <location filename="../consult_wizard.py" line="295" />
             <source>to %1</source>
             <translation>至 %1</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="272" />
+            <location filename="../consult_wizard.py" line="313" />
             <source>A proposed slot must be in the future.</source>
             <translation>提议的时段必须在将来。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="275" />
+            <location filename="../consult_wizard.py" line="316" />
             <source>Propose each hour only once.</source>
             <translation>每个时段只能提议一次。</translation>
         </message>
@@ -4046,47 +4097,77 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SupportPage</name>
         <message>
-            <location filename="../consult_wizard.py" line="129" />
+            <location filename="../consult_wizard.py" line="140" />
             <source>What to include</source>
             <translation>附带内容</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="130" />
+            <location filename="../consult_wizard.py" line="141" />
             <source>The specialist sees the records you tick, and nothing else.</source>
             <translation>专科医生只能看到您勾选的记录。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="164" />
-            <source>Visits</source>
-            <translation>就诊</translation>
-        </message>
-        <message>
-            <location filename="../consult_wizard.py" line="164" />
+            <location filename="../consult_wizard.py" line="194" />
             <source>No visits recorded.</source>
             <translation>无就诊记录。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="165" />
-            <source>Vitals</source>
-            <translation>生命体征</translation>
+            <location filename="../consult_wizard.py" line="192" />
+            <source>Active problems</source>
+            <translation>活动问题</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="165" />
+            <location filename="../consult_wizard.py" line="192" />
+            <source>No active problems.</source>
+            <translation>无活动问题。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="193" />
+            <source>Visits (notes and form answers)</source>
+            <translation>就诊（记录与表单）</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="195" />
+            <source>Current medicines</source>
+            <translation>当前用药</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="195" />
+            <source>No current medicines.</source>
+            <translation>无当前用药。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="196" />
+            <source>Vitals (the specialist's trend charts show the ticked readings)</source>
+            <translation>生命体征（专家的趋势图显示所勾选的读数）</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="197" />
             <source>No vitals recorded.</source>
             <translation>无生命体征记录。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="166" />
+            <location filename="../consult_wizard.py" line="198" />
+            <source>Allergies</source>
+            <translation>过敏史</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="198" />
+            <source>No allergies recorded.</source>
+            <translation>未记录过敏。</translation>
+        </message>
+        <message>
+            <location filename="../consult_wizard.py" line="199" />
             <source>Attachments (photos, ECG, X-ray…)</source>
             <translation>附件（照片、心电图、X 光片…）</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="166" />
+            <location filename="../consult_wizard.py" line="199" />
             <source>No attachments.</source>
             <translation>无附件。</translation>
         </message>
         <message>
-            <location filename="../consult_wizard.py" line="190" />
+            <location filename="../consult_wizard.py" line="227" />
             <source>BP %1/%2</source>
             <translation>血压 %1/%2</translation>
         </message>
@@ -5051,11 +5132,6 @@ Python %2，Qt for Python %3，%4。</translation>
             <location filename="../conflicts_screen.py" line="169" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
-        </message>
-        <message>
-            <location filename="../clinical_text.py" line="115" />
-            <source>%1 (%2)</source>
-            <translation>%1（%2）</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="124" />
@@ -6918,6 +6994,14 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>The query is not valid JSON.</source>
             <translation>查询不是有效的 JSON。</translation>
         </message>
+        <message>
+            <source>Write the message.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The message is too long (4000 characters at most).</source>
+            <translation type="unfinished" />
+        </message>
     </context>
     <context>
         <name>errors</name>
@@ -6960,27 +7044,27 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>设置</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="72" />
+            <location filename="../pages.py" line="78" />
             <source>Patients</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="75" />
+            <location filename="../pages.py" line="81" />
             <source>Chart</source>
             <translation>病历</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="80" />
+            <location filename="../pages.py" line="86" />
             <source>Chronic disease registers</source>
             <translation>慢病登记</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="81" />
+            <location filename="../pages.py" line="87" />
             <source>Queries</source>
             <translation>查询</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="88" />
+            <location filename="../pages.py" line="94" />
             <source>Changes in error</source>
             <translation>出错的更改</translation>
         </message>
@@ -7161,6 +7245,45 @@ Python %2，Qt for Python %3，%4。</translation>
             <location filename="../widgets.py" line="149" />
             <source>Cancel</source>
             <translation>取消</translation>
+        </message>
+    </context>
+    <context>
+        <name>case_text</name>
+        <message>
+            <location filename="../case_text.py" line="25" />
+            <source>%1 (since %2)</source>
+            <translation>%1（自 %2 起）</translation>
+        </message>
+        <message>
+            <location filename="../case_text.py" line="32" />
+            <source>No known allergies (stated %1)</source>
+            <translation>无已知过敏（%1 记录）</translation>
+        </message>
+        <message>
+            <location filename="../case_text.py" line="36" />
+            <location filename="../clinical_text.py" line="115" />
+            <source>%1 (%2)</source>
+            <translation>%1（%2）</translation>
+        </message>
+        <message>
+            <location filename="../case_text.py" line="38" />
+            <source>%1, high risk</source>
+            <translation>%1，高危</translation>
+        </message>
+        <message>
+            <location filename="../case_text.py" line="47" />
+            <source>%1 — %2</source>
+            <translation>%1 — %2</translation>
+        </message>
+        <message>
+            <location filename="../case_text.py" line="49" />
+            <source>%1 (taken, prescribed elsewhere)</source>
+            <translation>%1（在用，外院开具）</translation>
+        </message>
+        <message>
+            <location filename="../case_text.py" line="51" />
+            <source>%1 (replaces an earlier prescription)</source>
+            <translation>%1（替代先前处方）</translation>
         </message>
     </context>
 </TS>

@@ -29,10 +29,34 @@ HELPER_CONTEXTS = {
     "conflicts_screen.py": "conflict_values",
     "widgets.py": "widgets",
     "restore_runner.py": "restore_runner",
+    "case_text.py": "case_text",
 }
 DEAD = ("vanished", "obsolete")
 
 UI_ZH: dict[str, str] = {
+    # issue 19: the specialist sees the whole case; join a call from the chart
+    "%1 (since %2)": "%1（自 %2 起）",
+    "No known allergies (stated %1)": "无已知过敏（%1 声明）",
+    "%1, high risk": "%1，高危",
+    "%1 (taken, prescribed elsewhere)": "%1（在用，外院开具）",
+    "%1 (replaces an earlier prescription)": "%1（替代先前处方）",
+    "Active problems": "活动问题",
+    "Visits (notes and form answers)": "就诊（记录与表单）",
+    "Current medicines": "当前用药",
+    "Vitals (the specialist's trend charts show the ticked readings)": "生命体征（专家的趋势图显示所勾选的读数）",
+    "No active problems.": "无活动问题。",
+    "No current medicines.": "无当前用药。",
+    "No allergies recorded.": "未记录过敏。",
+    "Summary": "概要",
+    "%1 problem(s), %2 medicine(s), %3 allergy record(s)": "%1 个问题，%2 种药物，%3 条过敏记录",
+    "None sent": "未发送",
+    "Problems": "问题",
+    "Medicines": "药物",
+    "Vitals trends (the readings sent)": "生命体征趋势（所发送的读数）",
+    "Conversation": "往来记录",
+    "%1, %2: %3": "%1，%2：%3",
+    "Join call": "加入通话",
+    "Join the video call of the consult selected in the timeline (Ctrl+J)": "加入时间线中所选会诊的视频通话（Ctrl+J）",
     # issue 19: printed letters
     "Print…": "打印…",
     "Print a prescription, referral, opinion or visit summary": "打印处方、转诊单、会诊意见或就诊小结",
