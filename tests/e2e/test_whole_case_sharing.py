@@ -17,17 +17,22 @@ def test_ticked_records_reach_the_specialist_and_unticked_ones_do_not(world):
     now = datetime.now().astimezone()
     old, new = (
         visits.record_visit(
-            a.store, patient_id=pid, kind="follow-up", answers={"progress": "worse", "plan": "会诊"},
-            vitals={"systolic": sys_, "diastolic": 96}, start=now - timedelta(days=days),
+            a.store,
+            patient_id=pid,
+            kind="follow-up",
+            answers={"progress": "worse", "plan": "会诊"},
+            vitals={"systolic": sys_, "diastolic": 96},
+            start=now - timedelta(days=days),
             practitioner="dr.a",
-        )  # fmt: skip
+        )
         for days, sys_ in ((30, 170), (1, 150))
     )
     hypertension = clinic.problems.add(patient_id=pid, code="I10", recorder="dr.a").value
     diabetes = clinic.problems.add(patient_id=pid, code="E11.9", recorder="dr.a").value
     allergy = clinic.allergies.record(patient_id=pid, substance="青霉素", recorder="dr.a").value
-    rx = clinic.medications.prescribe(patient_id=pid, formulary_id="amlodipine-10",
-                                      dosage="每日一次", requester="dr.a", days=30).value
+    rx = clinic.medications.prescribe(
+        patient_id=pid, formulary_id="amlodipine-10", dosage="每日一次", requester="dr.a", days=30
+    ).value
     taken = clinic.medications.record_taken(patient_id=pid, recorded_by="dr.a",
                                             formulary_id="metformin-500").value  # fmt: skip
     ticked = [

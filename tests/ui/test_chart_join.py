@@ -1,4 +1,4 @@
-""""Join call" in the chart with real widgets: a consult whose time is only proposed says why it
+"""The "Join call" button of the chart with real widgets: a consult whose time is only proposed says why it
 cannot be joined yet; once a slot is booked the button joins that consult's call (the signal the
 workspace connects to the call launcher)."""
 

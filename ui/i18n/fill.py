@@ -36,7 +36,6 @@ DEAD = ("vanished", "obsolete")
 UI_ZH: dict[str, str] = {
     # issue 19: the specialist sees the whole case; join a call from the chart
     "%1 (since %2)": "%1（自 %2 起）",
-    "No known allergies (stated %1)": "无已知过敏（%1 声明）",
     "%1, high risk": "%1，高危",
     "%1 (taken, prescribed elsewhere)": "%1（在用，外院开具）",
     "%1 (replaces an earlier prescription)": "%1（替代先前处方）",
@@ -47,7 +46,6 @@ UI_ZH: dict[str, str] = {
     "No active problems.": "无活动问题。",
     "No current medicines.": "无当前用药。",
     "No allergies recorded.": "未记录过敏。",
-    "Summary": "概要",
     "%1 problem(s), %2 medicine(s), %3 allergy record(s)": "%1 个问题，%2 种药物，%3 条过敏记录",
     "None sent": "未发送",
     "Problems": "问题",
