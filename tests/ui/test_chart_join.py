@@ -1,6 +1,6 @@
-"""The "Join call" button of the chart with real widgets: a consult whose time is only proposed says why it
-cannot be joined yet; once a slot is booked the button joins that consult's call (the signal the
-workspace connects to the call launcher)."""
+"""The chart's "Join call" button with real widgets: a consult whose time is only proposed
+says why it cannot be joined yet; once a slot is booked the button joins that consult's call
+(the signal the workspace connects to the call launcher)."""
 
 from __future__ import annotations
 

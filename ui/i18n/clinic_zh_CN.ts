@@ -5633,1151 +5633,1151 @@ Python %2，Qt for Python %3，%4。</translation>
         <name>core</name>
         <message>
             <source>This workstation has several users: pass --user NAME.</source>
-            <translation type="vanished">此工作站有多个用户：请加上 --user 用户名。</translation>
+            <translation>此工作站有多个用户：请加上 --user 用户名。</translation>
         </message>
         <message>
             <source>The two entries differ; nothing was changed.</source>
-            <translation type="vanished">两次输入不一致，未做任何更改。</translation>
+            <translation>两次输入不一致，未做任何更改。</translation>
         </message>
         <message>
             <source>--patients must be between 1 and 200000.</source>
-            <translation type="vanished">--patients 必须在 1 到 200000 之间。</translation>
+            <translation>--patients 必须在 1 到 200000 之间。</translation>
         </message>
         <message>
             <source>The folder for --out does not exist.</source>
-            <translation type="vanished">--out 指定的文件夹不存在。</translation>
+            <translation>--out 指定的文件夹不存在。</translation>
         </message>
         <message>
             <source>Pass --user NAME: the user whose passphrase opens the backup.</source>
-            <translation type="vanished">请加上 --user 用户名：指定其口令可打开备份的用户。</translation>
+            <translation>请加上 --user 用户名：指定其口令可打开备份的用户。</translation>
         </message>
         <message>
             <source>Give the conflict number (see `clinic-app conflicts list`).</source>
-            <translation type="vanished">请给出冲突编号（见 `clinic-app conflicts list`）。</translation>
+            <translation>请给出冲突编号（见 `clinic-app conflicts list`）。</translation>
         </message>
         <message>
             <source>--field takes NAME=local or NAME=remote.</source>
-            <translation type="vanished">--field 的格式为 字段名=local 或 字段名=remote。</translation>
+            <translation>--field 的格式为 字段名=local 或 字段名=remote。</translation>
         </message>
         <message>
             <source>The demo central platform did not start; see .demo/central/central.log.</source>
-            <translation type="vanished">演示用中心平台未能启动；请查看 .demo/central/central.log。</translation>
+            <translation>演示用中心平台未能启动；请查看 .demo/central/central.log。</translation>
         </message>
         <message>
             <source>Set CLINIC_PASSPHRASE for the demo profile.</source>
-            <translation type="vanished">请为演示档案设置 CLINIC_PASSPHRASE。</translation>
+            <translation>请为演示档案设置 CLINIC_PASSPHRASE。</translation>
         </message>
         <message>
             <source>The file is too large to import (2 GB at most).</source>
-            <translation type="vanished">文件过大，无法导入（最大 2 GB）。</translation>
+            <translation>文件过大，无法导入（最大 2 GB）。</translation>
         </message>
         <message>
             <source>The file holds no resources.</source>
-            <translation type="vanished">文件中没有任何资源。</translation>
+            <translation>文件中没有任何资源。</translation>
         </message>
         <message>
             <source>The file to import cannot be read.</source>
-            <translation type="vanished">无法读取要导入的文件。</translation>
+            <translation>无法读取要导入的文件。</translation>
         </message>
         <message>
             <source>The file is not UTF-8 text; nothing was imported.</source>
-            <translation type="vanished">文件不是 UTF-8 文本，未导入任何内容。</translation>
+            <translation>文件不是 UTF-8 文本，未导入任何内容。</translation>
         </message>
         <message>
             <source>The end date is before the start date.</source>
-            <translation type="vanished">结束日期早于开始日期。</translation>
+            <translation>结束日期早于开始日期。</translation>
         </message>
         <message>
             <source>Unknown condition status.</source>
-            <translation type="vanished">未知的疾病状态。</translation>
+            <translation>未知的疾病状态。</translation>
         </message>
         <message>
             <source>Criticality is low, high or unable to assess.</source>
-            <translation type="vanished">严重程度须为低、高或无法评估。</translation>
+            <translation>严重程度须为低、高或无法评估。</translation>
         </message>
         <message>
             <source>A prescription lasts 1 to 365 days.</source>
-            <translation type="vanished">处方疗程为 1 至 365 天。</translation>
+            <translation>处方疗程为 1 至 365 天。</translation>
         </message>
         <message>
             <source>The quantity must be more than zero.</source>
-            <translation type="vanished">数量必须大于零。</translation>
+            <translation>数量必须大于零。</translation>
         </message>
         <message>
             <source>Enter a date as YYYY-MM-DD.</source>
-            <translation type="vanished">请按 YYYY-MM-DD 格式输入日期。</translation>
+            <translation>请按 YYYY-MM-DD 格式输入日期。</translation>
         </message>
         <message>
             <source>A visit is an initial visit or a follow-up.</source>
-            <translation type="vanished">就诊类型须为初诊或复诊。</translation>
+            <translation>就诊类型须为初诊或复诊。</translation>
         </message>
         <message>
             <source>A visit cannot end before it starts.</source>
-            <translation type="vanished">就诊结束时间不能早于开始时间。</translation>
+            <translation>就诊结束时间不能早于开始时间。</translation>
         </message>
         <message>
             <source>Unknown form version.</source>
-            <translation type="vanished">未知的表单版本。</translation>
+            <translation>未知的表单版本。</translation>
         </message>
         <message>
             <source>Unsupported question type.</source>
-            <translation type="vanished">不支持的问题类型。</translation>
+            <translation>不支持的问题类型。</translation>
         </message>
         <message>
             <source>Unknown form.</source>
-            <translation type="vanished">未知的表单。</translation>
+            <translation>未知的表单。</translation>
         </message>
         <message>
             <source>Choose one of the listed answers.</source>
-            <translation type="vanished">请从列出的答案中选择一项。</translation>
+            <translation>请从列出的答案中选择一项。</translation>
         </message>
         <message>
             <source>That question is not part of this form.</source>
-            <translation type="vanished">该问题不属于此表单。</translation>
+            <translation>该问题不属于此表单。</translation>
         </message>
         <message>
             <source>Enter zero or more.</source>
-            <translation type="vanished">请输入零或更大的数。</translation>
+            <translation>请输入零或更大的数。</translation>
         </message>
         <message>
             <source>Answer yes or no.</source>
-            <translation type="vanished">请回答是或否。</translation>
+            <translation>请回答是或否。</translation>
         </message>
         <message>
             <source>Enter a whole number.</source>
-            <translation type="vanished">请输入整数。</translation>
+            <translation>请输入整数。</translation>
         </message>
         <message>
             <source>Enter a number.</source>
-            <translation type="vanished">请输入数字。</translation>
+            <translation>请输入数字。</translation>
         </message>
         <message>
             <source>Enter a mobile number (11 digits, starting with 1) or a landline with area code.</source>
-            <translation type="vanished">请输入手机号（11 位，以 1 开头）或带区号的固定电话。</translation>
+            <translation>请输入手机号（11 位，以 1 开头）或带区号的固定电话。</translation>
         </message>
         <message>
             <source>Old 15-digit ID: please enter the 18-character ID.</source>
-            <translation type="vanished">这是旧的 15 位身份证号：请输入 18 位身份证号。</translation>
+            <translation>这是旧的 15 位身份证号：请输入 18 位身份证号。</translation>
         </message>
         <message>
             <source>An ID number has 17 digits and a final digit or X.</source>
-            <translation type="vanished">身份证号由 17 位数字加一位数字或 X 组成。</translation>
+            <translation>身份证号由 17 位数字加一位数字或 X 组成。</translation>
         </message>
         <message>
             <source>The ID number does not start with a valid region code.</source>
-            <translation type="vanished">身份证号开头不是有效的地区代码。</translation>
+            <translation>身份证号开头不是有效的地区代码。</translation>
         </message>
         <message>
             <source>The ID number holds an impossible birth date.</source>
-            <translation type="vanished">身份证号中的出生日期不存在。</translation>
+            <translation>身份证号中的出生日期不存在。</translation>
         </message>
         <message>
             <source>The ID number's check digit is wrong; please re-check it.</source>
-            <translation type="vanished">身份证号校验位错误，请重新核对。</translation>
+            <translation>身份证号校验位错误，请重新核对。</translation>
         </message>
         <message>
             <source>Choose a specialty from the list.</source>
-            <translation type="vanished">请从列表中选择专科。</translation>
+            <translation>请从列表中选择专科。</translation>
         </message>
         <message>
             <source>Urgency is routine, urgent, asap or stat.</source>
-            <translation type="vanished">紧急程度须为常规、紧急、尽快或立即。</translation>
+            <translation>紧急程度须为常规、紧急、尽快或立即。</translation>
         </message>
         <message>
             <source>Write the question for the specialist.</source>
-            <translation type="vanished">请填写向专科医生提出的问题。</translation>
+            <translation>请填写向专科医生提出的问题。</translation>
         </message>
         <message>
             <source>The question is too long (4000 characters at most).</source>
-            <translation type="vanished">问题过长（最多 4000 个字符）。</translation>
+            <translation>问题过长（最多 4000 个字符）。</translation>
         </message>
         <message>
             <source>A new request is a draft or active.</source>
-            <translation type="vanished">新申请的状态须为草稿或有效。</translation>
+            <translation>新申请的状态须为草稿或有效。</translation>
         </message>
         <message>
             <source>Write the opinion.</source>
-            <translation type="vanished">请填写会诊意见。</translation>
+            <translation>请填写会诊意见。</translation>
         </message>
         <message>
             <source>The opinion is too long (20000 characters at most).</source>
-            <translation type="vanished">会诊意见过长（最多 20000 个字符）。</translation>
+            <translation>会诊意见过长（最多 20000 个字符）。</translation>
         </message>
         <message>
             <source>Enter the patient's name.</source>
-            <translation type="vanished">请输入患者姓名。</translation>
+            <translation>请输入患者姓名。</translation>
         </message>
         <message>
             <source>The name is too long.</source>
-            <translation type="vanished">姓名过长。</translation>
+            <translation>姓名过长。</translation>
         </message>
         <message>
             <source>Choose male, female, other or unknown.</source>
-            <translation type="vanished">请选择男、女、其他或未知。</translation>
+            <translation>请选择男、女、其他或未知。</translation>
         </message>
         <message>
             <source>The birth date is not possible.</source>
-            <translation type="vanished">出生日期不合理。</translation>
+            <translation>出生日期不合理。</translation>
         </message>
         <message>
             <source>The birth date does not match the one in the ID number.</source>
-            <translation type="vanished">出生日期与身份证号中的不一致。</translation>
+            <translation>出生日期与身份证号中的不一致。</translation>
         </message>
         <message>
             <source>The gender does not match the ID number.</source>
-            <translation type="vanished">性别与身份证号不一致。</translation>
+            <translation>性别与身份证号不一致。</translation>
         </message>
         <message>
             <source>Appointments start on the hour (one-hour slots).</source>
-            <translation type="vanished">预约须从整点开始（每个时段一小时）。</translation>
+            <translation>预约须从整点开始（每个时段一小时）。</translation>
         </message>
         <message>
             <source>A new appointment is proposed, pending or booked.</source>
-            <translation type="vanished">新预约的状态须为提议、待定或已预约。</translation>
+            <translation>新预约的状态须为提议、待定或已预约。</translation>
         </message>
         <message>
             <source>Say what the follow-up is for.</source>
-            <translation type="vanished">请说明随访内容。</translation>
+            <translation>请说明随访内容。</translation>
         </message>
         <message>
             <source>A follow-up cannot be due in the past.</source>
-            <translation type="vanished">随访到期日不能是过去的日期。</translation>
+            <translation>随访到期日不能是过去的日期。</translation>
         </message>
         <message>
             <source>Unknown vital sign.</source>
-            <translation type="vanished">未知的生命体征。</translation>
+            <translation>未知的生命体征。</translation>
         </message>
         <message>
             <source>Systolic blood pressure</source>
-            <translation type="vanished">收缩压</translation>
+            <translation>收缩压</translation>
         </message>
         <message>
             <source>Diastolic blood pressure</source>
-            <translation type="vanished">舒张压</translation>
+            <translation>舒张压</translation>
         </message>
         <message>
             <source>Heart rate</source>
-            <translation type="vanished">心率</translation>
+            <translation>心率</translation>
         </message>
         <message>
             <source>Respiratory rate</source>
-            <translation type="vanished">呼吸频率</translation>
+            <translation>呼吸频率</translation>
         </message>
         <message>
             <source>Body temperature</source>
-            <translation type="vanished">体温</translation>
+            <translation>体温</translation>
         </message>
         <message>
             <source>Oxygen saturation in Arterial blood</source>
-            <translation type="vanished">动脉血氧饱和度</translation>
+            <translation>动脉血氧饱和度</translation>
         </message>
         <message>
             <source>Glucose [Moles/volume] in Blood</source>
-            <translation type="vanished">血糖（mmol/L）</translation>
+            <translation>血糖（mmol/L）</translation>
         </message>
         <message>
             <source>Glucose [Mass/volume] in Blood</source>
-            <translation type="vanished">血糖（mg/dL）</translation>
+            <translation>血糖（mg/dL）</translation>
         </message>
         <message>
             <source>Body weight</source>
-            <translation type="vanished">体重</translation>
+            <translation>体重</translation>
         </message>
         <message>
             <source>Body height</source>
-            <translation type="vanished">身高</translation>
+            <translation>身高</translation>
         </message>
         <message>
             <source>Propose at most three slots.</source>
-            <translation type="vanished">最多提议三个时段。</translation>
+            <translation>最多提议三个时段。</translation>
         </message>
         <message>
             <source>Only a draft can be sent.</source>
-            <translation type="vanished">只能发送草稿。</translation>
+            <translation>只能发送草稿。</translation>
         </message>
         <message>
             <source>The file of this document is not on this workstation yet.</source>
-            <translation type="vanished">此文档的文件尚未同步到本工作站。</translation>
+            <translation>此文档的文件尚未同步到本工作站。</translation>
         </message>
         <message>
             <source>This file is too large to show here; open it with the system viewer.</source>
-            <translation type="vanished">文件过大，无法在此显示；请用系统查看器打开。</translation>
+            <translation>文件过大，无法在此显示；请用系统查看器打开。</translation>
         </message>
         <message>
             <source>A proposed slot must be in the future.</source>
-            <translation type="vanished">提议的时段必须在将来。</translation>
+            <translation>提议的时段必须在将来。</translation>
         </message>
         <message>
             <source>Propose each hour only once.</source>
-            <translation type="vanished">每个时段只能提议一次。</translation>
+            <translation>每个时段只能提议一次。</translation>
         </message>
         <message>
             <source>A supporting record belongs to another patient.</source>
-            <translation type="vanished">某条附带记录属于其他患者。</translation>
+            <translation>某条附带记录属于其他患者。</translation>
         </message>
         <message>
             <source>No open conflict with that number.</source>
-            <translation type="vanished">没有该编号的未解决冲突。</translation>
+            <translation>没有该编号的未解决冲突。</translation>
         </message>
         <message>
             <source>Choose a side for every field (or keep one side entirely).</source>
-            <translation type="vanished">请为每个字段选择一方（或整体保留一方）。</translation>
+            <translation>请为每个字段选择一方（或整体保留一方）。</translation>
         </message>
         <message>
             <source>That request is not a consult request.</source>
-            <translation type="vanished">该申请不是会诊申请。</translation>
+            <translation>该申请不是会诊申请。</translation>
         </message>
         <message>
             <source>This consult request is closed or was withdrawn.</source>
-            <translation type="vanished">此会诊申请已关闭或已撤回。</translation>
+            <translation>此会诊申请已关闭或已撤回。</translation>
         </message>
         <message>
             <source>Say why you decline the consult.</source>
-            <translation type="vanished">请说明拒绝会诊的原因。</translation>
+            <translation>请说明拒绝会诊的原因。</translation>
         </message>
         <message>
             <source>The reason is too long (2000 characters at most).</source>
-            <translation type="vanished">原因过长（最多 2000 个字符）。</translation>
+            <translation>原因过长（最多 2000 个字符）。</translation>
         </message>
         <message>
             <source>The consult request names no patient.</source>
-            <translation type="vanished">会诊申请未指明患者。</translation>
+            <translation>会诊申请未指明患者。</translation>
         </message>
         <message>
             <source>That task is not a follow-up.</source>
-            <translation type="vanished">该任务不是随访。</translation>
+            <translation>该任务不是随访。</translation>
         </message>
         <message>
             <source>This follow-up is already done.</source>
-            <translation type="vanished">此随访已完成。</translation>
+            <translation>此随访已完成。</translation>
         </message>
         <message>
             <source>That file cannot be read.</source>
-            <translation type="vanished">无法读取该文件。</translation>
+            <translation>无法读取该文件。</translation>
         </message>
         <message>
             <source>Attach images, PDFs, DICOM or text files.</source>
-            <translation type="vanished">请添加图片、PDF、DICOM 或文本文件。</translation>
+            <translation>请添加图片、PDF、DICOM 或文本文件。</translation>
         </message>
         <message>
             <source>Only this patient's records can be included.</source>
-            <translation type="vanished">只能附带该患者的记录。</translation>
+            <translation>只能附带该患者的记录。</translation>
         </message>
         <message>
             <source>That hour is already booked for this doctor.</source>
-            <translation type="vanished">该医生在此时段已有预约。</translation>
+            <translation>该医生在此时段已有预约。</translation>
         </message>
         <message>
             <source>Diastolic pressure must be below systolic.</source>
-            <translation type="vanished">舒张压必须低于收缩压。</translation>
+            <translation>舒张压必须低于收缩压。</translation>
         </message>
         <message>
             <source>This workstation is not connected to a central platform: run `clinic-app enroll` (clinic) or `clinic-app login` (specialist) first.</source>
-            <translation type="vanished">本工作站未连接中心平台：请先运行 `clinic-app enroll`（诊所）或 `clinic-app login`（专科医生）。</translation>
+            <translation>本工作站未连接中心平台：请先运行 `clinic-app enroll`（诊所）或 `clinic-app login`（专科医生）。</translation>
         </message>
         <message>
             <source>The answer from the central platform was cut off.</source>
-            <translation type="vanished">中心平台的响应不完整。</translation>
+            <translation>中心平台的响应不完整。</translation>
         </message>
         <message>
             <source>A downloaded attachment did not match its hash; it was discarded.</source>
-            <translation type="vanished">下载的附件与其哈希值不符，已丢弃。</translation>
+            <translation>下载的附件与其哈希值不符，已丢弃。</translation>
         </message>
         <message>
             <source>The upload did not complete; it will resume on the next try.</source>
-            <translation type="vanished">上传未完成，下次将继续。</translation>
+            <translation>上传未完成，下次将继续。</translation>
         </message>
         <message>
             <source>The upload lost its place; it will resume on the next try.</source>
-            <translation type="vanished">上传进度丢失，下次将继续。</translation>
+            <translation>上传进度丢失，下次将继续。</translation>
         </message>
         <message>
             <source>An attachment file is damaged; its content was not used.</source>
-            <translation type="vanished">附件文件已损坏，未使用其内容。</translation>
+            <translation>附件文件已损坏，未使用其内容。</translation>
         </message>
         <message>
             <source>The workstation is locked.</source>
-            <translation type="vanished">工作站已锁定。</translation>
+            <translation>工作站已锁定。</translation>
         </message>
         <message>
             <source>No such attachment.</source>
-            <translation type="vanished">没有此附件。</translation>
+            <translation>没有此附件。</translation>
         </message>
         <message>
             <source>That is not a recovery key: it has 52 letters and digits in groups.</source>
-            <translation type="vanished">这不是恢复密钥：恢复密钥由分组的 52 个字母和数字组成。</translation>
+            <translation>这不是恢复密钥：恢复密钥由分组的 52 个字母和数字组成。</translation>
         </message>
         <message>
             <source>The recovery key does not open this profile.</source>
-            <translation type="vanished">此恢复密钥无法打开该档案。</translation>
+            <translation>此恢复密钥无法打开该档案。</translation>
         </message>
         <message>
             <source>The key header names an unknown key derivation.</source>
-            <translation type="vanished">密钥头指定了未知的密钥派生方法。</translation>
+            <translation>密钥头指定了未知的密钥派生方法。</translation>
         </message>
         <message>
             <source>The key header holds a slot of unknown kind.</source>
-            <translation type="vanished">密钥头包含未知类型的密钥槽。</translation>
+            <translation>密钥头包含未知类型的密钥槽。</translation>
         </message>
         <message>
             <source>A user name is required.</source>
-            <translation type="vanished">必须填写用户名。</translation>
+            <translation>必须填写用户名。</translation>
         </message>
         <message>
             <source>A passphrase needs at least 8 characters.</source>
-            <translation type="vanished">口令至少需要 8 个字符。</translation>
+            <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
             <source>That user already has a key slot.</source>
-            <translation type="vanished">该用户已有密钥槽。</translation>
+            <translation>该用户已有密钥槽。</translation>
         </message>
         <message>
             <source>There is no such user on this workstation.</source>
-            <translation type="vanished">本工作站没有此用户。</translation>
+            <translation>本工作站没有此用户。</translation>
         </message>
         <message>
             <source>The last user cannot be removed.</source>
-            <translation type="vanished">不能删除最后一个用户。</translation>
+            <translation>不能删除最后一个用户。</translation>
         </message>
         <message>
             <source>The user name or passphrase is wrong.</source>
-            <translation type="vanished">用户名或口令错误。</translation>
+            <translation>用户名或口令错误。</translation>
         </message>
         <message>
             <source>The key header does not match the data key.</source>
-            <translation type="vanished">密钥头与数据密钥不匹配。</translation>
+            <translation>密钥头与数据密钥不匹配。</translation>
         </message>
         <message>
             <source>The key header has an unknown format.</source>
-            <translation type="vanished">密钥头格式未知。</translation>
+            <translation>密钥头格式未知。</translation>
         </message>
         <message>
             <source>The record database has no schema version; it was not made by us.</source>
-            <translation type="vanished">记录数据库没有架构版本，并非本程序创建。</translation>
+            <translation>记录数据库没有架构版本，并非本程序创建。</translation>
         </message>
         <message>
             <source>This profile is too old for this version of the program.</source>
-            <translation type="vanished">此档案版本过旧，本版程序无法使用。</translation>
+            <translation>此档案版本过旧，本版程序无法使用。</translation>
         </message>
         <message>
             <source>A profile already exists in that folder.</source>
-            <translation type="vanished">该文件夹中已存在档案。</translation>
+            <translation>该文件夹中已存在档案。</translation>
         </message>
         <message>
             <source>A record without a resourceType cannot be stored.</source>
-            <translation type="vanished">缺少 resourceType 的记录无法保存。</translation>
+            <translation>缺少 resourceType 的记录无法保存。</translation>
         </message>
         <message>
             <source>A record id is already used by a record of another type.</source>
-            <translation type="vanished">该记录 ID 已被其他类型的记录使用。</translation>
+            <translation>该记录 ID 已被其他类型的记录使用。</translation>
         </message>
         <message>
             <source>No such record version.</source>
-            <translation type="vanished">没有此记录版本。</translation>
+            <translation>没有此记录版本。</translation>
         </message>
         <message>
             <source>That file is not a readable clinic backup.</source>
-            <translation type="vanished">该文件不是可读取的诊所备份。</translation>
+            <translation>该文件不是可读取的诊所备份。</translation>
         </message>
         <message>
             <source>The record was changed meanwhile; reload it and try again.</source>
-            <translation type="vanished">记录已被他人修改，请重新加载后再试。</translation>
+            <translation>记录已被他人修改，请重新加载后再试。</translation>
         </message>
         <message>
             <source>That file is not a complete clinic backup.</source>
-            <translation type="vanished">该文件不是完整的诊所备份。</translation>
+            <translation>该文件不是完整的诊所备份。</translation>
         </message>
         <message>
             <source>The backup file is damaged.</source>
-            <translation type="vanished">备份文件已损坏。</translation>
+            <translation>备份文件已损坏。</translation>
         </message>
         <message>
             <source>The database in the backup is damaged.</source>
-            <translation type="vanished">备份中的数据库已损坏。</translation>
+            <translation>备份中的数据库已损坏。</translation>
         </message>
         <message>
             <source>The backup holds an unsafe file name.</source>
-            <translation type="vanished">备份中包含不安全的文件名。</translation>
+            <translation>备份中包含不安全的文件名。</translation>
         </message>
         <message>
             <source>Initial visit</source>
-            <translation type="vanished">初诊</translation>
+            <translation>初诊</translation>
         </message>
         <message>
             <source>Follow-up visit</source>
-            <translation type="vanished">复诊</translation>
+            <translation>复诊</translation>
         </message>
         <message>
             <source>Cardiology</source>
-            <translation type="vanished">心内科</translation>
+            <translation>心内科</translation>
         </message>
         <message>
             <source>Endocrinology</source>
-            <translation type="vanished">内分泌科</translation>
+            <translation>内分泌科</translation>
         </message>
         <message>
             <source>Dermatology</source>
-            <translation type="vanished">皮肤科</translation>
+            <translation>皮肤科</translation>
         </message>
         <message>
             <source>Neurology</source>
-            <translation type="vanished">神经内科</translation>
+            <translation>神经内科</translation>
         </message>
         <message>
             <source>Pediatrics</source>
-            <translation type="vanished">儿科</translation>
+            <translation>儿科</translation>
         </message>
         <message>
             <source>Radiology</source>
-            <translation type="vanished">放射科</translation>
+            <translation>放射科</translation>
         </message>
         <message>
             <source>Respiratory medicine</source>
-            <translation type="vanished">呼吸内科</translation>
+            <translation>呼吸内科</translation>
         </message>
         <message>
             <source>Obstetrics and gynaecology</source>
-            <translation type="vanished">妇产科</translation>
+            <translation>妇产科</translation>
         </message>
         <message>
             <source>General medicine</source>
-            <translation type="vanished">全科</translation>
+            <translation>全科</translation>
         </message>
         <message>
             <source>Interface language: en or zh_CN (empty: follow the system).</source>
-            <translation type="vanished">界面语言：en 或 zh_CN（留空则跟随系统）。</translation>
+            <translation>界面语言：en 或 zh_CN（留空则跟随系统）。</translation>
         </message>
         <message>
             <source>Minutes without keyboard or mouse use before the workstation locks itself.</source>
-            <translation type="vanished">无键盘或鼠标操作多少分钟后工作站自动锁定。</translation>
+            <translation>无键盘或鼠标操作多少分钟后工作站自动锁定。</translation>
         </message>
         <message>
             <source>Progress since last visit</source>
-            <translation type="vanished">上次就诊以来的变化</translation>
+            <translation>上次就诊以来的变化</translation>
         </message>
         <message>
             <source>Improved</source>
-            <translation type="vanished">好转</translation>
+            <translation>好转</translation>
         </message>
         <message>
             <source>Unchanged</source>
-            <translation type="vanished">无变化</translation>
+            <translation>无变化</translation>
         </message>
         <message>
             <source>Worse</source>
-            <translation type="vanished">加重</translation>
+            <translation>加重</translation>
         </message>
         <message>
             <source>Takes medication as prescribed</source>
-            <translation type="vanished">遵医嘱服药</translation>
+            <translation>遵医嘱服药</translation>
         </message>
         <message>
             <source>Side effects</source>
-            <translation type="vanished">不良反应</translation>
+            <translation>不良反应</translation>
         </message>
         <message>
             <source>Home readings (count this period)</source>
-            <translation type="vanished">居家测量次数（本期）</translation>
+            <translation>居家测量次数（本期）</translation>
         </message>
         <message>
             <source>Notes</source>
-            <translation type="vanished">备注</translation>
+            <translation>备注</translation>
         </message>
         <message>
             <source>Plan</source>
-            <translation type="vanished">处理计划</translation>
+            <translation>处理计划</translation>
         </message>
         <message>
             <source>Chief complaint</source>
-            <translation type="vanished">主诉</translation>
+            <translation>主诉</translation>
         </message>
         <message>
             <source>History of present illness</source>
-            <translation type="vanished">现病史</translation>
+            <translation>现病史</translation>
         </message>
         <message>
             <source>Past medical history</source>
-            <translation type="vanished">既往史</translation>
+            <translation>既往史</translation>
         </message>
         <message>
             <source>Family history</source>
-            <translation type="vanished">家族史</translation>
+            <translation>家族史</translation>
         </message>
         <message>
             <source>Smoking</source>
-            <translation type="vanished">吸烟</translation>
+            <translation>吸烟</translation>
         </message>
         <message>
             <source>Never</source>
-            <translation type="vanished">从不吸烟</translation>
+            <translation>从不吸烟</translation>
         </message>
         <message>
             <source>Former</source>
-            <translation type="vanished">已戒烟</translation>
+            <translation>已戒烟</translation>
         </message>
         <message>
             <source>Current</source>
-            <translation type="vanished">目前吸烟</translation>
+            <translation>目前吸烟</translation>
         </message>
         <message>
             <source>Alcohol use</source>
-            <translation type="vanished">饮酒</translation>
+            <translation>饮酒</translation>
         </message>
         <message>
             <source>None</source>
-            <translation type="vanished">不饮酒</translation>
+            <translation>不饮酒</translation>
         </message>
         <message>
             <source>Occasional</source>
-            <translation type="vanished">偶尔</translation>
+            <translation>偶尔</translation>
         </message>
         <message>
             <source>Daily</source>
-            <translation type="vanished">每天</translation>
+            <translation>每天</translation>
         </message>
         <message>
             <source>Pregnant</source>
-            <translation type="vanished">妊娠</translation>
+            <translation>妊娠</translation>
         </message>
         <message>
             <source>Physical examination</source>
-            <translation type="vanished">体格检查</translation>
+            <translation>体格检查</translation>
         </message>
         <message>
             <source>Assessment</source>
-            <translation type="vanished">评估</translation>
+            <translation>评估</translation>
         </message>
         <message>
             <source>That slot is over; choose a later one.</source>
-            <translation type="vanished">该时段已过，请选择更晚的时段。</translation>
+            <translation>该时段已过，请选择更晚的时段。</translation>
         </message>
         <message>
             <source>The shared file arrived damaged; send it again.</source>
-            <translation type="vanished">共享的文件传输损坏，请重新发送。</translation>
+            <translation>共享的文件传输损坏，请重新发送。</translation>
         </message>
         <message>
             <source>Relay-only calls need a TURN server, and the central platform has none configured.</source>
-            <translation type="vanished">仅中继通话需要 TURN 服务器，而中心平台尚未配置。</translation>
+            <translation>仅中继通话需要 TURN 服务器，而中心平台尚未配置。</translation>
         </message>
         <message>
             <source>The central platform answered the call unexpectedly.</source>
-            <translation type="vanished">中心平台对通话请求的应答异常。</translation>
+            <translation>中心平台对通话请求的应答异常。</translation>
         </message>
         <message>
             <source>The call's connection to the central platform dropped.</source>
-            <translation type="vanished">通话与中心平台的连接已断开。</translation>
+            <translation>通话与中心平台的连接已断开。</translation>
         </message>
         <message>
             <source>The central platform cannot be reached; the call will start when the link returns.</source>
-            <translation type="vanished">无法连接中心平台；网络恢复后通话将开始。</translation>
+            <translation>无法连接中心平台；网络恢复后通话将开始。</translation>
         </message>
         <message>
             <source>The central platform did not open the call.</source>
-            <translation type="vanished">中心平台未能开启通话。</translation>
+            <translation>中心平台未能开启通话。</translation>
         </message>
         <message>
             <source>The central platform cannot be reached; retrying when the link returns.</source>
-            <translation type="vanished">无法连接中心平台；网络恢复后将重试。</translation>
+            <translation>无法连接中心平台；网络恢复后将重试。</translation>
         </message>
         <message>
             <source>The central platform failed; the call cannot start now.</source>
-            <translation type="vanished">中心平台出错，暂时无法开始通话。</translation>
+            <translation>中心平台出错，暂时无法开始通话。</translation>
         </message>
         <message>
             <source>The camera gives no video.</source>
-            <translation type="vanished">摄像头没有画面。</translation>
+            <translation>摄像头没有画面。</translation>
         </message>
         <message>
             <source>The microphone gives no sound.</source>
-            <translation type="vanished">麦克风没有声音。</translation>
+            <translation>麦克风没有声音。</translation>
         </message>
         <message>
             <source>The camera or microphone could not be opened; check that it is connected and not used by another program.</source>
-            <translation type="vanished">无法打开摄像头或麦克风；请检查设备是否已连接，且未被其他程序占用。</translation>
+            <translation>无法打开摄像头或麦克风；请检查设备是否已连接，且未被其他程序占用。</translation>
         </message>
         <message>
             <source>Use a headset for the call: this program does not cancel echo, so sound from the loudspeakers would reach the other side through the microphone.</source>
-            <translation type="vanished">通话时请使用耳机：本程序不做回声消除，扬声器的声音会经麦克风传给对方。</translation>
+            <translation>通话时请使用耳机：本程序不做回声消除，扬声器的声音会经麦克风传给对方。</translation>
         </message>
         <message>
             <source>Video consult</source>
-            <translation type="vanished">视频会诊</translation>
+            <translation>视频会诊</translation>
         </message>
         <message>
             <source>Duration</source>
-            <translation type="vanished">时长</translation>
+            <translation>时长</translation>
         </message>
         <message>
             <source>Taken part</source>
-            <translation type="vanished">参与者</translation>
+            <translation>参与者</translation>
         </message>
         <message>
             <source>Call quality</source>
-            <translation type="vanished">通话质量</translation>
+            <translation>通话质量</translation>
         </message>
         <message>
             <source>No loudspeaker or headset was found; you will not hear the other side.</source>
-            <translation type="vanished">未找到扬声器或耳机，您将听不到对方的声音。</translation>
+            <translation>未找到扬声器或耳机，您将听不到对方的声音。</translation>
         </message>
         <message>
             <source>The loudspeaker or headset could not be opened; check that it is connected and not used by another program.</source>
-            <translation type="vanished">无法打开扬声器或耳机，请检查是否已连接，且未被其他程序占用。</translation>
+            <translation>无法打开扬声器或耳机，请检查是否已连接，且未被其他程序占用。</translation>
         </message>
         <message>
             <source>Camera for calls: empty for the first one found (else the synthetic test picture), 'synthetic' for the test picture, or a device name.</source>
-            <translation type="vanished">通话使用的摄像头：留空则使用找到的第一个（没有则用合成测试画面），“synthetic”为测试画面，或填设备名称。</translation>
+            <translation>通话使用的摄像头：留空则使用找到的第一个（没有则用合成测试画面），“synthetic”为测试画面，或填设备名称。</translation>
         </message>
         <message>
             <source>Microphone for calls: empty for the first one found (else a test tone), 'synthetic' for the test tone, or a device name.</source>
-            <translation type="vanished">通话使用的麦克风：留空则使用找到的第一个（没有则用测试音），“synthetic”为测试音，或填设备名称。</translation>
+            <translation>通话使用的麦克风：留空则使用找到的第一个（没有则用测试音），“synthetic”为测试音，或填设备名称。</translation>
         </message>
         <message>
             <source>Loudspeaker or headset that plays the other side of a call: empty for the system's default.</source>
-            <translation type="vanished">播放通话对方声音的扬声器或耳机：留空则使用系统默认设备。</translation>
+            <translation>播放通话对方声音的扬声器或耳机：留空则使用系统默认设备。</translation>
         </message>
         <message>
             <source>This workstation runs version %1; the central platform needs version %2 or newer. Install the update from %3.</source>
-            <translation type="vanished">本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请从 %3 安装更新。</translation>
+            <translation>本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请从 %3 安装更新。</translation>
         </message>
         <message>
             <source>This workstation runs version %1; the central platform needs version %2 or newer. Ask the central platform's administrator for the update.</source>
-            <translation type="vanished">本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请向中心平台管理员索取更新。</translation>
+            <translation>本工作站的版本是 %1；中心平台需要 %2 或更新的版本。请向中心平台管理员索取更新。</translation>
         </message>
         <message>
             <source>Give the backup folder as a full path.</source>
-            <translation type="vanished">请填写备份文件夹的完整路径。</translation>
+            <translation>请填写备份文件夹的完整路径。</translation>
         </message>
         <message>
             <source>That backup folder does not exist; connect the disk or create it.</source>
-            <translation type="vanished">该备份文件夹不存在：请连接磁盘或先创建它。</translation>
+            <translation>该备份文件夹不存在：请连接磁盘或先创建它。</translation>
         </message>
         <message>
             <source>Choose a folder outside the profile, best on another disk.</source>
-            <translation type="vanished">请选择配置文件夹以外的文件夹，最好在另一块磁盘上。</translation>
+            <translation>请选择配置文件夹以外的文件夹，最好在另一块磁盘上。</translation>
         </message>
         <message>
             <source>No backup folder is chosen: choose one in the settings or with `clinic-app backups set --target FOLDER`.</source>
-            <translation type="vanished">尚未选择备份文件夹：请在设置中选择，或使用 `clinic-app backups set --target FOLDER`。</translation>
+            <translation>尚未选择备份文件夹：请在设置中选择，或使用 `clinic-app backups set --target FOLDER`。</translation>
         </message>
         <message>
             <source>Settings are changed with `clinic-app backups set`.</source>
-            <translation type="vanished">设置请用 `clinic-app backups set` 更改。</translation>
+            <translation>设置请用 `clinic-app backups set` 更改。</translation>
         </message>
         <message>
             <source>The database copy in the backup does not hold what the profile held when it was taken. No backup file was left behind; try again, and run `clinic-app check`.</source>
-            <translation type="vanished">备份中的数据库副本与备份时档案中的内容不符。未留下任何备份文件；请重试，并运行 `clinic-app check`。</translation>
+            <translation>备份中的数据库副本与备份时档案中的内容不符。未留下任何备份文件；请重试，并运行 `clinic-app check`。</translation>
         </message>
         <message>
             <source>The copy of the record database failed its integrity check; the database itself is probably damaged (run `clinic-app check`). No copy was kept.</source>
-            <translation type="vanished">记录数据库的副本未通过完整性校验，数据库本身可能已损坏（请运行 `clinic-app check`）。未保留副本。</translation>
+            <translation>记录数据库的副本未通过完整性校验，数据库本身可能已损坏（请运行 `clinic-app check`）。未保留副本。</translation>
         </message>
         <message>
             <source>The key file keys.json is damaged (its checksum does not match). Restore it from a backup; the record database was not touched.</source>
-            <translation type="vanished">密钥文件 keys.json 已损坏（校验和不符）。请从备份恢复；记录数据库未被改动。</translation>
+            <translation>密钥文件 keys.json 已损坏（校验和不符）。请从备份恢复；记录数据库未被改动。</translation>
         </message>
         <message>
             <source>The key file keys.json is damaged and cannot be read. Restore it from a backup; the record database was not touched.</source>
-            <translation type="vanished">密钥文件 keys.json 已损坏，无法读取。请从备份恢复；记录数据库未被改动。</translation>
+            <translation>密钥文件 keys.json 已损坏，无法读取。请从备份恢复；记录数据库未被改动。</translation>
         </message>
         <message>
             <source>No profile here: the key file keys.json is missing.</source>
-            <translation type="vanished">此处没有档案：缺少密钥文件 keys.json。</translation>
+            <translation>此处没有档案：缺少密钥文件 keys.json。</translation>
         </message>
         <message>
             <source>The new profile must be a folder of its own, neither inside the damaged profile nor around it; nothing was changed.</source>
-            <translation type="vanished">新档案必须是单独的文件夹，既不能在已损坏的档案之内，也不能包含它；未做任何更改。</translation>
+            <translation>新档案必须是单独的文件夹，既不能在已损坏的档案之内，也不能包含它；未做任何更改。</translation>
         </message>
         <message>
             <source>The first page of the record database (its table of contents) is damaged: no record can be found in it. Rebuild from the central platform (`clinic-app rebuild`) or restore a backup.</source>
-            <translation type="vanished">记录数据库的第一页（其目录）已损坏：无法在其中找到任何记录。请从中心平台重建（`clinic-app rebuild`）或恢复备份。</translation>
+            <translation>记录数据库的第一页（其目录）已损坏：无法在其中找到任何记录。请从中心平台重建（`clinic-app rebuild`）或恢复备份。</translation>
         </message>
         <message>
             <source>The record database cannot be read.</source>
-            <translation type="vanished">无法读取记录数据库。</translation>
+            <translation>无法读取记录数据库。</translation>
         </message>
         <message>
             <source>The record database holds no tables although the profile's key file is beside it: the records are not there. Restore the newest backup (`clinic-app restore`); nothing was changed.</source>
-            <translation type="vanished">档案的密钥文件就在旁边，但记录数据库中没有任何表：记录不在那里。请恢复最新的备份（`clinic-app restore`）；未做任何更改。</translation>
+            <translation>档案的密钥文件就在旁边，但记录数据库中没有任何表：记录不在那里。请恢复最新的备份（`clinic-app restore`）；未做任何更改。</translation>
         </message>
         <message>
             <source>The operation could not be completed.</source>
-            <translation type="vanished">操作未能完成。</translation>
+            <translation>操作未能完成。</translation>
         </message>
         <message>
             <source>The local record store refused the operation.</source>
-            <translation type="vanished">本地记录库拒绝了此操作。</translation>
+            <translation>本地记录库拒绝了此操作。</translation>
         </message>
         <message>
             <source>The user name, passphrase or recovery key is wrong.</source>
-            <translation type="vanished">用户名、口令或恢复密钥错误。</translation>
+            <translation>用户名、口令或恢复密钥错误。</translation>
         </message>
         <message>
             <source>Stored data is damaged; nothing was read from it. Restore the newest backup (`clinic-app restore`) or ask for help.</source>
-            <translation type="vanished">存储的数据已损坏，未从中读取任何内容。请恢复最新的备份（`clinic-app restore`）或寻求帮助。</translation>
+            <translation>存储的数据已损坏，未从中读取任何内容。请恢复最新的备份（`clinic-app restore`）或寻求帮助。</translation>
         </message>
         <message>
             <source>The record, user or attachment does not exist.</source>
-            <translation type="vanished">该记录、用户或附件不存在。</translation>
+            <translation>该记录、用户或附件不存在。</translation>
         </message>
         <message>
             <source>This profile was written by a newer version of the program. Install the newer version.</source>
-            <translation type="vanished">此档案由更新版本的程序写入。请安装新版本。</translation>
+            <translation>此档案由更新版本的程序写入。请安装新版本。</translation>
         </message>
         <message>
             <source>The profile is in use by another program (the workstation may be open); close it and try again.</source>
-            <translation type="vanished">档案正被其他程序使用（工作站可能已打开）；请关闭后重试。</translation>
+            <translation>档案正被其他程序使用（工作站可能已打开）；请关闭后重试。</translation>
         </message>
         <message>
             <source>The disk or folder under the records failed an operation.</source>
-            <translation type="vanished">记录所在的磁盘或文件夹操作失败。</translation>
+            <translation>记录所在的磁盘或文件夹操作失败。</translation>
         </message>
         <message>
             <source>The disk is full. Free some space and try again.</source>
-            <translation type="vanished">磁盘已满。请释放一些空间后重试。</translation>
+            <translation>磁盘已满。请释放一些空间后重试。</translation>
         </message>
         <message>
             <source>The disk is read-only (write-protected, or the system made it read-only after errors).</source>
-            <translation type="vanished">磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。</translation>
+            <translation>磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。</translation>
         </message>
         <message>
             <source>The disk, stick or network share is no longer there (removed or disconnected).</source>
-            <translation type="vanished">磁盘、U 盘或网络共享已不在（已拔出或断开）。</translation>
+            <translation>磁盘、U 盘或网络共享已不在（已拔出或断开）。</translation>
         </message>
         <message>
             <source>Permission denied: this user may not write there.</source>
-            <translation type="vanished">权限不足：此用户不能在该处写入。</translation>
+            <translation>权限不足：此用户不能在该处写入。</translation>
         </message>
         <message>
             <source>The disk reported an input/output error; it may be failing.</source>
-            <translation type="vanished">磁盘报告了输入/输出错误，可能正在损坏。</translation>
+            <translation>磁盘报告了输入/输出错误，可能正在损坏。</translation>
         </message>
         <message>
             <source>The record database is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
-            <translation type="vanished">记录数据库已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+            <translation>记录数据库已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
         </message>
         <message>
             <source>The record database file was cut off. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
-            <translation type="vanished">记录数据库文件被截断。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+            <translation>记录数据库文件被截断。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
         </message>
         <message>
             <source>The database's change log (records.db-wal) is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
-            <translation type="vanished">数据库的变更日志（records.db-wal）已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+            <translation>数据库的变更日志（records.db-wal）已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
         </message>
         <message>
             <source>The record database is behind what was saved. It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.</source>
-            <translation type="vanished">记录数据库落后于已保存的内容。档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。</translation>
+            <translation>记录数据库落后于已保存的内容。档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。</translation>
         </message>
         <message>
             <source>The record database is missing or empty although the profile's key file is there: the records are not there. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
-            <translation type="vanished">档案的密钥文件在，但记录数据库缺失或为空：记录不在那里。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+            <translation>档案的密钥文件在，但记录数据库缺失或为空：记录不在那里。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
         </message>
         <message>
             <source>An attachment file is damaged or missing; its content was not used.</source>
-            <translation type="vanished">附件文件已损坏或缺失，未使用其内容。</translation>
+            <translation>附件文件已损坏或缺失，未使用其内容。</translation>
         </message>
         <message>
             <source>No profile here: run `clinic-app init` to create one.</source>
-            <translation type="vanished">此处没有档案：运行 `clinic-app init` 可创建一个。</translation>
+            <translation>此处没有档案：运行 `clinic-app init` 可创建一个。</translation>
         </message>
         <message>
             <source>The key file keys.json is missing: the records cannot be opened without it. Restore keys.json from a backup; do not run `clinic-app init` here.</source>
-            <translation type="vanished">密钥文件 keys.json 缺失：没有它无法打开记录。请从备份恢复 keys.json；不要在此运行 `clinic-app init`。</translation>
+            <translation>密钥文件 keys.json 缺失：没有它无法打开记录。请从备份恢复 keys.json；不要在此运行 `clinic-app init`。</translation>
         </message>
         <message>
             <source>The key file keys.json is damaged or does not belong to this record database. Restore it from a backup; the record database was not touched.</source>
-            <translation type="vanished">密钥文件 keys.json 已损坏，或不属于此记录数据库。请从备份恢复；记录数据库未被改动。</translation>
+            <translation>密钥文件 keys.json 已损坏，或不属于此记录数据库。请从备份恢复；记录数据库未被改动。</translation>
         </message>
         <message>
             <source>The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile.</source>
-            <translation type="vanished">无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。</translation>
+            <translation>无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。</translation>
         </message>
         <message>
             <source>The command was not given correctly.</source>
-            <translation type="vanished">命令的用法不正确。</translation>
+            <translation>命令的用法不正确。</translation>
         </message>
         <message>
             <source>The window cannot open here: there is no display, or system libraries are missing.</source>
-            <translation type="vanished">无法在此打开窗口：没有显示器，或缺少系统库。</translation>
+            <translation>无法在此打开窗口：没有显示器，或缺少系统库。</translation>
         </message>
         <message>
             <source>No backup folder is chosen: automatic backups are off.</source>
-            <translation type="vanished">尚未选择备份文件夹：自动备份已关闭。</translation>
+            <translation>尚未选择备份文件夹：自动备份已关闭。</translation>
         </message>
         <message>
             <source>A backup just written could not be read back as complete and intact.</source>
-            <translation type="vanished">刚写入的备份无法完整无误地读回。</translation>
+            <translation>刚写入的备份无法完整无误地读回。</translation>
         </message>
         <message>
             <source>The disk is full: {folder} has {free} free (while {doing}). {outcome} Free some space and try again.</source>
-            <translation type="vanished">磁盘已满：{folder} 仅剩 {free} 可用（{doing}时）。{outcome}请释放一些空间后重试。</translation>
+            <translation>磁盘已满：{folder} 仅剩 {free} 可用（{doing}时）。{outcome}请释放一些空间后重试。</translation>
         </message>
         <message>
             <source>The disk is full: {folder} has {free} free, about {needed} more is needed (while {doing}). {outcome} Free some space and try again.</source>
-            <translation type="vanished">磁盘已满：{folder} 仅剩 {free} 可用，大约还需要 {needed}（{doing}时）。{outcome}请释放一些空间后重试。</translation>
+            <translation>磁盘已满：{folder} 仅剩 {free} 可用，大约还需要 {needed}（{doing}时）。{outcome}请释放一些空间后重试。</translation>
         </message>
         <message>
             <source>The disk holding {folder} is read-only (write-protected, or the system made it read-only after errors) while {doing}. {outcome}</source>
-            <translation type="vanished">{doing}时，{folder} 所在的磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。{outcome}</translation>
+            <translation>{doing}时，{folder} 所在的磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。{outcome}</translation>
         </message>
         <message>
             <source>Permission denied for {folder} while {doing}: this user may not write there. {outcome}</source>
-            <translation type="vanished">{doing}时，对 {folder} 的权限不足：此用户不能在该处写入。{outcome}</translation>
+            <translation>{doing}时，对 {folder} 的权限不足：此用户不能在该处写入。{outcome}</translation>
         </message>
         <message>
             <source>The record database in {folder} cannot be opened for writing by this user while {doing}. {outcome}</source>
-            <translation type="vanished">{doing}时，此用户无法以写入方式打开 {folder} 中的记录数据库。{outcome}</translation>
+            <translation>{doing}时，此用户无法以写入方式打开 {folder} 中的记录数据库。{outcome}</translation>
         </message>
         <message>
             <source>The disk or folder {folder} is no longer there (removed or disconnected) while {doing}. {outcome}</source>
-            <translation type="vanished">{doing}时，磁盘或文件夹 {folder} 已不在（已拔出或断开）。{outcome}</translation>
+            <translation>{doing}时，磁盘或文件夹 {folder} 已不在（已拔出或断开）。{outcome}</translation>
         </message>
         <message>
             <source>The disk holding {folder} reported an input/output error while {doing}; it may be failing. {outcome}</source>
-            <translation type="vanished">{doing}时，{folder} 所在的磁盘报告了输入/输出错误，可能正在损坏。{outcome}</translation>
+            <translation>{doing}时，{folder} 所在的磁盘报告了输入/输出错误，可能正在损坏。{outcome}</translation>
         </message>
         <message>
             <source>The profile is in use by another program (the workstation may be open); close it and try again. {outcome}</source>
-            <translation type="vanished">档案正被其他程序使用（工作站可能已打开）；请关闭后重试。{outcome}</translation>
+            <translation>档案正被其他程序使用（工作站可能已打开）；请关闭后重试。{outcome}</translation>
         </message>
         <message>
             <source>The record database {name} is empty (0 bytes) although the profile's key file is beside it: the records are not there. {recover}</source>
-            <translation type="vanished">记录数据库 {name} 为空（0 字节），但档案的密钥文件就在旁边：记录不在那里。{recover}</translation>
+            <translation>记录数据库 {name} 为空（0 字节），但档案的密钥文件就在旁边：记录不在那里。{recover}</translation>
         </message>
         <message>
             <source>The record database in {folder} is empty (0 bytes) although the key file is beside it: the records are not there. {recover}</source>
-            <translation type="vanished">{folder} 中的记录数据库为空（0 字节），但密钥文件就在旁边：记录不在那里。{recover}</translation>
+            <translation>{folder} 中的记录数据库为空（0 字节），但密钥文件就在旁边：记录不在那里。{recover}</translation>
         </message>
         <message>
             <source>The record database {name} is missing from {folder}. {recover}</source>
-            <translation type="vanished">{folder} 中缺少记录数据库 {name}。{recover}</translation>
+            <translation>{folder} 中缺少记录数据库 {name}。{recover}</translation>
         </message>
         <message>
             <source>The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile. {recover}</source>
-            <translation type="vanished">无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。{recover}</translation>
+            <translation>无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。{recover}</translation>
         </message>
         <message>
             <source>The record database file was cut off: it holds {pages} of {total} pages{partial}. {recover}</source>
-            <translation type="vanished">记录数据库文件被截断：本应有 {total} 页，只剩 {pages} 页{partial}。{recover}</translation>
+            <translation>记录数据库文件被截断：本应有 {total} 页，只剩 {pages} 页{partial}。{recover}</translation>
         </message>
         <message>
             <source>The record database file was cut off: it holds {pages} pages{partial}. {recover}</source>
-            <translation type="vanished">记录数据库文件被截断：只剩 {pages} 页{partial}。{recover}</translation>
+            <translation>记录数据库文件被截断：只剩 {pages} 页{partial}。{recover}</translation>
         </message>
         <message>
             <source>The record database is damaged: {bad} of {total} pages fail their check (page {pages}). {recover}</source>
-            <translation type="vanished">记录数据库已损坏：{total} 页中有 {bad} 页未通过校验（页号：{pages}）。{recover}</translation>
+            <translation>记录数据库已损坏：{total} 页中有 {bad} 页未通过校验（页号：{pages}）。{recover}</translation>
         </message>
         <message>
             <source>The record database cannot be read ({detail}). {recover}</source>
-            <translation type="vanished">无法读取记录数据库（{detail}）。{recover}</translation>
+            <translation>无法读取记录数据库（{detail}）。{recover}</translation>
         </message>
         <message>
             <source>The record database failed its check after an unclean shutdown ({detail}). {recover}</source>
-            <translation type="vanished">非正常关机后，记录数据库未通过检查（{detail}）。{recover}</translation>
+            <translation>非正常关机后，记录数据库未通过检查（{detail}）。{recover}</translation>
         </message>
         <message>
             <source>The database's change log (records.db-wal) is damaged {where}{lost}. {recover}</source>
-            <translation type="vanished">数据库的变更日志（records.db-wal）在{where}损坏{lost}。{recover}</translation>
+            <translation>数据库的变更日志（records.db-wal）在{where}损坏{lost}。{recover}</translation>
         </message>
         <message>
             <source>The database's change log (records.db-wal) is damaged {where}{lost}: {what}. {recover}</source>
-            <translation type="vanished">数据库的变更日志（records.db-wal）在{where}损坏{lost}：{what}。{recover}</translation>
+            <translation>数据库的变更日志（records.db-wal）在{where}损坏{lost}：{what}。{recover}</translation>
         </message>
         <message>
             <source>The record database is behind what was saved: {what}. It is an older copy, a copy taken while the program was running, or its change log was lost. {recover}</source>
-            <translation type="vanished">记录数据库落后于已保存的内容：{what}。它是旧的副本、程序运行时复制的副本，或其变更日志已丢失。{recover}</translation>
+            <translation>记录数据库落后于已保存的内容：{what}。它是旧的副本、程序运行时复制的副本，或其变更日志已丢失。{recover}</translation>
         </message>
         <message>
             <source>The key file keys.json is missing from {folder}, but the record database is there: the records cannot be opened without it. Restore keys.json from a backup (or the whole profile with `clinic-app restore`); do not run `clinic-app init` here.</source>
-            <translation type="vanished">{folder} 中缺少密钥文件 keys.json，但记录数据库在那里：没有密钥文件无法打开记录。请从备份恢复 keys.json（或用 `clinic-app restore` 恢复整个档案）；不要在此运行 `clinic-app init`。</translation>
+            <translation>{folder} 中缺少密钥文件 keys.json，但记录数据库在那里：没有密钥文件无法打开记录。请从备份恢复 keys.json（或用 `clinic-app restore` 恢复整个档案）；不要在此运行 `clinic-app init`。</translation>
         </message>
         <message>
             <source>No profile at {folder}: run `clinic-app init` to create one.</source>
-            <translation type="vanished">{folder} 处没有档案：运行 `clinic-app init` 可创建一个。</translation>
+            <translation>{folder} 处没有档案：运行 `clinic-app init` 可创建一个。</translation>
         </message>
         <message>
             <source>reading the records</source>
-            <translation type="vanished">读取记录</translation>
+            <translation>读取记录</translation>
         </message>
         <message>
             <source>saving the change</source>
-            <translation type="vanished">保存更改</translation>
+            <translation>保存更改</translation>
         </message>
         <message>
             <source>saving the attachment</source>
-            <translation type="vanished">保存附件</translation>
+            <translation>保存附件</translation>
         </message>
         <message>
             <source>storing the attachment</source>
-            <translation type="vanished">存储附件</translation>
+            <translation>存储附件</translation>
         </message>
         <message>
             <source>reading an attachment</source>
-            <translation type="vanished">读取附件</translation>
+            <translation>读取附件</translation>
         </message>
         <message>
             <source>writing the attachment out</source>
-            <translation type="vanished">导出附件</translation>
+            <translation>导出附件</translation>
         </message>
         <message>
             <source>opening the attachment folder</source>
-            <translation type="vanished">打开附件文件夹</translation>
+            <translation>打开附件文件夹</translation>
         </message>
         <message>
             <source>reading the file to attach</source>
-            <translation type="vanished">读取要添加的文件</translation>
+            <translation>读取要添加的文件</translation>
         </message>
         <message>
             <source>reading the key file</source>
-            <translation type="vanished">读取密钥文件</translation>
+            <translation>读取密钥文件</translation>
         </message>
         <message>
             <source>changing the key file</source>
-            <translation type="vanished">更改密钥文件</translation>
+            <translation>更改密钥文件</translation>
         </message>
         <message>
             <source>recording the key change</source>
-            <translation type="vanished">记录密钥更改</translation>
+            <translation>记录密钥更改</translation>
         </message>
         <message>
             <source>opening the record database</source>
-            <translation type="vanished">打开记录数据库</translation>
+            <translation>打开记录数据库</translation>
         </message>
         <message>
             <source>reading the record database</source>
-            <translation type="vanished">读取记录数据库</translation>
+            <translation>读取记录数据库</translation>
         </message>
         <message>
             <source>creating the record database</source>
-            <translation type="vanished">创建记录数据库</translation>
+            <translation>创建记录数据库</translation>
         </message>
         <message>
             <source>opening the profile after an unclean shutdown</source>
-            <translation type="vanished">在非正常关机后打开档案</translation>
+            <translation>在非正常关机后打开档案</translation>
         </message>
         <message>
             <source>creating the profile in {folder}</source>
-            <translation type="vanished">在 {folder} 中创建档案</translation>
+            <translation>在 {folder} 中创建档案</translation>
         </message>
         <message>
             <source>creating the new profile in {folder}</source>
-            <translation type="vanished">在 {folder} 中创建新档案</translation>
+            <translation>在 {folder} 中创建新档案</translation>
         </message>
         <message>
             <source>writing the backup to {folder}</source>
-            <translation type="vanished">向 {folder} 写入备份</translation>
+            <translation>向 {folder} 写入备份</translation>
         </message>
         <message>
             <source>writing a copy of the record database to {folder}</source>
-            <translation type="vanished">向 {folder} 写入记录数据库的副本</translation>
+            <translation>向 {folder} 写入记录数据库的副本</translation>
         </message>
         <message>
             <source>copying the damaged database to read it</source>
-            <translation type="vanished">复制已损坏的数据库以便读取</translation>
+            <translation>复制已损坏的数据库以便读取</translation>
         </message>
         <message>
             <source>writing the salvaged records</source>
-            <translation type="vanished">写入抢救出的记录</translation>
+            <translation>写入抢救出的记录</translation>
         </message>
         <message>
             <source>reading the new backup back</source>
-            <translation type="vanished">读回新备份</translation>
+            <translation>读回新备份</translation>
         </message>
         <message>
             <source>saving the backup settings</source>
-            <translation type="vanished">保存备份设置</translation>
+            <translation>保存备份设置</translation>
         </message>
         <message>
             <source>running `{command}`</source>
-            <translation type="vanished">运行 `{command}`</translation>
+            <translation>运行 `{command}`</translation>
         </message>
         <message>
             <source>Nothing was saved.</source>
-            <translation type="vanished">未保存任何内容。</translation>
+            <translation>未保存任何内容。</translation>
         </message>
         <message>
             <source>Nothing was changed.</source>
-            <translation type="vanished">未做任何更改。</translation>
+            <translation>未做任何更改。</translation>
         </message>
         <message>
             <source>No file was left behind.</source>
-            <translation type="vanished">未留下任何文件。</translation>
+            <translation>未留下任何文件。</translation>
         </message>
         <message>
             <source>No backup file was left behind.</source>
-            <translation type="vanished">未留下任何备份文件。</translation>
+            <translation>未留下任何备份文件。</translation>
         </message>
         <message>
             <source>No backup was made.</source>
-            <translation type="vanished">未生成备份。</translation>
+            <translation>未生成备份。</translation>
         </message>
         <message>
             <source>No copy was kept.</source>
-            <translation type="vanished">未保留副本。</translation>
+            <translation>未保留副本。</translation>
         </message>
         <message>
             <source>The key file was not changed.</source>
-            <translation type="vanished">密钥文件未被更改。</translation>
+            <translation>密钥文件未被更改。</translation>
         </message>
         <message>
             <source>The new backup was removed; nothing else was changed.</source>
-            <translation type="vanished">新备份已删除；其他内容均未更改。</translation>
+            <translation>新备份已删除；其他内容均未更改。</translation>
         </message>
         <message>
             <source>Nothing was changed: {unchanged}.</source>
-            <translation type="vanished">未做任何更改：{unchanged}。</translation>
+            <translation>未做任何更改：{unchanged}。</translation>
         </message>
         <message>
             <source>the passphrase is unchanged</source>
-            <translation type="vanished">口令保持不变</translation>
+            <translation>口令保持不变</translation>
         </message>
         <message>
             <source>the user was not added</source>
-            <translation type="vanished">未添加该用户</translation>
+            <translation>未添加该用户</translation>
         </message>
         <message>
             <source>the user was not removed</source>
-            <translation type="vanished">未删除该用户</translation>
+            <translation>未删除该用户</translation>
         </message>
         <message>
             <source>the old recovery key still works</source>
-            <translation type="vanished">旧的恢复密钥仍然有效</translation>
+            <translation>旧的恢复密钥仍然有效</translation>
         </message>
         <message>
             <source>Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.</source>
-            <translation type="vanished">未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
+            <translation>未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。</translation>
         </message>
         <message>
             <source>It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.</source>
-            <translation type="vanished">档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。</translation>
+            <translation>档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。</translation>
         </message>
         <message>
             <source>at frame {frame}</source>
-            <translation type="vanished">第 {frame} 帧处</translation>
+            <translation>第 {frame} 帧处</translation>
         </message>
         <message>
             <source>in its header</source>
-            <translation type="vanished">文件头处</translation>
+            <translation>文件头处</translation>
         </message>
         <message>
             <source>; {lost} committed changes after it cannot be read</source>
-            <translation type="vanished">；其后已提交的 {lost} 项更改无法读取</translation>
+            <translation>；其后已提交的 {lost} 项更改无法读取</translation>
         </message>
         <message>
             <source> and a partial page</source>
-            <translation type="vanished">，外加不完整的一页</translation>
+            <translation>，外加不完整的一页</translation>
         </message>
         <message>
             <source>{shown} and {more} more</source>
-            <translation type="vanished">{shown}，另有 {more} 页</translation>
+            <translation>{shown}，另有 {more} 页</translation>
         </message>
         <message>
             <source>the last {missing} saved changes (up to {when}) are missing</source>
-            <translation type="vanished">最近已保存的 {missing} 项更改（截至 {when}）缺失</translation>
+            <translation>最近已保存的 {missing} 项更改（截至 {when}）缺失</translation>
         </message>
         <message>
             <source>its audit log does not end where it did</source>
-            <translation type="vanished">其审计日志的结尾与原先不同</translation>
+            <translation>其审计日志的结尾与原先不同</translation>
         </message>
         <message>
             <location filename="../errors.py" line="141" />
@@ -6791,247 +6791,255 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <source>The central platform is having trouble; it will be retried.</source>
-            <translation type="vanished">中心平台出现问题；稍后将重试。</translation>
+            <translation>中心平台出现问题；稍后将重试。</translation>
         </message>
         <message>
             <source>That change is no longer in error (it was sent, fixed or discarded).</source>
-            <translation type="vanished">该更改已不再处于出错状态（已发送、已修改或已放弃）。</translation>
+            <translation>该更改已不再处于出错状态（已发送、已修改或已放弃）。</translation>
         </message>
         <message>
             <source>Another change of this record is being sent or waits for a decision; try again after the next sync.</source>
-            <translation type="vanished">该记录的另一项更改正在发送或等待处理；请在下次同步后再试。</translation>
+            <translation>该记录的另一项更改正在发送或等待处理；请在下次同步后再试。</translation>
         </message>
         <message>
             <source>The central platform cannot be reached (ConnectionTimeoutError).</source>
-            <translation type="vanished">无法连接中心平台（连接超时）。</translation>
+            <translation>无法连接中心平台（连接超时）。</translation>
         </message>
         <message>
             <source>Pass --user NAME: the user whose passphrase opens the profile.</source>
-            <translation type="vanished">请加上 --user 用户名：指定其口令可打开该档案的用户。</translation>
+            <translation>请加上 --user 用户名：指定其口令可打开该档案的用户。</translation>
         </message>
         <message>
             <source>The damaged profile's sync account cannot be read: ask the administrator for a new one-time enrollment code and pass it with --code. Nothing was changed.</source>
-            <translation type="vanished">无法读取受损档案中的同步账户：请向管理员索取新的一次性注册码，并用 --code 传入。未做任何更改。</translation>
+            <translation>无法读取受损档案中的同步账户：请向管理员索取新的一次性注册码，并用 --code 传入。未做任何更改。</translation>
         </message>
         <message>
             <source>Give the central platform's address (--server URL).</source>
-            <translation type="vanished">请给出中心平台的地址（--server 网址）。</translation>
+            <translation>请给出中心平台的地址（--server 网址）。</translation>
         </message>
         <message>
             <source>Sign in again: the token expired.</source>
-            <translation type="vanished">请重新登录：登录凭证已过期。</translation>
+            <translation>请重新登录：登录凭证已过期。</translation>
         </message>
         <message>
             <source>A profile (or what is left of one) is in that folder; pass --replace to restore over it (it is moved aside, never deleted).</source>
-            <translation type="vanished">该文件夹中已有一个档案（或其残余）；如要用备份覆盖恢复，请加上 --replace（原档案会被移到一旁，绝不删除）。</translation>
+            <translation>该文件夹中已有一个档案（或其残余）；如要用备份覆盖恢复，请加上 --replace（原档案会被移到一旁，绝不删除）。</translation>
         </message>
         <message>
             <source>Sign-in with this user name is locked after too many failed attempts. Wait until the lock ends, or ask the administrator to unlock it.</source>
-            <translation type="vanished">此用户名因多次登录失败已被锁定。请等待锁定结束，或请管理员解锁。</translation>
+            <translation>此用户名因多次登录失败已被锁定。请等待锁定结束，或请管理员解锁。</translation>
         </message>
         <message>
             <source>Too many attempts: wait a little, then try again.</source>
-            <translation type="vanished">尝试次数过多：请稍候再试。</translation>
+            <translation>尝试次数过多：请稍候再试。</translation>
         </message>
         <message>
             <source>This workstation's connection to the central platform has ended: enroll it again with a new code from the administrator.</source>
-            <translation type="vanished">此工作站与中心平台的连接已结束：请向管理员索取新的注册码并重新注册。</translation>
+            <translation>此工作站与中心平台的连接已结束：请向管理员索取新的注册码并重新注册。</translation>
         </message>
         <message>
             <source>Your session with the central platform has ended: sign in again.</source>
-            <translation type="vanished">您与中心平台的会话已结束：请重新登录。</translation>
+            <translation>您与中心平台的会话已结束：请重新登录。</translation>
         </message>
         <message>
             <source>Text size on every screen: 0 standard, 1 large, 2 larger, 3 largest.</source>
-            <translation type="vanished">所有页面的文字大小：0 标准，1 大，2 较大，3 最大。</translation>
+            <translation>所有页面的文字大小：0 标准，1 大，2 较大，3 最大。</translation>
         </message>
         <message>
             <source>push.changes repeats a change_id.</source>
-            <translation type="vanished">推送的变更中有重复的变更编号（change_id）。</translation>
+            <translation>推送的变更中有重复的变更编号（change_id）。</translation>
         </message>
         <message>
             <source>The central platform cannot be reached.</source>
-            <translation type="vanished">无法连接中心平台。</translation>
+            <translation>无法连接中心平台。</translation>
         </message>
         <message>
             <source>The central platform failed; try again later.</source>
-            <translation type="vanished">中心平台出错，请稍后再试。</translation>
+            <translation>中心平台出错，请稍后再试。</translation>
         </message>
         <message>
             <source>The resource holds a NUL character.</source>
-            <translation type="vanished">该记录包含空字符（NUL）。</translation>
+            <translation>该记录包含空字符（NUL）。</translation>
         </message>
         <message>
             <source>The resource holds text or numbers that cannot be stored.</source>
-            <translation type="vanished">该记录包含无法保存的文字或数字。</translation>
+            <translation>该记录包含无法保存的文字或数字。</translation>
         </message>
         <message>
             <source>The resource is nested too deeply.</source>
-            <translation type="vanished">该记录的嵌套层级过深。</translation>
+            <translation>该记录的嵌套层级过深。</translation>
         </message>
         <message>
             <source>The resource type is not known.</source>
-            <translation type="vanished">未知的记录类型。</translation>
+            <translation>未知的记录类型。</translation>
         </message>
         <message>
             <source>The change holds values that cannot be stored.</source>
-            <translation type="vanished">该变更包含无法保存的值。</translation>
+            <translation>该变更包含无法保存的值。</translation>
         </message>
         <message>
             <source>Nested too deeply.</source>
-            <translation type="vanished">嵌套层级过深。</translation>
+            <translation>嵌套层级过深。</translation>
         </message>
         <message>
             <source>The resource is not a valid %1 (%2).</source>
-            <translation type="vanished">该记录不是有效的 %1（%2）。</translation>
+            <translation>该记录不是有效的 %1（%2）。</translation>
         </message>
         <message>
             <source>An id in the resource is not a FHIR id (1 to 64 letters, digits, '-' or '.').</source>
-            <translation type="vanished">记录中的编号不是有效的 FHIR 编号（1 到 64 个字母、数字、“-”或“.”）。</translation>
+            <translation>记录中的编号不是有效的 FHIR 编号（1 到 64 个字母、数字、“-”或“.”）。</translation>
         </message>
         <message>
             <source>Allergies are recorded: resolve them before stating none.</source>
-            <translation type="vanished">已记录过敏：请先将其标记为已解决，再记录无已知过敏。</translation>
+            <translation>已记录过敏：请先将其标记为已解决，再记录无已知过敏。</translation>
         </message>
         <message>
             <source>The visit is of another patient.</source>
-            <translation type="vanished">该就诊属于另一位患者。</translation>
+            <translation>该就诊属于另一位患者。</translation>
         </message>
         <message>
             <source>This problem is already on the list.</source>
-            <translation type="vanished">该问题已在列表中。</translation>
+            <translation>该问题已在列表中。</translation>
         </message>
         <message>
             <source>Enter the substance or drug class.</source>
-            <translation type="vanished">请输入过敏物质或药物类别。</translation>
+            <translation>请输入过敏物质或药物类别。</translation>
         </message>
         <message>
             <source>Unknown allergy category.</source>
-            <translation type="vanished">未知的过敏类别。</translation>
+            <translation>未知的过敏类别。</translation>
         </message>
         <message>
             <source>Severity is mild, moderate or severe.</source>
-            <translation type="vanished">严重程度应为轻度、中度或重度。</translation>
+            <translation>严重程度应为轻度、中度或重度。</translation>
         </message>
         <message>
             <source>Choose a diagnosis from the ICD-10 list.</source>
-            <translation type="vanished">请从 ICD-10 列表中选择诊断。</translation>
+            <translation>请从 ICD-10 列表中选择诊断。</translation>
         </message>
         <message>
             <source>The onset cannot be after today.</source>
-            <translation type="vanished">起病日期不能晚于今天。</translation>
+            <translation>起病日期不能晚于今天。</translation>
         </message>
         <message>
             <source>A problem cannot resolve before its onset.</source>
-            <translation type="vanished">问题的解决日期不能早于起病日期。</translation>
+            <translation>问题的解决日期不能早于起病日期。</translation>
         </message>
         <message>
             <source>Give the reason the medicine is stopped.</source>
-            <translation type="vanished">请填写停药原因。</translation>
+            <translation>请填写停药原因。</translation>
         </message>
         <message>
             <source>Enter the medication.</source>
-            <translation type="vanished">请输入药品。</translation>
+            <translation>请输入药品。</translation>
         </message>
         <message>
             <source>Only a prescription or a medicine taken can stop.</source>
-            <translation type="vanished">只有处方或在用药品可以停用。</translation>
+            <translation>只有处方或在用药品可以停用。</translation>
         </message>
         <message>
             <source>That medicine is not in the formulary.</source>
-            <translation type="vanished">该药品不在药品目录中。</translation>
+            <translation>该药品不在药品目录中。</translation>
         </message>
         <message>
             <source>Choose what to print.</source>
-            <translation type="vanished">请选择要打印的内容。</translation>
+            <translation>请选择要打印的内容。</translation>
         </message>
         <message>
             <source>That record belongs to no patient.</source>
-            <translation type="vanished">该记录不属于任何患者。</translation>
+            <translation>该记录不属于任何患者。</translation>
         </message>
         <message>
             <source>That request is not a referral.</source>
-            <translation type="vanished">该申请不是转诊单。</translation>
+            <translation>该申请不是转诊单。</translation>
         </message>
         <message>
             <source>Print on A4 or A5.</source>
-            <translation type="vanished">请选择 A4 或 A5 纸张打印。</translation>
+            <translation>请选择 A4 或 A5 纸张打印。</translation>
         </message>
         <message>
             <source>No Chinese TrueType font was found to print letters with; install the fonts-wqy-microhei package (or reinstall the workstation).</source>
-            <translation type="vanished">未找到可用于打印文书的中文 TrueType 字体；请安装 fonts-wqy-microhei 软件包（或重新安装工作站）。</translation>
+            <translation>未找到可用于打印文书的中文 TrueType 字体；请安装 fonts-wqy-microhei 软件包（或重新安装工作站）。</translation>
         </message>
         <message>
             <source>query save needs --json SPEC (or --json @FILE).</source>
-            <translation type="vanished">query save 需要 --json SPEC（或 --json @文件）。</translation>
+            <translation>query save 需要 --json SPEC（或 --json @文件）。</translation>
         </message>
         <message>
             <source>query run takes a saved query's NAME or --json SPEC (one of them).</source>
-            <translation type="vanished">query run 需要已保存查询的名称或 --json SPEC（二者选一）。</translation>
+            <translation>query run 需要已保存查询的名称或 --json SPEC（二者选一）。</translation>
         </message>
         <message>
             <source>query run needs --format csv|xlsx|txt and --out PATH.</source>
-            <translation type="vanished">query run 需要 --format csv|xlsx|txt 和 --out 路径。</translation>
+            <translation>query run 需要 --format csv|xlsx|txt 和 --out 路径。</translation>
         </message>
         <message>
             <source>Give the query a name.</source>
-            <translation type="vanished">请为查询命名。</translation>
+            <translation>请为查询命名。</translation>
         </message>
         <message>
             <source>The name is too long (at most 80 characters).</source>
-            <translation type="vanished">名称过长（最多 80 个字符）。</translation>
+            <translation>名称过长（最多 80 个字符）。</translation>
         </message>
         <message>
             <source>No saved query has this name.</source>
-            <translation type="vanished">没有此名称的已保存查询。</translation>
+            <translation>没有此名称的已保存查询。</translation>
         </message>
         <message>
             <source>Choose en or zh_CN.</source>
-            <translation type="vanished">请选择 en 或 zh_CN。</translation>
+            <translation>请选择 en 或 zh_CN。</translation>
         </message>
         <message>
             <source>Choose csv, xlsx or txt.</source>
-            <translation type="vanished">请选择 csv、xlsx 或 txt。</translation>
+            <translation>请选择 csv、xlsx 或 txt。</translation>
         </message>
         <message>
             <source>Answer yes or no (true or false).</source>
-            <translation type="vanished">请回答是或否（true 或 false）。</translation>
+            <translation>请回答是或否（true 或 false）。</translation>
         </message>
         <message>
             <source>This part of the condition is missing.</source>
-            <translation type="vanished">条件缺少这一部分。</translation>
+            <translation>条件缺少这一部分。</translation>
         </message>
         <message>
             <source>Enter a whole number of days, 1 or more.</source>
-            <translation type="vanished">请输入天数（不小于 1 的整数）。</translation>
+            <translation>请输入天数（不小于 1 的整数）。</translation>
         </message>
         <message>
             <source>This question is not part of the form.</source>
-            <translation type="vanished">表单中没有这个问题。</translation>
+            <translation>表单中没有这个问题。</translation>
         </message>
         <message>
             <source>A condition is an object with a kind (or a group).</source>
-            <translation type="vanished">条件须为带有类型的对象（或条件组）。</translation>
+            <translation>条件须为带有类型的对象（或条件组）。</translation>
         </message>
         <message>
             <source>Groups are nested too deeply.</source>
-            <translation type="vanished">条件组嵌套层数过多。</translation>
+            <translation>条件组嵌套层数过多。</translation>
         </message>
         <message>
             <source>A group needs conditions.</source>
-            <translation type="vanished">条件组至少需要一个条件。</translation>
+            <translation>条件组至少需要一个条件。</translation>
         </message>
         <message>
             <source>A query is an object with match and conditions.</source>
-            <translation type="vanished">查询须为包含 match 和 conditions 的对象。</translation>
+            <translation>查询须为包含 match 和 conditions 的对象。</translation>
         </message>
         <message>
             <source>Enter an ICD-10 code or its start (I10, E11).</source>
-            <translation type="vanished">请输入 ICD-10 编码或其开头（如 I10、E11）。</translation>
+            <translation>请输入 ICD-10 编码或其开头（如 I10、E11）。</translation>
         </message>
         <message>
             <source>The query is not valid JSON.</source>
-            <translation type="vanished">查询不是有效的 JSON。</translation>
+            <translation>查询不是有效的 JSON。</translation>
+        </message>
+        <message>
+            <source>Write the message.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The message is too long (4000 characters at most).</source>
+            <translation type="unfinished" />
         </message>
     </context>
     <context>
