@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from media import echo
 from media.peer import sample_bytes
 from tests.support.call_peers import start_peer
 
@@ -59,7 +60,9 @@ def test_clinic_and_specialist_see_each_other_and_share(world, tmp_path):
             int(w) * 3 == int(h) * 4 for w, h in (size.split("x") for size in report["sizes"])
         ), report["sizes"]
         assert report["audio_frames"] > 50
-        assert report["headset_recommended"] is True
+        # echo is cancelled (media/echo.py) wherever the audio processing module exists: a
+        # headset is recommended only without it
+        assert report["headset_recommended"] is (not echo.AVAILABLE)
     # chat both ways, vitals from the clinic, the image to the specialist, SHA-256 equal
     assert b["chat"] == ["Good morning, doctor."]
     assert a["chat"] == ["Good morning; I can see the patient."]
