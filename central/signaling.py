@@ -180,6 +180,10 @@ async def call_ice(request: web.Request) -> web.Response:
     return json_response({"side": side, **ice_config(settings(request), p.id)})
 
 
+def new_socket() -> web.WebSocketResponse:
+    return web.WebSocketResponse(heartbeat=15.0, max_msg_size=MAX_MESSAGE)
+
+
 async def _send(ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
     if not ws.closed:
         with contextlib.suppress(ConnectionError, RuntimeError):
@@ -194,7 +198,20 @@ async def _refuse(ws: web.WebSocketResponse, code: str, message: str, close: int
 @routes.get("/api/v1/calls/{consult_id}/ws")
 async def call_socket(request: web.Request) -> web.WebSocketResponse:
     p, consult_id, side = await _admitted(request)
-    ws = web.WebSocketResponse(heartbeat=15.0, max_msg_size=MAX_MESSAGE)
+    return await serve_room(request, p, consult_id, side)
+
+
+async def serve_room(
+    request: web.Request,
+    p: Principal,
+    consult_id: str,
+    side: str,
+    ws: web.WebSocketResponse | None = None,
+) -> web.WebSocketResponse:
+    """Serve one admitted participant's socket in the consult's room until it leaves (also
+    the web desk's call page, central/desk/views.py, admitted by its session cookie)."""
+    if ws is None:
+        ws = new_socket()
     await ws.prepare(request)
     hub = request.app[HUB_KEY]
     entered = await hub.join(consult_id, side, p.id, ws)

@@ -18,12 +18,14 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from central import accounts, attachments, authz, logins
+from central import accounts, attachments, authz, logins, signaling
 from central.api import client_address, sign_in
 from central.desk import data, session
 from central.desk.charts import trend_svg
 from central.desk.terms import translate
-from central.web import db, is_uuid
+from central.errors import ApiError
+from central.turn import ice_config
+from central.web import db, is_uuid, json_response, settings
 from clinic_app.clinical.medication_checks import override_extension
 from clinic_app.clinical.prescribing import drug_for
 from clinic_app.errors import ValidationError
@@ -49,6 +51,7 @@ DOCUMENT_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
 STATIC = {
     "htmx-2.0.11.min.js": "text/javascript",
     "desk.js": "text/javascript",
+    "desk-call.js": "text/javascript",
     "desk.css": "text/css",
 }
 VIEWABLE = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
@@ -477,6 +480,63 @@ def _decision(case: data.Case, *, accept: bool, reason: str, owner: str,
     else:
         task.pop("statusReason", None)
     return task, base
+
+
+# -- the call --------------------------------------------------------------------------------
+# The call page joins the consult's room (central/signaling.py) as the specialist side, with
+# the desk's session cookie, never a token in the page: the ICE servers and the WebSocket come
+# from /desk/ routes that admit exactly as /api/v1/calls/... does (the consult must be readable
+# and sent). A WebSocket is not covered by SameSite alone on every browser, so its handshake
+# must also come from a page of this site (Origin equal to this host).
+
+
+@routes.get("/desk/consults/{consult_id}/call")
+@page()
+async def call_page(request: web.Request, v: session.Visit) -> web.StreamResponse:
+    case = await _case(request, _who(request, v))
+    patient = case.patient or {}
+    return render(request, v, "call.html", case=case,
+                  patient_name=display_name(patient) if patient else "")  # fmt: skip
+
+
+async def _call_admit(request: web.Request, v: session.Visit) -> tuple[accounts.Principal, str]:
+    p = _who(request, v)
+    consult_id = request.match_info["consult_id"]
+    try:
+        side = await db(request).read(lambda conn: signaling.admit(conn, p, consult_id))
+    except ApiError as exc:
+        raise web.HTTPNotFound() if exc.status == 404 else web.HTTPConflict() from None
+    return p, side
+
+
+@routes.get("/desk/consults/{consult_id}/call/ice")
+@page()
+async def call_ice(request: web.Request, v: session.Visit) -> web.StreamResponse:
+    p, side = await _call_admit(request, v)
+    return json_response({"side": side, **ice_config(settings(request), p.id)})
+
+
+def same_origin(request: web.BaseRequest) -> bool:
+    """The request comes from a page of this site (the Origin header names this host)."""
+    origin = request.headers.get("Origin", "")
+    scheme = "https" if session.over_tls(request) else "http"
+    return bool(request.host) and origin == f"{scheme}://{request.host}"
+
+
+@routes.get("/desk/consults/{consult_id}/call/ws")
+async def call_socket(request: web.Request) -> web.StreamResponse:
+    v = await session.visit(request)
+    if not session.transport_ok(request) or not same_origin(request):
+        return web.Response(status=403, text="forbidden")
+    if v.principal is None or v.principal.role != "specialist":
+        return web.Response(status=401, text="sign in")
+    try:
+        p, side = await _call_admit(request, v)
+    except web.HTTPException as exc:
+        return web.Response(status=exc.status, text=exc.reason)
+    ws = signaling.new_socket()
+    v.apply(request, ws)  # a renewed session's cookies ride on the handshake's answer
+    return await signaling.serve_room(request, p, request.match_info["consult_id"], side, ws)
 
 
 # -- documents and static files --------------------------------------------------------------

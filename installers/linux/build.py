@@ -9,10 +9,10 @@ Outputs (in dist/installer/):
 and the onedir itself in build/installer/dist/clinic-app/.
 
 The build is skipped when nothing it depends on changed: a SHA-256 over the sources bundled
-(clinic_errors, clinic_app, local_store, media, ui incl. .qm/.json/.tsv), installers/ (spec, entry point, this file,
-icon), pyproject.toml, the Python version and every installed distribution's version is kept in
-build/installer/inputs.sha256 beside the outputs. A lock file serialises concurrent builds
-(two test runs at once).
+(clinic_errors, clinic_app, local_store, media, ui incl. .qm/.json/.tsv), installers/ (spec,
+entry point, this file, icon), pyproject.toml, the Python version and every installed
+distribution's version is kept in build/installer/inputs.sha256 beside the outputs. A lock file
+serialises concurrent builds (two test runs at once).
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ CLINICAL = {
     ("GET", "/fhir/{rtype}/{rid}/_history"),
     ("GET", "/api/v1/calls/{consult_id}/ice"),
     ("GET", "/api/v1/calls/{consult_id}/ws"),
+    ("GET", "/api/v1/calls/active"),
 }
 ANY_SIGNED_IN = {("POST", "/api/v1/logout"), ("GET", "/api/v1/whoami")}
 
@@ -262,3 +263,21 @@ async def test_specialist_of_another_specialty_sees_nothing(central, ctx):
     assert (await central.get("/fhir/ServiceRequest", ctx.neuro)).body["entry"] == []
     listed = await central.get("/fhir/ServiceRequest", ctx.cardio)
     assert [e["resource"]["id"] for e in listed.body["entry"]] == [ctx.b_sr["id"]]
+
+
+async def test_a_waiting_call_is_seen_only_by_its_own_clinic(central, ctx):
+    """``/calls/active`` answers only the caller's own calls: the specialist opened clinic B's
+    consult; clinic A's device, another specialty and the specialist's own side see nothing."""
+    headers = {"Authorization": f"Bearer {ctx.cardio}"}
+    url = f"/api/v1/calls/{ctx.b_sr['id']}/ws"
+    async with central.client.ws_connect(url, headers=headers) as spec:
+        joined = await spec.receive_json(timeout=5)
+        assert joined["type"] == "joined" and joined["side"] == "specialist"
+        seen = await central.get("/api/v1/calls/active", ctx.b_dev)
+        assert seen.status == 200
+        assert [(c["consult_id"], c["call_id"], c["waiting_side"]) for c in seen.body["calls"]] == [
+            (ctx.b_sr["id"], joined["call_id"], "specialist")
+        ]
+        for token in (ctx.a_dev, ctx.neuro, ctx.cardio):
+            reply = await central.get("/api/v1/calls/active", token)
+            assert reply.status == 200 and reply.body == {"calls": []}

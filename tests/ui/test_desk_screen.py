@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit
 from clinic_app.records.patient import PatientInput
 from clinic_app.services import desk, documents, orders, patients, visits
 from ui.desk_screen import ActionDialog, DeskScreen, DocumentDialog
+from ui.prescribe_dialog import PrescribeDialog
 from ui.schedule_screen import BookDialog, at_hour
 
 ANSWERS = {
@@ -151,14 +152,22 @@ def test_desk_prescribes_refers_books_and_declines(ui, qtbot, tmp_path):
     screen.select_consult(stat["id"])
     ui.until(lambda: screen.case is not None)
 
-    rx = open_dialog(ui, screen, screen.prescribe_button)
-    rx.widgets["medication"].setText("阿司匹林肠溶片 100mg")  # type: ignore[attr-defined]
-    rx.widgets["dosage"].setText("每日一次，每次一片")  # type: ignore[attr-defined]
-    save(rx)
+    # The desk prescribes through the same checked dialog as the clinic (formulary + checks).
+    before_rx = set(screen.findChildren(PrescribeDialog))
+    screen.prescribe_button.click()
+    (rx,) = [d for d in screen.findChildren(PrescribeDialog) if d not in before_rx]
+    assert rx.isVisible() and rx.based_on == stat["id"]
+    ui.until(lambda: rx.replaces.count() > 0, what="the patient's current medicines")
+    rx.choose("aspirin-100")
+    rx.dosage.setText("每日一次，每次一片")
+    ui.until(lambda: rx.checks.count() > 0, what="the checks")
+    assert rx.sign_button.isEnabled() and not rx.warnings
+    rx.sign_button.click()
     ui.until(lambda: rx.result() == QDialog.DialogCode.Accepted)
     (med,) = ui.store.find("MedicationRequest")
     assert med["basedOn"] == [{"reference": f"ServiceRequest/{stat['id']}"}]
     assert med["dispenseRequest"]["expectedSupplyDuration"]["value"] == 30
+    assert med["medicationCodeableConcept"]["coding"][0]["code"] == "B01AC06"
 
     ref = open_dialog(ui, screen, screen.refer_button)
     ref.widgets["reason"].setPlainText("Primary PCI")  # type: ignore[attr-defined]

@@ -120,7 +120,6 @@ UI_ZH: dict[str, str] = {
     "Mark resolved": "标记为已解决",
     "Substance or drug class (e.g. 青霉素类)": "过敏物质或药物类别（如 青霉素类）",
     "Reaction": "反应",
-    "Medication": "药物",
     "Food": "食物",
     "Environment": "环境",
     "Biologic": "生物制品",
@@ -1027,6 +1026,7 @@ CONTEXT_ZH: dict[tuple[str, str], str] = {
     ("ConflictsScreen", "Due"): "到期日",
     ("DeskScreen", "Opinion"): "意见",
     ("ConsultRoom", "no connection"): "无连接",
+    ("ProblemsPanel", "Medication"): "药物",  # an allergy's category (elsewhere: 药品)
 }
 CONTEXT_ZH |= {
     (context, source): zh
