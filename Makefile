@@ -45,11 +45,13 @@ sysdeps:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# Two distributions, both editable: the workstation (pyproject.toml, with the tools) and the
+# central platform server (central/pyproject.toml, clinic-central).
+$(STAMP): pyproject.toml central/pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]' -e ./central
 	touch $(STAMP)
 
 # Pin what is installed now (after a dependency changed in pyproject.toml and `make venv`).

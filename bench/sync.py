@@ -640,10 +640,12 @@ async def _load(
     """Every clinic pushes its batches one after the other, all clinics at once."""
     clients = [CentralClient(urls[i % len(urls)], t, timeout=limit_s) for i, t in enumerate(tokens)]
     latencies: list[float] = []
+    pull_latencies: list[float] = []
     statuses: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     go = asyncio.Event()
     first: list[float] = []
+    pushed_by: list[float] = []  # when each clinic's last push was answered
     ready = [0]
 
     async def clinic(i: int) -> None:
@@ -659,6 +661,20 @@ async def _load(
                 continue
             latencies.append(time.perf_counter() - t0)
             statuses.update(r.status for r in resp.results)
+        pushed_by.append(time.perf_counter())
+        # Then each clinic pulls what it pushed (while the others still push): pull latency.
+        since = 0
+        while True:
+            t0 = time.perf_counter()
+            try:
+                page = await clients[i].pull(p.PullRequest(since, p.MAX_PULL))
+            except SyncError as exc:
+                errors[f"pull {type(exc).__name__}"] += 1
+                return
+            pull_latencies.append(time.perf_counter() - t0)
+            if not page.more:
+                return
+            since = page.next
 
     tasks = [asyncio.create_task(clinic(i)) for i in range(len(tokens))]
     try:
@@ -669,7 +685,7 @@ async def _load(
         first.append(time.perf_counter())
         go.set()
         done, pending = await asyncio.wait(tasks, timeout=limit_s)
-        elapsed = time.perf_counter() - first[0]
+        elapsed = (max(pushed_by) if pushed_by and not pending else time.perf_counter()) - first[0]
         cpu = cpu_seconds() - cpu0
         for t in pending:
             t.cancel()
@@ -686,6 +702,7 @@ async def _load(
         "elapsed_s": elapsed,
         "cut_off": bool(pending),
         "latencies": latencies,
+        "pull_latencies": pull_latencies,
         "statuses": dict(statuses),
         "errors": dict(errors),
         "loadgen_cpu_s": cpu,
@@ -740,6 +757,7 @@ def _load_config(
         for c in servers:
             c.stop()
     lat = r["latencies"] or [float("nan")]
+    pulls = r["pull_latencies"] or [float("nan")]
     applied = r["statuses"].get("applied", 0)
     fig = {
         "config": label,
@@ -756,6 +774,9 @@ def _load_config(
         "push_p95_ms": pct(lat, 95) * 1000,
         "push_p99_ms": pct(lat, 99) * 1000,
         "push_max_ms": max(lat) * 1000,
+        "pull_p50_ms": median(pulls) * 1000,
+        "pull_p95_ms": pct(pulls, 95) * 1000,
+        "error_count": sum(r["errors"].values()),
         "lone_push_median_ms": median(lone) * 1000,
         "lone_push_p99_ms": pct(lone, 99) * 1000,
         "lone_changes_per_s": s.per_batch / median(lone),
@@ -808,8 +829,11 @@ def part3(b: Bench) -> dict[str, Any]:
                 f"{c['elapsed_s']:.1f}",
                 f"{c['changes_per_s']:,.0f}",
                 f"{c['push_p50_ms']:,.0f}",
+                f"{c['push_p95_ms']:,.0f}",
                 f"{c['push_p99_ms']:,.0f}",
                 f"{c['push_max_ms']:,.0f}",
+                f"{c['pull_p50_ms']:,.0f} / {c['pull_p95_ms']:,.0f}",
+                str(c["error_count"]),
                 f"{c['lone_push_median_ms']:,.0f} / {c['lone_changes_per_s']:,.0f}",
                 f"{c['central_cpu_s']:.1f} / {c['postgres_cpu_s']:.1f} / {c['loadgen_cpu_s']:.1f}"
                 + (" CUT OFF" if c["cut_off"] else "")
@@ -826,8 +850,11 @@ def part3(b: Bench) -> dict[str, Any]:
             "wall s",
             "changes/s",
             "p50 ms",
+            "p95 ms",
             "p99 ms",
             "max ms",
+            "pull p50/p95 ms",
+            "errors",
             "lone push ms / ch/s",
             "CPU s central/PG/loadgen",
         ],
@@ -835,6 +862,10 @@ def part3(b: Bench) -> dict[str, Any]:
         [
             f"Each push: {s.per_batch} new Patients/Observations, {raw:,} B JSON, {gz:,} B gzip.",
             "Baseline 'lone push': one clinic pushing alone on the same server (median).",
+            "p50/p95/p99/max: push latency; wall s ends at the last push's answer. After its"
+            " pushes each clinic pulls them back",
+            "(pages of MAX_PULL, while others still push): pull p50/p95. errors: requests that"
+            " failed (push or pull).",
             f"Each configuration is cut off after {LOAD_LIMIT_S:.0f} s; PostgreSQL runs with"
             " fsync on.",
         ],

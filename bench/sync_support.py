@@ -175,7 +175,9 @@ class Workstation:
         )
         self.clinic.sync.save_account(self.account)
 
-    def engine(self, batch_size: int = 200, pull_page: int = 500, **options: Any) -> SyncEngine:
+    def engine(
+        self, batch_size: int = 400, pull_page: int = p.MAX_PULL, **options: Any
+    ) -> SyncEngine:
         """The engine as the application builds it (default batch and page sizes), with the
         metered client."""
         return self.clinic.sync.engine(

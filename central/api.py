@@ -316,10 +316,10 @@ async def pull(request: web.Request) -> web.Response:
     p = await authenticate(request)
     authz.require_clinical(p)
     req = PullRequest.parse(await read_json(request))  # since within BIGINT, limit capped
-    response = await db(request).read(lambda conn: sync.pull(conn, p, req))
-    if response.changes:
+    text, count = await db(request).read(lambda conn: sync.pull_text(conn, p, req))
+    if count:
         faults.hit("pull-after-read")
-    return json_response(response.to_json())
+    return web.Response(text=text, content_type="application/json")
 
 
 # -- attachments -----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from typing import Any
 from central import authz, consults
 from central.accounts import Principal
 from central.authz import Denied
-from central.db import Conn, Row, in_list, sql
+from central.db import Conn, Row, Sql, in_list, sql
 from central.migrations import legacy_key
 from central.records import (
     RecordRow,
@@ -112,6 +112,11 @@ _NEW_APPLIED = sql(
     "INSERT INTO applied_changes (change_id, scope, result, created_at) "
     "VALUES (:change_id, :scope, :result, :at)"
 )
+_GRANTS_MANY = sql(
+    "SELECT target_rtype, target_id, clinic_id, audience FROM grants WHERE target_id IN ("
+)
+_GRANTS = "grants"  # Conn.state key: (rtype, id) -> {(clinic, audience)} of the batch, read ahead
+_BUFFER = "inserts"  # Conn.state key: statement text -> (statement, rows) inserted at a flush
 _SAVEPOINT = sql("SAVEPOINT cycle")
 _RELEASE = sql("RELEASE SAVEPOINT cycle")
 _ROLLBACK_TO = sql("ROLLBACK TO SAVEPOINT cycle")
@@ -129,6 +134,37 @@ _REMAINING_TAIL = sql(") AND a.seq > :since")
 
 def head(conn: Conn) -> int:
     return int(conn.scalar(_HEAD) or 0)
+
+
+def _insert_later(conn: Conn, query: Sql, rows: list[dict[str, Any]]) -> None:
+    """Rows a push inserts but nothing reads before :func:`_flush` (change and audience rows,
+    identifiers): one multi-row insert per table per batch (psycopg pipelines it) instead of
+    one per change. Outside a push they are inserted at once."""
+    buffer: dict[str, tuple[Sql, list[dict[str, Any]]]] | None = conn.state.get(_BUFFER)
+    if buffer is None:
+        conn.executemany(query, rows)
+    elif rows:
+        buffer.setdefault(query.text, (query, []))[1].extend(rows)
+
+
+def _flush(conn: Conn) -> None:
+    """Insert the buffered rows (in the order their statements were first used): before
+    anything that reads those tables (consult grants, savepoints, the renumbering)."""
+    buffer: dict[str, tuple[Sql, list[dict[str, Any]]]] | None = conn.state.get(_BUFFER)
+    if buffer:
+        items = list(buffer.values())
+        buffer.clear()
+        for query, rows in items:
+            conn.executemany(query, rows)
+
+
+def _audiences_of(conn: Conn, rtype: str, rid: str, owner: str) -> set[str]:
+    """``authz.record_audiences``, answered from the grants read ahead for the batch while
+    no consult grant was written in this transaction."""
+    cache: dict[Ref, set[tuple[str, str]]] | None = conn.state.get(_GRANTS)
+    if cache is None or (rtype, rid) not in cache:
+        return authz.record_audiences(conn, rtype, rid, owner)
+    return {f"clinic:{owner}"} | {aud for clinic, aud in cache[(rtype, rid)] if clinic == owner}
 
 
 @dataclass
@@ -223,9 +259,10 @@ def _append_change(
 ) -> int:
     if seq is None:
         seq = _numbering(conn).take(conn, row_rtype, rid)
-    conn.execute(
+    _insert_later(
+        conn,
         _NEW_CHANGE,
-        {
+        [{
             "seq": seq,
             "rtype": row_rtype,
             "record_id": rid,
@@ -235,9 +272,9 @@ def _append_change(
             "change_id": change_id,
             "reemit": int(reemit),
             "at": int(time.time()),
-        },
-    )
-    conn.executemany(_NEW_AUDIENCE, [{"audience": a, "seq": seq} for a in sorted(audiences)])
+        }],
+    )  # fmt: skip
+    _insert_later(conn, _NEW_AUDIENCE, [{"audience": a, "seq": seq} for a in sorted(audiences)])
     return seq
 
 
@@ -268,7 +305,8 @@ def _index(
     if resource is not None:
         new_links = consult_links(resource)
         conn.executemany(_NEW_LINK, [{**key, "sr_id": sr} for sr in new_links])
-        conn.executemany(
+        _insert_later(
+            conn,
             _NEW_IDENTIFIER,
             [{**key, "system": s, "value": v} for s, v in sorted(identifiers(resource))],
         )
@@ -285,7 +323,7 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
     deleted = ch.op == "delete"
     resource = None if deleted else ch.resource
     text = canonical_json(resource) if resource is not None else None
-    before = authz.record_audiences(conn, rtype, rid, owner) if current is not None else set()
+    before = _audiences_of(conn, rtype, rid, owner) if current is not None else set()
     pid = (
         patient_of(resource) if resource is not None else (current.patient_id if current else None)
     )
@@ -310,10 +348,13 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
     to_refresh = list(dict.fromkeys([*old_links, *new_links]))
     if rtype == "ServiceRequest":
         to_refresh.insert(0, rid)
+    if to_refresh:  # consult grants are read and written: from here on, read them again
+        _flush(conn)
+        conn.state.pop(_GRANTS, None)
     for sr_id in to_refresh:
         for ref, auds in consults.refresh(conn, sr_id, me).items():
             gained.setdefault(ref, set()).update(auds)
-    after = authz.record_audiences(conn, rtype, rid, owner)
+    after = _audiences_of(conn, rtype, rid, owner)
     audiences = set(after)
     if rtype == "ServiceRequest" and current is not None and consult_specialty(current.resource):
         # The consult's old specialty learns once that it was re-routed or withdrawn.
@@ -455,6 +496,7 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
     (validated and canonicalised outside the lock: central.validation.prepare)."""
     authz.require_clinical(p)
     scope = authz.scope(p)
+    conn.state[_BUFFER] = {}
     _read_ahead(conn, items)
     results: dict[str, ChangeResult] = {}
     todo = list(items)
@@ -479,6 +521,9 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
             results.update(_cycle(conn, p, scope, waiting))
             break
         todo = waiting
+    _flush(conn)
+    conn.state.pop(_BUFFER, None)
+    conn.state.pop(_GRANTS, None)
     _number(conn, results)
     return PushResponse(epoch(conn), tuple(results[item.change_id] for item in items))
 
@@ -500,6 +545,20 @@ def _read_ahead(conn: Conn, items: Sequence[Prepared]) -> None:
             refs.append((item.change.rtype, item.change.record_id))
             refs.extend(sorted(item.refs))
     prefetch(conn, refs)
+    grants: dict[Ref, set[tuple[str, str]]] = {}
+    ids = list(dict.fromkeys(item.change.record_id for item in items if item.change is not None))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        part, params = in_list("rid", chunk)
+        for r in conn.all(_GRANTS_MANY + part + _CLOSE, params):
+            grants.setdefault((str(r[0]), str(r[1])), set()).add((str(r[2]), str(r[3])))
+    conn.state[_GRANTS] = {
+        (item.change.rtype, item.change.record_id): grants.get(
+            (item.change.rtype, item.change.record_id), set()
+        )
+        for item in items
+        if item.change is not None
+    }
 
 
 def _creates(item: Prepared) -> Ref | None:
@@ -520,6 +579,7 @@ def _cycle(
     results: dict[str, ChangeResult] = {}
     while rest:
         companions = frozenset(ref for ref in map(_creates, rest) if ref is not None)
+        _flush(conn)
         conn.execute(_SAVEPOINT)
         mark = _numbering(conn).mark()
         tried: dict[str, ChangeResult] = {}
@@ -531,6 +591,7 @@ def _cycle(
             if result.status == "rejected" and _creates(item) is not None:
                 refused = item
                 break
+        _flush(conn)
         if refused is None:
             conn.execute(_RELEASE)
             results.update(tried)
@@ -539,14 +600,23 @@ def _cycle(
         conn.execute(_RELEASE)
         _numbering(conn).restore(mark)
         conn.state.pop(_KNOWN, None)  # what the cache holds may have been rolled back
+        conn.state.pop(_GRANTS, None)
         forget(conn)
         results[refused.change_id] = tried[refused.change_id]
         rest.remove(refused)
     return results
 
 
-def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
-    """Changes visible to the caller with ``seq > since``, in sequence order."""
+@dataclass
+class _Page:
+    top: int
+    rows: list[Row]
+    more: bool
+    next: int
+    remaining: int | None
+
+
+def _page(conn: Conn, p: Principal, req: PullRequest) -> _Page:
     authz.require_clinical(p)
     mine = authz.audiences(p)
     top = head(conn)
@@ -556,6 +626,19 @@ def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
     )
     more = len(rows) > req.limit
     rows = rows[: req.limit]
+    nxt = int(rows[-1][0]) if rows else req.since
+    remaining = None
+    if req.count:  # asked once per pull cycle by a client that shows progress
+        remaining = 0
+        if more:
+            row = conn.one(_REMAINING_HEAD + auds + _REMAINING_TAIL, {**params, "since": nxt})
+            remaining = int(row[0]) if row else 0
+    return _Page(top, rows, more, nxt, remaining)
+
+
+def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
+    """Changes visible to the caller with ``seq > since``, in sequence order."""
+    page = _page(conn, p, req)
     changes = tuple(
         PulledChange(
             seq=int(r[0]),
@@ -566,13 +649,31 @@ def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
             resource=json.loads(r[5]) if r[5] is not None else None,
             change_id=str(r[6]) if r[6] is not None else None,
         )
-        for r in rows
+        for r in page.rows
     )
-    nxt = changes[-1].seq if changes else req.since
-    remaining = None
-    if req.count:  # asked once per pull cycle by a client that shows progress
-        remaining = 0
-        if more:
-            row = conn.one(_REMAINING_HEAD + auds + _REMAINING_TAIL, {**params, "since": nxt})
-            remaining = int(row[0]) if row else 0
-    return PullResponse(epoch(conn), max(top, nxt), changes, nxt, more, remaining)
+    return PullResponse(
+        epoch(conn), max(page.top, page.next), changes, page.next, page.more, page.remaining
+    )
+
+
+def pull_text(conn: Conn, p: Principal, req: PullRequest) -> tuple[str, int]:
+    """:func:`pull`'s answer as its JSON text (the same bytes ``json.dumps`` of
+    ``pull(...).to_json()`` gives) and the number of changes in it. The stored resources are
+    already compact ASCII JSON (``canonical_json``): they are spliced in as they are, never
+    parsed and printed again (most of a large page's cost)."""
+    page = _page(conn, p, req)
+    q = json.dumps
+    parts = [
+        f'{{"seq":{int(r[0])},"rtype":{q(str(r[1]))},"record_id":{q(str(r[2]))},'
+        f'"version":{int(r[3])},"deleted":{"true" if r[4] else "false"},'
+        f'"resource":{r[5] if r[5] is not None else "null"},'
+        f'"change_id":{q(str(r[6])) if r[6] is not None else "null"}}}'
+        for r in page.rows
+    ]
+    tail = "" if page.remaining is None else f',"remaining":{page.remaining}'
+    text = (
+        f'{{"epoch":{q(epoch(conn))},"head":{max(page.top, page.next)},'
+        f'"changes":[{",".join(parts)}],"next":{page.next},'
+        f'"more":{"true" if page.more else "false"}{tail}}}'
+    )
+    return text, len(parts)

@@ -61,6 +61,37 @@ def append(
     return seq
 
 
+def append_many(
+    conn: Connection, key: bytes, actor: str, entries: list[tuple[str, str, str, str]]
+) -> int:
+    """Append ``(action, rtype, record_id, detail)`` entries in order, chained exactly as
+    :func:`append` would one by one, with one read of the head, one multi-row insert and one
+    head update (a pulled page of hundreds of records). Returns the last sequence number."""
+    head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq = head[0] if head else 0
+    prev = head[1] if head else GENESIS
+    if not entries:
+        return seq
+    ts = datetime.now(UTC).isoformat(timespec="milliseconds")
+    rows = []
+    for action, rtype, record_id, detail in entries:
+        seq += 1
+        digest = _mac(key, [seq, ts, actor, action, rtype, record_id, detail, prev])
+        rows.append((seq, ts, actor, action, rtype, record_id, detail, prev, digest))
+        prev = digest
+    conn.executemany(
+        "INSERT INTO audit(seq, ts, actor, action, rtype, record_id, detail, prev_hash, hash)"
+        " VALUES (?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES ('audit_head', ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (f"{seq}:{prev}",),
+    )
+    return seq
+
+
 def verify(conn: Connection, key: bytes) -> AuditReport:
     """Walk the whole chain; report the first entry that does not verify."""
     prev = GENESIS

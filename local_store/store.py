@@ -949,6 +949,14 @@ class Store:
         audit_log.append(conn, self._audit_key, actor=actor or self.user, action=action,
                          rtype=rtype, record_id=record_id, detail=detail)  # fmt: skip
 
+    def append_audit_many(
+        self, conn: dbmod.Connection, entries: list[tuple[str, str, str, str]],
+        actor: str | None = None,
+    ) -> None:  # fmt: skip
+        """Audit entries ``(action, rtype, record_id, detail)`` in order, inside a caller's
+        transaction, in one insert (the same chain as one :meth:`append_audit` each)."""
+        audit_log.append_many(conn, self._audit_key, actor or self.user, entries)
+
     def pending_changes(self, limit: int = 500) -> list[PendingChange]:
         with self._lock:
             rows = self.conn.execute(

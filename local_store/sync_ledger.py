@@ -61,6 +61,27 @@ Resource = dict[str, Any]
 OPEN_STATES = ("pending", "uploading", "error", "conflict")
 
 
+_UPSERT = (
+    "INSERT INTO records(id, rtype, version, patient_id, deleted, updated_at, resource)"
+    " VALUES (?,?,?,?,0,?,?) ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
+    " patient_id = excluded.patient_id, deleted = 0, updated_at = excluded.updated_at,"
+    " resource = excluded.resource"
+)
+_GONE = "UPDATE records SET version = ?, deleted = 1, updated_at = ? WHERE id = ?"
+_IN_CHUNK = 500  # bound parameters per IN (...) list
+
+
+def _read_in(conn: Any, head: str, values: Sequence[str]) -> list[Any]:
+    """Rows of ``head (?, ?, …)`` over ``values``, a chunk at a time; a one-column query
+    gives its values, a wider one its rows."""
+    out: list[Any] = []
+    for i in range(0, len(values), _IN_CHUNK):
+        chunk = values[i : i + _IN_CHUNK]
+        rows = conn.execute(f"{head} ({','.join('?' * len(chunk))})", tuple(chunk)).fetchall()
+        out += [r[0] for r in rows] if rows and len(rows[0]) == 1 else [tuple(r) for r in rows]
+    return out
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -685,14 +706,35 @@ class SyncLedger:
 
         Our own changes coming back only move the merge base. A record with local changes not
         yet accepted is left alone: its push will meet the server's version and merge there.
+
+        A page is read ahead in a few queries (which change ids are ours, the merge bases,
+        which records are busy in the outbox, the records' versions), decided in memory in
+        page order, and written table by table with multi-row inserts: a page of 1,000 costs a
+        dozen statements instead of ten per record, and one commit.
         """
         written = 0
         now = _now()
         with self.store.transaction() as conn:
+            ids = list(dict.fromkeys(ch.record_id for ch in changes))
+            cids = [ch.change_id for ch in changes if ch.change_id]
+            own_ids = set(_read_in(conn, "SELECT change_id FROM outbox WHERE change_id IN", cids))
+            bases: dict[str, int] = dict(
+                _read_in(conn, "SELECT record_id, version FROM sync_base WHERE record_id IN", ids)
+            )
+            busy = set(
+                _read_in(conn, "SELECT DISTINCT record_id FROM outbox WHERE state IN ('pending',"
+                         " 'uploading', 'error', 'conflict') AND record_id IN", ids)
+            )  # fmt: skip
+            current: dict[str, tuple[int, str]] = {
+                r[0]: (r[1], r[2])
+                for r in _read_in(conn, "SELECT id, version, rtype FROM records WHERE id IN", ids)
+            }
+            base_rows: list[tuple[Any, ...]] = []
+            record_ops: list[tuple[str, tuple[Any, ...]]] = []  # in page order
+            history: list[tuple[Any, ...]] = []
+            terms: dict[str, list[str]] = {}  # record -> its final terms ([] when deleted)
+            audit: list[tuple[str, str, str, str]] = []
             for ch in changes:
-                own = conn.execute(
-                    "SELECT 1 FROM outbox WHERE change_id = ?", (ch.change_id or "",)
-                ).fetchone()
                 body = None
                 if ch.resource is not None:
                     res = dict(ch.resource)
@@ -700,66 +742,64 @@ class SyncLedger:
                     meta["versionId"] = str(ch.version)
                     res["meta"] = meta
                     body = _dumps(res)
-                base_row = conn.execute(
-                    "SELECT version FROM sync_base WHERE record_id = ?", (ch.record_id,)
-                ).fetchone()
-                if base_row is None or base_row[0] <= ch.version:
-                    conn.execute(
-                        "INSERT INTO sync_base(record_id, rtype, version, deleted, resource)"
-                        " VALUES (?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET"
-                        " version = excluded.version, deleted = excluded.deleted,"
-                        " resource = excluded.resource",
-                        (ch.record_id, ch.rtype, ch.version, 1 if ch.deleted else 0, body),
+                known = bases.get(ch.record_id)
+                if known is None or known <= ch.version:
+                    base_rows.append(
+                        (ch.record_id, ch.rtype, ch.version, 1 if ch.deleted else 0, body)
                     )
-                if own:
+                    bases[ch.record_id] = ch.version
+                if (ch.change_id or "") in own_ids or ch.record_id in busy:
                     continue
-                busy = conn.execute(
-                    "SELECT 1 FROM outbox WHERE record_id = ? AND state IN"
-                    " ('pending', 'uploading', 'error', 'conflict') LIMIT 1",
-                    (ch.record_id,),
-                ).fetchone()
-                if busy:
-                    continue
-                cur = conn.execute(
-                    "SELECT version, rtype FROM records WHERE id = ?", (ch.record_id,)
-                ).fetchone()
+                cur = current.get(ch.record_id)
                 if cur is not None and (cur[0] >= ch.version or cur[1] != ch.rtype):
                     continue
                 if ch.deleted:
                     if cur is None:
                         continue
-                    conn.execute(
-                        "UPDATE records SET version = ?, deleted = 1, updated_at = ? WHERE id = ?",
-                        (ch.version, now, ch.record_id),
-                    )
-                    conn.execute("DELETE FROM search_terms WHERE record_id = ?", (ch.record_id,))
-                    self.store.append_audit(conn, "sync.delete", ch.rtype, ch.record_id,
-                                            f"v{ch.version}", actor="sync")  # fmt: skip
+                    record_ops.append((_GONE, (ch.version, now, ch.record_id)))
+                    current[ch.record_id] = (ch.version, cur[1])
+                    terms[ch.record_id] = []
+                    audit.append(("sync.delete", ch.rtype, ch.record_id, f"v{ch.version}"))
                     written += 1
                     continue
                 if body is None:
                     continue
-                conn.execute(
-                    "INSERT INTO records(id, rtype, version, patient_id, deleted, updated_at,"
-                    " resource) VALUES (?,?,?,?,0,?,?) ON CONFLICT(id) DO UPDATE SET"
-                    " version = excluded.version, patient_id = excluded.patient_id, deleted = 0,"
-                    " updated_at = excluded.updated_at, resource = excluded.resource",
-                    (ch.record_id, ch.rtype, ch.version, ch.patient_id, now, body),
+                record_ops.append(
+                    (_UPSERT, (ch.record_id, ch.rtype, ch.version, ch.patient_id, now, body))
                 )
-                conn.execute(
-                    "INSERT OR REPLACE INTO record_history(id, version, deleted, resource)"
-                    " VALUES (?,?,0,?)",
-                    (ch.record_id, ch.version, body),
-                )
+                current[ch.record_id] = (ch.version, ch.rtype)
+                history.append((ch.record_id, ch.version, body))
                 if ch.terms is not None:
-                    conn.execute("DELETE FROM search_terms WHERE record_id = ?", (ch.record_id,))
-                    conn.executemany(
-                        "INSERT OR IGNORE INTO search_terms(term, record_id) VALUES (?, ?)",
-                        [(t, ch.record_id) for t in set(ch.terms) if t],
-                    )
-                self.store.append_audit(conn, "sync.receive", ch.rtype, ch.record_id,
-                                        f"v{ch.version}", actor="sync")  # fmt: skip
+                    terms[ch.record_id] = [t for t in dict.fromkeys(ch.terms) if t]
+                audit.append(("sync.receive", ch.rtype, ch.record_id, f"v{ch.version}"))
                 written += 1
+            conn.executemany(
+                "INSERT INTO sync_base(record_id, rtype, version, deleted, resource)"
+                " VALUES (?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET"
+                " version = excluded.version, deleted = excluded.deleted,"
+                " resource = excluded.resource",
+                base_rows,
+            )
+            i = 0
+            while i < len(record_ops):  # runs of the same statement, in page order
+                j = i
+                while j < len(record_ops) and record_ops[j][0] == record_ops[i][0]:
+                    j += 1
+                conn.executemany(record_ops[i][0], [params for _sql, params in record_ops[i:j]])
+                i = j
+            conn.executemany(
+                "INSERT OR REPLACE INTO record_history(id, version, deleted, resource)"
+                " VALUES (?,?,0,?)",
+                history,
+            )
+            conn.executemany(
+                "DELETE FROM search_terms WHERE record_id = ?", [(rid,) for rid in terms]
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO search_terms(term, record_id) VALUES (?, ?)",
+                [(t, rid) for rid, words in terms.items() for t in words],
+            )
+            self.store.append_audit_many(conn, audit, actor="sync")
             for key, value in (("sync_cursor", str(cursor)), ("sync_epoch", epoch)):
                 conn.execute(
                     "INSERT INTO meta(key, value) VALUES (?, ?)"

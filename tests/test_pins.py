@@ -40,11 +40,13 @@ def test_installed_versions_are_the_pinned_ones():
 def test_every_dependency_is_pinned():
     wanted = pins()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]  # workstation, central, dev (dev names both)
+    server = tomllib.loads((ROOT / "central" / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]  # workstation, dev (dev names the first)
     declared = [*project["dependencies"], *(d for group in extras.values() for d in group)]
+    declared += server["dependencies"]  # the central platform's distribution
     names = {_norm(re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0]) for d in declared}
     names -= {"sqlcipher3"}  # the Windows/macOS wheel; Linux installs sqlcipher3-binary
-    names -= {_norm(project["name"])}  # dev = the project's own [workstation,central] + tools
+    names -= {_norm(project["name"])}  # dev = the project's own [workstation] + tools
     unpinned = sorted(n for n in names if n not in wanted)
     assert not unpinned, f"not in constraints.txt: {unpinned} (run `make lock`)"
 

@@ -56,6 +56,14 @@ STEEP_QUEUE = 0.05
 DELAY_WINDOW = 10.0
 LOSS_INCREASE_BELOW = 0.05
 LOSS_DECREASE_ABOVE = 0.10
+# Recovery on lossy paths without a queue (a long path at 900 ms: GoogCC's additive increase,
+# a packet per response time, climbs a few kbit/s per second there): what arrived recently
+# with the queue empty is what the path carries, whatever it lost on the way
+CALM_QUEUE = 0.05  # s: at most this queued (and no over-use): the path is not congested
+ACKED_PEAK_WINDOW = 10.0  # s: the highest acknowledged rate seen calm in this long
+FLOOR_SHARE = 0.7  # calm: never under this share of that peak
+RECOVERY_RATE = 1.3  # calm and under that peak: x this per second back toward it
+FLOOR_MAX_LOSS = 0.2  # the floor holds only while the last second lost less than this
 PROBE_DURATION = 0.04  # s per cluster
 PROBE_MIN_PACKETS = 5
 ALR_SHARE = 0.65  # sending under this share of the estimate: application-limited
@@ -262,7 +270,17 @@ class AimdRateControl:
             return True
         return acked is not None and acked < 0.5 * self.rate
 
-    def update(self, usage: Usage, acked: float | None, now: float, rtt: float) -> float:
+    def update(
+        self,
+        usage: Usage,
+        acked: float | None,
+        now: float,
+        rtt: float,
+        recover_to: float | None = None,
+    ) -> float:
+        """``recover_to``: what the path carried recently with no queue (see
+        :class:`SendSideBwe`); while under it and increasing, the rate grows by
+        ``RECOVERY_RATE`` per second instead of a packet per response time."""
         if usage == Usage.OVERUSE:
             self.state = "decrease"
         elif usage == Usage.UNDERUSE:
@@ -276,8 +294,12 @@ class AimdRateControl:
             if acked is not None and acked > self.capacity.upper_bps():
                 self.capacity.reset()
             limit = math.inf if acked is None else 1.5 * acked + 10_000
+            if recover_to is not None:
+                limit = max(limit, recover_to)
             if self.rate < limit:
-                if self.capacity.estimate_kbps is not None:
+                if recover_to is not None and self.rate < recover_to:
+                    grown = min(recover_to, self.rate * RECOVERY_RATE ** min(dt, 1.0))
+                elif self.capacity.estimate_kbps is not None:
                     grown = self.rate + self._additive(rtt) * dt
                 else:
                     grown = self.rate + max(self.rate * (1.08 ** min(dt, 1.0) - 1), 1000 * dt)
@@ -390,7 +412,13 @@ class DelayBasedBwe:
         """An over-use signal backed by something a swing of delay does not produce."""
         if not self.robust:
             return True
-        if loss >= CUT_LOSS or self.queue >= QUEUE_CUT:
+        if self.queue >= QUEUE_CUT:
+            return True
+        # loss backs an over-use only with a queue building: random or bursty loss on a path
+        # whose delay is flat (radio, a long lossy route) is not our congestion, and cutting
+        # on it each time the trendline twitches dragged a 400 kbit/s, 900 ms, 4 %-bursty path
+        # to the 30 kbit/s floor (the loss-based estimate answers heavy loss anyway)
+        if loss >= CUT_LOSS and self.queue >= STEEP_QUEUE:
             return True
         if self.trend.trend >= STEEP_TREND and self.queue >= STEEP_QUEUE:
             return True
@@ -403,7 +431,14 @@ class DelayBasedBwe:
             and self.queue >= SUSTAINED_QUEUE
         )
 
-    def update(self, acked: float | None, loss: float, now: float, rtt: float) -> float:
+    def update(
+        self,
+        acked: float | None,
+        loss: float,
+        now: float,
+        rtt: float,
+        recover_to: float | None = None,
+    ) -> float:
         usage = self.usage
         if usage == Usage.OVERUSE:
             if not self.corroborated(loss):
@@ -411,7 +446,7 @@ class DelayBasedBwe:
                 usage = Usage.UNDERUSE  # hold: no increase, no cut
             elif not self.aimd.can_reduce(now, acked, rtt):
                 usage = Usage.UNDERUSE
-        return self.aimd.update(usage, acked, now, rtt)
+        return self.aimd.update(usage, acked, now, rtt, recover_to)
 
 
 class LossBasedBwe:
@@ -443,7 +478,9 @@ class LossBasedBwe:
         lost = sum(lo for _, _, lo in self._recent)
         return lost / (got + lost) if got + lost else 0.0
 
-    def update(self, now: float, delay_based: float, rtt: float) -> float:
+    def update(
+        self, now: float, delay_based: float, rtt: float, recover_to: float | None = None
+    ) -> float:
         total = self._received + self._lost
         last = self._updated_at
         if total >= 20 and (last is None or now - last >= 0.1):
@@ -452,9 +489,19 @@ class LossBasedBwe:
             dt = 0.0 if last is None else min(1.0, now - last)
             self._updated_at = now
             if self.loss < LOSS_INCREASE_BELOW:
-                self.rate = self.rate * 1.08**dt + 1000 * dt
-            elif self.loss > LOSS_DECREASE_ABOVE and now - self._decreased_at >= 0.3 + rtt:
-                self.rate *= 1 - 0.5 * self.loss
+                grown = self.rate * 1.08**dt + 1000 * dt
+                if recover_to is not None and self.rate < recover_to:
+                    grown = max(grown, min(recover_to, self.rate * RECOVERY_RATE**dt))
+                self.rate = grown
+            elif (
+                self.loss > LOSS_DECREASE_ABOVE
+                and self.recent_loss > LOSS_DECREASE_ABOVE
+                and now - self._decreased_at >= 0.3 + rtt
+            ):
+                # a batch of ~20 packets that caught one loss burst says 15 % on a path
+                # losing 4 %: the last second of feedback must say so too, and the cut is
+                # by the loss over that second
+                self.rate *= 1 - 0.5 * min(self.loss, self.recent_loss)
                 self._decreased_at = now
         self.rate = min(self.max_bps, delay_based, max(self.min_bps, self.rate))
         return self.rate
@@ -589,6 +636,11 @@ class SendSideBwe:
         self.rtt = 0.1
         self.feedbacks = 0
         self._calm_since: float | None = None
+        # (when, acknowledged bit/s) while the path was calm, the front the highest of the
+        # last ACKED_PEAK_WINDOW s; cleared by a (corroborated) delay-based cut
+        self._acked_peaks: collections.deque[tuple[float, float]] = collections.deque()
+        self._decreases = 0
+        self.floor_lifts = 0  # feedbacks where the calm floor raised the estimate
 
     @property
     def target(self) -> int:
@@ -608,14 +660,42 @@ class SendSideBwe:
             self.delay.on_packet(r)
         self._finish_probes(now)
         loss = self.loss.recent_loss
-        delay_rate = self.delay.update(self.acked.bps, loss, now, self.rtt)
-        self.loss.update(now, delay_rate, self.rtt)
+        acked = self.acked.bps
+        peak = self.acked_peak(now, acked) if self.delay.robust else None  # plain: GoogCC's
+        delay_rate = self.delay.update(acked, loss, now, self.rtt, peak)
+        if self.delay.aimd.decreases != self._decreases:  # a real over-use: the peak is gone
+            self._decreases = self.delay.aimd.decreases
+            self._acked_peaks.clear()
+            peak = None
+        self.loss.update(now, delay_rate, self.rtt, peak)
+        if peak is not None and loss < FLOOR_MAX_LOSS:
+            # calm: no queue, no over-use. Whatever it lost, the path just carried ``peak``;
+            # the estimate does not sink under a share of it (a real capacity drop builds a
+            # queue first, and the floor is off then)
+            floor = FLOOR_SHARE * peak
+            if self.target < floor:
+                self.floor_lifts += 1
+            self.delay.aimd.rate = max(self.delay.aimd.rate, floor)
+            self.loss.rate = max(self.loss.rate, min(floor, self.delay.aimd.rate))
         calm = loss < 0.02 and self.delay.usage != Usage.OVERUSE
         if not calm:
             self._calm_since = None
         elif self._calm_since is None:
             self._calm_since = now
         return self.target
+
+    def acked_peak(self, now: float, acked: float | None) -> float | None:
+        """The highest acknowledged rate of the last ``ACKED_PEAK_WINDOW`` s while the path
+        was calm (queue under ``CALM_QUEUE``, no over-use); None while it is not calm now."""
+        peaks = self._acked_peaks
+        calm = self.delay.queue < CALM_QUEUE and self.delay.usage != Usage.OVERUSE
+        if calm and acked is not None:
+            while peaks and peaks[-1][1] <= acked:
+                peaks.pop()
+            peaks.append((now, acked))
+        while peaks and now - peaks[0][0] > ACKED_PEAK_WINDOW:
+            peaks.popleft()
+        return peaks[0][1] if calm and peaks else None
 
     def _finish_probes(self, now: float) -> None:
         for cid in list(self._probe_results):
@@ -660,4 +740,5 @@ class SendSideBwe:
             "bwe_probes": self.probes.sent,
             "bwe_delay_cuts": self.delay.aimd.decreases,
             "bwe_held_overuse": self.delay.uncorroborated,
+            "bwe_floor_lifts": self.floor_lifts,
         }

@@ -135,6 +135,28 @@ async def test_pull_pages_by_seq(central, dev):
     assert empty["changes"] == [] and empty["next"] == since and empty["more"] is False
 
 
+async def test_pull_answer_splices_stored_json_byte_for_byte(central, dev):
+    """The pull's body is built from the stored resource text without parsing it: the same
+    bytes the message's own serialiser gives (non-ASCII text, a tombstone, count)."""
+    import json
+
+    ps = [patient(name='张伟 \u2028 "quoted" \\ é') for _ in range(3)]
+    await central.push(dev, *[put(x) for x in ps])
+    await central.push(dev, delete("Patient", ps[1]["id"], base=1))
+    headers = {"Authorization": f"Bearer {dev}", "Accept-Encoding": "identity"}
+    body = {"since": 0, "limit": 2, "count": True}
+    async with central.client.post("/api/v1/sync/pull", json=body, headers=headers) as resp:
+        assert resp.status == 200 and resp.content_type == "application/json"
+        raw = await resp.read()
+    page = PullResponse.parse(json.loads(raw))
+    assert raw.decode() == json.dumps(page.to_json(), separators=(",", ":"))
+    assert page.more and page.remaining == 2 and len(page.changes) == 2
+    assert page.changes[0].resource == ps[0]
+    rest = PullResponse.parse(await central.pull(dev, page.next))
+    assert rest.changes[-1].deleted and rest.changes[-1].resource is None
+    assert not rest.more and rest.next == rest.head
+
+
 async def test_pull_limit_is_capped(central, dev):
     reply = await central.post("/api/v1/sync/pull", {"since": 0, "limit": 10**9}, dev)
     assert reply.status == 200

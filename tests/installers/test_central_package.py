@@ -1,6 +1,7 @@
-"""The central platform's install: the server runs with the base dependencies and the `central`
-extra of pyproject.toml (none of the workstation's GUI, media or store packages), and its systemd
-unit is valid. tests/installers/test_server_install.py installs '.[central]' for real."""
+"""The central platform's install: the server (its own distribution, central/pyproject.toml) runs
+with the workstation's base dependencies and its own (none of the workstation's GUI, media or
+store packages), and its systemd unit is valid. tests/installers/test_server_install.py builds
+and installs it for real."""
 
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 CENTRAL = REPO / "installers" / "central"
 # The `workstation` extra of pyproject.toml: what only the workstation needs (distribution name:
-# module name). The server runs with the base dependencies and the `central` extra.
+# module name). The server runs with the base dependencies and those of central/pyproject.toml.
 WORKSTATION_ONLY = {
     "sqlcipher3-binary": "sqlcipher3",
     "sqlcipher3": "sqlcipher3",  # the Windows/macOS wheel of the same module
     "sqlite-utils": "sqlite_utils",
-    "pypinyin": "pypinyin",
     "openpyxl": "openpyxl",
     "platformdirs": "platformdirs",
     "pyside6-essentials": "PySide6",
@@ -29,6 +29,9 @@ WORKSTATION_ONLY = {
     "av": "av",
     "numpy": "numpy",
     "sounddevice": "sounddevice",
+    "pywebrtc-audio": "pywebrtc_audio",
+    "reportlab": "reportlab",
+    "pypdfium2": "pypdfium2",
 }
 
 
@@ -40,15 +43,21 @@ def _name(requirement: str) -> str:
 
 def test_every_dependency_is_classified():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    server_project = tomllib.loads((REPO / "central" / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
+    assert set(extras) == {"workstation", "dev"}, "the server's dependencies are its own"
     base = {_name(d) for d in project["dependencies"]}
-    server = base | {_name(d) for d in extras["central"]}
+    # The server depends on the workstation's distribution without an extra: its base only.
+    assert project["name"] in server_project["dependencies"], server_project["dependencies"]
+    server = base | ({_name(d) for d in server_project["dependencies"]} - {project["name"]})
     workstation = {_name(d) for d in extras["workstation"]}
     assert workstation == set(WORKSTATION_ONLY), "classify a new dependency here"
     assert not server & workstation, "the server install would pull a workstation package"
-    # The development install (`make venv`) gets both sides.
-    both = f"{project['name']}[workstation,central]"
-    assert any(d.replace(" ", "") == both for d in extras["dev"]), extras["dev"]
+    # The development install (`make venv`) gets both sides: the workstation with its tools, and
+    # the server's distribution beside it.
+    assert f"{project['name']}[workstation]" in [d.replace(" ", "") for d in extras["dev"]]
+    makefile = (REPO / "Makefile").read_text()
+    assert "pip install -q -c constraints.txt -e '.[dev]' -e ./central" in makefile
 
 
 BLOCKER = """

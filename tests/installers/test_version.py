@@ -23,6 +23,11 @@ def test_pyproject_reads_the_version_from_the_package():
         "attr": "clinic_app.__version__"
     }
     assert importlib.metadata.version("clinic-workstation") == __version__
+    # The server's distribution (central/pyproject.toml) reads the same attribute.
+    server = tomllib.loads((REPO / "central" / "pyproject.toml").read_text())
+    assert server["project"]["dynamic"] == ["version"]
+    assert server["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "clinic_app.__version__"}
+    assert importlib.metadata.version("clinic-central") == __version__
 
 
 def test_command_line_and_central_show_it():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,13 +23,36 @@ class Link:
     swing: Callable[[float], float] = lambda t: 0.0  # extra delay, s (not a queue)
     queue_limit: float = 0.3  # s of queue before tail drop
     free_at: float = 0.0
+    lost: Callable[[], bool] = lambda: False  # loss on the way, after the queue
 
     def send(self, t: float, size: int) -> float | None:
         start = max(t, self.free_at)
         if start - t > self.queue_limit:
             return None
         self.free_at = start + size * 8 / self.capacity(start)
+        if self.lost():
+            return None
         return self.free_at + self.base + self.swing(self.free_at)
+
+
+def random_loss(rate: float, seed: int = 1) -> Callable[[], bool]:
+    rng = random.Random(seed)
+    return lambda: rng.random() < rate
+
+
+def bursty_loss(rate: float, mean_burst: float, seed: int = 1) -> Callable[[], bool]:
+    """Gilbert-Elliott with every packet lost in the bad state: ``rate`` on average, in
+    bursts of ``mean_burst`` packets."""
+    rng = random.Random(seed)
+    leave = 1.0 / mean_burst
+    enter = rate * leave / (1.0 - rate)
+    state = [False]
+
+    def lost() -> bool:
+        state[0] = (rng.random() >= leave) if state[0] else (rng.random() < enter)
+        return state[0]
+
+    return lost
 
 
 @dataclass
@@ -168,6 +192,52 @@ def test_a_swinging_link_that_also_loses_capacity_is_still_cut() -> None:
     sim = Sim(Link(lambda t: 2_000_000 if t < 10 else 400_000, swing=_swing))
     sim.run(12.0)
     assert sim.at(11.5) <= 600_000
+
+
+def _long_lossy(capacity: float, base: float, lost: Callable[[], bool]) -> Sim:
+    sim = Sim(Link(lambda t: capacity, base=base, lost=lost))
+    sim.bwe.rtt = 2 * base
+    return sim
+
+
+def test_random_or_bursty_loss_without_a_queue_is_not_congestion() -> None:
+    """Long lossy paths (the call scenarios 250k/500 ms/2 %, 400k/900 ms/4 % in bursts of 3,
+    and a 1 Mbit/s one losing 5 %): the estimate settles near the capacity and stays at
+    60 % of it or more; it once sat at its 30 kbit/s floor, climbing a few kbit/s a second."""
+    for capacity, base, lost in (
+        (250_000, 0.25, random_loss(0.02)),
+        (400_000, 0.45, bursty_loss(0.04, 3)),
+        (1_000_000, 0.45, random_loss(0.05)),
+    ):
+        sim = _long_lossy(capacity, base, lost)
+        sim.run(40.0)
+        assert sim.lowest(15, 40) >= 0.6 * capacity, (capacity, sim.trace[3000::200])
+        assert max(v for t, v in sim.trace if t >= 15) <= 1.3 * capacity
+
+
+def test_an_estimate_far_under_what_the_path_carried_climbs_back_in_seconds() -> None:
+    """After a dip (here: forced to 40 kbit/s, as by a spurious cut) on a calm 900 ms path,
+    recovery is multiplicative toward what was acknowledged, not a packet per response time."""
+    sim = _long_lossy(400_000, 0.45, bursty_loss(0.04, 3, seed=2))
+    sim.run(20.0)
+    assert sim.bwe.target >= 240_000
+    sim.bwe.delay.aimd.set_estimate(40_000, sim.t)
+    sim.bwe.loss.rate = 40_000
+    dip = sim.t
+    sim.run(dip + 6.0)
+    assert sim.at(dip + 6.0) >= 240_000, sim.trace[-1200::60]
+    assert sim.bwe.floor_lifts > 0
+
+
+def test_a_capacity_drop_on_a_long_lossy_path_is_still_followed_within_two_rtt() -> None:
+    sim = Sim(Link(lambda t: 1_000_000 if t < 20 else 300_000, base=0.45, lost=random_loss(0.02)))
+    sim.bwe.rtt = 0.9
+    sim.run(20.0)
+    assert sim.bwe.target >= 600_000
+    sim.run(20.0 + 2 * 0.9 + 0.2)
+    assert sim.at(20.0 + 2 * 0.9 + 0.2) <= 450_000, sim.trace[3900::20]
+    sim.run(35.0)
+    assert max(v for t, v in sim.trace if t >= 25) <= 450_000
 
 
 def test_inter_arrival_groups_bursts() -> None:
