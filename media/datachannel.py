@@ -40,7 +40,9 @@ from media.errors import TransferFailed
 log = logging.getLogger(__name__)
 
 CHUNK = 16 * 1024
-WINDOW = 32  # chunks in flight (512 KiB)
+WINDOW = 32  # chunks in flight (512 KiB), at most
+PACE_BURST = 0.02  # s of the paced rate per chunk sent at once
+PACE_MIN_CHUNK = 1024  # bytes
 MAX_FILE = 64 * 1024 * 1024
 MAX_TEXT = 4000
 _HEAD = struct.Struct(">16sQ")
@@ -163,6 +165,10 @@ class CallChannel:
         self._completed: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        # files' share of the link: () -> (bit/s, round trip s); None sends unpaced (WINDOW)
+        self.pace: Callable[[], tuple[float, float]] | None = None
+        self._pace_at = 0.0  # monotonic: the next chunk may leave then
+        self._pace_rate = 1.0  # bytes/s of the last allowance
 
     # -- channel ---------------------------------------------------------------------------
 
@@ -297,18 +303,21 @@ class CallChannel:
                 if tr.next < 0 or tr.next >= tr.size:
                     await self._sleep()
                     continue
-                while (
-                    self.is_open
-                    and tr.offered
-                    and tr.next < tr.size
-                    and tr.next - tr.acked < self.window * self.chunk_size
-                ):
-                    part = tr.data[tr.next : tr.next + self.chunk_size]
+                wait = 1.0  # until an ack (or a change) wakes this task
+                while self.is_open and tr.offered and tr.next < tr.size:
+                    chunk, window, due = self._allowance()
+                    if tr.next - tr.acked >= window:
+                        break
+                    if due > 0.0:  # paced: the next chunk leaves then
+                        wait = min(wait, max(due, 0.002))
+                        break
+                    part = tr.data[tr.next : tr.next + chunk]
                     assert self._channel is not None
                     self._channel.send(_HEAD.pack(head, tr.next) + part)
                     tr.next += len(part)
                     tr.bytes_sent += len(part)
-                await self._sleep()
+                    self._paced(len(part) + _HEAD.size)
+                await self._sleep(wait)
         except asyncio.CancelledError:
             if not tr.result.done():
                 tr.result.cancel()
@@ -316,10 +325,40 @@ class CallChannel:
         finally:
             self._outgoing.pop(tr.id, None)
 
-    async def _sleep(self) -> None:
+    async def _sleep(self, timeout: float = 1.0) -> None:
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), 1.0)
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _allowance(self) -> tuple[int, int, float]:
+        """(chunk size, bytes in flight allowed, seconds to wait before the next chunk).
+
+        Unpaced (no ``pace``): full chunks, :data:`WINDOW` of them, no wait. Paced: the rate
+        ``pace()`` gives (what audio and video leave of the send-side estimate) spaced over
+        time, chunks of at most :data:`PACE_BURST` s of that rate (a 16 KiB chunk is one burst
+        of SCTP packets into the bottleneck), and at most the rate x (2 RTT + 0.2 s) in
+        flight (unacknowledged by the receiver): nothing piles up in the link's queue ahead of
+        the audio; SCTP's own send buffer is counted as in flight too."""
+        if self.pace is None:
+            return self.chunk_size, self.window * self.chunk_size, 0.0
+        bps, rtt = self.pace()
+        rate = max(1.0, bps / 8.0)
+        chunk = int(min(self.chunk_size, max(PACE_MIN_CHUNK, rate * PACE_BURST)))
+        window = int(max(2 * chunk, min(self.window * self.chunk_size, rate * (2 * rtt + 0.2))))
+        buffered = int(getattr(self._channel, "bufferedAmount", 0) or 0)
+        if buffered >= chunk:
+            return chunk, window, PACE_BURST
+        now = time.monotonic()
+        self._pace_rate = rate
+        return chunk, window, self._pace_at - now
+
+    def _paced(self, size: int) -> None:
+        if self.pace is None:
+            return
+        now = time.monotonic()
+        # an idle spell does not bank a burst: at most one burst's worth of credit
+        start = max(self._pace_at, now - PACE_BURST)
+        self._pace_at = start + size / self._pace_rate
 
     # -- receiving -------------------------------------------------------------------------
 

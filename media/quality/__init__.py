@@ -66,6 +66,9 @@ def watch_link(session: Any, pc: QualityPeerConnection) -> None:
     session.link_quality = LinkState.GOOD
     session.link_message = ""
     session.quality_hub = pc.hub
+    channel = getattr(session, "channel", None)
+    if channel is not None:  # files take what audio and video leave of this pc's estimate
+        channel.pace = pc.hub.data_pace
 
     def changed(state: LinkState, stats: dict[str, Any]) -> None:
         if getattr(session, "_pc", None) is not pc:

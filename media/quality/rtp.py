@@ -74,7 +74,7 @@ from aiortc.utils import random32, uint16_add, uint32_add
 
 from media import stamps
 from media.quality import consent, twcc
-from media.quality.control import Decision, LinkController, LinkState
+from media.quality.control import AUDIO_RESERVE, Decision, LinkController, LinkState
 from media.quality.fec import FEC_PT, FecDecoder, MediaPacket, parity, protection
 from media.quality.feedback import NackScheduler, PliLimiter
 from media.quality.gcc import PROBE_MIN_PACKETS, ProbeCluster, SendSideBwe
@@ -119,6 +119,7 @@ PROBE_COPY_MIN = PROBE_PADDING  # bytes: recent media packets this big are resen
 PROBE_RECENT = 32  # recent video packets kept for probe copies
 DUPLICATE_RING = 2048  # video sequence numbers remembered to drop duplicates (probe copies)
 PACER_QUEUE_LIMIT = 0.5  # s: a longer pacer queue is drained faster than the pacing rate
+DATA_MIN_BPS = 16_000  # bit/s: files on the data channel get at least this
 TWCC_EXT_ID = 5  # our offers' id for the transport-wide sequence number (shared with BUNDLE)
 # Send-side estimation on/off (off: transport-cc is neither offered nor accepted, REMB as
 # before). ``CLINIC_TRANSPORT_CC=0`` turns it off for A/B runs of the benches and e2e tests.
@@ -264,6 +265,26 @@ class QualityHub:
     def rtt(self) -> float | None:
         values = [s.rtt for s in self.senders if s.rtt is not None]
         return max(values) if values else None
+
+    def data_pace(self) -> tuple[float, float]:
+        """What the data channel's files may send (bit/s) and the round trip (s): the total
+        estimate less what audio and video send now (measured on the transport-cc history,
+        else the video target and the audio reserve), at least ``DATA_MIN_BPS``. Files get
+        what media leaves, as libwebrtc's SCTP would if it shared the estimate; audio never
+        waits behind a file in the bottleneck's queue."""
+        now = time.monotonic()
+        c = self.controller
+        decision = c._last
+        media = 0.0
+        for state in self.tcc_states.values():
+            media += state.history.sent_bps(now, window=1.0, probes=True)
+        if media <= 0.0:
+            video = 0 if decision is None or decision.paused else decision.bitrate
+            media = video * (1.0 + c.fec_overhead)
+        media = max(media, float(AUDIO_RESERVE))
+        if c.hold:  # the path is queueing: video holds its frames, files back off too
+            return float(DATA_MIN_BPS), self.rtt or 0.1
+        return max(float(DATA_MIN_BPS), c.estimate - media), self.rtt or 0.1
 
     def decision(self) -> Decision:
         return self.controller.update(time.monotonic())

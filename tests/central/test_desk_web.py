@@ -151,6 +151,33 @@ async def test_a_prescription_with_a_warning_needs_a_reason(central: Central):
     ext = rx[0]["extension"][0]["extension"]
     assert {"url": "reason", "valueString": "short course, INR checked"} in ext
     assert any(e["valueString"].startswith("interaction:") for e in ext if e["url"] == "warning")
+    # The specialist reads back what they signed: the case page's e-prescription list.
+    status, html, _ = await _page(central, case)
+    assert status == 200
+    listed = _rx_list(html)
+    assert "ibuprofen" in listed and "warfarin" not in listed  # theirs, not the clinic's
+
+
+def _rx_list(html: str) -> str:
+    """The case page's list of the consult's e-prescriptions."""
+    return html.split('id="h-rx"', 1)[1].split("</ul>", 1)[0]
+
+
+async def test_the_specialist_reads_back_what_they_prescribed(central: Central):
+    ids = await _setup(central)
+    await _sign_in(central)
+    case = f"/desk/consults/{ids['consult']}"
+    token = await _csrf(central, case)
+    for action, form in (("accept", {}), ("opinion", {"conclusion": "Add amlodipine."}),
+                         ("prescription", {"medication": "amlodipine", "days": "30",
+                                           "dosage": "10 mg once a day"})):  # fmt: skip
+        status, html, headers = await _post(central, f"{case}/{action}", form | {"csrf": token})
+        assert status == 303 and headers["Location"] == f"{case}?saved=1", html
+    rx = await _pulled(central, ids["device"], "MedicationRequest")
+    assert "amlodipine" in [m["medicationCodeableConcept"]["text"] for m in rx]  # the clinic's
+    status, html, _ = await _page(central, f"{case}?saved=1")
+    assert status == 200
+    assert "amlodipine — 10 mg once a day" in _rx_list(html)  # ... and the specialist's view
 
 
 async def test_posts_without_the_csrf_token_are_refused(central: Central):

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from clinic_app import __version__
+from clinic_app import __version__, demo_data
 from ui import screenshots
 from ui.translations import install_translator, qt_catalog, remove_translators
 
@@ -54,6 +54,13 @@ ALLOWED_RUNS = (
     re.compile(r"https?://\S+"),
     re.compile(r"[\w .()-]+\.(?:pdf|png|jpe?g|dcm|txt)\b", re.IGNORECASE),  # a file's name
     re.compile(r"\b[A-Z][a-z]+ [A-Z][a-z]+(?: [A-Z][a-z]+)?\b"),  # pinyin names: Wang Xiaoming
+    # what a clinician typed in English in the demo's own records (a chief complaint, a consult
+    # question): record content shown as written, not interface text; exactly those texts
+    *(
+        re.compile(re.escape(text))
+        for text in (*demo_data.COMPLAINTS, *demo_data.QUESTIONS)
+        if text.isascii()
+    ),
 )
 
 

@@ -7035,11 +7035,11 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <source>Write the message.</source>
-            <translation type="unfinished" />
+            <translation>请填写消息。</translation>
         </message>
         <message>
             <source>The message is too long (4000 characters at most).</source>
-            <translation type="unfinished" />
+            <translation>消息过长（最多 4000 个字符）。</translation>
         </message>
     </context>
     <context>

@@ -267,6 +267,8 @@ CORE_ZH: dict[str, str] = {
     "Urgency is routine, urgent, asap or stat.": "紧急程度须为常规、紧急、尽快或立即。",
     "Write the question for the specialist.": "请填写向专科医生提出的问题。",
     "The question is too long (4000 characters at most).": "问题过长（最多 4000 个字符）。",
+    "Write the message.": "请填写消息。",
+    "The message is too long (4000 characters at most).": "消息过长（最多 4000 个字符）。",
     "A new request is a draft or active.": "新申请的状态须为草稿或有效。",
     "Write the opinion.": "请填写会诊意见。",
     "The opinion is too long (20000 characters at most).": "会诊意见过长（最多 20000 个字符）。",
