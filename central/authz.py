@@ -8,7 +8,12 @@ Principals and their audiences:
 * a **specialist**: audiences ``specialty:<code>`` for each of their specialties; they read
   what a consult grants (see :mod:`central.consults`) and write answers to consults (and the
   record of a video call on one: an Encounter of class VR based on the consult).
-* an **admin**: no clinical audience at all: 403 on sync, FHIR and attachment routes.
+* an **admin**: no clinical audience at all: 403 on sync, FHIR and attachment routes; the
+  administrator keeps the platform's own records (the formulary: central.formulary) from the
+  command line.
+* every clinic device, clinician and specialist also has the audience ``platform``: they read
+  the platform's records (owner :data:`PLATFORM_OWNER`, the types of
+  ``clinic_app.sync.protocol.PLATFORM_TYPES``), which no push may change.
 
 A record is readable when its audiences (``clinic:<owner>`` plus the specialty grants made by
 consults of the same clinic) meet the caller's. Whatever is not readable is answered exactly as
@@ -32,6 +37,7 @@ from central.records import (
     ref_list,
     references,
 )
+from clinic_app.sync.protocol import PLATFORM_TYPES
 
 # What a specialist may write, linked to a consult they can see (basedOn).
 SPECIALIST_WRITABLE = frozenset(
@@ -48,6 +54,12 @@ SPECIALIST_WRITABLE = frozenset(
 )
 VIRTUAL_ENCOUNTER = "VR"  # v3 ActCode: virtual
 NOT_PERMITTED = "Not permitted: there is no such record of yours to change."
+PLATFORM_OWNER = "*platform"  # owner_clinic of the platform's records (no clinic id has a '*')
+PLATFORM_AUDIENCE = "platform"
+PLATFORM_RECORD = (
+    "The formulary (Medication) belongs to the platform: only its administrator changes it "
+    "(clinic-central formulary)."
+)
 
 
 class Denied(Exception):
@@ -76,9 +88,9 @@ def _not_found_ref() -> Denied:
 
 def audiences(p: Principal) -> list[str]:
     if p.role in ("device", "clinician") and p.clinic_id:
-        return [f"clinic:{p.clinic_id}"]
+        return [f"clinic:{p.clinic_id}", PLATFORM_AUDIENCE]
     if p.role == "specialist":
-        return [f"specialty:{s}" for s in p.specialties]
+        return [f"specialty:{s}" for s in p.specialties] + [PLATFORM_AUDIENCE]
     return []
 
 
@@ -113,7 +125,8 @@ _GRANTED_TO = sql(
     "SELECT 1 FROM grants WHERE target_rtype = :rtype AND target_id = :rid "
     "AND clinic_id = :clinic AND audience IN ("
 )
-_OWN_CLINIC = sql("r.owner_clinic = :own_clinic")
+_OWN_CLINIC = sql("(r.owner_clinic = :own_clinic OR r.owner_clinic = :platform_owner)")
+_PLATFORM_OR = sql("(r.owner_clinic = :platform_owner OR ")
 _NOTHING = sql("1 = 0")
 _GRANTED_RECORD = sql(
     "EXISTS (SELECT 1 FROM grants g WHERE g.target_rtype = r.rtype AND g.target_id = r.id "
@@ -137,6 +150,8 @@ def can_read(conn: Conn, p: Principal, row: RecordRow) -> bool:
     mine = audiences(p)
     if not mine:
         return False
+    if row.owner_clinic == PLATFORM_OWNER:
+        return True
     if p.role in ("device", "clinician"):
         return row.owner_clinic == p.clinic_id
     auds, params = in_list("aud", mine)
@@ -157,14 +172,16 @@ def readable(conn: Conn, p: Principal, rtype: str, rid: str) -> RecordRow | None
 
 def visible_filter(p: Principal) -> tuple[Sql, dict[str, Any]]:
     """A WHERE fragment over ``records r`` selecting what the caller may read, and its
-    parameters (named ``own_clinic`` and ``aud0``, ``aud1``…)."""
+    parameters (named ``own_clinic``, ``platform_owner`` and ``aud0``, ``aud1``…): the
+    platform's own records (the formulary) are visible to every clinical caller."""
     mine = audiences(p)
     if not mine:
         return _NOTHING, {}
     if p.role in ("device", "clinician"):
-        return _OWN_CLINIC, {"own_clinic": p.clinic_id}
+        return _OWN_CLINIC, {"own_clinic": p.clinic_id, "platform_owner": PLATFORM_OWNER}
     auds, params = in_list("aud", mine)
-    return _GRANTED_RECORD + auds + _CLOSE, params
+    where = _PLATFORM_OR + _GRANTED_RECORD + auds + _CLOSE + _CLOSE_ONE
+    return where, {**params, "platform_owner": PLATFORM_OWNER}
 
 
 def can_download(conn: Conn, p: Principal, sha256: str) -> bool:
@@ -234,6 +251,8 @@ def authorize_write(
     :class:`Denied`, or :class:`Pending` for a reference to a record a later change of the
     batch creates (``pending``). References to ``companions`` (records this batch creates in
     the same cycle of references, e.g. a CarePlan and its Task) are taken as existing."""
+    if rtype in PLATFORM_TYPES or (current is not None and current.owner_clinic == PLATFORM_OWNER):
+        raise Denied(PLATFORM_RECORD, "platform_record", 403)
     if refs is None:
         refs = references(resource) if resource is not None else set()
     if p.role in ("device", "clinician") and p.clinic_id:

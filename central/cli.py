@@ -20,6 +20,12 @@
     clinic-central user locked --db URL                (user names locked now)
     clinic-central audit list --db URL [--limit 50] [--account NAME]   (the sign-in audit)
     clinic-central epoch bump --db URL                 (after restoring the database from a backup)
+    clinic-central formulary import [FILE] --db URL    (add/update medicines; no FILE: the
+                                                        packaged starter list, run once to seed)
+    clinic-central formulary add ID --atc C08CA01 --ingredient amlodipine --ingredient-zh 氨氯地平
+                         --strength 5 --unit mg --form tablet --name-zh … --name-en … --db URL
+    clinic-central formulary retire ID --db URL        (no longer offered; never deleted)
+    clinic-central formulary list --db URL
 
 Every setting comes from the command line, else the environment (``CLINIC_CENTRAL_DB``,
 ``CLINIC_CENTRAL_PORT``, …), else the configuration file, else its default (central/config.py
@@ -168,6 +174,26 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     with_db(epoch.add_parser("bump", help="new epoch: run after restoring from a backup"))
+
+    form = sub.add_parser("formulary", help="the platform's formulary (synced to clinics)")
+    formulary_actions = form.add_subparsers(dest="action", required=True)
+    fimport = with_db(
+        formulary_actions.add_parser("import", help="add or update medicines from a file")
+    )
+    fimport.add_argument("file", nargs="?", type=Path, help="default: the packaged starter list")
+    fadd = with_db(formulary_actions.add_parser("add", help="add (or change) one medicine"))
+    fadd.add_argument("id", help="the formulary id, e.g. amlodipine-5")
+    fadd.add_argument("--atc", required=True, help="WHO ATC code, e.g. C08CA01")
+    fadd.add_argument("--ingredient", required=True, help="ingredient in English")
+    fadd.add_argument("--ingredient-zh", required=True, help="ingredient in Chinese")
+    fadd.add_argument("--strength", required=True, type=float, help="e.g. 5")
+    fadd.add_argument("--unit", required=True, help="UCUM unit of the strength, e.g. mg")
+    fadd.add_argument("--form", required=True, help="dosage form, e.g. tablet")
+    fadd.add_argument("--name-zh", required=True)
+    fadd.add_argument("--name-en", required=True)
+    fretire = with_db(formulary_actions.add_parser("retire", help="no longer offer a medicine"))
+    fretire.add_argument("id")
+    with_db(formulary_actions.add_parser("list", help="list the formulary"))
 
     uploads = sub.add_parser("uploads", help="unfinished uploads").add_subparsers(
         dest="action", required=True
@@ -397,6 +423,8 @@ def run(args: argparse.Namespace, debug: bool) -> None:
             print("\t".join([when, *(str(v) if v is not None else "-" for v in fields)]))
     elif (command, action) == ("epoch", "bump"):
         print(_with_db(args.db, schema.bump_epoch, seq_lock=True))
+    elif command == "formulary":
+        _formulary(args, action)
     elif (command, action) == ("uploads", "reap"):
         idle = args.idle_seconds if args.idle_seconds is not None else _options(args)["upload_ttl"]
         if idle < 0:
@@ -410,6 +438,35 @@ def run(args: argparse.Namespace, debug: bool) -> None:
         print(f"dropped {total} abandoned uploads")
     else:  # pragma: no cover - argparse requires a known command
         raise CommandError("Unknown command.")
+
+
+def _formulary(args: argparse.Namespace, action: str) -> None:
+    from central import formulary
+    from clinic_app.clinical.medication_formulary import Entry
+
+    if action == "import":
+        entries = formulary.read_file(args.file)
+        print(_with_db(args.db, lambda conn: formulary.import_entries(conn, entries)))
+    elif action == "add":
+        entry = Entry(
+            id=args.id, atc=args.atc.strip().upper(), ingredient_en=args.ingredient.strip().lower(),
+            ingredient_zh=args.ingredient_zh.strip(), strength_value=args.strength,
+            strength_unit=args.unit.strip(), form=args.form.strip(),
+            name_zh=args.name_zh.strip(), name_en=args.name_en.strip(),
+        )  # fmt: skip
+        print(_with_db(args.db, lambda conn: formulary.put_entry(conn, entry)))
+    elif action == "retire":
+        if not _with_db(args.db, lambda conn: formulary.retire(conn, args.id)):
+            raise CommandError("There is no formulary entry with that id.")
+        print(f"retired {args.id}")
+    else:
+        known = _with_db(args.db, formulary.platform_entries)
+        if not known:
+            print("The platform has no formulary yet (clinics use their packaged starter list): "
+                  "run clinic-central formulary import.")  # fmt: skip
+        for e in known:
+            state = "active" if e.active else "retired"
+            print(f"{e.id}\t{e.atc}\t{state}\t{e.name_en}\t{e.name_zh}")
 
 
 def _set_disabled(args: argparse.Namespace, disabled: bool) -> None:

@@ -19,8 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fhir.resources.R4B import get_fhir_model_class
-
+from central.fhir_shape import plain_form, resource_class
 from central.narrative import div_problem
 from central.references import ID_GRAMMAR, Base, Ref, RefProblem, canonicalize
 from clinic_app.records.bindings import binding_problem
@@ -172,12 +171,14 @@ def check_resource(rtype: str, resource: dict[str, Any]) -> Problem | None:
             "An id in the resource is not a FHIR id (1 to 64 letters, digits, '-' or '.').",
         )
     try:
-        model = get_fhir_model_class(rtype)
+        model = resource_class(rtype)
     except Exception:  # unknown type name in the models
         return Problem("unknown_type", "The resource type is not known.")
     try:
         parsed = model.model_validate(resource)
-        dumped = parsed.model_dump(mode="json", by_alias=True, exclude_none=True)
+        # the walk confirms the common case; only what it cannot confirm is dumped
+        plain = plain_form(resource, model)
+        dumped = None if plain else parsed.model_dump(mode="json", by_alias=True, exclude_none=True)
     except RecursionError:
         return Problem("too_deep", "The resource is nested too deeply.")
     except Exception as exc:  # pydantic.ValidationError, or anything the models raise
@@ -194,7 +195,7 @@ def check_resource(rtype: str, resource: dict[str, Any]) -> Problem | None:
                 pass
         return Problem("invalid_resource", f"{invalid}.")
     try:
-        form_at = _same_json_form(resource, dumped, ())
+        form_at = None if plain else _same_json_form(resource, dumped, ())
     except RecursionError:
         return Problem("too_deep", "The resource is nested too deeply.")
     if form_at:

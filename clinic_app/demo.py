@@ -138,8 +138,8 @@ def child(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
 
 def start_central(folder: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], str, str]:
     """A central platform on loopback over an embedded SQLite file; returns (process, url,
-    clinic id). The demo clinic and the specialist are created on first use. ``port`` 0 takes
-    any free port."""
+    clinic id). The demo clinic and the specialist are created on first use, the formulary
+    imported. ``port`` 0 takes any free port."""
     folder.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{folder / 'central.db'}"
     marker = folder / "clinic-id"
@@ -150,6 +150,9 @@ def start_central(folder: Path, port: int = 0) -> tuple[subprocess.Popen[bytes],
                      env={"CLINIC_CENTRAL_PASSWORD": SPECIALIST[1]})  # fmt: skip
         marker.write_text(clinic)
     clinic = marker.read_text().strip()
+    # What an administrator runs once: the packaged starter formulary becomes the platform's
+    # (synced to the clinic; idempotent, and an entry retired since stays retired).
+    _central_cli(db, "formulary", "import")
     check_port(port)
     port = port or _free_port()
     log = open(folder / "central.log", "ab")  # noqa: SIM115 - handed to the child process

@@ -32,7 +32,9 @@ from clinic_app.records.patient import search_terms
 from clinic_app.sync.account import META_KEY, SyncAccount
 from clinic_app.sync.client import CentralClient
 from clinic_app.sync.engine import SyncEngine
+from local_store import faults
 from local_store import salvage as sv
+from local_store.atomic import fsync_dir
 from local_store.errors import KeyFileDamaged, KeyFileMissing
 from local_store.store import ATTACHMENTS, Store
 from local_store.sync_ledger import Incoming, SyncLedger
@@ -58,6 +60,7 @@ class RebuildReport:
     attachments_kept: int
     recovery_key: str | None = None  # a new key file was made: show it once
     notes: list[str] = field(default_factory=list)
+    previous: Path | None = None  # rebuilt in place: where the replaced profile was moved
 
     def lines(self) -> list[str]:
         out = [f"Rebuilt into {self.dest} from the central platform ({self.account})."]
@@ -72,6 +75,8 @@ class RebuildReport:
         if self.attachments_kept:
             out.append(f"Attachments copied from the damaged profile: {self.attachments_kept}.")
         out.extend(self.notes)
+        if self.previous is not None:
+            out.append(f"The profile it replaced was moved, unchanged, to {self.previous}.")
         if self.recovery_key:
             out.append("The key file of the damaged profile could not be read: a new one was made.")
             out.append("Recovery key (write it down and keep it safe; it is shown only this once):")
@@ -130,21 +135,35 @@ async def rebuild(
     device_name: str = "clinic workstation (rebuilt)",
     ca_file: str | None = None,
     client_factory: Callable[[SyncAccount], CentralClient] | None = None,
+    recovery_key: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RebuildReport:
-    """Make a new profile at ``out`` from the central platform and the damaged ``source``."""
+    """Make a new profile at ``out`` from the central platform and the damaged ``source``.
+    With ``recovery_key`` that key opens the damaged profile instead of ``user``'s passphrase.
+    ``progress`` is told each step as it starts (one of :data:`STEPS`), from this thread."""
     source, out = Path(source), Path(out)
+    step = progress or (lambda _step: None)
     sv.check_destination(source, out)
     try:
         header = Store.load_header(source)
     except (KeyFileMissing, KeyFileDamaged):
         header = None
-    if header is not None:
-        data_key = header.unlock(user, passphrase)  # a wrong passphrase: refused here
+    if header is not None:  # a wrong passphrase or recovery key: refused here
+        data_key = (header.unlock_recovery(recovery_key) if recovery_key
+                    else header.unlock(user, passphrase))  # fmt: skip
     work_parent = out.parent if out.parent.exists() else Path(tempfile.gettempdir())
     if header is None:
+        if recovery_key:
+            raise ClinicError(
+                "The profile's key file cannot be read, so the recovery key cannot open it:"
+                " rebuild with your passphrase (it protects the new key file). Nothing was"
+                " changed."
+            )
+        step("receiving")
         return await _rebuild_new_keys(out, user, passphrase, server, code, device_name,
                                        ca_file, client_factory)  # fmt: skip
-    with sv.DamagedProfile.open(source, user, passphrase, work_parent) as damaged:
+    step("reading")
+    with sv.DamagedProfile.opened(source, header, data_key, work_parent) as damaged:
         notes: list[str] = []
         unsent = sv.UnsentRead()
         account: SyncAccount | None = None
@@ -167,8 +186,11 @@ async def rebuild(
         changes, _made_good, lost = sv.requeue(records, unsent, base)
         with sv.new_profile(out, damaged.header, data_key, user) as store:
             store.audit("profile.rebuild", detail="from the central platform")
+            step("connecting")
             how = await _connect(store, account, server, code, device_name, ca_file)
+            step("receiving")
             seen = await _receive(store, client_factory)
+            step("requeueing")
             fresh = [c for c in changes if c.change_id not in seen]
             if fresh:
                 _requeue(store, fresh)
@@ -192,6 +214,55 @@ async def rebuild(
                 f" unreadable {len(lost)}",
             )
     return report
+
+
+STEPS = ("reading", "connecting", "receiving", "requeueing", "placing")
+
+
+async def rebuild_in_place(
+    profile: Path,
+    user: str,
+    passphrase: str,
+    *,
+    recovery_key: str | None = None,
+    server: str | None = None,
+    code: str | None = None,
+    device_name: str = "clinic workstation (rebuilt)",
+    client_factory: Callable[[SyncAccount], CentralClient] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RebuildReport:
+    """Rebuild ``profile`` (closed) from the central platform into a folder beside it, then move
+    the profile, unchanged, to a dated folder beside and the rebuilt one into its place. If the
+    rebuild fails nothing was changed (the folder beside is removed again)."""
+    profile = Path(profile)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    staging = profile.with_name(f".{profile.name}.rebuild-{stamp}")
+    try:
+        report = await rebuild(profile, staging, user, passphrase, server=server, code=code,
+                               device_name=device_name, client_factory=client_factory,
+                               recovery_key=recovery_key, progress=progress)  # fmt: skip
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if progress is not None:
+        progress("placing")
+    previous = profile.with_name(f"{profile.name}.before-rebuild-{stamp}")
+    try:
+        profile.rename(previous)
+        try:
+            staging.rename(profile)
+        except OSError:
+            previous.rename(profile)  # put back what was moved: nothing changed
+            raise
+        fsync_dir(profile.parent)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise faults.from_os_error(
+            exc, profile.parent, doing="putting the rebuilt profile in place",
+            outcome="Nothing was changed.",
+        ) from None  # fmt: skip
+    log.info("rebuilt a profile in place (%d records)", sum(report.received.values()))
+    return dataclasses.replace(report, dest=profile, previous=previous)
 
 
 async def _rebuild_new_keys(

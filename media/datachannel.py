@@ -168,6 +168,7 @@ class CallChannel:
         # files' share of the link: () -> (bit/s, round trip s); None sends unpaced (WINDOW)
         self.pace: Callable[[], tuple[float, float]] | None = None
         self._pace_at = 0.0  # monotonic: the next chunk may leave then
+        self.on_acked: Callable[[int], None] | None = None  # file bytes the far side confirmed
         self._pace_rate = 1.0  # bytes/s of the last allowance
 
     # -- channel ---------------------------------------------------------------------------
@@ -395,7 +396,10 @@ class CallChannel:
                 if tr.next < 0:  # the answer to an offer: resume from what the receiver holds
                     tr.resumed_from.append(offset)
                     tr.next = offset
-                tr.acked = max(tr.acked, min(offset, tr.size))
+                acked = max(tr.acked, min(offset, tr.size))
+                if self.on_acked is not None and acked > tr.acked and tr.next >= 0:
+                    self.on_acked(acked - tr.acked)
+                tr.acked = acked
                 self.on_progress(FileProgress(tr.id, tr.name, tr.acked, tr.size, "send"))
                 self._wake.set()
         elif kind == "done":

@@ -20,6 +20,7 @@ class Event(Enum):
     BACKUP_STATUS = auto()  # payload: ui.backup_runner.BackupNews
     FULL_CHECK = auto()  # payload: clinic_app.domains.profile.FullCheckState (it finished)
     RESTORE_REQUESTED = auto()  # payload: ui.restore_runner.RestoreJob (checked, confirmed)
+    REBUILD_REQUESTED = auto()  # payload: ui.rebuild_runner.RebuildJob (checked, confirmed)
 
 
 class Bridge(QObject):

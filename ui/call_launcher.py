@@ -45,7 +45,7 @@ class CallLauncher(QObject):
 
     @asyncSlot(str, str, str)
     async def join(self, consult_id: str, patient_id: str, title: str) -> None:
-        headset = False
+        headset: bool | None = None  # without the check: as chosen for the last call
         if self.precheck and consult_id not in self.rooms:
             checked = await self.check_devices(title)
             if checked is None:
@@ -77,8 +77,9 @@ class CallLauncher(QObject):
         return check.uses_headset if accepted else None
 
     async def open_room(
-        self, consult_id: str, patient_id: str = "", title: str = "", *, headset: bool = False
-    ) -> ConsultRoom:
+        self, consult_id: str, patient_id: str = "", title: str = "", *,
+        headset: bool | None = None,
+    ) -> ConsultRoom:  # fmt: skip
         from ui.consult_room import ConsultRoom
 
         room = self.rooms.get(consult_id)

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -37,6 +37,7 @@ from ui.bridge import Event
 from ui.ops import run_op
 from ui.reloader import Reloader
 from ui.session import Session
+from ui.text_size import LARGE, relative_font
 
 CHANGED_COLOR = "#fff1c7"
 DELETED_COLOR = "#fbd9d6"
@@ -241,7 +242,7 @@ class ConflictsScreen(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(4, 0, 0, 0)
         self.title = QLabel()
-        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        relative_font(self.title, LARGE, weight=QFont.Weight.DemiBold)
         self.explain = QLabel()
         self.explain.setWordWrap(True)
         self.table = QTableWidget(0, 5)

@@ -27,7 +27,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -51,12 +51,14 @@ from media.quality import LinkState
 from media.session import CallObserver, CallSession, CallState, CallStats
 from media.sources import LocalMedia
 from media.stamps import Stamp, read_frame
+from ui import preferences
 from ui.call_panels import ChatPanel, FilesPanel, VitalsPanel, image_of
 from ui.devices_box import media_from_preferences, player_from_preferences
 from ui.errors import safe_details, show_error, tr_core
 from ui.ops import run_op
 from ui.session import Session
 from ui.sync_bar import dot_pixmap
+from ui.text_size import LARGE, relative_font
 from ui.video_view import VideoView
 from ui.widgets import fit_to_screen, shortcut
 
@@ -144,7 +146,7 @@ class ConsultRoom(QWidget):
         media_factory: MediaFactory | None = None,
         player_factory: PlayerFactory | None = None,
         relay_only: bool = False,
-        headset: bool = False,
+        headset: bool | None = None,  # None: as chosen for the last call
     ) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.session = session
@@ -170,10 +172,10 @@ class ConsultRoom(QWidget):
         outer = QVBoxLayout(self)
         head = QHBoxLayout()
         self.title = QLabel(title)
-        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        relative_font(self.title, LARGE, weight=QFont.Weight.DemiBold)
         self.state_label = QLabel()
         self.timer_label = QLabel("00:00")
-        self.timer_label.setStyleSheet("font-family: monospace; font-size: 15px;")
+        relative_font(self.timer_label, 1.15, fixed=True)
         self.network_dot = QLabel()  # the link's quality, drawn (never a glyph)
         self.network = QLabel()
         self.network.setToolTip(
@@ -211,7 +213,7 @@ class ConsultRoom(QWidget):
             b.setCheckable(True)
             controls.addWidget(b)
         self.headset_box = QCheckBox()  # a headset: no echo, so no echo processing
-        self.headset_box.setChecked(headset)
+        self.headset_box.setChecked(preferences.uses_headset() if headset is None else headset)
         controls.addWidget(self.headset_box)
         controls.addStretch(1)
         self.hangup_button = QPushButton()
@@ -524,6 +526,7 @@ class ConsultRoom(QWidget):
 
     # ---- controls ----------------------------------------------------------------------
     def set_headset(self, headset: bool) -> None:
+        preferences.remember_headset(headset)  # the next call starts with this choice
         if self.call is not None:
             self.call.set_headset(headset)
 

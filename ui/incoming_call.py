@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -39,6 +40,7 @@ from clinic_app.records.patient import display_name
 from ui import preferences
 from ui.errors import safe_details
 from ui.session import Session
+from ui.text_size import LARGE, relative_font
 
 if TYPE_CHECKING:
     from media.signaling import ActiveCall
@@ -68,7 +70,7 @@ class IncomingCallNotice(QFrame):
         )
         layout = QVBoxLayout(self)
         self.heading = QLabel()
-        self.heading.setStyleSheet("font-size: 15px; font-weight: 600;")
+        relative_font(self.heading, LARGE, weight=QFont.Weight.DemiBold)
         self.body = QLabel()
         self.body.setWordWrap(True)
         layout.addWidget(self.heading)

@@ -26,6 +26,7 @@ from clinic_app import __version__
 from clinic_app.changes import Changes
 from clinic_app.clinic import Clinic
 from clinic_app.domains.profile import RestoreReport
+from clinic_app.recovery import RebuildReport
 from clinic_app.sync.account import SyncAccount
 from clinic_app.sync.engine import SyncStatus
 from ui import preferences
@@ -38,6 +39,7 @@ from ui.ops import run_op
 from ui.page_host import Page
 from ui.pages import build_pages, carry_over, page_title, rebuild_page
 from ui.patient_form import PatientForm
+from ui.rebuild_runner import RebuildJob, RebuildRun
 from ui.restore_runner import RestoreJob, RestoreRun
 from ui.session import Session
 from ui.setup_screen import CLINIC_NAME_META, SetupScreen
@@ -188,6 +190,8 @@ class MainWindow(QMainWindow):
         self.workspace: Workspace | None = None
         self.restoring: asyncio.Future[RestoreReport | None] | None = None
         self.restore_run: RestoreRun | None = None
+        self.rebuilding: asyncio.Future[RebuildReport | None] | None = None
+        self.rebuild_run: RebuildRun | None = None
         self.signed_in = ("", "")  # clinic name and user shown in the title
         self.retitle()
         self.restore_geometry()
@@ -259,6 +263,8 @@ class MainWindow(QMainWindow):
             self.idle.setInterval(preferences.idle_lock_ms())
         elif kind is Event.RESTORE_REQUESTED and isinstance(payload, RestoreJob):
             self.restoring = asyncio.ensure_future(self.restore_backup(payload))
+        elif kind is Event.REBUILD_REQUESTED and isinstance(payload, RebuildJob):
+            self.rebuilding = asyncio.ensure_future(self.rebuild_profile(payload))
 
     async def restore_backup(self, job: RestoreJob) -> RestoreReport | None:
         """Close the open records (the old store must not write into the restored profile),
@@ -266,6 +272,16 @@ class MainWindow(QMainWindow):
         await self.close_records()
         self.restore_run = RestoreRun(self, self.executor)
         report = await self.restore_run.run(job)
+        self.unlock.refresh_users()
+        return report
+
+    async def rebuild_profile(self, job: RebuildJob) -> RebuildReport | None:
+        """Close the open records (the profile being replaced must not be written meanwhile),
+        rebuild from the central platform on the store thread with progress, then the sign-in
+        opens the rebuilt one (or the same one again if the rebuild failed: nothing changed)."""
+        await self.close_records()
+        self.rebuild_run = RebuildRun(self, self.executor)
+        report = await self.rebuild_run.run(job)
         self.unlock.refresh_users()
         return report
 

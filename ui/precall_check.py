@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from media.errors import CallError
+from ui import preferences
 from ui.devices_box import DevicesBox, Lister, list_devices
 from ui.errors import safe_details, tr_core
 
@@ -71,6 +72,7 @@ class PreCallCheck(QDialog):
         row.addWidget(self.speaker_result, 1)
         layout.addLayout(row)
         self.headset = QCheckBox()
+        self.headset.setChecked(preferences.uses_headset())  # as chosen for the last call
         layout.addWidget(self.headset)
         self.buttons = QDialogButtonBox()
         self.join_button = self.buttons.addButton("", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -112,6 +114,10 @@ class PreCallCheck(QDialog):
     @property
     def uses_headset(self) -> bool:
         return self.headset.isChecked()
+
+    def accept(self) -> None:
+        preferences.remember_headset(self.headset.isChecked())  # the next call starts with it
+        super().accept()
 
     @asyncSlot()
     async def on_test_speaker(self) -> None:

@@ -62,9 +62,18 @@ FONT_SIZE = Preference(
     minimum=0,
     maximum=3,
 )
+HEADSET = Preference(
+    "headset",
+    int,
+    0,
+    "Whether calls are made with a headset (1: echo cancellation off), as last chosen in the "
+    "pre-call check or the consult room.",
+    minimum=0,
+    maximum=1,
+)
 # How much each text size step enlarges the system's font.
 FONT_SCALES = (1.0, 1.2, 1.4, 1.65)
-ALL = (LANGUAGE, IDLE_LOCK_MINUTES, CAMERA, MICROPHONE, SPEAKER, FONT_SIZE)
+ALL = (LANGUAGE, IDLE_LOCK_MINUTES, CAMERA, MICROPHONE, SPEAKER, FONT_SIZE, HEADSET)
 
 
 def settings() -> QSettings:
@@ -91,6 +100,15 @@ def put(pref: Preference, value: Any) -> None:
     s = settings()
     s.setValue(pref.key, pref.type(value))
     s.sync()
+
+
+def uses_headset() -> bool:
+    """The headset choice made for the last call (remembered between calls)."""
+    return bool(get(HEADSET))
+
+
+def remember_headset(headset: bool) -> None:
+    put(HEADSET, 1 if headset else 0)
 
 
 def idle_lock_ms() -> int:

@@ -76,6 +76,11 @@ class Reloader(QObject):
             self._again = False
             self._timer.start()
 
+    @property
+    def busy(self) -> bool:
+        """A load is running or about to start (what the screen shows may be stale)."""
+        return self._timer.isActive() or (self._task is not None and not self._task.done())
+
     async def now(self) -> None:
         """Load at once and wait for it (after an action of the screen itself, and in tests)."""
         if self._task is not None and not self._task.done():

@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,19 @@ DEMO_PASSPHRASE = "screenshot-demo-passphrase"
 async def settle(app: object, seconds: float = 0.3) -> None:
     """Let queued signals, async page loads and repaints finish (the qasync loop runs Qt)."""
     await asyncio.sleep(seconds)
+
+
+async def loaded(page: object, limit: float = 60.0) -> None:
+    """Wait until a screen's own load (its ui.reloader.Reloader) has finished, so the shot
+    shows its data, not "Loading…" (the chronic-disease registers take seconds)."""
+    from ui.reloader import Reloader
+
+    reloader = getattr(page, "reloader", None)
+    if not isinstance(reloader, Reloader):
+        return
+    deadline = time.monotonic() + limit
+    while reloader.busy and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 async def _render_all(
@@ -80,7 +94,7 @@ async def _render_all(
     await shot("04-new-patient-invalid-id", form)
     form.done(0)  # discard without the "unsaved input" question
     for page in ws.pages[1:]:
-        ws.show_page(page.key)
+        await loaded(ws.show_page(page.key))
         await shot(f"10-{page.key}")
     await _clinic_screens(ws, shot)
     await _desk_screens(ws, shot)

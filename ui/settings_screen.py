@@ -45,6 +45,7 @@ from ui.bridge import Event
 from ui.devices_box import DevicesBox
 from ui.errors import tr_core
 from ui.ops import run_op
+from ui.rebuild_box import RebuildBox
 from ui.restore_box import RestoreBox
 from ui.session import Session
 from ui.setup_screen import USER_NAME
@@ -186,6 +187,8 @@ class SettingsScreen(QWidget):
         left.addWidget(self.backups)
         self.restore = RestoreBox(session)  # a backup over the records, after a confirmation
         left.addWidget(self.restore)
+        self.rebuild = RebuildBox(session)  # the central platform's records over them, confirmed
+        left.addWidget(self.rebuild)
 
         # ---- central platform
         self.central_box = QGroupBox()

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -32,6 +32,7 @@ from qasync import asyncSlot
 from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
 from ui.errors import tr_error
+from ui.text_size import LARGE, TITLE, relative_font
 from ui.widgets import FieldError, with_error
 
 USER_NAME = re.compile(r"[\w.\-]{2,32}")
@@ -80,7 +81,8 @@ class SetupScreen(QWidget):
     def _build_details(self) -> None:
         form = self._page()
         title = QLabel(self.tr("Set up this workstation"))
-        title.setStyleSheet("font-size: 20px; font-weight: 600;")
+        title.setWordWrap(True)
+        relative_font(title, TITLE, weight=QFont.Weight.DemiBold)
         form.addRow(title)
         intro = QLabel(
             self.tr(
@@ -169,7 +171,8 @@ class SetupScreen(QWidget):
     def _build_recovery(self) -> None:
         form = self._page()
         title = QLabel(self.tr("Write down the recovery key"))
-        title.setStyleSheet("font-size: 20px; font-weight: 600;")
+        title.setWordWrap(True)
+        relative_font(title, TITLE, weight=QFont.Weight.DemiBold)
         form.addRow(title)
         note = QLabel(
             self.tr(
@@ -181,10 +184,7 @@ class SetupScreen(QWidget):
         note.setWordWrap(True)
         form.addRow(note)
         self.key_label = QLabel()
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setPointSizeF(max(mono.pointSizeF(), 10) * 1.3)
-        mono.setWeight(QFont.Weight.DemiBold)
-        self.key_label.setFont(mono)
+        relative_font(self.key_label, LARGE, weight=QFont.Weight.DemiBold, fixed=True)
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.key_label.setStyleSheet(
             "background: #fff8e1; border: 1px solid #e0c060; padding: 10px; color: #222;"

@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -36,6 +37,7 @@ from ui.errors import tr_core
 from ui.ops import run_op
 from ui.reloader import Reloader
 from ui.session import Session
+from ui.text_size import LARGE, relative_font
 
 
 class SyncErrorsScreen(QWidget):
@@ -65,7 +67,7 @@ class SyncErrorsScreen(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(8, 0, 0, 0)
         self.title = QLabel()
-        self.title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        relative_font(self.title, LARGE, weight=QFont.Weight.DemiBold)
         self.title.setWordWrap(True)
         self.reason = QLabel()
         self.reason.setWordWrap(True)

@@ -9,7 +9,7 @@ kept when the text size changes, instead of a fixed pixel size in their own styl
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ui import preferences
@@ -67,15 +67,23 @@ class _RelativeFont(QObject):
     """Keeps a widget's font at ``factor`` times the application's; ``apply_text_size``
     applies it again after a change (it is the widget's child: it ends with the widget)."""
 
-    def __init__(self, widget: QWidget, factor: float, weight: QFont.Weight | None) -> None:
+    def __init__(
+        self, widget: QWidget, factor: float, weight: QFont.Weight | None, fixed: bool = False
+    ) -> None:
         super().__init__(widget)
         self.widget = widget
         self.factor = factor
         self.weight = weight
+        self.fixed = fixed
         self.apply()
 
     def apply(self) -> None:
         font = QFont(QApplication.font())
+        if self.fixed:
+            font.setFamilies(
+                QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).families()
+            )
+            font.setStyleHint(QFont.StyleHint.Monospace)
         font.setPointSizeF(round(font.pointSizeF() * self.factor, 1))
         if self.weight is not None:
             font.setWeight(self.weight)
@@ -83,12 +91,14 @@ class _RelativeFont(QObject):
 
 
 def relative_font(
-    widget: QWidget, factor: float = 1.0, *, weight: QFont.Weight | None = None
-) -> None:
-    """Give ``widget`` a font ``factor`` times the application's (bold etc. by ``weight``)
-    that follows the text size setting. Its style sheet must not set a font size."""
+    widget: QWidget, factor: float = 1.0, *, weight: QFont.Weight | None = None,
+    fixed: bool = False,
+) -> None:  # fmt: skip
+    """Give ``widget`` a font ``factor`` times the application's (bold etc. by ``weight``,
+    the system's fixed-width family with ``fixed``) that follows the text size setting. Its
+    style sheet must not set a font size."""
     for old in widget.findChildren(_RelativeFont):
         if old.parent() is widget:
             old.setParent(None)
             old.deleteLater()
-    _RelativeFont(widget, factor, weight)
+    _RelativeFont(widget, factor, weight, fixed)

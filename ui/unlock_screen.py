@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -27,6 +28,7 @@ from qasync import asyncSlot
 from clinic_app.clinic import Clinic
 from clinic_app.errors import ClinicError
 from ui.errors import tr_error
+from ui.text_size import TITLE, relative_font
 from ui.widgets import FieldError
 
 
@@ -49,7 +51,8 @@ class UnlockScreen(QWidget):
         column.addLayout(form)
         column.addStretch(2)
         self.title = QLabel(self.tr("Clinic workstation"))
-        self.title.setStyleSheet("font-size: 20px; font-weight: 600;")
+        self.title.setWordWrap(True)
+        relative_font(self.title, TITLE, weight=QFont.Weight.DemiBold)
         form.addRow(self.title)
         self.hint = QLabel(self.tr("Sign in to open the clinic's records."))
         form.addRow(self.hint)

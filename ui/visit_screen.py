@@ -202,7 +202,7 @@ class VisitDialog(QDialog):
             html.escape(fact_text(label, value)) for label, value in patient_facts(patient) if value
         )
         header = QLabel(
-            f"<b style='font-size:15px'>{html.escape(patient_name(patient))}</b>"
+            f"<b style='font-size:large'>{html.escape(patient_name(patient))}</b>"
             f"&nbsp;&nbsp;&nbsp;{facts}"
         )
         outer.addWidget(header)

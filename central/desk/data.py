@@ -20,10 +20,12 @@ from aiohttp import web
 from central import authz, sync
 from central.accounts import Principal
 from central.db import Conn, Sql, sql
+from central.formulary import formulary as platform_formulary
 from central.records import RecordRow, select
 from central.validation import prepare
 from central.web import db, fhir_base
 from clinic_app.clinical.medication_checks import Finding, allergy_active, check
+from clinic_app.clinical.medication_formulary import Formulary
 from clinic_app.clinical.medication_list import build as medication_list
 from clinic_app.records.common import Resource, patient_of, ref_id
 from clinic_app.records.consult_state import BOOKED, derive_consult_status
@@ -146,6 +148,7 @@ class Case:
     referrals: list[Resource] = field(default_factory=list)
     messages: list[Resource] = field(default_factory=list)
     appointment: str | None = None
+    formulary: Formulary | None = None  # the platform's, as the clinics have it
 
     @property
     def consult_id(self) -> str:
@@ -183,6 +186,7 @@ def case(conn: Conn, p: Principal, consult_id: str) -> Case | None:
     related_rows = _visible(conn, p, [_OF_PATIENT], {"patient": pid}) if pid else []
     related = _resources(related_rows)
     out = Case(consult, version, _state(consult, related), None)
+    out.formulary = platform_formulary(conn)
     out.appointment = _upcoming(consult_id, related, datetime.now().astimezone())
     versions = {(r.rtype, r.id): r.version for r in related_rows}
     by_type: dict[str, list[Resource]] = {}
@@ -194,7 +198,8 @@ def case(conn: Conn, p: Principal, consult_id: str) -> Case | None:
                     not in ("resolved", "inactive")]  # fmt: skip
     out.allergies = [a for a in by_type.get("AllergyIntolerance", []) if allergy_active(a)]
     listed = medication_list(
-        by_type.get("MedicationRequest", []) + by_type.get("MedicationStatement", [])
+        by_type.get("MedicationRequest", []) + by_type.get("MedicationStatement", []),
+        out.formulary,
     )
     out.medications = [line.resource for line in listed.lines]
     for obs in sorted(
@@ -237,7 +242,7 @@ def document(conn: Conn, p: Principal, doc_id: str) -> Resource | None:
 def medication_findings(case: Case, drug: Any) -> list[Finding]:
     """The desktop's checks (duplicates, allergies, interactions) against the patient's
     records on the central platform that the specialist can read."""
-    current = medication_list(case.medications).as_current()
+    current = medication_list(case.medications, case.formulary).as_current()
     return check(drug, current, case.allergies)
 
 

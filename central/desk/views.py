@@ -427,7 +427,7 @@ def _answer(action: str, case: data.Case, form: Any, username: str,
 
 
 def _prescription(case: data.Case, form: Any, username: str, now: datetime) -> Resource:
-    drug, concept = drug_for(_field(form, "medication", 500))
+    drug, concept = drug_for(_field(form, "medication", 500), formulary=case.formulary)
     dosage = _field(form, "dosage", 1000)
     if not dosage:
         raise ValidationError("dosage", "Enter the dosage.")

@@ -2,14 +2,20 @@
 ingredient, strength and form, named in Chinese and English; and how a prescription written as
 free text (an older record, a specialist's "氨氯地平片 5mg") is recognised as one of them.
 
-The starter list is package data (``data/formulary.json``; ATC codes from the WHO ATC/DDD
-Index, cited in the file). No Qt, no store: the central platform can use it too.
+The formulary belongs to the platform: its administrator keeps it as Medication records on the
+central platform (``clinic-central formulary import|add|retire``) and every clinic pulls them.
+:func:`current` is the one way to the formulary in force: those records when there are any,
+else the starter list packaged here (``data/formulary.json``; ATC codes from the WHO ATC/DDD
+Index, cited in the file), which is also what an administrator imports once. A retired entry
+(Medication.status inactive) is no longer offered but still names the prescriptions written
+from it. No Qt, no store: the central platform can use it too.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -48,6 +54,7 @@ class Entry:
     form: str
     name_zh: str
     name_en: str
+    active: bool = True
 
     @property
     def strength(self) -> str:
@@ -80,6 +87,7 @@ class Entry:
             "resourceType": "Medication",
             "id": self.id.replace("_", "-"),
             "code": self.concept(),
+            "status": "active" if self.active else "inactive",
             "form": {"text": self.form},
             "ingredient": [
                 {
@@ -99,26 +107,77 @@ class Entry:
             ],
         }  # fmt: skip
 
+    def as_json(self) -> dict[str, Any]:
+        """The entry as one item of a formulary file's ``medications``."""
+        return {
+            "id": self.id, "atc": self.atc,
+            "ingredient": {"en": self.ingredient_en, "zh": self.ingredient_zh},
+            "strength": {"value": self.strength_value, "unit": self.strength_unit},
+            "form": self.form, "name": {"zh": self.name_zh, "en": self.name_en},
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, m: dict[str, Any]) -> Entry:
+        """One item of a formulary file (KeyError, TypeError or ValueError when malformed)."""
+        return cls(
+            id=str(m["id"]),
+            atc=str(m["atc"]),
+            ingredient_en=str(m["ingredient"]["en"]),
+            ingredient_zh=str(m["ingredient"]["zh"]),
+            strength_value=float(m["strength"]["value"]),
+            strength_unit=str(m["strength"]["unit"]),
+            form=str(m["form"]),
+            name_zh=str(m["name"]["zh"]),
+            name_en=str(m["name"]["en"]),
+        )
+
+    @classmethod
+    def from_medication(cls, res: Resource) -> Entry | None:
+        """The entry a FHIR Medication written by :meth:`medication` stands for (None for a
+        Medication without a formulary code)."""
+        concept = res.get("code") or {}
+        fid = atc = en = ""
+        for c in concept.get("coding") or []:
+            if c.get("system") == SYS_FORMULARY:
+                fid, en = str(c.get("code") or ""), str(c.get("display") or "")
+            elif c.get("system") == SYS_ATC:
+                atc = str(c.get("code") or "")
+        if not fid:
+            return None
+        ingredient = (res.get("ingredient") or [{}])[0]
+        item = ingredient.get("itemCodeableConcept") or {}
+        item_codings = item.get("coding") or [{}]
+        numerator = (ingredient.get("strength") or {}).get("numerator") or {}
+        return cls(
+            id=fid, atc=atc,
+            ingredient_en=str(item_codings[0].get("display") or "").lower(),
+            ingredient_zh=str(item.get("text") or ""),
+            strength_value=float(numerator.get("value") or 0),
+            strength_unit=str(numerator.get("code") or numerator.get("unit") or ""),
+            form=str((res.get("form") or {}).get("text") or ""),
+            name_zh=str(concept.get("text") or en), name_en=en or str(concept.get("text") or ""),
+            active=res.get("status") != "inactive",
+        )  # fmt: skip
+
 
 class Formulary:
-    def __init__(self, doc: dict[str, Any]) -> None:
+    """``entries`` are what is offered (active); :meth:`get` also knows retired ones."""
+
+    def __init__(self, doc: dict[str, Any], known: Iterable[Entry] | None = None) -> None:
         self.version = str(doc.get("version", ""))
         self.source = dict(doc.get("source", {}))
-        self.entries: list[Entry] = [
-            Entry(
-                id=str(m["id"]),
-                atc=str(m["atc"]),
-                ingredient_en=str(m["ingredient"]["en"]),
-                ingredient_zh=str(m["ingredient"]["zh"]),
-                strength_value=float(m["strength"]["value"]),
-                strength_unit=str(m["strength"]["unit"]),
-                form=str(m["form"]),
-                name_zh=str(m["name"]["zh"]),
-                name_en=str(m["name"]["en"]),
-            )
-            for m in doc.get("medications", [])
-        ]
-        self._by_id = {e.id: e for e in self.entries}
+        if known is None:
+            known = [Entry.from_json(m) for m in doc.get("medications", [])]
+        self.known: list[Entry] = list(known)
+        self.entries: list[Entry] = [e for e in self.known if e.active]
+        self._by_id = {e.id: e for e in self.known}
+
+    @classmethod
+    def from_medications(cls, medications: Iterable[Resource]) -> Formulary:
+        """The formulary the platform's Medication records make (by ATC code, strength)."""
+        found = [e for res in medications if (e := Entry.from_medication(res)) is not None]
+        found.sort(key=lambda e: (e.atc, e.strength_value, e.id))
+        return cls({"version": "platform"}, found)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Formulary:
@@ -129,7 +188,13 @@ class Formulary:
         return cls(json.loads(Path(path).read_text("utf-8")))
 
     def get(self, entry_id: str) -> Entry | None:
+        """The entry with this id, retired or not (a prescription written from it)."""
         return self._by_id.get(entry_id)
+
+    def offered(self, entry_id: str) -> Entry | None:
+        """The entry with this id if it may be prescribed now (not retired)."""
+        entry = self._by_id.get(entry_id)
+        return entry if entry is not None and entry.active else None
 
     def search(self, text: str, limit: int = 30) -> list[Entry]:
         """Entries whose names, ingredient or ATC code contain ``text`` (any case)."""
@@ -148,7 +213,7 @@ class Formulary:
         low = (text or "").lower()
         best: Entry | None = None
         best_len = 0
-        for e in self.entries:
+        for e in self.known:
             for name in (e.ingredient_zh, e.ingredient_en):
                 if name and name.lower() in low and len(name) > best_len:
                     best, best_len = e, len(name)
@@ -174,7 +239,7 @@ class Formulary:
             return entry.drug()
         text = str(concept.get("text") or "")
         if atc:
-            same = [e for e in self.entries if e.atc == atc]
+            same = [e for e in self.known if e.atc == atc]
             ingredient = same[0].ingredient_en if same else text.lower()
             return Drug(ingredient, atc, text or ingredient)
         return self.recognise(text) if text else None
@@ -185,5 +250,14 @@ _STRENGTH = re.compile(r"\d+(?:\.\d+)?\s*(?:mg|g|μg|ug|iu|ml)", re.IGNORECASE)
 
 @cache
 def starter() -> Formulary:
-    """The packaged formulary (loaded once)."""
+    """The packaged starter formulary (loaded once)."""
     return Formulary.load()
+
+
+def current(medications: Iterable[Resource] = ()) -> Formulary:
+    """The formulary in force: the platform's Medication records (pulled by a workstation,
+    stored on the central platform) when there are any, else the packaged starter list (a
+    workstation's first run, before its first sync). Every reader goes through here: the
+    prescribe dialog, the checks, the medication list and the web desk."""
+    synced = Formulary.from_medications(medications)
+    return synced if synced.known else starter()

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from clinic_app.changes import Done
 from clinic_app.clinical.medication_checks import Finding, Rules, review, rules
-from clinic_app.clinical.medication_formulary import Entry, Formulary, starter
+from clinic_app.clinical.medication_formulary import Entry, Formulary
 from clinic_app.clinical.medication_list import MedicationList
 from clinic_app.domains.base import Domain
 from clinic_app.records.common import Resource
@@ -18,7 +18,9 @@ from clinic_app.services import orders
 class Medications(Domain):
     @property
     def formulary(self) -> Formulary:
-        return starter()
+        """What may be prescribed: the platform's formulary as last synced (an entry the
+        administrator retired is no longer offered), else the packaged starter list."""
+        return orders.formulary(self._store)
 
     @property
     def rules(self) -> Rules:
@@ -26,7 +28,7 @@ class Medications(Domain):
         return rules()
 
     def search(self, text: str, limit: int = 30) -> list[Entry]:
-        return starter().search(text, limit)
+        return self.formulary.search(text, limit)
 
     def medication_list(self, patient_id: str) -> MedicationList:
         return orders.medication_list(self._store, patient_id)

@@ -5,6 +5,7 @@ the full check in the background (``start_full_check_if_due()``, ``full_check()`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,10 @@ from clinic_app.errors import ValidationError
 from local_store.fullcheck import FullCheckResult, FullCheckState
 from local_store.restoring import BackupSummary, RestoreReport
 
-__all__ = ["BackupSummary", "FullCheckResult", "FullCheckState", "Profile", "RestoreReport"]
+__all__ = [
+    "BackupSummary", "FullCheckResult", "FullCheckState", "Profile", "RebuildPlan",
+    "RestoreReport",
+]  # fmt: skip
 
 if TYPE_CHECKING:
     from clinic_app.exchange.tables import Query
@@ -23,6 +27,16 @@ if TYPE_CHECKING:
     from local_store.checkup import CheckReport, Credentials
     from local_store.salvage import SalvageReport
     from local_store.store import BackupResult
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    """What a rebuild from the central platform would replace (for the confirmation)."""
+
+    folder: Path
+    records: int
+    unsent: int  # changes never sent: put back after the rebuild when they can be read
+    server: str | None  # the saved account's central platform; None: not connected
 
 
 class Profile(Domain):
@@ -218,3 +232,36 @@ class Profile(Domain):
         from clinic_app.recovery import rebuild
 
         return await rebuild(Path(damaged), Path(out), user, passphrase, server=server, code=code)
+
+    def rebuild_plan(self, passphrase: str, *, recovery_key: str | None = None) -> RebuildPlan:
+        """Before rebuilding this profile from the central platform: that the passphrase (or
+        the recovery key) opens its key file (:class:`WrongPassphrase` if not), and what would
+        be replaced. Nothing is written."""
+        from clinic_app.sync.account import SyncAccount
+        from local_store.store import Store
+
+        header = Store.load_header(self._store.profile)
+        if recovery_key:
+            header.unlock_recovery(recovery_key)
+        else:
+            header.unlock(self._store.user, passphrase)
+        account = SyncAccount.load(self._store)
+        return RebuildPlan(
+            folder=self._store.profile,
+            records=sum(self._store.counts().values()),
+            unsent=self._store.pending_count(),
+            server=account.server if account is not None else None,
+        )
+
+    @staticmethod
+    async def rebuild_in_place(
+        profile: Path, user: str, passphrase: str, *, recovery_key: str | None = None,
+        code: str | None = None, progress: Callable[[str], None] | None = None,
+    ) -> RebuildReport:  # fmt: skip
+        """Rebuild the (closed) ``profile`` from the central platform and put the result in
+        its place; the profile it replaces is moved, unchanged, to a dated folder beside
+        (``clinic_app.recovery.rebuild_in_place``)."""
+        from clinic_app.recovery import rebuild_in_place
+
+        return await rebuild_in_place(Path(profile), user, passphrase, recovery_key=recovery_key,
+                                      code=code, progress=progress)  # fmt: skip

@@ -32,17 +32,17 @@ from typing import IO, Any
 import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 
-from clinic_app.clinical.medication_formulary import SYS_FORMULARY, starter
+from clinic_app.clinical.medication_formulary import SYS_FORMULARY, Formulary, current, starter
 from clinic_app.errors import ClinicError, ImportFailed
 from clinic_app.records.bindings import binding_problem
 from clinic_app.records.common import Resource
 from clinic_app.services.writes import item
-from clinic_app.sync.protocol import SYNCED_TYPES
+from clinic_app.sync.protocol import PLATFORM_TYPES, SYNCED_TYPES
 from local_store.store import Store
 from local_store.sync_ledger import SyncLedger
 
 # What a workstation keeps is exactly what it syncs.
-SUPPORTED = tuple(sorted(SYNCED_TYPES))
+SUPPORTED = tuple(sorted(SYNCED_TYPES - PLATFORM_TYPES))
 MAX_IMPORT_BYTES = 2 * 1024**3
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -306,9 +306,9 @@ def formulary_ids(res: Resource) -> list[str]:
     ]
 
 
-def medications(ids: Sequence[str]) -> list[Resource]:
+def medications(ids: Sequence[str], formulary: Formulary | None = None) -> list[Resource]:
     """FHIR Medication resources for formulary entry ids (unknown ids are left out)."""
-    formulary = starter()
+    formulary = formulary or starter()
     return [m.medication() for i in dict.fromkeys(ids) if (m := formulary.get(i)) is not None]
 
 
@@ -322,6 +322,8 @@ def _exported(store: Store, rtypes: Sequence[str] | None) -> Iterator[Resource]:
     named: list[str] = []
     for res in store.iter_records(read):
         rid = res.get("id")
+        if res.get("resourceType") in REFERENCE_TYPES:
+            continue  # the platform's formulary: only the entries prescriptions name, below
         if res.get("resourceType") in MEDICATION_TYPES:
             named += formulary_ids(res)
         if rtypes is not None and res.get("resourceType") not in rtypes:
@@ -331,7 +333,7 @@ def _exported(store: Store, rtypes: Sequence[str] | None) -> Iterator[Resource]:
         else:
             yield res
     if with_meds:
-        yield from medications(named)
+        yield from medications(named, current(store.find("Medication")))
 
 
 def _write_bundle(out: IO[str], resources: Iterator[Resource]) -> int:

@@ -11,6 +11,7 @@ from clinic_app.clinical.medication_checks import (
     check,
     override_extension,
 )
+from clinic_app.clinical.medication_formulary import Formulary, current
 from clinic_app.clinical.medication_list import MedicationList
 from clinic_app.clinical.medication_list import build as medication_list_of
 from clinic_app.clinical.prescribing import drug_for
@@ -53,11 +54,17 @@ class MedicationWarnings(ValidationError):
         self.findings = findings
 
 
+def formulary(store: Store) -> Formulary:
+    """The formulary in force here: the platform's Medication records this workstation
+    pulled, else the packaged starter list (before the first sync)."""
+    return current(store.find("Medication"))
+
+
 def medication_list(store: Store, patient_id: str) -> MedicationList:
     """The patient's medicines: current, stopped, history."""
     found = store.find("MedicationRequest", patient_id=patient_id)
     found += store.find("MedicationStatement", patient_id=patient_id)
-    return medication_list_of(found)
+    return medication_list_of(found, formulary(store))
 
 
 def allergies(store: Store, patient_id: str) -> list[Resource]:
@@ -70,7 +77,7 @@ def check_prescription(
     replacing: Sequence[str] = (),
 ) -> list[Finding]:  # fmt: skip
     """What the prescriber sees before signing (offline: the patient's records here)."""
-    drug, _ = drug_for(medication, formulary_id)
+    drug, _ = drug_for(medication, formulary_id, formulary(store))
     current = medication_list(store, patient_id).as_current()
     return check(drug, current, allergies(store, patient_id), replacing)
 
@@ -98,7 +105,7 @@ def prescribe(
     the clinic's list reads the pointer as the replacement."""
     store.get("Patient", patient_id)
     when = authored or datetime.now().astimezone()
-    drug, concept = drug_for(medication, formulary_id)
+    drug, concept = drug_for(medication, formulary_id, formulary(store))
     listed = medication_list(store, patient_id)
     findings = check(drug, listed.as_current(), allergies(store, patient_id), replacing)
     warnings = [f for f in findings if f.needs_reason]
@@ -141,7 +148,7 @@ def record_statement(
 ) -> Resource:  # fmt: skip
     """A medicine the patient already takes from elsewhere (MedicationStatement)."""
     store.get("Patient", patient_id)
-    _drug, concept = drug_for(medication, formulary_id)
+    _drug, concept = drug_for(medication, formulary_id, formulary(store))
     res = orders.medication_statement(
         patient_id=patient_id, concept=concept, dosage=dosage, source=source,
         recorded_by=recorded_by, since=since, asserted=datetime.now().astimezone(),

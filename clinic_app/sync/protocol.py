@@ -78,8 +78,12 @@ SYNCED_TYPES = frozenset(
         "DiagnosticReport",
         "ClinicalImpression",
         "Communication",
+        "Medication",
     }
 )
+# Owned by the platform (the formulary, kept by its administrator): every clinic and specialist
+# pulls them; a push of one is refused (``platform_record``).
+PLATFORM_TYPES = frozenset({"Medication"})
 # Append-only kinds: a change to an existing version is never merged field by field; a
 # correction is a new version with status entered-in-error or a new record.
 APPEND_ONLY = frozenset(

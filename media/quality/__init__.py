@@ -69,6 +69,7 @@ def watch_link(session: Any, pc: QualityPeerConnection) -> None:
     channel = getattr(session, "channel", None)
     if channel is not None:  # files take what audio and video leave of this pc's estimate
         channel.pace = pc.hub.data_pace
+        channel.on_acked = pc.hub.data_acked
 
     def changed(state: LinkState, stats: dict[str, Any]) -> None:
         if getattr(session, "_pc", None) is not pc:

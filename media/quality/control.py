@@ -110,6 +110,10 @@ def ladder_for(width: int, height: int, ladder: tuple[Rung, ...] = LADDER) -> tu
 
 AUDIO_RESERVE = 45_000  # Opus 28 kbit/s + RTP/UDP/SRTP overhead at 50 packets/s
 MIN_VIDEO_BPS = 12_000  # the encoder's target never goes under this
+# while a file waits on the data channel, video takes at most this share of what audio leaves
+# (the file the rest, and whatever video does not use): a shared image arrives in seconds
+FILE_VIDEO_SHARE = 0.5
+FILE_DEMAND_HOLD = 1.0  # s: a file's demand counts this long after it was last signalled
 ESTIMATE_FRESH = 2.0  # s: a send-side estimate this recent replaces REMB
 # VP8 quantizer, 0-63 (libwebrtc's thresholds 29/95 of 0-127 for VP8, scaled): above QP_HIGH
 # on average over QP_WINDOW s the picture breaks up: one size down; under QP_UP the next size
@@ -212,6 +216,7 @@ class LinkController:
         self._paused_at: float = 0.0
         self._resumed_at: float | None = None
         self._last: Decision | None = None
+        self._file_demand_at = -1e9
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -262,6 +267,22 @@ class LinkController:
         self.send_estimate = max(0, int(bps))
         self._estimate_at = now
         self.update(now)
+
+    def on_file_demand(self, now: float) -> None:
+        """The data channel has file bytes waiting: video leaves them a share for a while."""
+        self._file_demand_at = now
+
+    @property
+    def link_estimate(self) -> int:
+        """What the path carries in total (bit/s) by the estimate, before any file's share."""
+        if self.estimate_fresh:
+            assert self.send_estimate is not None
+            return min(self.send_estimate, self.loss_based)
+        return self.estimate
+
+    @property
+    def last_decision(self) -> Decision | None:
+        return self._last
 
     @property
     def estimate_fresh(self) -> bool:
@@ -398,7 +419,10 @@ class LinkController:
         loss_video = self.loss_based - AUDIO_RESERVE
         if self.estimate_fresh:
             assert self.send_estimate is not None
-            return int(min(self.send_estimate - AUDIO_RESERVE, loss_video))
+            budget = min(self.send_estimate - AUDIO_RESERVE, loss_video)
+            if self._now - self._file_demand_at <= FILE_DEMAND_HOLD:
+                budget = int(budget * FILE_VIDEO_SHARE)
+            return int(budget)
         if self.remb is None:
             return int(loss_video)
         # REMB follows what is sent (at most ~1.5x of it): as a hard cap it would hold video on

@@ -358,6 +358,24 @@ class AcknowledgedBitrate:
         return self._bytes * 8 / max(span, self.window * 0.5)
 
 
+class RecentRate:
+    """Bytes confirmed over the last ``window`` s before ``now`` (bit/s)."""
+
+    def __init__(self, window: float = 1.0) -> None:
+        self.window = window
+        self._events: collections.deque[tuple[float, int]] = collections.deque()
+        self._bytes = 0
+
+    def add(self, now: float, size: int) -> None:
+        self._events.append((now, size))
+        self._bytes += size
+
+    def bps(self, now: float) -> float:
+        while self._events and now - self._events[0][0] > self.window:
+            self._bytes -= self._events.popleft()[1]
+        return self._bytes * 8 / self.window
+
+
 class DelayBasedBwe:
     """Inter-arrival groups -> trendline -> corroboration -> AIMD. ``robust=False`` is plain
     GoogCC (every detected over-use cuts), kept for comparison in tests."""
@@ -630,6 +648,9 @@ class SendSideBwe:
         self.delay = DelayBasedBwe(start_bps, min_bps, max_bps, robust=robust)
         self.loss = LossBasedBwe(start_bps, min_bps, max_bps)
         self.acked = AcknowledgedBitrate()
+        # data-channel bytes the far side confirmed (SCTP carries no transport-cc number): they
+        # crossed the same path, so they count as acknowledged throughput
+        self.data_acked = RecentRate()
         self.probes = ProbeController(start_bps, max_bps)
         self._probe_results: dict[int, list[PacketResult]] = {}
         self.probe_estimates: list[float] = []
@@ -661,6 +682,9 @@ class SendSideBwe:
         self._finish_probes(now)
         loss = self.loss.recent_loss
         acked = self.acked.bps
+        data = self.data_acked.bps(now)
+        if acked is not None and data > 0.0:
+            acked += data
         peak = self.acked_peak(now, acked) if self.delay.robust else None  # plain: GoogCC's
         delay_rate = self.delay.update(acked, loss, now, self.rtt, peak)
         if self.delay.aimd.decreases != self._decreases:  # a real over-use: the peak is gone

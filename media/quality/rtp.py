@@ -124,6 +124,10 @@ TWCC_EXT_ID = 5  # our offers' id for the transport-wide sequence number (shared
 # Send-side estimation on/off (off: transport-cc is neither offered nor accepted, REMB as
 # before). ``CLINIC_TRANSPORT_CC=0`` turns it off for A/B runs of the benches and e2e tests.
 TRANSPORT_CC = os.environ.get("CLINIC_TRANSPORT_CC", "1") != "0"
+# Our offers and answers carry this session-level line: parity (media.quality.fec, PT 125
+# outside the SDP) goes only to a far side whose description has it (another of our peers),
+# never to a browser (issue 21) or stock aiortc.
+PEER_MARKER = "a=x-clinic-quality:fec"
 
 # -- negotiation: transport-cc inside QualityPeerConnection only ---------------------------------
 
@@ -222,6 +226,7 @@ class QualityHub:
         self.controller = LinkController(on_change=self._on_decision)
         self.receivers: list[QualityReceiver] = []
         self.senders: list[QualitySender] = []
+        self.fec_peer = False  # the remote description has PEER_MARKER
         self.on_state: Callable[[LinkState, dict[str, Any]], None] | None = None
         self.state = LinkState.GOOD
         self.remote_stalled = False
@@ -266,6 +271,10 @@ class QualityHub:
         values = [s.rtt for s in self.senders if s.rtt is not None]
         return max(values) if values else None
 
+    def data_acked(self, size: int) -> None:
+        """``size`` bytes of a file the far side confirmed (see ``SendSideBwe.data_acked``)."""
+        self.bwe.data_acked.add(time.monotonic(), size)
+
     def data_pace(self) -> tuple[float, float]:
         """What the data channel's files may send (bit/s) and the round trip (s): the total
         estimate less what audio and video send now (measured on the transport-cc history,
@@ -274,7 +283,8 @@ class QualityHub:
         waits behind a file in the bottleneck's queue."""
         now = time.monotonic()
         c = self.controller
-        decision = c._last
+        c.on_file_demand(now)
+        decision = c.last_decision
         media = 0.0
         for state in self.tcc_states.values():
             media += state.history.sent_bps(now, window=1.0, probes=True)
@@ -284,7 +294,7 @@ class QualityHub:
         media = max(media, float(AUDIO_RESERVE))
         if c.hold:  # the path is queueing: video holds its frames, files back off too
             return float(DATA_MIN_BPS), self.rtt or 0.1
-        return max(float(DATA_MIN_BPS), c.estimate - media), self.rtt or 0.1
+        return max(float(DATA_MIN_BPS), c.link_estimate - media), self.rtt or 0.1
 
     def decision(self) -> Decision:
         return self.controller.update(time.monotonic())
@@ -730,8 +740,10 @@ class QualitySender(RTCRtpSender):
         hub.senders.append(self)
 
     async def send(self, parameters: RTCRtpSendParameters) -> None:
-        self.fec_enabled = self.kind == "video" and all(
-            c.payloadType != FEC_PT for c in parameters.codecs
+        self.fec_enabled = (
+            self.kind == "video"
+            and self.hub.fec_peer
+            and all(c.payloadType != FEC_PT for c in parameters.codecs)
         )
         self.twcc = any(e.uri == twcc.TWCC_URI for e in parameters.headerExtensions)
         await super().send(parameters)
@@ -1144,7 +1156,19 @@ class QualityPeerConnection(RTCPeerConnection):
         finally:
             _NEGOTIATING.reset(token)
 
+    @property
+    def localDescription(self) -> RTCSessionDescription:
+        """aiortc's description with :data:`PEER_MARKER` after the ``t=`` line."""
+        desc = super().localDescription
+        if desc is None or PEER_MARKER in desc.sdp:
+            return desc
+        lines = desc.sdp.split("\r\n")
+        at = next((i + 1 for i, line in enumerate(lines) if line.startswith("t=")), 1)
+        lines.insert(at, PEER_MARKER)
+        return RTCSessionDescription(sdp="\r\n".join(lines), type=desc.type)
+
     async def setRemoteDescription(self, sessionDescription: RTCSessionDescription) -> None:
+        self.hub.fec_peer = PEER_MARKER in sessionDescription.sdp.splitlines()
         token = _NEGOTIATING.set(TRANSPORT_CC)  # ... and accepted from the far side's offer
         try:
             await super().setRemoteDescription(sessionDescription)

@@ -6,8 +6,10 @@ synthetic source of bench/browser_peer/peer.js in place of the camera, so the cl
 from __future__ import annotations
 
 import contextlib
+import shlex
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -42,16 +44,25 @@ STAMPED_CAMERA = """
 
 
 @contextlib.contextmanager
-def browser() -> Iterator[Browser]:
-    """A headless Chromium (Debian's package) through Playwright."""
+def browser(prefix: Sequence[str] = ()) -> Iterator[Browser]:
+    """A headless Chromium (Debian's package) through Playwright. ``prefix``: an argv prefix
+    it runs under, e.g. ``ip netns exec NS`` (tests/support/link_emulator.py): Playwright
+    talks to it over a pipe, so it can live in a network namespace."""
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed: apt-get install chromium")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(FLAGS))
-        try:
-            yield b
-        finally:
-            b.close()
+    with tempfile.TemporaryDirectory(prefix="desk-chromium-") as folder:
+        binary = CHROMIUM
+        if prefix:
+            wrapper = Path(folder) / "chromium"
+            wrapper.write_text(f'#!/bin/sh\nexec {shlex.join([*prefix, CHROMIUM])} "$@"\n')
+            wrapper.chmod(0o700)
+            binary = str(wrapper)
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=binary, headless=True, args=list(FLAGS))
+            try:
+                yield b
+            finally:
+                b.close()
 
 
 def new_page(b: Browser, *, stamped: bool = False, lang: str = "en") -> Page:

@@ -29,6 +29,9 @@ def _open_case(page: Page, url: str, name: str, consult: str) -> None:
 
 
 def _saved(page: Page) -> None:
+    # a boosted form (htmx) posts in the background: the URL may already end in ?saved=1
+    # from the form before, so wait for this request to be over first
+    page.wait_for_selector(".htmx-request", state="detached")
     page.wait_for_url("**?saved=1")
     assert page.locator(".notice").count() == 1, page.inner_text("main")
 
@@ -81,6 +84,9 @@ def test_specialist_answers_in_the_browser_and_the_clinic_receives_it(world):
         _accept(page)
         _opinion(page, "Raise amlodipine to 10 mg; recheck BP in two weeks.")
         _prescribe(page, "amlodipine", "10 mg once a day", "30")
+        # the specialist reads back what they signed
+        rx = page.inner_text("section[aria-labelledby=h-rx] ul")
+        assert "amlodipine — 10 mg once a day" in rx, rx
         opinion = page.inner_text("section[aria-labelledby=h-opinion] blockquote")
         assert opinion == "Raise amlodipine to 10 mg; recheck BP in two weeks."
     got = _answers_of(world, consult)

@@ -136,3 +136,31 @@ def test_a_damaged_file_is_refused_and_not_handed_over():
         assert files == []
 
     asyncio.run(go())
+
+
+def test_a_paced_file_sends_at_the_rate_media_leaves_and_reports_what_arrived():
+    """With ``pace`` (the session wires the send-side estimate less audio and video), a file
+    goes out at about that rate in small chunks, never a 512 KiB window at once; the bytes the
+    receiver confirms are reported (they count as acknowledged throughput)."""
+
+    async def go() -> None:
+        rate = 400_000  # bit/s: 50 kB/s
+        sender, receiver = CallChannel(), CallChannel()
+        sender.pace = lambda: (rate, 0.05)
+        confirmed: list[int] = []
+        sender.on_acked = confirmed.append
+        a, b = pair()
+        sender.attach(a)
+        receiver.attach(b)
+        open_pair(a, b)
+        data = os.urandom(40 * CHUNK)
+        transfer = sender.send_file("scan.png", data, "image/png")
+        await asyncio.sleep(1.0)
+        assert not transfer.result.done()
+        # about 1 s of the rate (plus one burst), far from the 512 KiB unpaced window
+        assert 0.5 * rate / 8 <= a.sent_bytes <= 1.5 * rate / 8 + CHUNK, a.sent_bytes
+        assert 0 < sum(confirmed) <= a.sent_bytes
+        sender.close()
+        receiver.close()
+
+    asyncio.run(go())

@@ -4,16 +4,25 @@ preference."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QSettings, QSize, QStandardPaths
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QWidget
 
 from ui import preferences
 from ui.chart_screen import ChartScreen
+from ui.conflicts_screen import ConflictsScreen
+from ui.consult_room import ConsultRoom
+from ui.incoming_call import IncomingCallNotice
 from ui.patients_screen import PatientsScreen
 from ui.schedule_screen import ScheduleScreen
 from ui.settings_screen import SettingsScreen
-from ui.text_size import FOCUS_STYLE, SMALL, TITLE, apply_text_size
+from ui.setup_screen import SetupScreen
+from ui.sync_errors_screen import SyncErrorsScreen
+from ui.text_size import FOCUS_STYLE, LARGE, SMALL, TITLE, apply_text_size
+from ui.unlock_screen import UnlockScreen
 
 
 @pytest.fixture
@@ -97,3 +106,71 @@ def test_a_wrong_stored_text_size_falls_back_to_standard(settings_folder):
     assert preferences.font_scale() == 1.0
     preferences.settings().setValue(preferences.FONT_SIZE.key, "large")
     assert preferences.font_scale() == 1.0
+
+
+def clipped_labels(screen: QWidget) -> list[str]:
+    """The visible labels of a laid-out screen whose text does not fit their geometry."""
+    bad = []
+    for label in screen.findChildren(QLabel):
+        if not label.isVisibleTo(screen) or not label.text():
+            continue
+        if label.wordWrap():
+            need = QSize(label.width(), label.heightForWidth(label.width()))
+            fits = need.height() <= label.height() + 1
+        else:
+            need = label.sizeHint()
+            fits = need.width() <= label.width() + 1 and need.height() <= label.height() + 1
+        if not fits:
+            bad.append(
+                f"{label.text()[:40]!r}: needs {need.toTuple()}, has {label.size().toTuple()}"
+            )
+    return bad
+
+
+def test_titles_follow_the_largest_text_size_and_nothing_is_clipped(
+    qtbot, ui, qapp, settings_folder, tmp_path
+):
+    """Titles that had fixed pixel sizes in their own style sheets (sign-in, set-up, conflicts,
+    sync errors, consult room, incoming call) now follow the setting; at the largest step every
+    visible label's text fits its place in the laid-out screen."""
+    base = apply_text_size(qapp, 0)
+    pool = ThreadPoolExecutor(1)
+    unlock = UnlockScreen(tmp_path / "p", pool)
+    setup = SetupScreen(tmp_path / "new", pool)
+    conflicts = ConflictsScreen(ui.session)
+    errors = SyncErrorsScreen(ui.session)
+    room = ConsultRoom(ui.session, "some-consult", title="王小明 — 心内科会诊")
+    notice = IncomingCallNotice("王小明")
+    titles = [
+        (unlock.title, TITLE), (conflicts.title, LARGE), (errors.title, LARGE),
+        (room.title, LARGE), (notice.heading, LARGE),
+    ]  # fmt: skip
+    screens = [unlock, setup, conflicts, errors, room, notice]
+    try:
+        for screen in screens:
+            qtbot.addWidget(screen)
+            screen.resize(1024, 700) if screen is not notice else None
+            screen.show()
+        for step in (0, 3):
+            apply_text_size(qapp, step)
+            size = base * preferences.FONT_SCALES[step]
+            for label, factor in titles:
+                assert label.font().pointSizeF() == pytest.approx(size * factor, abs=0.11)
+                assert label.font().weight() >= QFont.Weight.DemiBold
+            assert room.timer_label.font().pointSizeF() > size
+            assert room.timer_label.font().fixedPitch() or room.timer_label.font().styleHint() == (
+                QFont.StyleHint.Monospace
+            )
+            for screen in screens:
+                screen.adjustSize() if screen is notice else None
+                qapp.processEvents()
+                assert clipped_labels(screen) == [], type(screen).__name__
+        # The check bites: a title squeezed into less room than its text needs is reported.
+        unlock.title.setFixedWidth(unlock.title.sizeHint().width() // 2)
+        unlock.title.setWordWrap(False)
+        qapp.processEvents()
+        assert [line for line in clipped_labels(unlock) if "Clinic workstation" in line]
+    finally:
+        for screen in screens:
+            screen.close()
+        pool.shutdown(wait=False)

@@ -90,6 +90,33 @@ def test_the_launcher_checks_first_and_passes_the_headset_on(ui, qtbot, settings
     launcher.join("c-2", "p-2", "李梅")
     ui.until(lambda: launcher.check is not None, what="the second check")
     assert launcher.check is not None
+    assert launcher.check.headset.isChecked()  # remembered from the last call
     launcher.check.cancel_button.click()
     ui.until(lambda: launcher.check is None, what="the check closed")
     assert opened == [("c-1", True)]
+
+
+def test_the_headset_choice_is_remembered_between_calls(ui, qtbot, settings_folder):
+    """The pre-call check and the consult room start with the last choice and keep a change."""
+    from ui.consult_room import ConsultRoom
+
+    first = PreCallCheck("王小明", devices=no_devices)
+    qtbot.addWidget(first)
+    assert not first.headset.isChecked()  # nothing chosen yet: no headset
+    first.headset.setChecked(True)
+    first.reject()  # a cancelled check remembers nothing
+    again = PreCallCheck("王小明", devices=no_devices)
+    qtbot.addWidget(again)
+    assert not again.headset.isChecked()
+    again.headset.setChecked(True)
+    again.accept()
+    room = ConsultRoom(ui.session, "some-consult", title="王小明")  # no check before it
+    qtbot.addWidget(room)
+    assert room.headset_box.isChecked()
+    room.headset_box.setChecked(False)  # changed during the call: the next one starts so
+    third = PreCallCheck("李梅", devices=no_devices)
+    qtbot.addWidget(third)
+    assert not third.headset.isChecked()
+    other = ConsultRoom(ui.session, "other-consult", title="李梅")
+    qtbot.addWidget(other)
+    assert not other.headset_box.isChecked()

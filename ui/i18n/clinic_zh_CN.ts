@@ -542,167 +542,167 @@ The records on this PC are safe.</source>
             <translation>请在患者列表中打开患者以查看病历。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="140" />
+            <location filename="../chart_screen.py" line="141" />
             <source>Click a masked number to show it in full (recorded)</source>
             <translation>点击已遮挡的号码可显示完整号码（将被记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="149" />
+            <location filename="../chart_screen.py" line="150" />
             <source>New visit</source>
             <translation>新建就诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="150" />
+            <location filename="../chart_screen.py" line="151" />
             <source>Record a visit (Ctrl+Shift+V)</source>
             <translation>记录就诊（Ctrl+Shift+V）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="152" />
+            <location filename="../chart_screen.py" line="153" />
             <source>Ask a specialist</source>
             <translation>申请会诊</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="153" />
+            <location filename="../chart_screen.py" line="154" />
             <source>Request a remote consult (Ctrl+K)</source>
             <translation>申请远程会诊（Ctrl+K）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="155" />
+            <location filename="../chart_screen.py" line="156" />
             <source>Edit patient</source>
             <translation>编辑患者</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="156" />
+            <location filename="../chart_screen.py" line="157" />
             <source>Edit the patient's details (Ctrl+E)</source>
             <translation>编辑患者信息（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="158" />
+            <location filename="../chart_screen.py" line="159" />
             <source>Print…</source>
             <translation>打印…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="160" />
+            <location filename="../chart_screen.py" line="161" />
             <source>Print a prescription, referral, opinion or visit summary</source>
             <translation>打印处方、转诊单、会诊意见或就诊小结</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="167" />
+            <location filename="../chart_screen.py" line="168" />
             <source>Allergies</source>
             <translation>过敏史</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="168" />
+            <location filename="../chart_screen.py" line="169" />
             <source>Active conditions</source>
             <translation>现患疾病</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="169" />
+            <location filename="../chart_screen.py" line="170" />
             <source>Current medications</source>
             <translation>当前用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="181" />
+            <location filename="../chart_screen.py" line="182" />
             <source>Join call</source>
             <translation>加入通话</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="183" />
+            <location filename="../chart_screen.py" line="184" />
             <source>Join the video call of the consult selected in the timeline (Ctrl+J)</source>
             <translation>加入时间线中所选会诊的视频通话（Ctrl+J）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="190" />
+            <location filename="../chart_screen.py" line="191" />
             <source>Timeline</source>
             <translation>时间线</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="199" />
+            <location filename="../chart_screen.py" line="200" />
             <source>Drop image, PDF or DICOM files anywhere on the chart to attach.</source>
             <translation>将图片、PDF 或 DICOM 文件拖到病历任意位置即可添加附件。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="204" />
+            <location filename="../chart_screen.py" line="205" />
             <source>View</source>
             <translation>查看</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="206" />
+            <location filename="../chart_screen.py" line="207" />
             <source>Open with system viewer</source>
             <translation>用系统查看器打开</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="208" />
+            <location filename="../chart_screen.py" line="209" />
             <source>Attach file…</source>
             <translation>添加附件…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="209" />
+            <location filename="../chart_screen.py" line="210" />
             <source>Attach files to the chart (Ctrl+O)</source>
             <translation>向病历添加附件（Ctrl+O）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="216" />
+            <location filename="../chart_screen.py" line="217" />
             <source>Attachments</source>
             <translation>附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="218" />
+            <location filename="../chart_screen.py" line="219" />
             <source>Medications</source>
             <translation>用药</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="220" />
+            <location filename="../chart_screen.py" line="221" />
             <source>Problems and allergies</source>
             <translation>问题与过敏</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="221" />
+            <location filename="../chart_screen.py" line="222" />
             <source>Vitals trends</source>
             <translation>生命体征趋势</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="284" />
+            <location filename="../chart_screen.py" line="285" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="373" />
+            <location filename="../chart_screen.py" line="374" />
             <source>None recorded</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="378" />
+            <location filename="../chart_screen.py" line="379" />
             <source>No known allergies (stated %1)</source>
             <translation>无已知过敏（%1 记录）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="409" />
+            <location filename="../chart_screen.py" line="410" />
             <source>%1   (%2, %3 KB, %4)</source>
             <translation>%1   （%2，%3 KB，%4）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="420" />
+            <location filename="../chart_screen.py" line="421" />
             <source>Attachments (%1)</source>
             <translation>附件（%1）</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="463" />
+            <location filename="../chart_screen.py" line="464" />
             <source>This image cannot be shown; try the system viewer.</source>
             <translation>无法显示此图片，请尝试系统查看器。</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="486" />
+            <location filename="../chart_screen.py" line="487" />
             <source>Attach files to the chart</source>
             <translation>向病历添加附件</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="490" />
+            <location filename="../chart_screen.py" line="491" />
             <source>Images, PDF, DICOM, text (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;All files (*)</source>
             <translation>图片、PDF、DICOM、文本 (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pdf *.dcm *.txt);;所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../chart_screen.py" line="507" />
+            <location filename="../chart_screen.py" line="508" />
             <source>Attaching %1…</source>
             <translation>正在添加 %1…</translation>
         </message>
@@ -986,479 +986,479 @@ The records on this PC are safe.</source>
     <context>
         <name>ConflictsScreen</name>
         <message>
-            <location filename="../conflicts_screen.py" line="284" />
+            <location filename="../conflicts_screen.py" line="285" />
             <source>Field</source>
             <translation>字段</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="285" />
+            <location filename="../conflicts_screen.py" line="286" />
             <source>Before (both started here)</source>
             <translation>修改前（双方共同的版本）</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="286" />
+            <location filename="../conflicts_screen.py" line="287" />
             <source>On this workstation</source>
             <translation>本工作站</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="287" />
+            <location filename="../conflicts_screen.py" line="288" />
             <source>On the central platform</source>
             <translation>中心平台</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="288" />
+            <location filename="../conflicts_screen.py" line="289" />
             <source>Keep</source>
             <translation>保留</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="301" />
+            <location filename="../conflicts_screen.py" line="302" />
             <source>Patient details</source>
             <translation>患者信息</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="302" />
-            <location filename="../conflicts_screen.py" line="344" />
+            <location filename="../conflicts_screen.py" line="303" />
+            <location filename="../conflicts_screen.py" line="345" />
             <source>Visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="303" />
+            <location filename="../conflicts_screen.py" line="304" />
             <source>Visit form</source>
             <translation>就诊表单</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="304" />
+            <location filename="../conflicts_screen.py" line="305" />
             <source>Appointment</source>
             <translation>预约</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="305" />
+            <location filename="../conflicts_screen.py" line="306" />
             <source>Follow-up or task</source>
             <translation>随访或任务</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="306" />
+            <location filename="../conflicts_screen.py" line="307" />
             <source>Care plan</source>
             <translation>诊疗计划</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="307" />
+            <location filename="../conflicts_screen.py" line="308" />
             <source>Consult or referral</source>
             <translation>会诊或转诊</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="308" />
+            <location filename="../conflicts_screen.py" line="309" />
             <source>Condition</source>
             <translation>疾病</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="309" />
+            <location filename="../conflicts_screen.py" line="310" />
             <source>Allergy</source>
             <translation>过敏</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="310" />
+            <location filename="../conflicts_screen.py" line="311" />
             <source>Document</source>
             <translation>文档</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="315" />
+            <location filename="../conflicts_screen.py" line="316" />
             <source>Name</source>
             <translation>姓名</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="316" />
+            <location filename="../conflicts_screen.py" line="317" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="317" />
+            <location filename="../conflicts_screen.py" line="318" />
             <source>Birth date</source>
             <translation>出生日期</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="318" />
+            <location filename="../conflicts_screen.py" line="319" />
             <source>Phone</source>
             <translation>电话</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="319" />
+            <location filename="../conflicts_screen.py" line="320" />
             <source>Address</source>
             <translation>地址</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="320" />
+            <location filename="../conflicts_screen.py" line="321" />
             <source>ID numbers</source>
             <translation>证件号码</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="321" />
+            <location filename="../conflicts_screen.py" line="322" />
             <source>Status</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="322" />
+            <location filename="../conflicts_screen.py" line="323" />
             <source>Description</source>
             <translation>说明</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="323" />
+            <location filename="../conflicts_screen.py" line="324" />
             <source>Start</source>
             <translation>开始</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="324" />
+            <location filename="../conflicts_screen.py" line="325" />
             <source>End</source>
             <translation>结束</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="325" />
+            <location filename="../conflicts_screen.py" line="326" />
             <source>Participants</source>
             <translation>参与者</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="326" />
-            <location filename="../conflicts_screen.py" line="371" />
+            <location filename="../conflicts_screen.py" line="327" />
+            <location filename="../conflicts_screen.py" line="372" />
             <source>Reason</source>
             <translation>原因</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="327" />
+            <location filename="../conflicts_screen.py" line="328" />
             <source>Urgency</source>
             <translation>紧急程度</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="328" />
+            <location filename="../conflicts_screen.py" line="329" />
             <source>Note</source>
             <translation>备注</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="329" />
+            <location filename="../conflicts_screen.py" line="330" />
             <source>Answers</source>
             <translation>回答</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="330" />
+            <location filename="../conflicts_screen.py" line="331" />
             <source>Time</source>
             <translation>时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="331" />
+            <location filename="../conflicts_screen.py" line="332" />
             <source>Due</source>
             <translation>到期日</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="332" />
+            <location filename="../conflicts_screen.py" line="333" />
             <source>What</source>
             <translation>内容</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="333" />
+            <location filename="../conflicts_screen.py" line="334" />
             <source>Clinical status</source>
             <translation>临床状态</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="334" />
+            <location filename="../conflicts_screen.py" line="335" />
             <source>Verification</source>
             <translation>核实状态</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="335" />
+            <location filename="../conflicts_screen.py" line="336" />
             <source>Requested in</source>
             <translation>所属申请</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="336" />
+            <location filename="../conflicts_screen.py" line="337" />
             <source>Duration (minutes)</source>
             <translation>时长（分钟）</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="337" />
+            <location filename="../conflicts_screen.py" line="338" />
             <source>Created</source>
             <translation>创建时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="338" />
+            <location filename="../conflicts_screen.py" line="339" />
             <source>Comment</source>
             <translation>备注</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="339" />
+            <location filename="../conflicts_screen.py" line="340" />
             <source>Service</source>
             <translation>服务</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="340" />
+            <location filename="../conflicts_screen.py" line="341" />
             <source>Appointment type</source>
             <translation>预约类型</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="341" />
+            <location filename="../conflicts_screen.py" line="342" />
             <source>Time slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="342" />
             <location filename="../conflicts_screen.py" line="343" />
+            <location filename="../conflicts_screen.py" line="344" />
             <source>Patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="345" />
+            <location filename="../conflicts_screen.py" line="346" />
             <source>Written on</source>
             <translation>开具时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="346" />
+            <location filename="../conflicts_screen.py" line="347" />
             <source>Requested by</source>
             <translation>申请人</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="347" />
+            <location filename="../conflicts_screen.py" line="348" />
             <source>Specialty</source>
             <translation>专科</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="348" />
+            <location filename="../conflicts_screen.py" line="349" />
             <source>Performed by</source>
             <translation>执行者</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="349" />
+            <location filename="../conflicts_screen.py" line="350" />
             <source>Category</source>
             <translation>类别</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="350" />
+            <location filename="../conflicts_screen.py" line="351" />
             <source>Intent</source>
             <translation>意图</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="351" />
             <location filename="../conflicts_screen.py" line="352" />
             <location filename="../conflicts_screen.py" line="353" />
+            <location filename="../conflicts_screen.py" line="354" />
             <source>When</source>
             <translation>时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="354" />
+            <location filename="../conflicts_screen.py" line="355" />
             <source>Responsible</source>
             <translation>负责人</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="355" />
+            <location filename="../conflicts_screen.py" line="356" />
             <source>About</source>
             <translation>关于</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="356" />
+            <location filename="../conflicts_screen.py" line="357" />
             <source>Title</source>
             <translation>标题</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="357" />
+            <location filename="../conflicts_screen.py" line="358" />
             <source>Content</source>
             <translation>内容</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="358" />
+            <location filename="../conflicts_screen.py" line="359" />
             <source>Date</source>
             <translation>日期</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="359" />
+            <location filename="../conflicts_screen.py" line="360" />
             <source>Type</source>
             <translation>类型</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="360" />
+            <location filename="../conflicts_screen.py" line="361" />
             <source>Class</source>
             <translation>类别</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="361" />
+            <location filename="../conflicts_screen.py" line="362" />
             <source>Active</source>
             <translation>进行中</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="362" />
+            <location filename="../conflicts_screen.py" line="363" />
             <source>Onset</source>
             <translation>起病时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="363" />
+            <location filename="../conflicts_screen.py" line="364" />
             <source>Recorded on</source>
             <translation>记录时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="364" />
+            <location filename="../conflicts_screen.py" line="365" />
             <source>Reaction</source>
             <translation>反应</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="365" />
+            <location filename="../conflicts_screen.py" line="366" />
             <source>Criticality</source>
             <translation>严重程度</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="366" />
+            <location filename="../conflicts_screen.py" line="367" />
             <source>Activities</source>
             <translation>活动</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="367" />
+            <location filename="../conflicts_screen.py" line="368" />
             <source>Form</source>
             <translation>表单</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="368" />
+            <location filename="../conflicts_screen.py" line="369" />
             <source>Filled in on</source>
             <translation>填写时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="369" />
+            <location filename="../conflicts_screen.py" line="370" />
             <source>Author</source>
             <translation>作者</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="370" />
+            <location filename="../conflicts_screen.py" line="371" />
             <source>Sent with it</source>
             <translation>随附资料</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="372" />
+            <location filename="../conflicts_screen.py" line="373" />
             <source>More details</source>
             <translation>更多信息</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="373" />
+            <location filename="../conflicts_screen.py" line="374" />
             <source>Contact person</source>
             <translation>联系人</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="374" />
+            <location filename="../conflicts_screen.py" line="375" />
             <source>Marital status</source>
             <translation>婚姻状况</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="375" />
+            <location filename="../conflicts_screen.py" line="376" />
             <source>Deceased</source>
             <translation>已故</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="410" />
-            <location filename="../conflicts_screen.py" line="462" />
+            <location filename="../conflicts_screen.py" line="411" />
+            <location filename="../conflicts_screen.py" line="463" />
             <source>%1 — %2</source>
             <translation>%1 — %2</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="412" />
+            <location filename="../conflicts_screen.py" line="413" />
             <source>deleted on one side, changed on the other</source>
             <translation>一方已删除，另一方已修改</translation>
         </message>
         <message numerus="yes">
-            <location filename="../conflicts_screen.py" line="414" />
+            <location filename="../conflicts_screen.py" line="415" />
             <source>%n field(s) changed on both sides</source>
             <translation>
                 <numerusform>%n 个字段双方都有修改</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="417" />
+            <location filename="../conflicts_screen.py" line="418" />
             <source>%1
 %2 · %3</source>
             <translation>%1
 %2 · %3</translation>
         </message>
         <message numerus="yes">
-            <location filename="../conflicts_screen.py" line="428" />
+            <location filename="../conflicts_screen.py" line="429" />
             <source>%n conflict(s) waiting for a decision</source>
             <translation>
                 <numerusform>%n 个冲突待处理</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="430" />
+            <location filename="../conflicts_screen.py" line="431" />
             <source>No conflicts: every change here agrees with the central platform.</source>
             <translation>没有冲突：此处的所有更改均与中心平台一致。</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="468" />
+            <location filename="../conflicts_screen.py" line="469" />
             <source>This record was deleted on this workstation, but someone changed it on the central platform meanwhile. Keep it deleted, or bring back the version from the central platform (shown below).</source>
             <translation>此记录已在本工作站删除，但期间有人在中心平台上修改了它。可以保持删除，或恢复中心平台上的版本（见下方）。</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="473" />
+            <location filename="../conflicts_screen.py" line="474" />
             <source>Keep it deleted</source>
             <translation>保持删除</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="474" />
+            <location filename="../conflicts_screen.py" line="475" />
             <source>Bring back the central platform's version</source>
             <translation>恢复中心平台的版本</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="478" />
+            <location filename="../conflicts_screen.py" line="479" />
             <source>This record was deleted on the central platform (by another workstation or the specialist), but it was changed here meanwhile. Keep your version (it is sent again), or accept the deletion.</source>
             <translation>此记录已在中心平台上被删除（由其他工作站或专科医生），但期间在此处被修改过。可以保留您的版本（将重新发送），或接受删除。</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="483" />
+            <location filename="../conflicts_screen.py" line="484" />
             <source>Keep my version</source>
             <translation>保留我的版本</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="484" />
+            <location filename="../conflicts_screen.py" line="485" />
             <source>Accept the deletion</source>
             <translation>接受删除</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="488" />
+            <location filename="../conflicts_screen.py" line="489" />
             <source>This record was changed here and on the central platform since they last agreed. Changes to different fields were merged already; for each field below, choose which version to keep.</source>
             <translation>自上次一致以来，此记录在本地和中心平台上都被修改过。不同字段的修改已自动合并；请为下面每个字段选择要保留的版本。</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="493" />
+            <location filename="../conflicts_screen.py" line="494" />
             <source>Keep mine for all fields</source>
             <translation>全部保留我的</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="494" />
+            <location filename="../conflicts_screen.py" line="495" />
             <source>Keep theirs for all fields</source>
             <translation>全部采用对方的</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="495" />
+            <location filename="../conflicts_screen.py" line="496" />
             <source>Use this workstation's version</source>
             <translation>采用本工作站的版本</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="496" />
+            <location filename="../conflicts_screen.py" line="497" />
             <source>Use the central platform's version</source>
             <translation>采用中心平台的版本</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="497" />
+            <location filename="../conflicts_screen.py" line="498" />
             <source>Apply my choices</source>
             <translation>应用我的选择</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="516" />
+            <location filename="../conflicts_screen.py" line="517" />
             <source>(deleted)</source>
             <translation>（已删除）</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="543" />
+            <location filename="../conflicts_screen.py" line="544" />
             <source>Mine</source>
             <translation>我的</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="544" />
+            <location filename="../conflicts_screen.py" line="545" />
             <source>Theirs</source>
             <translation>对方的</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="563" />
+            <location filename="../conflicts_screen.py" line="564" />
             <source>Choose mine or theirs for every field first.</source>
             <translation>请先为每个字段选择我的或对方的版本。</translation>
         </message>
@@ -1466,185 +1466,185 @@ The records on this PC are safe.</source>
     <context>
         <name>ConsultRoom</name>
         <message>
-            <location filename="../consult_room.py" line="167" />
+            <location filename="../consult_room.py" line="169" />
             <source>Video consult — %1</source>
             <translation>视频会诊 — %1</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="180" />
+            <location filename="../consult_room.py" line="182" />
             <source>Received and sent bitrate, round-trip time, packet loss, frames per second</source>
             <translation>接收和发送码率、往返时延、丢包率、帧率</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="200" />
+            <location filename="../consult_room.py" line="202" />
             <source>Starting the call…</source>
             <translation>正在发起通话…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="268" />
+            <location filename="../consult_room.py" line="270" />
             <source>Unmute</source>
             <translation>取消静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="269" />
+            <location filename="../consult_room.py" line="271" />
             <source>Mute</source>
             <translation>静音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="270" />
+            <location filename="../consult_room.py" line="272" />
             <source>Microphone on or off (Ctrl+M)</source>
             <translation>打开或关闭麦克风（Ctrl+M）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="272" />
+            <location filename="../consult_room.py" line="274" />
             <source>Camera on</source>
             <translation>打开摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="272" />
-            <location filename="../consult_room.py" line="510" />
-            <location filename="../consult_room.py" line="539" />
+            <location filename="../consult_room.py" line="274" />
+            <location filename="../consult_room.py" line="512" />
+            <location filename="../consult_room.py" line="542" />
             <source>Camera off</source>
             <translation>关闭摄像头</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="274" />
+            <location filename="../consult_room.py" line="276" />
             <source>Camera on or off (Ctrl+E)</source>
             <translation>打开或关闭摄像头（Ctrl+E）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="275" />
-            <location filename="../consult_room.py" line="510" />
+            <location filename="../consult_room.py" line="277" />
+            <location filename="../consult_room.py" line="512" />
             <source>Audio only</source>
             <translation>仅语音</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="277" />
+            <location filename="../consult_room.py" line="279" />
             <source>Stop video both ways and keep talking (for a weak link)</source>
             <translation>双方停止视频，只保留语音（网络差时使用）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="279" />
+            <location filename="../consult_room.py" line="281" />
             <source>Headset</source>
             <translation>耳机</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="281" />
+            <location filename="../consult_room.py" line="283" />
             <source>Tick when you wear a headset: echo cancellation is then turned off</source>
             <translation>佩戴耳机时请勾选：将关闭回声消除</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="283" />
+            <location filename="../consult_room.py" line="285" />
             <source>Hang up</source>
             <translation>挂断</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="284" />
+            <location filename="../consult_room.py" line="286" />
             <source>End the call (Ctrl+Shift+H)</source>
             <translation>结束通话（Ctrl+Shift+H）</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="285" />
+            <location filename="../consult_room.py" line="287" />
             <source>Chat</source>
             <translation>文字交流</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="286" />
+            <location filename="../consult_room.py" line="288" />
             <source>Files</source>
             <translation>文件</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="287" />
+            <location filename="../consult_room.py" line="289" />
             <source>Live vitals</source>
             <translation>实时体征</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="310" />
+            <location filename="../consult_room.py" line="312" />
             <source>This workstation is not connected to the central platform, so a live call is not possible. The consult itself still goes to the specialist when the records sync.</source>
             <translation>本工作站尚未连接中心平台，无法进行实时通话。会诊申请本身会在病历同步时送达专科医生。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="327" />
+            <location filename="../consult_room.py" line="329" />
             <source>The camera or microphone could not be started.</source>
             <translation>无法启动摄像头或麦克风。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="365" />
+            <location filename="../consult_room.py" line="367" />
             <source>The loudspeaker could not be started; you will not hear the other side.</source>
             <translation>扬声器无法启动，您将听不到对方的声音。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="397" />
+            <location filename="../consult_room.py" line="399" />
             <source>No live call</source>
             <translation>无实时通话</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="409" />
+            <location filename="../consult_room.py" line="411" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="415" />
+            <location filename="../consult_room.py" line="417" />
             <source>Waiting for the other side to join…</source>
             <translation>等待对方加入…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="416" />
+            <location filename="../consult_room.py" line="418" />
             <source>Connecting…</source>
             <translation>正在连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="417" />
+            <location filename="../consult_room.py" line="419" />
             <source>Connected</source>
             <translation>已接通</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="418" />
+            <location filename="../consult_room.py" line="420" />
             <source>Connection lost — reconnecting…</source>
             <translation>连接中断，正在重新连接…</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="419" />
+            <location filename="../consult_room.py" line="421" />
             <source>The call has ended.</source>
             <translation>通话已结束。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="420" />
+            <location filename="../consult_room.py" line="422" />
             <source>The call failed.</source>
             <translation>通话失败。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="437" />
+            <location filename="../consult_room.py" line="439" />
             <source>no connection</source>
             <translation>无连接</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="451" />
+            <location filename="../consult_room.py" line="453" />
             <source>The other side has not joined yet: they may be offline or busy. You can keep waiting, or hang up; the consult's records still reach them by sync.</source>
             <translation>对方尚未加入：可能不在线或正忙。您可以继续等待，或挂断；会诊资料仍会通过同步送达对方。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="469" />
+            <location filename="../consult_room.py" line="471" />
             <source>Audio only: video is paused.</source>
             <translation>仅语音：视频已暂停。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="471" />
+            <location filename="../consult_room.py" line="473" />
             <source>The link is weak: video is paused and will come back by itself.</source>
             <translation>网络连接较弱：视频已暂停，恢复后会自动继续。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="472" />
+            <location filename="../consult_room.py" line="474" />
             <source>The other side turned the camera off.</source>
             <translation>对方关闭了摄像头。</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="485" />
+            <location filename="../consult_room.py" line="487" />
             <source>RTT %1 · loss %2% · %3 fps</source>
             <translation>时延 %1 · 丢包 %2% · %3 帧/秒</translation>
         </message>
         <message>
-            <location filename="../consult_room.py" line="562" />
+            <location filename="../consult_room.py" line="565" />
             <source>Share a file in the call</source>
             <translation>在通话中分享文件</translation>
         </message>
@@ -2372,28 +2372,28 @@ The records on this PC are safe.</source>
     <context>
         <name>IncomingCallNotice</name>
         <message>
-            <location filename="../incoming_call.py" line="91" />
-            <location filename="../incoming_call.py" line="92" />
+            <location filename="../incoming_call.py" line="93" />
+            <location filename="../incoming_call.py" line="94" />
             <source>Incoming video call</source>
             <translation>视频通话来电</translation>
         </message>
         <message>
-            <location filename="../incoming_call.py" line="94" />
+            <location filename="../incoming_call.py" line="96" />
             <source>The specialist has opened the video consult for %1 and is waiting.</source>
             <translation>专家已开启%1的视频会诊，正在等待。</translation>
         </message>
         <message>
-            <location filename="../incoming_call.py" line="95" />
+            <location filename="../incoming_call.py" line="97" />
             <source>a patient</source>
             <translation>一位患者</translation>
         </message>
         <message>
-            <location filename="../incoming_call.py" line="98" />
+            <location filename="../incoming_call.py" line="100" />
             <source>Join</source>
             <translation>加入</translation>
         </message>
         <message>
-            <location filename="../incoming_call.py" line="99" />
+            <location filename="../incoming_call.py" line="101" />
             <source>Later</source>
             <translation>稍后</translation>
         </message>
@@ -2401,7 +2401,7 @@ The records on this PC are safe.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="216" />
+            <location filename="../main_window.py" line="220" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -2607,47 +2607,47 @@ The records on this PC are safe.</source>
     <context>
         <name>PreCallCheck</name>
         <message>
-            <location filename="../precall_check.py" line="85" />
+            <location filename="../precall_check.py" line="87" />
             <source>Before the call — %1</source>
             <translation>通话前检查 — %1</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="88" />
+            <location filename="../precall_check.py" line="90" />
             <source>Check that the other side will see and hear you: your picture should move below and the bar should move when you speak. Then test the loudspeaker.</source>
             <translation>请确认对方能看到并听到您：下方画面应在动，说话时音量条应跳动。然后测试扬声器。</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="92" />
+            <location filename="../precall_check.py" line="94" />
             <source>Test the loudspeaker</source>
             <translation>测试扬声器</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="93" />
+            <location filename="../precall_check.py" line="95" />
             <source>I use a headset (turns echo cancellation off)</source>
             <translation>我使用耳机（关闭回声消除）</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="96" />
+            <location filename="../precall_check.py" line="98" />
             <source>With loudspeakers the microphone's sound is cleaned of the other side's voice. A headset has no echo, so the sound goes out as it is.</source>
             <translation>使用扬声器时，麦克风的声音会去除对方的声音（回声）。耳机没有回声，声音将原样发送。</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="100" />
+            <location filename="../precall_check.py" line="102" />
             <source>Join the call</source>
             <translation>加入通话</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="123" />
+            <location filename="../precall_check.py" line="129" />
             <source>Playing a two-note chime…</source>
             <translation>正在播放两声提示音…</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="132" />
+            <location filename="../precall_check.py" line="138" />
             <source>The loudspeaker could not be started.</source>
             <translation>无法启动扬声器。</translation>
         </message>
         <message>
-            <location filename="../precall_check.py" line="139" />
+            <location filename="../precall_check.py" line="145" />
             <source>Did you hear two notes? If not, choose another loudspeaker above or turn the volume up, and test again.</source>
             <translation>听到两声提示音了吗？如果没有，请在上方选择其他扬声器或调高音量，然后再次测试。</translation>
         </message>
@@ -3098,6 +3098,100 @@ The records on this PC are safe.</source>
             <location filename="../query_screen.py" line="514" />
             <source>Excel (*.xlsx);;CSV (*.csv);;Text, tab-separated (*.txt)</source>
             <translation>Excel (*.xlsx);;CSV (*.csv);;文本，制表符分隔 (*.txt)</translation>
+        </message>
+    </context>
+    <context>
+        <name>RebuildBox</name>
+        <message>
+            <location filename="../rebuild_box.py" line="88" />
+            <location filename="../rebuild_box.py" line="194" />
+            <source>Rebuild from the central platform</source>
+            <translation>从中心平台重建</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="91" />
+            <source>Replaces the records on this workstation with what the central platform holds for the clinic, when they are damaged and no good backup is at hand. Changes never sent are put back where they can still be read. The records as they are now are moved aside, never deleted.</source>
+            <translation>当本工作站的记录损坏且手头没有有效备份时，用中心平台保存的本诊所记录替换它们。从未发送的更改只要仍能读取，就会放回待发送队列。当前的记录会被原样移到一旁，绝不会删除。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="97" />
+            <source>Opened with</source>
+            <translation>打开方式</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="98" />
+            <source>My passphrase</source>
+            <translation>我的密码</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="99" />
+            <source>The recovery key</source>
+            <translation>恢复密钥</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="100" />
+            <source>Passphrase or recovery key</source>
+            <translation>密码或恢复密钥</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="101" />
+            <source>One-time code (optional)</source>
+            <translation>一次性验证码（可选）</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="103" />
+            <source>only if the administrator gave a new one; else the saved account</source>
+            <translation>仅当管理员给了新的验证码时填写；否则使用已保存的账户</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="105" />
+            <source>Check and rebuild…</source>
+            <translation>检查并重建…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="126" />
+            <source>Give the passphrase or the recovery key.</source>
+            <translation>请输入密码或恢复密钥。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="130" />
+            <source>Checking…</source>
+            <translation>正在检查…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="153" />
+            <source>This workstation is not connected to a central platform: enroll it first (Central platform, below) or ask the administrator for a one-time code.</source>
+            <translation>本工作站尚未连接中心平台：请先注册（见下方“中心平台”），或向管理员索取一次性验证码。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="159" />
+            <source>Nothing was changed.</source>
+            <translation>没有做任何更改。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="175" />
+            <source>Replace the records with the central platform's?</source>
+            <translation>用中心平台的记录替换本机记录？</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="178" />
+            <source>The records in %1 (%2 records now, %3 changes never sent) will be replaced with what the central platform %4 holds for the clinic.</source>
+            <translation>%1 中的记录（当前 %2 条，%3 项更改从未发送）将被中心平台 %4 保存的本诊所记录替换。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="184" />
+            <source>(reached with the one-time code)</source>
+            <translation>（通过一次性验证码连接）</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="188" />
+            <source>Changes never sent are put back if they can still be read; the rebuild lists those that cannot. The records as they are now are moved, unchanged, to a folder beside them. The records close now; sign in again afterwards.</source>
+            <translation>从未发送的更改如仍能读取会被放回；无法读取的会在重建后列出。当前的记录会被原样移到旁边的一个文件夹中。记录现在将关闭；重建后请重新登录。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_box.py" line="196" />
+            <source>Cancel</source>
+            <translation>取消</translation>
         </message>
     </context>
     <context>
@@ -3634,312 +3728,312 @@ The records on this PC are safe.</source>
     <context>
         <name>SettingsScreen</name>
         <message>
-            <location filename="../settings_screen.py" line="256" />
+            <location filename="../settings_screen.py" line="259" />
             <source>The translation for the chosen language is not installed in this version, so the interface is in English.</source>
             <translation>此版本未安装所选语言的翻译，因此界面为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="263" />
+            <location filename="../settings_screen.py" line="266" />
             <source>Language</source>
             <translation>语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="264" />
+            <location filename="../settings_screen.py" line="267" />
             <source>Interface language</source>
             <translation>界面语言</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="266" />
+            <location filename="../settings_screen.py" line="269" />
             <source>Text size</source>
             <translation>文字大小</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="268" />
+            <location filename="../settings_screen.py" line="271" />
             <source>Standard</source>
             <translation>标准</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="268" />
+            <location filename="../settings_screen.py" line="271" />
             <source>Large</source>
             <translation>大</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="268" />
+            <location filename="../settings_screen.py" line="271" />
             <source>Larger</source>
             <translation>较大</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="268" />
+            <location filename="../settings_screen.py" line="271" />
             <source>Largest</source>
             <translation>最大</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="272" />
+            <location filename="../settings_screen.py" line="275" />
             <source>Security</source>
             <translation>安全</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="274" />
+            <location filename="../settings_screen.py" line="277" />
             <source>Signed in on this workstation as %1.</source>
             <translation>已在本工作站以 %1 身份登录。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="278" />
+            <location filename="../settings_screen.py" line="281" />
             <source>Current passphrase</source>
             <translation>当前口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="278" />
+            <location filename="../settings_screen.py" line="281" />
             <source>New passphrase</source>
             <translation>新口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="278" />
-            <location filename="../settings_screen.py" line="292" />
+            <location filename="../settings_screen.py" line="281" />
+            <location filename="../settings_screen.py" line="295" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="282" />
-            <location filename="../settings_screen.py" line="297" />
+            <location filename="../settings_screen.py" line="285" />
+            <location filename="../settings_screen.py" line="300" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="283" />
+            <location filename="../settings_screen.py" line="286" />
             <source>Change passphrase</source>
             <translation>更改口令</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="284" />
+            <location filename="../settings_screen.py" line="287" />
             <source>Users of this workstation</source>
             <translation>本工作站的用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="286" />
+            <location filename="../settings_screen.py" line="289" />
             <source>Each user signs in with their own passphrase: %1.</source>
             <translation>每位用户用自己的密码登录：%1。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="292" />
+            <location filename="../settings_screen.py" line="295" />
             <source>New user name</source>
             <translation>新用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="292" />
+            <location filename="../settings_screen.py" line="295" />
             <source>Their passphrase</source>
             <translation>其密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="296" />
+            <location filename="../settings_screen.py" line="299" />
             <source>e.g. dr.zhang</source>
             <translation>例如 dr.zhang</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="298" />
+            <location filename="../settings_screen.py" line="301" />
             <source>Add user</source>
             <translation>添加用户</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="299" />
+            <location filename="../settings_screen.py" line="302" />
             <source>Lock after idle</source>
             <translation>闲置后锁定</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="300" />
+            <location filename="../settings_screen.py" line="303" />
             <source> min</source>
             <translation> 分钟</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="302" />
+            <location filename="../settings_screen.py" line="305" />
             <source>Central platform</source>
             <translation>中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="303" />
+            <location filename="../settings_screen.py" line="306" />
             <source>Server address</source>
             <translation>服务器地址</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="304" />
-            <location filename="../settings_screen.py" line="484" />
+            <location filename="../settings_screen.py" line="307" />
+            <location filename="../settings_screen.py" line="487" />
             <source>CA certificate</source>
             <translation>CA 证书</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="305" />
+            <location filename="../settings_screen.py" line="308" />
             <source>only for a server with its own certificate</source>
             <translation>仅用于使用自有证书的服务器</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="306" />
+            <location filename="../settings_screen.py" line="309" />
             <source>Choose…</source>
             <translation>选择…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="307" />
+            <location filename="../settings_screen.py" line="310" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="308" />
+            <location filename="../settings_screen.py" line="311" />
             <source>Specialist</source>
             <translation>专科医生</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="309" />
+            <location filename="../settings_screen.py" line="312" />
             <source>One-time code</source>
             <translation>一次性验证码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="310" />
+            <location filename="../settings_screen.py" line="313" />
             <source>Name of this PC</source>
             <translation>本机名称</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="311" />
+            <location filename="../settings_screen.py" line="314" />
             <source>Connect this workstation</source>
             <translation>连接本工作站</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="312" />
+            <location filename="../settings_screen.py" line="315" />
             <source>User name</source>
             <translation>用户名</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="313" />
+            <location filename="../settings_screen.py" line="316" />
             <source>Password</source>
             <translation>密码</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="314" />
+            <location filename="../settings_screen.py" line="317" />
             <source>Sign in to the central platform</source>
             <translation>登录中心平台</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="315" />
-            <location filename="../settings_screen.py" line="598" />
+            <location filename="../settings_screen.py" line="318" />
+            <location filename="../settings_screen.py" line="601" />
             <source>About</source>
             <translation>关于</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="317" />
+            <location filename="../settings_screen.py" line="320" />
             <source>Clinic workstation, version %1</source>
             <translation>诊所工作站，版本 %1</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="319" />
+            <location filename="../settings_screen.py" line="322" />
             <source>About this program…</source>
             <translation>关于本程序…</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="334" />
+            <location filename="../settings_screen.py" line="337" />
             <source>A new language applies at once to every screen, the sign-in included, and to every window opened afterwards.</source>
             <translation>新语言立即应用于所有页面（包括登录页面）以及之后打开的所有窗口。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="364" />
+            <location filename="../settings_screen.py" line="367" />
             <source>Saved. Every screen follows at once; a form open over a chart keeps its language until it is closed.</source>
             <translation>已保存。所有页面立即生效；病历上已打开的表单在关闭前保持原语言。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="359" />
+            <location filename="../settings_screen.py" line="362" />
             <source>Saved. The translation for this language is not installed in this version, so the interface stays in English.</source>
             <translation>已保存。此版本未安装该语言的翻译，因此界面仍为英文。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="386" />
+            <location filename="../settings_screen.py" line="389" />
             <source>Type your current passphrase.</source>
             <translation>请输入当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="389" />
-            <location filename="../settings_screen.py" line="431" />
+            <location filename="../settings_screen.py" line="392" />
+            <location filename="../settings_screen.py" line="434" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="392" />
+            <location filename="../settings_screen.py" line="395" />
             <source>The two new passphrases differ.</source>
             <translation>两次输入的新口令不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="401" />
+            <location filename="../settings_screen.py" line="404" />
             <source>That is not your current passphrase.</source>
             <translation>这不是您的当前口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="406" />
+            <location filename="../settings_screen.py" line="409" />
             <source>Passphrase changed. Use the new one from now on.</source>
             <translation>口令已更改，今后请使用新口令。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="423" />
+            <location filename="../settings_screen.py" line="426" />
             <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
             <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="427" />
+            <location filename="../settings_screen.py" line="430" />
             <source>That user already exists here.</source>
             <translation>本工作站已有该用户。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="435" />
+            <location filename="../settings_screen.py" line="438" />
             <source>The two passphrases differ.</source>
             <translation>两次输入的密码不一致。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="446" />
+            <location filename="../settings_screen.py" line="449" />
             <source>%1 can now sign in on this workstation.</source>
             <translation>%1 现在可以登录本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="465" />
+            <location filename="../settings_screen.py" line="468" />
             <source>Not connected: records stay on this workstation until it is.</source>
             <translation>未连接：连接前记录只保存在本工作站。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="468" />
+            <location filename="../settings_screen.py" line="471" />
             <source>Connected to %1 as a workstation of clinic %2 (device %3).</source>
             <translation>已作为诊所 %2 的工作站连接到 %1（设备 %3）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="475" />
+            <location filename="../settings_screen.py" line="478" />
             <source>Signed in to %1 as %2 (%3; specialties: %4).</source>
             <translation>已以 %2 身份登录 %1（%3；专科：%4）。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="486" />
+            <location filename="../settings_screen.py" line="489" />
             <source>Certificates (*.pem *.crt *.cer)</source>
             <translation>证书 (*.pem *.crt *.cer)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="486" />
+            <location filename="../settings_screen.py" line="489" />
             <source>All files (*)</source>
             <translation>所有文件 (*)</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="496" />
+            <location filename="../settings_screen.py" line="499" />
             <source>Type the address the administrator gave you, starting with https://</source>
             <translation>请输入管理员提供的地址，以 https:// 开头</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="512" />
+            <location filename="../settings_screen.py" line="515" />
             <source>Type the one-time code.</source>
             <translation>请输入一次性验证码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="547" />
+            <location filename="../settings_screen.py" line="550" />
             <source>Type your user name.</source>
             <translation>请输入用户名。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="550" />
+            <location filename="../settings_screen.py" line="553" />
             <source>Type your password.</source>
             <translation>请输入密码。</translation>
         </message>
         <message>
-            <location filename="../settings_screen.py" line="585" />
+            <location filename="../settings_screen.py" line="588" />
             <source>Clinic workstation %1
 
 Records, visits, consults and follow-ups for community clinics, kept encrypted on this PC and synced with the central platform.
@@ -3955,87 +4049,87 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SetupScreen</name>
         <message>
-            <location filename="../setup_screen.py" line="82" />
+            <location filename="../setup_screen.py" line="83" />
             <source>Set up this workstation</source>
             <translation>设置本工作站</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="87" />
+            <location filename="../setup_screen.py" line="89" />
             <source>The clinic's records are kept encrypted on this PC. Choose who signs in first and their passphrase; more users can be added later in the settings.</source>
             <translation>诊所的病历加密保存在这台电脑上。请设置第一位登录的用户及其密码；其他用户以后可在设置中添加。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="94" />
+            <location filename="../setup_screen.py" line="96" />
             <source>e.g. Shanhe Township Health Centre</source>
             <translation>例如 山河乡卫生院</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="95" />
+            <location filename="../setup_screen.py" line="97" />
             <source>Clinic</source>
             <translation>诊所</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="97" />
+            <location filename="../setup_screen.py" line="99" />
             <source>e.g. dr.zhang</source>
             <translation>例如 dr.zhang</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="98" />
+            <location filename="../setup_screen.py" line="100" />
             <source>Your user name</source>
             <translation>您的用户名</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="102" />
+            <location filename="../setup_screen.py" line="104" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="103" />
+            <location filename="../setup_screen.py" line="105" />
             <source>Passphrase</source>
             <translation>口令</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="104" />
+            <location filename="../setup_screen.py" line="106" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="109" />
+            <location filename="../setup_screen.py" line="111" />
             <source>Create the encrypted records</source>
             <translation>创建加密病历库</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="119" />
+            <location filename="../setup_screen.py" line="121" />
             <source>Type the clinic's name.</source>
             <translation>请输入诊所名称。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="123" />
+            <location filename="../setup_screen.py" line="125" />
             <source>Use 2 to 32 letters, digits, dots, dashes or underscores.</source>
             <translation>请使用 2 到 32 个字母、数字、点、短横线或下划线。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="128" />
+            <location filename="../setup_screen.py" line="130" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="132" />
+            <location filename="../setup_screen.py" line="134" />
             <source>The two passphrases differ.</source>
             <translation>两次输入的密码不一致。</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="152" />
+            <location filename="../setup_screen.py" line="154" />
             <source>Creating the encrypted records…</source>
             <translation>正在创建加密病历库…</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="171" />
+            <location filename="../setup_screen.py" line="173" />
             <source>Write down the recovery key</source>
             <translation>请抄下恢复密钥</translation>
         </message>
         <message>
-            <location filename="../setup_screen.py" line="176" />
+            <location filename="../setup_screen.py" line="179" />
             <source>If every passphrase is forgotten, this key is the only way to open the records. It is shown only now. Write it on paper and keep it locked away from the PC; do not store it in a file or a photo.</source>
             <translation>如果所有密码都忘记了，只有这个密钥能打开病历。它只显示这一次。请把它抄在纸上，锁好并远离电脑存放；不要存成文件或拍照。</translation>
         </message>
@@ -4335,226 +4429,226 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>SyncErrorsScreen</name>
         <message>
-            <location filename="../sync_errors_screen.py" line="107" />
+            <location filename="../sync_errors_screen.py" line="109" />
             <source>The central platform refused these changes. Nothing else waits for them: every other change is sent as usual. Fix the record and it is sent again in place of the refused change, or discard the change.</source>
             <translation>中心平台拒绝了以下更改。其他更改不会因此等待，照常发送。修改该记录后，它会代替被拒绝的更改重新发送；也可以放弃这项更改。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="112" />
+            <location filename="../sync_errors_screen.py" line="114" />
             <source>Open record</source>
             <translation>打开记录</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="113" />
-            <location filename="../sync_errors_screen.py" line="304" />
+            <location filename="../sync_errors_screen.py" line="115" />
+            <location filename="../sync_errors_screen.py" line="306" />
             <source>Open the patient's chart to fix the record</source>
             <translation>打开患者病历以修改该记录</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="114" />
+            <location filename="../sync_errors_screen.py" line="116" />
             <source>Retry</source>
             <translation>重试</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="116" />
+            <location filename="../sync_errors_screen.py" line="118" />
             <source>Send the change again (after fixing the record, or when the cause is gone)</source>
             <translation>重新发送这项更改（在修改记录后，或原因已消除时）</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="118" />
+            <location filename="../sync_errors_screen.py" line="120" />
             <source>Discard…</source>
             <translation>放弃…</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="129" />
+            <location filename="../sync_errors_screen.py" line="131" />
             <source>Patient details</source>
             <translation>患者信息</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="130" />
+            <location filename="../sync_errors_screen.py" line="132" />
             <source>Measurement</source>
             <translation>测量值</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="131" />
+            <location filename="../sync_errors_screen.py" line="133" />
             <source>Visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="132" />
+            <location filename="../sync_errors_screen.py" line="134" />
             <source>Visit form</source>
             <translation>就诊表单</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="133" />
+            <location filename="../sync_errors_screen.py" line="135" />
             <source>Condition</source>
             <translation>疾病</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="134" />
+            <location filename="../sync_errors_screen.py" line="136" />
             <source>Allergy</source>
             <translation>过敏</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="135" />
+            <location filename="../sync_errors_screen.py" line="137" />
             <source>Prescription</source>
             <translation>处方</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="136" />
+            <location filename="../sync_errors_screen.py" line="138" />
             <source>Consult or referral</source>
             <translation>会诊或转诊</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="137" />
+            <location filename="../sync_errors_screen.py" line="139" />
             <source>Message</source>
             <translation>消息</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="138" />
+            <location filename="../sync_errors_screen.py" line="140" />
             <source>Report</source>
             <translation>报告</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="139" />
+            <location filename="../sync_errors_screen.py" line="141" />
             <source>Specialist's opinion</source>
             <translation>专科意见</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="140" />
+            <location filename="../sync_errors_screen.py" line="142" />
             <source>Appointment</source>
             <translation>预约</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="141" />
+            <location filename="../sync_errors_screen.py" line="143" />
             <source>Care plan</source>
             <translation>诊疗计划</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="142" />
+            <location filename="../sync_errors_screen.py" line="144" />
             <source>Follow-up or task</source>
             <translation>随访或任务</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="143" />
+            <location filename="../sync_errors_screen.py" line="145" />
             <source>Document</source>
             <translation>文档</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="155" />
+            <location filename="../sync_errors_screen.py" line="157" />
             <source>An identifier in this record has characters that are not allowed (only letters, digits, '-' and '.', up to 64).</source>
             <translation>该记录中的某个标识含有不允许的字符（只允许字母、数字、“-”和“.”，最多 64 个）。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="159" />
+            <location filename="../sync_errors_screen.py" line="161" />
             <source>The record holds characters that cannot be stored, such as an invisible control character pasted from another program.</source>
             <translation>该记录含有无法保存的字符，例如从其他程序粘贴来的不可见控制字符。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="163" />
+            <location filename="../sync_errors_screen.py" line="165" />
             <source>A field of this record holds a value the record standard (FHIR) does not allow.</source>
             <translation>该记录的某个字段含有记录标准（FHIR）不允许的值。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="165" />
+            <location filename="../sync_errors_screen.py" line="167" />
             <source>The change is not in a form the central platform accepts.</source>
             <translation>这项更改的格式不被中心平台接受。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="166" />
+            <location filename="../sync_errors_screen.py" line="168" />
             <source>The record's text holds formatting that is not allowed.</source>
             <translation>该记录的文本含有不允许的格式。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="167" />
+            <location filename="../sync_errors_screen.py" line="169" />
             <source>The record is too large for the central platform.</source>
             <translation>该记录过大，中心平台无法接收。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="168" />
+            <location filename="../sync_errors_screen.py" line="170" />
             <source>The record is nested too deeply.</source>
             <translation>该记录的嵌套层级过深。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="169" />
+            <location filename="../sync_errors_screen.py" line="171" />
             <source>The central platform does not accept this kind of record.</source>
             <translation>中心平台不接受这类记录。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="171" />
+            <location filename="../sync_errors_screen.py" line="173" />
             <source>The record refers to another record the central platform does not have (for example a patient whose own change was refused).</source>
             <translation>该记录引用了中心平台上没有的另一条记录（例如其本身的更改被拒绝的患者）。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="174" />
+            <location filename="../sync_errors_screen.py" line="176" />
             <source>The record refers to a record of another server.</source>
             <translation>该记录引用了其他服务器上的记录。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="176" />
+            <location filename="../sync_errors_screen.py" line="178" />
             <source>The record refers to another record in a way the central platform does not accept.</source>
             <translation>该记录引用其他记录的方式不被中心平台接受。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="178" />
+            <location filename="../sync_errors_screen.py" line="180" />
             <source>This workstation may not change this record.</source>
             <translation>本工作站无权修改该记录。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="180" />
-            <location filename="../sync_errors_screen.py" line="183" />
+            <location filename="../sync_errors_screen.py" line="182" />
+            <location filename="../sync_errors_screen.py" line="185" />
             <source>The central platform already has a different change under this change's number.</source>
             <translation>中心平台上已有一项使用相同编号的不同更改。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="186" />
+            <location filename="../sync_errors_screen.py" line="188" />
             <source>An attached file has not reached the central platform yet.</source>
             <translation>附件尚未到达中心平台。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="188" />
+            <location filename="../sync_errors_screen.py" line="190" />
             <source>The attached file is missing on this workstation.</source>
             <translation>本工作站上缺少该附件。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="189" />
+            <location filename="../sync_errors_screen.py" line="191" />
             <source>The central platform refused this change.</source>
             <translation>中心平台拒绝了这项更改。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="194" />
+            <location filename="../sync_errors_screen.py" line="196" />
             <source>Once the other record or file has reached it, choose Retry.</source>
             <translation>待另一条记录或文件到达中心平台后，请点“重试”。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="196" />
+            <location filename="../sync_errors_screen.py" line="198" />
             <source>Discard this change; make it again if it is still needed.</source>
             <translation>请放弃这项更改；如仍需要，请重新录入。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="198" />
+            <location filename="../sync_errors_screen.py" line="200" />
             <source>Open the record, correct it and save: it is then sent again by itself.</source>
             <translation>打开记录，改正后保存：它会自动重新发送。</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_errors_screen.py" line="201" />
+            <location filename="../sync_errors_screen.py" line="203" />
             <source>%n newer version(s) of this record wait and go in its place.</source>
             <translation>
                 <numerusform>该记录有 %n 个较新的版本在等待，将代替它发送。</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="217" />
+            <location filename="../sync_errors_screen.py" line="219" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="219" />
+            <location filename="../sync_errors_screen.py" line="221" />
             <source>%1 — %2</source>
             <translation>%1 — %2</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="258" />
+            <location filename="../sync_errors_screen.py" line="260" />
             <source>%1
 %2
 %3</source>
@@ -4563,54 +4657,54 @@ Python %2，Qt for Python %3，%4。</translation>
 %3</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="357" />
+            <location filename="../sync_errors_screen.py" line="359" />
             <source>Cancel</source>
             <translation>取消</translation>
         </message>
         <message numerus="yes">
-            <location filename="../sync_errors_screen.py" line="271" />
+            <location filename="../sync_errors_screen.py" line="273" />
             <source>%n change(s) in error</source>
             <translation>
                 <numerusform>%n 项更改出错</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="273" />
+            <location filename="../sync_errors_screen.py" line="275" />
             <source>No changes in error: the central platform accepted everything sent.</source>
             <translation>没有出错的更改：中心平台已接受所有发送的内容。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="298" />
+            <location filename="../sync_errors_screen.py" line="300" />
             <source>The central platform said: %1 (%2)</source>
             <translation>中心平台的答复：%1（%2）</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="306" />
+            <location filename="../sync_errors_screen.py" line="308" />
             <source>This record is not in a patient's chart.</source>
             <translation>该记录不属于任何患者病历。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="336" />
+            <location filename="../sync_errors_screen.py" line="338" />
             <source>The record goes back to its version on the central platform; the changes made to it here since then are lost.</source>
             <translation>该记录将恢复为中心平台上的版本；此后在本机所做的修改将丢失。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="341" />
+            <location filename="../sync_errors_screen.py" line="343" />
             <source>This record never reached the central platform: it is deleted on this workstation.</source>
             <translation>该记录从未到达中心平台：将在本工作站上删除。</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="343" />
+            <location filename="../sync_errors_screen.py" line="345" />
             <source>Discard the refused change to %1?</source>
             <translation>放弃对“%1”的被拒绝更改？</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="353" />
+            <location filename="../sync_errors_screen.py" line="355" />
             <source>Discard change</source>
             <translation>放弃更改</translation>
         </message>
         <message>
-            <location filename="../sync_errors_screen.py" line="356" />
+            <location filename="../sync_errors_screen.py" line="358" />
             <source>Discard</source>
             <translation>放弃</translation>
         </message>
@@ -4618,42 +4712,47 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>TrendPlots</name>
         <message>
-            <location filename="../vitals_trends.py" line="95" />
-            <source>Blood pressure (mmHg): %1 systolic, %2 diastolic</source>
-            <translation>血压（mmHg）：%1 收缩压，%2 舒张压</translation>
-        </message>
-        <message>
-            <location filename="../vitals_trends.py" line="101" />
+            <location filename="../vitals_trends.py" line="123" />
             <source>Heart rate (/min)</source>
             <translation>心率（次/分）</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="102" />
+            <location filename="../vitals_trends.py" line="124" />
             <source>Glucose (mmol/L)</source>
             <translation>血糖（mmol/L）</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="103" />
+            <location filename="../vitals_trends.py" line="125" />
             <source>Weight (kg)</source>
             <translation>体重（kg）</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="167" />
+            <location filename="../vitals_trends.py" line="140" />
             <source>No readings</source>
             <translation>无测量值</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="207" />
+            <location filename="../vitals_trends.py" line="149" />
+            <source>%1 systolic, %2 diastolic</source>
+            <translation>%1 收缩压，%2 舒张压</translation>
+        </message>
+        <message>
+            <location filename="../vitals_trends.py" line="153" />
+            <source>Blood pressure (mmHg)</source>
+            <translation>血压（mmHg）</translation>
+        </message>
+        <message>
+            <location filename="../vitals_trends.py" line="281" />
             <source>%1 readings; the highest and lowest of each period are plotted.</source>
             <translation>%1 次测量；图中显示每个时段的最高值和最低值。</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="212" />
+            <location filename="../vitals_trends.py" line="286" />
             <source>%1 readings.</source>
             <translation>%1 次测量。</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="214" />
+            <location filename="../vitals_trends.py" line="288" />
             <source>No vitals recorded yet.</source>
             <translation>尚无生命体征记录。</translation>
         </message>
@@ -4661,114 +4760,114 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>UnlockScreen</name>
         <message>
-            <location filename="../unlock_screen.py" line="51" />
-            <location filename="../unlock_screen.py" line="114" />
+            <location filename="../unlock_screen.py" line="53" />
+            <location filename="../unlock_screen.py" line="117" />
             <source>Clinic workstation</source>
             <translation>诊所工作站</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="54" />
-            <location filename="../unlock_screen.py" line="116" />
-            <location filename="../unlock_screen.py" line="165" />
-            <location filename="../unlock_screen.py" line="173" />
+            <location filename="../unlock_screen.py" line="57" />
+            <location filename="../unlock_screen.py" line="119" />
+            <location filename="../unlock_screen.py" line="168" />
+            <location filename="../unlock_screen.py" line="176" />
             <source>Sign in to open the clinic's records.</source>
             <translation>登录以打开诊所记录。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="58" />
-            <location filename="../unlock_screen.py" line="118" />
+            <location filename="../unlock_screen.py" line="61" />
+            <location filename="../unlock_screen.py" line="121" />
             <source>User</source>
             <translation>用户</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="61" />
-            <location filename="../unlock_screen.py" line="63" />
-            <location filename="../unlock_screen.py" line="119" />
-            <location filename="../unlock_screen.py" line="128" />
+            <location filename="../unlock_screen.py" line="64" />
+            <location filename="../unlock_screen.py" line="66" />
+            <location filename="../unlock_screen.py" line="122" />
+            <location filename="../unlock_screen.py" line="131" />
             <source>Passphrase</source>
             <translation>口令</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="66" />
-            <location filename="../unlock_screen.py" line="129" />
+            <location filename="../unlock_screen.py" line="69" />
+            <location filename="../unlock_screen.py" line="132" />
             <source>Sign in</source>
             <translation>登录</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="70" />
-            <location filename="../unlock_screen.py" line="130" />
+            <location filename="../unlock_screen.py" line="73" />
+            <location filename="../unlock_screen.py" line="133" />
             <source>Forgot the passphrase?</source>
             <translation>忘记口令？</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="76" />
-            <location filename="../unlock_screen.py" line="131" />
+            <location filename="../unlock_screen.py" line="79" />
+            <location filename="../unlock_screen.py" line="134" />
             <source>Set a new passphrase with the recovery key</source>
             <translation>用恢复密钥设置新密码</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="80" />
-            <location filename="../unlock_screen.py" line="134" />
+            <location filename="../unlock_screen.py" line="83" />
+            <location filename="../unlock_screen.py" line="137" />
             <source>The recovery key was shown once when this workstation was set up (13 groups of four letters and digits). It sets a new passphrase for the user chosen above.</source>
             <translation>恢复密钥在设置本工作站时显示过一次（13 组，每组四个字母或数字）。它可为上面选中的用户设置新密码。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="89" />
-            <location filename="../unlock_screen.py" line="120" />
+            <location filename="../unlock_screen.py" line="92" />
+            <location filename="../unlock_screen.py" line="123" />
             <source>Recovery key</source>
             <translation>恢复密钥</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="94" />
-            <location filename="../unlock_screen.py" line="138" />
+            <location filename="../unlock_screen.py" line="97" />
+            <location filename="../unlock_screen.py" line="141" />
             <source>at least 8 characters</source>
             <translation>至少 8 个字符</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="96" />
-            <location filename="../unlock_screen.py" line="121" />
+            <location filename="../unlock_screen.py" line="99" />
+            <location filename="../unlock_screen.py" line="124" />
             <source>New passphrase</source>
             <translation>新口令</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="98" />
-            <location filename="../unlock_screen.py" line="122" />
+            <location filename="../unlock_screen.py" line="101" />
+            <location filename="../unlock_screen.py" line="125" />
             <source>Repeat it</source>
             <translation>再次输入</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="100" />
-            <location filename="../unlock_screen.py" line="139" />
+            <location filename="../unlock_screen.py" line="103" />
+            <location filename="../unlock_screen.py" line="142" />
             <source>Set the new passphrase and sign in</source>
             <translation>设置新密码并登录</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="159" />
+            <location filename="../unlock_screen.py" line="162" />
             <source>Opening the records…</source>
             <translation>正在打开记录…</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="180" />
+            <location filename="../unlock_screen.py" line="183" />
             <source>Type your passphrase.</source>
             <translation>请输入口令。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="200" />
+            <location filename="../unlock_screen.py" line="203" />
             <source>Type the recovery key.</source>
             <translation>请输入恢复密钥。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="203" />
+            <location filename="../unlock_screen.py" line="206" />
             <source>A passphrase needs at least 8 characters.</source>
             <translation>口令至少需要 8 个字符。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="206" />
+            <location filename="../unlock_screen.py" line="209" />
             <source>The two new passphrases differ.</source>
             <translation>两次输入的新口令不一致。</translation>
         </message>
         <message>
-            <location filename="../unlock_screen.py" line="209" />
+            <location filename="../unlock_screen.py" line="212" />
             <source>Choose the user whose passphrase is forgotten.</source>
             <translation>请选择忘记密码的用户。</translation>
         </message>
@@ -4978,12 +5077,12 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>call_launcher</name>
         <message>
-            <location filename="../call_launcher.py" line="115" />
+            <location filename="../call_launcher.py" line="116" />
             <source>No call to join yet</source>
             <translation>暂无可加入的通话</translation>
         </message>
         <message>
-            <location filename="../call_launcher.py" line="120" />
+            <location filename="../call_launcher.py" line="121" />
             <source>%1, %2</source>
             <translation>%1，%2</translation>
         </message>
@@ -5097,62 +5196,62 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="54" />
-            <location filename="../conflicts_screen.py" line="139" />
+            <location filename="../conflicts_screen.py" line="140" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="55" />
-            <location filename="../conflicts_screen.py" line="140" />
+            <location filename="../conflicts_screen.py" line="141" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="56" />
-            <location filename="../conflicts_screen.py" line="141" />
+            <location filename="../conflicts_screen.py" line="142" />
             <source>As soon as possible</source>
             <translation>尽快</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="57" />
-            <location filename="../conflicts_screen.py" line="142" />
+            <location filename="../conflicts_screen.py" line="143" />
             <source>Emergency (stat)</source>
             <translation>急诊（立即）</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="67" />
-            <location filename="../conflicts_screen.py" line="109" />
+            <location filename="../conflicts_screen.py" line="110" />
             <source>Male</source>
             <translation>男</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="68" />
-            <location filename="../conflicts_screen.py" line="110" />
+            <location filename="../conflicts_screen.py" line="111" />
             <source>Female</source>
             <translation>女</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="69" />
-            <location filename="../conflicts_screen.py" line="111" />
+            <location filename="../conflicts_screen.py" line="112" />
             <source>Other</source>
             <translation>其他</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="70" />
             <location filename="../clinical_text.py" line="71" />
-            <location filename="../conflicts_screen.py" line="112" />
+            <location filename="../conflicts_screen.py" line="113" />
             <source>Unknown</source>
             <translation>未知</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="89" />
-            <location filename="../conflicts_screen.py" line="189" />
+            <location filename="../conflicts_screen.py" line="190" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="89" />
-            <location filename="../conflicts_screen.py" line="189" />
+            <location filename="../conflicts_screen.py" line="190" />
             <source>No</source>
             <translation>否</translation>
         </message>
@@ -5168,7 +5267,7 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="108" />
-            <location filename="../conflicts_screen.py" line="169" />
+            <location filename="../conflicts_screen.py" line="170" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
@@ -5211,357 +5310,357 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>conflict_values</name>
         <message>
-            <location filename="../conflicts_screen.py" line="54" />
+            <location filename="../conflicts_screen.py" line="55" />
             <source>Full address</source>
             <translation>完整地址</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="54" />
+            <location filename="../conflicts_screen.py" line="55" />
             <source>Text</source>
             <translation>文字</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="56" />
+            <location filename="../conflicts_screen.py" line="57" />
             <source>Family name</source>
             <translation>姓</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="57" />
+            <location filename="../conflicts_screen.py" line="58" />
             <source>Given name</source>
             <translation>名</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="58" />
+            <location filename="../conflicts_screen.py" line="59" />
             <source>Title</source>
             <translation>标题</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="59" />
+            <location filename="../conflicts_screen.py" line="60" />
             <source>Suffix</source>
             <translation>后缀</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="60" />
+            <location filename="../conflicts_screen.py" line="61" />
             <source>Use</source>
             <translation>用途</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="61" />
+            <location filename="../conflicts_screen.py" line="62" />
             <source>Value</source>
             <translation>内容</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="62" />
+            <location filename="../conflicts_screen.py" line="63" />
             <source>Street, village</source>
             <translation>街道/村</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="63" />
+            <location filename="../conflicts_screen.py" line="64" />
             <source>City</source>
             <translation>市</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="64" />
+            <location filename="../conflicts_screen.py" line="65" />
             <source>County, district</source>
             <translation>县/区</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="65" />
+            <location filename="../conflicts_screen.py" line="66" />
             <source>Province</source>
             <translation>省</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="66" />
+            <location filename="../conflicts_screen.py" line="67" />
             <source>Postal code</source>
             <translation>邮编</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="67" />
+            <location filename="../conflicts_screen.py" line="68" />
             <source>Country</source>
             <translation>国家</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="68" />
+            <location filename="../conflicts_screen.py" line="69" />
             <source>Period</source>
             <translation>期间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="69" />
+            <location filename="../conflicts_screen.py" line="70" />
             <source>Start</source>
             <translation>开始</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="70" />
+            <location filename="../conflicts_screen.py" line="71" />
             <source>End</source>
             <translation>结束</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="71" />
+            <location filename="../conflicts_screen.py" line="72" />
             <source>Type</source>
             <translation>类型</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="72" />
+            <location filename="../conflicts_screen.py" line="73" />
             <source>Name</source>
             <translation>姓名</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="73" />
+            <location filename="../conflicts_screen.py" line="74" />
             <source>Code</source>
             <translation>代码</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="74" />
+            <location filename="../conflicts_screen.py" line="75" />
             <source>Coded as</source>
             <translation>编码</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="75" />
+            <location filename="../conflicts_screen.py" line="76" />
             <source>Record</source>
             <translation>记录</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="76" />
+            <location filename="../conflicts_screen.py" line="77" />
             <source>Status</source>
             <translation>状态</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="77" />
+            <location filename="../conflicts_screen.py" line="78" />
             <source>Who</source>
             <translation>人员</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="78" />
+            <location filename="../conflicts_screen.py" line="79" />
             <source>Required</source>
             <translation>是否必需</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="79" />
+            <location filename="../conflicts_screen.py" line="80" />
             <source>Author</source>
             <translation>作者</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="80" />
+            <location filename="../conflicts_screen.py" line="81" />
             <source>Time</source>
             <translation>时间</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="81" />
+            <location filename="../conflicts_screen.py" line="82" />
             <source>Question</source>
             <translation>问题</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="82" />
             <location filename="../conflicts_screen.py" line="83" />
             <location filename="../conflicts_screen.py" line="84" />
             <location filename="../conflicts_screen.py" line="85" />
             <location filename="../conflicts_screen.py" line="86" />
             <location filename="../conflicts_screen.py" line="87" />
+            <location filename="../conflicts_screen.py" line="88" />
             <source>Answer</source>
             <translation>回答</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="88" />
+            <location filename="../conflicts_screen.py" line="89" />
             <source>Rank</source>
             <translation>顺序</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="89" />
+            <location filename="../conflicts_screen.py" line="90" />
             <source>Unit</source>
             <translation>单位</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="98" />
+            <location filename="../conflicts_screen.py" line="99" />
             <source>Mobile</source>
             <translation>手机</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="99" />
+            <location filename="../conflicts_screen.py" line="100" />
             <source>Home</source>
             <translation>家庭</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="100" />
+            <location filename="../conflicts_screen.py" line="101" />
             <source>Work</source>
             <translation>工作</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="101" />
+            <location filename="../conflicts_screen.py" line="102" />
             <source>Temporary</source>
             <translation>临时</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="102" />
+            <location filename="../conflicts_screen.py" line="103" />
             <source>Old</source>
             <translation>旧的</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="103" />
+            <location filename="../conflicts_screen.py" line="104" />
             <source>Official</source>
             <translation>正式</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="104" />
+            <location filename="../conflicts_screen.py" line="105" />
             <source>Usual</source>
             <translation>常用</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="105" />
+            <location filename="../conflicts_screen.py" line="106" />
             <source>Billing</source>
             <translation>结算</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="107" />
+            <location filename="../conflicts_screen.py" line="108" />
             <source>China</source>
             <translation>中国</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="115" />
+            <location filename="../conflicts_screen.py" line="116" />
             <source>Proposed</source>
             <translation>已提议</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="116" />
+            <location filename="../conflicts_screen.py" line="117" />
             <source>Pending</source>
             <translation>待定</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="117" />
+            <location filename="../conflicts_screen.py" line="118" />
             <source>Booked</source>
             <translation>已预约</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="118" />
+            <location filename="../conflicts_screen.py" line="119" />
             <source>Arrived</source>
             <translation>已到达</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="119" />
+            <location filename="../conflicts_screen.py" line="120" />
             <source>Fulfilled</source>
             <translation>已完成</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="120" />
+            <location filename="../conflicts_screen.py" line="121" />
             <source>Cancelled</source>
             <translation>已取消</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="121" />
+            <location filename="../conflicts_screen.py" line="122" />
             <source>No-show</source>
             <translation>未到</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="122" />
+            <location filename="../conflicts_screen.py" line="123" />
             <source>Draft</source>
             <translation>草稿</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="123" />
+            <location filename="../conflicts_screen.py" line="124" />
             <source>Requested</source>
             <translation>已申请</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="124" />
+            <location filename="../conflicts_screen.py" line="125" />
             <source>Accepted</source>
             <translation>已接受</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="125" />
+            <location filename="../conflicts_screen.py" line="126" />
             <source>Declined</source>
             <translation>已拒绝</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="126" />
+            <location filename="../conflicts_screen.py" line="127" />
             <source>In progress</source>
             <translation>进行中</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="127" />
+            <location filename="../conflicts_screen.py" line="128" />
             <source>Active</source>
             <translation>进行中</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="128" />
+            <location filename="../conflicts_screen.py" line="129" />
             <source>On hold</source>
             <translation>暂停</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="129" />
+            <location filename="../conflicts_screen.py" line="130" />
             <source>Completed</source>
             <translation>已完成</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="130" />
+            <location filename="../conflicts_screen.py" line="131" />
             <source>Revoked</source>
             <translation>已撤销</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="131" />
+            <location filename="../conflicts_screen.py" line="132" />
             <source>Planned</source>
             <translation>已计划</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="132" />
+            <location filename="../conflicts_screen.py" line="133" />
             <source>Finished</source>
             <translation>已结束</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="133" />
+            <location filename="../conflicts_screen.py" line="134" />
             <source>Entered in error</source>
             <translation>录入错误</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="134" />
+            <location filename="../conflicts_screen.py" line="135" />
             <source>Current</source>
             <translation>当前</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="135" />
+            <location filename="../conflicts_screen.py" line="136" />
             <source>Final</source>
             <translation>最终</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="136" />
+            <location filename="../conflicts_screen.py" line="137" />
             <source>Amended</source>
             <translation>已修订</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="157" />
+            <location filename="../conflicts_screen.py" line="158" />
             <source>the patient</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="158" />
+            <location filename="../conflicts_screen.py" line="159" />
             <source>a doctor</source>
             <translation>医生</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="159" />
+            <location filename="../conflicts_screen.py" line="160" />
             <source>a consult request</source>
             <translation>会诊申请</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="160" />
+            <location filename="../conflicts_screen.py" line="161" />
             <source>a visit</source>
             <translation>就诊</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="161" />
+            <location filename="../conflicts_screen.py" line="162" />
             <source>an appointment</source>
             <translation>预约</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="162" />
+            <location filename="../conflicts_screen.py" line="163" />
             <source>a care plan</source>
             <translation>诊疗计划</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="163" />
+            <location filename="../conflicts_screen.py" line="164" />
             <source>a time slot</source>
             <translation>时段</translation>
         </message>
         <message>
-            <location filename="../conflicts_screen.py" line="164" />
+            <location filename="../conflicts_screen.py" line="165" />
             <source>another record</source>
             <translation>其他记录</translation>
         </message>
@@ -7041,6 +7140,14 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>The message is too long (4000 characters at most).</source>
             <translation>消息过长（最多 4000 个字符）。</translation>
         </message>
+        <message>
+            <source>The profile's key file cannot be read, so the recovery key cannot open it: rebuild with your passphrase (it protects the new key file). Nothing was changed.</source>
+            <translation>无法读取本档案的密钥文件，因此恢复密钥无法打开它：请用您的密码重建（新密钥文件将由它保护）。没有做任何更改。</translation>
+        </message>
+        <message>
+            <source>Whether calls are made with a headset (1: echo cancellation off), as last chosen in the pre-call check or the consult room.</source>
+            <translation>通话时是否使用耳机（1：关闭回声消除），按通话前检查或会诊室中最近一次的选择。</translation>
+        </message>
     </context>
     <context>
         <name>errors</name>
@@ -7109,16 +7216,80 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
     </context>
     <context>
+        <name>rebuild_runner</name>
+        <message>
+            <location filename="../rebuild_runner.py" line="36" />
+            <source>Reading the changes never sent from the records on this workstation…</source>
+            <translation>正在从本工作站的记录中读取从未发送的更改…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="37" />
+            <source>Connecting to the central platform…</source>
+            <translation>正在连接中心平台…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="38" />
+            <source>Receiving the clinic's records from the central platform…</source>
+            <translation>正在从中心平台接收本诊所的记录…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="39" />
+            <source>Putting back the changes never sent…</source>
+            <translation>正在放回从未发送的更改…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="40" />
+            <source>Putting the rebuilt records in place…</source>
+            <translation>正在将重建的记录放到原位…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="42" />
+            <source>Rebuilding…</source>
+            <translation>正在重建…</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="66" />
+            <source>The records were rebuilt from the central platform: %1 records received.</source>
+            <translation>已从中心平台重建记录：收到 %1 条记录。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="72" />
+            <source>Changes never sent: %1 put back (they go with the next sync), %2 were already on the central platform, %3 could not be read.</source>
+            <translation>从未发送的更改：%1 项已放回（下次同步时发送），%2 项已在中心平台上，%3 项无法读取。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="81" />
+            <location filename="../restore_runner.py" line="54" />
+            <source>The records as they were are kept, unchanged, in %1.</source>
+            <translation>原来的记录已原样保存在 %1 中。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="87" />
+            <source>A new recovery key was made (write it down, it is shown only this once): %1</source>
+            <translation>已生成新的恢复密钥（请抄下来，它只显示这一次）：%1</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="90" />
+            <source>Sign in again to open the rebuilt records.</source>
+            <translation>请重新登录以打开重建后的记录。</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="114" />
+            <source>Rebuilding from the central platform</source>
+            <translation>正在从中心平台重建</translation>
+        </message>
+        <message>
+            <location filename="../rebuild_runner.py" line="138" />
+            <source>Records rebuilt</source>
+            <translation>记录已重建</translation>
+        </message>
+    </context>
+    <context>
         <name>restore_runner</name>
         <message>
             <location filename="../restore_runner.py" line="48" />
             <source>The backup %1 was restored: %2 records.</source>
             <translation>已恢复备份 %1：%2 条记录。</translation>
-        </message>
-        <message>
-            <location filename="../restore_runner.py" line="54" />
-            <source>The records as they were are kept, unchanged, in %1.</source>
-            <translation>原来的记录已原样保存在 %1 中。</translation>
         </message>
         <message>
             <location filename="../restore_runner.py" line="64" />

@@ -428,6 +428,8 @@ CORE_ZH: dict[str, str] = {
     "Camera for calls: empty for the first one found (else the synthetic test picture), 'synthetic' for the test picture, or a device name.": "通话使用的摄像头：留空则使用找到的第一个（没有则用合成测试画面），“synthetic”为测试画面，或填设备名称。",
     "Microphone for calls: empty for the first one found (else a test tone), 'synthetic' for the test tone, or a device name.": "通话使用的麦克风：留空则使用找到的第一个（没有则用测试音），“synthetic”为测试音，或填设备名称。",
     "Loudspeaker or headset that plays the other side of a call: empty for the system's default.": "播放通话对方声音的扬声器或耳机：留空则使用系统默认设备。",
+    "Whether calls are made with a headset (1: echo cancellation off), as last chosen in the pre-call check or the consult room.": "通话时是否使用耳机（1：关闭回声消除），按通话前检查或会诊室中最近一次的选择。",
+    "The profile's key file cannot be read, so the recovery key cannot open it: rebuild with your passphrase (it protects the new key file). Nothing was changed.": "无法读取本档案的密钥文件，因此恢复密钥无法打开它：请用您的密码重建（新密钥文件将由它保护）。没有做任何更改。",
     "No backup folder is chosen: choose one in the settings or with `clinic-app backups set --target FOLDER`.": "尚未选择备份文件夹：请在设置中选择，或使用 `clinic-app backups set --target FOLDER`。",
     "Give the backup folder as a full path.": "请填写备份文件夹的完整路径。",
     "That backup folder does not exist; connect the disk or create it.": "该备份文件夹不存在：请连接磁盘或先创建它。",

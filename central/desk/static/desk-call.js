@@ -407,7 +407,15 @@
         state: S.pc ? S.pc.connectionState : "none", framesIn: S.framesIn, framesOut: S.framesOut,
         fpsIn: S.fpsIn, fpsOut: S.fpsOut, chat: S.chat, vitals: S.vitals, files: S.files,
         errors: S.errors, states: S.states, pcs: S.pcs, channel: S.channel ? S.channel.readyState : "none",
+        sdp: S.pc && S.pc.localDescription && S.pc.remoteDescription
+          ? { local: S.pc.localDescription.sdp, remote: S.pc.remoteDescription.sdp } : null,
       };
+    },
+    // the peer connection's getStats as plain objects (support: what the path and codecs do)
+    stats: async function () {
+      var out = [];
+      if (S.pc) { (await S.pc.getStats()).forEach(function (s) { out.push(s); }); }
+      return out;
     },
   };
   start().catch(function (err) { S.errors.push(String(err)); status("failed", String(err)); });
