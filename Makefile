@@ -77,11 +77,12 @@ typecheck: $(STAMP)
 # Two runs: the tests not marked `serial` on $(TEST_WORKERS) pytest-xdist workers (more than the
 # cores: many tests wait on processes, sockets and disks), then the `serial` ones alone (real-time
 # measurements: calls over the link emulator, event-loop stalls, timing bounds; tests/conftest.py
-# lists them). Both always run; either failing fails the target.
+# lists them, and groups on one worker the tests that share files). Both always run; either
+# failing fails the target.
 TEST_WORKERS ?= 4
 unit: $(STAMP)
 	@status=0; \
-	$(BIN)/python -m pytest -q --durations=30 -n $(TEST_WORKERS) --dist worksteal -m "not serial" || status=$$?; \
+	$(BIN)/python -m pytest -q --durations=30 -n $(TEST_WORKERS) --dist loadgroup -m "not serial" || status=$$?; \
 	$(BIN)/python -m pytest -q --durations=30 -m serial || status=$$?; \
 	exit $$status
 

@@ -440,7 +440,7 @@ def run(args: argparse.Namespace, debug: bool) -> None:
         raise CommandError("Unknown command.")
 
 
-def _formulary(args: argparse.Namespace, action: str) -> None:
+def _formulary(args: argparse.Namespace, action: str | None) -> None:
     from central import formulary
     from clinic_app.clinical.medication_formulary import Entry
 

@@ -5,7 +5,9 @@ workstation uses, clinic_app.exchange.fhir_io), then held to FHIR's JSON form mo
 than the models are: every primitive must already have its JSON type (``"active": "yes"`` or
 ``"valueInteger": "5"`` are coerced by the models, and refused here), no ``null``, ids in
 FHIR's grammar, the narrative within FHIR's XHTML subset (central.narrative), every reference
-in its canonical form (central.references). A failure is a :class:`Problem` (a stable code and
+in its canonical form (central.references). The JSON form is confirmed by a walk against
+each model's cached field types (central.fhir_shape); only what the walk cannot confirm is
+re-serialised and compared with what was sent. A failure is a :class:`Problem` (a stable code and
 a sentence naming the field path and error kind only, never the offending value). Text that
 could not be stored (a NUL, a lone surrogate) is refused before it reaches a database, with
 the same answer on SQLite and PostgreSQL.

@@ -62,8 +62,17 @@ SERIAL = (
 )
 
 
+# Tests sharing one thing on disk run on one worker (``--dist loadgroup``): the Linux bundle's
+# module fixture builds into build/installer and dist/installer, so two workers would build
+# the same files at once.
+GROUPS = {"tests/installers/test_linux_bundle.py": "installer-build"}
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
+        group = GROUPS.get(item.nodeid.split("::", 1)[0])
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

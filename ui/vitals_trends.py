@@ -107,6 +107,7 @@ class TrendPlots(QWidget):
         self.titles: dict[str, str] = {}
         self.bp_wrapped = False  # the blood pressure legend on a line of its own (narrow plots)
         self.empty: dict[str, pg.TextItem] = {}  # "No readings" over a vital's empty plot
+        self._applied: tuple[float, bool] | None = None  # (font size, legend wrapped) in use
         self.readings_shown = 0
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -165,17 +166,25 @@ class TrendPlots(QWidget):
         width = self.graphics.width() - 70
         one_line = re.sub(r"<[^>]+>", "", self._bp_title(wrapped=False))
         plain = QFontMetrics(font).horizontalAdvance(one_line)
-        self.bp_wrapped = plain > width
+        wrapped = plain > width
+        if (size, wrapped) == self._applied:
+            return  # nothing to change: no relayout of the plots (resizes come often)
+        self._applied = (size, wrapped)
+        self.bp_wrapped = wrapped
         self.titles["blood_pressure"] = self._bp_title(wrapped=self.bp_wrapped)
         tick_font = QFont(font)
         tick_font.setPointSizeF(round(size * 0.9, 1))
         left = QFontMetrics(tick_font).horizontalAdvance("0000") + 14
+        last = list(self.plots)[-1]
         for key, plot in self.plots.items():
-            plot.setTitle(self.titles[key], color="#202020", size=f"{size:.1f}pt")
+            plot.setTitle(self.titles[key], color="#202020", size=f"{size * 0.9:.1f}pt")
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setStyle(tickFont=tick_font)
             plot.getAxis("left").setWidth(left)
-            plot.getAxis("bottom").setHeight(QFontMetrics(tick_font).height() + 10)
+            # The time axes are linked: dates under the lowest plot only, room for the others.
+            dated = key == last
+            plot.getAxis("bottom").setStyle(showValues=dated)
+            plot.getAxis("bottom").setHeight(QFontMetrics(tick_font).height() + 10 if dated else 4)
             self.empty[key].setFont(font)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -40,9 +40,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aioice
 import aiortc
 import av
 import numpy as np
+from aioice import ice as aioice_ice
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, clock
 from aiortc import rtcpeerconnection as aiortc_pc
 from aiortc.codecs import depayload
@@ -165,6 +167,61 @@ def _install_negotiation() -> None:
 
 
 _install_negotiation()
+
+# -- arrival times: stamped where a datagram enters Python ---------------------------------------
+
+AIOICE_TARGET = "0.13."
+if not aioice.__version__.startswith(AIOICE_TARGET):  # pragma: no cover - guarded by a test
+    raise ImportError(
+        f"media.quality.rtp stamps arrivals inside aioice {AIOICE_TARGET}x; "
+        f"aioice {aioice.__version__} is installed: re-check Connection.data_received/recvfrom"
+    )
+_STAMPS = "_quality_arrivals"  # per Connection: datagram_received times, aligned with _queue
+_ARRIVAL = "_quality_arrival"  # per Connection: the time of the datagram recvfrom gave last
+
+
+def _install_arrival_stamps() -> None:
+    """Transport-cc must report when a packet reached this host, not when the event loop got
+    round to it: aioice queues every datagram (``Connection.data_received``, reached by host,
+    srflx and TURN-relayed data alike) and aiortc's DTLS transport takes them one by one, so
+    under load a late, bunched stamp looks like a queue on the path to the far side's
+    estimator. Each datagram gets ``time.monotonic()`` as it is queued (a deque aligned with
+    the queue: only datagrams go through ``data_received``, the ``None`` wake-ups do not);
+    ``recvfrom`` pops it in the same step as the datagram and leaves it on the connection,
+    where :func:`arrival_of` reads it while that datagram is handled."""
+    cls = aioice_ice.Connection
+    if getattr(cls, "_quality_stamped", False):
+        return
+    data_received = cls.data_received
+    recvfrom = cls.recvfrom
+
+    def stamped_data_received(self: Any, data: bytes, component: int) -> None:
+        stamps = self.__dict__.get(_STAMPS)
+        if stamps is None:
+            stamps = self.__dict__[_STAMPS] = collections.deque()
+        stamps.append(time.monotonic())
+        data_received(self, data, component)
+
+    async def stamped_recvfrom(self: Any) -> tuple[bytes, int]:
+        result = await recvfrom(self)  # no await between the queue's get and this line
+        stamps = self.__dict__.get(_STAMPS)
+        self.__dict__[_ARRIVAL] = stamps.popleft() if stamps else time.monotonic()
+        return result
+
+    cls.data_received = stamped_data_received  # type: ignore[method-assign]
+    cls.recvfrom = stamped_recvfrom  # type: ignore[method-assign]
+    cls._quality_stamped = True  # type: ignore[attr-defined]
+
+
+_install_arrival_stamps()
+
+
+def arrival_of(dtls: Any) -> float:
+    """When the datagram being handled on ``dtls`` (an ``RTCDtlsTransport``) entered Python
+    (monotonic s); now, for a packet that did not come through aioice."""
+    connection = getattr(getattr(dtls, "transport", None), "_connection", None)
+    stamp = getattr(connection, _ARRIVAL, None) if connection is not None else None
+    return stamp if isinstance(stamp, float) else time.monotonic()
 
 
 class _TransportCC:
@@ -432,11 +489,15 @@ class QualityReceiver(RTCRtpReceiver):
             router.payload_type_table.setdefault(FEC_PT, set()).add(self)
 
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        # when the datagram entered Python, not when the loop got to it (aiortc's REMB
+        # estimator reads arrival_time_ms, taken after aioice's queue)
+        arrival = arrival_of(self.transport)
+        arrival_time_ms -= max(0, int((time.monotonic() - arrival) * 1000))
         seq = packet.extensions.transport_sequence_number
         if seq is not None:
             # the far side estimates from transport-cc: its arrival goes into our feedback,
             # and no REMB for it (aiortc's estimator runs on abs-send-time)
-            self.hub.tcc(self.transport).on_arrival(seq, time.monotonic(), packet.ssrc)
+            self.hub.tcc(self.transport).on_arrival(seq, arrival, packet.ssrc)
             packet.extensions.abs_send_time = None
         if not packet.payload and packet.padding_size:
             return  # a probe's padding: counted above, nothing to decode or report

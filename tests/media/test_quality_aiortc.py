@@ -220,3 +220,19 @@ def test_transport_cc_switched_off_leaves_two_of_ours_on_remb(
         await b.close()
 
     asyncio.run(run())
+
+
+def test_the_aioice_queue_whose_arrivals_we_stamp_is_unchanged() -> None:
+    import aioice
+    from aioice import ice, turn
+
+    assert aioice.__version__.startswith(rtp.AIOICE_TARGET)
+    source = inspect.getsource(ice)
+    # every datagram goes through data_received into the queue recvfrom reads; only None
+    # (the wake-ups) is put there otherwise
+    assert "self._queue.put_nowait((data, component))" in source
+    assert source.count("self._queue.put_nowait(") == 3
+    assert "result = await self._queue.get()" in source
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in source
+    # TURN-relayed data reaches the same StunProtocol.datagram_received
+    assert inspect.getsource(turn).count("self.receiver.datagram_received(") == 2

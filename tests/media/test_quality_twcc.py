@@ -137,3 +137,71 @@ def test_send_history_joins_feedback_with_what_was_sent() -> None:
     assert r0.size == 1000 + 69_990 % 7 and r0.probe is None and results[1].probe == 3
     assert r0.arrival is not None and abs(r0.arrival - (20.0 + 69_990e-5)) < 3e-4
     assert hist.sent_bps(50.0 + 70_000e-5, probes=True) > hist.sent_bps(50.0 + 70_000e-5)
+
+
+def test_arrival_is_stamped_when_the_datagram_enters_python_not_when_it_is_handled() -> None:
+    """Two datagrams reach aioice 0.2 s apart while the event loop is blocked before the DTLS
+    reader takes them: transport-cc records each at its ``datagram_received`` time (through
+    aioice's real protocol, queue and ``recv``), not both at the late moment they are handled."""
+    import asyncio
+    import time
+
+    from aioice.candidate import Candidate
+    from aioice.ice import StunProtocol
+    from aiortc import RTCCertificate, RTCDtlsTransport, RTCIceGatherer, RTCIceTransport
+    from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+    from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+
+    from media.quality import rtp
+
+    async def run() -> tuple[list[float], dict[int, float], list[float]]:
+        ice = RTCIceTransport(RTCIceGatherer())
+        dtls = RTCDtlsTransport(ice, [RTCCertificate.generateCertificate()])
+        connection = ice._connection
+        connection._nominated[1] = object()  # recv() serves only a connected pair
+        hub = rtp.QualityHub()
+        receiver = rtp.QualityReceiver("video", dtls, hub)
+        ext = HeaderExtensionsMap()
+        ext.configure(
+            RTCRtpParameters(
+                headerExtensions=[RTCRtpHeaderExtensionParameters(id=5, uri=twcc.TWCC_URI)]
+            )
+        )
+        protocol = StunProtocol(connection)
+        protocol.local_candidate = Candidate("1", 1, "udp", 1, "127.0.0.1", 9, "host")
+        entered: list[float] = []
+        handled: list[float] = []
+
+        def arrive(seq: int) -> None:
+            packet = RtpPacket(payload_type=96, sequence_number=seq, ssrc=1234)
+            packet.padding_size = 200  # a probe's padding: recorded, nothing to decode
+            packet.extensions.transport_sequence_number = seq
+            entered.append(time.monotonic())
+            protocol.datagram_received(packet.serialize(ext), ("127.0.0.1", 10))
+
+        async def reader() -> None:
+            for _ in range(2):
+                data = await ice._recv()
+                handled.append(time.monotonic())
+                packet = RtpPacket.parse(data, ext)
+                await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
+
+        task = asyncio.ensure_future(reader())
+        await asyncio.sleep(0)  # the reader waits on aioice's queue
+        loop = asyncio.get_running_loop()
+        loop.call_soon(arrive, 7)
+        loop.call_soon(time.sleep, 0.2)  # the loop is busy: the reader cannot run
+        loop.call_soon(arrive, 8)
+        loop.call_soon(time.sleep, 0.2)
+        await asyncio.wait_for(task, 5)
+        hub.stop()
+        state = hub.tcc(dtls)
+        recorded = {seq: at / 1e6 for seq, at in state.recorder._arrivals.items()}
+        return entered, recorded, handled
+
+    entered, recorded, handled = asyncio.run(run())
+    assert sorted(recorded) == [7, 8]
+    for seq, at in zip((7, 8), entered, strict=True):
+        assert abs(recorded[seq] - at) < 0.005, (seq, recorded[seq] - at)
+    assert handled[0] - recorded[7] > 0.35  # handled late: the stamp is not the handling time
+    assert recorded[8] - recorded[7] > 0.19  # the spacing on the wire survives the backlog

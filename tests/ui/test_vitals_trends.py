@@ -95,9 +95,9 @@ def test_titles_follow_the_text_size(qtbot, qapp, look):
     plots.show()
     plots.show_trends(trends([datetime(2023, 1, 1).timestamp(), datetime(2024, 6, 1).timestamp()]))
     small = plots.plots["heart_rate"].titleLabel.opts["size"]
-    assert small == f"{base:.1f}pt"
+    assert small == f"{base * 0.9:.1f}pt"
     large = apply_text_size(qapp, 3)
     plots.show_trends(trends([datetime(2023, 1, 1).timestamp(), datetime(2024, 6, 1).timestamp()]))
-    assert plots.plots["heart_rate"].titleLabel.opts["size"] == f"{large:.1f}pt"
+    assert plots.plots["heart_rate"].titleLabel.opts["size"] == f"{large * 0.9:.1f}pt"
     labels = bottom_labels(plots, "weight")
     assert labels and all(re.fullmatch(r"\d{4}(-\d\d)?", t) for t in labels), labels
