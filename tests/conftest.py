@@ -63,9 +63,12 @@ SERIAL = (
 
 
 # Tests sharing one thing on disk run on one worker (``--dist loadgroup``): the Linux bundle's
-# module fixture builds into build/installer and dist/installer, so two workers would build
-# the same files at once.
-GROUPS = {"tests/installers/test_linux_bundle.py": "installer-build"}
+# module fixture and the installers' README both build into build/installer and dist/installer
+# (installers/linux/build.py), so two workers would build the same files at once.
+GROUPS = {
+    "tests/installers/test_linux_bundle.py": "installer-build",
+    "tests/test_readme.py": "installer-build",
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marker

@@ -509,6 +509,16 @@ class QualityReceiver(RTCRtpReceiver):
             for rebuilt in self.fec.on_parity(packet.payload, now):
                 self._take_rebuilt(rebuilt, now)
 
+    async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        await super()._handle_rtcp_packet(packet)
+        if isinstance(packet, RtcpSrPacket):
+            # aiortc dates the sender report when the loop reads it: date it at its arrival,
+            # or the delay since (DLSR) misses this side's backlog and the far side's RTT
+            # counts it as path
+            times: dict[int, float] = _get(self, "_RTCRtpReceiver__lsr_time")
+            if packet.ssrc in times:
+                times[packet.ssrc] -= max(0.0, time.monotonic() - arrival_of(self.transport))
+
     def _take_rebuilt(self, rebuilt: MediaPacket, now: float) -> None:
         codec = self._codec(rebuilt.payload_type)
         if codec is None or self._ssrc is None or codec.name.lower() != "vp8":
@@ -1032,7 +1042,8 @@ class QualitySender(RTCRtpSender):
                     continue
                 fraction = report.fraction_lost / 256
                 now = time.monotonic()
-                self._note_rtt(report.lsr, report.dlsr, now)
+                # the RTT ends when the report reached this host, not when the loop read it
+                self._note_rtt(report.lsr, report.dlsr, arrival_of(self.transport))
                 self.hub.controller.on_loss(fraction, now, self.kind)
                 encoder = _get(self, "_RTCRtpSender__encoder")
                 if isinstance(encoder, SpeechOpusEncoder):

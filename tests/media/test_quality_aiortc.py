@@ -30,6 +30,7 @@ def test_the_private_members_we_replace_still_exist() -> None:
         "self.__codecs",
         "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)",
         "packet._data = depayload(codec, packet.payload)",
+        "self.__lsr_time[packet.ssrc] = time.time()",  # dated at arrival by QualityReceiver
     ):
         assert name in receiver, name
     sender = inspect.getsource(RTCRtpSender)
