@@ -351,7 +351,13 @@ class QualityHub:
         media = max(media, float(AUDIO_RESERVE))
         if c.hold:  # the path is queueing: video holds its frames, files back off too
             return float(DATA_MIN_BPS), self.rtt or 0.1
-        return max(float(DATA_MIN_BPS), c.link_estimate - media), self.rtt or 0.1
+        # the send-side estimator's own target (it counts the file's acknowledged bytes, cuts
+        # on a queue and climbs back within seconds), not the controller's loss-based rate:
+        # its RTT-queue cut (0.6x, then +8 %/s) is there to keep video off a queue, and the
+        # hold above already stops files while one drains; on a 2 Mbit/s link it left a file
+        # 0.2-0.6 Mbit/s for 20 s after a single spike while the estimate was back at 2 Mbit/s
+        total = self.bwe.target if c.estimate_fresh else c.link_estimate
+        return max(float(DATA_MIN_BPS), total - media), self.rtt or 0.1
 
     def decision(self) -> Decision:
         return self.controller.update(time.monotonic())
