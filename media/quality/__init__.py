@@ -17,6 +17,7 @@ libopus through ctypes), :mod:`.rtp` (the only module touching aiortc internals)
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from aiortc import RTCConfiguration
@@ -53,6 +54,11 @@ COUNTERS = (
     "rung_changes",
 )  # fmt: skip
 AUDIO_PCTS = ("concealed_pct", "recovered_pct")  # of audio_frames
+# Files on the data channel paced by the send-side estimate (RtpHub.data_pace): off unless
+# CLINIC_PACE_FILES=1. On a loaded machine the queue rule kept cutting the estimate and starved
+# 5-6 MiB transfers (tests/e2e test_network_change_reconnects, test_call_peers); unpaced, a file
+# keeps WINDOW chunks in flight as before. Kept off until that is understood.
+PACE_FILES = os.environ.get("CLINIC_PACE_FILES") == "1"
 
 
 def new_peer_connection(config: RTCConfiguration) -> QualityPeerConnection:
@@ -67,7 +73,7 @@ def watch_link(session: Any, pc: QualityPeerConnection) -> None:
     session.link_message = ""
     session.quality_hub = pc.hub
     channel = getattr(session, "channel", None)
-    if channel is not None:  # files take what audio and video leave of this pc's estimate
+    if channel is not None and PACE_FILES:  # files take what media leaves of the estimate
         channel.pace = pc.hub.data_pace
         channel.on_acked = pc.hub.data_acked
 
