@@ -31,7 +31,7 @@ CJK_FONT_DEB = "fonts-wqy-microhei"
 SYMBOL_FONT_DEB = "fonts-dejavu-core"  # ♀ ♂ ⚠ and the like in lists and charts
 # Code points (hex) of every symbol the screens draw as text (♀ ♂ ⚠ arrows, check marks): some
 # installed font must have each (tests/ui/test_platform_libs.py keeps this list complete).
-SYMBOLS = "2640 2642 26a0 2190 2191 2192 2193 2501 25b6 25c0 2713 2714 2718"
+SYMBOLS = "2640 2642 26a0 2190 2191 2192 2193 2265 2501 25b6 25c0 2713 2714 2718"
 SOUND_DEB = "libportaudio2"  # sounddevice's PortAudio
 SOUND_LIB = "libportaudio.so.2"
 LDD_LINE = re.compile(r"^\s*(\S+)\s+=>\s+(not found|\S+)")

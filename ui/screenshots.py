@@ -190,7 +190,10 @@ def _desk_demo(clinic: Clinic) -> None:
 
 # What the offscreen platform says about every window it cannot manage like a desktop would:
 # not a fault of the screens, and nothing a person running `clinic-app screenshot` can act on.
-OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+OFFSCREEN_NOISE = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",  # the incoming-call notice and call windows
+)
 
 
 def quiet_offscreen_warnings() -> None:

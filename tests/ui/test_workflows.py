@@ -228,7 +228,12 @@ async def clinic_to_specialist_and_back(
     (patient,) = ui.store.find("Patient")
     assert patient["birthDate"] == BORN.isoformat() and patient["gender"] == "male"
     chart = await open_chart_by_search(qtbot, clinic, "wjg")
-    assert RESIDENT_ID in chart.facts.text() and PHONE in chart.facts.text()
+    # The header masks the ID number and phone; the ID number's link reveals it (audited).
+    facts = chart.facts.text()
+    assert RESIDENT_ID not in facts and PHONE not in facts
+    assert RESIDENT_ID[-4:] in facts and PHONE[-4:] in facts
+    chart.facts.linkActivated.emit("reveal:resident_id")
+    await until(lambda: RESIDENT_ID in chart.facts.text(), "the ID number in full")
 
     # ---- a visit with vitals: 172/104 is flagged while typing
     visit = await record_visit(qtbot, chart, "172", "104")
