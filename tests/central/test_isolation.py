@@ -4,7 +4,9 @@
 * an admin reads no clinical content: 403 on sync, attachment and FHIR routes;
 * nobody but an admin uses the admin routes: 403;
 * clinic A's device cannot read, write or learn the existence of clinic B's records;
-* a specialist does not see another specialty's consults.
+* a specialist does not see another specialty's consults;
+* the web desk (/desk/) opens only with its own cookie session of a specialist, signed in
+  through its CSRF-checked form: a bearer token alone opens none of its pages.
 
 ``test_every_route_is_in_the_matrix`` fails when a route is added without an entry here.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -20,7 +23,7 @@ import pytest_asyncio
 
 from central.app import build_app
 from tests.central.builders import consult, delete, document, observation, patient, put, uid
-from tests.central.conftest import make_settings
+from tests.central.conftest import PASSWORD, make_settings
 
 pytestmark = pytest.mark.asyncio
 
@@ -58,6 +61,28 @@ CLINICAL = {
     ("GET", "/api/v1/calls/active"),
 }
 ANY_SIGNED_IN = {("POST", "/api/v1/logout"), ("GET", "/api/v1/whoami")}
+# The web desk: cookies and CSRF, never a bearer token. What anyone gets without a session:
+DESK_OPEN = {
+    ("GET", "/desk"): (308, "/desk/"),
+    ("GET", "/desk/"): (303, "/desk/signin"),
+    ("GET", "/desk/signin"): (200, None),
+    ("POST", "/desk/signin"): (403, None),  # a specialist's right password, but no CSRF token
+    ("GET", "/desk/lang/{lang}"): (303, "/desk/"),
+    ("GET", "/desk/static/{name}"): (200, None),
+}
+# ... and what needs a specialist's desk session: without one a page sends to the sign-in
+# page (303), a form post is 401, the call socket 401.
+DESK_SESSION = {
+    ("POST", "/desk/signout"),
+    ("GET", "/desk/worklist"),
+    ("GET", "/desk/consults/{consult_id}"),
+    ("POST", "/desk/consults/{consult_id}/{action}"),
+    ("GET", "/desk/consults/{consult_id}/call"),
+    ("GET", "/desk/consults/{consult_id}/call/ice"),
+    ("GET", "/desk/consults/{consult_id}/call/ws"),
+    ("GET", "/desk/documents/{doc_id}"),
+}
+DESK_CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
 
 @dataclass
@@ -71,6 +96,7 @@ class Ctx:
     b_obs: dict
     b_sha: str
     b_sr: dict
+    b_doc: dict
     cardio: str
     neuro: str
     admin: str
@@ -130,8 +156,13 @@ async def ctx(central) -> Ctx:
     sha = hashlib.sha256(data).hexdigest()
     await central.get(f"/api/v1/attachments/{sha}/status?size=100", b_dev)
     await central.call("PUT", f"/api/v1/attachments/{sha}?offset=0", token=b_dev, data=data)
-    sr = consult(bp["id"], "cardiology", supporting=[f"Observation/{bo['id']}"])
-    res = await central.push(b_dev, put(bp), put(bo), put(document(bp["id"], sha, 100)), put(sr))
+    doc = document(bp["id"], sha, 100)
+    sr = consult(
+        bp["id"],
+        "cardiology",
+        supporting=[f"Observation/{bo['id']}", f"DocumentReference/{doc['id']}"],
+    )
+    res = await central.push(b_dev, put(bp), put(bo), put(doc), put(sr))
     assert all(r["status"] == "applied" for r in res["results"]), res
     return Ctx(
         a_clinic=a_clinic,
@@ -143,6 +174,7 @@ async def ctx(central) -> Ctx:
         b_obs=bo,
         b_sha=sha,
         b_sr=sr,
+        b_doc=doc,
         cardio=await central.user("dr.heart", "specialist", specialties=("cardiology",)),
         neuro=await central.user("dr.brain", "specialist", specialties=("neurology",)),
         admin=await central.user("root", "admin"),
@@ -156,7 +188,7 @@ async def test_every_route_is_in_the_matrix(db_url):
         for r in app.router.routes()
         if r.method != "HEAD" and r.resource is not None
     }
-    assert routes == PUBLIC | ADMIN | CLINICAL | ANY_SIGNED_IN
+    assert routes == PUBLIC | ADMIN | CLINICAL | ANY_SIGNED_IN | set(DESK_OPEN) | DESK_SESSION
 
 
 @pytest.mark.parametrize("route", sorted(ADMIN | CLINICAL | ANY_SIGNED_IN))
@@ -281,3 +313,101 @@ async def test_a_waiting_call_is_seen_only_by_its_own_clinic(central, ctx):
         for token in (ctx.a_dev, ctx.neuro, ctx.cardio):
             reply = await central.get("/api/v1/calls/active", token)
             assert reply.status == 200 and reply.body == {"calls": []}
+
+
+# -- the web desk ------------------------------------------------------------------------------
+
+
+def desk_url(path: str, ctx: Ctx) -> str:
+    """A well-formed address for each desk route (aimed at clinic B's cardiology consult)."""
+    sr = ctx.b_sr["id"]
+    return (
+        path.replace("{lang}", "en")
+        .replace("{name}", "htmx-2.0.11.min.js")
+        .replace("{consult_id}/{action}", f"{sr}/accept")
+        .replace("{consult_id}", sr)
+        .replace("{doc_id}", ctx.b_doc["id"])
+    )
+
+
+async def desk_send(central, route, ctx, *, token=None, form=None):
+    """The route as a browser asks it (same-origin, no redirects followed), plus a bearer
+    token if given: (status, Location, Set-Cookie headers)."""
+    method, path = route
+    origin = str(central.client.make_url("/").origin())
+    headers = {"Origin": origin} | ({"Authorization": f"Bearer {token}"} if token else {})
+    async with central.client.request(
+        method, desk_url(path, ctx), headers=headers, data=form, allow_redirects=False
+    ) as resp:
+        await resp.read()
+        return resp.status, resp.headers.get("Location"), resp.headers.getall("Set-Cookie", [])
+
+
+async def desk_sign_in(central, username: str) -> int:
+    """Sign in through the desk's form (fresh cookies, CSRF token from the page)."""
+    central.client.session.cookie_jar.clear()
+    async with central.client.get("/desk/signin") as resp:
+        token = DESK_CSRF.search(await resp.text())
+    assert token
+    form = {"csrf": token.group(1), "username": username, "password": PASSWORD}
+    async with central.client.post("/desk/signin", data=form, allow_redirects=False) as resp:
+        return resp.status
+
+
+async def bearer_kinds(central, ctx) -> list[str | None]:
+    clinician = await central.user("dr.li", "clinician", clinic_id=ctx.a_clinic)
+    return [None, ctx.a_dev, clinician, ctx.cardio, ctx.admin]
+
+
+@pytest.mark.parametrize("route", sorted(DESK_OPEN))
+async def test_open_desk_routes_answer_the_same_to_every_bearer(central, ctx, route):
+    status, location = DESK_OPEN[route]
+    form = {"username": "dr.heart", "password": PASSWORD} if route[0] == "POST" else None
+    for token in await bearer_kinds(central, ctx):
+        central.client.session.cookie_jar.clear()
+        got, where, cookies = await desk_send(central, route, ctx, token=token, form=form)
+        assert (got, where) == (status, location), (route, token)
+        assert not [c for c in cookies if c.startswith(("desk_access=", "desk_refresh="))]
+
+
+@pytest.mark.parametrize("route", sorted(DESK_SESSION))
+async def test_a_bearer_token_opens_no_desk_page(central, ctx, route):
+    expected = (303, "/desk/signin") if route[0] == "GET" else (401, None)
+    if route[1].endswith("/ws"):
+        expected = (401, None)
+    for token in await bearer_kinds(central, ctx):
+        central.client.session.cookie_jar.clear()
+        before = await central.counts()
+        got, where, _ = await desk_send(central, route, ctx, token=token, form={})
+        assert (got, where) == expected, (route, token)
+        assert await central.counts() == before
+
+
+async def test_only_specialists_get_a_desk_session(central, ctx):
+    await central.user("dr.li", "clinician", clinic_id=ctx.a_clinic)
+    for username in ("dr.li", "root"):
+        assert await desk_sign_in(central, username) == 403
+        got, where, _ = await desk_send(central, ("GET", "/desk/worklist"), ctx)
+        assert (got, where) == (303, "/desk/signin")
+    assert await desk_sign_in(central, "dr.heart") == 303
+    got, _, _ = await desk_send(central, ("GET", "/desk/consults/{consult_id}"), ctx)
+    assert got == 200  # clinic B's cardiology consult, to a cardiologist
+
+
+async def test_a_desk_session_of_another_specialty_sees_nothing(central, ctx):
+    assert await desk_sign_in(central, "dr.brain") == 303
+    async with central.client.get("/desk/worklist") as resp:
+        html = await resp.text()
+    assert resp.status == 200 and ctx.b_sr["id"] not in html
+    found = DESK_CSRF.search(html)
+    assert found
+    before = await central.counts()
+    for route in sorted(DESK_SESSION - {("GET", "/desk/worklist"), ("POST", "/desk/signout")}):
+        form = {"csrf": found.group(1), "reason": "x"} if route[0] == "POST" else None
+        got, _, _ = await desk_send(central, route, ctx, form=form)
+        assert got == 404, route
+    assert await central.counts() == before
+    got, where, _ = await desk_send(
+        central, ("POST", "/desk/signout"), ctx, form={"csrf": found.group(1)}
+    )
+    assert (got, where) == (303, "/desk/signin")

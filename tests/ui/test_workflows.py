@@ -24,6 +24,7 @@ from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QDialog, QLineEdit, QPlainTextEdit, QWizard
 
 from clinic_app.records.identity import make_resident_id
@@ -61,6 +62,7 @@ from ui.desk_screen import ActionDialog, DeskScreen
 from ui.main_window import Workspace
 from ui.patient_form import PatientForm
 from ui.patients_screen import PatientsScreen
+from ui.prescribe_dialog import PrescribeDialog
 from ui.schedule_screen import BookDialog
 from ui.session import Session
 from ui.settings_screen import SettingsScreen, switch_language
@@ -73,8 +75,9 @@ BORN = date(1958, 3, 14)
 RESIDENT_ID = make_resident_id("110105", BORN, 123)  # 3: odd, a man
 PHONE = "13800138000"
 QUESTION = "BP 172/104 despite amlodipine. Add a second drug?"
-OPINION = "Add hydrochlorothiazide 12.5 mg; recheck BP in two weeks."
-MEDICATION = "Hydrochlorothiazide 12.5 mg tablets"
+OPINION = "Add hydrochlorothiazide 25 mg; recheck BP in two weeks."
+FORMULARY_ID = "hydrochlorothiazide-25"  # the starter formulary's entry
+MEDICATION = "氢氯噻嗪片 25mg"  # what the record says: the formulary's Chinese name
 DOSAGE = "one tablet every morning"
 REFERRAL = "Echocardiography at the county hospital."
 
@@ -340,7 +343,11 @@ async def specialist_answers(
     click_row(qtbot, desk.table, 0)
     await until(lambda: desk.case is not None, "the case")
     case = desk.view
-    assert case.header.text().startswith("王建国   male")
+    # The header is rich text (the masked ID number and phone are links): read what it shows.
+    header = QTextDocumentFragment.fromHtml(case.header.text()).toPlainText().replace("\xa0", " ")
+    assert header.startswith("王建国   male")
+    assert RESIDENT_ID not in header and PHONE not in header  # masked on the desk too
+    assert RESIDENT_ID[-4:] in header and PHONE[-4:] in header
     assert case.question.text() == QUESTION
     visit = case.sent.topLevelItem(0)
     assert visit.text(0).startswith("Initial visit on")
@@ -365,10 +372,16 @@ async def specialist_answers(
     click(qtbot, opinion.save_button)
     await until(lambda: opinion.result() == QDialog.DialogCode.Accepted, "the opinion")
 
-    rx = opened(desk, ActionDialog, lambda: click(qtbot, desk.prescribe_button))
-    type_into(qtbot, rx.widgets["medication"], MEDICATION)
-    type_into(qtbot, rx.widgets["dosage"], DOSAGE)
-    click(qtbot, rx.save_button)
+    # The desk prescribes through the checked dialog: a formulary entry, checked, signed.
+    rx = opened(desk, PrescribeDialog, lambda: click(qtbot, desk.prescribe_button))
+    assert rx.based_on == consult_id
+    await until(lambda: rx.replaces.count() > 0, "the patient's current medicines")
+    rx.choose(FORMULARY_ID)
+    assert rx.medicine.currentText().startswith("Hydrochlorothiazide 25 mg tablet")  # English UI
+    type_into(qtbot, rx.dosage, DOSAGE)
+    await until(lambda: rx.checks.count() > 0, "the checks")
+    assert rx.sign_button.isEnabled() and not rx.warnings
+    click(qtbot, rx.sign_button)
     await until(lambda: rx.result() == QDialog.DialogCode.Accepted, "the prescription")
 
     referral = opened(desk, ActionDialog, lambda: click(qtbot, desk.refer_button))
