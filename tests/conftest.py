@@ -59,12 +59,19 @@ SERIAL = (
     "tests/media/test_quality_ramp.py",  # >= 28 fps within 3 s of the first frame
     "tests/ui/test_event_loop_stalls.py",  # no stall above 100 ms
     "tests/local_store/test_keys.py::test_change_passphrase_cost_does_not_depend_on_data_size",
+    "tests/local_store/test_crash_kill.py",  # kills a writer within 1.5 s of its start
+    "tests/e2e/test_desk_browser_call.py",  # a browser and our peer: fps both ways
+    "tests/e2e/test_central_instances.py",  # a call across two central instances
+    "tests/ui/test_consult_room.py",  # a real call: audio stops within 0.5 s of mute
+    "tests/ui/test_chart_screen.py::test_five_years_of_vitals_render_without_stalling_the_loop",
 )
 
 
-# Tests sharing one thing on disk run on one worker (``--dist loadgroup``): the Linux bundle's
-# module fixture and the installers' README both build into build/installer and dist/installer
-# (installers/linux/build.py), so two workers would build the same files at once.
+# ``--dist loadgroup``: each test module runs on one worker, so its module-scoped fixtures (a
+# central process, a PostgreSQL cluster) are built once and tests that read what earlier ones in
+# the module left (test_hostile_http's log after the storm) see it. Modules sharing one thing
+# on disk share a group: the Linux bundle's module fixture and the installers' README both build
+# into build/installer and dist/installer (installers/linux/build.py).
 GROUPS = {
     "tests/installers/test_linux_bundle.py": "installer-build",
     "tests/test_readme.py": "installer-build",
@@ -76,6 +83,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
-        group = GROUPS.get(item.nodeid.split("::", 1)[0])
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+        module = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(GROUPS.get(module, module)))
