@@ -201,7 +201,9 @@ class PrintLetterDialog(QDialog):
         pdf = await run_op(self, self.session.call(render))
         if pdf is None or seq != self._seq:
             return
-        loop = asyncio.get_running_loop()
+        # the loop qasync installed: a refresh queued by a combo box change may take its next
+        # step while Qt processes events outside run_forever (a closing dialog, a test)
+        loop = asyncio.get_event_loop()
         pages = await run_op(self, loop.run_in_executor(None, rasterise, pdf, PREVIEW_DPI))
         if pages is None or seq != self._seq:
             return
@@ -249,7 +251,9 @@ class PrintLetterDialog(QDialog):
         if pdf is None:
             return False
         dpi = min(printer.resolution(), PRINT_DPI_MAX)
-        loop = asyncio.get_running_loop()
+        # the loop qasync installed: a refresh queued by a combo box change may take its next
+        # step while Qt processes events outside run_forever (a closing dialog, a test)
+        loop = asyncio.get_event_loop()
         pages = await run_op(self, loop.run_in_executor(None, rasterise, pdf, dpi))
         if not pages:
             return False
