@@ -190,8 +190,12 @@ def test_browser_call_over_a_1mbit_150ms_1pct_link_holds_20_fps_both_ways(tmp_pa
     # the estimator's figures while the call ran (the totals keep counters only)
     timeline = [v for t, v in result["link_timeline"] if t_first <= t <= t_last]
     estimates = [v["send_estimate_kbps"] for v in timeline]
-    pair = next(s for s in chrome if s["type"] == "candidate-pair" and s.get("nominated")
-                and s.get("state") == "succeeded")  # fmt: skip
+    # the pair the transport sends on (a relay-only call can hold several nominated pairs;
+    # Chromium gives availableOutgoingBitrate on the selected one)
+    selected = {s.get("selectedCandidatePairId") for s in chrome if s["type"] == "transport"}
+    pair = next((s for s in chrome if s["type"] == "candidate-pair" and s["id"] in selected),
+                None) or next(s for s in chrome if s["type"] == "candidate-pair"
+                              and s.get("nominated") and s.get("state") == "succeeded")  # fmt: skip
     inbound = next(s for s in chrome if s["type"] == "inbound-rtp" and s["kind"] == "video")
     outbound = [s for s in chrome if s["type"] == "outbound-rtp" and s["kind"] == "video"]
     senders = [(s.get("frameWidth"), s.get("framesPerSecond"), s.get("qualityLimitationReason"))
