@@ -37,7 +37,7 @@ from ui.first_sync_dialog import FirstSyncDialog, wants_first_sync_dialog
 from ui.incoming_call import IncomingCallWatcher
 from ui.ops import run_op
 from ui.page_host import Page
-from ui.pages import build_pages, carry_over, page_title, rebuild_page
+from ui.pages import arrange, build_pages, carry_over, page_steps, page_title, rebuild_page
 from ui.patient_form import PatientForm
 from ui.rebuild_runner import RebuildJob, RebuildRun
 from ui.restore_runner import RestoreJob, RestoreRun
@@ -55,7 +55,9 @@ REBUILT_PAGE_GRACE_MS = 30_000  # a screen rebuilt for a new language is deleted
 class Workspace(QWidget):
     """Navigation + pages + sync bar for one signed-in session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, build: bool = True) -> None:
+        """``build=False``: the pages come later from :meth:`fill` (on the event loop, a step
+        at a time)."""
         super().__init__()
         self.session = session
         outer = QVBoxLayout(self)
@@ -75,7 +77,21 @@ class Workspace(QWidget):
         self.incoming.join_call.connect(self.calls.join)
         self.incoming.start()
         self.backups = BackupRunner(session, self)  # on a timer when due, and at close
-        self.pages = build_pages(session, self)
+        self.pages: list[Page] = []
+        if build:
+            self._install(build_pages(session, self))
+
+    async def fill(self) -> None:
+        """Build the pages a step at a time, yielding to the event loop between steps."""
+        pages: list[Page] = []
+        for step in page_steps(self.session, self):
+            pages += step
+            await asyncio.sleep(0)
+        self._install(arrange(pages))
+
+    def _install(self, pages: list[Page]) -> None:
+        session = self.session
+        self.pages = pages
         for page in self.pages:
             self.nav.addItem(page.title)
             self.stack.addWidget(page.widget)
@@ -305,7 +321,8 @@ class MainWindow(QMainWindow):
         await session.call(clinic.patients.reindex_if_needed)
         clinic_name = await session.call(clinic.profile.setting, CLINIC_NAME_META)
         account = await session.call(clinic.sync.account)
-        workspace = Workspace(session)
+        workspace = Workspace(session, build=False)
+        await workspace.fill()  # ~150 ms of widgets in all: a page or two per loop turn
         await asyncio.sleep(0)  # building and first showing it are each ~50 ms: not in one go
         if self.opening is not clinic:  # shut down meanwhile (the store is locked by now)
             workspace.deleteLater()

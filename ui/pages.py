@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QWidget
 
@@ -74,22 +76,35 @@ def carry_over(old: QWidget, new: QWidget) -> None:
         new.show_patient(str(patient_id))
 
 
-def build_pages(session: Session, workspace: PageHost) -> list[Page]:
-    pages = [Page("patients", tr("Patients"), _patients(session, workspace))]
+def page_steps(session: Session, workspace: PageHost) -> Iterator[list[Page]]:
+    """The pages, built a few at a time: each step is tens of ms of widget building, so a
+    caller on the event loop can yield between steps (sign-in never stalls the loop)."""
+    yield [Page("patients", tr("Patients"), _patients(session, workspace))]
     # Clinic-side screens (chart, visit, consult requests) are added here; visits and consult
     # requests open from the chart.
-    pages.append(Page("chart", tr("Chart"), _chart(session, workspace)))
+    yield [Page("chart", tr("Chart"), _chart(session, workspace))]
     # Chronic-disease registers and the clinic's own queries (issue 19).
-    registers, queries = RegistersScreen(session), QueryScreen(session)
+    registers = RegistersScreen(session)
     registers.open_chart.connect(workspace.open_chart)
+    yield [Page("registers", tr("Chronic disease registers"), registers)]
+    queries = QueryScreen(session)
     queries.open_chart.connect(workspace.open_chart)
-    pages.append(Page("registers", tr("Chronic disease registers"), registers))
-    pages.append(Page("queries", tr("Queries"), queries))
+    yield [Page("queries", tr("Queries"), queries)]
     # Desk-side and shared screens (schedule, specialist worklist, conflicts, settings) here.
-    pages += desk_pages(session, workspace)
+    yield desk_pages(session, workspace)
     # Changes the central platform refused, after the conflicts (before the settings).
     errors = SyncErrorsScreen(session)
     errors.open_chart.connect(workspace.open_chart)
-    at = next((n for n, p in enumerate(pages) if p.key == "settings"), len(pages))
-    pages.insert(at, Page("sync_errors", tr("Changes in error"), errors))
-    return pages
+    yield [Page("sync_errors", tr("Changes in error"), errors)]
+
+
+def arrange(pages: list[Page]) -> list[Page]:
+    """The navigation's order: the refused changes just before the settings."""
+    errors = [p for p in pages if p.key == "sync_errors"]
+    rest = [p for p in pages if p.key != "sync_errors"]
+    at = next((n for n, p in enumerate(rest) if p.key == "settings"), len(rest))
+    return rest[:at] + errors + rest[at:]
+
+
+def build_pages(session: Session, workspace: PageHost) -> list[Page]:
+    return arrange([page for step in page_steps(session, workspace) for page in step])
