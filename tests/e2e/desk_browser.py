@@ -49,7 +49,9 @@ def browser(prefix: Sequence[str] = ()) -> Iterator[Browser]:
     it runs under, e.g. ``ip netns exec NS`` (tests/support/link_emulator.py): Playwright
     talks to it over a pipe, so it can live in a network namespace."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed: apt-get install chromium")
+        pytest.fail(
+            "chromium is not installed: make sysdeps installs it (apt-get install chromium)"
+        )
     with tempfile.TemporaryDirectory(prefix="desk-chromium-") as folder:
         binary = CHROMIUM
         if prefix:
