@@ -183,6 +183,60 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+REGISTER_WORDS = {
+    "en": {"hypertension": "Hypertension register (ICD-10 I10-I15)",
+           "diabetes": "Type 2 diabetes register (ICD-10 E11)", "on": "on",
+           "patients": "patients", "overdue": "overdue for follow-up",
+           "due": "follow-up due within 14 days", "uncontrolled": "not controlled",
+           "month": "Month", "followed": "Followed up (90 days)", "follow_rate": "Follow-up rate",
+           "controlled": "Controlled", "control_rate": "Control rate"},
+    "zh_CN": {"hypertension": "高血压登记（ICD-10 I10–I15）",
+              "diabetes": "2型糖尿病登记（ICD-10 E11）", "on": "日期",
+              "patients": "管理人数", "overdue": "随访逾期", "due": "14天内应随访",
+              "uncontrolled": "未控制", "month": "月份", "followed": "90天内随访",
+              "follow_rate": "随访率", "controlled": "已控制", "control_rate": "控制率"},
+}  # fmt: skip
+EXPORT_SUFFIXES = {".xlsx": "xlsx", ".csv": "csv", ".txt": "txt"}
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def cmd_registers(args: argparse.Namespace) -> int:
+    """A chronic-disease register: the summary (patients, overdue, due, not controlled and the
+    monthly rates) on stdout, and its patients (with the monthly rates) exported."""
+    lang = "zh_CN" if args.lang.startswith("zh") else "en"
+    today = _parse_day(args.today, "today") or date.today()
+    out = Path(args.export) if args.export else None
+    if out is not None:
+        if out.suffix.lower() not in EXPORT_SUFFIXES:
+            raise UsageError("--export takes a file ending in .xlsx, .csv or .txt.")
+        if not out.parent.exists():
+            raise UsageError("The folder for --export does not exist.")
+    with _open(args) as clinic:
+        summary = clinic.registers.summary(args.register, today)
+        w = REGISTER_WORDS[lang]
+        print(f"{w[args.register]}, {w['on']} {today.isoformat()}")
+        print(f"  {w['patients']}: {len(summary.entries)}")
+        print(f"  {w['overdue']}: {len(summary.overdue)}")
+        print(f"  {w['due']}: {len(summary.due)}")
+        print(f"  {w['uncontrolled']}: {len(summary.uncontrolled)}")
+        heads = [w["month"], w["patients"], w["followed"], w["follow_rate"], w["controlled"],
+                 w["control_rate"]]  # fmt: skip
+        print("\t".join(heads))
+        for m in summary.months:
+            print("\t".join([m.month, str(m.patients), str(m.followed),
+                             _percent(m.follow_up_rate), str(m.controlled),
+                             _percent(m.control_rate)]))  # fmt: skip
+        if out is not None:
+            fmt = EXPORT_SUFFIXES[out.suffix.lower()]
+            n = clinic.registers.export(out, fmt, lang, today, register=args.register)
+            print(f"{n} rows written to {out}.")
+            print("The exported file is not encrypted: keep it on this PC or an encrypted drive.")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     with _open(args) as clinic:
         result = clinic.profile.write_backup(
@@ -658,6 +712,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="run: the file to write")
     sp.add_argument("--lang", default="en", choices=("en", "zh_CN"),
                     help="run: column headings and coded values")  # fmt: skip
+    sp = add(
+        "registers",
+        cmd_registers,
+        "a chronic-disease register: summary, monthly rates and its patients exported",
+    )
+    sp.add_argument("register", choices=("hypertension", "diabetes"))
+    sp.add_argument(
+        "--export",
+        metavar="PATH",
+        help="write the register's patients and monthly rates (.xlsx, .csv, .txt)",
+    )
+    sp.add_argument(
+        "--lang",
+        default="en",
+        choices=("en", "zh", "zh_CN"),
+        help="summary words, column headings and coded values",
+    )
+    sp.add_argument("--today", help="the day the register is worked out for (YYYY-MM-DD)")
     sp = add("backup", cmd_backup, "write an encrypted, verified backup (SQLite backup API)")
     sp.add_argument("--out", help="file or folder (default: next to the profile)")
     sp.add_argument("--skip-damaged", action="store_true",

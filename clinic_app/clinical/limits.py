@@ -55,6 +55,13 @@ _GLUCOSE = (
     "Point-of-care glucose meters (ISO 15197) report about 0.6-33.3 mmol/L (10-600 mg/dL); "
     "laboratory values in hyperosmolar states reach 50 mmol/L (900 mg/dL)."
 )
+_HBA1C = (
+    "HbA1c is reported as an NGSP/DCCT percentage or in IFCC units (mmol/mol), related by the "
+    "IFCC-NGSP master equation NGSP % = 0.09148 x IFCC + 2.152 (Hoelzel W et al., Clin Chem "
+    "2004;50:166-174). Certified laboratory and point-of-care methods report values of about "
+    "4-14 %; 3-20 % (9-195 mmol/mol) leaves room for haemolytic anaemia below and extreme "
+    "chronic hyperglycaemia above. A value outside is a typing error, not a glycated fraction."
+)
 _BODY = (
     "Body weight 0.3-400 kg (a preterm newborn to the heaviest adults) and height 20-260 cm; "
     "weighing scales for clinics (OIML R 76) read within these ranges."
@@ -71,6 +78,8 @@ LIMITS: dict[tuple[str, str], Limit] = {
         Limit("2708-6", "%", 50, 100, _SPO2),  # oxygen saturation
         Limit("15074-8", "mmol/L", 0.5, 50, _GLUCOSE),  # glucose, molar
         Limit("2339-0", "mg/dL", 10, 900, _GLUCOSE),  # glucose, mass
+        Limit("4548-4", "%", 3, 20, _HBA1C),  # haemoglobin A1c, NGSP/DCCT
+        Limit("59261-8", "mmol/mol", 9, 195, _HBA1C),  # haemoglobin A1c, IFCC
         Limit("29463-7", "kg", 0.3, 400, _BODY),  # body weight
         Limit("8302-2", "cm", 20, 260, _BODY),  # body height
     )

@@ -25,10 +25,14 @@ year, i.e. one per quarter)
 Control, from the patient's latest readings (final or amended Observations)
     - Hypertension (国家基层高血压防治管理指南 2020): controlled when the latest systolic is
       < 140 mmHg and the latest diastolic < 90 mmHg; uncontrolled when either is at or above.
-    - Type 2 diabetes (国家基层糖尿病防治管理指南 2022: fasting glucose 4.4–7.0 mmol/L, HbA1c
-      < 7 %): the workstation records blood glucose (LOINC 15074-8 mmol/L, 2339-0 mg/dL) and
-      no HbA1c, so control is the latest glucose <= 7.0 mmol/L (126 mg/dL); uncontrolled
-      above. Readings are taken as fasting (the visit form asks for a fasting value).
+    - Type 2 diabetes (国家基层糖尿病防治管理指南 2022: HbA1c < 7 %, fasting glucose 4.4–7.0
+      mmol/L): the latest HbA1c (LOINC 4548-4 in %, or 59261-8 in IFCC mmol/mol, converted by
+      the IFCC-NGSP master equation) when one was taken within the last
+      ``HBA1C_VALID_DAYS`` (183, six months: the guideline measures HbA1c every 3-6 months)
+      up to the day asked about: controlled when < 7.0 %, uncontrolled at or above. Without
+      a recent HbA1c, the latest blood glucose (LOINC 15074-8 mmol/L, 2339-0 mg/dL): controlled
+      when <= 7.0 mmol/L (126 mg/dL), uncontrolled above; readings are taken as fasting (the
+      visit form asks for a fasting value).
     - ``unknown``: no reading.
 
 Monthly rates (as the programme reports them), for each month's last day D
@@ -50,7 +54,7 @@ from clinic_app.records.common import patient_of
 from clinic_app.records.encounter import visit_kind
 from clinic_app.records.patient import age_on, display_name
 from clinic_app.records.schedule import task_due
-from clinic_app.records.vitals import vital_key
+from clinic_app.records.vitals import hba1c_percent, vital_key
 
 Resource = dict[str, Any]
 Register = Literal["hypertension", "diabetes"]
@@ -66,10 +70,14 @@ DUE_WINDOW_DAYS = 14
 BP_TARGET = (140.0, 90.0)  # controlled below both (mmHg)
 GLUCOSE_TARGET_MMOL = 7.0  # controlled at or below
 GLUCOSE_TARGET_MGDL = 126.0
+HBA1C_TARGET = 7.0  # %, controlled below
+HBA1C_VALID_DAYS = 183  # an HbA1c older than about six months no longer decides control
 SOURCES = (
     "国家基本公共卫生服务规范（第三版），国家卫生计生委，2017",
     "国家基层高血压防治管理指南（2020版）",
-    "国家基层糖尿病防治管理指南（2022）",
+    "国家基层糖尿病防治管理指南（2022）：HbA1c < 7 %，空腹血糖 4.4–7.0 mmol/L",
+    "Hoelzel W et al. IFCC reference system for HbA1c. Clin Chem 2004;50:166-174 (master "
+    "equation NGSP % = 0.09148 x IFCC mmol/mol + 2.152)",
 )
 _LIVE_OBS = ("final", "amended", "corrected")
 _RECORD_TYPES = ("Patient", "Condition", "Observation", "Encounter", "QuestionnaireResponse",
@@ -171,6 +179,23 @@ def latest_glucose(records: PatientRecords, until: date | None = None) -> Readin
     return max(found, key=lambda r: r.when) if found else None
 
 
+def latest_hba1c(records: PatientRecords, until: date | None = None) -> Reading | None:
+    """The newest HbA1c in either unit, as a percentage (key ``hba1c``)."""
+    found = [r for k in ("hba1c", "hba1c_ifcc") if (r := latest(records, k, until))]
+    if not found:
+        return None
+    newest = max(found, key=lambda r: r.when)
+    return Reading("hba1c", hba1c_percent(newest.key, newest.value), newest.when)
+
+
+def recent_hba1c(records: PatientRecords, day: date) -> Reading | None:
+    """The newest HbA1c up to ``day`` if taken within :data:`HBA1C_VALID_DAYS` of it."""
+    found = latest_hba1c(records, day)
+    if found is None or (day - found.when.date()).days > HBA1C_VALID_DAYS:
+        return None
+    return found
+
+
 # ---- registers --------------------------------------------------------------------------
 def is_active(condition: Resource, day: date | None = None) -> bool:
     """Active (on ``day``: begun by then and not yet abated); never when entered in error."""
@@ -257,6 +282,9 @@ def control(records: PatientRecords, register: str, until: date | None = None) -
             dbp is not None and dbp.value >= BP_TARGET[1]
         )
         return "uncontrolled" if high else "controlled"
+    a1c = recent_hba1c(records, until or date.today())
+    if a1c is not None:
+        return "uncontrolled" if a1c.value >= HBA1C_TARGET else "controlled"
     glucose = latest_glucose(records, until)
     if glucose is None:
         return "unknown"
@@ -281,6 +309,7 @@ class Entry:
     systolic: float | None
     diastolic: float | None
     glucose: Reading | None
+    hba1c: Reading | None = None  # the latest, as a percentage (however old)
 
     @property
     def next_due(self) -> date | None:
@@ -304,9 +333,9 @@ def entries(patients: Iterable[PatientRecords], register: str, today: date) -> l
             gender=str(rec.patient.get("gender") or ""), age=age_on(rec.patient, today),
             register=register, code=cond.icd10_code(c) or "",
             last_follow_up=last.date() if last else None, days_since=days_since(last, today),
-            follow_up=follow_up_state(rec, today), control=control(rec, register),
+            follow_up=follow_up_state(rec, today), control=control(rec, register, today),
             systolic=sbp.value if sbp else None, diastolic=dbp.value if dbp else None,
-            glucose=latest_glucose(rec),
+            glucose=latest_glucose(rec), hba1c=latest_hba1c(rec),
         ))  # fmt: skip
     out.sort(key=lambda e: (order[e.follow_up], -(e.days_since if e.days_since is not None
                                                    else 10**6), e.name))  # fmt: skip

@@ -14,7 +14,7 @@ from clinic_app.letters import content, layout
 from clinic_app.letters.content import Choice, Letter, Translate
 from clinic_app.records.common import Resource
 from clinic_app.records.documents import digest_of
-from clinic_app.services import documents
+from clinic_app.services import documents, orders
 
 SIZES = tuple(layout.SIZES)
 LANGUAGES = ("zh", "en")
@@ -38,7 +38,14 @@ class Letters(Domain):
     def letter(self, kind: str, record_id: str, *, lang: str = "zh",
                translate: Translate | None = None) -> Letter:  # fmt: skip
         """What the letter says (:func:`clinic_app.letters.content.build`)."""
-        return content.build(self._store, kind, record_id, lang=lang, translate=translate)
+        return content.build(
+            self._store,
+            kind,
+            record_id,
+            lang=lang,
+            translate=translate,
+            formulary=orders.formulary(self._store),
+        )
 
     def render(self, kind: str, record_id: str, *, size: str = "A4", lang: str = "zh",
                translate: Translate | None = None) -> bytes:  # fmt: skip

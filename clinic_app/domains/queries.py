@@ -16,6 +16,7 @@ from clinic_app.errors import NotFound, ValidationError
 from clinic_app.query import export, spec
 from clinic_app.query.evaluate import Result, run
 from clinic_app.query.spec import Group
+from clinic_app.services import orders
 
 SAVED_META = "queries.saved"
 MAX_NAME = 80
@@ -75,7 +76,9 @@ class Queries(Domain):
             group = self.get(query)
         else:
             group = query if isinstance(query, Group) else spec.parse(query)
-        result = run(group, load_records(self), today or date.today())
+        result = run(
+            group, load_records(self), today or date.today(), orders.formulary(self._store)
+        )
         self._store.audit("query.run", detail=f"{len(result.rows)} patients")
         return result
 

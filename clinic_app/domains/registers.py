@@ -10,6 +10,7 @@ from pathlib import Path
 from clinic_app.clinical import registers
 from clinic_app.clinical.registers import PatientRecords, Summary
 from clinic_app.domains.base import Domain
+from clinic_app.errors import ValidationError
 from clinic_app.query import export
 
 
@@ -24,9 +25,19 @@ class Registers(Domain):
         """Both registers today, with the rates of the last ``months`` months."""
         return registers.summarize(load_records(self), today or date.today(), months)
 
-    def export(self, path: Path, fmt: str, lang: str = "en", today: date | None = None) -> int:
-        """The registers and their monthly rates as ``fmt`` (csv, xlsx, txt); rows written."""
-        tables = export.register_tables(self.summaries(today), lang)
+    def summary(self, register: str, today: date | None = None, months: int = 12) -> Summary:
+        """One register (``hypertension`` or ``diabetes``) today."""
+        if register not in registers.REGISTERS:
+            raise ValidationError("register", "Choose hypertension or diabetes.")
+        chosen = [s for s in self.summaries(today, months) if s.register == register]
+        return chosen[0]
+
+    def export(self, path: Path, fmt: str, lang: str = "en", today: date | None = None,
+               register: str | None = None) -> int:  # fmt: skip
+        """The registers (or one ``register``) and their monthly rates as ``fmt`` (csv, xlsx,
+        txt); rows written."""
+        chosen = [self.summary(register, today)] if register else self.summaries(today)
+        tables = export.register_tables(chosen, lang)
         n = export.write(path, fmt, tables)
-        self._store.audit("export", detail=f"registers {fmt} {n} rows")
+        self._store.audit("export", detail=f"registers {register or 'all'} {fmt} {n} rows")
         return n

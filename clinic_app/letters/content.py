@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from clinic_app.clinical.medication_formulary import starter
+from clinic_app.clinical.medication_formulary import Formulary, starter
 from clinic_app.clinical.medication_list import build as medication_list_of
 from clinic_app.errors import NotFound, ValidationError
 from clinic_app.letters.texts import words
@@ -89,15 +89,17 @@ def _patient_rows(patient: Resource, w: dict[str, str], on: str) -> list[tuple[s
     return rows
 
 
-def _medicine(res: Resource, lang: str, w: dict[str, str]) -> list[str]:
-    """One row of the prescription table: medicine, dosage, route, quantity or days."""
+def _medicine(res: Resource, lang: str, w: dict[str, str], formulary: Formulary) -> list[str]:
+    """One row of the prescription table: medicine, dosage, route, quantity or days. The
+    medicine is named by ``formulary`` (the one in force: an entry the platform administrator
+    added or renamed is named as the platform now names it), else as it was recorded."""
     concept = res.get("medicationCodeableConcept") or {}
     name = str(concept.get("text") or "")
     fid = next((str(c.get("code")) for c in concept.get("coding") or []
                 if str(c.get("system", "")).endswith("/CodeSystem/formulary")), "")  # fmt: skip
-    entry = starter().get(fid) if fid else None
-    if entry is not None and not lang.startswith("zh"):
-        name = entry.name_en
+    entry = formulary.get(fid) if fid else None
+    if entry is not None:
+        name = entry.name(lang) or name
     dosage = "; ".join(str(d.get("text", "")) for d in res.get("dosageInstruction") or [])
     route = ""
     for d in res.get("dosageInstruction") or []:
@@ -197,21 +199,25 @@ def _allergies(store: Store, pid: str) -> list[str]:
 
 
 def build(store: Store, kind: str, record_id: str, *, lang: str = "zh",
-          translate: Translate | None = None) -> Letter:  # fmt: skip
+          translate: Translate | None = None,
+          formulary: Formulary | None = None) -> Letter:  # fmt: skip
     """The letter of ``kind`` for a record: a MedicationRequest (prescription), a referral
     ServiceRequest, a DiagnosticReport or ClinicalImpression (opinion), an Encounter (summary).
-    ``translate`` puts the core's English words (form questions) into the letter's language."""
+    ``translate`` puts the core's English words (form questions) into the letter's language;
+    ``formulary`` (the one in force, from the caller: the platform's synced Medication records)
+    names the medicines; the packaged starter list when not given."""
     w = words(lang)
     lang = "zh" if lang.lower().startswith("zh") else "en"
     tr = translate or (lambda text: text)
+    form = formulary or starter()
     if kind == "prescription":
-        return _prescription(store, record_id, lang, w)
+        return _prescription(store, record_id, lang, w, form)
     if kind == "referral":
         return _referral(store, record_id, lang, w)
     if kind == "opinion":
         return _opinion(store, record_id, lang, w)
     if kind == "summary":
-        return _summary(store, record_id, lang, w, tr)
+        return _summary(store, record_id, lang, w, tr, form)
     raise ValidationError("kind", "Choose what to print.")
 
 
@@ -230,7 +236,8 @@ def _pid(res: Resource) -> str:
     return pid
 
 
-def _prescription(store: Store, record_id: str, lang: str, w: dict[str, str]) -> Letter:
+def _prescription(store: Store, record_id: str, lang: str, w: dict[str, str],
+                  formulary: Formulary) -> Letter:  # fmt: skip
     med = store.get("MedicationRequest", record_id)
     pid = _pid(med)
     key = _group_key(med)
@@ -240,7 +247,7 @@ def _prescription(store: Store, record_id: str, lang: str, w: dict[str, str]) ->
     enc_id = key[1] if key[0] == "Encounter" else None
     encounter = store.get("Encounter", enc_id) if enc_id else None
     table = [[w["medicine"], w["dosage"], w["route"], w["quantity"]]]
-    table += [_medicine(m, lang, w) for m in group]
+    table += [_medicine(m, lang, w, formulary) for m in group]
     sections = [
         Section(w["diagnosis"], lines=_diagnosis(store, pid, lang, encounter) or ["—"]),
         Section(w["rp"], table=table),
@@ -310,7 +317,7 @@ def _opinion(store: Store, record_id: str, lang: str, w: dict[str, str]) -> Lett
 
 
 def _summary(store: Store, record_id: str, lang: str, w: dict[str, str],
-             translate: Translate) -> Letter:  # fmt: skip
+             translate: Translate, formulary: Formulary) -> Letter:  # fmt: skip
     enc = store.get("Encounter", record_id)
     pid = _pid(enc)
     kind = visit_kind(enc) or ""
@@ -334,7 +341,9 @@ def _summary(store: Store, record_id: str, lang: str, w: dict[str, str],
             if ref_id(m.get("encounter"), "Encounter") == record_id]  # fmt: skip
     if meds:
         table = [[w["medicine"], w["dosage"], w["route"], w["quantity"]]]
-        sections.append(Section(w["advice"], table=table + [_medicine(m, lang, w) for m in meds]))
+        sections.append(
+            Section(w["advice"], table=table + [_medicine(m, lang, w, formulary) for m in meds])
+        )
     on = _day((enc.get("period") or {}).get("start"))
     return _letter(store, "summary", pid, lang, w, on, sections, w["doctor"], doctor)
 

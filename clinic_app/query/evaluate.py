@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from clinic_app.clinical import registers as reg
-from clinic_app.clinical.medication_formulary import starter
+from clinic_app.clinical.medication_formulary import Formulary, starter
 from clinic_app.clinical.medication_list import build
 from clinic_app.query.spec import (
     Condition,
@@ -116,10 +116,11 @@ def _diagnosis(c: DiagnosisCondition, rec: PatientRecords) -> bool:
     return False
 
 
-def _medicine(c: MedicineCondition, rec: PatientRecords) -> bool:
+def _medicine(c: MedicineCondition, rec: PatientRecords, formulary: Formulary) -> bool:
+    """A medicine (current, or ever) whose recorded text, ingredient, ATC code or name in
+    ``formulary`` (the one in force: the platform's, with its additions and renames) matches."""
     if not rec.medications:
         return False
-    formulary = starter()
     want = c.text.lower()
     lines = build(rec.medications, formulary).lines
     for line in lines:
@@ -132,14 +133,21 @@ def _medicine(c: MedicineCondition, rec: PatientRecords) -> bool:
                 return True
             names.append(drug.ingredient.lower())
             names += [e.ingredient_zh for e in formulary.entries if drug.atc and e.atc == drug.atc]
+            entry = formulary.get(drug.formulary_id) if drug.formulary_id else None
+            if entry is not None:
+                names += [entry.name_zh.lower(), entry.name_en.lower(), entry.ingredient_zh]
         if any(want in n for n in names if n):
             return True
     return False
 
 
-def matches(item: Condition | Group, rec: PatientRecords, today: date) -> bool:
+def matches(item: Condition | Group, rec: PatientRecords, today: date,
+            formulary: Formulary | None = None) -> bool:  # fmt: skip
+    """Whether one patient's records satisfy ``item``; medicines are named by ``formulary``
+    (the one in force; the packaged starter list when not given)."""
+    form = formulary or starter()
     if isinstance(item, Group):
-        results = (matches(c, rec, today) for c in item.conditions)
+        results = (matches(c, rec, today, form) for c in item.conditions)
         return all(results) if item.match == "all" else any(results)
     if isinstance(item, PatientCondition):
         hit = _patient(item, rec, today)
@@ -150,7 +158,7 @@ def matches(item: Condition | Group, rec: PatientRecords, today: date) -> bool:
     elif isinstance(item, DiagnosisCondition):
         hit = _diagnosis(item, rec)
     elif isinstance(item, MedicineCondition):
-        hit = _medicine(item, rec)
+        hit = _medicine(item, rec, form)
     else:
         assert isinstance(item, FollowUpCondition)
         hit = reg.followed_within(rec, item.within_days, today)
@@ -196,9 +204,12 @@ def _row(rec: PatientRecords, today: date) -> Row:
     )  # fmt: skip
 
 
-def run(query: Group, patients: Iterable[PatientRecords], today: date) -> Result:
-    """The patients matching ``query``, by name."""
+def run(query: Group, patients: Iterable[PatientRecords], today: date,
+        formulary: Formulary | None = None) -> Result:  # fmt: skip
+    """The patients matching ``query``, by name; ``formulary`` is the one in force (the
+    caller's: the platform's synced Medication records), the packaged starter list if None."""
+    form = formulary or starter()
     seen: Sequence[PatientRecords] = list(patients)
-    rows = [_row(r, today) for r in seen if matches(query, r, today)]
+    rows = [_row(r, today) for r in seen if matches(query, r, today, form)]
     rows.sort(key=lambda r: (r.name, r.patient_id))
     return Result(rows, today, len(seen))

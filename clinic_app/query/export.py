@@ -31,9 +31,10 @@ RESULT_HEADERS = {
 REGISTER_HEADERS = {
     "en": ["Register", "Patient id", "Name", "Sex", "Age", "ICD-10", "Last follow-up",
            "Days since", "Next due", "Follow-up", "Control", "Last systolic", "Last diastolic",
-           "Last glucose"],
+           "Last glucose", "Last HbA1c (%)", "HbA1c date"],
     "zh_CN": ["登记册", "患者编号", "姓名", "性别", "年龄", "ICD-10", "最近随访", "距今天数",
-              "下次应随访", "随访状态", "控制情况", "最近收缩压", "最近舒张压", "最近血糖"],
+              "下次应随访", "随访状态", "控制情况", "最近收缩压", "最近舒张压", "最近血糖",
+              "最近糖化血红蛋白（%）", "糖化血红蛋白日期"],
 }  # fmt: skip
 RATE_HEADERS = {
     "en": ["Register", "Month", "Patients", "Followed up (90 days)", "Follow-up rate (%)",
@@ -87,7 +88,9 @@ def _entry_row(e: Entry, lang: str) -> list[Any]:
         glucose = f"{e.glucose.value:g} {unit}"
     return [word(e.register, lang), e.patient_id, e.name, label("gender", e.gender, lang), e.age,
             e.code, e.last_follow_up, e.days_since, e.next_due, word(e.follow_up, lang),
-            word(e.control, lang), e.systolic, e.diastolic, glucose]  # fmt: skip
+            word(e.control, lang), e.systolic, e.diastolic, glucose,
+            e.hba1c.value if e.hba1c else None,
+            e.hba1c.when.date() if e.hba1c else None]  # fmt: skip
 
 
 def _rate(value: float | None) -> float | None:

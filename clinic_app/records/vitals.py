@@ -1,4 +1,6 @@
-"""Vital signs as FHIR Observations: LOINC codes, UCUM units, reference ranges, abnormal flags."""
+"""Vital signs as FHIR Observations: LOINC codes, UCUM units, reference ranges, abnormal flags;
+with them HbA1c (LOINC 4548-4 in %, 59261-8 in IFCC mmol/mol), a laboratory result the visit
+records the same way (an Observation of category "laboratory")."""
 
 from __future__ import annotations
 
@@ -58,11 +60,28 @@ VITALS: dict[str, VitalSpec] = {
                   "mmol/L", (3.9, 7.8), (2.8, 22.2), 1),
         VitalSpec("glucose_mgdl", "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", "mg/dL",
                   (70, 140), (50, 400)),
+        # HbA1c reference interval of adults without diabetes (4.0-6.0 %, 20-42 mmol/mol);
+        # the diabetes target (< 7 %) is the register's, not a flag (clinical/registers.py).
+        VitalSpec("hba1c", "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%", "%",
+                  (4.0, 6.0), None, 1),
+        VitalSpec("hba1c_ifcc", "59261-8",
+                  "Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol", "mmol/mol",
+                  "mmol/mol", (20, 42)),
         VitalSpec("weight", "29463-7", "Body weight", "kg", "kg", None, None, 1),
         VitalSpec("height", "8302-2", "Body height", "cm", "cm", None, None, 1),
     )
 }  # fmt: skip
 BY_LOINC = {s.loinc: s for s in VITALS.values()}
+
+# Laboratory results recorded with the vital signs (an Observation of category "laboratory").
+LABS = frozenset({"hba1c", "hba1c_ifcc"})
+
+
+def hba1c_percent(key: str, value: float) -> float:
+    """An HbA1c value as an NGSP/DCCT percentage (IFCC mmol/mol converted by the master
+    equation, :mod:`clinic_app.clinical.limits`)."""
+    return value if key == "hba1c" else round(0.09148 * value + 2.152, 1)
+
 
 # Other units a clinician may type, converted to the UCUM unit we store.
 _CONVERSIONS: dict[tuple[str, str], Any] = {
@@ -74,6 +93,8 @@ _CONVERSIONS: dict[tuple[str, str], Any] = {
     ("height", "in"): lambda v: v * 2.54,
     ("systolic", "kpa"): lambda v: v * 7.50062,
     ("diastolic", "kpa"): lambda v: v * 7.50062,
+    ("hba1c", "mmol/mol"): lambda v: 0.09148 * v + 2.152,
+    ("hba1c_ifcc", "%"): lambda v: (v - 2.152) / 0.09148,
 }
 
 
@@ -131,17 +152,16 @@ def vital_observation(
     if spec is None:
         raise ValidationError(key, "Unknown vital sign.")
     number = normalize_value(key, value, unit)
+    category = (
+        {"system": SYS_OBS_CATEGORY, "code": "laboratory", "display": "Laboratory"}
+        if key in LABS
+        else {"system": SYS_OBS_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}
+    )
     obs: Resource = {
         "resourceType": "Observation",
         "id": new_id(),
         "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {"system": SYS_OBS_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}
-                ]
-            }
-        ],
+        "category": [{"coding": [category]}],
         "code": {
             "coding": [{"system": SYS_LOINC, "code": spec.loinc, "display": spec.display}],
             "text": spec.display,

@@ -29,7 +29,7 @@ from clinic_app.records.common import Resource, patient_of, ref_id
 from clinic_app.records.consult_state import _answers_to, derive_consult_status
 from clinic_app.records.encounter import VISIT_KINDS, visit_kind
 from clinic_app.records.forms import definition_for
-from clinic_app.records.vitals import VITALS, flag_of, vital_key
+from clinic_app.records.vitals import VITALS, flag_of, hba1c_percent, vital_key
 from clinic_app.services.patients import Chart, open_chart
 from clinic_app.services.writes import save, save_all
 from local_store.store import Store
@@ -48,7 +48,7 @@ OPEN_OUTBOX_STATES = ("pending", "uploading", "error", "conflict")
 MAX_SLOTS = 3
 PLOT_POINTS = 600  # points per series handed to the plot; extremes are always kept
 GLUCOSE_MGDL_PER_MMOL = 18.016
-TRENDS = ("blood_pressure", "heart_rate", "glucose", "weight")
+TRENDS = ("blood_pressure", "heart_rate", "glucose", "hba1c", "weight")
 # What the chart says about a video call's record (translated as core messages).
 CALL_LABELS = {
     "title": "Video consult",
@@ -299,6 +299,25 @@ def vital_trends(by_key: dict[str, list[Resource]]) -> dict[str, VitalSeries]:
             glucose.values.append(round(v, 1))
             glucose.flags.append(f)
     out["glucose"] = glucose
+    out["hba1c"] = _hba1c_series(by_key.get("hba1c", []), by_key.get("hba1c_ifcc", []))
+    return out
+
+
+def _hba1c_series(percent: Sequence[Resource], ifcc: Sequence[Resource]) -> VitalSeries:
+    """HbA1c in % (NGSP), readings taken in IFCC mmol/mol converted by the master equation."""
+    series = _series("hba1c", percent)
+    if not ifcc:
+        return series
+    extra = _series("hba1c_ifcc", ifcc)
+    merged = sorted(zip(series.times + extra.times,
+                        series.values + [hba1c_percent("hba1c_ifcc", v) for v in extra.values],
+                        series.flags + extra.flags, strict=True))  # fmt: skip
+    low, high = (series.low, series.high) if percent else VITALS["hba1c"].normal or (None, None)
+    out = VitalSeries("hba1c", "%", low=low, high=high, total=series.total + extra.total)
+    for t, v, f in downsample(merged):
+        out.times.append(t)
+        out.values.append(round(v, 1))
+        out.flags.append(f)
     return out
 
 

@@ -162,3 +162,36 @@ def test_a_pdf_in_clear_is_never_written_to_the_profile(chart):
         if path.is_file():
             assert b"%PDF" not in path.read_bytes()[:8], path
             assert marker not in path.read_bytes(), path
+
+
+def test_a_medicine_only_the_platform_has_is_named_as_the_platform_names_it(store):
+    """The formulary in force (the platform's synced Medication records) names medicines in
+    letters and queries: an entry the packaged starter list lacks, later renamed on the
+    platform, prints under its new Chinese name and is found by it."""
+    from clinic_app.clinical.medication_formulary import Entry, starter
+    from clinic_app.services.writes import save_all
+
+    clinic = Clinic(store)
+    added = Entry(id="dapagliflozin-10", atc="A10BK01", ingredient_en="dapagliflozin",
+                  ingredient_zh="达格列净", strength_value=10, strength_unit="mg",
+                  form="film-coated tablet", name_zh="达格列净片 10mg",
+                  name_en="Dapagliflozin tablets 10 mg")  # fmt: skip
+    assert starter().get(added.id) is None and not starter().search("达格列净")
+    synced = [e.medication() for e in starter().entries] + [added.medication()]
+    clinic.run(lambda: save_all(store, synced))  # as a sync pulls them
+    data = PatientInput(family="赵", given="建国", gender="male", birth_date=date(1961, 7, 9))
+    pid = clinic.patients.register(data).value["id"]
+    rx = clinic.medications.prescribe(patient_id=pid, formulary_id=added.id,
+                                      dosage="每日一次，每次一片", requester="李医生",
+                                      days=30).value  # fmt: skip
+    # The administrator renames it on the platform; the workstation pulls the new record.
+    renamed = dict(added.medication(), id=synced[-1]["id"])
+    renamed["code"] = dict(renamed["code"], text="安达唐（达格列净片）10mg")
+    clinic.run(lambda: save_all(store, [renamed]))
+
+    text = text_of(clinic.letters.render("prescription", rx["id"]))
+    assert "安达唐（达格列净片）10mg" in text and "赵建国" in text
+    english = text_of(clinic.letters.render("prescription", rx["id"], lang="en"))
+    assert "Dapagliflozin tablets 10 mg" in english and "oral" in english
+    query = {"match": "all", "conditions": [{"kind": "medicine", "text": "安达唐"}]}
+    assert [r.patient_id for r in clinic.queries.run(query).rows] == [pid]

@@ -231,3 +231,46 @@ def test_monthly_rates_follow_the_months(clinic):
         if m.month < before.strftime("%Y-%m"):
             assert m.followed == 0 and m.controlled == 0 and m.control_rate == 0
     assert seen in records
+
+
+def test_diabetes_control_takes_a_recent_hba1c_before_the_glucose(clinic):
+    """国家基层糖尿病防治管理指南 2022: HbA1c < 7 % when one was taken in the last 183 days,
+    else the latest fasting glucose (<= 7.0 mmol/L); IFCC mmol/mol counts as its %; the query
+    builder selects HbA1c like any vital."""
+    today = date.today()
+
+    def diabetic(name, readings):
+        pid = _patient(clinic, name, code="E11.9", seen_days_ago=20)
+        obs = [vital_observation(key, value, unit=unit, patient_id=pid,
+                                 effective=datetime.now().astimezone() - timedelta(days=ago))
+               for key, value, unit, ago in readings]  # fmt: skip
+        clinic.run(lambda: save_all(clinic.store, obs))
+        return pid
+
+    a1c_high = diabetic("高糖", [("glucose_mmol", 6.0, None, 2), ("hba1c", 7.0, None, 10)])
+    a1c_ok = diabetic("达标", [("glucose_mmol", 10.2, None, 2), ("hba1c", 6.9, None, 183)])
+    a1c_old = diabetic("陈旧", [("glucose_mmol", 6.1, None, 2), ("hba1c", 9.1, None, 184)])
+    ifcc = diabetic("国际", [("glucose_mmol", 5.5, None, 2), ("hba1c_ifcc", 53, None, 30)])
+    ifcc_ok = diabetic("单位", [("hba1c", 52, "mmol/mol", 30)])  # 6.9 %, typed in mmol/mol
+    glucose_only = diabetic("血糖", [("glucose_mmol", 7.1, None, 2)])
+    nothing = diabetic("未测", [])
+
+    states = {e.patient_id: e for e in clinic.registers.summary("diabetes", today).entries}
+    assert {pid: states[pid].control for pid in states} == {
+        a1c_high: "uncontrolled", a1c_ok: "controlled", a1c_old: "controlled",
+        ifcc: "uncontrolled", ifcc_ok: "controlled", glucose_only: "uncontrolled",
+        nothing: "unknown",
+    }  # fmt: skip
+    assert states[ifcc].hba1c is not None and states[ifcc].hba1c.value == 7.0
+    assert states[a1c_old].hba1c is not None and states[a1c_old].hba1c.value == 9.1
+    # A month ago the 10-day-old 7.0 % was not yet taken: the glucose decided then.
+    assert reg.control(reg.group(clinic.store.iter_records(list(reg.RECORD_TYPES)))[a1c_high],
+                       "diabetes", today - timedelta(days=11)) == "unknown"  # fmt: skip
+    rates = clinic.registers.summary("diabetes", today).months[-1]
+    assert (rates.patients, rates.controlled) == (7, 3)
+
+    query = {"match": "all", "conditions": [
+        {"kind": "diagnosis", "code": "E11"},
+        {"kind": "vital", "vital": "hba1c", "which": "latest", "op": ">=", "value": 7},
+    ]}  # fmt: skip
+    assert {r.patient_id for r in clinic.queries.run(query, today).rows} == {a1c_high, a1c_old}

@@ -5,6 +5,7 @@ are one line on stderr. ``export --since/--vital/--abnormal-only`` keeps working
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 from datetime import date
@@ -99,3 +100,79 @@ def test_export_with_filters_still_works(profile, tmp_path):
     assert code == 0, err
     rows = out.read_text(encoding="utf-8-sig").splitlines()[1:]
     assert rows and all(",Systolic blood pressure," in r for r in rows)
+
+
+@pytest.fixture(scope="module")
+def demo_profile(tmp_path_factory):
+    """A demo profile as `clinic-app demo-data` makes it (with the showcase's HbA1c)."""
+    path = tmp_path_factory.mktemp("rcli") / "profile"
+    clinic, _ = Clinic.create(path, USER, PASS)
+    with clinic:
+        demo_data.generate(clinic, 80, seed=11)
+        demo_data.add_showcase(clinic)
+    return path
+
+
+def test_registers_cli_prints_the_summary_and_exports_the_patients(demo_profile, tmp_path):
+    from tests.support.registers_expect import diabetes_expectation
+
+    today = date.today()
+    store = Store.unlock(demo_profile, USER, PASS)
+    try:
+        records = list(store.iter_records(["Condition", "Observation", "Encounter", "Task"]))
+    finally:
+        store.lock()
+    want = diabetes_expectation(records, today)
+    assert want and {c for _f, c in want.values()} >= {"controlled", "uncontrolled"}
+    overdue = sum(1 for f, _c in want.values() if f == "overdue")
+    due = sum(1 for f, _c in want.values() if f == "due")
+    uncontrolled = sum(1 for _f, c in want.values() if c == "uncontrolled")
+    controlled = sum(1 for _f, c in want.values() if c == "controlled")
+
+    out_csv = tmp_path / "dm.csv"
+    code, out, err = cli(demo_profile, "registers", "diabetes", "--export", out_csv,
+                         "--today", today.isoformat())  # fmt: skip
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"Type 2 diabetes register (ICD-10 E11), on {today.isoformat()}"
+    assert lines[1:5] == [f"  patients: {len(want)}", f"  overdue for follow-up: {overdue}",
+                          f"  follow-up due within 14 days: {due}",
+                          f"  not controlled: {uncontrolled}"]  # fmt: skip
+    this_month = next(x for x in lines if x.startswith(today.strftime("%Y-%m") + "\t"))
+    _month, patients, followed, _rate, ok, _crate = this_month.split("\t")
+    assert (int(patients), int(followed), int(ok)) == (len(want), len(want) - overdue, controlled)
+    rows = list(csv.reader(out_csv.read_text(encoding="utf-8-sig").splitlines()))
+    head = rows[0]
+    assert head[:3] == ["Register", "Patient id", "Name"] and "Last HbA1c (%)" in head
+    entries = rows[1 : rows.index([])]
+    got = {r[1]: (r[head.index("Follow-up")], r[head.index("Control")]) for r in entries}
+    words = {"ok": "on time", "due": "due", "overdue": "overdue", "controlled": "controlled",
+             "uncontrolled": "not controlled", "unknown": "no reading"}  # fmt: skip
+    assert got == {pid: (words[f], words[c]) for pid, (f, c) in want.items()}
+    assert f"{len(entries) + 12} rows written to {out_csv}." in out
+
+    # Chinese words and a tab-separated export; Excel has its two sheets.
+    txt = tmp_path / "htn.txt"
+    code, out, err = cli(demo_profile, "registers", "hypertension", "--lang", "zh",
+                         "--export", txt)  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("高血压登记（ICD-10 I10–I15）")
+    assert txt.read_text(encoding="utf-8").splitlines()[0].startswith("登记册\t患者编号\t姓名")
+    xlsx = tmp_path / "dm.xlsx"
+    assert cli(demo_profile, "registers", "diabetes", "--export", xlsx)[0] == 0
+    book = load_workbook(xlsx)
+    assert book.sheetnames == ["Registers", "Monthly rates"]
+    assert {r[1] for r in list(book["Registers"].iter_rows(values_only=True))[1:]} == set(want)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (("registers", "diabetes", "--export", "x.pdf"), "--export takes a file ending in"),
+        (("registers", "diabetes", "--today", "2024-13-01"), "--today takes a date"),
+        (("registers", "asthma"), "invalid choice"),
+    ],
+)
+def test_registers_cli_mistakes_are_one_line(demo_profile, tmp_path, argv, says):
+    code, _out, err = cli(demo_profile, *argv)
+    assert code == 2 and says in err and "Traceback" not in err

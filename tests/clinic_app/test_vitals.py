@@ -10,8 +10,10 @@ from clinic_app.errors import ValidationError
 from clinic_app.records.common import SYS_LOINC, SYS_UCUM
 from clinic_app.records.patient import PatientInput
 from clinic_app.records.vitals import (
+    LABS,
     VITALS,
     flag_of,
+    hba1c_percent,
     interpretation,
     normalize_value,
     vital_key,
@@ -46,7 +48,9 @@ def test_every_vital_observation_is_coded(key):
     value = (spec.plausible[0] + spec.plausible[1]) / 2
     obs = vital_observation(key, value, patient_id="p1", effective=WHEN)
     assert obs["status"] == "final"
-    assert obs["category"][0]["coding"][0]["code"] == "vital-signs"
+    # HbA1c is a laboratory result recorded with the vitals, the rest are vital signs
+    category = "laboratory" if key in LABS else "vital-signs"
+    assert obs["category"][0]["coding"][0]["code"] == category
     assert obs["code"]["coding"] == [
         {"system": SYS_LOINC, "code": spec.loinc, "display": spec.display}
     ]
@@ -287,3 +291,26 @@ def test_correct_vital_marks_entered_in_error_and_series_excludes_it(store, pati
 def test_vitals_series_of_unknown_vital_is_refused(store, patient):
     with pytest.raises(ValidationError):
         visits.vitals_series(store, patient, "blood_colour")
+
+
+def test_hba1c_limits_flags_and_units():
+    """HbA1c: 3-20 % (9-195 mmol/mol IFCC) declared once in limits.py with its source; both
+    bounds taken; above the 4.0-6.0 % reference interval flagged H; IFCC typed as % converts."""
+    from clinic_app.clinical.limits import limit
+
+    lim = limit("4548-4", "%")
+    assert (lim.low, lim.high) == (3, 20) and "Hoelzel" in lim.source
+    assert (limit("59261-8", "mmol/mol").low, limit("59261-8", "mmol/mol").high) == (9, 195)
+    assert normalize_value("hba1c", "3") == 3.0 and normalize_value("hba1c", "20,0") == 20.0
+    for bad in ("2.9", "20.1", "53"):
+        with pytest.raises(ValidationError, match="between 3 and 20 %"):
+            normalize_value("hba1c", bad)
+    assert normalize_value("hba1c", 53, "mmol/mol") == 7.0  # IFCC 53 mmol/mol = 7.0 %
+    assert normalize_value("hba1c_ifcc", 7.0, "%") == 53
+    obs = vital_observation("hba1c", 7.8, patient_id="p1", effective=WHEN)
+    assert flag_of(obs) == "H" and interpretation("hba1c", 5.6) is None
+    assert obs["code"]["coding"][0]["code"] == "4548-4"
+    assert obs["valueQuantity"]["code"] == "%"
+    ifcc = vital_observation("hba1c_ifcc", 62, patient_id="p1", effective=WHEN)
+    assert vital_key(ifcc) == "hba1c_ifcc" and flag_of(ifcc) == "H"
+    assert hba1c_percent("hba1c_ifcc", 62) == 7.8 and hba1c_percent("hba1c", 6.4) == 6.4

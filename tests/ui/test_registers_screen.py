@@ -5,7 +5,7 @@ raw records; the export writes Excel; a double click opens the patient's chart."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from openpyxl import load_workbook
 
@@ -52,3 +52,27 @@ def test_registers_listed_filtered_exported(ui, qtbot, tmp_path):
     book = load_workbook(tmp_path / "registers.xlsx")
     assert n == sum(len(s.entries) for s in screen.summaries) + 24
     assert book.sheetnames == ["Registers", "Monthly rates"]
+
+
+def test_the_diabetes_register_reads_the_hba1c(ui, qtbot):
+    """The showcase's HbA1c (8.2 % for one diabetic, 6.6 % for another, taken yesterday) shows
+    in the diabetes register's reading column and decides control over the glucose."""
+    clinic = ui.session.clinic
+    ui.call(demo_data.generate, clinic, 40)
+    ui.call(demo_data.add_showcase, clinic)
+    screen = RegistersScreen(ui.session)
+    qtbot.addWidget(screen)
+    screen.resize(1200, 760)
+    screen.show()
+    ui.until(lambda: len(screen.summaries) == 2, what="the registers")
+    screen.register.setCurrentIndex(1)
+    diabetes = screen.summaries[1]
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    by_value = {e.hba1c.value: e for e in diabetes.entries if e.hba1c is not None}
+    assert by_value[8.2].control == "uncontrolled" and by_value[6.6].control == "controlled"
+    rows = {screen.shown[n].patient_id: n for n in range(screen.table.rowCount())}
+    for value, control in ((8.2, "Not controlled"), (6.6, "Controlled")):
+        row = rows[by_value[value].patient_id]
+        assert screen.table.item(row, 6).text() == control
+        assert screen.table.item(row, 7).text().startswith(f"HbA1c {value:g} % ({yesterday})")
+    assert "HbA1c below 7.0 %" in screen.basis.text()
