@@ -3,7 +3,8 @@ received as JSON. For tests, benchmarks and operators checking a link ("call tes
 
     CLINIC_CALL_TOKEN=... python -m media.peer --server URL --consult ID [--seconds 5]
         [--relay-only] [--size 640x480] [--chat TEXT] [--vitals 8480-6=142:mm[Hg]]
-        [--send-file-bytes N] [--expect-file] [--expect-chat N] [--report FILE]
+        [--send-file-bytes N] [--send-file PATH] [--expect-file N] [--expect-chat N]
+        [--report FILE]
         [--stock] [--rss-every S] [--timeline S] [--reconnect-timeout S]
 
 The token comes from the environment only (never on a command line); ``CLINIC_CALL_LOG=info``
@@ -37,6 +38,7 @@ import hashlib
 import itertools
 import json
 import logging
+import mimetypes
 import os
 import random
 import resource
@@ -156,7 +158,9 @@ class Recorder(CallObserver):
         self.vitals.append({"code": reading.code, "value": reading.value, "unit": reading.unit})
 
     def on_file_received(self, file: ReceivedFile) -> None:
-        self.files.append({"name": file.name, "size": len(file.data), "sha256": file.sha256})
+        self.files.append(
+            {"name": file.name, "mime": file.mime, "size": len(file.data), "sha256": file.sha256}
+        )
 
 
 def sample_bytes(size: int, seed: int = 5) -> bytes:
@@ -220,9 +224,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             code, _, rest = spec.partition("=")
             value, _, unit = rest.partition(":")
             session.channel.send_vitals(code, float(value), unit)
-        if args.send_file_bytes:
-            data = sample_bytes(args.send_file_bytes)
-            sent_file = session.channel.send_file("image.jpg", data, "image/jpeg")
+        if args.send_file_bytes or args.send_file:
+            if args.send_file:  # a real file (e.g. an image the other side shows)
+                name, data = args.send_file.name, args.send_file.read_bytes()
+                mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            else:
+                name, data, mime = "image.jpg", sample_bytes(args.send_file_bytes), "image/jpeg"
+            sent_file = session.channel.send_file(name, data, mime)
             report["file_sent"] = {"sha256": hashlib.sha256(data).hexdigest(), "ok": False}
         measure_from = time.monotonic()
         deadline = measure_from + args.seconds
@@ -325,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chat")
     p.add_argument("--vitals", action="append", default=[])
     p.add_argument("--send-file-bytes", type=int, default=0)
+    p.add_argument("--send-file", type=Path, help="share this file once connected")
     p.add_argument("--expect-file", type=int, default=0)
     p.add_argument("--expect-chat", type=int, default=0)
     p.add_argument("--wait-extra", type=float, default=20.0)

@@ -20,7 +20,8 @@ def trend_svg(points: list[tuple[str, float]], label: str, unit: str) -> str:
     """An SVG chart of (ISO time, value) points with the first and last dates and the lowest
     and highest values labelled; ``label`` is its accessible title."""
     pts = [(t, v) for when, v in points if (t := _epoch(when)) is not None]
-    title = escape(f"{label} ({unit})")
+    # a label may carry its unit already (the Chinese "血糖（mmol/L）"): not twice
+    title = escape(f"{label} ({unit})" if unit and unit not in label else label)
     if not pts:
         return ""
     t0, t1 = min(t for t, _ in pts), max(t for t, _ in pts)

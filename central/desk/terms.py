@@ -3,6 +3,8 @@ ui/i18n/clinic_zh_CN.ts, which central does not load: it ships no Qt translation
 
 from __future__ import annotations
 
+from clinic_app.clinical.medication_checks import Finding
+
 ZH: dict[str, str] = {
     "Consult desk": "会诊台",
     "Sign in": "登录",
@@ -91,6 +93,8 @@ ZH: dict[str, str] = {
     "Body height": "身高",
     "Glucose [Moles/volume] in Blood": "血糖（mmol/L）",
     "Glucose [Mass/volume] in Blood": "血糖（mg/dL）",
+    "Hemoglobin A1c/Hemoglobin.total in Blood": "糖化血红蛋白（%）",
+    "Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol": "糖化血红蛋白（IFCC，mmol/mol）",
     "Cardiology": "心内科",
     "Endocrinology": "内分泌科",
     "Dermatology": "皮肤科",
@@ -121,7 +125,40 @@ ZH: dict[str, str] = {
     "The call could not be joined: %1": "无法加入通话：%1",
     "Turn sound on": "打开声音",
     "Video in %1 fps · out %2 fps": "视频 收 %1 帧/秒 · 发 %2 帧/秒",
+    "Share a file in the call": "在通话中分享文件",
+    "image or PDF, up to 64 MB": "图片或 PDF，最大 64 MB",
+    "Share": "分享",
+    "Choose a file…": "选择文件…",
+    "No file chosen": "未选择文件",
+    "Sending: %1%": "正在发送：%1%",
+    "Arrived intact (SHA-256 checked)": "已完整送达（SHA-256 已校验）",
+    "The shared file arrived damaged; send it again.": "共享的文件传输损坏，请重新发送。",
+    "Choose a file first.": "请先选择文件。",
+    "Files shared during a call are at most 64 MB; send larger ones with the consult instead.": "通话中分享的文件最大 64 MB；更大的文件请随会诊申请发送。",  # noqa: E501
+    "Draft": "草稿",
+    # the medication checks' findings, as the desktop's prescribe dialog says them
+    "Contraindicated": "禁忌",
+    "Major": "严重",
+    "Moderate": "中度",
+    "Note": "备注",
+    "replaces %1 (it will be stopped)": "替换 %1（原处方将停用）",
+    "duplicate therapy: %1 is also one of the %2": "重复用药：%1 同属%2",
+    "duplicate therapy: the same medicine as %1": "重复用药：与 %1 为同一药物",
+    "allergy to %1 recorded: possible cross-reaction (%2)": "已记录对 %1 过敏：可能交叉过敏（%2）",
+    "allergy to %1 recorded (%2)": "已记录对 %1 过敏（%2）",
+    "interacts with %1: %2": "与 %1 相互作用：%2",
+    # the record builders' and the desk's own form errors
+    "That medicine is not in the formulary.": "该药品不在药品目录中。",
+    "The opinion is too long (20000 characters at most).": "会诊意见过长（最多 20000 个字符）。",
+    "The message is too long (4000 characters at most).": "消息过长（最多 4000 个字符）。",
+    "Appointments start on the hour (one-hour slots).": "预约须从整点开始（每个时段一小时）。",
+    "The text is too long.": "文字过长。",
+    "A prescription lasts 1 to 365 days.": "处方天数为 1 至 365 天。",
+    "Not Found": "未找到。",
 }
+
+SEVERITY = {"contraindicated": "Contraindicated", "major": "Major", "moderate": "Moderate",
+            "info": "Note"}  # fmt: skip
 
 
 def translate(lang: str, text: str, *args: object) -> str:
@@ -130,3 +167,28 @@ def translate(lang: str, text: str, *args: object) -> str:
     for n, arg in enumerate(args, 1):
         out = out.replace(f"%{n}", str(arg))
     return out
+
+
+def severity(lang: str, code: str) -> str:
+    """A finding's severity (``major`` ...) as the desktop says it."""
+    return translate(lang, SEVERITY.get(code, "Note"))
+
+
+def describe(lang: str, f: Finding) -> str:
+    """One sentence for a medication check's finding, as ui/prescribe_dialog.FindingText says it
+    (the effect and the group come in both languages with the finding)."""
+    group = f.group.get(lang) or f.group.get("en", "")
+    effect = f.effect.get(lang) or f.effect.get("en", "")
+    if f.kind == "replaces":
+        return translate(lang, "replaces %1 (it will be stopped)", f.other)
+    if f.kind == "class-duplicate":
+        return translate(lang, "duplicate therapy: %1 is also one of the %2", f.other, group)
+    if f.kind == "duplicate":
+        return translate(lang, "duplicate therapy: the same medicine as %1", f.other)
+    if f.kind == "allergy":
+        if f.code.startswith("allergy-cross:"):
+            text = "allergy to %1 recorded: possible cross-reaction (%2)"
+        else:
+            text = "allergy to %1 recorded (%2)"
+        return translate(lang, text, f.other, group or f.other)
+    return translate(lang, "interacts with %1: %2", f.other, effect)

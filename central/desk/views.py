@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from central import accounts, attachments, authz, logins, signaling
 from central.api import client_address, sign_in
-from central.desk import data, session
+from central.desk import data, session, terms
 from central.desk.charts import trend_svg
 from central.desk.terms import translate
 from central.errors import ApiError
@@ -297,8 +297,8 @@ def _case_page(request: web.Request, v: session.Visit, case: data.Case, *, statu
         patient_name=display_name(patient) if patient else "", age=age,
         specialty_name=_specialty_name, when=_when, digest_of=digest_of,
         viewable=_viewable, specialties=orders.SPECIALTIES, priorities=orders.PRIORITIES,
-        next_hour=_next_hour(), form=form, effect=lambda f: f.effect.get(lang) or
-        f.effect.get("en", ""), med_text=_med_text, text_of=_text_of, **context,
+        next_hour=_next_hour(), form=form, severity=partial(terms.severity, lang),
+        describe=partial(terms.describe, lang), med_text=_med_text, text_of=_text_of, **context,
     )  # fmt: skip
 
 

@@ -220,3 +220,36 @@ async def test_clinicians_cannot_use_the_desk(central: Central):
         "csrf": token.group(1), "username": "dr.li", "password": PASSWORD})  # fmt: skip
     assert status == 403 and "for specialists" in html
     assert not any(c.startswith("desk_access=") for c in headers.getall("Set-Cookie", []))
+
+
+STRICT_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=|javascript:", re.I)
+
+
+async def test_every_page_keeps_the_strict_policy_and_no_inline_code(central: Central):
+    """The OWASP basics on every desk page, the call page and a page of warnings included:
+    the same strict CSP (no inline script or style, no blob: or data: images), no-store, and
+    nothing inline in the HTML for a policy to allow."""
+    ids = await _setup(central)
+    _, html, headers = await _page(central, "/desk/signin")
+    pages = [("signin", html, headers)]
+    await _sign_in(central)
+    case = f"/desk/consults/{ids['consult']}"
+    for path in ("/desk/worklist", case, f"{case}/call"):
+        status, html, headers = await _page(central, path)
+        assert status == 200, (path, html)
+        pages.append((path, html, headers))
+    token = await _csrf(central, case)
+    form = {"csrf": token, "medication": "ibuprofen", "dosage": "200 mg three times a day"}
+    status, html, headers = await _post(central, f"{case}/prescription", form)
+    assert status == 200 and "findings" in html
+    pages.append(("warnings", html, headers))
+    for name, html, headers in pages:
+        assert headers["Content-Security-Policy"] == STRICT_CSP, name
+        assert headers["Cache-Control"] == "no-store", name
+        assert headers["X-Frame-Options"] == "DENY", name
+        assert INLINE.search(html) is None, (name, INLINE.search(html))

@@ -3,19 +3,26 @@
 clinic is ``python -m media.peer`` relay-only through a real coturn whose TURN REST credentials
 come from a real central process. The browser's camera is the stamped canvas of
 bench/browser_peer/peer.js, so the clinic reads media/stamps.py stamps from what it receives;
-the browser's side is counted from its own getStats (frames decoded). Chat goes both ways over
-the data channel in media/datachannel.py's format. ``-s`` prints the figures."""
+the browser's side is counted from its own getStats (frames decoded). Chat and files go both
+ways over the data channel in media/datachannel.py's format: the clinic shares a PNG that the
+page draws, the specialist shares a PDF from the page's file picker (keyboard only) that the
+clinic receives byte for byte. ``-s`` prints the figures."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
+import os
+import random
 import re
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from media.quality.rtp import PEER_MARKER
 from media.quality.twcc import TWCC_URI
@@ -43,6 +50,24 @@ def _clinic_waiting(url: str, token: str, consult: str) -> bool:
     return any(c["consult_id"] == consult and c["waiting_side"] == "clinic" for c in calls)
 
 
+def _shared_files(folder: Path) -> tuple[Path, Path]:
+    """The clinic's image (a noisy PNG: 23 chunks) and the specialist's PDF (1.2 MB: more than
+    the 32-chunk window in flight, so the page's sender waits for acknowledgements)."""
+    rng = random.Random(21)
+    image = Image.frombytes("RGB", (400, 300), rng.randbytes(400 * 300 * 3))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    png = folder / "ecg-strip.png"
+    png.write_bytes(out.getvalue())
+    pdf = folder / "lab-report.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + rng.randbytes(1_200_000) + b"\n%%EOF\n")
+    return png, pdf
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_browser_desk_calls_the_clinic_through_coturn(tmp_path):
     try:
         turn = TurnServer(tmp_path).start()
@@ -63,11 +88,13 @@ def test_browser_desk_calls_the_clinic_through_coturn(tmp_path):
         consult = station.consult(patient["id"])["id"]
         station.sync_until_quiet()
         assert station.account is not None and desk.account is not None
+        png, pdf = _shared_files(tmp_path)
 
         clinic = start_peer(
             tmp_path, "clinic", central.url, station.account.token, consult, "--relay-only",
             "--seconds", str(SECONDS), "--chat", "Good morning, doctor.", "--expect-chat", "1",
-            "--wait-extra", "10", "--connect-timeout", "60",
+            "--send-file", str(png), "--expect-file", "1",
+            "--wait-extra", "20", "--connect-timeout", "60",
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while not _clinic_waiting(central.url, desk.account.token, consult):
@@ -95,7 +122,20 @@ def test_browser_desk_calls_the_clinic_through_coturn(tmp_path):
             time.sleep(3.0)
             last = page.evaluate("window.deskCall.report()")
             browser_fps = (last["framesIn"] - first["framesIn"]) / (time.monotonic() - t_first)
-            page.screenshot(path=str(tmp_path / "call.png"))
+            # the specialist shares a PDF with the keyboard: the picker's file, then Enter on
+            # the Share button; the clinic's PNG has arrived and is drawn in the page
+            page.set_input_files("#share-file", str(pdf))
+            page.focus("#share-send")
+            page.keyboard.press("Enter")
+            wait_for(page, "window.deskCall.report().sent.length === 1", 40)
+            wait_for(page, "window.deskCall.report().files.some(f => f.preview)", 20)
+            shared = page.evaluate("window.deskCall.report()")
+            drawn = page.locator("#files-log canvas.shared-image")
+            assert drawn.is_visible() and drawn.get_attribute("aria-label") == "ecg-strip.png"
+            assert page.locator("#files-log a[download='ecg-strip.png']").count() == 1
+            shots = Path(os.environ.get("DESK_SHOTS") or tmp_path)  # to look at
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "call-shared-files-en-1366x900.png"))
             result = clinic.wait(60)
             page.click("#hang-up")
         # what the clinic received from the browser: stamped frames
@@ -122,6 +162,15 @@ def test_browser_desk_calls_the_clinic_through_coturn(tmp_path):
         assert result["chat"] == ["Good morning; I can see the patient."]
         assert [c["text"] for c in last["chat"] if not c["mine"]] == ["Good morning, doctor."]
         assert result["audio_frames"] > 50
+        # files both ways, byte for byte (SHA-256 of what each side holds)
+        assert result["files"] == [{"name": "lab-report.pdf", "mime": "application/pdf",
+                                    "size": pdf.stat().st_size, "sha256": _sha(pdf)}]  # fmt: skip
+        assert shared["sent"] == [{"name": "lab-report.pdf", "size": pdf.stat().st_size,
+                                   "sha256": _sha(pdf), "ok": True}]  # fmt: skip
+        assert result["file_sent"]["ok"] and result["file_sent"]["sha256"] == _sha(png)
+        assert shared["files"] == [{"name": "ecg-strip.png", "mime": "image/png",
+                                    "size": png.stat().st_size, "sha256": _sha(png), "ok": True,
+                                    "preview": [400, 300]}]  # fmt: skip
     finally:
         for peer in (clinic, specialist):
             if peer is not None:

@@ -10,8 +10,13 @@
 // restart ICE: the clinic reconnects with a fresh peer connection, a new DTLS fingerprint).
 //
 // The data channel ("call", opened by the clinic) speaks media/datachannel.py's JSON: chat,
-// vitals, file offers/chunks (received, SHA-256 checked, offered as a download), ctl, and a
-// heartbeat ("hb") every 500 ms, which the clinic's dead-path watch counts as life.
+// vitals, file offers/chunks, ctl, and a heartbeat ("hb") every 500 ms, which the clinic's
+// dead-path watch counts as life. Files go both ways as the desktop sends them: an offer
+// {t: "file", id, name, mime, size, sha256}, the receiver's {t: "ack", offset} (what it holds,
+// so a transfer resumes on a new channel where it stopped), chunks of 16 KiB with at most 32
+// unacknowledged, and the receiver's {t: "done", ok} after its SHA-256 check. A received image
+// is drawn on a canvas (the CSP allows no blob: images) and offered as a download, in memory
+// only.
 // window.deskCall.report() gives the page's counters (for tests and support).
 (function () {
   "use strict";
@@ -20,11 +25,16 @@
   var consult = root.getAttribute("data-consult");
   var base = "/desk/consults/" + consult + "/call";
   var HEAD = 24; // file chunk: 16 bytes transfer id + 8 bytes offset (big endian)
+  var CHUNK = 16 * 1024; // media/datachannel.py's CHUNK, WINDOW and MAX_FILE
+  var WINDOW = 32;
+  var MAX_FILE = 64 * 1024 * 1024;
+  var PREVIEW = /^image\/(png|jpeg|gif|webp|bmp)$/;
   var S = {
     pc: null, ws: null, channel: null, closing: false, pending: [], iceServers: [],
     local: null, remoteStream: null, fingerprint: null, backoff: 500, lastRestart: -1e9,
     t0: performance.now(), joinedAt: null, connectedAt: null, firstFrameAt: null,
     states: [], chat: [], vitals: [], files: [], incoming: {}, errors: [], pcs: 0,
+    outgoing: {}, sent: [],
     framesIn: 0, framesOut: 0, fpsIn: 0, fpsOut: 0, statAt: 0, wsOpened: 0,
   };
 
@@ -204,7 +214,14 @@
 
   function attachChannel(ch) {
     ch.binaryType = "arraybuffer";
+    ch.bufferedAmountLowThreshold = 4 * CHUNK;
     S.channel = ch;
+    Object.keys(S.outgoing).forEach(function (id) { S.outgoing[id].offered = false; });
+    ch.onopen = pumpAll;
+    ch.onbufferedamountlow = pumpAll;
+    ch.onclose = function () {
+      Object.keys(S.outgoing).forEach(function (id) { S.outgoing[id].offered = false; });
+    };
     ch.onmessage = function (e) {
       if (typeof e.data === "string") {
         var d;
@@ -214,6 +231,7 @@
         onChunk(new Uint8Array(e.data));
       }
     };
+    if (ch.readyState === "open") { pumpAll(); }
   }
 
   function sendJson(d) {
@@ -248,6 +266,10 @@
       addLine("vitals-log", (d.display || d.code) + ": " + d.value + " " + d.unit, false);
     } else if (d.t === "file") {
       onFileOffer(d);
+    } else if (d.t === "ack") {
+      onAck(d);
+    } else if (d.t === "done") {
+      onDone(d);
     } else if (d.t === "ctl") {
       el("remote-video").classList.toggle("off", d.camera === false || d.audio_only === true);
     }
@@ -256,7 +278,7 @@
   function onFileOffer(d) {
     var id = String(d.id);
     var size = Number(d.size);
-    if (!(size >= 0 && size <= 64 * 1024 * 1024)) { sendJson({ t: "done", id: id, ok: false }); return; }
+    if (!(size >= 0 && size <= MAX_FILE)) { sendJson({ t: "done", id: id, ok: false }); return; }
     var inc = S.incoming[id];
     if (!inc || inc.size !== size || inc.sha256 !== String(d.sha256)) {
       inc = { id: id, name: String(d.name).slice(0, 255), mime: String(d.mime).slice(0, 100),
@@ -292,10 +314,11 @@
     delete S.incoming[inc.id];
     var blob = new Blob(inc.parts, { type: inc.mime || "application/octet-stream" });
     var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()));
-    var hex = Array.prototype.map.call(digest, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    var ok = hex === inc.sha256;
+    var sum = hex(digest);
+    var ok = sum === inc.sha256;
     sendJson({ t: "done", id: inc.id, ok: ok });
-    S.files.push({ name: inc.name, size: inc.size, sha256: hex, ok: ok });
+    var got = { name: inc.name, mime: inc.mime, size: inc.size, sha256: sum, ok: ok, preview: null };
+    S.files.push(got);
     inc.li.textContent = "";
     if (ok) {
       var a = document.createElement("a");
@@ -303,9 +326,119 @@
       a.download = inc.name;
       a.textContent = inc.name;
       inc.li.appendChild(a);
+      inc.li.appendChild(document.createTextNode(" · " + text("delivered")));
+      if (PREVIEW.test(inc.mime) || /\.(png|jpe?g|gif|webp|bmp)$/i.test(inc.name)) {
+        got.preview = await preview(inc.li, blob, inc.name);
+      }
     } else {
-      inc.li.textContent = inc.name + " ✗";
+      inc.li.textContent = inc.name + " · " + text("damaged");
     }
+  }
+
+  // an image drawn on a canvas: the page's CSP allows images from the desk only (no blob:)
+  async function preview(li, blob, name) {
+    var bitmap;
+    try { bitmap = await createImageBitmap(blob); } catch (err) { return null; } // not an image
+    var canvas = document.createElement("canvas");
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    canvas.className = "shared-image";
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", name);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0);
+    bitmap.close();
+    li.appendChild(canvas);
+    return [canvas.width, canvas.height];
+  }
+
+  // -- sending a file (media/datachannel.py's CallChannel.send_file, the browser's side) ----
+
+  function hex(bytes) {
+    return Array.prototype.map.call(bytes, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+  }
+
+  function idBytes(id) {
+    var h = id.replace(/-/g, "");
+    var out = new Uint8Array(16);
+    for (var i = 0; i < 16; i++) { out[i] = parseInt(h.substr(2 * i, 2), 16); }
+    return out;
+  }
+
+  function showShareError(message) {
+    var box = el("share-error");
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  async function shareFile(file) {
+    showShareError("");
+    if (!file) { showShareError(text("choose")); return false; }
+    if (file.size > MAX_FILE) { showShareError(text("toolarge")); return false; }
+    var data = new Uint8Array(await file.arrayBuffer());
+    var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+    var id = uuid();
+    var tr = {
+      id: id, head: idBytes(id), name: file.name.slice(0, 255),
+      mime: (file.type || "application/octet-stream").slice(0, 100), size: data.length,
+      sha256: hex(digest), data: data, acked: 0, next: -1, offered: false, ok: null,
+      li: addLine("files-log", file.name + " · " + text("sending").replace("%1", "0"), true),
+    };
+    S.outgoing[id] = tr;
+    pump(tr);
+    return true;
+  }
+
+  function pumpAll() {
+    Object.keys(S.outgoing).forEach(function (id) { pump(S.outgoing[id]); });
+  }
+
+  function pump(tr) {
+    var ch = S.channel;
+    if (tr.ok !== null || !ch || ch.readyState !== "open") { return; } // waits for a channel
+    if (!tr.offered) {
+      tr.next = -1; // until the receiver says what it holds
+      tr.offered = sendJson({ t: "file", id: tr.id, name: tr.name, mime: tr.mime,
+                              size: tr.size, sha256: tr.sha256 });
+      return;
+    }
+    try {
+      while (tr.next >= 0 && tr.next < tr.size && tr.next - tr.acked < WINDOW * CHUNK &&
+             ch.bufferedAmount < WINDOW * CHUNK) {
+        var part = tr.data.subarray(tr.next, tr.next + CHUNK);
+        var message = new Uint8Array(HEAD + part.length);
+        var view = new DataView(message.buffer);
+        message.set(tr.head, 0);
+        view.setUint32(16, Math.floor(tr.next / 4294967296));
+        view.setUint32(20, tr.next % 4294967296);
+        message.set(part, HEAD);
+        ch.send(message);
+        tr.next += part.length;
+      }
+    } catch (err) { // the channel closed under us: offered again on the next one
+      S.errors.push("file: " + err);
+      tr.offered = false;
+    }
+  }
+
+  function onAck(d) {
+    var tr = S.outgoing[String(d.id)];
+    var offset = Number(d.offset);
+    if (!tr || !(offset >= 0)) { return; }
+    if (tr.next < 0) { tr.next = Math.min(offset, tr.size); } // resume from what it holds
+    tr.acked = Math.max(tr.acked, Math.min(offset, tr.size));
+    var pct = Math.floor((100 * tr.acked) / Math.max(1, tr.size));
+    tr.li.textContent = tr.name + " · " + text("sending").replace("%1", String(pct));
+    pump(tr);
+  }
+
+  function onDone(d) {
+    var tr = S.outgoing[String(d.id)];
+    if (!tr) { return; }
+    delete S.outgoing[tr.id];
+    tr.ok = d.ok === true;
+    tr.data = null;
+    S.sent.push({ name: tr.name, size: tr.size, sha256: tr.sha256, ok: tr.ok });
+    tr.li.textContent = tr.name + " · " + text(tr.ok ? "delivered" : "damaged");
   }
 
   function sendChat(value) {
@@ -397,6 +530,22 @@
     var input = el("chat-text");
     if (sendChat(input.value)) { input.value = ""; }
   });
+  el("share-file").addEventListener("change", function () {
+    var input = el("share-file");
+    el("share-name").textContent = input.files && input.files[0] ? input.files[0].name
+      : el("share-form").getAttribute("data-t-nofile");
+    showShareError("");
+  });
+  el("share-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var input = el("share-file");
+    shareFile(input.files && input.files[0]).then(function (started) {
+      if (started) {
+        input.value = "";
+        el("share-name").textContent = el("share-form").getAttribute("data-t-nofile");
+      }
+    }).catch(function (err) { S.errors.push("share: " + err); showShareError(String(err)); });
+  });
   window.addEventListener("pagehide", hangup);
   window.setInterval(poll, 500);
 
@@ -406,6 +555,7 @@
         joinedAt: S.joinedAt, connectedAt: S.connectedAt, firstFrameAt: S.firstFrameAt,
         state: S.pc ? S.pc.connectionState : "none", framesIn: S.framesIn, framesOut: S.framesOut,
         fpsIn: S.fpsIn, fpsOut: S.fpsOut, chat: S.chat, vitals: S.vitals, files: S.files,
+        sent: S.sent, sending: Object.keys(S.outgoing).length,
         errors: S.errors, states: S.states, pcs: S.pcs, channel: S.channel ? S.channel.readyState : "none",
         sdp: S.pc && S.pc.localDescription && S.pc.remoteDescription
           ? { local: S.pc.localDescription.sdp, remote: S.pc.remoteDescription.sdp } : null,
