@@ -10,19 +10,23 @@ not rebuild. The amount follows the loss the far side reports and the RTT
 NACK repair comes back in time anyway.
 
 Parity packets travel as RTP on their own SSRC with payload type :data:`FEC_PT`, which is
-not negotiated in the SDP: both ends are this program; a receiver without this layer (stock
-aiortc) drops them as an unknown payload type. A frame's ``n`` packets get ``m`` parity
-packets, interleaved (parity ``j`` covers packets ``j, j+m, j+2m, ...``), so a burst of two
-is still repaired. Payload of a parity packet (network byte order)::
+not negotiated in the SDP: both ends are this program (the session-level line
+``a=x-clinic-quality:fec2`` says so); a receiver without this layer (stock aiortc, a browser)
+never gets them. Protected packets are grouped across frames (:class:`FecGrouper`), as
+libwebrtc's ULPFEC generator does: a one-packet frame at a low rate would otherwise need a
+whole copy (100 % overhead); a group closes once its parity costs about ``factor`` of it, at a
+keyframe's end, or after a wait short against the round trip (a parity later than a NACK
+repair is worth nothing). A group's ``n`` packets get ``m`` parity packets, interleaved
+(parity ``j`` covers members ``j, j+m, j+2m, ...``), so a burst of two is still repaired.
+Payload of a parity packet (network byte order)::
 
     0      payload type of the protected packets
-    1-2    sequence number of the first protected packet
-    3      n: how many packets this parity covers
-    4      stride: they are first, first + stride, ... (n of them)
-    5      XOR of their marker bits (bit 0)
-    6-7    XOR of their payload lengths
-    8-11   XOR of their RTP timestamps
-    12-    XOR of their payloads, each zero-padded to the longest
+    1-2    base: sequence number of the first protected packet
+    3-8    mask: bit i (from the most significant) set = base + i is covered (i < 48)
+    9      XOR of their marker bits (bit 0)
+    10-11  XOR of their payload lengths
+    12-15  XOR of their RTP timestamps
+    16-    XOR of their payloads, each zero-padded to the longest
 
 Pure logic (``now`` is passed in); :mod:`media.quality.rtp` wires it to aiortc.
 """
@@ -36,7 +40,8 @@ from dataclasses import dataclass
 from media.quality.jitter import SEQ_MOD
 
 FEC_PT = 125  # aiortc's dynamic payload types go up from 96/97 two per codec: far from this
-HEADER = struct.Struct("!BHBBBHI")
+HEADER = struct.Struct("!BH6sBHI")
+MASK_BITS = 48  # a group spans at most this many sequence numbers
 MIN_LOSS = 0.005  # below this the link is clean: no parity
 SHORT_RTT = 0.08  # a NACK repair comes back within about two frames
 
@@ -70,30 +75,87 @@ def _xor(blocks: list[bytes]) -> bytes:
 
 
 def parity(packets: list[MediaPacket], factor: float) -> list[bytes]:
-    """Parity payloads for one frame's consecutive packets (empty when ``factor`` is 0)."""
+    """Parity payloads for a group of packets of one stream, in sending order, spanning fewer
+    than :data:`MASK_BITS` sequence numbers (empty when ``factor`` is 0)."""
     n = len(packets)
     if factor <= 0 or n == 0:
         return []
-    m = min(n, max(1, math.ceil(n * factor)), 255)
+    base = packets[0].seq
+    if any((p.seq - base) % SEQ_MOD >= MASK_BITS for p in packets):
+        raise ValueError("a parity group spans too many sequence numbers")
+    m = min(n, max(1, math.ceil(n * factor - 1e-9)), 255)
     out: list[bytes] = []
     for j in range(m):
         members = packets[j::m]
-        marker = length = timestamp = 0
+        marker = length = timestamp = mask = 0
         for p in members:
             marker ^= int(p.marker)
             length ^= len(p.payload)
             timestamp ^= p.timestamp
+            mask |= 1 << (MASK_BITS - 1 - (p.seq - base) % SEQ_MOD)
+        first = members[0].seq
+        shift = (first - base) % SEQ_MOD  # the parity's own base: its first member
+        mask = (mask << shift) & ((1 << MASK_BITS) - 1)
         head = HEADER.pack(
             members[0].payload_type & 0x7F,
-            members[0].seq,
-            len(members),
-            m,
+            first,
+            mask.to_bytes(6, "big"),
             marker,
             length,
             timestamp,
         )
         out.append(head + _xor([p.payload for p in members]))
     return out
+
+
+class FecGrouper:
+    """Collects the protected packets (keyframes, base-layer frames) of one stream across
+    frames and says when a group is closed: its parity then costs about ``factor`` of it."""
+
+    def __init__(self) -> None:
+        self._group: list[MediaPacket] = []
+        self._opened = 0.0
+
+    @property
+    def pending(self) -> int:
+        return len(self._group)
+
+    def add(
+        self,
+        packets: list[MediaPacket],
+        factor: float,
+        now: float,
+        *,
+        close: bool = False,
+        max_wait: float = 0.15,
+    ) -> list[bytes]:
+        """Add one frame's packets; the parity payloads of every group this closes. ``close``
+        (a keyframe) closes the group with this frame; else it closes once ``n * factor``
+        reaches one parity, or ``max_wait`` s after it opened."""
+        if factor <= 0:
+            self._group = []
+            return []
+        out: list[bytes] = []
+        for p in packets:
+            if self._group and (p.seq - self._group[0].seq) % SEQ_MOD >= MASK_BITS:
+                out += parity(self._group, factor)  # the mask is full: close it early
+                self._group = []
+            if not self._group:
+                self._opened = now
+            self._group.append(p)
+        n = len(self._group)
+        if n and (close or n * factor >= 1.0 - 1e-9 or now - self._opened >= max_wait):
+            out += parity(self._group, factor)
+            self._group = []
+        return out
+
+
+def group_wait(rtt: float | None) -> float:
+    """How long a group may stay open: a parity must arrive well before a NACK repair could
+    (one round trip after the loss shows)."""
+    if rtt is None:
+        return 0.1
+    return min(0.25, max(0.05, 0.3 * rtt))
 
 
 @dataclass
@@ -134,11 +196,12 @@ class FecDecoder:
         if len(payload) < HEADER.size:
             self.stats.malformed += 1
             return []
-        pt, first, n, stride, marker, length, timestamp = HEADER.unpack_from(payload)
-        if n == 0 or stride == 0:
+        pt, first, mask_bytes, marker, length, timestamp = HEADER.unpack_from(payload)
+        mask = int.from_bytes(mask_bytes, "big")
+        seqs = [(first + i) % SEQ_MOD for i in range(MASK_BITS) if mask >> (MASK_BITS - 1 - i) & 1]
+        if not seqs:
             self.stats.malformed += 1
             return []
-        seqs = [(first + i * stride) % SEQ_MOD for i in range(n)]
         self._pending.append(
             _Parity(now, pt, seqs, marker & 1, length, timestamp, payload[HEADER.size :])
         )

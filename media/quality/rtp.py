@@ -77,7 +77,7 @@ from aiortc.utils import random32, uint16_add, uint32_add
 from media import stamps
 from media.quality import consent, twcc
 from media.quality.control import AUDIO_RESERVE, Decision, LinkController, LinkState
-from media.quality.fec import FEC_PT, FecDecoder, MediaPacket, parity, protection
+from media.quality.fec import FEC_PT, FecDecoder, FecGrouper, MediaPacket, group_wait, protection
 from media.quality.feedback import NackScheduler, PliLimiter
 from media.quality.gcc import PROBE_MIN_PACKETS, ProbeCluster, SendSideBwe
 from media.quality.jitter import AudioConcealer, VideoJitterBuffer, VideoPacket
@@ -127,9 +127,10 @@ TWCC_EXT_ID = 5  # our offers' id for the transport-wide sequence number (shared
 # before). ``CLINIC_TRANSPORT_CC=0`` turns it off for A/B runs of the benches and e2e tests.
 TRANSPORT_CC = os.environ.get("CLINIC_TRANSPORT_CC", "1") != "0"
 # Our offers and answers carry this session-level line: parity (media.quality.fec, PT 125
-# outside the SDP) goes only to a far side whose description has it (another of our peers),
-# never to a browser (issue 21) or stock aiortc.
-PEER_MARKER = "a=x-clinic-quality:fec"
+# outside the SDP, grouped across frames: format 2) goes only to a far side whose description
+# has it (another of our peers of the same format), never to a browser (issue 21) or stock
+# aiortc.
+PEER_MARKER = "a=x-clinic-quality:fec2"
 
 # -- negotiation: transport-cc inside QualityPeerConnection only ---------------------------------
 
@@ -800,6 +801,7 @@ class QualitySender(RTCRtpSender):
         self._media_bytes = 0.0
         self._fec_ssrc = random32()
         self._fec_seq = random_sequence_number()
+        self._fec_group = FecGrouper()
         self._sr_sent: collections.OrderedDict[int, float | None] = collections.OrderedDict()
         self._rtt: float | None = None
         self._sent_at: dict[int, tuple[int, float]] = {}  # seq % history -> (seq, when it left)
@@ -1056,8 +1058,9 @@ class QualitySender(RTCRtpSender):
                     encoder.set_loss(100 * max(fraction, self.hub.controller.loss))
 
     def _protect(self, packets: list[RtpPacket], mid: str | None) -> list[RtpPacket]:
-        """Parity packets for a keyframe or base-layer frame (media.quality.fec), as many as
-        the reported loss and the RTT call for; none for upper-layer frames."""
+        """Parity packets for keyframes and base-layer frames (media.quality.fec), grouped
+        across frames, as many as the reported loss and the RTT call for; none for upper-layer
+        frames."""
         if not self.fec_enabled or not packets:
             return []
         media_bytes = sum(len(p.payload) for p in packets)
@@ -1067,20 +1070,20 @@ class QualitySender(RTCRtpSender):
         except ValueError:
             return []
         keyframe = bool(rest) and not rest[0] & 1
-        if not keyframe and desc.tid is not None and desc.tid[0] > 0:
-            factor = 0.0
         out: list[RtpPacket] = []
-        if factor > 0:
+        if keyframe or desc.tid is None or desc.tid[0] == 0:
             media = [
                 MediaPacket(p.sequence_number, p.timestamp, bool(p.marker), p.payload,
                             p.payload_type)
                 for p in packets
             ]  # fmt: skip
-            for payload in parity(media, factor):
+            now = time.monotonic()
+            wait = group_wait(self.hub.rtt)
+            for payload in self._fec_group.add(media, factor, now, close=keyframe, max_wait=wait):
                 fec = RtpPacket(
                     payload_type=FEC_PT,
                     sequence_number=self._fec_seq,
-                    timestamp=packets[0].timestamp,
+                    timestamp=packets[-1].timestamp,
                     ssrc=self._fec_ssrc,
                     payload=payload,
                 )
