@@ -34,6 +34,8 @@ def vital_label(key: str) -> str:
         "spo2": tr("SpO₂"),
         "glucose_mmol": tr("Glucose"),
         "glucose_mgdl": tr("Glucose"),
+        "hba1c": tr("HbA1c"),
+        "hba1c_ifcc": tr("HbA1c"),
         "weight": tr("Weight"),
         "height": tr("Height"),
     }

@@ -113,9 +113,10 @@ class RegistersScreen(QWidget):
         self.basis.setText(self.tr(
             "Follow-up at least every 90 days (national basic public-health service "
             "specification): overdue after 90 days without a visit or a completed follow-up, "
-            "due from day 76. Controlled: last BP below 140/90 mmHg; last fasting glucose at "
-            "most 7.0 mmol/L (national primary-care guidelines for hypertension 2020 and "
-            "diabetes 2022)."))  # fmt: skip
+            "due from day 76. Controlled: last BP below 140/90 mmHg; diabetes: last HbA1c "
+            "below 7.0 % when taken in the last six months, else last fasting glucose at most "
+            "7.0 mmol/L (national primary-care guidelines for hypertension 2020 and diabetes "
+            "2022)."))  # fmt: skip
         self.table.setHorizontalHeaderLabels([
             self.tr("Name"), self.tr("Sex"), self.tr("Age"), self.tr("ICD-10"),
             self.tr("Last follow-up"), self.tr("Follow-up"), self.tr("Control"),
@@ -141,10 +142,14 @@ class RegistersScreen(QWidget):
                 return "—"
             dia = f"{entry.diastolic:g}" if entry.diastolic is not None else "—"
             return f"{entry.systolic:g}/{dia} mmHg"
-        if entry.glucose is None:
-            return "—"
-        unit = "mmol/L" if entry.glucose.key == "glucose_mmol" else "mg/dL"
-        return f"{entry.glucose.value:g} {unit}"
+        parts = []
+        if entry.hba1c is not None:
+            parts.append(self.tr("HbA1c %1 % (%2)").replace("%1", f"{entry.hba1c.value:g}")
+                         .replace("%2", entry.hba1c.when.date().isoformat()))  # fmt: skip
+        if entry.glucose is not None:
+            unit = "mmol/L" if entry.glucose.key == "glucose_mmol" else "mg/dL"
+            parts.append(f"{entry.glucose.value:g} {unit}")
+        return " · ".join(parts) or "—"
 
     def last_text(self, entry: Entry) -> str:
         if entry.last_follow_up is None:

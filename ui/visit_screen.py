@@ -83,6 +83,7 @@ VITAL_ROWS = (
     VitalRow("temperature", (("°C", "temperature", None), ("°F", "temperature", "°F"))),
     VitalRow("spo2", (("%", "spo2", None),)),
     VitalRow("glucose", (("mmol/L", "glucose_mmol", None), ("mg/dL", "glucose_mgdl", None))),
+    VitalRow("hba1c", (("%", "hba1c", None), ("mmol/mol", "hba1c_ifcc", None))),
     VitalRow("weight", (("kg", "weight", None), ("lb", "weight", "lb"))),
     VitalRow("height", (("cm", "height", None),)),
 )

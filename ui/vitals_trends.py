@@ -1,4 +1,4 @@
-"""Vitals trends in the chart: blood pressure, heart rate, glucose and weight over time in
+"""Vitals trends in the chart: blood pressure, heart rate, glucose, HbA1c and weight over time in
 linked pyqtgraph plots, with reference ranges shaded, abnormal readings in red and a time axis
 that labels months across years of readings. The series arrive thinned by the core
 (:class:`~clinic_app.services.chart_view.VitalSeries`)."""
@@ -88,7 +88,7 @@ class MonthAxis(pg.DateAxisItem):
 
 
 class TrendPlots(QWidget):
-    """Blood pressure, heart rate, glucose and weight over time, x axes linked; reference
+    """Blood pressure, heart rate, glucose, HbA1c and weight over time, x axes linked; reference
     ranges shaded; abnormal readings (H/L/HH/LL) in red."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -123,6 +123,7 @@ class TrendPlots(QWidget):
             "blood_pressure": self._bp_title(wrapped=False),
             "heart_rate": self.tr("Heart rate (/min)"),
             "glucose": self.tr("Glucose (mmol/L)"),
+            "hba1c": self.tr("HbA1c (%)"),
             "weight": self.tr("Weight (kg)"),
         }
         first: pg.PlotItem | None = None
@@ -266,16 +267,13 @@ class TrendPlots(QWidget):
         self._series(bp, sys_, SYSTOLIC_COLOUR)
         self._series(bp, dia, DIASTOLIC_COLOUR)
         self._fit_y("blood_pressure", [sys_, dia])
-        for key, name in (
-            ("heart_rate", "heart_rate"),
-            ("glucose", "glucose"),
-            ("weight", "weight"),
-        ):
-            self._band(self.plots[key], trends[name], LINE_COLOUR)
-            self._series(self.plots[key], trends[name], LINE_COLOUR)
-            self._fit_y(key, [trends[name]])
+        trends = {"hba1c": VitalSeries("hba1c", "%")} | trends  # a core without HbA1c
+        for key in ("heart_rate", "glucose", "hba1c", "weight"):
+            self._band(self.plots[key], trends[key], LINE_COLOUR)
+            self._series(self.plots[key], trends[key], LINE_COLOUR)
+            self._fit_y(key, [trends[key]])
         all_series = [
-            trends[k] for k in ("systolic", "diastolic", "heart_rate", "glucose", "weight")
+            trends[k] for k in ("systolic", "diastolic", "heart_rate", "glucose", "hba1c", "weight")
         ]
         times = [t for s in all_series for t in (s.times[:1] + s.times[-1:])]
         if times:

@@ -170,3 +170,41 @@ def test_required_answers_and_a_refusal_from_the_core_show_next_to_their_fields(
     assert dialog.vital_errors["glucose"].text() == "Glucose is odd."
     dialog.show_field_error("kind", "Unknown form.")
     assert dialog.general_error.text() == "Unknown form."
+
+
+def test_hba1c_is_typed_with_the_vitals_flagged_refused_and_plotted(qtbot, ui):
+    """HbA1c in the visit form: % or IFCC mmol/mol, flagged above 6.0 %, refused outside
+    3-20 % next to its field, saved as a LOINC 4548-4 laboratory Observation and shown in the
+    chart's HbA1c trend."""
+    patient = register(ui)
+    screen = open_chart(qtbot, ui, patient["id"])
+    qtbot.mouseClick(screen.visit_button, Qt.MouseButton.LeftButton)
+    dialog = screen.visit_dialog
+    fill_initial_visit(qtbot, dialog)
+    a1c = dialog.vitals["hba1c"]
+    type_into(qtbot, a1c.edit, "25")
+    before = ui.store.counts(), ui.store.pending_count()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    ui.settle(0.3)
+    assert dialog.vital_errors["hba1c"].isVisible()
+    assert dialog.vital_errors["hba1c"].text() == "Must be between 3 and 20 %."
+    assert (ui.store.counts(), ui.store.pending_count()) == before
+    assert [a1c.unit.itemText(n) for n in range(a1c.unit.count())] == ["%", "mmol/mol"]
+    a1c.edit.clear()
+    type_into(qtbot, a1c.edit, "7.8")
+    assert a1c.flag.text() == "High"
+    loads = []
+    screen.loaded.connect(loads.append)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    ui.until(lambda: dialog.visit is not None, what="the visit to be saved")
+    (obs,) = dialog.visit.observations
+    assert obs["code"]["coding"][0]["code"] == "4548-4"
+    assert obs["category"][0]["coding"][0]["code"] == "laboratory"
+    assert obs["valueQuantity"]["value"] == 7.8 and obs["valueQuantity"]["code"] == "%"
+    ui.until(lambda: loads, what="the chart to reload")
+    assert "7.8 % (High)" in screen.details.toPlainText()
+    plots = screen.trends
+    plots.build()
+    ui.until(lambda: plots.readings_shown, what="the trends")
+    assert plots.titles["hba1c"] == "HbA1c (%)"
+    assert not plots.empty["hba1c"].isVisible() and plots.empty["glucose"].isVisible()

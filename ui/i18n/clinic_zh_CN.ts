@@ -2401,7 +2401,7 @@ The records on this PC are safe.</source>
     <context>
         <name>MainWindow</name>
         <message>
-            <location filename="../main_window.py" line="220" />
+            <location filename="../main_window.py" line="236" />
             <source>Clinic workstation %1</source>
             <translation>诊所工作站 %1</translation>
         </message>
@@ -2813,29 +2813,29 @@ The records on this PC are safe.</source>
             <translation>正在生成文书…</translation>
         </message>
         <message numerus="yes">
-            <location filename="../print_letters.py" line="210" />
+            <location filename="../print_letters.py" line="212" />
             <source>%n page(s)</source>
             <translation>
                 <numerusform>共 %n 页</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="258" />
+            <location filename="../print_letters.py" line="262" />
             <source>The printer could not be opened.</source>
             <translation>无法打开打印机。</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="268" />
+            <location filename="../print_letters.py" line="272" />
             <source>Sent to the printer; kept in the chart.</source>
             <translation>已发送到打印机，并已存入病历。</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="276" />
+            <location filename="../print_letters.py" line="280" />
             <source>Save the letter as PDF</source>
             <translation>将文书另存为 PDF</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="295" />
+            <location filename="../print_letters.py" line="299" />
             <source>Saved; kept in the chart.</source>
             <translation>已保存，并已存入病历。</translation>
         </message>
@@ -3243,135 +3243,140 @@ The records on this PC are safe.</source>
         </message>
         <message>
             <location filename="../registers_screen.py" line="105" />
-            <location filename="../registers_screen.py" line="135" />
+            <location filename="../registers_screen.py" line="136" />
             <source>Not controlled</source>
             <translation>未控制</translation>
         </message>
         <message>
             <location filename="../registers_screen.py" line="114" />
-            <source>Follow-up at least every 90 days (national basic public-health service specification): overdue after 90 days without a visit or a completed follow-up, due from day 76. Controlled: last BP below 140/90 mmHg; last fasting glucose at most 7.0 mmol/L (national primary-care guidelines for hypertension 2020 and diabetes 2022).</source>
-            <translation>每 90 天至少随访一次（国家基本公共卫生服务规范）：90 天内无就诊或已完成随访即为逾期，第 76 天起为即将到期。控制：最近一次血压低于 140/90 mmHg；最近一次空腹血糖不高于 7.0 mmol/L（国家基层高血压防治管理指南 2020、国家基层糖尿病防治管理指南 2022）。</translation>
+            <source>Follow-up at least every 90 days (national basic public-health service specification): overdue after 90 days without a visit or a completed follow-up, due from day 76. Controlled: last BP below 140/90 mmHg; diabetes: last HbA1c below 7.0 % when taken in the last six months, else last fasting glucose at most 7.0 mmol/L (national primary-care guidelines for hypertension 2020 and diabetes 2022).</source>
+            <translation>每 90 天至少随访一次（国家基本公共卫生服务规范）：90 天内无就诊或已完成随访即为逾期，第 76 天起为即将到期。控制：最近一次血压低于 140/90 mmHg；糖尿病：近六个月内有糖化血红蛋白时以最近一次低于 7.0 % 为控制，否则以最近一次空腹血糖不高于 7.0 mmol/L 为控制（国家基层高血压防治管理指南 2020、国家基层糖尿病防治管理指南 2022）。</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="120" />
+            <location filename="../registers_screen.py" line="121" />
             <source>Name</source>
             <translation>姓名</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="120" />
+            <location filename="../registers_screen.py" line="121" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="120" />
+            <location filename="../registers_screen.py" line="121" />
             <source>Age</source>
             <translation>年龄</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="120" />
+            <location filename="../registers_screen.py" line="121" />
             <source>ICD-10</source>
             <translation>ICD-10</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="121" />
+            <location filename="../registers_screen.py" line="122" />
             <source>Last follow-up</source>
             <translation>最近随访</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="121" />
+            <location filename="../registers_screen.py" line="122" />
             <source>Follow-up</source>
             <translation>随访</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="121" />
+            <location filename="../registers_screen.py" line="122" />
             <source>Control</source>
             <translation>控制情况</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="122" />
+            <location filename="../registers_screen.py" line="123" />
             <source>Last reading</source>
             <translation>最近测量值</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="131" />
+            <location filename="../registers_screen.py" line="132" />
             <source>Overdue</source>
             <translation>逾期</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="131" />
+            <location filename="../registers_screen.py" line="132" />
             <source>Due</source>
             <translation>即将到期</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="132" />
+            <location filename="../registers_screen.py" line="133" />
             <source>On time</source>
             <translation>按时</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="135" />
-            <location filename="../registers_screen.py" line="202" />
+            <location filename="../registers_screen.py" line="136" />
+            <location filename="../registers_screen.py" line="207" />
             <source>Controlled</source>
             <translation>已控制</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="136" />
+            <location filename="../registers_screen.py" line="137" />
             <source>No reading</source>
             <translation>无记录</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="151" />
+            <location filename="../registers_screen.py" line="147" />
+            <source>HbA1c %1 % (%2)</source>
+            <translation>糖化血红蛋白 %1 %（%2）</translation>
+        </message>
+        <message>
+            <location filename="../registers_screen.py" line="156" />
             <source>never</source>
             <translation>从未</translation>
         </message>
         <message numerus="yes">
-            <location filename="../registers_screen.py" line="152" />
+            <location filename="../registers_screen.py" line="157" />
             <source>%1 (%n day(s) ago)</source>
             <translation>
                 <numerusform>%1（%n 天前）</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="168" />
+            <location filename="../registers_screen.py" line="173" />
             <source>Loading the registers…</source>
             <translation>正在载入慢病登记…</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="176" />
+            <location filename="../registers_screen.py" line="181" />
             <source>%1 patients · %2 overdue · %3 due · %4 not controlled · this month: follow-up %5, control %6</source>
             <translation>共 %1 人 · 逾期 %2 人 · 即将到期 %3 人 · 未控制 %4 人 · 本月：随访率 %5，控制率 %6</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="201" />
+            <location filename="../registers_screen.py" line="206" />
             <source>Patients</source>
             <translation>管理人数</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="201" />
+            <location filename="../registers_screen.py" line="206" />
             <source>Followed up</source>
             <translation>已随访</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="201" />
+            <location filename="../registers_screen.py" line="206" />
             <source>Follow-up rate</source>
             <translation>随访率</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="202" />
+            <location filename="../registers_screen.py" line="207" />
             <source>Control rate</source>
             <translation>控制率</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="219" />
+            <location filename="../registers_screen.py" line="224" />
             <source>Export registers</source>
             <translation>导出慢病登记</translation>
         </message>
         <message>
-            <location filename="../registers_screen.py" line="220" />
+            <location filename="../registers_screen.py" line="225" />
             <source>Excel (*.xlsx);;CSV (*.csv);;Text, tab-separated (*.txt)</source>
             <translation>Excel (*.xlsx);;CSV (*.csv);;文本，制表符分隔 (*.txt)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../registers_screen.py" line="233" />
+            <location filename="../registers_screen.py" line="238" />
             <source>%n row(s) written to %1</source>
             <translation>
                 <numerusform>已写入 %n 行到 %1</numerusform>
@@ -4712,47 +4717,52 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>TrendPlots</name>
         <message>
-            <location filename="../vitals_trends.py" line="123" />
+            <location filename="../vitals_trends.py" line="124" />
             <source>Heart rate (/min)</source>
             <translation>心率（次/分）</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="124" />
+            <location filename="../vitals_trends.py" line="125" />
             <source>Glucose (mmol/L)</source>
             <translation>血糖（mmol/L）</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="125" />
+            <location filename="../vitals_trends.py" line="126" />
+            <source>HbA1c (%)</source>
+            <translation>糖化血红蛋白（%）</translation>
+        </message>
+        <message>
+            <location filename="../vitals_trends.py" line="127" />
             <source>Weight (kg)</source>
             <translation>体重（kg）</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="140" />
+            <location filename="../vitals_trends.py" line="142" />
             <source>No readings</source>
             <translation>无测量值</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="149" />
+            <location filename="../vitals_trends.py" line="151" />
             <source>%1 systolic, %2 diastolic</source>
             <translation>%1 收缩压，%2 舒张压</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="153" />
+            <location filename="../vitals_trends.py" line="155" />
             <source>Blood pressure (mmHg)</source>
             <translation>血压（mmHg）</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="281" />
+            <location filename="../vitals_trends.py" line="288" />
             <source>%1 readings; the highest and lowest of each period are plotted.</source>
             <translation>%1 次测量；图中显示每个时段的最高值和最低值。</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="286" />
+            <location filename="../vitals_trends.py" line="293" />
             <source>%1 readings.</source>
             <translation>%1 次测量。</translation>
         </message>
         <message>
-            <location filename="../vitals_trends.py" line="288" />
+            <location filename="../vitals_trends.py" line="295" />
             <source>No vitals recorded yet.</source>
             <translation>尚无生命体征记录。</translation>
         </message>
@@ -4875,160 +4885,160 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>VisitDialog</name>
         <message>
-            <location filename="../visit_screen.py" line="198" />
+            <location filename="../visit_screen.py" line="199" />
             <source>Visit — %1</source>
             <translation>就诊 — %1</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="219" />
+            <location filename="../visit_screen.py" line="220" />
             <source>Reason for the visit (optional)</source>
             <translation>就诊原因（可选）</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="220" />
+            <location filename="../visit_screen.py" line="221" />
             <source>Form</source>
             <translation>表单</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="222" />
+            <location filename="../visit_screen.py" line="223" />
             <source>Date and time</source>
             <translation>日期时间</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="233" />
-            <location filename="../visit_screen.py" line="610" />
+            <location filename="../visit_screen.py" line="234" />
+            <location filename="../visit_screen.py" line="611" />
             <source>Vitals</source>
             <translation>生命体征</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="263" />
+            <location filename="../visit_screen.py" line="264" />
             <source>Print summary to PDF…</source>
             <translation>打印摘要为 PDF…</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="266" />
+            <location filename="../visit_screen.py" line="267" />
             <source>Save visit</source>
             <translation>保存就诊</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="268" />
+            <location filename="../visit_screen.py" line="269" />
             <source>Save the visit (Ctrl+S)</source>
             <translation>保存就诊（Ctrl+S）</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="270" />
+            <location filename="../visit_screen.py" line="271" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="272" />
+            <location filename="../visit_screen.py" line="273" />
             <source>Prescribe…</source>
             <translation>开处方…</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="290" />
+            <location filename="../visit_screen.py" line="291" />
             <source>Diagnoses (ICD-10)</source>
             <translation>诊断（ICD-10）</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="295" />
+            <location filename="../visit_screen.py" line="296" />
             <source>Add diagnosis</source>
             <translation>添加诊断</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="304" />
+            <location filename="../visit_screen.py" line="305" />
             <source>Also add to the problem list</source>
             <translation>同时加入问题列表</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="310" />
+            <location filename="../visit_screen.py" line="311" />
             <source>Double-click a diagnosis to remove it</source>
             <translation>双击诊断可将其移除</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="320" />
+            <location filename="../visit_screen.py" line="321" />
             <source>Choose a diagnosis from the ICD-10 list.</source>
             <translation>请从 ICD-10 列表中选择诊断。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="370" />
+            <location filename="../visit_screen.py" line="371" />
             <source>* required</source>
             <translation>* 必填</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="403" />
+            <location filename="../visit_screen.py" line="404" />
             <source>— not answered —</source>
             <translation>— 未填写 —</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="408" />
-            <location filename="../visit_screen.py" line="426" />
+            <location filename="../visit_screen.py" line="409" />
+            <location filename="../visit_screen.py" line="427" />
             <source>not answered</source>
             <translation>未填写</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="416" />
+            <location filename="../visit_screen.py" line="417" />
             <source>—</source>
             <translation>—</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="427" />
+            <location filename="../visit_screen.py" line="428" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="427" />
+            <location filename="../visit_screen.py" line="428" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="471" />
+            <location filename="../visit_screen.py" line="472" />
             <source>Please answer this.</source>
             <translation>请填写此项。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="488" />
+            <location filename="../visit_screen.py" line="489" />
             <source>Diastolic pressure must be below systolic.</source>
             <translation>舒张压必须低于收缩压。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="557" />
+            <location filename="../visit_screen.py" line="558" />
             <source>Visit saved.</source>
             <translation>就诊已保存。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="604" />
-            <location filename="../visit_screen.py" line="651" />
+            <location filename="../visit_screen.py" line="605" />
+            <location filename="../visit_screen.py" line="652" />
             <source>Visit summary</source>
             <translation>就诊摘要</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="607" />
+            <location filename="../visit_screen.py" line="608" />
             <source>Doctor: %1</source>
             <translation>医生：%1</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="608" />
+            <location filename="../visit_screen.py" line="609" />
             <source>None recorded.</source>
             <translation>无记录。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="609" />
+            <location filename="../visit_screen.py" line="610" />
             <source>Answers</source>
             <translation>回答</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="630" />
+            <location filename="../visit_screen.py" line="631" />
             <source>Save visit summary as PDF</source>
             <translation>将就诊摘要保存为 PDF</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="632" />
+            <location filename="../visit_screen.py" line="633" />
             <source>PDF files (*.pdf)</source>
             <translation>PDF 文件 (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="644" />
+            <location filename="../visit_screen.py" line="645" />
             <source>Summary saved to %1</source>
             <translation>摘要已保存到 %1</translation>
         </message>
@@ -5036,22 +5046,22 @@ Python %2，Qt for Python %3，%4。</translation>
     <context>
         <name>VitalField</name>
         <message>
-            <location filename="../visit_screen.py" line="144" />
+            <location filename="../visit_screen.py" line="145" />
             <source>Enter a number.</source>
             <translation>请输入数字。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="150" />
+            <location filename="../visit_screen.py" line="151" />
             <source>Must be between %1 and %2 %3.</source>
             <translation>必须在 %1 到 %2 %3 之间。</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="170" />
+            <location filename="../visit_screen.py" line="171" />
             <source>= %1 %2</source>
             <translation>= %1 %2</translation>
         </message>
         <message>
-            <location filename="../visit_screen.py" line="177" />
+            <location filename="../visit_screen.py" line="178" />
             <source>Normal</source>
             <translation>正常</translation>
         </message>
@@ -5101,7 +5111,7 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <location filename="../case_text.py" line="36" />
-            <location filename="../clinical_text.py" line="115" />
+            <location filename="../clinical_text.py" line="117" />
             <source>%1 (%2)</source>
             <translation>%1（%2）</translation>
         </message>
@@ -5166,143 +5176,149 @@ Python %2，Qt for Python %3，%4。</translation>
         </message>
         <message>
             <location filename="../clinical_text.py" line="37" />
+            <location filename="../clinical_text.py" line="38" />
+            <source>HbA1c</source>
+            <translation>糖化血红蛋白</translation>
+        </message>
+        <message>
+            <location filename="../clinical_text.py" line="39" />
             <source>Weight</source>
             <translation>体重</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="38" />
+            <location filename="../clinical_text.py" line="40" />
             <source>Height</source>
             <translation>身高</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="45" />
+            <location filename="../clinical_text.py" line="47" />
             <source>High</source>
             <translation>偏高</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="46" />
+            <location filename="../clinical_text.py" line="48" />
             <source>Low</source>
             <translation>偏低</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="47" />
+            <location filename="../clinical_text.py" line="49" />
             <source>Critical high</source>
             <translation>危急偏高</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="48" />
+            <location filename="../clinical_text.py" line="50" />
             <source>Critical low</source>
             <translation>危急偏低</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="54" />
+            <location filename="../clinical_text.py" line="56" />
             <location filename="../conflicts_screen.py" line="140" />
             <source>Routine</source>
             <translation>常规</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="55" />
+            <location filename="../clinical_text.py" line="57" />
             <location filename="../conflicts_screen.py" line="141" />
             <source>Urgent</source>
             <translation>紧急</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="56" />
+            <location filename="../clinical_text.py" line="58" />
             <location filename="../conflicts_screen.py" line="142" />
             <source>As soon as possible</source>
             <translation>尽快</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="57" />
+            <location filename="../clinical_text.py" line="59" />
             <location filename="../conflicts_screen.py" line="143" />
             <source>Emergency (stat)</source>
             <translation>急诊（立即）</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="67" />
+            <location filename="../clinical_text.py" line="69" />
             <location filename="../conflicts_screen.py" line="110" />
             <source>Male</source>
             <translation>男</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="68" />
+            <location filename="../clinical_text.py" line="70" />
             <location filename="../conflicts_screen.py" line="111" />
             <source>Female</source>
             <translation>女</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="69" />
+            <location filename="../clinical_text.py" line="71" />
             <location filename="../conflicts_screen.py" line="112" />
             <source>Other</source>
             <translation>其他</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="70" />
-            <location filename="../clinical_text.py" line="71" />
+            <location filename="../clinical_text.py" line="72" />
+            <location filename="../clinical_text.py" line="73" />
             <location filename="../conflicts_screen.py" line="113" />
             <source>Unknown</source>
             <translation>未知</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="89" />
+            <location filename="../clinical_text.py" line="91" />
             <location filename="../conflicts_screen.py" line="190" />
             <source>Yes</source>
             <translation>是</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="89" />
+            <location filename="../clinical_text.py" line="91" />
             <location filename="../conflicts_screen.py" line="190" />
             <source>No</source>
             <translation>否</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="102" />
+            <location filename="../clinical_text.py" line="104" />
             <source>%1 %2 (%3)</source>
             <translation>%1 %2（%3）</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="102" />
+            <location filename="../clinical_text.py" line="104" />
             <source>%1 %2</source>
             <translation>%1 %2</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="108" />
+            <location filename="../clinical_text.py" line="110" />
             <location filename="../conflicts_screen.py" line="170" />
             <source>%1: %2</source>
             <translation>%1：%2</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="124" />
+            <location filename="../clinical_text.py" line="126" />
             <source>%1 %2 %3</source>
             <translation>%1 %2 %3</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="141" />
+            <location filename="../clinical_text.py" line="143" />
             <source>Pinyin</source>
             <translation>拼音</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="142" />
+            <location filename="../clinical_text.py" line="144" />
             <source>Sex</source>
             <translation>性别</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="143" />
+            <location filename="../clinical_text.py" line="145" />
             <source>Age</source>
             <translation>年龄</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="143" />
+            <location filename="../clinical_text.py" line="145" />
             <source>%1 years</source>
             <translation>%1 岁</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="144" />
+            <location filename="../clinical_text.py" line="146" />
             <source>ID number</source>
             <translation>身份证号</translation>
         </message>
         <message>
-            <location filename="../clinical_text.py" line="146" />
+            <location filename="../clinical_text.py" line="148" />
             <source>Phone</source>
             <translation>电话</translation>
         </message>
@@ -7148,6 +7164,26 @@ Python %2，Qt for Python %3，%4。</translation>
             <source>Whether calls are made with a headset (1: echo cancellation off), as last chosen in the pre-call check or the consult room.</source>
             <translation>通话时是否使用耳机（1：关闭回声消除），按通话前检查或会诊室中最近一次的选择。</translation>
         </message>
+        <message>
+            <source>Hemoglobin A1c/Hemoglobin.total in Blood</source>
+            <translation>糖化血红蛋白（%）</translation>
+        </message>
+        <message>
+            <source>Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol</source>
+            <translation>糖化血红蛋白（IFCC，mmol/mol）</translation>
+        </message>
+        <message>
+            <source>--export takes a file ending in .xlsx, .csv or .txt.</source>
+            <translation>--export 需要以 .xlsx、.csv 或 .txt 结尾的文件。</translation>
+        </message>
+        <message>
+            <source>The folder for --export does not exist.</source>
+            <translation>--export 的文件夹不存在。</translation>
+        </message>
+        <message>
+            <source>Choose hypertension or diabetes.</source>
+            <translation>请选择 hypertension（高血压）或 diabetes（糖尿病）。</translation>
+        </message>
     </context>
     <context>
         <name>errors</name>
@@ -7190,27 +7226,27 @@ Python %2，Qt for Python %3，%4。</translation>
             <translation>设置</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="78" />
+            <location filename="../pages.py" line="82" />
             <source>Patients</source>
             <translation>患者</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="81" />
+            <location filename="../pages.py" line="85" />
             <source>Chart</source>
             <translation>病历</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="86" />
+            <location filename="../pages.py" line="89" />
             <source>Chronic disease registers</source>
             <translation>慢病登记</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="87" />
+            <location filename="../pages.py" line="92" />
             <source>Queries</source>
             <translation>查询</translation>
         </message>
         <message>
-            <location filename="../pages.py" line="94" />
+            <location filename="../pages.py" line="98" />
             <source>Changes in error</source>
             <translation>出错的更改</translation>
         </message>

@@ -35,6 +35,11 @@ HELPER_CONTEXTS = {
 DEAD = ("vanished", "obsolete")
 
 UI_ZH: dict[str, str] = {
+    # issue 19: HbA1c with the vitals, in the trends and on the diabetes register
+    "HbA1c": "糖化血红蛋白",
+    "HbA1c (%)": "糖化血红蛋白（%）",
+    "HbA1c %1 % (%2)": "糖化血红蛋白 %1 %（%2）",
+    "Follow-up at least every 90 days (national basic public-health service specification): overdue after 90 days without a visit or a completed follow-up, due from day 76. Controlled: last BP below 140/90 mmHg; diabetes: last HbA1c below 7.0 % when taken in the last six months, else last fasting glucose at most 7.0 mmol/L (national primary-care guidelines for hypertension 2020 and diabetes 2022).": "每 90 天至少随访一次（国家基本公共卫生服务规范）：90 天内无就诊或已完成随访即为逾期，第 76 天起为即将到期。控制：最近一次血压低于 140/90 mmHg；糖尿病：近六个月内有糖化血红蛋白时以最近一次低于 7.0 % 为控制，否则以最近一次空腹血糖不高于 7.0 mmol/L 为控制（国家基层高血压防治管理指南 2020、国家基层糖尿病防治管理指南 2022）。",
     # issue 19: the specialist sees the whole case; join a call from the chart
     "%1 (since %2)": "%1（自 %2 起）",
     "%1, high risk": "%1，高危",
