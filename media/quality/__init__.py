@@ -51,7 +51,8 @@ COUNTERS = (
     "audio_frames", "audio_late", "audio_resyncs", "video_frames", "keyframe_skips",
     "layer_skips", "video_gave_up", "nack_seqs", "nack_packets", "pli_sent", "pli_suppressed",
     "pli_on_resume", "fec_parity_in", "fec_recovered", "fec_sent", "rtx_sent", "rtx_refused",
-    "rung_changes",
+    "rung_changes", "frames_encoded", "frames_held", "frames_rate_skipped",
+    "frames_pacer_skipped",
 )  # fmt: skip
 AUDIO_PCTS = ("concealed_pct", "recovered_pct")  # of audio_frames
 # Files on the data channel paced by the send-side estimate (RtpHub.data_pace): off unless

@@ -19,9 +19,11 @@ video bitrate, the rung of the resolution/frame-rate ladder, and whether video p
 * Ladder (``LADDER``, cut to and fitted to the source by ``on_source``): 30 fps from
   1280x720 down to 320x240, the frame rate dropping only at the bottom (a low-rate mode,
   192x144 at 15 then 8 fps). Resolution and quantizer together, as libwebrtc's quality
-  scaler: the budget (after the FEC parity, ``fec_overhead`` set by the sender) must reach
-  the rung's floor; between floors the encoder's quantizer decides: above ``QP_HIGH`` over
-  ``QP_WINDOW`` s one size down, up only under ``QP_UP`` with the budget 1.3x the next floor
+  scaler: the budget (after the FEC parity, ``fec_overhead`` set by the sender) is held
+  against the rung's floor, but with the encoder's quantizer known it decides from 60 % of
+  the floor up (the floors are for hard content; sharp frames keep their size below one):
+  above ``QP_HIGH`` over ``QP_WINDOW`` s one size down, up under ``QP_UP`` with the budget
+  0.75x the next floor (1.3x without a quantizer)
   for ``up_after`` s, never within ``hold_after_down`` s of stepping down (no flapping); down
   after ``down_after`` s below the floor, at once below 60 % of it.
 * Queueing: the round trip over its minimum of the last ``RTT_WINDOW`` s is the delay queued
@@ -115,11 +117,15 @@ MIN_VIDEO_BPS = 12_000  # the encoder's target never goes under this
 FILE_VIDEO_SHARE = 0.5
 FILE_DEMAND_HOLD = 1.0  # s: a file's demand counts this long after it was last signalled
 ESTIMATE_FRESH = 2.0  # s: a send-side estimate this recent replaces REMB
-# VP8 quantizer, 0-63 (libwebrtc's thresholds 29/95 of 0-127 for VP8, scaled): above QP_HIGH
-# on average over QP_WINDOW s the picture breaks up: one size down; under QP_UP the next size
-# up (1.8x the pixels) stays under QP_HIGH at the same rate
+# VP8 quantizer, 0-63 (libwebrtc's quality-scaler thresholds 29/95 of 0-127 for VP8, scaled):
+# above QP_HIGH on average over QP_WINDOW s the picture breaks up: one size down; under QP_UP
+# it is so sharp that the next size up (1.8-2.3x the pixels) stays under QP_HIGH at the same
+# rate (measured on this machine's libvpx: 320x240 at QP 5-7 -> 480x360 at 14-39, 480x360 at
+# 9-14 -> 640x480 at 21-41, 80-160 kbit/s); the band between is the hysteresis
 QP_HIGH = 47
-QP_UP = 34
+QP_UP = 15
+HARD_FLOOR = 0.6  # under this share of a rung's floor the size cannot hold the rate: down
+UP_FLOOR = 0.75  # a step up (quantizer known) needs this share of the next rung's floor
 QP_WINDOW = 1.5
 OVERUSE_DROP = 0.9  # REMB under this share of its recent peak: the far side saw over-use
 REMB_HEADROOM = 1.5
@@ -499,16 +505,24 @@ class LinkController:
 
     def _update_rung(self, budget: int, now: float) -> None:
         rung = self.rung
-        if budget < rung.min_bps and self.index < len(self.ladder) - 1:
+        qp = self.quantizer
+        # between 60 % of a rung's floor and the floor the quantizer decides when the encoder
+        # says it (the floors are for hard content: easy content keeps its size there, as
+        # libwebrtc's quality scaler keeps it whatever the rate); below 60 % always down
+        easy = qp is not None and qp < QP_UP
+        if (
+            budget < rung.min_bps
+            and self.index < len(self.ladder) - 1
+            and not (qp is not None and budget >= HARD_FLOOR * rung.min_bps)
+        ):
             self._above_since = None
             if self._below_since is None:
                 self._below_since = now
-            if budget < 0.6 * rung.min_bps or now - self._below_since >= self.down_after:
+            if budget < HARD_FLOOR * rung.min_bps or now - self._below_since >= self.down_after:
                 self._step(max(self.index + 1, self._rung_for(budget)), now)
                 self._below_since = None
             return
         self._below_since = None
-        qp = self.quantizer
         if qp is not None and qp > QP_HIGH and self.index < len(self.ladder) - 1:
             self._step(self.index + 1, now)  # the rate is too thin for this size: smaller
             return
@@ -516,9 +530,14 @@ class LinkController:
             return
         up = self.ladder[self.index - 1]
         # random loss of a few percent is repaired: only heavy loss (the estimate falls)
-        # keeps video from growing
-        sharp = qp is None or qp < QP_UP
-        if budget >= 1.3 * up.min_bps and self.loss < LOSS_DECREASE_ABOVE and sharp:
+        # keeps video from growing. With the encoder's quantizer known, sharp frames here
+        # (under QP_UP) are the signal and the next size needs only to clear its hard floor
+        # by a margin; without it, the budget must be 1.3x the next floor
+        if qp is None:
+            enough = budget >= 1.3 * up.min_bps
+        else:
+            enough = easy and budget >= UP_FLOOR * up.min_bps
+        if enough and self.loss < LOSS_DECREASE_ABOVE:
             if self._above_since is None:
                 self._above_since = now
             wait = 0.0 if self._starting(now) else self.up_after

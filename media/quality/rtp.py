@@ -110,8 +110,12 @@ def _put(obj: Any, name: str, value: Any) -> None:
     setattr(obj, name, value)
 
 
+# How long the video receive buffer waits for a missing packet (NACK -> retransmission): a
+# round trip and a little, from MAX_WAIT up to MAX_WAIT_CEIL. The ceiling covers a 900 ms
+# path (a repair there takes ~1.0-1.2 s: at 1.0 s the sender refused most retransmissions as
+# too old and the receiver gave up and asked for a keyframe, seconds at 400 kbit/s)
 MAX_WAIT = 0.4
-MAX_WAIT_CEIL = 1.0
+MAX_WAIT_CEIL = 1.5
 TICK = 0.01  # receiver timer: frame release, NACK/PLI, audio concealment
 REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak link"
 RESUME_GAP = 1.0  # video packets back after this long without any: a keyframe request at once
@@ -421,6 +425,10 @@ class QualityHub:
             fec_sent=sum(s.fec_sent for s in self.senders),
             rtx_sent=sum(s.rtx_sent for s in self.senders),
             rtx_refused=sum(s.rtx_refused for s in self.senders),
+            frames_encoded=sum(s.frames_encoded for s in self.senders),
+            frames_held=sum(s.frames_held for s in self.senders),
+            frames_rate_skipped=sum(s.frames_rate_skipped for s in self.senders),
+            frames_pacer_skipped=sum(s.frames_pacer_skipped for s in self.senders),
             fec_overhead_pct=round(100 * c.fec_overhead, 1),
             send_paused=c.paused,
             send_estimate_kbps=c.estimate // 1000,
@@ -443,7 +451,7 @@ class QualityHub:
 def wait_cap(rtt: float | None) -> float:
     """How long a frame with a hole is waited for: 400 ms, or one NACK round trip plus a
     margin on a long path (giving up costs a keyframe: a PLI round trip plus a large frame,
-    more than waiting for the repair), at most 1 s."""
+    more than waiting for the repair), at most MAX_WAIT_CEIL."""
     return min(MAX_WAIT_CEIL, max(MAX_WAIT, (rtt or 0.0) + 0.2))
 
 
@@ -794,6 +802,12 @@ class QualitySender(RTCRtpSender):
         self.hub = hub
         self.pacer = Pacer(self._send_packet)
         self.frames_skipped = 0
+        # why source frames were not encoded: paused or held for a queue, the rung's frame
+        # rate, the pacer behind (the rest were encoded)
+        self.frames_held = 0
+        self.frames_rate_skipped = 0
+        self.frames_pacer_skipped = 0
+        self.frames_encoded = 0
         self._next_due: float | None = None
         self.fec_enabled = False
         self.fec_sent = 0
@@ -1013,18 +1027,21 @@ class QualitySender(RTCRtpSender):
         decision = self.hub.decision()
         if decision.paused or decision.hold:
             self.frames_skipped += 1
+            self.frames_held += 1
             self._next_due = None
             return None
         now = time.monotonic()
         period = 1.0 / decision.rung.fps
         if self._next_due is not None and now < self._next_due - 0.25 * period:
             self.frames_skipped += 1
+            self.frames_rate_skipped += 1
             return None
         due = now if self._next_due is None else self._next_due
         self._next_due = max(due + period, now - period)
         self.pacer.rate = max(150_000.0, 1.5 * decision.bitrate)
         if self.pacer.queued_seconds > 0.15:  # the link is behind: drop, do not queue
             self.frames_skipped += 1
+            self.frames_pacer_skipped += 1
             return None
         if getattr(encoder, "last_quantizer", None) is not None:  # size by quantizer too
             self.hub.controller.on_quantizer(encoder.take_quantizer(), now)
@@ -1034,6 +1051,7 @@ class QualitySender(RTCRtpSender):
         if hasattr(encoder, "target_bitrate"):  # parity packets come out of the same budget
             overhead = self.hub.controller.fec_overhead
             encoder.target_bitrate = int(decision.bitrate / (1.0 + overhead))
+        self.frames_encoded += 1
         return frame
 
     async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:

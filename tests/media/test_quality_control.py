@@ -316,3 +316,34 @@ def test_a_fast_start_on_a_slow_long_link_falls_back_within_two_seconds_of_feedb
     d = c.update(2.5)
     assert d.rung.label == "320x240@30" and d.bitrate <= 70_000
     assert not d.paused
+
+
+def test_sharp_content_keeps_a_larger_size_below_its_nominal_floor() -> None:
+    """The floors are for hard content. With the encoder saying the frames come out sharp,
+    ~120 kbit/s of video (after 20 % parity; under 640x480's floor) climbs to where the
+    quantizer lands in the band under QP_HIGH and stays, as libwebrtc's quality scaler does;
+    without a quantizer the floors hold (480x360)."""
+
+    def run(quantizer: Callable[[Rung], int] | None) -> list[str]:
+        c = LinkController()
+        c.on_rtt(0.5)
+        c.fec_overhead = 0.2
+        t, labels = 0.0, []
+        while t < 60:
+            c.on_remb(170_000 - AUDIO_RESERVE, t)
+            c.on_loss(0.02, t)
+            if quantizer is not None:
+                for k in range(15):
+                    c.on_quantizer(quantizer(c.rung), t + k / 30)
+            c.update(t)
+            labels.append(c.rung.label)
+            t += 0.5
+        assert not c.paused
+        return labels
+
+    easy = run(lambda rung: {640: 30, 480: 12}.get(rung.width, 5))
+    assert set(easy[-40:]) == {"640x480@30"}, easy
+    middling = run(lambda rung: {640: 52, 480: 25}.get(rung.width, 5))
+    assert set(middling[-40:]) == {"480x360@30"}, middling
+    blind = run(None)
+    assert set(blind[-40:]) == {"480x360@30"}, blind
