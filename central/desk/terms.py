@@ -1,5 +1,12 @@
+# ruff: noqa: E501  (translation table: one sentence per line)
 """The web desk's words in English and Chinese: the same terms as the desktop (taken from
-ui/i18n/clinic_zh_CN.ts, which central does not load: it ships no Qt translations)."""
+ui/i18n/clinic_zh_CN.ts and ui/error_texts.py, which central does not load: it ships no Qt
+translations and imports nothing of ui/).
+
+``ZH`` is keyed by the English text. A sentence with a count says it in the English plural
+(``%n minutes``); ``SINGULAR`` holds its English singular (Chinese has one form). The central
+platform's refusals are shown by their stable code (``ERRORS``), never by the English message
+they carry, so nothing of the other language reaches the page."""
 
 from __future__ import annotations
 
@@ -63,11 +70,11 @@ ZH: dict[str, str] = {
     "Saved; the clinic receives it on its next sync.": "已保存，诊所下次同步时收到。",
     "Not accepted or declined yet.": "尚未接受或拒绝。",
     "Back to the worklist": "返回工作列表",
-    "Your session ends in %1 minutes: save your work, then sign in again.": "您的会话将在 %1 分钟后结束：请保存工作后重新登录。",  # noqa: E501
+    "Your session ends in %n minutes: save your work, then sign in again.": "您的会话将在 %n 分钟后结束：请保存工作后重新登录。",
     "Your session has ended: sign in again.": "会话已结束：请重新登录。",
     "The user name or password is wrong.": "用户名或密码错误。",
-    "Too many sign-in attempts: wait %1 seconds, then try again.": "登录尝试次数过多：请等待 %1 秒后再试。",  # noqa: E501
-    "Sign-in with this user name is locked after too many failed attempts.": "该用户名登录失败次数过多，已被锁定。",  # noqa: E501
+    "Too many sign-in attempts: wait %n seconds, then try again.": "登录尝试次数过多：请等待 %n 秒后再试。",
+    "Sign-in with this user name is locked after too many failed attempts.": "该用户名登录失败次数过多，已被锁定。",
     "The web desk is for specialists.": "网页会诊台仅供专科医生使用。",
     "Use the desk over HTTPS.": "请通过 HTTPS 使用会诊台。",
     "The form expired: reload the page and try again.": "表单已失效：请刷新页面后重试。",
@@ -81,7 +88,7 @@ ZH: dict[str, str] = {
     "Choose a specialty from the list.": "请从列表中选择专科。",
     "That slot is over; choose a later one.": "该时段已过，请选择更晚的时段。",
     "Choose a time on the hour.": "请选择整点时间。",
-    "Someone changed this consult meanwhile: reload and try again.": "此会诊已被他人修改：请刷新后重试。",  # noqa: E501
+    "Someone changed this consult meanwhile: reload and try again.": "此会诊已被他人修改：请刷新后重试。",
     "Not saved: %1": "未保存：%1",
     "Systolic blood pressure": "收缩压",
     "Diastolic blood pressure": "舒张压",
@@ -134,8 +141,9 @@ ZH: dict[str, str] = {
     "Arrived intact (SHA-256 checked)": "已完整送达（SHA-256 已校验）",
     "The shared file arrived damaged; send it again.": "共享的文件传输损坏，请重新发送。",
     "Choose a file first.": "请先选择文件。",
-    "Files shared during a call are at most 64 MB; send larger ones with the consult instead.": "通话中分享的文件最大 64 MB；更大的文件请随会诊申请发送。",  # noqa: E501
+    "Files shared during a call are at most 64 MB; send larger ones with the consult instead.": "通话中分享的文件最大 64 MB；更大的文件请随会诊申请发送。",
     "Draft": "草稿",
+    "The browser could not do that: reload the page and try again.": "浏览器无法完成此操作：请刷新页面后重试。",
     # the medication checks' findings, as the desktop's prescribe dialog says them
     "Contraindicated": "禁忌",
     "Major": "严重",
@@ -155,7 +163,250 @@ ZH: dict[str, str] = {
     "The text is too long.": "文字过长。",
     "A prescription lasts 1 to 365 days.": "处方天数为 1 至 365 天。",
     "Not Found": "未找到。",
+    # counts (the English plural is the key; SINGULAR holds the singular)
+    "%n open consult requests": "%n 个待处理的会诊申请",
+    "%n bytes": "%n 字节",
+    # the case page's layout
+    "Answer": "答复",
+    "Jump to the answer forms": "跳到答复表单",
+    "Decision": "决定",
+    # the slot picker (the desk's language, not the browser's)
+    "Day": "日期",
+    "Hour": "时间",
+    "Times are one-hour slots in %1.": "每个时段一小时，时间为 %1。",
+    "Today": "今天",
+    "Tomorrow": "明天",
+    "Choose a day in the next 14 days.": "请选择今后 14 天内的日期。",
+    "Mon": "周一",
+    "Tue": "周二",
+    "Wed": "周三",
+    "Thu": "周四",
+    "Fri": "周五",
+    "Sat": "周六",
+    "Sun": "周日",
+    # the desk's own refusals of an answer
+    "This consult request is closed or was withdrawn.": "此会诊申请已关闭或已撤回。",
+    "This consult was declined: accept it before answering.": "此会诊已被拒绝：请先接受，再答复。",
+    "Check the form: a value is not valid.": "请检查表单：有一项填写无效。",
+    # the record builders' validation errors a desk form can reach (clinic_app/records)
+    "Urgency is routine, urgent, asap or stat.": "紧急程度须为常规、紧急、尽快或立即。",
+    "Write the question for the specialist.": "请填写向专科医生提出的问题。",
+    "The question is too long (4000 characters at most).": "问题过长（最多 4000 个字符）。",
+    "A new request is a draft or active.": "新申请的状态须为草稿或有效。",
+    "Give the reason the medicine is stopped.": "请填写停药原因。",
+    "A new appointment is proposed, pending or booked.": "新预约的状态须为提议、待定或已预约。",
+    "Say what the follow-up is for.": "请说明随访内容。",
+    "A follow-up cannot be due in the past.": "随访到期日不能是过去的日期。",
+    "Enter a date as YYYY-MM-DD.": "请按 YYYY-MM-DD 格式输入日期。",
+    "The reason is too long (2000 characters at most).": "原因过长（最多 2000 个字符）。",
+    "That request is not a consult request.": "该申请不是会诊申请。",
+    # the central platform's refusals, by code (ERRORS): as the desktop's sync errors screen
+    # (ui/sync_errors_screen.py) and error texts (ui/error_texts.py) say them
+    "An identifier in this record has characters that are not allowed (only letters, digits, '-' and '.', up to 64).": "该记录中的某个标识含有不允许的字符（只允许字母、数字、“-”和“.”，最多 64 个）。",
+    "The record holds characters that cannot be stored, such as an invisible control character pasted from another program.": "该记录含有无法保存的字符，例如从其他程序粘贴来的不可见控制字符。",
+    "A field of this record holds a value the record standard (FHIR) does not allow.": "该记录的某个字段含有记录标准（FHIR）不允许的值。",
+    "The change is not in a form the central platform accepts.": "这项更改的格式不被中心平台接受。",
+    "The record's text holds formatting that is not allowed.": "该记录的文本含有不允许的格式。",
+    "The record is too large for the central platform.": "该记录过大，中心平台无法接收。",
+    "The record is nested too deeply.": "该记录的嵌套层级过深。",
+    "The central platform does not accept this kind of record.": "中心平台不接受这类记录。",
+    "The record refers to another record the central platform does not have (for example a patient whose own change was refused).": "该记录引用了中心平台上没有的另一条记录（例如其本身的更改被拒绝的患者）。",
+    "The record refers to a record of another server.": "该记录引用了其他服务器上的记录。",
+    "The record refers to another record in a way the central platform does not accept.": "该记录引用其他记录的方式不被中心平台接受。",
+    "This account may not change this record.": "此账户无权修改该记录。",
+    "The central platform already has a different change under this change's number.": "中心平台上已有一项使用相同编号的不同更改。",
+    "An attached file has not reached the central platform yet.": "附件尚未到达中心平台。",
+    "The central platform refused this change.": "中心平台拒绝了这项更改。",
+    "The formulary belongs to the platform: only its administrator changes it.": "药品目录属于平台：只有平台管理员可以修改。",
+    "The central platform could not read the request.": "中心平台无法读取该请求。",
+    "This account may not do that.": "此账户无权执行该操作。",
+    "That record does not exist, or it is not yours to see.": "该记录不存在，或您无权查看。",
+    "That record was deleted.": "该记录已被删除。",
+    "The central platform does not support that.": "中心平台不支持该操作。",
+    "The central platform failed on this request: try again later.": "中心平台处理此请求时出错：请稍后再试。",
+    "The central platform did not answer in time: try again.": "中心平台未及时响应：请重试。",
+    "This program is too old for the central platform: install the newer version.": "此程序版本过旧，中心平台不再支持：请安装新版本。",
+    "The file did not arrive intact: send it again.": "文件未完整送达：请重新发送。",
+    "Sign in again: the token expired.": "请重新登录：登录凭证已过期。",
+    "Your session with the central platform has ended: sign in again.": "您与中心平台的会话已结束：请重新登录。",
+    "This workstation's connection to the central platform has ended: enroll it again with a new code from the administrator.": "此工作站与中心平台的连接已结束：请向管理员索取新的注册码并重新注册。",
+    "Sign-in with this user name is locked after too many failed attempts. Wait until the lock ends, or ask the administrator to unlock it.": "此用户名因多次登录失败已被锁定。请等待锁定结束，或请管理员解锁。",
+    "Too many attempts: wait a little, then try again.": "尝试次数过多：请稍候再试。",
+    "The clinic is not valid.": "诊所无效。",
+    "There is no such clinic.": "没有该诊所。",
+    "The enrollment code is wrong or has expired.": "注册码错误或已过期。",
+    "The platform knows no such role.": "平台没有该角色。",
+    "That validity period is not allowed.": "该有效期不被允许。",
+    "That user name is not allowed.": "该用户名不被允许。",
+    "That user name is taken.": "该用户名已被使用。",
+    "The password is too weak.": "密码强度不足。",
+    "This consult was withdrawn; its call is closed.": "此会诊已撤回，通话已关闭。",
+    "Someone else is already in this call on your side.": "已有其他人以您这一方加入了此通话。",
+    "The other side has not joined yet.": "对方尚未加入。",
+    "A message of the call was not understood.": "无法识别通话中的一条消息。",
+    "The call was refused.": "通话被拒绝。",
+    "A command of the central platform failed.": "中心平台的命令执行失败。",
+    # the errors of the product's one hierarchy (clinic_errors), as ui/error_texts.py says them
+    "The operation could not be completed.": "操作未能完成。",
+    "The local record store refused the operation.": "本地记录库拒绝了此操作。",
+    "The user name, passphrase or recovery key is wrong.": "用户名、口令或恢复密钥错误。",
+    "Stored data is damaged; nothing was read from it. Restore the newest backup (`clinic-app restore`) or ask for help.": "存储的数据已损坏，未从中读取任何内容。请恢复最新的备份（`clinic-app restore`）或寻求帮助。",
+    "The workstation is locked.": "工作站已锁定。",
+    "The record, user or attachment does not exist.": "该记录、用户或附件不存在。",
+    "This profile was written by a newer version of the program. Install the newer version.": "此档案由更新版本的程序写入。请安装新版本。",
+    "A profile already exists in that folder.": "该文件夹中已存在档案。",
+    "The profile is in use by another program (the workstation may be open); close it and try again.": "档案正被其他程序使用（工作站可能已打开）；请关闭后重试。",
+    "The disk or folder under the records failed an operation.": "记录所在的磁盘或文件夹操作失败。",
+    "The disk is full. Free some space and try again.": "磁盘已满。请释放一些空间后重试。",
+    "The disk is read-only (write-protected, or the system made it read-only after errors).": "磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。",
+    "The disk, stick or network share is no longer there (removed or disconnected).": "磁盘、U 盘或网络共享已不在（已拔出或断开）。",
+    "Permission denied: this user may not write there.": "权限不足：此用户不能在该处写入。",
+    "The disk reported an input/output error; it may be failing.": "磁盘报告了输入/输出错误，可能正在损坏。",
+    "The record database is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "记录数据库已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
+    "The record database file was cut off. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "记录数据库文件被截断。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
+    "The database's change log (records.db-wal) is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "数据库的变更日志（records.db-wal）已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
+    "The record database is behind what was saved. It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.": "记录数据库落后于已保存的内容。档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。",
+    "The record database is missing or empty although the profile's key file is there: the records are not there. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "档案的密钥文件在，但记录数据库缺失或为空：记录不在那里。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
+    "An attachment file is damaged or missing; its content was not used.": "附件文件已损坏或缺失，未使用其内容。",
+    "No profile here: run `clinic-app init` to create one.": "此处没有档案：运行 `clinic-app init` 可创建一个。",
+    "The key file keys.json is missing: the records cannot be opened without it. Restore keys.json from a backup; do not run `clinic-app init` here.": "密钥文件 keys.json 缺失：没有它无法打开记录。请从备份恢复 keys.json；不要在此运行 `clinic-app init`。",
+    "The key file keys.json is damaged or does not belong to this record database. Restore it from a backup; the record database was not touched.": "密钥文件 keys.json 已损坏，或不属于此记录数据库。请从备份恢复；记录数据库未被改动。",
+    "The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile.": "无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。",
+    "The command was not given correctly.": "命令的用法不正确。",
+    "The window cannot open here: there is no display, or system libraries are missing.": "无法在此打开窗口：没有显示器，或缺少系统库。",
+    "No backup folder is chosen: automatic backups are off.": "尚未选择备份文件夹：自动备份已关闭。",
+    "A backup just written could not be read back as complete and intact.": "刚写入的备份无法完整无误地读回。",
 }
+
+# English singulars of the sentences with a count (%n): the plural is the key of ZH.
+SINGULAR: dict[str, str] = {
+    "Your session ends in %n minutes: save your work, then sign in again.": "Your session ends in %n minute: save your work, then sign in again.",
+    "Too many sign-in attempts: wait %n seconds, then try again.": "Too many sign-in attempts: wait %n second, then try again.",
+    "%n open consult requests": "%n open consult request",
+    "%n bytes": "%n byte",
+}
+
+REFUSED = "The central platform refused this change."
+_REFERENCE = "The record refers to another record in a way the central platform does not accept."
+_UNREADABLE = "The central platform could not read the request."
+_UPLOAD = "The file did not arrive intact: send it again."
+_SIGN_IN = "Your session has ended: sign in again."
+
+# Every error code the desk can be answered with, as one sentence (a key of ZH): the sync
+# push's refusals (central/validation.py, central/references.py, central/authz.py,
+# central/sync.py), the central API's (central/errors.ApiError codes), the wire protocol's
+# (clinic_app/sync/protocol.py), the call's (central/signaling.py) and the codes of the
+# product's error hierarchy (clinic_errors). tests/central/test_desk_i18n.py finds them all.
+ERRORS: dict[str, str] = {
+    # a pushed change refused
+    "invalid_id": "An identifier in this record has characters that are not allowed (only letters, digits, '-' and '.', up to 64).",
+    "unstorable_text": "The record holds characters that cannot be stored, such as an invisible control character pasted from another program.",
+    "unencodable_text": "The record holds characters that cannot be stored, such as an invisible control character pasted from another program.",
+    "invalid_resource": "A field of this record holds a value the record standard (FHIR) does not allow.",
+    "invalid_change": "The change is not in a form the central platform accepts.",
+    "invalid_change_id": "The change is not in a form the central platform accepts.",
+    "narrative_unsafe": "The record's text holds formatting that is not allowed.",
+    "too_large": "The record is too large for the central platform.",
+    "too_deep": "The record is nested too deeply.",
+    "unknown_type": "The central platform does not accept this kind of record.",
+    "reference_not_found": "The record refers to another record the central platform does not have (for example a patient whose own change was refused).",
+    "reference_foreign": "The record refers to a record of another server.",
+    "reference": _REFERENCE,
+    "reference_malformed": _REFERENCE,
+    "reference_unknown_type": _REFERENCE,
+    "reference_versioned": _REFERENCE,
+    "reference_urn": _REFERENCE,
+    "reference_type_mismatch": _REFERENCE,
+    "reference_contained_missing": _REFERENCE,
+    "not_permitted": "This account may not change this record.",
+    "platform_record": "The formulary belongs to the platform: only its administrator changes it.",
+    "change_id_reused": "The central platform already has a different change under this change's number.",
+    "change_id_taken": "The central platform already has a different change under this change's number.",
+    "attachment_missing": "An attached file has not reached the central platform yet.",
+    "conflict": "Someone changed this consult meanwhile: reload and try again.",
+    "rejected": REFUSED,
+    # the API's answers
+    "error": REFUSED,
+    "bad_request": _UNREADABLE,
+    "bad_request_line": _UNREADABLE,
+    "bad_header": _UNREADABLE,
+    "bad_framing": _UNREADABLE,
+    "bad_http": _UNREADABLE,
+    "headers_too_large": _UNREADABLE,
+    "uri_too_long": _UNREADABLE,
+    "unsupported_encoding": _UNREADABLE,
+    "unauthorized": _SIGN_IN,
+    "session_ended": _SIGN_IN,
+    "token_expired": "Sign in again: the token expired.",
+    "sign_in_again": "Your session with the central platform has ended: sign in again.",
+    "reenroll": "This workstation's connection to the central platform has ended: enroll it again with a new code from the administrator.",
+    "bad_credentials": "The user name or password is wrong.",
+    "account_locked": "Sign-in with this user name is locked after too many failed attempts. Wait until the lock ends, or ask the administrator to unlock it.",
+    "too_many_attempts": "Too many attempts: wait a little, then try again.",
+    "forbidden": "This account may not do that.",
+    "not_found": "That record does not exist, or it is not yours to see.",
+    "gone": "That record was deleted.",
+    "not_supported": "The central platform does not support that.",
+    "server_error": "The central platform failed on this request: try again later.",
+    "timeout": "The central platform did not answer in time: try again.",
+    "upgrade_required": "This program is too old for the central platform: install the newer version.",
+    "bad_size": _UPLOAD,
+    "beyond_size": _UPLOAD,
+    "empty_chunk": _UPLOAD,
+    "no_upload": _UPLOAD,
+    "size_mismatch": _UPLOAD,
+    "wrong_offset": _UPLOAD,
+    "digest_mismatch": _UPLOAD,
+    "bad_clinic": "The clinic is not valid.",
+    "no_such_clinic": "There is no such clinic.",
+    "bad_code": "The enrollment code is wrong or has expired.",
+    "bad_role": "The platform knows no such role.",
+    "bad_specialty": "Choose a specialty from the list.",
+    "bad_ttl": "That validity period is not allowed.",
+    "bad_username": "That user name is not allowed.",
+    "user_exists": "That user name is taken.",
+    "weak_password": "The password is too weak.",
+    # the call's
+    "consult_closed": "This consult was withdrawn; its call is closed.",
+    "room_full": "Someone else is already in this call on your side.",
+    "peer_absent": "The other side has not joined yet.",
+    "bad_message": "A message of the call was not understood.",
+    "refused": "The call was refused.",
+    "CENTRAL_COMMAND": "A command of the central platform failed.",
+    # the product's error hierarchy (clinic_errors), as the desktop says them
+    "ERROR": "The operation could not be completed.",
+    "STORE": "The local record store refused the operation.",
+    "WRONG_PASSPHRASE": "The user name, passphrase or recovery key is wrong.",
+    "DAMAGED": "Stored data is damaged; nothing was read from it. Restore the newest backup (`clinic-app restore`) or ask for help.",
+    "LOCKED": "The workstation is locked.",
+    "NOT_FOUND": "The record, user or attachment does not exist.",
+    "SCHEMA_TOO_NEW": "This profile was written by a newer version of the program. Install the newer version.",
+    "PROFILE_EXISTS": "A profile already exists in that folder.",
+    "PROFILE_BUSY": "The profile is in use by another program (the workstation may be open); close it and try again.",
+    "STORAGE": "The disk or folder under the records failed an operation.",
+    "DISK_FULL": "The disk is full. Free some space and try again.",
+    "READ_ONLY": "The disk is read-only (write-protected, or the system made it read-only after errors).",
+    "MEDIUM_REMOVED": "The disk, stick or network share is no longer there (removed or disconnected).",
+    "PERMISSION_DENIED": "Permission denied: this user may not write there.",
+    "IO_ERROR": "The disk reported an input/output error; it may be failing.",
+    "DB_DAMAGED": "The record database is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
+    "DB_TRUNCATED": "The record database file was cut off. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
+    "LOG_DAMAGED": "The database's change log (records.db-wal) is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
+    "STORE_BEHIND": "The record database is behind what was saved. It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.",
+    "DB_MISSING": "The record database is missing or empty although the profile's key file is there: the records are not there. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
+    "ATTACHMENT_DAMAGED": "An attachment file is damaged or missing; its content was not used.",
+    "NO_PROFILE": "No profile here: run `clinic-app init` to create one.",
+    "KEYS_MISSING": "The key file keys.json is missing: the records cannot be opened without it. Restore keys.json from a backup; do not run `clinic-app init` here.",
+    "KEYS_DAMAGED": "The key file keys.json is damaged or does not belong to this record database. Restore it from a backup; the record database was not touched.",
+    "KEY_MISMATCH": "The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile.",
+    "USAGE": "The command was not given correctly.",
+    "NO_DISPLAY": "The window cannot open here: there is no display, or system libraries are missing.",
+    "BACKUPS_OFF": "No backup folder is chosen: automatic backups are off.",
+    "BACKUP_UNVERIFIED": "A backup just written could not be read back as complete and intact.",
+}
+# an HTTP status the desk answers with itself (a page that does not exist ...), as a code
+STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                409: "consult_closed", 410: "gone", 413: "too_large"}  # fmt: skip
 
 SEVERITY = {"contraindicated": "Contraindicated", "major": "Major", "moderate": "Moderate",
             "info": "Note"}  # fmt: skip
@@ -167,6 +418,40 @@ def translate(lang: str, text: str, *args: object) -> str:
     for n, arg in enumerate(args, 1):
         out = out.replace(f"%{n}", str(arg))
     return out
+
+
+def ntranslate(lang: str, text: str, n: int, *args: object) -> str:
+    """``text`` (the English plural, with ``%n``) for the count ``n``: the English singular
+    for 1, the one Chinese form; ``%n`` then ``%1`` ... filled in."""
+    one, other = plural_forms(lang, text)
+    return translate("en", one if n == 1 else other, *args).replace("%n", str(n))
+
+
+def plural_forms(lang: str, text: str) -> tuple[str, str]:
+    """The forms of ``text`` for a count of one and for any other count (``%n`` left in), for
+    a script that fills the count in."""
+    if lang == "zh":
+        zh = ZH.get(text, text)
+        return zh, zh
+    return SINGULAR.get(text, text), text
+
+
+def error_text(lang: str, code: str | None) -> str:
+    """The sentence for an error code of the central platform (or of the product)."""
+    return translate(lang, ERRORS.get(code or "", REFUSED))
+
+
+def refusal(lang: str, code: str | None) -> str:
+    """``Not saved: …`` with the reason for a refused change, by its code."""
+    return translate(lang, "Not saved: %1", error_text(lang, code))
+
+
+def invalid(lang: str, message: str) -> str:
+    """A form error (a ValidationError's English sentence) in ``lang``; a sentence the table
+    lacks is said in general terms rather than in English on the Chinese desk."""
+    if lang == "zh" and message not in ZH:
+        return translate(lang, "Check the form: a value is not valid.")
+    return translate(lang, message)
 
 
 def severity(lang: str, code: str) -> str:

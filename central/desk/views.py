@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -56,11 +57,25 @@ STATIC = {
 }
 VIEWABLE = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
 TASK_CODE_SYSTEM = "http://hl7.org/fhir/CodeSystem/task-code"  # as clinic_app.services.desk
-_HOUR = timedelta(hours=1)
+SLOT_DAYS = 14  # the slot picker offers one-hour slots on this many days from today
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WARN_BEFORE = 600  # seconds before the session ends that the page warns
 EXPIRED = "The form expired: reload the page and try again."
 SAVED = "Saved; the clinic receives it on its next sync."
 CHANGED = "Someone changed this consult meanwhile: reload and try again."
+WITHDRAWN = "This consult request is closed or was withdrawn."
+DECLINED = "This consult was declined: accept it before answering."
+WARNINGS = "Warnings: sign only with a reason."
+NO_DAY = "Choose a day in the next 14 days."
+SESSION_ENDS = "Your session ends in %n minutes: save your work, then sign in again."
+THROTTLED = "Too many sign-in attempts: wait %n seconds, then try again."
+# the consult request's own status when the clinic has closed it (clinic_app.services.desk)
+CLOSED_CONSULT = ("revoked", "entered-in-error", "completed")
+ANSWERS = ("schedule", "opinion", "prescription", "referral")
+# what the call page may be refused with (the ICE route's status, the room's error codes)
+CALL_ERRORS = ("not_found", "consult_closed", "unauthorized", "session_ended", "room_full",
+               "server_error", "error")  # fmt: skip
 ACTIONS = ("accept", "decline", "schedule", "message", "opinion", "prescription", "referral")
 Handler = Callable[[web.Request, session.Visit], Awaitable[web.StreamResponse]]
 
@@ -107,7 +122,9 @@ def page(
                     else:
                         response = await fn(request, v)
             except web.HTTPException as exc:  # a 404 of the desk: a page, not JSON
-                response = render(request, v, "error.html", status=exc.status, error=exc.reason)
+                code = terms.STATUS_CODES.get(exc.status, "error")
+                response = render(request, v, "error.html", status=exc.status,
+                                  error=terms.error_text(v.lang, code))  # fmt: skip
             v.apply(request, response)
             _headers(response, response.headers.get("Content-Security-Policy", CSP))
             return response
@@ -140,9 +157,13 @@ def render(request: web.Request, v: session.Visit, template: str, *, status: int
     def t(text: str, *args: object) -> str:
         return translate(lang, text, *args)
 
+    def tn(text: str, n: int, *args: object) -> str:
+        return terms.ntranslate(lang, text, n, *args)
+
     body = _env.get_template(template).render(
-        t=t, lang=lang, csrf=v.csrf, signed_in=v.principal is not None,
+        t=t, tn=tn, lang=lang, csrf=v.csrf, signed_in=v.principal is not None,
         session_end=v.session_end or 0, warn_before=WARN_BEFORE, path=request.path,
+        session_ends=terms.plural_forms(lang, SESSION_ENDS),
         **({"error": None, "notice": None} | context),
     )  # fmt: skip
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
@@ -183,8 +204,7 @@ async def signin(request: web.Request, v: session.Visit) -> web.StreamResponse:
     if isinstance(outcome, logins.Verdict):
         text = ("Sign-in with this user name is locked after too many failed attempts."
                 if outcome.locked else
-                translate(v.lang, "Too many sign-in attempts: wait %1 seconds, then try again.",
-                          outcome.retry_after))  # fmt: skip
+                terms.ntranslate(v.lang, THROTTLED, int(outcome.retry_after)))  # fmt: skip
         response = render(request, v, "signin.html", status=423 if outcome.locked else 429,
                           error=text)  # fmt: skip
         response.headers["Retry-After"] = str(outcome.retry_after)
@@ -277,6 +297,35 @@ async def _case(request: web.Request, p: accounts.Principal) -> data.Case:
     return found
 
 
+@dataclass(frozen=True)
+class Slots:
+    """The slot picker: the next days and the hours of a day, labelled in the desk's language
+    (not the browser's, as a date-time input would be), and the next full hour chosen."""
+
+    days: list[tuple[str, str]]  # (YYYY-MM-DD, label)
+    hours: list[tuple[str, str]]  # (0 ... 23, "09:00–10:00")
+    day: str
+    hour: str
+    zone: str  # UTC+08:00
+
+
+def _slots(lang: str, now: datetime) -> Slots:
+    days = []
+    for n in range(SLOT_DAYS):
+        d = now.date() + timedelta(days=n)
+        weekday = translate(lang, WEEKDAYS[d.weekday()])
+        label = f"{d.month}月{d.day}日 {weekday}" if lang == "zh" else \
+            f"{weekday} {d.day} {MONTHS[d.month - 1]}"  # fmt: skip
+        if n < 2:
+            label = f"{translate(lang, 'Tomorrow' if n else 'Today')} · {label}"
+        days.append((d.isoformat(), label))
+    hours = [(str(h), f"{h:02d}:00–{(h + 1) % 24:02d}:00") for h in range(24)]
+    nxt = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    offset = now.strftime("%z") or "+0000"
+    return Slots(days, hours, nxt.date().isoformat(), str(nxt.hour),
+                 f"UTC{offset[:3]}:{offset[3:5]}")  # fmt: skip
+
+
 def _case_page(request: web.Request, v: session.Visit, case: data.Case, *, status: int = 200,
                **context: Any) -> web.Response:  # fmt: skip
     lang = v.lang
@@ -297,8 +346,9 @@ def _case_page(request: web.Request, v: session.Visit, case: data.Case, *, statu
         patient_name=display_name(patient) if patient else "", age=age,
         specialty_name=_specialty_name, when=_when, digest_of=digest_of,
         viewable=_viewable, specialties=orders.SPECIALTIES, priorities=orders.PRIORITIES,
-        next_hour=_next_hour(), form=form, severity=partial(terms.severity, lang),
-        describe=partial(terms.describe, lang), med_text=_med_text, text_of=_text_of, **context,
+        slots=_slots(lang, datetime.now().astimezone()), form=form,
+        severity=partial(terms.severity, lang), describe=partial(terms.describe, lang),
+        med_text=_med_text, text_of=_text_of, **context,
     )  # fmt: skip
 
 
@@ -326,11 +376,6 @@ def _med_text(res: Resource) -> str:
     return f"{name} — {dose}" if dose else name
 
 
-def _next_hour() -> str:
-    now = datetime.now().astimezone().replace(minute=0, second=0, microsecond=0)
-    return (now.replace(hour=now.hour) + _HOUR).strftime("%Y-%m-%dT%H:%M")
-
-
 @routes.get("/desk/consults/{consult_id}")
 @page()
 async def case_page(request: web.Request, v: session.Visit) -> web.StreamResponse:
@@ -350,24 +395,39 @@ async def act(request: web.Request, v: session.Visit) -> web.StreamResponse:
     form = await request.post()
     username = await db(request).read(lambda conn: accounts.username_of(conn, p.id)) or p.id
     now = datetime.now().astimezone()
+    closed = _closed(action, case)
+    if closed:
+        return _case_page(request, v, case, status=409, error=closed)
     try:
         writes = _answer(action, case, form, username, now)
     except ValidationError as exc:
-        return _case_page(request, v, case, error=exc.message,
-                          form={"errors": {exc.field: exc.message}, "rx": dict(form)})  # fmt: skip
+        text = terms.invalid(v.lang, exc.message)
+        return _case_page(request, v, case, error=text,
+                          form={"errors": {exc.field: text}, "rx": dict(form)})  # fmt: skip
     except _Warnings as warn:
-        return _case_page(request, v, case, error="Warnings: sign only with a reason.",
+        return _case_page(request, v, case, error=WARNINGS,
                           form={"findings": warn.findings, "rx": dict(form)})  # fmt: skip
     try:
         await data.save(request, p, writes)
     except data.Refused as exc:
+        # said by its code in the desk's language, never by the server's English message
         log.info("desk %s refused: %s", action, exc.code)
         conflict = exc.code == "conflict"
-        text = CHANGED if conflict else translate(v.lang, "Not saved: %1", str(exc))
+        text = CHANGED if conflict else terms.refusal(v.lang, exc.code)
         return _case_page(request, v, case, status=409 if conflict else 422,
-                          error=text)  # fmt: skip
+                          error=text, form={"rx": dict(form)})  # fmt: skip
     log.info("desk %s saved by user %s", action, p.id)
     return _see_other(f"/desk/consults/{case.consult_id}?saved=1")
+
+
+def _closed(action: str, case: data.Case) -> str | None:
+    """Why ``action`` cannot be taken on this consult now, as the desktop desk refuses it."""
+    status = case.consult.get("status")
+    if case.state == "cancelled" or (action in ("accept", "decline") and status in CLOSED_CONSULT):
+        return WITHDRAWN
+    if action in ANSWERS and case.state == "declined":
+        return DECLINED
+    return None
 
 
 class _Warnings(Exception):
@@ -394,14 +454,7 @@ def _answer(action: str, case: data.Case, form: Any, username: str,
             raise ValidationError("reason", "Say why you decline the consult.")
         return [_decision(case, accept=action == "accept", reason=reason, owner=username, now=now)]
     if action == "schedule":
-        try:
-            start = datetime.fromisoformat(_field(form, "start", 40)).astimezone()
-        except ValueError:
-            raise ValidationError("start", "Choose a time on the hour.") from None
-        if start < now:
-            raise ValidationError("start", "That slot is over; choose a later one.")
-        if start.minute or start.second:
-            raise ValidationError("start", "Choose a time on the hour.")
+        start = _slot_start(form, now)
         appt = appointment(patient_id=pid, start=start, practitioner=username,
                            description="Video consult", based_on=cid)  # fmt: skip
         return [(appt, None)]
@@ -424,6 +477,24 @@ def _answer(action: str, case: data.Case, form: Any, username: str,
                               authored=now, based_on=cid)  # fmt: skip
         return [(res, None)]
     return [(_prescription(case, form, username, now), None)]
+
+
+def _slot_start(form: Any, now: datetime) -> datetime:
+    """The start of the one-hour slot the picker's day and hour name, in the desk's time
+    zone (the server's: the times the desk shows are in it too)."""
+    hour = _field(form, "hour", 2)
+    try:
+        day = date.fromisoformat(_field(form, "day", 10))
+    except ValueError:
+        raise ValidationError("day", NO_DAY) from None
+    if not 0 <= (day - now.date()).days < SLOT_DAYS:
+        raise ValidationError("day", NO_DAY)
+    if not hour.isdigit() or not 0 <= int(hour) <= 23:
+        raise ValidationError("hour", "Choose a time on the hour.")
+    start = datetime(day.year, day.month, day.day, int(hour)).astimezone()
+    if start < now:
+        raise ValidationError("hour", "That slot is over; choose a later one.")
+    return start
 
 
 def _prescription(case: data.Case, form: Any, username: str, now: datetime) -> Resource:
@@ -494,9 +565,13 @@ def _decision(case: data.Case, *, accept: bool, reason: str, owner: str,
 @page()
 async def call_page(request: web.Request, v: session.Visit) -> web.StreamResponse:
     case = await _case(request, _who(request, v))
+    await _call_admit(request, v)  # a withdrawn consult: its page says so (409), no call
     patient = case.patient or {}
     return render(request, v, "call.html", case=case,
-                  patient_name=display_name(patient) if patient else "")  # fmt: skip
+                  patient_name=display_name(patient) if patient else "",
+                  sizes=terms.plural_forms(v.lang, "%n bytes"),
+                  call_errors=[(c.replace("_", "-"), terms.error_text(v.lang, c))
+                               for c in CALL_ERRORS])  # fmt: skip
 
 
 async def _call_admit(request: web.Request, v: session.Visit) -> tuple[accounts.Principal, str]:

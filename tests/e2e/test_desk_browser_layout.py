@@ -1,8 +1,11 @@
 """The web desk on a hospital monitor and on a tablet, in a real browser (Playwright on Debian's
 Chromium): every page at 1366x768, 1024x768 (tablet, landscape) and 768x1024 (tablet, portrait)
 in English and Chinese scrolls only vertically, shows its key controls within the width, with
-touch-sized buttons on a tablet; and the session-expiry warning appears before a session ends,
-after which the page goes to the sign-in page.
+touch-sized buttons on a tablet; the case page's answer forms are within reach (the opinion
+form on the first screen at 1366x768, a jump link on a tablet) and its slot picker books an
+hour from the keyboard in the desk's language; and the session-expiry warning appears (in the
+English singular for one minute) before a session ends, after which the page goes to the
+sign-in page.
 
 ``DESK_SHOTS=/tmp/desk_shots`` keeps a full-page screenshot of every page in both languages at
 each size there (to look at; the issue note shows them)."""
@@ -185,6 +188,84 @@ def test_every_page_fits_a_monitor_and_a_tablet_in_both_languages(desk):
                 page.context.close()
 
 
+def _in_view(page: Page, selector: str) -> dict[str, float]:
+    """The element's box, asserted to be wholly within the window as it is (no scrolling)."""
+    control = page.locator(selector).first
+    assert control.is_visible(), selector
+    box = control.bounding_box()
+    height = page.evaluate("window.innerHeight")
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (
+        selector, box, height)  # fmt: skip
+    return box
+
+
+def _view_shot(page: Page, name: str) -> None:
+    """What the window shows (not the full page: the answer column is sticky)."""
+    folder = os.environ.get("DESK_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{folder}/{name}.png")
+
+
+def test_the_answer_forms_are_within_reach(desk):
+    """At 1366x768 the opinion form is in the first screen of the case page and stays there
+    while the case scrolls (a sticky answer column with a bar of links to each form); on a
+    tablet a link at the top jumps to the answer forms. The slot picker books an hour from
+    the keyboard, labelled in the desk's language."""
+    url, consult = desk
+    tomorrow = date.today() + timedelta(days=1)
+    with browser() as b:
+        for lang, hour in (("en", "10"), ("zh", "11")):
+            page = new_page(b, lang=lang)
+            page.set_viewport_size({"width": 1366, "height": 768})
+            page.goto(f"{url}/desk/lang/{lang}?back=/desk/signin")
+            sign_in(page, url, "dr.heart", PASSWORD)
+            page.goto(f"{url}/desk/consults/{consult}")
+            assert page.evaluate("window.scrollY") == 0
+            assert not page.locator("#jump-answer").is_visible()  # the column is on screen
+            _in_view(page, "#conclusion")
+            _in_view(page, "form[action$='/opinion'] button[type=submit]")
+            _in_view(page, ".answer-bar a[href='#h-rx']")
+            _view_shot(page, f"reach-{lang}-1366x768-top")
+            # the case scrolls under it; the answer column stays
+            page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            assert page.evaluate("window.scrollY") > 0
+            _in_view(page, "#conclusion")
+            _view_shot(page, f"reach-{lang}-1366x768-scrolled")
+            # the bar's links bring each form into the column's view
+            page.click(".answer-bar a[href='#h-rx']")
+            _in_view(page, "#medication")
+            _in_view(page, "form[action$='/prescription'] button[type=submit]")
+            page.click(".answer-bar a[href='#h-slot']")
+            # the slot picker: the desk's language, whatever the browser's; keyboard only
+            day = page.locator("#slot-day option").nth(1).inner_text()
+            assert day.startswith("明天 · " if lang == "zh" else "Tomorrow · "), day
+            page.select_option("#slot-day", tomorrow.isoformat())
+            page.select_option("#slot-hour", hour)
+            page.focus("#slot-day")
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "slot-hour"
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "book"
+            page.keyboard.press("Enter")
+            page.wait_for_url("**?saved=1")
+            page.wait_for_selector(".notice")
+            booked = page.inner_text("section[aria-labelledby=h-slot]")
+            assert f"{tomorrow.isoformat()} {hour}:00" in booked, booked
+            # a tablet, upright and on its side: the jump link at the top reaches the forms
+            for size in ((768, 1024), (1024, 768)):
+                page.set_viewport_size({"width": size[0], "height": size[1]})
+                page.goto(f"{url}/desk/consults/{consult}")
+                jump = _in_view(page, "#jump-answer")
+                assert jump["y"] < 200, jump
+                _view_shot(page, f"reach-{lang}-{size[0]}x{size[1]}-top")
+                page.click("#jump-answer")
+                _in_view(page, "#conclusion")
+                _in_view(page, "form[action$='/opinion'] button[type=submit]")
+                _view_shot(page, f"reach-{lang}-{size[0]}x{size[1]}-jumped")
+            page.context.close()
+
+
 def test_the_session_warning_comes_before_the_session_ends(tmp_path, monkeypatch):
     monkeypatch.setenv("CLINIC_CENTRAL_USER_SESSION_TTL", "40")
     central = CentralProcess(f"sqlite:///{tmp_path / 'central.db'}",
@@ -193,19 +274,28 @@ def test_the_session_warning_comes_before_the_session_ends(tmp_path, monkeypatch
     try:
         central.add_user("dr.heart", PASSWORD, "specialist", specialties=("cardiology",))
         with browser() as b:
-            page = new_page(b, lang="zh")
-            page.goto(f"{central.url}/desk/lang/zh?back=/desk/signin")
             signed_in = time.monotonic()
-            sign_in(page, central.url, "dr.heart", PASSWORD)
-            warning = page.locator("#session-warning")
-            warning.wait_for(state="visible", timeout=5000)
-            assert warning.inner_text() == "您的会话将在 1 分钟后结束：请保存工作后重新登录。"
-            assert warning.get_attribute("role") == "alert"
+            pages = {}
+            for lang in ("zh", "en"):  # one minute, in each language's own words
+                page = new_page(b, lang=lang)
+                page.goto(f"{central.url}/desk/lang/{lang}?back=/desk/signin")
+                sign_in(page, central.url, "dr.heart", PASSWORD)
+                pages[lang] = page
+            expected = {
+                "zh": "您的会话将在 1 分钟后结束：请保存工作后重新登录。",
+                "en": "Your session ends in 1 minute: save your work, then sign in again.",
+            }
+            for lang, page in pages.items():
+                warning = page.locator("#session-warning")
+                warning.wait_for(state="visible", timeout=5000)
+                assert warning.inner_text() == expected[lang]
+                assert warning.get_attribute("role") == "alert"
             # once it has ended the page goes to the sign-in page, which the server agrees with
-            page.wait_for_url("**/desk/signin", timeout=70_000)
-            assert time.monotonic() - signed_in >= 39
-            page.wait_for_selector("#username")
-            page.goto(f"{central.url}/desk/worklist")
-            assert page.url.endswith("/desk/signin")
+            for page in pages.values():
+                page.wait_for_url("**/desk/signin", timeout=70_000)
+                assert time.monotonic() - signed_in >= 39
+                page.wait_for_selector("#username")
+                page.goto(f"{central.url}/desk/worklist")
+                assert page.url.endswith("/desk/signin")
     finally:
         central.stop()

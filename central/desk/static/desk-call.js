@@ -39,6 +39,16 @@
   };
 
   function text(name) { return root.getAttribute("data-t-" + name) || name; }
+  // a refusal by its code, as the server's terms say it (never the server's English message)
+  function errorText(code) {
+    return root.getAttribute("data-t-err-" + String(code || "").replace(/_/g, "-")) || text("err-error");
+  }
+  // a size as the desk says it: "1 byte", "512 bytes" (Chinese: one form), "1.5 KB", "2.0 MB"
+  function sizeText(n) {
+    if (n < 1024) { return text(n === 1 ? "byte" : "bytes").replace("%n", String(n)); }
+    if (n < 1024 * 1024) { return text("kb").replace("%1", (n / 1024).toFixed(1)); }
+    return text("mb").replace("%1", (n / (1024 * 1024)).toFixed(1));
+  }
   function el(id) { return document.getElementById(id); }
   function status(name, detail) {
     var t = text(name);
@@ -122,7 +132,7 @@
         S.errors.push(msg.code + ": " + msg.message);
         if (msg.code === "session_ended" || msg.code === "room_full" || msg.code === "replaced") {
           S.closing = true;
-          status("failed", msg.message);
+          status("failed", errorText(msg.code));
         }
         break;
       default:
@@ -284,7 +294,7 @@
       inc = { id: id, name: String(d.name).slice(0, 255), mime: String(d.mime).slice(0, 100),
               size: size, sha256: String(d.sha256), parts: [], held: 0, li: null };
       S.incoming[id] = inc;
-      inc.li = addLine("files-log", inc.name + " 0%", false);
+      inc.li = addLine("files-log", inc.name + " (" + sizeText(size) + ") · 0%", false);
     }
     sendJson({ t: "ack", id: id, offset: inc.held });
     if (size === 0) { finishFile(inc); }
@@ -306,7 +316,7 @@
     inc.parts.push(part);
     inc.held += part.length;
     sendJson({ t: "ack", id: id, offset: inc.held });
-    inc.li.textContent = inc.name + " " + Math.floor((100 * inc.held) / Math.max(1, inc.size)) + "%";
+    inc.li.textContent = inc.name + " (" + sizeText(inc.size) + ") · " + Math.floor((100 * inc.held) / Math.max(1, inc.size)) + "%";
     if (inc.held >= inc.size) { finishFile(inc); }
   }
 
@@ -326,12 +336,12 @@
       a.download = inc.name;
       a.textContent = inc.name;
       inc.li.appendChild(a);
-      inc.li.appendChild(document.createTextNode(" · " + text("delivered")));
+      inc.li.appendChild(document.createTextNode(" (" + sizeText(inc.size) + ") · " + text("delivered")));
       if (PREVIEW.test(inc.mime) || /\.(png|jpe?g|gif|webp|bmp)$/i.test(inc.name)) {
         got.preview = await preview(inc.li, blob, inc.name);
       }
     } else {
-      inc.li.textContent = inc.name + " · " + text("damaged");
+      inc.li.textContent = inc.name + " (" + sizeText(inc.size) + ") · " + text("damaged");
     }
   }
 
@@ -381,7 +391,7 @@
       id: id, head: idBytes(id), name: file.name.slice(0, 255),
       mime: (file.type || "application/octet-stream").slice(0, 100), size: data.length,
       sha256: hex(digest), data: data, acked: 0, next: -1, offered: false, ok: null,
-      li: addLine("files-log", file.name + " · " + text("sending").replace("%1", "0"), true),
+      li: addLine("files-log", file.name + " (" + sizeText(data.length) + ") · " + text("sending").replace("%1", "0"), true),
     };
     S.outgoing[id] = tr;
     pump(tr);
@@ -427,7 +437,7 @@
     if (tr.next < 0) { tr.next = Math.min(offset, tr.size); } // resume from what it holds
     tr.acked = Math.max(tr.acked, Math.min(offset, tr.size));
     var pct = Math.floor((100 * tr.acked) / Math.max(1, tr.size));
-    tr.li.textContent = tr.name + " · " + text("sending").replace("%1", String(pct));
+    tr.li.textContent = tr.name + " (" + sizeText(tr.size) + ") · " + text("sending").replace("%1", String(pct));
     pump(tr);
   }
 
@@ -438,7 +448,7 @@
     tr.ok = d.ok === true;
     tr.data = null;
     S.sent.push({ name: tr.name, size: tr.size, sha256: tr.sha256, ok: tr.ok });
-    tr.li.textContent = tr.name + " · " + text(tr.ok ? "delivered" : "damaged");
+    tr.li.textContent = tr.name + " (" + sizeText(tr.size) + ") · " + text(tr.ok ? "delivered" : "damaged");
   }
 
   function sendChat(value) {
@@ -505,7 +515,13 @@
   async function start() {
     status("joining");
     var answer = await fetch(base + "/ice", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!answer.ok) { status("failed", String(answer.status)); S.closing = true; return; }
+    if (!answer.ok) {
+      var refused = { 401: "unauthorized", 403: "unauthorized", 404: "not_found", 409: "consult_closed" };
+      S.errors.push("ice: " + answer.status);
+      status("failed", errorText(refused[answer.status] || "server_error"));
+      S.closing = true;
+      return;
+    }
     var ice = await answer.json();
     S.iceServers = ice.ice_servers || [];
     S.local = navigator.mediaDevices ? await localMedia() : null;
@@ -544,7 +560,7 @@
         input.value = "";
         el("share-name").textContent = el("share-form").getAttribute("data-t-nofile");
       }
-    }).catch(function (err) { S.errors.push("share: " + err); showShareError(String(err)); });
+    }).catch(function (err) { S.errors.push("share: " + err); showShareError(text("err-browser")); });
   });
   window.addEventListener("pagehide", hangup);
   window.setInterval(poll, 500);
@@ -568,5 +584,5 @@
       return out;
     },
   };
-  start().catch(function (err) { S.errors.push(String(err)); status("failed", String(err)); });
+  start().catch(function (err) { S.errors.push(String(err)); status("failed", text("err-browser")); });
 }());

@@ -15,7 +15,9 @@
       box.hidden = false;
       window.location.assign("/desk/signin");
     } else if (left <= before) {
-      box.textContent = box.getAttribute("data-text").replace("%1", String(Math.ceil(left / 60)));
+      var minutes = Math.ceil(left / 60); // the English singular for 1, as the server says it
+      box.textContent = box.getAttribute(minutes === 1 ? "data-text-one" : "data-text")
+        .replace("%n", String(minutes));
       box.hidden = false;
     } else {
       box.hidden = true;
