@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from clinic_app.records import allergies, clinical, conditions, forms, orders
 from clinic_app.records import encounter as enc
 from clinic_app.records.common import Resource, patient_of
+from clinic_app.records.dosage import Dose
 from clinic_app.records.identity import make_resident_id
 from clinic_app.records.patient import Address, PatientInput
 from clinic_app.records.schedule import appointment, follow_up
@@ -72,6 +73,11 @@ QUESTIONS = [
     "胸片示右下肺阴影，请放射科会诊。",
 ]
 DOCTORS = ["李建国医生", "王秀英医生", "Dr. Chen"]
+# The demo's prescriptions carry their dose structured too (route, timing, amount), as the
+# dose written in Chinese says: one tablet a day by mouth; one capsule before breakfast.
+ONE_TABLET_DAILY = Dose(route="oral", frequency=1, amount=1, unit="tablet")
+ONE_CAPSULE_BEFORE_BREAKFAST = Dose(route="oral", frequency=1, amount=1, unit="capsule",
+                                    when=("ACM",))  # fmt: skip
 
 
 @dataclass
@@ -188,7 +194,8 @@ def _patient_records(rng: random.Random, today: date, years: int) -> Iterator[Re
         yield clinical.medication_request(patient_id=pid, medication="氨氯地平片 5mg",
                                           dosage="每日一次，每次一片", requester=doctor,
                                           authored=datetime.now().astimezone(), days=30,
-                                          encounter_id=last_encounter or None)  # fmt: skip
+                                          encounter_id=last_encounter or None,
+                                          dose=ONE_TABLET_DAILY)  # fmt: skip
     if rng.random() < 0.12:
         sr = orders.consult_request(
             patient_id=pid,
@@ -330,17 +337,18 @@ def add_showcase_medications(clinic: Clinic, patient_id: str) -> None:
     doctor = DOCTORS[0]
 
     def prescribe(formulary_id: str, dosage: str, days: int, authored: datetime,
-                  reason: str | None = None) -> None:  # fmt: skip
+                  reason: str | None = None, dose: Dose = ONE_TABLET_DAILY) -> None:  # fmt: skip
         try:
             clinic.medications.prescribe(
                 patient_id=patient_id, formulary_id=formulary_id, dosage=dosage,
                 requester=doctor, days=days, authored=authored, override_reason=reason,
+                dose=dose,
             )  # fmt: skip
         except MedicationWarnings:  # e.g. an allergy in the generated history: a reason
             clinic.medications.prescribe(
                 patient_id=patient_id, formulary_id=formulary_id, dosage=dosage,
                 requester=doctor, days=days, authored=authored,
-                override_reason=reason or OVERRIDE_REASON,
+                override_reason=reason or OVERRIDE_REASON, dose=dose,
             )  # fmt: skip
 
     if not any(line.drug is not None and line.drug.ingredient == "amlodipine"
@@ -351,7 +359,14 @@ def add_showcase_medications(clinic: Clinic, patient_id: str) -> None:
         patient_id=patient_id, recorded_by=doctor, formulary_id="clopidogrel-75",
         dosage="每日一次，每次一片", source="县医院心内科",
     )  # fmt: skip
-    prescribe("omeprazole-20", "每日一次，早餐前", 14, now - timedelta(days=1), OVERRIDE_REASON)
+    prescribe(
+        "omeprazole-20",
+        "每日一次，早餐前",
+        14,
+        now - timedelta(days=1),
+        OVERRIDE_REASON,
+        ONE_CAPSULE_BEFORE_BREAKFAST,
+    )
 
 
 def add_showcase(clinic: Clinic) -> None:

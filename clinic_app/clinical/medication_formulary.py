@@ -225,6 +225,28 @@ class Formulary:
             strength.group(0).replace(" ", "") if strength else "",
         )  # fmt: skip
 
+    def entry_for(self, text: str) -> Entry | None:
+        """The one entry a free-text medicine names (as :meth:`recognise` reads it): that
+        ingredient at the strength written (0.5g is 500 mg) and, when the text names a dosage
+        form (片, 胶囊, 缓释, 肠溶, tablet...), that form; None when no entry or more than one
+        fits, or the text gives no strength."""
+        drug = self.recognise(text)
+        written = _amount(drug.strength) if drug is not None else None
+        if drug is None or written is None:
+            return None
+        low = text.lower()
+        forms = {form for words, form in _FORMS if any(w in low for w in words)}
+        kinds = {kind for words, kind in _MODIFIED if any(w in low for w in words)}
+        fits = [
+            e for e in self.known
+            if e.ingredient_en == drug.ingredient and e.atc == drug.atc
+            and _amount(f"{e.strength_value:g}{e.strength_unit}") == written
+            and all(f in e.form for f in forms)
+            and {k for words, k in _MODIFIED if any(w in e.form for w in words)} == kinds
+            and _same_salt(text, e)
+        ]  # fmt: skip
+        return fits[0] if len(fits) == 1 else None
+
     def drug_of(self, res: Resource) -> Drug | None:
         """What a MedicationRequest or MedicationStatement is of."""
         concept = res.get("medicationCodeableConcept") or {}
@@ -246,6 +268,42 @@ class Formulary:
 
 
 _STRENGTH = re.compile(r"\d+(?:\.\d+)?\s*(?:mg|g|μg|ug|iu|ml)", re.IGNORECASE)
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|g|μg|ug|\[iu\]|iu|ml)", re.IGNORECASE)
+_TO_MG = {"g": 1000.0, "mg": 1.0, "μg": 0.001, "ug": 0.001}
+# Dosage forms and modified release, as written in Chinese or English, and as the formulary's
+# forms name them: a text that names one must name the entry's.
+_FORMS = (
+    (("片", "tablet"), "tablet"),
+    (("胶囊", "capsule"), "capsule"),
+    (("注射", "injection"), "injection"),
+    (("吸入", "气雾", "inhal"), "inhal"),
+)
+_MODIFIED = (
+    (("缓释", "控释", "extended", "modified", "sustained"), "release"),
+    (("肠溶", "enteric"), "enteric"),
+)
+
+
+def _same_salt(text: str, entry: Entry) -> bool:
+    """Whether what a Chinese text writes around the ingredient (a salt: 马来酸氨氯地平片,
+    氯沙坦钾片; a release: 控释片) is in the entry's Chinese name too."""
+    at = text.find(entry.ingredient_zh) if entry.ingredient_zh else -1
+    if at < 0:
+        return True
+    before = text[:at].strip()
+    after = re.split(r"[片胶注吸气丸颗\s\d]", text[at + len(entry.ingredient_zh) :], maxsplit=1)[0]
+    return all(part in entry.name_zh for part in (before, after.strip()))
+
+
+def _amount(text: str) -> tuple[float, str] | None:
+    """A strength as a comparable amount: (milligrams, "mg"), or (value, "iu"/"ml")."""
+    found = _AMOUNT.search(text or "")
+    if found is None:
+        return None
+    value, unit = float(found.group(1)), found.group(2).lower().strip("[]")
+    if unit in _TO_MG:
+        return round(value * _TO_MG[unit], 6), "mg"
+    return value, unit
 
 
 @cache

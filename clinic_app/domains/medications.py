@@ -12,6 +12,7 @@ from clinic_app.clinical.medication_formulary import Entry, Formulary
 from clinic_app.clinical.medication_list import MedicationList
 from clinic_app.domains.base import Domain
 from clinic_app.records.common import Resource
+from clinic_app.records.dosage import Dose
 from clinic_app.services import orders
 
 
@@ -50,13 +51,15 @@ class Medications(Domain):
                   formulary_id: str | None = None, days: int | None = None,
                   based_on: str | None = None, encounter_id: str | None = None,
                   replacing: Sequence[str] = (), override_reason: str | None = None,
-                  authored: datetime | None = None) -> Done[Resource]:  # fmt: skip
-        """A checked e-prescription (:func:`clinic_app.services.orders.prescribe`)."""
+                  authored: datetime | None = None,
+                  dose: Dose | None = None) -> Done[Resource]:  # fmt: skip
+        """A checked e-prescription (:func:`clinic_app.services.orders.prescribe`); ``dose``
+        the structured parts of ``dosage`` (route, timing, amount)."""
         return self._write("prescribe", lambda: orders.prescribe(
             self._store, patient_id=patient_id, medication=medication, dosage=dosage,
             requester=requester, formulary_id=formulary_id, days=days, based_on=based_on,
             encounter_id=encounter_id, replacing=replacing, override_reason=override_reason,
-            authored=authored))  # fmt: skip
+            authored=authored, dose=dose))  # fmt: skip
 
     def record_taken(self, *, patient_id: str, recorded_by: str, medication: str = "",
                      formulary_id: str | None = None, dosage: str = "",

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from clinic_app.clinical.medication_formulary import Formulary, starter
+from clinic_app.clinical.medication_formulary import Entry, Formulary, starter
 from clinic_app.clinical.medication_list import build as medication_list_of
 from clinic_app.errors import NotFound, ValidationError
 from clinic_app.letters.texts import words
 from clinic_app.records import allergies as allergy_records
 from clinic_app.records import conditions as cond
-from clinic_app.records.common import Resource, ref_id
+from clinic_app.records.common import SYS_SPECIALTY, Resource, ref_id
+from clinic_app.records.dosage import Dose, route_of, route_of_form
 from clinic_app.records.encounter import visit_kind
 from clinic_app.records.forms import definition_for
 from clinic_app.records.orders import kind_of, specialty_of
@@ -34,7 +35,6 @@ from local_store.store import Store
 
 KINDS = ("prescription", "referral", "opinion", "summary")
 Translate = Callable[[str], str]
-ROUTES = {"tablet": "oral", "capsule": "oral", "injection": "injection", "inhal": "inhaled"}
 
 
 @dataclass
@@ -89,31 +89,108 @@ def _patient_rows(patient: Resource, w: dict[str, str], on: str) -> list[tuple[s
     return rows
 
 
+def _cjk(text: str) -> bool:
+    return any(ord(ch) >= 0x2E80 for ch in text)
+
+
+def _named(res: Resource, lang: str, formulary: Formulary) -> tuple[str, Entry | None]:
+    """A medicine's name in the letter's language and its formulary entry: a prescription
+    written from the formulary is named as the formulary (in force) names it; one written as
+    free text the formulary recognises ("氨氯地平片 5mg": that ingredient, strength and form)
+    likewise; one whose ingredient only is recognised is named by it, the text as written
+    beside it when in the other language; anything else as written."""
+    concept = res.get("medicationCodeableConcept") or {}
+    text = str(concept.get("text") or "").strip()
+    fid = next((str(c.get("code")) for c in concept.get("coding") or []
+                if str(c.get("system", "")).endswith("/CodeSystem/formulary")), "")  # fmt: skip
+    entry = formulary.get(fid) if fid else None
+    if entry is None and text:
+        entry = formulary.entry_for(text)
+    if entry is not None:
+        return entry.name(lang) or text, entry
+    drug = formulary.recognise(text) or formulary.drug_of(res)
+    if drug is None or not text or _cjk(text) == (lang == "zh"):
+        return text, None
+    same = next((e for e in formulary.known
+                 if e.atc == drug.atc and e.ingredient_en == drug.ingredient), None)  # fmt: skip
+    if same is None:
+        return text, None
+    ingredient = same.ingredient_zh if lang == "zh" else same.ingredient_en.capitalize()
+    return f"{ingredient} {drug.strength}".strip() + f" ({text})", None
+
+
+def _amount_of(value: float, unit: str, w: dict[str, str], lang: str) -> str:
+    plural = f"u_{unit}_n" if value != 1 else ""
+    word = w.get(plural) or w.get(f"u_{unit}") or (unit if lang == "zh" else f" {unit}")
+    return f"{value:g}{word}"
+
+
+def _structured(dose: Dose, w: dict[str, str], lang: str) -> str:
+    """The structured dosage in the letter's language ("1 tablet once daily, before
+    breakfast", "每日1次，每次1片，早餐前"); empty when there is none."""
+    freq = ""
+    if dose.frequency is not None:
+        n, p = dose.frequency, f"{dose.period:g}"
+        key = f"freq_{dose.period_unit}" if dose.period == 1 else f"every_{dose.period_unit}"
+        freq = (w.get(f"{key}_{n}") or w[key]).format(n=n, p=p)
+    amount = _amount_of(dose.amount, dose.unit, w, lang) if dose.amount and dose.unit else ""
+    parts = [freq, w["each"].format(dose=amount) if amount else ""]
+    if lang != "zh":
+        parts = [" ".join(x for x in (amount, freq) if x)]
+    parts += [w[x] for x in dose.when] + ([w["as_needed"]] if dose.as_needed else [])
+    return w["dose_sep"].join(x for x in parts if x)
+
+
+def _dosage(res: Resource, w: dict[str, str], lang: str) -> str:
+    """How to take it: the dose as written (clinical text is never machine-translated) and,
+    when the prescription has it structured and the text is in the other language, the
+    structured dose in the letter's language above it."""
+    key = "dosageInstruction" if res.get("resourceType") != "MedicationStatement" else "dosage"
+    out = []
+    for d in res.get(key) or []:
+        text = str(d.get("text") or "").strip()
+        try:
+            structured = _structured(Dose.read(d), w, lang)
+        except (TypeError, ValueError):  # an imported Dosage this does not understand
+            structured = ""
+        if structured and text and _cjk(text) != (lang == "zh"):
+            out.append(f"{structured}\n({text})")
+        else:
+            out.append(text or structured)
+    return "; ".join(x for x in out if x)
+
+
+def _route(res: Resource, entry: Entry | None, w: dict[str, str]) -> str:
+    """The route a prescription codes (dosageInstruction.route), else its text as recorded,
+    else what the medicine's form implies (a tablet or capsule: oral; never an injection's)."""
+    for d in res.get("dosageInstruction") or []:
+        key = route_of(d)
+        if key:
+            return w.get(key, key)
+        text = str((d.get("route") or {}).get("text") or "")
+        if text:
+            return text
+    if entry is not None:
+        key = route_of_form(entry.form)
+    else:
+        key = route_of_form(str((res.get("medicationCodeableConcept") or {}).get("text") or ""))
+    return w.get(key, key) if key else ""
+
+
 def _medicine(res: Resource, lang: str, w: dict[str, str], formulary: Formulary) -> list[str]:
     """One row of the prescription table: medicine, dosage, route, quantity or days. The
     medicine is named by ``formulary`` (the one in force: an entry the platform administrator
     added or renamed is named as the platform now names it), else as it was recorded."""
-    concept = res.get("medicationCodeableConcept") or {}
-    name = str(concept.get("text") or "")
-    fid = next((str(c.get("code")) for c in concept.get("coding") or []
-                if str(c.get("system", "")).endswith("/CodeSystem/formulary")), "")  # fmt: skip
-    entry = formulary.get(fid) if fid else None
-    if entry is not None:
-        name = entry.name(lang) or name
-    dosage = "; ".join(str(d.get("text", "")) for d in res.get("dosageInstruction") or [])
-    route = ""
-    for d in res.get("dosageInstruction") or []:
-        route = str((d.get("route") or {}).get("text") or "") or route
-    if not route and entry is not None:
-        key = next((v for k, v in ROUTES.items() if k in entry.form), "")
-        route = w.get(key, "") if key else ""
+    name, entry = _named(res, lang, formulary)
+    dosage = _dosage(res, w, lang)
+    route = _route(res, entry, w)
     dispense = res.get("dispenseRequest") or {}
     qty = dispense.get("quantity") or {}
     days = (dispense.get("expectedSupplyDuration") or {}).get("value")
     amount = f"{qty.get('value', ''):g} {qty.get('unit', '')}".strip() if qty.get("value") else ""
     if days:
         amount = " / ".join(x for x in (amount, w["days"].format(n=int(days))) if x)
-    return [name, dosage, route or "—", amount or "—"]
+    return [name or "—", dosage or "—", route or "—", amount or "—"]
 
 
 def _group_key(res: Resource) -> tuple[str, ...]:
@@ -187,10 +264,17 @@ def _answers(store: Store, pid: str, enc_id: str, w: dict[str, str],
     return rows
 
 
-def _current_medicines(store: Store, pid: str) -> list[str]:
+def _current_medicines(store: Store, pid: str, lang: str, w: dict[str, str],
+                       formulary: Formulary) -> list[str]:  # fmt: skip
+    """The patient's current medicines, each named and dosed as in a prescription table."""
     found = store.find("MedicationRequest", patient_id=pid)
     found += store.find("MedicationStatement", patient_id=pid)
-    return [f"{x.text}  {x.dosage}".strip() for x in medication_list_of(found).current]
+    out = []
+    for line in medication_list_of(found, formulary).current:
+        name, _entry = _named(line.resource, lang, formulary)
+        dosage = _dosage(line.resource, w, lang)
+        out.append(" — ".join(x for x in (name or line.text, dosage) if x))
+    return out
 
 
 def _allergies(store: Store, pid: str) -> list[str]:
@@ -213,7 +297,7 @@ def build(store: Store, kind: str, record_id: str, *, lang: str = "zh",
     if kind == "prescription":
         return _prescription(store, record_id, lang, w, form)
     if kind == "referral":
-        return _referral(store, record_id, lang, w)
+        return _referral(store, record_id, lang, w, form)
     if kind == "opinion":
         return _opinion(store, record_id, lang, w)
     if kind == "summary":
@@ -257,24 +341,22 @@ def _prescription(store: Store, record_id: str, lang: str, w: dict[str, str],
                    w["prescriber"], prescriber)  # fmt: skip
 
 
-def _referral(store: Store, record_id: str, lang: str, w: dict[str, str]) -> Letter:
+def _referral(store: Store, record_id: str, lang: str, w: dict[str, str],
+              formulary: Formulary) -> Letter:  # fmt: skip
     sr = store.get("ServiceRequest", record_id)
     if kind_of(sr) != "referral":
         raise ValidationError("record", "That request is not a referral.")
     pid = _pid(sr)
     specialty = specialty_of(sr) or ""
     reason = [str(r.get("text")) for r in sr.get("reasonCode") or [] if r.get("text")]
+    head = [(w["to"], w.get(specialty, specialty)),
+            (w["urgency"], w.get(str(sr.get("priority")), ""))]  # fmt: skip
+    medicines = _current_medicines(store, pid, lang, w, formulary)
     sections = [
-        Section(
-            "",
-            rows=[
-                (w["to"], w.get(specialty, specialty)),
-                (w["urgency"], w.get(str(sr.get("priority")), "")),
-            ],
-        ),
+        Section("", rows=[(label, value) for label, value in head if value]),
         Section(w["diagnosis"], lines=_diagnosis(store, pid, lang, None) or ["—"]),
-        Section(w["reason"], lines=reason),
-        Section(w["medications"], lines=_current_medicines(store, pid) or [w["none"]]),
+        Section(w["reason"], lines=reason or ["—"]),
+        Section(w["medications"], lines=medicines or [w["none"]]),
         Section(w["allergies"], lines=_allergies(store, pid) or [w["none"]]),
     ]
     who = str((sr.get("requester") or {}).get("display") or "")
@@ -306,7 +388,8 @@ def _opinion(store: Store, record_id: str, lang: str, w: dict[str, str]) -> Lett
         specialty = specialty_of(consult) or ""
     if not specialty:
         for c in (report.get("code") or {}).get("coding") or []:
-            specialty = str(c.get("code") or "")
+            if c.get("system") == SYS_SPECIALTY:
+                specialty = str(c.get("code") or "")
     sections = []
     if specialty:
         sections.append(Section("", rows=[(w["specialty"], w.get(specialty, specialty))]))

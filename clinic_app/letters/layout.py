@@ -14,6 +14,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, A5
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     HRFlowable,
@@ -58,8 +59,11 @@ class _Styles:
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph; Chinese text wraps between any two characters, other text at spaces."""
-    if style.wordWrap != "CJK" and any(ord(ch) >= 0x2E80 for ch in text):
+    cjk = any(ord(ch) >= 0x2E80 for ch in text)
+    if style.wordWrap != "CJK" and cjk:
         style = ParagraphStyle(f"{style.name}-cjk", parent=style, wordWrap="CJK")
+    elif style.wordWrap == "CJK" and not cjk:  # English in a Chinese letter: at spaces
+        style = ParagraphStyle(f"{style.name}-latin", parent=style, wordWrap=None)
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
@@ -93,18 +97,30 @@ def _rows(rows: list[tuple[str, str]], st: _Styles, width: float) -> Table:
 
 
 def _grid(rows: list[list[str]], st: _Styles, width: float) -> Table:
-    shares = (0.36, 0.32, 0.13, 0.19)
+    """The prescription table: route and quantity as wide as their longest word ("subcutaneous"
+    never breaks), medicine and dosage share the rest."""
+    pad = 3
+
+    def natural(col: int) -> float:
+        words = [(w, st.column) for w in rows[0][col].split()]
+        words += [(w, st.body) for row in rows[1:] for w in row[col].split()]
+        return max((stringWidth(w, st.font, s.fontSize) for w, s in words), default=0) + 2 * pad
+
+    short = [min(max(natural(c), width * share), width * 0.22)
+             for c, share in ((2, 0.12), (3, 0.16))]  # fmt: skip
+    rest = width - sum(short)
+    widths = [rest * 0.53, rest * 0.47, *short]
     data = [[_p(c, st.column) for c in rows[0]]]
     data += [[_p(c, st.body) for c in row] for row in rows[1:]]
-    table = Table(data, colWidths=[width * s for s in shares], repeatRows=1)
+    table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), st.font),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
         ("LINEABOVE", (0, 0), (-1, 0), 0.6, RULE),
         ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad),
+        ("RIGHTPADDING", (0, 0), (-1, -1), pad),
     ]))  # fmt: skip
     return table
 

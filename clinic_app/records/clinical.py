@@ -14,6 +14,7 @@ from clinic_app.records.common import (
     new_id,
     ref,
 )
+from clinic_app.records.dosage import Dose
 
 
 def _need(text: str, field: str, what: str) -> str:
@@ -86,8 +87,10 @@ def medication_request(
     based_on: str | None = None,
     encounter_id: str | None = None,
     note: str | None = None,
+    dose: Dose | None = None,
 ) -> Resource:
-    """An e-prescription. Prescriptions are append-only: a change is a new request."""
+    """An e-prescription. Prescriptions are append-only: a change is a new request.
+    ``dosage`` is the dose as written; ``dose`` its structured parts (route, timing, amount)."""
     if days is not None and not 1 <= days <= 365:
         raise ValidationError("days", "A prescription lasts 1 to 365 days.")
     res: Resource = {
@@ -99,7 +102,7 @@ def medication_request(
         "subject": ref("Patient", patient_id),
         "authoredOn": iso(authored),
         "requester": {"display": _need(requester, "requester", "prescriber")},
-        "dosageInstruction": [{"text": _need(dosage, "dosage", "dosage")}],
+        "dosageInstruction": [(dose or Dose()).fhir(_need(dosage, "dosage", "dosage"))],
     }
     dispense: dict[str, object] = {}
     if quantity is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from clinic_app.errors import ValidationError
 from clinic_app.records import clinical
 from clinic_app.records.common import SYS_SNOMED, SYS_SPECIALTY, Resource, iso, new_id, ref
+from clinic_app.records.dosage import Dose
 
 SPECIALTIES = {
     "cardiology": "Cardiology",
@@ -191,6 +192,7 @@ def prescription(
     encounter_id: str | None = None,
     prior: str | None = None,
     override: dict[str, Any] | None = None,
+    dose: Dose | None = None,
 ) -> Resource:
     """An e-prescription of a formulary medicine (``concept`` with its ATC and formulary
     codes) or of free text; ``prior`` is the MedicationRequest it replaces, ``override`` the
@@ -204,6 +206,7 @@ def prescription(
         days=days,
         based_on=based_on,
         encounter_id=encounter_id,
+        dose=dose,
     )
     res["medicationCodeableConcept"] = dict(concept)
     if prior:

@@ -18,6 +18,7 @@ from clinic_app.clinical.prescribing import drug_for
 from clinic_app.errors import ValidationError
 from clinic_app.records import clinical, orders
 from clinic_app.records.common import Resource, patient_of
+from clinic_app.records.dosage import Dose
 from clinic_app.services.writes import save, save_all
 from local_store.store import Store
 
@@ -96,6 +97,7 @@ def prescribe(
     replacing: Sequence[str] = (),
     override_reason: str | None = None,
     authored: datetime | None = None,
+    dose: Dose | None = None,
 ) -> Resource:
     """An e-prescription, checked first (duplicates, allergies, interactions). Warnings need
     ``override_reason`` (recorded on the MedicationRequest and in the audit). What it replaces
@@ -127,6 +129,7 @@ def prescribe(
         encounter_id=encounter_id,
         prior=prior[0] if prior else None,
         override=override_extension(reason, warnings) if warnings else None,
+        dose=dose,
     )
     writes = [res]
     if based_on is None:

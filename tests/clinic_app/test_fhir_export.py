@@ -237,6 +237,25 @@ def test_prescriptions_keep_prior_prescription_and_medications_validate(full):
     assert med["ingredient"][0]["strength"]["numerator"]["value"] == 75
 
 
+def test_demo_prescriptions_carry_a_structured_dose_with_route(full):
+    """The demo's prescriptions say their dose structured too (oral, once a day, one tablet)
+    beside the dose as written, and validate as FHIR R4 Dosage."""
+    exported = ndjson_resources(full["ndjson"])
+    demo = [r for r in exported if r["resourceType"] == "MedicationRequest"
+            and r["medicationCodeableConcept"].get("text") == "氨氯地平片 5mg"
+            and r["requester"]["display"] != "专家"]  # fmt: skip
+    assert demo
+    for res in demo:
+        [dosage] = res["dosageInstruction"]
+        assert dosage["text"] == "每日一次，每次一片"
+        oral = {"system": "http://snomed.info/sct", "code": "26643006", "display": "Oral route"}
+        assert dosage["route"]["coding"] == [oral]
+        assert dosage["timing"]["repeat"] == {"frequency": 1, "period": 1, "periodUnit": "d"}
+        assert dosage["doseAndRate"][0]["doseQuantity"]["value"] == 1
+        model = get_fhir_model_class("MedicationRequest").model_validate(res)
+        assert model.dosageInstruction[0].route.coding[0].code == "26643006"
+
+
 def test_export_of_medications_alone(full, tmp_path):
     out = tmp_path / "meds.ndjson"
     n = export_fhir(full["store"], out, ["Medication"])

@@ -195,3 +195,131 @@ def test_a_medicine_only_the_platform_has_is_named_as_the_platform_names_it(stor
     assert "Dapagliflozin tablets 10 mg" in english and "oral" in english
     query = {"match": "all", "conditions": [{"kind": "medicine", "text": "安达唐"}]}
     assert [r.patient_id for r in clinic.queries.run(query).rows] == [pid]
+
+
+@pytest.fixture
+def patient(store):
+    clinic = Clinic(store)
+    data = PatientInput(family="陈", given="桂芳", gender="female", birth_date=date(1950, 5, 6))
+    return clinic, clinic.patients.register(data).value["id"]
+
+
+def prescribed(clinic, pid, medication, dosage="每日一次，每次一片", **fields):
+    return clinic.medications.prescribe(patient_id=pid, medication=medication, dosage=dosage,
+                                        requester="李医生", days=30, **fields).value  # fmt: skip
+
+
+def table_rows(letter):
+    table = next(s.table for s in letter.sections if s.table)
+    return table[1:]
+
+
+def test_a_recognised_free_text_medicine_is_named_by_the_formulary_in_the_letters_language(
+    patient,
+):
+    """Free text "氨氯地平片 5mg" is the formulary's amlodipine 5 mg tablet: the
+    English letter names it in English (never the Chinese as written), the Chinese one by the
+    formulary's Chinese name; a tablet is taken by mouth. The dose written in Chinese stays as
+    written."""
+    clinic, pid = patient
+    rx = prescribed(clinic, pid, "氨氯地平片 5mg")
+    english = text_of(clinic.letters.render("prescription", rx["id"], lang="en", size="A5"))
+    assert "Amlodipine 5 mg tablet" in english
+    assert "氨氯地平" not in english
+    assert "oral" in english and "每日一次，每次一片" in english
+    chinese = text_of(clinic.letters.render("prescription", rx["id"], lang="zh", size="A5"))
+    assert "苯磺酸氨氯地平片 5mg" in chinese and "口服" in chinese
+    visit = clinic.letters.letter("summary", _visit_with(clinic, pid, "氨氯地平片 5mg"), lang="en")
+    assert table_rows(visit)[0][0] == "Amlodipine 5 mg tablet"
+    assert table_rows(visit)[0][2] == "oral"
+
+
+def _visit_with(clinic, pid, medication):
+    visit, _dx = clinic.problems.record_visit(
+        diagnoses=["I10"], patient_id=pid, kind="follow-up",
+        answers={"progress": "improved", "adherence": True, "plan": "继续目前治疗。"},
+        vitals={"systolic": 150}, start=datetime.now().astimezone(), practitioner="李医生",
+    ).value  # fmt: skip
+    eid = visit.encounter["id"]
+    prescribed(clinic, pid, medication, encounter_id=eid, override_reason="换用")
+    return eid
+
+
+def test_nothing_recognised_prints_the_medicine_as_written(patient):
+    clinic, pid = patient
+    rx = prescribed(clinic, pid, "复方甘草片", dosage="每日三次，每次两片")
+    for lang in ("en", "zh"):
+        letter = clinic.letters.letter("prescription", rx["id"], lang=lang)
+        assert table_rows(letter) == [
+            [
+                "复方甘草片",
+                "每日三次，每次两片",
+                "口服" if lang == "zh" else "oral",
+                "30 天" if lang == "zh" else "30 days",
+            ]
+        ]
+    text = text_of(clinic.letters.render("prescription", rx["id"], lang="en"))
+    assert "复方甘草片" in text and "每日三次，每次两片" in text
+
+
+def test_a_strength_the_formulary_lacks_is_not_named_as_another_strength(patient):
+    """Amlodipine 2.5 mg is not the formulary's 5 or 10 mg tablet: the English letter names
+    the ingredient with the strength written, the text as written beside it."""
+    clinic, pid = patient
+    rx = prescribed(clinic, pid, "氨氯地平片 2.5mg")
+    [row] = table_rows(clinic.letters.letter("prescription", rx["id"], lang="en"))
+    assert row[0] == "Amlodipine 2.5mg (氨氯地平片 2.5mg)" and row[2] == "oral"
+    [row] = table_rows(clinic.letters.letter("prescription", rx["id"], lang="zh"))
+    assert row[0] == "氨氯地平片 2.5mg"
+
+
+def test_route_and_structured_dose_are_printed_in_the_letters_language(patient):
+    """A coded route wins over the form; an injection's route is not guessed from its form;
+    a structured dose prints in the letter's language, the dose as written beside it when
+    written in the other language."""
+    from clinic_app.records.dosage import Dose
+
+    clinic, pid = patient
+    insulin = prescribed(clinic, pid, "", formulary_id="insulin-glargine",
+                         dosage="睡前皮下注射10单位",
+                         dose=Dose(route="subcutaneous", frequency=1, amount=10, unit="IU",
+                                   when=("HS",)))  # fmt: skip
+    prescribed(clinic, pid, "", formulary_id="insulin-human-regular", dosage="餐前皮下注射",
+               override_reason="两种胰岛素")  # fmt: skip
+    prescribed(
+        clinic,
+        pid,
+        "",
+        formulary_id="metformin-500",
+        dosage="bid pc",
+        dose=Dose(route="oral", frequency=2, amount=1, unit="tablet", when=("PC",)),
+    )
+    english = {r[0]: r for r in table_rows(clinic.letters.letter("prescription", insulin["id"],
+                                                                 lang="en"))}  # fmt: skip
+    assert english["Insulin glargine 100 IU/mL injection"][1:3] == [
+        "10 IU once daily, at bedtime\n(睡前皮下注射10单位)", "subcutaneous"]  # fmt: skip
+    assert english["Human insulin (regular) 100 IU/mL injection"][2] == "—"
+    assert english["Metformin 500 mg tablet"][1:3] == ["bid pc", "oral"]
+    chinese = {r[0]: r for r in table_rows(clinic.letters.letter("prescription", insulin["id"],
+                                                                 lang="zh"))}  # fmt: skip
+    assert chinese["甘精胰岛素注射液 100IU/ml"][1:3] == ["睡前皮下注射10单位", "皮下注射"]
+    assert chinese["盐酸二甲双胍片 0.5g"][1:3] == ["每日2次，每次1片，饭后\n(bid pc)", "口服"]
+    text = text_of(clinic.letters.render("prescription", insulin["id"], lang="en"))
+    assert "subcutaneous" in text and "at bedtime" in text
+
+
+def test_the_demo_letters_name_the_medicines_in_english_with_their_route(store):
+    from clinic_app import demo_data
+
+    clinic = Clinic(store)
+    demo_data.generate(clinic, 6)
+    demo_data.add_showcase(clinic)
+    pid = demo_data.showcase_patient(clinic)
+    found = [c for c in clinic.letters.choices(pid) if c.kind == "prescription"]
+    assert any("氨氯地平片 5mg" in c.text for c in found)  # the generated free text
+    for choice in found:
+        for row in table_rows(clinic.letters.letter("prescription", choice.record_id, lang="en")):
+            name, dosage, route, _amount = row
+            assert not any(ord(ch) >= 0x2E80 for ch in name), row
+            assert route == "oral", row
+            assert dosage.startswith("1 "), row  # the structured dose, in English
