@@ -18,6 +18,11 @@ Parts (each runnable alone with ``--part N``):
    at once, on SQLite and on PostgreSQL (one and several server processes): changes/s, p99.
 4. A 30-day backlog (100,000 changes) drains with bounded memory: peak RSS growth of the
    syncing process (VmHWM) for two backlog sizes, each in a fresh subprocess.
+5. First sync at scale: a new workstation's first pull of 10,000 and 100,000 records (a fresh
+   process each: time, peak RSS, where the time goes: central query + JSON, network, client
+   decode, store statements, commits; the patient list read meanwhile), and the demo data's
+   ~21,000 changes pushed by its workstation. Targets: 10k <= 1 s, 100k <= 10 s under 300 MiB,
+   demo push <= 5 s. ``--seed-cache DIR`` keeps the seeded central databases for the next run.
 
 Progress goes to stderr, the tables to stdout. Every temporary folder and process (central
 servers, PostgreSQL, child processes) is removed on exit, Ctrl-C included.
@@ -41,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +59,7 @@ from bench.sync_support import (
     Neighbours,
     Workstation,
     clinic_batches,
+    clinic_records,
     cpu_seconds,
     fill_store,
     median,
@@ -731,7 +738,9 @@ def _load_config(
     pg_pid: int | None,
 ) -> dict[str, Any]:
     s = b.sizes
-    servers = [b.central(db_url, f"p3-{label.replace(' ', '_')}-{i}") for i in range(procs)]
+    servers = [
+        b.central(db_url, f"p3-{label.replace(' ', '_')}-{i}", profile=True) for i in range(procs)
+    ]
     urls = [c.url for c in servers]
     try:
         pairs = _make_clinics(db_url, s.clinics + procs)
@@ -1071,8 +1080,404 @@ def part4(b: Bench) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------- part 5 --
+FIRST_PULL_10K_TARGET_S = 1.0
+FIRST_PULL_100K_TARGET_S = 10.0
+FIRST_PULL_RSS_TARGET_MIB = 300.0
+DEMO_PUSH_TARGET_S = 5.0
+DEMO_PATIENTS = 300  # clinic_app.demo's default: about 21,000 records
+
+
+class StoreClock:
+    """Time of the store's statements, split into COMMIT and the rest, by wrapping the
+    profile's connection (bench only; the store runs on one thread)."""
+
+    def __init__(self) -> None:
+        self.commit_s = 0.0
+        self.commits = 0
+        self.statements_s = 0.0
+        self._undo: list[Callable[[], None]] = []
+
+    def __enter__(self) -> StoreClock:
+        from local_store.guard import GuardedConnection
+
+        clock = self
+        execute, executemany = GuardedConnection.execute, GuardedConnection.executemany
+
+        def timed_execute(conn: GuardedConnection, sql: str, params: Any = ()) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return execute(conn, sql, params)
+            finally:
+                spent = time.perf_counter() - t0
+                if sql == "COMMIT":
+                    clock.commit_s += spent
+                    clock.commits += 1
+                else:
+                    clock.statements_s += spent
+
+        def timed_many(conn: GuardedConnection, sql: str, seq: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return executemany(conn, sql, seq)
+            finally:
+                clock.statements_s += time.perf_counter() - t0
+
+        GuardedConnection.execute = timed_execute  # type: ignore[method-assign]
+        GuardedConnection.executemany = timed_many  # type: ignore[method-assign]
+
+        def undo() -> None:
+            GuardedConnection.execute = execute  # type: ignore[method-assign]
+            GuardedConnection.executemany = executemany  # type: ignore[method-assign]
+
+        self._undo.append(undo)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for undo in self._undo:
+            undo()
+
+
+async def _with_list_probe(
+    ws: Workstation, engine: Any, executor: ThreadPoolExecutor, every: float = 0.25
+) -> tuple[Any, dict[str, Any]]:
+    """Run ``engine.sync_once`` while the patient list is read as the screen does (on the
+    store's thread, every ``every`` s): how long each read waited and when patients showed."""
+    t0 = time.perf_counter()
+    waits: list[float] = []
+    first_seen: float | None = None
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    async def probe() -> None:
+        nonlocal first_seen
+        while not done.is_set():
+            t = time.perf_counter()
+            rows = await loop.run_in_executor(executor, ws.clinic.patients.page, 0, 50)
+            waits.append(time.perf_counter() - t)
+            if rows and first_seen is None:
+                first_seen = time.perf_counter() - t0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), every)
+
+    task = asyncio.ensure_future(probe())
+    try:
+        status = await engine.sync_once()
+    finally:
+        done.set()
+        await task
+    return status, {
+        "list_reads": len(waits),
+        "list_read_p50_ms": median(waits) * 1000 if waits else 0.0,
+        "list_read_max_ms": max(waits) * 1000 if waits else 0.0,
+        "first_patients_s": first_seen,
+    }
+
+
+def _pull_stats(engine: Any) -> Any:
+    """The engine's figures of its last pull (zeros from an engine that keeps none)."""
+    from types import SimpleNamespace
+
+    keys = ("pages", "json_bytes", "fetch_s", "server_s", "decode_s", "prepare_s", "store_s")
+    return getattr(engine, "pull_stats", None) or SimpleNamespace(**dict.fromkeys(keys, 0))
+
+
+def first_pull_child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Part 5 in a fresh process: a new workstation of the clinic enrolls and runs its first
+    sync_once (a first pull of everything), its peak RSS and where the time went measured."""
+    ws = Workstation(Path(spec["dir"]), "fresh")
+    try:
+        asyncio.run(ws.enroll(spec["url"], spec["code"]))
+        settle()
+        gc.collect()
+        before = proc_status()
+        peak_reset = reset_peak()
+        server = int(spec["server_pid"])
+        executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+        engine = ws.engine(executor=executor)
+        try:
+            with StoreClock() as store:
+                cpu0, srv0 = cpu_seconds(), tree_cpu(server)
+                t0 = time.perf_counter()
+                status, probe = asyncio.run(_with_list_probe(ws, engine, executor))
+                seconds = time.perf_counter() - t0
+                cpu, srv = cpu_seconds() - cpu0, tree_cpu(server) - srv0
+        finally:
+            executor.shutdown(wait=True)
+        after = proc_status()
+        stats = _pull_stats(engine)
+        held = sum(ws.clinic.profile.counts().values())
+        return {
+            "count": int(spec["count"]),
+            "seconds": seconds,
+            "pulled": status.pulled,
+            "held": held,
+            "last_error": status.last_error,
+            "client_cpu_s": cpu,
+            "central_cpu_s": srv,
+            "peak_reset": peak_reset,
+            "rss_before_kib": before.get("VmRSS", 0),
+            "hwm_kib": after.get("VmHWM", 0),
+            "pages": stats.pages,
+            "json_bytes": stats.json_bytes,
+            "fetch_s": stats.fetch_s,
+            "server_s": stats.server_s,
+            "decode_s": stats.decode_s,
+            "prepare_s": stats.prepare_s,
+            "store_s": stats.store_s,
+            "commit_s": store.commit_s,
+            "commits": store.commits,
+            "statements_s": store.statements_s,
+            "store_db_mib": _db_mib(Path(spec["dir"]) / "fresh"),
+            **probe,
+        }
+    finally:
+        ws.close()
+
+
+async def _seed(url: str, token: str, count: int, seed: int) -> float:
+    """The clinic's history of ``count`` records pushed straight to the central platform, a few
+    patients' records per push (no workstation store: this only fills the server). Seconds."""
+    rng = random.Random(seed)
+    t0 = time.perf_counter()
+    batch: list[p.Change] = []
+    async with CentralClient(url, token, timeout=300) as c:
+        for res in clinic_records(count, seed):
+            # A patient's records go in one push (a CarePlan and its Task refer to each other).
+            if res["resourceType"] == "Patient" and len(batch) >= p.MAX_BATCH // 2:
+                await _seed_push(c, batch)
+                batch = []
+            cid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            batch.append(p.Change(cid, res["resourceType"], res["id"], "put", None, res))
+            full = len(batch) >= p.MAX_BATCH - (res["resourceType"] != "CarePlan")
+            if full:
+                await _seed_push(c, batch)
+                batch = []
+        if batch:
+            await _seed_push(c, batch)
+    return time.perf_counter() - t0
+
+
+async def _seed_push(c: CentralClient, batch: list[p.Change]) -> None:
+    resp = await c.push(p.PushRequest(tuple(batch)))
+    bad = [r for r in resp.results if r.status != "applied"]
+    if bad:
+        raise RuntimeError(f"seeding: {len(bad)} changes not applied ({bad[0].code})")
+
+
+def _seeded_central(b: Bench, count: int) -> tuple[Central, str, float | None]:
+    """A central holding one clinic's ``count`` records: seeded now, or copied from
+    ``--seed-cache`` (made by an earlier run: the database file and the clinic's id)."""
+    name = f"p5-{count}"
+    folder = b.folder(name)
+    db_path = folder / "central.db"
+    cache: Path | None = b.args.seed_cache
+    kept = cache / f"central-{count}.db" if cache else None
+    if kept is not None and kept.exists():
+        shutil.copyfile(kept, db_path)
+        clinic = json.loads(kept.with_suffix(".json").read_text())["clinic"]
+        central = b.central(f"sqlite:///{db_path}", name)
+        return central, clinic, None
+    central = b.central(f"sqlite:///{db_path}", name)
+    clinic = central.add_clinic("Valley Clinic")
+    code = central.enrollment_code(clinic)
+
+    async def enroll() -> str:
+        async with CentralClient(central.url) as c:
+            return str((await c.enroll(code, "seeder"))["token"])
+
+    token = asyncio.run(enroll())
+    progress(f"part 5: seeding the central with {count:,} records (pushes of {p.MAX_BATCH})")
+    seed_s = asyncio.run(_seed(central.url, token, count, seed=5))
+    progress(f"part 5: seeded in {seed_s:.1f} s ({count / seed_s:,.0f}/s)")
+    if kept is not None:
+        central.stop()
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(db_path, kept)
+        kept.with_suffix(".json").write_text(json.dumps({"clinic": clinic}))
+        central.start()
+    return central, clinic, seed_s
+
+
+def _first_pull(b: Bench, count: int) -> dict[str, Any]:
+    central, clinic, seed_s = _seeded_central(b, count)
+    spec = {
+        "count": count,
+        "dir": str(b.folder(f"p5-{count}-ws")),
+        "url": central.url,
+        "code": central.enrollment_code(clinic),
+        "server_pid": central.pid,
+    }
+    progress(f"part 5: first pull of {count:,} records (a fresh process)")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.sync", "--first-pull-child", json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    central.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the first-pull child exited {proc.returncode}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["seed_s"] = seed_s
+    if result["last_error"] or result["held"] != count:
+        raise RuntimeError(f"first pull incomplete: {result}")
+    progress(
+        f"part 5: {count:,} pulled in {result['seconds']:.2f} s, peak RSS"
+        f" {result['hwm_kib'] / MIB:.0f} MiB"
+    )
+    return result
+
+
+def _demo_push(b: Bench) -> dict[str, Any]:
+    """The demo profile (clinic_app.demo_data, as ``make demo`` makes it) pushed by its
+    workstation's first sync_once; the pull of its own changes back is timed apart."""
+    from clinic_app import demo_data
+
+    central = b.sqlite_central("p5-demo")
+    _warm_up(b, central, "p5-warm")
+    clinic = central.add_clinic("Demo Clinic")
+    ws = Workstation(b.folder("p5-demo"), "demo")
+    b.stack.callback(ws.close)
+    progress(f"part 5: writing the demo data ({DEMO_PATIENTS} patients)")
+    summary = demo_data.generate(ws.clinic, DEMO_PATIENTS)
+    settle()
+    asyncio.run(ws.enroll(central.url, central.enrollment_code(clinic)))
+    waiting = ws.clinic.profile.pending_count()
+    progress(f"part 5: the demo workstation pushes {waiting:,} changes (sync_once)")
+    executor = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+    engine = ws.engine(executor=executor)
+    try:
+        with StoreClock() as store:
+            cpu0, srv0 = cpu_seconds(), tree_cpu(central.pid or 0)
+            t0 = time.perf_counter()
+            status = asyncio.run(engine.sync_once())
+            seconds = time.perf_counter() - t0
+            cpu, srv = cpu_seconds() - cpu0, tree_cpu(central.pid or 0) - srv0
+    finally:
+        executor.shutdown(wait=True)
+    central.stop()
+    if status.last_error or status.pending or status.pushed + status.errors != waiting:
+        raise RuntimeError(f"demo push incomplete: {status}")
+    pushes, pulls = ws.log.of("/sync/push"), ws.log.of("/sync/pull")
+    push_phase = (pulls[0].start if pulls else t0 + seconds) - pushes[0].start
+    stats = _pull_stats(engine)
+    return {
+        "records": summary.records,
+        "changes": waiting,
+        "refused": status.errors,  # (a CarePlan and its Task split across two pushes)
+        "seconds": seconds,
+        "push_phase_s": push_phase,
+        "pushes": len(pushes),
+        "http_push_s": sum(e.seconds for e in pushes),
+        "pullback_s": seconds - push_phase,
+        "pullback_fetch_s": stats.fetch_s,
+        "pullback_server_s": stats.server_s,
+        "pullback_decode_s": stats.decode_s + stats.prepare_s,
+        "pullback_store_s": stats.store_s,
+        "commit_s": store.commit_s,
+        "commits": store.commits,
+        "statements_s": store.statements_s,
+        "client_cpu_s": cpu,
+        "central_cpu_s": srv,
+    }
+
+
+def part5(b: Bench) -> dict[str, Any]:
+    runs = b.args.first_sync_runs or ("2000,10000,demo" if b.args.quick else "10000,100000,demo")
+    sizes = [int(r) for r in runs.split(",") if r.strip().isdigit()]
+    pulls = [_first_pull(b, n) for n in sizes]
+    demo = _demo_push(b) if "demo" in runs else None
+    rows = []
+    for r in pulls:
+        n = r["count"]
+        target = FIRST_PULL_10K_TARGET_S * n / 10_000 if n <= 10_000 else FIRST_PULL_100K_TARGET_S
+        rss = r["hwm_kib"] / MIB
+        rows.append(
+            [
+                f"first pull {n:,}",
+                f"{r['seconds']:.2f}",
+                f"{n / r['seconds']:,.0f}",
+                f"{r['pages']}",
+                f"{r['server_s']:.2f}",
+                f"{r['fetch_s'] - r['server_s']:.2f}",
+                f"{r['decode_s']:.2f} + {r['prepare_s']:.2f}",
+                f"{r['statements_s']:.2f}",
+                f"{r['commit_s']:.2f} ({r['commits']})",
+                f"{r['client_cpu_s']:.1f} / {r['central_cpu_s']:.1f}",
+                f"{rss:.0f}",
+                f"<= {target:.0f} s: {verdict(r['seconds'] <= target)}; RSS"
+                f" {verdict(rss < FIRST_PULL_RSS_TARGET_MIB)}",
+            ]
+        )
+    if demo is not None:
+        rows.append(
+            [
+                f"demo push {demo['changes']:,}",
+                f"{demo['seconds']:.2f}",
+                f"{demo['changes'] / demo['seconds']:,.0f}",
+                f"{demo['pushes']} + pull-back",
+                "",
+                f"{demo['http_push_s']:.2f} (push HTTP)",
+                f"{demo['pullback_decode_s']:.2f} (pull-back)",
+                f"{demo['statements_s']:.2f}",
+                f"{demo['commit_s']:.2f} ({demo['commits']})",
+                f"{demo['client_cpu_s']:.1f} / {demo['central_cpu_s']:.1f}",
+                "",
+                f"push phase {demo['push_phase_s']:.2f} s <= {DEMO_PUSH_TARGET_S:.0f} s:"
+                f" {verdict(demo['push_phase_s'] <= DEMO_PUSH_TARGET_S)};"
+                f" {demo['refused']} refused",
+            ]
+        )
+    table(
+        "5. First sync at scale (central on SQLite, loopback)",
+        [
+            "run",
+            "time s",
+            "rec/s",
+            "pages",
+            "central s",
+            "network s",
+            "decode+prepare s",
+            "store stmts s",
+            "commits s (n)",
+            "CPU s client / central",
+            "peak RSS MiB",
+            "target",
+        ],
+        rows,
+        [
+            "first pull: a fresh process enrolls a new workstation of a clinic whose records the"
+            " central already holds, and runs one sync_once;",
+            "central s = the central's own time per page (Server-Timing: query + JSON); network"
+            " = time to the last byte of each answer minus that (gzip, loopback, waiting);",
+            "decode = JSON + the protocol's check, prepare = search terms and stored texts"
+            " (worker thread); store = the profile's statements and COMMITs (fsync,"
+            " SQLCipher page encryption) on the store thread;",
+            "decoding and storing overlap the next page's fetch, so the parts add up to more"
+            " than the time. Peak RSS = VmHWM of the pulling process.",
+            f"demo push: clinic_app.demo_data, {DEMO_PATIENTS} patients; push phase = until the"
+            " first pull (its own changes come back after it);",
+        ]
+        + [
+            f"patient list during the {r['count']:,} pull: {r['list_reads']} reads, p50"
+            f" {r['list_read_p50_ms']:.0f} ms, max {r['list_read_max_ms']:.0f} ms; first"
+            f" patients shown after {r['first_patients_s'] or 0:.2f} s"
+            for r in pulls
+        ],
+    )
+    return {"first_pulls": pulls, "demo_push": demo}
+
+
 # ----------------------------------------------------------------------------------- main --
-PARTS: dict[int, Callable[[Bench], dict[str, Any]]] = {1: part1, 2: part2, 3: part3, 4: part4}
+PARTS: dict[int, Callable[[Bench], dict[str, Any]]] = {
+    1: part1,
+    2: part2,
+    3: part3,
+    4: part4,
+    5: part5,
+}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -1104,11 +1509,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile",
         type=Path,
         default=None,
-        help="write cProfile output of part 1 (client and server) to this folder",
+        help="write cProfile output of part 1 (client and server) and part 3 (servers) here",
     )
     ap.add_argument("--dir", type=Path, default=None, help="where to make the temporary folder")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument(
+        "--seed-cache",
+        type=Path,
+        default=None,
+        help="part 5: keep the seeded central databases here and reuse them next time",
+    )
+    ap.add_argument(
+        "--first-sync-runs",
+        default="",
+        help="part 5: first pulls and the demo push to run (10000,100000,demo)",
+    )
     ap.add_argument("--backlog-child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--first-pull-child", default=None, help=argparse.SUPPRESS)
     return ap.parse_args(argv)
 
 
@@ -1118,6 +1535,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.first_pull_child:
+        try:
+            print(json.dumps(first_pull_child(json.loads(args.first_pull_child))), flush=True)
+        except KeyboardInterrupt:
+            return 130
+        return 0
     if args.backlog_child:
         try:
             print(json.dumps(backlog_child(json.loads(args.backlog_child))), flush=True)

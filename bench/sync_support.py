@@ -91,7 +91,8 @@ class Exchange:
     sent: int  # request body bytes on the wire (gzip)
     received: int  # answer body bytes on the wire (gzip when over 1 KiB)
     body: Any = None  # kept only when the log keeps payloads (to size them afterwards)
-    answer: Any = None
+    answer: bytes | None = None  # the answer's JSON as it came (after gzip)
+    server_ms: float = 0.0  # the central's own time, from its Server-Timing header (pulls)
 
 
 @dataclass
@@ -108,14 +109,16 @@ class WireLog:
         return [e for e in self.exchanges if e.path.endswith(suffix)]
 
     def raw_sizes(self, suffix: str) -> tuple[int, int]:
-        """Uncompressed (request, answer) JSON bytes of the kept exchanges, serialised as the
-        client (UTF-8) and the server (ASCII escapes, central.web) serialise them."""
+        """Uncompressed (request, answer) JSON bytes of the kept exchanges: requests as the
+        client serialises them (UTF-8), answers as they came (the server's ASCII escapes)."""
         sent = received = 0
         for e in self.of(suffix):
-            if e.body is not None:
+            if isinstance(e.body, str):  # already JSON text (CentralClient's JsonText)
+                sent += len(e.body.encode())
+            elif e.body is not None:
                 sent += len(json.dumps(e.body, ensure_ascii=False, separators=(",", ":")).encode())
             if e.answer is not None:
-                received += len(json.dumps(e.answer, separators=(",", ":")))
+                received += len(e.answer)
         return sent, received
 
 
@@ -126,12 +129,12 @@ class MeteredClient(CentralClient):
         super().__init__(base_url, token, timeout=timeout)
         self.log = log
 
-    async def request_json(
+    async def request_raw(
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
-    ) -> Any:
+    ) -> bytes:
         sent, received = self.bytes_sent, self.bytes_received
         t0 = time.perf_counter()
-        answer = await super().request_json(method, path, body, params)
+        answer = await super().request_raw(method, path, body, params)
         keep = self.log.keep_payloads
         self.log.exchanges.append(
             Exchange(
@@ -142,6 +145,7 @@ class MeteredClient(CentralClient):
                 self.bytes_received - received,
                 body if keep else None,
                 answer if keep else None,
+                server_ms=sum(self.server_timing.values()),
             )
         )
         return answer

@@ -316,10 +316,14 @@ async def pull(request: web.Request) -> web.Response:
     p = await authenticate(request)
     authz.require_clinical(p)
     req = PullRequest.parse(await read_json(request))  # since within BIGINT, limit capped
-    text, count = await db(request).read(lambda conn: sync.pull_text(conn, p, req))
+    timings: dict[str, float] = {}
+    text, count = await db(request).read(lambda conn: sync.pull_text(conn, p, req, timings))
     if count:
         faults.hit("pull-after-read")
-    return web.Response(text=text, content_type="application/json")
+    timing = ", ".join(f"{name};dur={ms:.1f}" for name, ms in timings.items())
+    return web.Response(
+        text=text, content_type="application/json", headers={"Server-Timing": timing}
+    )
 
 
 # -- attachments -----------------------------------------------------------------------------

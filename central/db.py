@@ -23,6 +23,11 @@ Durability and ordering:
   Either way sequences are assigned and committed in order across all server processes: a
   pull never skips a sequence that commits later. A clinic write that lost a race with another
   clinic (the same new record id or change id, a deadlock) is run again from the start.
+
+Round trips: rows a unit of work inserts but reads only later go through
+:meth:`Conn.insert_later` (one multi-row statement per table, sent before the next other
+statement or the commit); a write's BEGIN and its lock go together, and so do a clinic push's
+last inserts, the numbering lock and its numbering statement (:meth:`Conn.assign_and_run`).
 """
 
 from __future__ import annotations
@@ -168,6 +173,37 @@ def sql_each(sqlite: str, postgresql: str) -> Sql:
     return Sql(lite.text, pg.pg, lite.names)
 
 
+@dataclass(frozen=True)
+class Bulk:
+    """An INSERT of many rows at once (:meth:`Conn.insert_later`): on SQLite ``executemany`` of
+    the one-row statement, on PostgreSQL ONE statement over ``unnest()`` of a typed array per
+    column (one parse, one plan, one round trip for the whole batch instead of one Bind and
+    Execute per row). Rows are mappings keyed by the parameter names."""
+
+    table: str
+    columns: tuple[tuple[str, str, str], ...]  # (column, parameter name, PostgreSQL type)
+    one: Sql  # INSERT ... VALUES (:param, ...)
+    pg: str  # INSERT ... SELECT * FROM unnest(%b::type[], ...): binary arrays, no escaping
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(name for _, name, _ in self.columns)
+
+    def arrays(self, rows: Sequence[Params]) -> list[list[Any]]:
+        """The rows as one list per column (PostgreSQL's unnest arrays)."""
+        return [[row[name] for row in rows] for name in self.params]
+
+
+def bulk(table: str, columns: Sequence[tuple[str, str, str]]) -> Bulk:
+    """A :class:`Bulk` insert into ``table`` of (column, parameter, PostgreSQL type) triples."""
+    cols = ", ".join(c for c, _, _ in columns)
+    one = sql(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(f':{n}' for _, n, _ in columns)})")
+    arrays = ", ".join(f"%b::{t}[]" for _, _, t in columns)
+    return Bulk(
+        table, tuple(columns), one, f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays})"
+    )
+
+
 # Text ordered by code point, as SQLite's default BINARY collation does: a PostgreSQL database
 # created with a linguistic locale (en_US.UTF-8, ICU) would order "a" before "B" instead.
 BYTEWISE = 'COLLATE "C"'
@@ -247,6 +283,10 @@ class Conn:
         # changes get provisional numbers until assign_lock() is held.
         self.concurrent = concurrent
         self.state: dict[str, Any] = {}  # per-transaction scratch space of the layers above
+        # Rows of insert_later(), by statement in the order first used: inserted by flush(),
+        # which runs before any other statement of this connection (and before COMMIT), so
+        # every read still sees them; only the round trips are saved.
+        self._deferred: dict[Bulk, list[Params]] = {}
 
     @property
     def backend_id(self) -> int:
@@ -256,7 +296,62 @@ class Conn:
     def assign_lock(self) -> None:
         """Take the change-numbering lock of a concurrent clinic write (held until commit)."""
         if self.concurrent:
+            self.flush()
             self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (SEQ_ASSIGN,))
+
+    def assign_and_run(self, text: str, params: Params) -> list[Row]:
+        """:meth:`assign_lock`, then one statement in psycopg's ``%(name)s`` style; its rows.
+        The rows still waiting (:meth:`insert_later`), the lock and the statement are sent
+        together (a psycopg pipeline: one round trip)."""
+        if not self.concurrent:
+            raise RuntimeError("assign_and_run is for a concurrent clinic write")
+        items = list(self._deferred.items())
+        self._deferred.clear()
+        try:
+            with self._raw.cursor() as cur:
+                with self._raw.pipeline():
+                    for query, rows in items:
+                        cur.execute(query.pg, query.arrays(rows), prepare=True)
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (SEQ_ASSIGN,))
+                    cur.execute(text, params, prepare=True)
+                # leaving the pipeline sent it and read every answer
+                return [tuple(r) for r in cur.fetchall()]
+        except Exception as exc:
+            if _is_unique_violation(exc):
+                raise UniqueViolation(str(exc)) from exc
+            raise
+
+    def insert_later(self, query: Bulk, rows: Iterable[Params]) -> None:
+        """Insert these rows before the next other statement of this transaction (or its
+        commit): consecutive inserts of one push become one statement per table."""
+        rows = list(rows)
+        for params in rows:
+            missing = set(query.params) - params.keys()
+            if missing:
+                raise TypeError(f"SQL parameters missing: {', '.join(sorted(missing))}")
+        if rows:
+            self._deferred.setdefault(query, []).extend(rows)
+
+    def take_later(self, query: Bulk) -> list[Params]:
+        """The rows of ``query`` still waiting for :meth:`flush` (now no longer inserted by it)."""
+        return self._deferred.pop(query, [])
+
+    def flush(self) -> None:
+        """Insert the rows of :meth:`insert_later` (a statement per table, in first-use order)."""
+        if not self._deferred:
+            return
+        items = list(self._deferred.items())
+        self._deferred.clear()
+        try:
+            for query, rows in items:
+                if self.dialect == "sqlite":
+                    self._raw.executemany(query.one.text, rows)
+                else:
+                    self._raw.execute(query.pg, query.arrays(rows), prepare=True)
+        except Exception as exc:
+            if _is_unique_violation(exc):
+                raise UniqueViolation(str(exc)) from exc
+            raise
 
     def execute(self, query: Sql, params: Params = _NO_PARAMS) -> int:
         """Run a statement; returns the number of rows it changed."""
@@ -268,6 +363,7 @@ class Conn:
             return
         for params in rows:
             _check_params(query, params)
+        self.flush()
         try:
             if self.dialect == "sqlite":
                 self._raw.executemany(query.text, rows)
@@ -299,6 +395,7 @@ class Conn:
         if not isinstance(query, Sql):
             raise TypeError("Statements are Sql values (central.db.sql), not strings.")
         _check_params(query, params)
+        self.flush()
         try:
             if self.dialect == "sqlite":
                 cur = self._raw.execute(query.text, params)
@@ -504,20 +601,27 @@ class Database:
             return
         # Reads see one snapshot (a pull's rows and head agree); writes are serialised on the
         # change table by the advisory lock (a clinic's: only with its own clinic's writes).
-        raw.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        if write and seq_lock and clinic is not None:
-            raw.execute(
-                "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, hashtext(%s))",
-                (SEQ_LOCK, CLINIC_LOCK_CLASS, clinic),
-            )
-        elif write and seq_lock:
-            raw.execute("SELECT pg_advisory_xact_lock(%s)", (SEQ_LOCK,))
+        if not (write and seq_lock):
+            raw.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return
+        with raw.pipeline():  # BEGIN and the lock in one round trip
+            raw.execute("BEGIN")
+            if clinic is not None:
+                raw.execute(
+                    "SELECT pg_advisory_xact_lock_shared(%s), "
+                    "pg_advisory_xact_lock(%s, hashtext(%s))",
+                    (SEQ_LOCK, CLINIC_LOCK_CLASS, clinic),
+                )
+            else:
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (SEQ_LOCK,))
 
     def _finish(self, raw: Any, fn: Callable[[Conn], T], *, concurrent: bool = False) -> T:
         broken = False
         try:
             try:
-                result = fn(Conn(raw, self.dialect, concurrent=concurrent))
+                conn = Conn(raw, self.dialect, concurrent=concurrent)
+                result = fn(conn)
+                conn.flush()
             except BaseException:
                 with contextlib.suppress(Exception):
                     raw.execute("ROLLBACK")

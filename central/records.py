@@ -88,6 +88,14 @@ def prefetch(conn: Conn, refs: Iterable[Ref]) -> None:
                 cache[(rtype, rid)] = found.get(rid)
 
 
+def remember(conn: Conn, row: RecordRow) -> None:
+    """A record this transaction just wrote, as :func:`load` would now read it (only while
+    records are cached: see :func:`prefetch`)."""
+    cache = conn.state.get(_CACHE)
+    if cache is not None:
+        cache[(row.rtype, row.id)] = row
+
+
 def forget(conn: Conn, rtype: str | None = None, rid: str | None = None) -> None:
     """A record was written (or, with no arguments, a savepoint rolled back): read it again."""
     cache = conn.state.get(_CACHE)

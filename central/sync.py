@@ -19,10 +19,11 @@ Every applied change appends one row to ``changes`` with the next ``seq`` (max +
 single-writer lock, so sequences are gap-free and commit in order) and one ``change_audience``
 row per audience that may pull it. A clinic's push on PostgreSQL runs beside other clinics'
 (``Conn.concurrent``, see central.db): its change rows get provisional negative numbers
-(``-(backend pid << 20) - n``, unique among running transactions) and are renumbered max + 1…
-at the end under the numbering lock held until commit (:func:`_number`), together with the
-records' ``last_seq`` and the stored results; so the order and gap-freedom a pull relies on
-are the same.
+(``-(backend pid << 20) - n``, unique among running transactions) and get their final
+numbers max + 1… at the end under the numbering lock held until commit (:func:`_number`: the
+rows still waiting are inserted with them, any inserted earlier are renumbered), together
+with the records' ``last_seq`` and the stored results; so the order and gap-freedom a pull
+relies on are the same.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 from central import authz, consults
 from central.accounts import Principal
 from central.authz import Denied
-from central.db import Conn, Row, Sql, in_list, sql
+from central.db import Conn, Row, bulk, in_list, sql
 from central.migrations import legacy_key
 from central.records import (
     RecordRow,
@@ -49,10 +50,12 @@ from central.records import (
     load,
     patient_of,
     prefetch,
+    remember,
 )
 from central.schema import epoch
 from central.validation import Prepared, canonical_json
 from clinic_app.sync.protocol import (
+    MAX_PULL_BYTES,
     Change,
     ChangeResult,
     PulledChange,
@@ -63,60 +66,124 @@ from clinic_app.sync.protocol import (
 )
 
 _HEAD = sql("SELECT COALESCE(MAX(seq), 0) FROM changes")
-_NEW_CHANGE = sql(
-    "INSERT INTO changes (seq, rtype, record_id, version, deleted, resource, change_id, "
-    "reemit, created_at) VALUES (:seq, :rtype, :record_id, :version, :deleted, :resource, "
-    ":change_id, :reemit, :at)"
+# Rows a push inserts are inserted together (Conn.insert_later: one statement per table).
+_NEW_CHANGE = bulk(
+    "changes",
+    [
+        ("seq", "seq", "bigint"),
+        ("rtype", "rtype", "text"),
+        ("record_id", "record_id", "text"),
+        ("version", "version", "bigint"),
+        ("deleted", "deleted", "integer"),
+        ("resource", "resource", "text"),
+        ("change_id", "change_id", "text"),
+        ("reemit", "reemit", "integer"),
+        ("created_at", "at", "bigint"),
+    ],
 )
-_NEW_AUDIENCE = sql("INSERT INTO change_audience (audience, seq) VALUES (:audience, :seq)")
+_NEW_AUDIENCE = bulk(
+    "change_audience", [("audience", "audience", "text"), ("seq", "seq", "bigint")]
+)
 _BLOB_EXISTS = sql("SELECT 1 FROM blobs WHERE sha256 = :sha256")
 _LINKS_OF = sql("SELECT sr_id FROM links WHERE src_rtype = :rtype AND src_id = :rid")
 _DROP_LINKS = sql("DELETE FROM links WHERE src_rtype = :rtype AND src_id = :rid")
 _DROP_IDENTIFIERS = sql("DELETE FROM identifiers WHERE rtype = :rtype AND id = :rid")
 _DROP_ATTACHMENTS = sql("DELETE FROM record_attachments WHERE rtype = :rtype AND id = :rid")
-_NEW_LINK = sql("INSERT INTO links (src_rtype, src_id, sr_id) VALUES (:rtype, :rid, :sr_id)")
-_NEW_IDENTIFIER = sql(
-    "INSERT INTO identifiers (rtype, id, system, value) VALUES (:rtype, :rid, :system, :value)"
+_NEW_LINK = bulk(
+    "links", [("src_rtype", "rtype", "text"), ("src_id", "rid", "text"), ("sr_id", "sr_id", "text")]
 )
-_NEW_ATTACHMENT = sql(
-    "INSERT INTO record_attachments (rtype, id, sha256) VALUES (:rtype, :rid, :sha256)"
+_NEW_IDENTIFIER = bulk(
+    "identifiers",
+    [
+        ("rtype", "rtype", "text"),
+        ("id", "rid", "text"),
+        ("system", "system", "text"),
+        ("value", "value", "text"),
+    ],
 )
-_NEW_RECORD = sql(
-    "INSERT INTO records (rtype, id, version, deleted, resource, owner_clinic, patient_id, "
-    "last_seq) VALUES (:rtype, :rid, :version, :deleted, :resource, :owner, :patient_id, :seq)"
+_NEW_ATTACHMENT = bulk(
+    "record_attachments",
+    [("rtype", "rtype", "text"), ("id", "rid", "text"), ("sha256", "sha256", "text")],
+)
+_NEW_RECORD = bulk(
+    "records",
+    [
+        ("rtype", "rtype", "text"),
+        ("id", "rid", "text"),
+        ("version", "version", "bigint"),
+        ("deleted", "deleted", "integer"),
+        ("resource", "resource", "text"),
+        ("owner_clinic", "owner", "text"),
+        ("patient_id", "patient_id", "text"),
+        ("last_seq", "seq", "bigint"),
+    ],
 )
 _UPDATE_RECORD = sql(
     "UPDATE records SET version = :version, deleted = :deleted, resource = :resource, "
     "patient_id = :patient_id, last_seq = :seq WHERE rtype = :rtype AND id = :rid"
 )
-# Renumbering a concurrent push's provisional sequences (PostgreSQL only).
-_RENUMBER_CHANGES = sql(
-    "UPDATE changes SET seq = m.n FROM unnest(:old::bigint[], :new::bigint[]) AS m(o, n) "
-    "WHERE changes.seq = m.o"
-)
-_RENUMBER_AUDIENCE = sql(
-    "UPDATE change_audience SET seq = m.n FROM unnest(:old::bigint[], :new::bigint[]) AS m(o, n) "
-    "WHERE change_audience.seq = m.o"
-)
-_RENUMBER_RECORDS = sql(
-    "UPDATE records SET last_seq = m.n FROM unnest(:rtypes::text[], :ids::text[], "
-    ":old::bigint[], :new::bigint[]) AS m(t, i, o, n) "
-    "WHERE records.rtype = m.t AND records.id = m.i AND records.last_seq = m.o"
-)
+# Numbering a concurrent push (PostgreSQL only), in ONE statement run right after the
+# numbering lock (sent together with it and with the push's last inserts: one round trip):
+# ``m`` maps each provisional number to head + 1…; the change and audience rows still waiting
+# are inserted with their final numbers, those inserted earlier (a consult's grants, a cycle's
+# savepoint read them) are renumbered; so are new records (else their last_seq is renumbered),
+# then the stored results.
+_NUMBER_HEAD = """WITH top AS (SELECT GREATEST(COALESCE(MAX(seq), 0), 0) AS t FROM changes),
+m AS (SELECT u.o, top.t + u.k AS n FROM top,
+      unnest(%(old)b::bigint[]) WITH ORDINALITY AS u(o, k)),
+c AS (INSERT INTO changes (seq, rtype, record_id, version, deleted, resource, change_id,
+      reemit, created_at)
+      SELECT m.n, x.rtype, x.record_id, x.version, x.deleted, x.resource, x.change_id, x.reemit,
+      x.created_at
+      FROM unnest(%(c_seq)b::bigint[], %(c_rtype)b::text[], %(c_rid)b::text[],
+      %(c_version)b::bigint[], %(c_deleted)b::integer[], %(c_resource)b::text[],
+      %(c_change_id)b::text[], %(c_reemit)b::integer[], %(c_at)b::bigint[])
+      AS x(seq, rtype, record_id, version, deleted, resource, change_id, reemit, created_at)
+      JOIN m ON m.o = x.seq),
+a AS (INSERT INTO change_audience (audience, seq)
+      SELECT x.audience, m.n FROM unnest(%(a_audience)b::text[], %(a_seq)b::bigint[])
+      AS x(audience, seq) JOIN m ON m.o = x.seq),
+nr AS (INSERT INTO records (rtype, id, version, deleted, resource, owner_clinic, patient_id,
+      last_seq)
+      SELECT x.rtype, x.id, x.version, x.deleted, x.resource, x.owner, x.patient_id, m.n
+      FROM unnest(%(n_rtype)b::text[], %(n_id)b::text[], %(n_version)b::bigint[],
+      %(n_deleted)b::integer[], %(n_resource)b::text[], %(n_owner)b::text[],
+      %(n_patient_id)b::text[], %(n_seq)b::bigint[])
+      AS x(rtype, id, version, deleted, resource, owner, patient_id, seq)
+      JOIN m ON m.o = x.seq),
+r AS (UPDATE records SET last_seq = m.n
+      FROM unnest(%(r_rtype)b::text[], %(r_id)b::text[], %(r_old)b::bigint[]) AS z(t, i, o)
+      JOIN m ON m.o = z.o
+      WHERE records.rtype = z.t AND records.id = z.i AND records.last_seq = z.o),
+p AS (INSERT INTO applied_changes (change_id, scope, result, created_at)
+      SELECT y.change_id, y.scope, y.head || m.n::text || y.tail, y.at
+      FROM unnest(%(p_change_id)b::text[], %(p_scope)b::text[], %(p_head)b::text[],
+      %(p_tail)b::text[], %(p_at)b::bigint[], %(p_old)b::bigint[])
+      AS y(change_id, scope, head, tail, at, o) JOIN m ON m.o = y.o)"""
+_NUMBER_FLUSHED = """,
+f AS (SELECT m.o, m.n FROM m WHERE m.o = ANY(%(flushed)b::bigint[])),
+fc AS (UPDATE changes SET seq = f.n FROM f WHERE changes.seq = f.o),
+fa AS (UPDATE change_audience SET seq = f.n FROM f WHERE change_audience.seq = f.o)"""
+_NUMBER_TAIL = "\nSELECT t FROM top"
+_SEQ_MARK = "@seq@"  # where a stored result's final seq goes (a change_id is a UUID)
 _PROVISIONAL_BITS = 20  # provisional numbers of one transaction: -(pid << 20) - 1 … - 2**20
 _APPLIED = sql("SELECT scope, result FROM applied_changes WHERE change_id = :change_id")
 _APPLIED_MANY = sql("SELECT change_id, scope, result FROM applied_changes WHERE change_id IN (")
 _CLOSE = sql(")")
 _KNOWN = "applied"  # Conn.state key: change_id -> stored (scope, result) or None, read ahead
-_NEW_APPLIED = sql(
-    "INSERT INTO applied_changes (change_id, scope, result, created_at) "
-    "VALUES (:change_id, :scope, :result, :at)"
+_NEW_APPLIED = bulk(
+    "applied_changes",
+    [
+        ("change_id", "change_id", "text"),
+        ("scope", "scope", "text"),
+        ("result", "result", "text"),
+        ("created_at", "at", "bigint"),
+    ],
 )
 _GRANTS_MANY = sql(
     "SELECT target_rtype, target_id, clinic_id, audience FROM grants WHERE target_id IN ("
 )
 _GRANTS = "grants"  # Conn.state key: (rtype, id) -> {(clinic, audience)} of the batch, read ahead
-_BUFFER = "inserts"  # Conn.state key: statement text -> (statement, rows) inserted at a flush
 _SAVEPOINT = sql("SAVEPOINT cycle")
 _RELEASE = sql("RELEASE SAVEPOINT cycle")
 _ROLLBACK_TO = sql("ROLLBACK TO SAVEPOINT cycle")
@@ -134,28 +201,6 @@ _REMAINING_TAIL = sql(") AND a.seq > :since")
 
 def head(conn: Conn) -> int:
     return int(conn.scalar(_HEAD) or 0)
-
-
-def _insert_later(conn: Conn, query: Sql, rows: list[dict[str, Any]]) -> None:
-    """Rows a push inserts but nothing reads before :func:`_flush` (change and audience rows,
-    identifiers): one multi-row insert per table per batch (psycopg pipelines it) instead of
-    one per change. Outside a push they are inserted at once."""
-    buffer: dict[str, tuple[Sql, list[dict[str, Any]]]] | None = conn.state.get(_BUFFER)
-    if buffer is None:
-        conn.executemany(query, rows)
-    elif rows:
-        buffer.setdefault(query.text, (query, []))[1].extend(rows)
-
-
-def _flush(conn: Conn) -> None:
-    """Insert the buffered rows (in the order their statements were first used): before
-    anything that reads those tables (consult grants, savepoints, the renumbering)."""
-    buffer: dict[str, tuple[Sql, list[dict[str, Any]]]] | None = conn.state.get(_BUFFER)
-    if buffer:
-        items = list(buffer.values())
-        buffer.clear()
-        for query, rows in items:
-            conn.executemany(query, rows)
 
 
 def _audiences_of(conn: Conn, rtype: str, rid: str, owner: str) -> set[str]:
@@ -210,35 +255,80 @@ def _numbering(conn: Conn) -> _Numbering:
 
 def _number(conn: Conn, results: dict[str, ChangeResult]) -> None:
     """A concurrent push's last step: number its changes max + 1… under the numbering lock
-    (held until commit, so numbers commit in order), then store and answer the results."""
+    (held until commit, so numbers commit in order), then store and answer the results.
+
+    The push's last inserts, the lock and the numbering statement go to PostgreSQL together
+    (one round trip), so the lock is held for the server's work and the commit only."""
     n = conn.state.get("numbering")
     if not isinstance(n, _Numbering) or not n.concurrent or not n.provisional:
         return
-    conn.assign_lock()
-    top = max(head(conn), 0)  # this transaction's own provisional rows are all negative
     old = [seq for seq, _, _ in n.provisional]
-    final = {o: top + i + 1 for i, o in enumerate(old)}
-    pairs = {"old": old, "new": [final[o] for o in old]}
-    conn.execute(_RENUMBER_CHANGES, pairs)
-    conn.execute(_RENUMBER_AUDIENCE, pairs)
-    conn.execute(
-        _RENUMBER_RECORDS,
-        {
-            **pairs,
-            "rtypes": [rtype for _, rtype, _ in n.provisional],
-            "ids": [rid for _, _, rid in n.provisional],
-        },
-    )
-    rows = []
+    changes = conn.take_later(_NEW_CHANGE)
+    audience = conn.take_later(_NEW_AUDIENCE)
+    created = conn.take_later(_NEW_RECORD)  # every one carries a provisional number
+    inserted = {(str(row["rtype"]), str(row["rid"])) for row in created}
+    renumbered = [(o, t, i) for o, t, i in n.provisional if (t, i) not in inserted]
+    waiting = {int(row["seq"]) for row in changes}
+    flushed = [o for o in old if o not in waiting]
     at = int(time.time())
+    stored: list[tuple[str, str, str, str, int]] = []  # change_id, scope, head, tail, old seq
     for change_id, (scope, version, seq, digest) in n.staged.items():
-        result = ChangeResult(change_id, "applied", version=version, seq=final[seq])
-        results[change_id] = result
-        stored = json.dumps({**result.to_json(), "content_sha256": digest})
-        rows.append({"change_id": change_id, "scope": scope, "result": stored, "at": at})
-    conn.executemany(_NEW_APPLIED, rows)
+        shape = ChangeResult(change_id, "applied", version=version, seq=1).to_json()
+        shape["seq"] = _SEQ_MARK
+        text = json.dumps({**shape, "content_sha256": digest})
+        head_text, mark, tail = text.partition(json.dumps(_SEQ_MARK))
+        assert mark, "the stored result has its seq"
+        stored.append((change_id, scope, head_text, tail, seq))
+    params: dict[str, Any] = {
+        "old": old,
+        **dict(zip(_CHANGE_ARRAYS, _NEW_CHANGE.arrays(changes), strict=True)),
+        "a_audience": [row["audience"] for row in audience],
+        "a_seq": [row["seq"] for row in audience],
+        **dict(zip(_RECORD_ARRAYS, _NEW_RECORD.arrays(created), strict=True)),
+        "r_rtype": [rtype for _, rtype, _ in renumbered],
+        "r_id": [rid for _, _, rid in renumbered],
+        "r_old": [o for o, _, _ in renumbered],
+        "p_change_id": [s[0] for s in stored],
+        "p_scope": [s[1] for s in stored],
+        "p_head": [s[2] for s in stored],
+        "p_tail": [s[3] for s in stored],
+        "p_at": [at] * len(stored),
+        "p_old": [s[4] for s in stored],
+    }
+    text = _NUMBER_HEAD
+    if flushed:
+        text += _NUMBER_FLUSHED
+        params["flushed"] = flushed
+    rows = conn.assign_and_run(text + _NUMBER_TAIL, params)
+    top = int(rows[0][0])
+    final = {o: top + i + 1 for i, o in enumerate(old)}
+    for change_id, (_scope, version, seq, _digest) in n.staged.items():
+        results[change_id] = ChangeResult(change_id, "applied", version=version, seq=final[seq])
     n.provisional.clear()
     n.staged.clear()
+
+
+_RECORD_ARRAYS = (
+    "n_rtype",
+    "n_id",
+    "n_version",
+    "n_deleted",
+    "n_resource",
+    "n_owner",
+    "n_patient_id",
+    "n_seq",
+)
+_CHANGE_ARRAYS = (
+    "c_seq",
+    "c_rtype",
+    "c_rid",
+    "c_version",
+    "c_deleted",
+    "c_resource",
+    "c_change_id",
+    "c_reemit",
+    "c_at",
+)
 
 
 def _server_copy(row: RecordRow) -> ServerCopy:
@@ -259,8 +349,7 @@ def _append_change(
 ) -> int:
     if seq is None:
         seq = _numbering(conn).take(conn, row_rtype, rid)
-    _insert_later(
-        conn,
+    conn.insert_later(
         _NEW_CHANGE,
         [{
             "seq": seq,
@@ -274,7 +363,7 @@ def _append_change(
             "at": int(time.time()),
         }],
     )  # fmt: skip
-    _insert_later(conn, _NEW_AUDIENCE, [{"audience": a, "seq": seq} for a in sorted(audiences)])
+    conn.insert_later(_NEW_AUDIENCE, [{"audience": a, "seq": seq} for a in sorted(audiences)])
     return seq
 
 
@@ -290,10 +379,16 @@ def _attachments_ready(conn: Conn, p: Principal, digests: set[str]) -> bool:
 
 
 def _index(
-    conn: Conn, rtype: str, rid: str, resource: dict[str, Any] | None, fresh: bool = False
+    conn: Conn,
+    rtype: str,
+    rid: str,
+    resource: dict[str, Any] | None,
+    fresh: bool = False,
+    digests: frozenset[str] | set[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Rewrite the search/authorization side tables of one record (``fresh``: a record just
-    created, which has none yet); returns (old consult links, new consult links)."""
+    created, which has none yet; ``digests``: its attachment digests when already known);
+    returns (old consult links, new consult links)."""
     key = {"rtype": rtype, "rid": rid}
     old_links: list[str] = []
     if not fresh:
@@ -304,25 +399,35 @@ def _index(
     new_links: list[str] = []
     if resource is not None:
         new_links = consult_links(resource)
-        conn.executemany(_NEW_LINK, [{**key, "sr_id": sr} for sr in new_links])
-        _insert_later(
-            conn,
+        conn.insert_later(_NEW_LINK, [{**key, "sr_id": sr} for sr in new_links])
+        conn.insert_later(
             _NEW_IDENTIFIER,
             [{**key, "system": s, "value": v} for s, v in sorted(identifiers(resource))],
         )
-        conn.executemany(
-            _NEW_ATTACHMENT, [{**key, "sha256": d} for d in sorted(attachment_digests(resource))]
-        )
+        if digests is None:
+            digests = attachment_digests(resource)
+        conn.insert_later(_NEW_ATTACHMENT, [{**key, "sha256": d} for d in sorted(digests)])
     return old_links, new_links
 
 
-def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tuple[int, int]:
-    """Write the new version, its side tables, grants and change rows; (version, seq)."""
+def _apply(
+    conn: Conn,
+    ch: Change,
+    owner: str,
+    current: RecordRow | None,
+    digests: frozenset[str] | None = None,
+    canonical: str | None = None,
+) -> tuple[int, int]:
+    """Write the new version, its side tables, grants and change rows; (version, seq).
+    ``digests`` and ``canonical``: the resource's attachment digests and stored text, when
+    validation already found them."""
     rtype, rid = ch.rtype, ch.record_id
     version = 1 if current is None else current.version + 1
     deleted = ch.op == "delete"
     resource = None if deleted else ch.resource
-    text = canonical_json(resource) if resource is not None else None
+    text = None
+    if resource is not None:
+        text = canonical if canonical is not None else canonical_json(resource)
     before = _audiences_of(conn, rtype, rid, owner) if current is not None else set()
     pid = (
         patient_of(resource) if resource is not None else (current.patient_id if current else None)
@@ -337,19 +442,34 @@ def _apply(conn: Conn, ch: Change, owner: str, current: RecordRow | None) -> tup
         "patient_id": pid,
         "seq": seq,
     }
-    forget(conn, rtype, rid)
     if current is None:
-        conn.execute(_NEW_RECORD, {**values, "owner": owner})
+        conn.insert_later(_NEW_RECORD, [{**values, "owner": owner}])
     else:
         conn.execute(_UPDATE_RECORD, values)
-    old_links, new_links = _index(conn, rtype, rid, resource, fresh=current is None)
+    # What load() would read back now (a later change of the batch needs no query for it).
+    remember(
+        conn,
+        RecordRow(
+            rtype,
+            rid,
+            version,
+            deleted,
+            resource,
+            owner if current is None else current.owner_clinic,
+            pid,
+            seq,
+        ),
+    )
+    old_links, new_links = _index(
+        conn, rtype, rid, resource, fresh=current is None, digests=digests
+    )
     me: Ref = (rtype, rid)
     gained: dict[Ref, set[str]] = {}
     to_refresh = list(dict.fromkeys([*old_links, *new_links]))
     if rtype == "ServiceRequest":
         to_refresh.insert(0, rid)
     if to_refresh:  # consult grants are read and written: from here on, read them again
-        _flush(conn)
+        conn.flush()
         conn.state.pop(_GRANTS, None)
     for sr_id in to_refresh:
         for ref, auds in consults.refresh(conn, sr_id, me).items():
@@ -470,22 +590,32 @@ def _one(
         if current.version != ch.base_version:
             return ChangeResult(ch.change_id, "conflict", server=_server_copy(current))
     if ch.resource is not None:
-        digests = set(ch.attachments) | attachment_digests(ch.resource)
+        found = item.attachments
+        digests = set(ch.attachments) | (
+            found if found is not None else attachment_digests(ch.resource)
+        )
         if digests and not _attachments_ready(conn, p, digests):
             return _rejected(
                 ch.change_id,
                 "attachment_missing",
                 "An attachment is missing: upload it, then push again.",
             )
-    version, seq = _apply(conn, ch, owner, current)
+    version, seq = _apply(conn, ch, owner, current, item.attachments, item.text)
     if seq < 0:  # provisional (a concurrent push): numbered and stored by _number at the end
         _numbering(conn).staged[ch.change_id] = (scope, version, seq, item.digest)
         return ChangeResult(ch.change_id, "applied", version=version)
     result = ChangeResult(ch.change_id, "applied", version=version, seq=seq)
     stored_text = json.dumps({**result.to_json(), "content_sha256": item.digest})
-    conn.execute(
+    conn.insert_later(
         _NEW_APPLIED,
-        {"change_id": ch.change_id, "scope": scope, "result": stored_text, "at": int(time.time())},
+        [
+            {
+                "change_id": ch.change_id,
+                "scope": scope,
+                "result": stored_text,
+                "at": int(time.time()),
+            }
+        ],
     )
     known[ch.change_id] = (scope, stored_text)
     return result
@@ -496,7 +626,9 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
     (validated and canonicalised outside the lock: central.validation.prepare)."""
     authz.require_clinical(p)
     scope = authz.scope(p)
-    conn.state[_BUFFER] = {}
+    # Read first: any query inserts the rows waiting (Conn.insert_later), and those the
+    # numbering takes last are best inserted by it, with their final numbers.
+    ep = epoch(conn)
     _read_ahead(conn, items)
     results: dict[str, ChangeResult] = {}
     todo = list(items)
@@ -521,11 +653,9 @@ def push(conn: Conn, p: Principal, items: Sequence[Prepared]) -> PushResponse:
             results.update(_cycle(conn, p, scope, waiting))
             break
         todo = waiting
-    _flush(conn)
-    conn.state.pop(_BUFFER, None)
     conn.state.pop(_GRANTS, None)
     _number(conn, results)
-    return PushResponse(epoch(conn), tuple(results[item.change_id] for item in items))
+    return PushResponse(ep, tuple(results[item.change_id] for item in items))
 
 
 def _read_ahead(conn: Conn, items: Sequence[Prepared]) -> None:
@@ -579,7 +709,7 @@ def _cycle(
     results: dict[str, ChangeResult] = {}
     while rest:
         companions = frozenset(ref for ref in map(_creates, rest) if ref is not None)
-        _flush(conn)
+        conn.flush()
         conn.execute(_SAVEPOINT)
         mark = _numbering(conn).mark()
         tried: dict[str, ChangeResult] = {}
@@ -591,7 +721,7 @@ def _cycle(
             if result.status == "rejected" and _creates(item) is not None:
                 refused = item
                 break
-        _flush(conn)
+        conn.flush()
         if refused is None:
             conn.execute(_RELEASE)
             results.update(tried)
@@ -616,16 +746,33 @@ class _Page:
     remaining: int | None
 
 
+_PULL_CHUNK = 1000  # rows read at a time while a page fills (its bytes are counted as it does)
+
+
 def _page(conn: Conn, p: Principal, req: PullRequest) -> _Page:
+    """Up to ``req.limit`` changes after ``req.since``, ending early once their resources hold
+    :data:`MAX_PULL_BYTES` of JSON (at least one change): read a chunk at a time, so a page of
+    large records never holds more than a chunk beyond that in memory."""
     authz.require_clinical(p)
     mine = authz.audiences(p)
     top = head(conn)
     auds, params = in_list("aud", mine)
-    rows = conn.all(
-        _PULL_HEAD + auds + _PULL_TAIL, {**params, "since": req.since, "limit": req.limit + 1}
-    )
-    more = len(rows) > req.limit
-    rows = rows[: req.limit]
+    rows: list[Row] = []
+    size = 0
+    since = req.since
+    more = False
+    while True:
+        want = min(req.limit - len(rows), _PULL_CHUNK) + 1  # one more: is there more?
+        chunk = conn.all(_PULL_HEAD + auds + _PULL_TAIL, {**params, "since": since, "limit": want})
+        for r in chunk:
+            if len(rows) >= req.limit or (rows and size >= MAX_PULL_BYTES):
+                more = True
+                break
+            rows.append(r)
+            size += len(r[5]) if r[5] is not None else 0
+        if more or len(chunk) < want:
+            break
+        since = int(rows[-1][0])
     nxt = int(rows[-1][0]) if rows else req.since
     remaining = None
     if req.count:  # asked once per pull cycle by a client that shows progress
@@ -656,12 +803,17 @@ def pull(conn: Conn, p: Principal, req: PullRequest) -> PullResponse:
     )
 
 
-def pull_text(conn: Conn, p: Principal, req: PullRequest) -> tuple[str, int]:
+def pull_text(
+    conn: Conn, p: Principal, req: PullRequest, timings: dict[str, float] | None = None
+) -> tuple[str, int]:
     """:func:`pull`'s answer as its JSON text (the same bytes ``json.dumps`` of
     ``pull(...).to_json()`` gives) and the number of changes in it. The stored resources are
     already compact ASCII JSON (``canonical_json``): they are spliced in as they are, never
-    parsed and printed again (most of a large page's cost)."""
+    parsed and printed again (most of a large page's cost). ``timings`` gets the milliseconds
+    of the reading (``db``) and of the writing (``json``), for the Server-Timing header."""
+    t0 = time.perf_counter()
     page = _page(conn, p, req)
+    t1 = time.perf_counter()
     q = json.dumps
     parts = [
         f'{{"seq":{int(r[0])},"rtype":{q(str(r[1]))},"record_id":{q(str(r[2]))},'
@@ -676,4 +828,7 @@ def pull_text(conn: Conn, p: Principal, req: PullRequest) -> tuple[str, int]:
         f'"changes":[{",".join(parts)}],"next":{page.next},'
         f'"more":{"true" if page.more else "false"}{tail}}}'
     )
+    if timings is not None:
+        timings["db"] = (t1 - t0) * 1000
+        timings["json"] = (time.perf_counter() - t1) * 1000
     return text, len(parts)

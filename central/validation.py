@@ -23,6 +23,7 @@ from typing import Any
 
 from central.fhir_shape import plain_form, resource_class
 from central.narrative import div_problem
+from central.records import ATTACHMENT_PREFIX, attachment_digests
 from central.references import ID_GRAMMAR, Base, Ref, RefProblem, canonicalize
 from clinic_app.records.bindings import binding_problem
 from clinic_app.sync.protocol import MAX_RESOURCE_BYTES, Change, InvalidChange
@@ -125,16 +126,28 @@ def _same_json_form(given: Any, dumped: Any, path: tuple[str, ...], depth: int =
 
 
 def _ids_problem(node: Any, depth: int = 0) -> bool:
-    """True when an ``id`` anywhere (contained resources, elements) breaks FHIR's grammar."""
-    if depth > 128:
-        return True
-    if isinstance(node, dict):
-        rid = node.get("id")
-        if rid is not None and (not isinstance(rid, str) or not ID_GRAMMAR.fullmatch(rid)):
+    """True when an ``id`` anywhere (contained resources, elements) breaks FHIR's grammar, or
+    anything lies deeper than 128 levels. A loop over a stack (no recursion, no generators:
+    this walks every node of every pushed resource)."""
+    stack: list[tuple[Any, int]] = [(node, depth)]
+    while stack:
+        item, level = stack.pop()
+        if level > 128:
             return True
-        return any(_ids_problem(v, depth + 1) for v in node.values())
-    if isinstance(node, list):
-        return any(_ids_problem(v, depth + 1) for v in node)
+        if isinstance(item, dict):
+            rid = item.get("id")
+            if rid is not None and (not isinstance(rid, str) or not ID_GRAMMAR.fullmatch(rid)):
+                return True
+            values: Any = item.values()
+        elif isinstance(item, list):
+            values = item
+        else:
+            continue
+        if level == 128 and values:
+            return True  # a value at level 129
+        for value in values:
+            if isinstance(value, dict | list):
+                stack.append((value, level + 1))
     return False
 
 
@@ -227,6 +240,9 @@ class Prepared:
     refs: frozenset[Ref] = frozenset()
     digest: str | None = None
     problem: Problem | None = None
+    # attachment digests named in the resource (records.attachment_digests), None: not known
+    attachments: frozenset[str] | None = None
+    text: str | None = None  # canonical_json of the (canonicalised) resource, when known
 
 
 def change_digest(ch: Change) -> str:
@@ -269,4 +285,15 @@ def prepare(item: Change | InvalidChange, base: Base | None) -> Prepared:
         return Prepared(
             item.change_id, None, digest=digest, problem=Problem("too_deep", "Nested too deeply.")
         )
-    return Prepared(item.change_id, replace(item, resource=resource), frozenset(refs), digest)
+    text = canonical_json(resource)
+    return Prepared(
+        item.change_id,
+        replace(item, resource=resource),
+        frozenset(refs),
+        digest,
+        # no resource walk when the text names no attachment at all (the common case)
+        attachments=frozenset(attachment_digests(resource))
+        if ATTACHMENT_PREFIX in text
+        else frozenset(),
+        text=text,
+    )

@@ -27,9 +27,12 @@ class AuditReport:
     reason: str = ""
 
 
+def _payload(fields: list[object]) -> bytes:
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _mac(key: bytes, fields: list[object]) -> str:
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hmac.new(key, _payload(fields), hashlib.sha256).hexdigest()
 
 
 def append(
@@ -74,9 +77,12 @@ def append_many(
         return seq
     ts = datetime.now(UTC).isoformat(timespec="milliseconds")
     rows = []
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key's pads once, copied per entry
     for action, rtype, record_id, detail in entries:
         seq += 1
-        digest = _mac(key, [seq, ts, actor, action, rtype, record_id, detail, prev])
+        mac = keyed.copy()
+        mac.update(_payload([seq, ts, actor, action, rtype, record_id, detail, prev]))
+        digest = mac.hexdigest()
         rows.append((seq, ts, actor, action, rtype, record_id, detail, prev, digest))
         prev = digest
     conn.executemany(

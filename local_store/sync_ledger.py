@@ -108,6 +108,7 @@ class Outgoing:
     base_version: int | None
     resource: Resource | None
     created_at: str = ""
+    text: str | None = None  # ``resource`` as stored (the merge base takes it as it is)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,19 @@ class Incoming:
     change_id: str | None
     patient_id: str | None
     terms: Sequence[str] | None
+    # The stored text of ``resource`` with ``meta.versionId`` set to ``version``
+    # (:func:`stored_text`), made beforehand off the store's thread; then ``resource`` may be
+    # left out (None) to keep a large page small in memory.
+    body: str | None = None
+
+
+def stored_text(resource: Resource, version: int) -> str:
+    """The text a pulled record is stored as: its resource with ``meta.versionId`` set."""
+    res = dict(resource)
+    meta = dict(res.get("meta") or {})
+    meta["versionId"] = str(version)
+    res["meta"] = meta
+    return _dumps(res)
 
 
 @dataclass(frozen=True)
@@ -279,6 +293,7 @@ class SyncLedger:
                 base_version=r[6],
                 resource=_loads(r[7]) if r[4] == "put" else None,
                 created_at=str(r[8]),
+                text=r[7] if r[4] == "put" else None,
             )
             for r in rows
         ]
@@ -301,8 +316,7 @@ class SyncLedger:
     ) -> None:
         """The answers to one push, recorded in one transaction (one fsync, not one per change)."""
         with self.store.transaction() as conn:
-            for sent, version, server_seq in applied:
-                self._applied(conn, sent, version, server_seq)
+            self._applied(conn, applied)
             self._rejected(conn, rejected)
 
     @staticmethod
@@ -317,20 +331,24 @@ class SyncLedger:
             rows,
         )
 
-    def _applied(self, conn: Any, sent: Outgoing, version: int, server_seq: int | None) -> None:
-        conn.execute(
+    @staticmethod
+    def _applied(conn: Any, applied: Sequence[tuple[Outgoing, int, int | None]]) -> None:
+        """Changes the central platform applied: done, and their versions the merge base (in
+        order: a later version of a record in the same push wins)."""
+        conn.executemany(
             "UPDATE outbox SET state = 'done', error = NULL, error_code = NULL,"
             " error_status = NULL, retry_at = NULL, failures = 0, server_seq = ?"
             " WHERE change_id = ?",
-            (server_seq, sent.change_id),
+            [(server_seq, sent.change_id) for sent, _version, server_seq in applied],
         )
-        conn.execute(
+        conn.executemany(
             "INSERT INTO sync_base(record_id, rtype, version, deleted, resource)"
             " VALUES (?,?,?,?,?) ON CONFLICT(record_id) DO UPDATE SET"
             " version = excluded.version, deleted = excluded.deleted,"
             " resource = excluded.resource WHERE excluded.version >= sync_base.version",
-            (sent.record_id, sent.rtype, version, 1 if sent.op == "delete" else 0,
-             _dumps(sent.resource) if sent.resource else None),
+            [(sent.record_id, sent.rtype, version, 1 if sent.op == "delete" else 0,
+              (sent.text or _dumps(sent.resource)) if sent.resource else None)
+             for sent, version, _seq in applied],
         )  # fmt: skip
 
     def record_rejected(
@@ -735,13 +753,9 @@ class SyncLedger:
             terms: dict[str, list[str]] = {}  # record -> its final terms ([] when deleted)
             audit: list[tuple[str, str, str, str]] = []
             for ch in changes:
-                body = None
-                if ch.resource is not None:
-                    res = dict(ch.resource)
-                    meta = dict(res.get("meta") or {})
-                    meta["versionId"] = str(ch.version)
-                    res["meta"] = meta
-                    body = _dumps(res)
+                body = ch.body
+                if body is None and ch.resource is not None:
+                    body = stored_text(ch.resource, ch.version)
                 known = bases.get(ch.record_id)
                 if known is None or known <= ch.version:
                     base_rows.append(

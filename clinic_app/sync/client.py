@@ -16,6 +16,7 @@ the session has ended (revoked, signed out, expired, or a stolen refresh token w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -33,6 +34,10 @@ from clinic_app.errors import ClinicError
 from clinic_app.sync import protocol as p
 
 _M = TypeVar("_M", bound=p.WireMessage)
+
+
+class JsonText(str):
+    """A request body that is already JSON text: sent as it is, not serialised again."""
 
 
 class SyncError(ClinicError):
@@ -179,6 +184,7 @@ class CentralClient:
         self._session: aiohttp.ClientSession | None = None
         self.bytes_sent = 0
         self.bytes_received = 0
+        self.server_timing: dict[str, float] = {}  # of the last answer: name -> milliseconds
 
     async def __aenter__(self) -> CentralClient:
         return self
@@ -279,11 +285,14 @@ class CentralClient:
                         return
             body = {"refresh_token": self.refresh_token}
             try:
-                answer = await self._request_once(
+                raw = await self._request_once(
                     "POST", "/api/v1/token/refresh", body, None, auth=False
                 )
+                answer = json.loads(raw)
             except AuthFailed:
                 raise self._session_ended() from None
+            except ValueError:  # not JSON (or not UTF-8): cut off on the way
+                raise Offline("The answer from the central platform was cut off.") from None
             tokens = Tokens.from_answer(answer)
             self._adopt(tokens)
             if self.keeper is not None:
@@ -293,6 +302,19 @@ class CentralClient:
     async def request_json(
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
     ) -> Any:
+        raw = await self.request_raw(method, path, body, params)
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:  # not JSON (or not UTF-8): cut off on the way
+            raise Offline("The answer from the central platform was cut off.") from None
+
+    async def request_raw(
+        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> bytes:
+        """The answer's body as it came (after gzip), not decoded: a large answer is decoded
+        off the event loop by its caller (b"" for 204 No Content)."""
         await self.ensure_fresh()
         try:
             return await self._request_once(method, path, body, params)
@@ -310,13 +332,18 @@ class CentralClient:
         params: dict[str, str] | None = None,
         *,
         auth: bool = True,
-    ) -> Any:
+    ) -> bytes:
         headers = self._headers()
         if not auth:
             headers.pop("Authorization", None)
         data = None
         if body is not None:
-            raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            text = (
+                body
+                if isinstance(body, JsonText)
+                else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            )
+            raw = text.encode()
             data = gzip.compress(raw, compresslevel=5)
             headers["Content-Encoding"] = "gzip"
             headers["Content-Type"] = "application/json"
@@ -327,11 +354,12 @@ class CentralClient:
                 ssl=self._ssl,
             ) as resp:  # fmt: skip
                 await self._raise_for(resp)
+                self.server_timing = _server_timing(resp.headers.get("Server-Timing", ""))
                 if resp.status == 204:
-                    return None
+                    return b""
                 raw_body = await resp.read()
                 self.bytes_received += int(resp.headers.get("Content-Length", len(raw_body)))
-                return json.loads(raw_body)
+                return raw_body
         except aiohttp.ConnectionTimeoutError:
             raise Offline(
                 "The central platform cannot be reached (ConnectionTimeoutError)."
@@ -344,7 +372,7 @@ class CentralClient:
             raise Offline(
                 f"The central platform cannot be reached ({type(exc).__name__})."
             ) from None
-        except (aiohttp.ClientPayloadError, json.JSONDecodeError):
+        except aiohttp.ClientPayloadError:
             raise Offline("The answer from the central platform was cut off.") from None
 
     # --------------------------------------------------------------------------- calls --
@@ -365,14 +393,22 @@ class CentralClient:
         return result
 
     async def push(self, req: p.PushRequest) -> p.PushResponse:
-        return _answer(
-            p.PushResponse, await self.request_json("POST", "/api/v1/sync/push", req.to_json())
-        )
+        return await self.push_json(req.to_json())
+
+    async def push_json(self, body: dict[str, Any] | JsonText) -> p.PushResponse:
+        """A push whose body is already the JSON form of a :class:`~p.PushRequest` (or its
+        text)."""
+        return _answer(p.PushResponse, await self.request_json("POST", "/api/v1/sync/push", body))
 
     async def pull(self, req: p.PullRequest) -> p.PullResponse:
         return _answer(
             p.PullResponse, await self.request_json("POST", "/api/v1/sync/pull", req.to_json())
         )
+
+    async def pull_raw(self, req: p.PullRequest) -> bytes:
+        """A pull answer's JSON, not decoded: the sync engine decodes a page off the event
+        loop (:func:`decode_pull`) while it stores the one before."""
+        return await self.request_raw("POST", "/api/v1/sync/pull", req.to_json())
 
     async def attachment_status(self, sha256: str, size: int) -> p.AttachmentStatus:
         return _answer(
@@ -442,6 +478,32 @@ def _answer(message: type[_M], data: Any) -> _M:
         return message.parse(data)
     except p.ProtocolError as exc:
         raise Offline(f"The central platform sent a malformed answer: {exc}") from None
+
+
+def decode_pull(raw: bytes) -> p.PullPage:
+    """A pull answer's JSON (:meth:`CentralClient.pull_raw`) decoded and checked; a malformed
+    one is a fault of the server's side: retried later, like an outage (nothing is stored)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise Offline("The answer from the central platform was cut off.") from None
+    try:
+        return p.pull_page(data)
+    except p.ProtocolError as exc:
+        raise Offline(f"The central platform sent a malformed answer: {exc}") from None
+
+
+def _server_timing(header: str) -> dict[str, float]:
+    """``Server-Timing: db;dur=1.2, json;dur=3.4`` as {"db": 1.2, "json": 3.4} (ms)."""
+    out: dict[str, float] = {}
+    for item in header.split(","):
+        name, _, rest = item.strip().partition(";")
+        for param in rest.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "dur" and name:
+                with contextlib.suppress(ValueError):
+                    out[name] = float(value)
+    return out
 
 
 def _retry_after(value: str | None) -> int | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import random
@@ -37,21 +38,26 @@ from clinic_app.sync import protocol as p
 from clinic_app.sync.client import (
     AuthFailed,
     CentralClient,
+    JsonText,
     Offline,
     Refused,
     ServerTrouble,
     SyncError,
     UpgradeRequired,
+    decode_pull,
 )
 from clinic_app.sync.merge import three_way
 from local_store.store import Store
-from local_store.sync_ledger import Incoming, Outgoing, Rejection, SyncLedger
+from local_store.sync_ledger import Incoming, Outgoing, Rejection, SyncLedger, stored_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ATTACHMENT_PREFIX = "attachment:sha256:"
 LAST_SUCCESS_META = "sync_last_success"  # in the profile: every process shows the same time
 COMPACT_EVERY = 3600.0  # seconds between outbox compactions (after successful cycles)
+FIRST_PULL_PAGE = 500  # changes asked for in a pull's first page (the first records show soon)
+MIN_PULL_PAGE = 100  # a page never shrinks below this on a slow link
+PULL_PAGE_SECONDS = 2.0  # pages grow while one comes back in half this, shrink above it
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,39 @@ class _PhaseClock:
 
 
 @dataclass
+class PullStats:
+    """Where the time of the last pull went (seconds; the log and bench.sync show them).
+    ``fetch_s`` is the time to the last byte of each answer (``server_s`` of it the central's
+    own, from its Server-Timing); decoding and preparing run on a worker thread, storing on the
+    store's while the next page is on its way, so the parts add up to more than ``seconds``."""
+
+    seconds: float = 0.0
+    pages: int = 0
+    records: int = 0
+    json_bytes: int = 0  # the answers' JSON (gzip on the wire)
+    fetch_s: float = 0.0
+    server_s: float = 0.0
+    decode_s: float = 0.0  # JSON and the protocol's check
+    prepare_s: float = 0.0  # search terms, stored texts
+    store_s: float = 0.0  # the store's transactions (statements, commits)
+
+
+@dataclass
+class _Page:
+    """A pull page decoded and ready for the store."""
+
+    epoch: str
+    head: int
+    next: int
+    more: bool
+    remaining: int | None
+    changes: list[Incoming]
+    attachments: list[tuple[str, dict[str, Any]]]  # (SHA-256, the DocumentReference)
+    decode_s: float = 0.0
+    prepare_s: float = 0.0
+
+
+@dataclass
 class _Cycle:
     pushed: int = 0
     pulled: int = 0
@@ -181,6 +220,7 @@ class SyncEngine:
         self._kick = asyncio.Event()
         self._lock = asyncio.Lock()
         self._reset_done = False
+        self.pull_stats = PullStats()
 
     # ---------------------------------------------------------------------- plumbing --
     def subscribe(self, listener: Callable[[SyncStatus], None]) -> None:
@@ -334,7 +374,7 @@ class SyncEngine:
                 if not changes:
                     continue
                 try:
-                    resp = await client.push(p.PushRequest(tuple(self._change(c) for c in changes)))
+                    resp = await client.push_json(self._push_body(changes))
                 except ServerTrouble:
                     in_row += 1
                     if in_row > limit:
@@ -454,6 +494,33 @@ class SyncEngine:
             attachments=tuple(attachments_of(c.resource)),
         )
 
+    @staticmethod
+    def _push_body(changes: list[Outgoing]) -> JsonText:
+        """The text of ``PushRequest(tuple(_change(c) for c in changes)).to_json()``, made
+        directly: each resource's stored JSON is spliced in as it is, and no model is built per
+        change (the changes come from our own store, and the central platform parses every one
+        strictly; building and dumping the models cost as much as the rest of the client's
+        side of a push)."""
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        parts = []
+        for c in changes:
+            put = c.op != "delete"
+            head = dumps(
+                {
+                    "change_id": c.change_id,
+                    "rtype": c.rtype,
+                    "record_id": c.record_id,
+                    "op": "put" if put else "delete",
+                    "base_version": c.base_version,
+                }
+            )
+            text = "null"
+            if put and c.resource is not None:
+                text = c.text if c.text is not None else dumps(c.resource)
+            attachments = dumps(attachments_of(c.resource))
+            parts.append(f'{head[:-1]},"resource":{text},"attachments":{attachments}}}')
+        return JsonText(f'{{"changes":[{",".join(parts)}],"protocol":{p.PROTOCOL_VERSION}}}')
+
     def _merge(self, change: Outgoing, server: p.ServerCopy) -> None:
         """Runs on the store thread: three-way merge of one record after a conflict."""
         base_resource = None
@@ -558,46 +625,131 @@ class SyncEngine:
             self._publish(bytes_done=self.status.bytes_done + len(piece))
 
     async def _pull_all(self, client: CentralClient, cycle: _Cycle) -> None:
+        """Pull pages until the server has nothing newer. The next page is asked for while
+        the store writes the one before (the central platform reads and sends it meanwhile);
+        a page is decoded off the event loop and off the store's thread, though not while
+        the store writes: two threads busy in Python at once slow both far more than they
+        gain (the store's statements wait for the interpreter lock row by row). Each page is
+        stored with its cursor in one transaction, so a pull cut off anywhere resumes after
+        the last page stored. Pages start small (the first records show at once) and grow
+        while they come back quickly, up to ``pull_page`` changes (the server also ends a page
+        at :data:`~clinic_app.sync.protocol.MAX_PULL_BYTES`)."""
         since = await self._io(self.ledger.cursor)
         clock = _PhaseClock()
+        stats = self.pull_stats = PullStats()
         received, total = 0, 0
-        first = True
-        while True:
-            resp = await client.pull(p.PullRequest(since, self.pull_page, count=first))
-            if first:  # the total to receive is known from the first page on
-                total = len(resp.changes) + (resp.remaining or 0)
-                first = False
-            if await self._check_epoch(resp.epoch, resp.head):
-                cycle.restarted = True
-                return
-            # Search terms of pulled patients (pinyin) take ~0.1 ms each: on the store thread,
-            # not on the loop's (a page of patients held a GUI loop ~60-80 ms).
-            incoming = await self._io(lambda r=resp: [self._incoming(c) for c in r.changes])
-            written = await self._io(self.ledger.apply_incoming, incoming, resp.next, resp.epoch)
-            cycle.pulled += written
-            for c in resp.changes:
-                for sha in attachments_of(c.resource):
-                    await self._fetch_attachment(client, sha, c.resource or {})
-            received += len(resp.changes)
-            self._publish(pulled=cycle.pulled)
-            if total or received:
-                self._progress(clock, "receiving", received, total)
-            if not resp.more or resp.next <= since:
-                return
-            since = resp.next
+        limit = min(self.pull_page, FIRST_PULL_PAGE)
+        loop = asyncio.get_running_loop()
+        ahead: asyncio.Future[tuple[bytes, float]] | None = asyncio.ensure_future(
+            self._fetch_raw(client, since, limit, True)
+        )
+        try:
+            first = True
+            while ahead is not None:
+                raw, fetch_s = await ahead
+                ahead = None
+                page = await loop.run_in_executor(None, self._decode_page, raw)
+                del raw
+                stats.decode_s += page.decode_s
+                stats.prepare_s += page.prepare_s
+                if first:  # the total to receive is known from the first page on
+                    total = len(page.changes) + (page.remaining or 0)
+                    first = False
+                if await self._check_epoch(page.epoch, page.head):
+                    cycle.restarted = True
+                    return
+                if page.more and page.next > since:
+                    limit = self._next_limit(limit, len(page.changes), fetch_s)
+                    ahead = asyncio.ensure_future(self._fetch_raw(client, page.next, limit, False))
+                t0 = time.perf_counter()
+                written = await self._io(
+                    self.ledger.apply_incoming, page.changes, page.next, page.epoch
+                )
+                stats.store_s += time.perf_counter() - t0
+                cycle.pulled += written
+                for sha, doc in page.attachments:
+                    await self._fetch_attachment(client, sha, doc)
+                received += len(page.changes)
+                stats.records += len(page.changes)
+                self._publish(pulled=cycle.pulled)
+                if total or received:
+                    self._progress(clock, "receiving", received, total)
+                since = page.next
+        finally:
+            if ahead is not None:  # stopped early (an error, a restored server): not wanted
+                ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead
+            stats.seconds = time.monotonic() - clock.started
+
+    def _next_limit(self, limit: int, count: int, fetch_s: float) -> int:
+        """The size of the next page: doubled while a full page comes back in under half of
+        :data:`PULL_PAGE_SECONDS`, halved when one takes more than that (a slow link)."""
+        if fetch_s > PULL_PAGE_SECONDS:
+            return max(MIN_PULL_PAGE, limit // 2)
+        if fetch_s < PULL_PAGE_SECONDS / 2 and count >= limit:
+            return min(self.pull_page, limit * 2)
+        return limit
+
+    async def _fetch_raw(
+        self, client: CentralClient, since: int, limit: int, count: bool
+    ) -> tuple[bytes, float]:
+        """One page's answer as it came, and the seconds to its last byte."""
+        t0 = time.perf_counter()
+        raw = await client.pull_raw(p.PullRequest(since, limit, count=count))
+        fetch_s = time.perf_counter() - t0
+        stats = self.pull_stats
+        stats.pages += 1
+        stats.json_bytes += len(raw)
+        stats.fetch_s += fetch_s
+        stats.server_s += sum(client.server_timing.values()) / 1000
+        return raw, fetch_s
 
     @staticmethod
-    def _incoming(c: p.PulledChange) -> Incoming:
-        res = c.resource
+    def _decode_page(raw: bytes) -> _Page:
+        """Runs on a worker thread: the answer decoded and checked (a malformed one raises
+        Offline: nothing of it is stored), then each change as the store writes it."""
+        t0 = time.perf_counter()
+        answer = decode_pull(raw)
+        t1 = time.perf_counter()
+        del raw
+        changes: list[Incoming] = []
+        attachments: list[tuple[str, dict[str, Any]]] = []
+        for c in answer.changes:
+            res = c["resource"]
+            if res is not None:
+                attachments += [(sha, res) for sha in attachments_of(res)]
+            changes.append(SyncEngine._incoming_of(c))
+        answer.changes.clear()  # the decoded resources go: the stored texts stay
+        return _Page(
+            answer.epoch,
+            answer.head,
+            answer.next,
+            answer.more,
+            answer.remaining,
+            changes,
+            attachments,
+            decode_s=t1 - t0,
+            prepare_s=time.perf_counter() - t1,
+        )
+
+    @staticmethod
+    def _incoming_of(c: dict[str, Any]) -> Incoming:
+        """A checked change of a pull answer (protocol.pull_page) as the store takes it: the
+        text it is stored as made here, the decoded resource not kept."""
+        res = c["resource"]
+        rtype = c["rtype"]
+        version = c["version"]
         return Incoming(
-            rtype=c.rtype,
-            record_id=c.record_id,
-            version=c.version,
-            deleted=c.deleted,
-            resource=res,
-            change_id=c.change_id,
+            rtype=rtype,
+            record_id=c["record_id"],
+            version=version,
+            deleted=c["deleted"],
+            resource=None,
+            change_id=c.get("change_id"),
             patient_id=patient_of(res) if res else None,
-            terms=search_terms(res) if res and c.rtype == "Patient" else None,
+            terms=search_terms(res) if res and rtype == "Patient" else None,
+            body=stored_text(res, version) if res is not None else None,
         )
 
     async def _fetch_attachment(self, client: CentralClient, sha: str, doc: dict[str, Any]) -> None:

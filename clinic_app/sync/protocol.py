@@ -17,7 +17,10 @@ transaction; per change it answers ``applied`` (with the new version and server 
 ``change_id`` returns the stored first result and applies nothing twice.
 
 Pull (``POST /api/v1/sync/pull``): pages of accepted changes visible to the caller with
-``seq > since``, ordered by the server's monotonic sequence. Deletes are tombstones.
+``seq > since``, ordered by the server's monotonic sequence, up to ``limit`` (at most
+:data:`MAX_PULL`) changes and ending early once their resources hold :data:`MAX_PULL_BYTES`
+of JSON. Deletes are tombstones. The client checks a page with :func:`pull_page` (the same
+acceptance as :class:`PullResponse`, without a model per change).
 
 Every answer carries the server ``epoch``; a different epoch than the client last saw (or a
 head sequence below the client's cursor) means the server was restored from an older backup:
@@ -48,7 +51,8 @@ from clinic_errors import ClinicError
 
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500
-MAX_PULL = 1000
+MAX_PULL = 5000  # changes in one pull page (a limit above is cut to it) ...
+MAX_PULL_BYTES = 4 * 1024 * 1024  # ... and the page ends once its resources hold this much JSON
 MAX_RESOURCE_BYTES = 1_000_000  # a resource's stored JSON (checked in central/validation.py)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_ATTACHMENTS = 100  # digests named by one change
@@ -563,6 +567,76 @@ class PullResponse(WireMessage):
     next: Count
     more: Bool
     remaining: Count | None = None  # visible changes after this page (asked for with count)
+
+
+@plain_dataclass(frozen=True)
+class PullPage:
+    """A pull answer checked by :func:`pull_page` (the client's fast parse): the same fields as
+    :class:`PullResponse`, its changes left as the decoded JSON objects."""
+
+    epoch: str
+    head: int
+    changes: list[dict[str, Any]]
+    next: int
+    more: bool
+    remaining: int | None = None
+
+
+def _count(value: object, low: int) -> bool:
+    return type(value) is int and value >= low
+
+
+def _change_ok(c: object) -> bool:
+    """Whether one pulled change is what :class:`PulledChange` accepts (checked by hand)."""
+    if type(c) is not dict:
+        return False
+    rtype, rid, res, cid = (
+        c.get("rtype"),
+        c.get("record_id"),
+        c.get("resource", 0),
+        c.get("change_id"),
+    )
+    return (
+        _count(c.get("seq"), 1)
+        and _count(c.get("version"), 1)
+        and type(c.get("deleted")) is bool
+        and type(rtype) is str
+        and _RTYPE.fullmatch(rtype) is not None
+        and type(rid) is str
+        and _ID.fullmatch(rid) is not None
+        and (res is None or type(res) is dict)
+        and (cid is None or type(cid) is str)
+    )
+
+
+def pull_page(data: Any) -> PullPage:
+    """A decoded pull answer, checked field by field without building a model per change (a
+    first sync's pages hold thousands; the server validated every record when it was pushed).
+    It accepts only what :meth:`PullResponse.parse` accepts; anything else goes through that
+    parse, which raises the :class:`ProtocolError` naming the field (or, should the hand check
+    be stricter than the model somewhere, accepts it)."""
+    if type(data) is dict:
+        changes, remaining = data.get("changes"), data.get("remaining")
+        if (
+            type(data.get("epoch")) is str
+            and _count(data.get("head"), 0)
+            and _count(data.get("next"), 0)
+            and type(data.get("more")) is bool
+            and (remaining is None or _count(remaining, 0))
+            and type(changes) is list
+            and all(_change_ok(c) for c in changes)
+        ):
+            return PullPage(data["epoch"], data["head"], changes, data["next"], data["more"],
+                            remaining)  # fmt: skip
+    parsed = PullResponse.parse(data)
+    return PullPage(
+        parsed.epoch,
+        parsed.head,
+        [c.to_json() for c in parsed.changes],
+        parsed.next,
+        parsed.more,
+        parsed.remaining,
+    )
 
 
 # -- attachments and errors ------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import pytest_asyncio
 
@@ -135,10 +137,42 @@ async def test_pull_pages_by_seq(central, dev):
     assert empty["changes"] == [] and empty["next"] == since and empty["more"] is False
 
 
+async def test_pull_pages_end_at_their_byte_bound(central, dev, monkeypatch):
+    """A page ends once its resources hold MAX_PULL_BYTES of JSON (always at least one change),
+    read a chunk at a time; the pages still hold every change once, in order, with the Server-
+    Timing of the read and the writing."""
+    from central import sync as central_sync
+
+    ps = [patient() for _ in range(7)]
+    await central.push(dev, *[put(p) for p in ps])
+    monkeypatch.setattr(central_sync, "_PULL_CHUNK", 2)
+    whole = await central.pull(dev, 0, limit=100)
+    assert [c["record_id"] for c in whole["changes"]] == [p["id"] for p in ps]
+    one = len(json.dumps(whole["changes"][0]["resource"], separators=(",", ":")))
+    monkeypatch.setattr(central_sync, "MAX_PULL_BYTES", 2 * one)
+    seen, since, sizes = [], 0, []
+    while True:
+        page = await central.pull(dev, since, limit=100)
+        sizes.append(len(page["changes"]))
+        seen += [c["record_id"] for c in page["changes"]]
+        since = page["next"]
+        if not page["more"]:
+            break
+    assert seen == [p["id"] for p in ps] and max(sizes) <= 3 and len(sizes) >= 3
+    monkeypatch.setattr(central_sync, "MAX_PULL_BYTES", 1)
+    tiny = await central.pull(dev, 0, limit=100)
+    assert len(tiny["changes"]) == 1 and tiny["more"] is True
+    headers = {"Authorization": f"Bearer {dev}"}
+    async with central.client.post("/api/v1/sync/pull", json={"since": 0}, headers=headers) as resp:
+        assert resp.status == 200
+        assert {"db", "json"} <= {
+            part.split(";")[0].strip() for part in resp.headers["Server-Timing"].split(",")
+        }
+
+
 async def test_pull_answer_splices_stored_json_byte_for_byte(central, dev):
     """The pull's body is built from the stored resource text without parsing it: the same
     bytes the message's own serialiser gives (non-ASCII text, a tombstone, count)."""
-    import json
 
     ps = [patient(name='张伟 \u2028 "quoted" \\ é') for _ in range(3)]
     await central.push(dev, *[put(x) for x in ps])

@@ -232,3 +232,65 @@ def test_every_message_has_a_json_schema():
     for message in p.MESSAGES:
         schema = p.json_schema(message)
         assert schema["type"] == "object" and schema["properties"], message
+
+
+def _pulled(**over: Any) -> dict[str, Any]:
+    res = {"resourceType": "Patient", "id": "a"}
+    return {"seq": 1, "rtype": "Patient", "record_id": "a", "version": 1, "deleted": False,
+            "resource": res, "change_id": uid(), **over}  # fmt: skip
+
+
+def _answer(*changes: dict[str, Any], **over: Any) -> dict[str, Any]:
+    return {"epoch": "e", "head": 9, "changes": list(changes), "next": 1, "more": False, **over}
+
+
+MALFORMED_PULLS = [
+    _answer(_pulled(seq=0)),
+    _answer(_pulled(seq=True)),
+    _answer(_pulled(seq="1")),
+    _answer(_pulled(version=1.0)),
+    _answer(_pulled(deleted=0)),
+    _answer(_pulled(rtype="patient")),
+    _answer(_pulled(rtype="Patient\n")),
+    _answer(_pulled(record_id="a b")),
+    _answer(_pulled(record_id=7)),
+    _answer(_pulled(resource=[])),
+    _answer(_pulled(change_id=5)),
+    _answer({k: v for k, v in _pulled().items() if k != "resource"}),
+    _answer({k: v for k, v in _pulled().items() if k != "deleted"}),
+    _answer("not a change"),
+    _answer(head=-1),
+    _answer(next=False),
+    _answer(more="no"),
+    _answer(remaining=-1),
+    _answer(epoch=None),
+    {**_answer(), "changes": {"0": _pulled()}},
+    [],
+    None,
+]
+
+
+@pytest.mark.parametrize("data", MALFORMED_PULLS, ids=range(len(MALFORMED_PULLS)))
+def test_the_fast_pull_check_refuses_what_the_model_refuses(data):
+    """The client's fast check of a pull page (no model per change) refuses exactly what
+    PullResponse.parse refuses, with the same words and code."""
+    expected = refusal(p.PullResponse.parse, data)
+    got = refusal(p.pull_page, data)
+    assert (str(got), got.code) == (str(expected), expected.code)
+
+
+def test_the_fast_pull_check_takes_what_the_model_takes():
+    tomb = _pulled(seq=2, version=2, deleted=True, resource=None, change_id=None)
+    bare = {k: v for k, v in _pulled(seq=3, record_id="b.1-X").items() if k != "change_id"}
+    data = _answer(_pulled(extra=1), tomb, bare, remaining=0, more=True, newer_field=[1])
+    page = p.pull_page(data)
+    model = p.PullResponse.parse(data)
+    assert (page.epoch, page.head, page.next, page.more, page.remaining) == (
+        model.epoch, model.head, model.next, model.more, model.remaining)  # fmt: skip
+    assert [
+        (c["seq"], c["rtype"], c["record_id"], c["version"], c["deleted"], c["resource"],
+         c.get("change_id")) for c in page.changes
+    ] == [
+        (c.seq, c.rtype, c.record_id, c.version, c.deleted, c.resource, c.change_id)
+        for c in model.changes
+    ]  # fmt: skip
