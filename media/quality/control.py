@@ -207,6 +207,7 @@ class LinkController:
         self._episode: tuple[float, float, float, float] | None = None
         self._cut_at = -1e9
         self._rtt_at_cut = 0.0
+        self._path_episode: tuple[float, float] | None = None  # (start, peak one-way queue)
         self.fec_overhead = 0.0  # parity bytes per media byte (the sender's FEC)
         self._qps: collections.deque[tuple[float, int]] = collections.deque()
         self.index = self._rung_for(start_bps - AUDIO_RESERVE)
@@ -403,6 +404,31 @@ class LinkController:
                 self._overuse_at = now
                 self._cut_at, self._rtt_at_cut = now, rtt
         self.update(now)
+
+    def on_path_queue(self, queue: float, now: float) -> None:
+        """The one-way queue the send-side estimator measures (transport-cc feedback, every
+        ~50 ms: no wait for a receiver report's round trip, which lagged a rate drop by a
+        second or more while the queue grew to 2 s). Over ``QUEUE_CUT`` video goes thin for
+        about as long as the queue takes to drain (``HOLD_SHARE`` of its peak, at most
+        ``MAX_HOLD`` s from the episode's start); the next episode only after the queue fell
+        under half of ``QUEUE_CUT`` — a path that got longer for good costs one episode. The
+        rate itself is the estimator's to cut."""
+        self._now = max(self._now, now)
+        if self.paused:
+            return
+        if queue < 0.5 * QUEUE_CUT:
+            self._path_episode = None
+            return
+        if queue <= QUEUE_CUT and self._path_episode is None:
+            return
+        if self._path_episode is None:
+            self._path_episode = (now, queue)
+        start, peak = self._path_episode
+        peak = max(peak, queue)
+        self._path_episode = (start, peak)
+        end = start + min(MAX_HOLD, HOLD_SHARE * peak)
+        if now < end:
+            self._hold_until = max(self._hold_until, end)
 
     @property
     def path_rtt(self) -> float:

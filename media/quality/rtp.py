@@ -116,6 +116,10 @@ def _put(obj: Any, name: str, value: Any) -> None:
 # too old and the receiver gave up and asked for a keyframe, seconds at 400 kbit/s)
 MAX_WAIT = 0.4
 MAX_WAIT_CEIL = 1.5
+# While the path drains a queue video goes on at this frame rate and share of its bitrate
+# (gaps of 125 ms: no freeze; the queue drains at ~85 % of the link's rate instead of 100 %)
+DRAIN_FPS = 8.0
+DRAIN_RATE = 0.25
 TICK = 0.01  # receiver timer: frame release, NACK/PLI, audio concealment
 REMOTE_STALL = 2.0  # incoming video silent this long while audio flows: "weak link"
 RESUME_GAP = 1.0  # video packets back after this long without any: a keyframe request at once
@@ -313,6 +317,7 @@ class QualityHub:
         now = time.monotonic()
         self.bwe.rtt = self.rtt if self.rtt is not None else 0.1
         target = self.bwe.on_feedback(results, now)
+        self.controller.on_path_queue(self.bwe.delay.queue, now)
         self.controller.on_estimate(target, now)
         self.maybe_probe(now, state)
 
@@ -809,6 +814,7 @@ class QualitySender(RTCRtpSender):
         self.frames_pacer_skipped = 0
         self.frames_encoded = 0
         self._next_due: float | None = None
+        self._drain_at: float | None = None  # the last frame sent thin while a queue drains
         self.fec_enabled = False
         self.fec_sent = 0
         self._fec_bytes = 0.0
@@ -935,10 +941,12 @@ class QualitySender(RTCRtpSender):
                 self._sr_sent.popitem(last=False)
 
     async def _retransmit(self, sequence_number: int) -> None:
-        """A NACKed packet again — unless the path is queueing (it would only add to the
-        queue a tail drop caused), it is older than any receiver still waits for, or
+        """A NACKed packet again — unless it is older than any receiver still waits for, or
         retransmissions already take a quarter of the estimate (aiortc resends every NACKed
-        packet at once: on a congested link that is a collapse)."""
+        packet at once: on a congested link that is a collapse). Also while the path drains a
+        queue: refused then, a hole became a give-up, a keyframe request and a keyframe — far
+        more bytes behind the same queue than the few packets the tail drop took (a 4.5 s
+        freeze on a 1 Mbit/s -> 300 kbit/s drop)."""
         now = time.monotonic()
         c = self.hub.controller
         rate = 0.25 * c.estimate / 8  # bytes/s
@@ -956,7 +964,7 @@ class QualitySender(RTCRtpSender):
         ):
             return  # no longer kept, or still waiting in the pacer: nothing to resend
         size = len(packet.payload) + 40
-        if c.hold or now - sent > MAX_WAIT_CEIL or size > self._rtx_tokens:
+        if now - sent > MAX_WAIT_CEIL or size > self._rtx_tokens:
             self.rtx_refused += 1
             return
         self._rtx_tokens -= size
@@ -1022,35 +1030,51 @@ class QualitySender(RTCRtpSender):
         return RTCEncodedFrame(payloads, timestamp, audio_level)  # type: ignore[arg-type]
 
     def _shape_video(self, frame: av.VideoFrame, encoder: Any) -> av.VideoFrame | None:
-        """Pause, frame rate and resolution of the current rung; the bitrate, live."""
+        """Pause, frame rate and resolution of the current rung; the bitrate, live. While the
+        path drains a queue (``decision.hold``) video goes on thin — ``DRAIN_FPS`` frames a
+        second at ``DRAIN_RATE`` of the bitrate — instead of stopping: the queue drains
+        almost as fast, and the picture keeps moving (a held stream froze up to 2 s)."""
         self.hub.controller.on_source(frame.width, frame.height)  # the ladder fits the source
         decision = self.hub.decision()
-        if decision.paused or decision.hold:
+        now = time.monotonic()
+        if decision.paused or (
+            decision.hold
+            and self._drain_at is not None
+            and now - self._drain_at < 1.0 / DRAIN_FPS - 0.01
+        ):
             self.frames_skipped += 1
             self.frames_held += 1
             self._next_due = None
             return None
-        now = time.monotonic()
-        period = 1.0 / decision.rung.fps
-        if self._next_due is not None and now < self._next_due - 0.25 * period:
-            self.frames_skipped += 1
-            self.frames_rate_skipped += 1
-            return None
-        due = now if self._next_due is None else self._next_due
-        self._next_due = max(due + period, now - period)
+        bitrate = decision.bitrate
+        if decision.hold:
+            self._drain_at = now
+            self._next_due = None
+            bitrate = int(DRAIN_RATE * bitrate)
+        else:
+            self._drain_at = None
+            period = 1.0 / decision.rung.fps
+            if self._next_due is not None and now < self._next_due - 0.25 * period:
+                self.frames_skipped += 1
+                self.frames_rate_skipped += 1
+                return None
+            due = now if self._next_due is None else self._next_due
+            self._next_due = max(due + period, now - period)
         self.pacer.rate = max(150_000.0, 1.5 * decision.bitrate)
         if self.pacer.queued_seconds > 0.15:  # the link is behind: drop, do not queue
             self.frames_skipped += 1
             self.frames_pacer_skipped += 1
             return None
         if getattr(encoder, "last_quantizer", None) is not None:  # size by quantizer too
-            self.hub.controller.on_quantizer(encoder.take_quantizer(), now)
+            qp = encoder.take_quantizer()
+            if not decision.hold and qp is not None:  # a thin frame's says nothing of the rung
+                self.hub.controller.on_quantizer(qp, now)
         rung = decision.rung
         if frame.width > rung.width or frame.height > rung.height:
             frame = scale_frame(frame, rung.width, rung.height)
         if hasattr(encoder, "target_bitrate"):  # parity packets come out of the same budget
             overhead = self.hub.controller.fec_overhead
-            encoder.target_bitrate = int(decision.bitrate / (1.0 + overhead))
+            encoder.target_bitrate = int(bitrate / (1.0 + overhead))
         self.frames_encoded += 1
         return frame
 
