@@ -153,19 +153,26 @@ def make_damaged_source(folder: Path) -> dict:
         outbox = store.conn.execute(
             "SELECT seq, record_id, version, state FROM outbox ORDER BY seq"
         ).fetchall()
+        versions = {  # record_history is a rowid table (schema 7): its leaves hold rowids
+            r[0]: (r[1], r[2])
+            for r in store.conn.execute("SELECT rowid, id, version FROM record_history")
+        }
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         store.lock()
     db = folder / "records.db"
     raw = db.read_bytes()
     records_pages = btree(raw, key, roots["records"])
-    history_pages = btree(raw, key, roots["record_history"])
+    history_pages = {  # page -> (kind, the (id, version) of the history rows on it)
+        pgno: (kind, [versions[k] for k in keys] if kind == "table-leaf" else [])
+        for pgno, (kind, keys) in btree(raw, key, roots["record_history"]).items()
+    }
     outbox_pages = btree(raw, key, roots["outbox"])
     leaves = sorted(p for p, (kind, _k) in records_pages.items() if kind == "table-leaf")
     damaged_records = [leaves[len(leaves) // 3], leaves[2 * len(leaves) // 3]]
     by_rowid = {v[3]: rid for rid, v in original.items()}
     hit_ids = {by_rowid[r] for p in damaged_records for r in records_pages[p][1]}
-    hist_leaves = [p for p, (kind, _k) in history_pages.items() if kind == "index-leaf"]
+    hist_leaves = [p for p, (kind, _k) in history_pages.items() if kind == "table-leaf"]
     damaged_history = max(
         hist_leaves, key=lambda p: sum(1 for k in history_pages[p][1] if k[0] in hit_ids)
     )
