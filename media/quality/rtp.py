@@ -129,6 +129,7 @@ PROBE_COPY_MIN = PROBE_PADDING  # bytes: recent media packets this big are resen
 PROBE_RECENT = 32  # recent video packets kept for probe copies
 DUPLICATE_RING = 2048  # video sequence numbers remembered to drop duplicates (probe copies)
 PACER_QUEUE_LIMIT = 0.5  # s: a longer pacer queue is drained faster than the pacing rate
+PACER_CREDIT = 0.03  # s of sending a late wake-up may catch up on (a burst of ~4 packets)
 DATA_MIN_BPS = 16_000  # bit/s: files on the data channel get at least this
 TWCC_EXT_ID = 5  # our offers' id for the transport-wide sequence number (shared with BUNDLE)
 # Send-side estimation on/off (off: transport-cc is neither offered nor accepted, REMB as
@@ -787,7 +788,7 @@ class Pacer:
             if not self._queue:
                 self._wake.clear()
                 await self._wake.wait()
-                next_at = max(next_at, time.monotonic() - 0.005)
+                next_at = max(next_at, time.monotonic() - 0.005)  # idle: no credit saved
             delay = next_at - time.monotonic()
             if delay > 0.001:
                 await asyncio.sleep(delay)
@@ -798,7 +799,11 @@ class Pacer:
             rate = max(self.rate, self._bytes * 8 / PACER_QUEUE_LIMIT)
             self._bytes -= size
             await self._send(packet)
-            next_at = max(next_at, time.monotonic() - 0.005) + size * 8 / rate
+            # a wake-up that came late (a busy event loop: 10-30 ms is common on a loaded
+            # machine) keeps up to PACER_CREDIT of its sending time: with 5 ms the pacer lost
+            # the rest each time and fell below the link's rate; the queue it then built made
+            # the sender skip 427 of 982 frames toward a browser (1 Mbit/s, 150 ms)
+            next_at = max(next_at, time.monotonic() - PACER_CREDIT) + size * 8 / rate
 
 
 class QualitySender(RTCRtpSender):
