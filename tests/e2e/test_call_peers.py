@@ -71,7 +71,9 @@ def test_clinic_and_specialist_see_each_other_and_share(world, tmp_path):
         {"code": "8462-4", "value": 91.0, "unit": "mm[Hg]"},
     ]
     sha = hashlib.sha256(sample_bytes(IMAGE_BYTES)).hexdigest()
-    assert b["files"] == [{"name": "image.jpg", "size": IMAGE_BYTES, "sha256": sha}]
+    assert b["files"] == [
+        {"name": "image.jpg", "mime": "image/jpeg", "size": IMAGE_BYTES, "sha256": sha}
+    ]
     assert a["file_sent"] == {"sha256": sha, "ok": True, "resumed_from": [0]}
     # no public STUN, no TURN configured: the pair is host to host
     assert a["selected"] == ["host", "host"]
