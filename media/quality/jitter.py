@@ -371,6 +371,8 @@ class AudioConcealer:
     _jitter: float = 0.0
     stall_gap: float = 0.05  # ticks further apart than this: our own loop was stalled
     _last_tick: float | None = None
+    _pending: dict[int, bytes] = field(default_factory=dict)  # past a hole, by extended seq
+    _hole_since: float | None = None  # when the first packet past the current hole came
 
     @property
     def hold(self) -> float:
@@ -378,33 +380,68 @@ class AudioConcealer:
         return min(0.2, max(0.06, 3 * self._jitter + 0.04))
 
     def on_packet(self, seq: int, timestamp: int, data: bytes, now: float) -> list[AudioOut]:
+        """A packet: played at once when it is the next one; after a hole it waits (up to
+        :attr:`hold` from the first packet past the hole) for the missing ones, which a
+        jittery path often only reorders — filling the hole at once made every reordered
+        packet a concealed frame and then a late one (9.5 % bad audio against Chromium's
+        0.4 % with 40 ms of jitter)."""
         out: list[AudioOut] = []
         if self._expected is None:
             self._start(seq, timestamp)
         assert self._expected is not None and self._ts is not None
         ext = unwrap(seq, self._expected, SEQ_MOD)
-        if ext < self._expected:
+        if ext < self._expected or ext in self._pending:
             self.stats.late += 1
             return out
         gap = ext - self._expected
-        if self._last_arrival is not None:
+        if self._last_arrival is not None and not self._pending:
             spacing = now - self._last_arrival
             self._jitter += (abs(spacing - self.frame_time * (gap + 1)) - self._jitter) / 16
         self._last_arrival = now
         self._run = 0
         if gap * self.frame_time > self.max_gap:
             self.stats.resyncs += 1
+            self._pending.clear()
+            self._hole_since = None
             self._start(seq, timestamp)
             gap = 0
-        for _ in range(max(0, gap - 1)):
-            out.append(self._emit(self.decoder.conceal(), "plc"))
-        if gap >= 1:
-            out.append(self._emit(self.decoder.recover(data), "fec"))
+        if gap == 0:
+            out.append(self._emit(self.decoder.decode(data), "decoded"))
+            out += self._drain()
+            return out
+        self._pending[ext] = data
+        if self._hole_since is None:
+            self._hole_since = now
+        return out
+
+    def _drain(self) -> list[AudioOut]:
+        """The waiting packets that now follow on without a hole."""
+        out: list[AudioOut] = []
+        while self._expected in self._pending:
+            out.append(
+                self._emit(self.decoder.decode(self._pending.pop(self._expected)), "decoded")
+            )
+        if not self._pending:
+            self._hole_since = None
+        return out
+
+    def _fill_hole(self, now: float) -> list[AudioOut]:
+        """The missing packets did not come in time: conceal them (the last one from the next
+        packet's in-band FEC) and play on."""
+        assert self._expected is not None
+        first = min(self._pending)
+        out = [self._emit(self.decoder.conceal(), "plc") for _ in range(first - self._expected - 1)]
+        data = self._pending.pop(first)
+        out.append(self._emit(self.decoder.recover(data), "fec"))
         out.append(self._emit(self.decoder.decode(data), "decoded"))
+        out += self._drain()
+        if self._pending:
+            self._hole_since = now  # another hole among the waiting ones
         return out
 
     def tick(self, now: float) -> list[AudioOut]:
-        """Conceal frames whose packets are overdue (called every ~10-20 ms).
+        """Fill a hole that waited long enough; conceal frames whose packets are overdue
+        (called every ~10-20 ms).
 
         After a stall of our own event loop (ticks far apart) the packets are usually
         waiting unread in the socket: this tick conceals nothing, so they are read and
@@ -413,6 +450,10 @@ class AudioConcealer:
         stalled = self._last_tick is not None and now - self._last_tick > self.stall_gap
         self._last_tick = now
         if stalled or self._expected is None or self._last_arrival is None:
+            return out
+        if self._pending:
+            if self._hole_since is not None and now - self._hole_since >= self.hold:
+                out += self._fill_hole(now)
             return out
         while (
             self._run * self.frame_time < self.max_conceal

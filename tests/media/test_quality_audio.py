@@ -152,3 +152,24 @@ def test_a_stall_of_our_own_loop_is_not_taken_for_loss(stream: list[bytes]) -> N
     for step in range(30):
         got += conc.tick(t + step * 0.01)
     assert any(o.kind == "plc" for o in got)
+
+
+def test_reordered_packets_are_played_in_order_not_concealed(stream: list[bytes]) -> None:
+    """A jittery path swaps packets: each waits for the one before it (up to the hold), so
+    nothing is concealed and nothing comes late; a real loss is still filled after the hold."""
+    conc = AudioConcealer(ConcealingOpusDecoder())
+    order = list(range(60))
+    for i in range(5, 55, 7):  # swap neighbours every 7 packets
+        order[i], order[i + 1] = order[i + 1], order[i]
+    out = []
+    for k, i in enumerate(order):
+        now = k * 0.02 + 0.005
+        out += conc.tick(k * 0.02)
+        if i != 40:  # lost
+            out += conc.on_packet(1000 + i, 5000 + i * FRAME_SAMPLES, stream[i], now)
+    out += conc.tick(60 * 0.02)
+    out += conc.tick(60 * 0.02 + 0.2)
+    assert [o.timestamp for o in out] == [5000 + i * FRAME_SAMPLES for i in range(60)]
+    assert conc.stats.late == 0
+    assert [o.kind for o in out if o.kind != "decoded"] == ["fec"]  # only the lost one
+    assert out[40].kind == "fec"
