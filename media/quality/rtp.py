@@ -62,6 +62,7 @@ from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCEncodedFrame, RTCRtpSender, random_sequence_number
 from aiortc.rtp import (
     RTCP_PSFB_APP,
+    RTCP_PSFB_PLI,
     RTP_HISTORY_SIZE,
     AnyRtcpPacket,
     RtcpPsfbPacket,
@@ -302,6 +303,19 @@ class QualityHub:
         self.tcc_states: dict[int, _TransportCC] = {}
         self.probe: ProbeCluster | None = None  # the cluster being sent: packets are tagged
         self._probe_checked = -1e9
+        self._path_back_at = -1e9
+
+    def on_path_back(self, now: float) -> None:
+        """Media from the far side again after an outage: the path is most likely back both
+        ways, so our video senders send a keyframe now (everything sent into the outage is
+        lost; the far side would ask for one with a PLI, which reaches us a round trip after
+        the path returned — this saves about half of it). Once per outage."""
+        if now - self._path_back_at < RESUME_GAP:
+            return
+        self._path_back_at = now
+        for sender in self.senders:
+            if sender.kind == "video":
+                sender.keyframe_on_path_back(now)
 
     def tcc(self, transport: Any) -> _TransportCC:
         """The transport-cc state of ``transport`` (made, and its RTCP hooked, on first use)."""
@@ -572,6 +586,8 @@ class QualityReceiver(RTCRtpReceiver):
         self._ssrc = packet.ssrc
         silent = now - self.last_packet_at if self.last_packet_at else 0.0
         self.last_packet_at = now
+        if silent >= RESUME_GAP:
+            self.hub.on_path_back(now)
         if self.kind == "video" and name == "vp8":
             self._take_vp8(packet, codec, now)
             if silent >= RESUME_GAP:
@@ -820,6 +836,9 @@ class QualitySender(RTCRtpSender):
         self.frames_encoded = 0
         self._next_due: float | None = None
         self._drain_at: float | None = None  # the last frame sent thin while a queue drains
+        self._own_keyframe_at = -1e9  # a keyframe sent when the path came back
+        self.path_keyframes = 0
+        self.plis_answered_early = 0
         self.fec_enabled = False
         self.fec_sent = 0
         self._fec_bytes = 0.0
@@ -1083,7 +1102,22 @@ class QualitySender(RTCRtpSender):
         self.frames_encoded += 1
         return frame
 
+    def keyframe_on_path_back(self, now: float) -> None:
+        """A keyframe with the next frame (see :meth:`QualityHub.on_path_back`)."""
+        if self.hub.controller.paused:
+            return
+        _put(self, "_RTCRtpSender__force_keyframe", True)
+        self._own_keyframe_at = now
+        self.path_keyframes += 1
+
     async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:
+            # the far side's request for the keyframe we already sent when the path came
+            # back (it asked on its first packet after the outage): not a second one
+            rtt = self.hub.rtt if self.hub.rtt is not None else 0.3
+            if time.monotonic() - self._own_keyframe_at < rtt + 0.2:
+                self.plis_answered_early += 1
+                return
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
             with contextlib.suppress(ValueError):
                 bitrate, ssrcs = unpack_remb_fci(packet.fci)
