@@ -45,6 +45,7 @@ TEMPLATES: dict[str, str] = {
     "MEDIUM_REMOVED": "The disk, stick or network share is no longer there (removed or disconnected).",
     "PERMISSION_DENIED": "Permission denied: this user may not write there.",
     "IO_ERROR": "The disk reported an input/output error; it may be failing.",
+    "REBUILD_FAILED": "The clinic's records could not be rebuilt from the central platform; nothing was kept. Check the connection and try again.",
     # The central platform's refusals of a sign-in or a session (central/api.py, the sync
     # client's SessionEnded): its codes are lower case; its own sentences carry values.
     "account_locked": "Sign-in with this user name is locked after too many failed attempts. "
@@ -166,6 +167,9 @@ ZH: dict[str, str] = {
     TEMPLATES["PROFILE_BUSY"]: "档案正被其他程序使用（工作站可能已打开）；请关闭后重试。",
     TEMPLATES["STORAGE"]: "记录所在的磁盘或文件夹操作失败。",
     TEMPLATES["DISK_FULL"]: "磁盘已满。请释放一些空间后重试。",
+    TEMPLATES[
+        "REBUILD_FAILED"
+    ]: "未能从中心平台重建本诊所的记录；未保留任何内容。请检查网络连接后重试。",
     TEMPLATES["account_locked"]: "此用户名因多次登录失败已被锁定。请等待锁定结束，或请管理员解锁。",
     TEMPLATES["too_many_attempts"]: "尝试次数过多：请稍候再试。",
     TEMPLATES["reenroll"]: "此工作站与中心平台的连接已结束：请向管理员索取新的注册码并重新注册。",

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from qasync import asyncSlot
+from shiboken6 import isValid
 
 from clinic_app.letters.content import Choice
 from ui.clinical_text import when_text
@@ -199,13 +200,13 @@ class PrintLetterDialog(QDialog):
         render = functools.partial(self.session.clinic.letters.render, kind, rid, size=size,
                                    lang=lang, translate=letter_translate(lang))  # fmt: skip
         pdf = await run_op(self, self.session.call(render))
-        if pdf is None or seq != self._seq:
-            return
+        if pdf is None or seq != self._seq or not isValid(self.preview):
+            return  # none, superseded, or the dialog was closed meanwhile
         # the loop qasync installed: a refresh queued by a combo box change may take its next
         # step while Qt processes events outside run_forever (a closing dialog, a test)
         loop = asyncio.get_event_loop()
         pages = await run_op(self, loop.run_in_executor(None, rasterise, pdf, PREVIEW_DPI))
-        if pages is None or seq != self._seq:
+        if pages is None or seq != self._seq or not isValid(self.preview):
             return
         self.pdf, self.pages = pdf, pages
         self.preview.setPixmap(QPixmap.fromImage(_stacked(pages)))

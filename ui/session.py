@@ -21,6 +21,12 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 PAGE_REFRESH_S = 1.0  # screens refresh at most this often while records arrive
 RECEIVED = Changes(reason="received by sync")  # which records: not said (any may have changed)
+# Sent by sync: what shows a delivery state ("Queued offline" -> "Delivered") may have changed
+# (which records: not said; the empty id stands for "any"); the patient list is not touched
+SENT = Changes(
+    frozenset((t, "") for t in ("ServiceRequest", "Appointment", "Task", "DocumentReference")),
+    "sent by sync",
+)
 
 
 class Session:
@@ -89,8 +95,10 @@ class Session:
         pages arrive."""
         self.bridge.post(Event.SYNC_STATUS, status)
         if not status.syncing:
-            if status.pulled:
-                self.bridge.post(Event.RECORDS_CHANGED, RECEIVED)
+            # records sent change too: their delivery state ("Queued offline" -> "Delivered")
+            # is shown on the screens, and a round that only pushed must refresh them as well
+            if status.pulled or status.pushed:
+                self.bridge.post(Event.RECORDS_CHANGED, RECEIVED if status.pulled else SENT)
             self._pulled_shown = 0
             return
         now = time.monotonic()

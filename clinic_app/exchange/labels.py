@@ -50,6 +50,8 @@ _ZH: dict[str, dict[str, str]] = {
         "spo2": "动脉血氧饱和度",
         "glucose_mmol": "血糖（mmol/L）",
         "glucose_mgdl": "血糖（mg/dL）",
+        "hba1c": "糖化血红蛋白（%）",
+        "hba1c_ifcc": "糖化血红蛋白（IFCC，mmol/mol）",
         "weight": "体重",
         "height": "身高",
     },

@@ -46,6 +46,10 @@ def damage_around(profile: Path, user: str, record_id: str) -> tuple[set[str], s
     try:
         roots = dict(conn.execute("SELECT name, rootpage FROM sqlite_master").fetchall())
         by_rowid = dict(conn.execute("SELECT rowid, id FROM records").fetchall())
+        versions = {  # record_history is a rowid table (schema 7): its leaves hold rowids
+            r[0]: (r[1], r[2])
+            for r in conn.execute("SELECT rowid, id, version FROM record_history").fetchall()
+        }
     finally:
         conn.close()
     raw = (profile / "records.db").read_bytes()
@@ -53,7 +57,10 @@ def damage_around(profile: Path, user: str, record_id: str) -> tuple[set[str], s
     rec_pages = btree(raw, key, roots["records"])
     page_r = next(p for p, (kind, keys) in rec_pages.items() if kind == "table-leaf"
                   and rowid in keys)  # fmt: skip
-    hist_pages = btree(raw, key, roots["record_history"])
+    hist_pages = {  # page -> (kind, the (id, version) of the history rows on it)
+        pgno: (kind, [versions[k] for k in keys] if kind == "table-leaf" else [])
+        for pgno, (kind, keys) in btree(raw, key, roots["record_history"]).items()
+    }
     page_h = next(p for p, (_kind, keys) in hist_pages.items()
                   if any(k[0] == record_id for k in keys))  # fmt: skip
     for pgno in (page_r, page_h):
