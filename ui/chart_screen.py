@@ -5,7 +5,7 @@ added by file dialog or by dropping files anywhere on the chart). Loaded on the 
 through ``clinic.patients.chart_view``; refreshed when records it shows change while it is on
 screen.
 
-The load pauses the cyclic garbage collector (``ui.gc_pause``, which says why: a full
+The load pauses the cyclic garbage collector (``clinic_app.gc_pause``, which says why: a full
 collection triggered by the parse on the store thread held the GIL, and the GUI thread with it,
 past the 100 ms bound, also with the start-up heap frozen)."""
 
@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from clinic_app.changes import Changes
+from clinic_app.gc_pause import gc_paused
 from clinic_app.records import allergies as allergy_records
 from clinic_app.records.common import Resource
 from clinic_app.records.masking import FIELDS, Field
@@ -69,7 +70,6 @@ from ui.clinical_text import (
     when_text,
 )
 from ui.consult_status import JOINABLE
-from ui.gc_pause import gc_paused
 from ui.ops import run_op
 from ui.session import Session
 from ui.text_size import TITLE, relative_font

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from clinic_app.gc_pause import gc_paused
 from clinic_app.records.common import patient_of
 from clinic_app.records.patient import search_terms
 from clinic_app.sync import protocol as p
@@ -710,17 +711,21 @@ class SyncEngine:
         """Runs on a worker thread: the answer decoded and checked (a malformed one raises
         Offline: nothing of it is stored), then each change as the store writes it."""
         t0 = time.perf_counter()
-        answer = decode_pull(raw)
-        t1 = time.perf_counter()
-        del raw
-        changes: list[Incoming] = []
-        attachments: list[tuple[str, dict[str, Any]]] = []
-        for c in answer.changes:
-            res = c["resource"]
-            if res is not None:
-                attachments += [(sha, res) for sha in attachments_of(res)]
-            changes.append(SyncEngine._incoming_of(c))
-        answer.changes.clear()  # the decoded resources go: the stored texts stay
+        # a page makes ~10^5 containers at once: without the pause a full collection runs on
+        # this thread and holds the interpreter lock, and with it the GUI, for 110-150 ms
+        # (tests/ui/test_event_loop_stalls.py; clinic_app/gc_pause.py says why it is safe)
+        with gc_paused():
+            answer = decode_pull(raw)
+            t1 = time.perf_counter()
+            del raw
+            changes: list[Incoming] = []
+            attachments: list[tuple[str, dict[str, Any]]] = []
+            for c in answer.changes:
+                res = c["resource"]
+                if res is not None:
+                    attachments += [(sha, res) for sha in attachments_of(res)]
+                changes.append(SyncEngine._incoming_of(c))
+            answer.changes.clear()  # the decoded resources go: the stored texts stay
         return _Page(
             answer.epoch,
             answer.head,
