@@ -80,10 +80,13 @@ typecheck: $(STAMP)
 # lists them, and groups on one worker the tests that share files). Both always run; either
 # failing fails the target.
 TEST_WORKERS ?= 4
+# Wall-clock guards: a run that hangs is interrupted (pytest prints what it had) and fails.
+PARALLEL_LIMIT ?= 40m
+SERIAL_LIMIT ?= 30m
 unit: $(STAMP)
 	@status=0; \
-	$(BIN)/python -m pytest -q --durations=30 -n $(TEST_WORKERS) --dist loadgroup -m "not serial" || status=$$?; \
-	$(BIN)/python -m pytest -q --durations=30 -m serial || status=$$?; \
+	timeout -s INT -k 60 $(PARALLEL_LIMIT) $(BIN)/python -m pytest -q --durations=30 -n $(TEST_WORKERS) --dist loadgroup -m "not serial" || status=$$?; \
+	timeout -s INT -k 60 $(SERIAL_LIMIT) $(BIN)/python -m pytest -q --durations=30 -m serial || status=$$?; \
 	exit $$status
 
 # The Linux bundle (.tar.gz + .deb in dist/installer/); skipped when its inputs are unchanged

@@ -85,3 +85,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.serial)
         module = item.nodeid.split("::", 1)[0]
         item.add_marker(pytest.mark.xdist_group(GROUPS.get(module, module)))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup`` with a crash recovery that does not hang (xdist_crash_safe)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.support.xdist_crash_safe import CrashSafeLoadGroupScheduling
+
+    return CrashSafeLoadGroupScheduling(config, log)  # type: ignore[arg-type]

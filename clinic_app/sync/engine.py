@@ -32,7 +32,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from clinic_app.gc_pause import gc_paused
 from clinic_app.records.common import patient_of
 from clinic_app.records.patient import search_terms
 from clinic_app.sync import protocol as p
@@ -45,9 +44,9 @@ from clinic_app.sync.client import (
     ServerTrouble,
     SyncError,
     UpgradeRequired,
-    decode_pull,
 )
 from clinic_app.sync.merge import three_way
+from clinic_app.sync.pull_stream import decode_pull_each
 from local_store.store import Store
 from local_store.sync_ledger import Incoming, Outgoing, Rejection, SyncLedger, stored_text
 
@@ -709,33 +708,28 @@ class SyncEngine:
     @staticmethod
     def _decode_page(raw: bytes) -> _Page:
         """Runs on a worker thread: the answer decoded and checked (a malformed one raises
-        Offline: nothing of it is stored), then each change as the store writes it."""
-        t0 = time.perf_counter()
-        # a page makes ~10^5 containers at once: without the pause a full collection runs on
-        # this thread and holds the interpreter lock, and with it the GUI, for 110-150 ms
-        # (tests/ui/test_event_loop_stalls.py; clinic_app/gc_pause.py says why it is safe)
-        with gc_paused():
-            answer = decode_pull(raw)
-            t1 = time.perf_counter()
-            del raw
-            changes: list[Incoming] = []
-            attachments: list[tuple[str, dict[str, Any]]] = []
-            for c in answer.changes:
-                res = c["resource"]
-                if res is not None:
-                    attachments += [(sha, res) for sha in attachments_of(res)]
-                changes.append(SyncEngine._incoming_of(c))
-            answer.changes.clear()  # the decoded resources go: the stored texts stay
+        Offline: nothing of it is stored), each change made into what the store writes as it
+        is read, so that neither one long decode nor a heap of decoded resources holds the
+        interpreter lock, and with it the GUI (clinic_app/sync/pull_stream.py says why)."""
+        attachments: list[tuple[str, dict[str, Any]]] = []
+
+        def convert(c: dict[str, Any]) -> Incoming:
+            res = c["resource"]
+            if res is not None:
+                attachments.extend((sha, res) for sha in attachments_of(res))
+            return SyncEngine._incoming_of(c)
+
+        page = decode_pull_each(raw, convert)
         return _Page(
-            answer.epoch,
-            answer.head,
-            answer.next,
-            answer.more,
-            answer.remaining,
-            changes,
+            page.epoch,
+            page.head,
+            page.next,
+            page.more,
+            page.remaining,
+            page.changes,
             attachments,
-            decode_s=t1 - t0,
-            prepare_s=time.perf_counter() - t1,
+            decode_s=page.decode_s,
+            prepare_s=page.convert_s,
         )
 
     @staticmethod

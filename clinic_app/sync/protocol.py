@@ -586,7 +586,7 @@ def _count(value: object, low: int) -> bool:
     return type(value) is int and value >= low
 
 
-def _change_ok(c: object) -> bool:
+def change_ok(c: object) -> bool:
     """Whether one pulled change is what :class:`PulledChange` accepts (checked by hand)."""
     if type(c) is not dict:
         return False
@@ -624,7 +624,7 @@ def pull_page(data: Any) -> PullPage:
             and type(data.get("more")) is bool
             and (remaining is None or _count(remaining, 0))
             and type(changes) is list
-            and all(_change_ok(c) for c in changes)
+            and all(change_ok(c) for c in changes)
         ):
             return PullPage(data["epoch"], data["head"], changes, data["next"], data["more"],
                             remaining)  # fmt: skip

@@ -102,7 +102,7 @@ class TickMonitor:
     ticks: list[float] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     on_tick: list[Callable[[], None]] = field(default_factory=list)
-    collections: list[tuple[int, float]] = field(default_factory=list)  # GC passes over 5 ms
+    collections: list[tuple[int, float, str]] = field(default_factory=list)  # GC passes > 5 ms
 
     def __post_init__(self) -> None:
         self.timer = QTimer()
@@ -120,14 +120,16 @@ class TickMonitor:
         self._gc_started = 0.0
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
-        if threading.get_ident() != self._gui:
-            return
+        # on any thread: a collection holds the interpreter lock, so one on a worker thread
+        # keeps the GUI thread from running just as one on the GUI thread does
         if phase == "start":
             self._gc_started = time.perf_counter()
         elif self._gc_started:
             took = time.perf_counter() - self._gc_started
             if took > 0.005:
-                self.collections.append((info["generation"], took))
+                gui = threading.get_ident() == self._gui
+                where = "GUI" if gui else threading.current_thread().name
+                self.collections.append((info["generation"], took, where))
 
     def _tick(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
@@ -203,8 +205,8 @@ class TickMonitor:
         if self.collections:
             slow = max(self.collections, key=lambda c: c[1])
             line += (
-                f"; {len(self.collections)} garbage collections over 5 ms on the GUI thread, "
-                f"longest {slow[1] * 1000:.0f} ms (generation {slow[0]})"
+                f"; {len(self.collections)} garbage collections over 5 ms, longest "
+                f"{slow[1] * 1000:.0f} ms (generation {slow[0]}, {slow[2]} thread)"
             )
         print("\n" + line)
         return line
