@@ -193,6 +193,8 @@ async def sync_now(qtbot, ws: Workspace, *, f5: bool = False) -> None:
     if f5:
         qtbot.keyClick(ws, Qt.Key.Key_F5)
     else:
+        # a sync the last change started may still run: the button is back when it ends
+        await until(ws.sync_bar.button.isEnabled, lambda: f"Sync now ({bar(ws)})", timeout=30)
         click(qtbot, ws.sync_bar.button)
     await until(lambda: settled(ws), lambda: f"the sync ({bar(ws)})", timeout=30)
 
