@@ -49,3 +49,8 @@ def gc_paused() -> Iterator[None]:
             _pauses -= 1
             if _pauses == 0 and _was_enabled:
                 gc.enable()
+
+
+def paused() -> bool:
+    """Whether a pause is on (``ui.gui_thread_gc`` then waits with its collections too)."""
+    return _pauses > 0

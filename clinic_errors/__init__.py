@@ -6,9 +6,9 @@ outside the standard library), so the central server and the store can both rais
 the one hierarchy without loading each other.
 
 Every class has a stable ``code`` (shown on the command line and in the GUI, searchable in the
-manual; the GUI translates an error by it, ``ui/error_texts.py``) and an ``exit_status`` the
-command line exits with, distinct per class of fault, so scripts and support staff can tell a
-full disk from a damaged database without parsing text.
+manual; the GUI and the web desk say an error by it in English or Chinese, ``texts.py``) and an
+``exit_status`` the command line exits with, distinct per class of fault, so scripts and support
+staff can tell a full disk from a damaged database without parsing text.
 
 An error that carries values (a folder, an amount, page numbers) also carries them apart from
 its sentence: ``params`` holds them by name and ``variant`` says which of the class's sentences

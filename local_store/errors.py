@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from clinic_errors import ClinicError
 
+# What to do, at the end of the sentences of a damaged or rolled-back store (worded once, with
+# their translations, in clinic_errors.texts).
+from clinic_errors.texts import RECOVER as RECOVER
+from clinic_errors.texts import RECOVER_BEHIND as RECOVER_BEHIND
+
 
 class StoreError(ClinicError):
     """Something about the local record store."""
@@ -176,16 +181,3 @@ class KeyMismatch(IntegrityFailure):
 
     code = "KEY_MISMATCH"
     exit_status = 42
-
-
-# What to do, at the end of the sentences of a damaged or rolled-back store (kept here, with
-# the errors, so screens and the central platform can word them without loading the store).
-RECOVER = (
-    "Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help;"
-    " leave the profile folder as it is."
-)
-RECOVER_BEHIND = (
-    "It was not opened, so nothing more was changed. Restore the newest backup"
-    " (`clinic-app restore`), or copy the profile again with the program closed on the PC it"
-    " came from; the files were left as they are."
-)

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
+from ui.gui_thread_gc import GuiThreadCollector
 from ui.text_size import apply_text_size
 from ui.translations import chosen_language, install_translator
 
@@ -63,6 +64,8 @@ def main(profile: Path, language: str | None = None) -> int:
     window = MainWindow(profile)
     window.show()
     freeze_startup_heap()
+    collector = GuiThreadCollector(app)  # Qt objects must die on the GUI thread
+    collector.start()
     from clinic_app import config
 
     automated = config.setting("passphrase")

@@ -22,10 +22,9 @@ log = logging.getLogger(__name__)
 PAGE_REFRESH_S = 1.0  # screens refresh at most this often while records arrive
 RECEIVED = Changes(reason="received by sync")  # which records: not said (any may have changed)
 # Sent by sync: what shows a delivery state ("Queued offline" -> "Delivered") may have changed
-# (which records: not said; the empty id stands for "any"); the patient list is not touched
-SENT = Changes(
-    frozenset((t, "") for t in ("ServiceRequest", "Appointment", "Task", "DocumentReference")),
-    "sent by sync",
+# (which records of these types: not said); the patient list is not touched
+SENT = Changes.of_types(
+    ("ServiceRequest", "Appointment", "Task", "DocumentReference"), "sent by sync"
 )
 
 

@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (translation table: one sentence per line)
 """The web desk's words in English and Chinese: the same terms as the desktop (taken from
-ui/i18n/clinic_zh_CN.ts and ui/error_texts.py, which central does not load: it ships no Qt
-translations and imports nothing of ui/).
+ui/i18n/clinic_zh_CN.ts, which central does not load: it ships no Qt translations and imports
+nothing of ui/). The sentences of the product's error codes and their Chinese are not written
+here: they come from ``clinic_errors.texts``, the one table the desktop translates them by.
 
 ``ZH`` is keyed by the English text. A sentence with a count says it in the English plural
 (``%n minutes``); ``SINGULAR`` holds its English singular (Chinese has one form). The central
@@ -11,6 +12,8 @@ they carry, so nothing of the other language reaches the page."""
 from __future__ import annotations
 
 from clinic_app.clinical.medication_checks import Finding
+from clinic_errors.texts import SENTENCES
+from clinic_errors.texts import ZH as ERRORS_ZH
 
 ZH: dict[str, str] = {
     "Consult desk": "会诊台",
@@ -201,7 +204,7 @@ ZH: dict[str, str] = {
     "The reason is too long (2000 characters at most).": "原因过长（最多 2000 个字符）。",
     "That request is not a consult request.": "该申请不是会诊申请。",
     # the central platform's refusals, by code (ERRORS): as the desktop's sync errors screen
-    # (ui/sync_errors_screen.py) and error texts (ui/error_texts.py) say them
+    # (ui/sync_errors_screen.py) says them
     "An identifier in this record has characters that are not allowed (only letters, digits, '-' and '.', up to 64).": "该记录中的某个标识含有不允许的字符（只允许字母、数字、“-”和“.”，最多 64 个）。",
     "The record holds characters that cannot be stored, such as an invisible control character pasted from another program.": "该记录含有无法保存的字符，例如从其他程序粘贴来的不可见控制字符。",
     "A field of this record holds a value the record standard (FHIR) does not allow.": "该记录的某个字段含有记录标准（FHIR）不允许的值。",
@@ -227,11 +230,6 @@ ZH: dict[str, str] = {
     "The central platform did not answer in time: try again.": "中心平台未及时响应：请重试。",
     "This program is too old for the central platform: install the newer version.": "此程序版本过旧，中心平台不再支持：请安装新版本。",
     "The file did not arrive intact: send it again.": "文件未完整送达：请重新发送。",
-    "Sign in again: the token expired.": "请重新登录：登录凭证已过期。",
-    "Your session with the central platform has ended: sign in again.": "您与中心平台的会话已结束：请重新登录。",
-    "This workstation's connection to the central platform has ended: enroll it again with a new code from the administrator.": "此工作站与中心平台的连接已结束：请向管理员索取新的注册码并重新注册。",
-    "Sign-in with this user name is locked after too many failed attempts. Wait until the lock ends, or ask the administrator to unlock it.": "此用户名因多次登录失败已被锁定。请等待锁定结束，或请管理员解锁。",
-    "Too many attempts: wait a little, then try again.": "尝试次数过多：请稍候再试。",
     "The clinic is not valid.": "诊所无效。",
     "There is no such clinic.": "没有该诊所。",
     "The enrollment code is wrong or has expired.": "注册码错误或已过期。",
@@ -246,38 +244,9 @@ ZH: dict[str, str] = {
     "A message of the call was not understood.": "无法识别通话中的一条消息。",
     "The call was refused.": "通话被拒绝。",
     "A command of the central platform failed.": "中心平台的命令执行失败。",
-    # the errors of the product's one hierarchy (clinic_errors), as ui/error_texts.py says them
-    "The operation could not be completed.": "操作未能完成。",
-    "The local record store refused the operation.": "本地记录库拒绝了此操作。",
-    "The user name, passphrase or recovery key is wrong.": "用户名、口令或恢复密钥错误。",
-    "Stored data is damaged; nothing was read from it. Restore the newest backup (`clinic-app restore`) or ask for help.": "存储的数据已损坏，未从中读取任何内容。请恢复最新的备份（`clinic-app restore`）或寻求帮助。",
-    "The workstation is locked.": "工作站已锁定。",
-    "The record, user or attachment does not exist.": "该记录、用户或附件不存在。",
-    "This profile was written by a newer version of the program. Install the newer version.": "此档案由更新版本的程序写入。请安装新版本。",
-    "A profile already exists in that folder.": "该文件夹中已存在档案。",
-    "The profile is in use by another program (the workstation may be open); close it and try again.": "档案正被其他程序使用（工作站可能已打开）；请关闭后重试。",
-    "The disk or folder under the records failed an operation.": "记录所在的磁盘或文件夹操作失败。",
-    "The disk is full. Free some space and try again.": "磁盘已满。请释放一些空间后重试。",
-    "The clinic's records could not be rebuilt from the central platform; nothing was kept. Check the connection and try again.": "未能从中心平台重建本诊所的记录；未保留任何内容。请检查网络连接后重试。",
-    "The disk is read-only (write-protected, or the system made it read-only after errors).": "磁盘为只读（处于写保护状态，或系统在出错后将其设为只读）。",
-    "The disk, stick or network share is no longer there (removed or disconnected).": "磁盘、U 盘或网络共享已不在（已拔出或断开）。",
-    "Permission denied: this user may not write there.": "权限不足：此用户不能在该处写入。",
-    "The disk reported an input/output error; it may be failing.": "磁盘报告了输入/输出错误，可能正在损坏。",
-    "The record database is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "记录数据库已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
-    "The record database file was cut off. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "记录数据库文件被截断。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
-    "The database's change log (records.db-wal) is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "数据库的变更日志（records.db-wal）已损坏。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
-    "The record database is behind what was saved. It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.": "记录数据库落后于已保存的内容。档案未被打开，因此没有再做任何更改。请恢复最新的备份（`clinic-app restore`），或在原电脑上关闭程序后重新复制档案；文件保持原样。",
-    "The record database is missing or empty although the profile's key file is there: the records are not there. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.": "档案的密钥文件在，但记录数据库缺失或为空：记录不在那里。未做任何更改。请恢复最新的备份（`clinic-app restore`）或寻求帮助；请保持档案文件夹原样。",
-    "An attachment file is damaged or missing; its content was not used.": "附件文件已损坏或缺失，未使用其内容。",
-    "No profile here: run `clinic-app init` to create one.": "此处没有档案：运行 `clinic-app init` 可创建一个。",
-    "The key file keys.json is missing: the records cannot be opened without it. Restore keys.json from a backup; do not run `clinic-app init` here.": "密钥文件 keys.json 缺失：没有它无法打开记录。请从备份恢复 keys.json；不要在此运行 `clinic-app init`。",
-    "The key file keys.json is damaged or does not belong to this record database. Restore it from a backup; the record database was not touched.": "密钥文件 keys.json 已损坏，或不属于此记录数据库。请从备份恢复；记录数据库未被改动。",
-    "The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile.": "无法用此档案的密钥读取记录数据库：它已被另一个数据库替换，或密钥文件属于另一个档案。",
-    "The command was not given correctly.": "命令的用法不正确。",
-    "The window cannot open here: there is no display, or system libraries are missing.": "无法在此打开窗口：没有显示器，或缺少系统库。",
-    "No backup folder is chosen: automatic backups are off.": "尚未选择备份文件夹：自动备份已关闭。",
-    "A backup just written could not be read back as complete and intact.": "刚写入的备份无法完整无误地读回。",
 }
+# the sentences of the product's error codes (clinic_errors.texts), as the desktop says them
+ZH |= {sentence: ERRORS_ZH[sentence] for sentence in SENTENCES.values()}
 
 # English singulars of the sentences with a count (%n): the plural is the key of ZH.
 SINGULAR: dict[str, str] = {
@@ -338,12 +307,7 @@ ERRORS: dict[str, str] = {
     "unsupported_encoding": _UNREADABLE,
     "unauthorized": _SIGN_IN,
     "session_ended": _SIGN_IN,
-    "token_expired": "Sign in again: the token expired.",
-    "sign_in_again": "Your session with the central platform has ended: sign in again.",
-    "reenroll": "This workstation's connection to the central platform has ended: enroll it again with a new code from the administrator.",
     "bad_credentials": "The user name or password is wrong.",
-    "account_locked": "Sign-in with this user name is locked after too many failed attempts. Wait until the lock ends, or ask the administrator to unlock it.",
-    "too_many_attempts": "Too many attempts: wait a little, then try again.",
     "forbidden": "This account may not do that.",
     "not_found": "That record does not exist, or it is not yours to see.",
     "gone": "That record was deleted.",
@@ -374,37 +338,9 @@ ERRORS: dict[str, str] = {
     "bad_message": "A message of the call was not understood.",
     "refused": "The call was refused.",
     "CENTRAL_COMMAND": "A command of the central platform failed.",
-    # the product's error hierarchy (clinic_errors), as the desktop says them
-    "ERROR": "The operation could not be completed.",
-    "STORE": "The local record store refused the operation.",
-    "WRONG_PASSPHRASE": "The user name, passphrase or recovery key is wrong.",
-    "DAMAGED": "Stored data is damaged; nothing was read from it. Restore the newest backup (`clinic-app restore`) or ask for help.",
-    "LOCKED": "The workstation is locked.",
-    "NOT_FOUND": "The record, user or attachment does not exist.",
-    "SCHEMA_TOO_NEW": "This profile was written by a newer version of the program. Install the newer version.",
-    "PROFILE_EXISTS": "A profile already exists in that folder.",
-    "PROFILE_BUSY": "The profile is in use by another program (the workstation may be open); close it and try again.",
-    "STORAGE": "The disk or folder under the records failed an operation.",
-    "DISK_FULL": "The disk is full. Free some space and try again.",
-    "READ_ONLY": "The disk is read-only (write-protected, or the system made it read-only after errors).",
-    "MEDIUM_REMOVED": "The disk, stick or network share is no longer there (removed or disconnected).",
-    "PERMISSION_DENIED": "Permission denied: this user may not write there.",
-    "IO_ERROR": "The disk reported an input/output error; it may be failing.",
-    "REBUILD_FAILED": "The clinic's records could not be rebuilt from the central platform; nothing was kept. Check the connection and try again.",
-    "DB_DAMAGED": "The record database is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
-    "DB_TRUNCATED": "The record database file was cut off. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
-    "LOG_DAMAGED": "The database's change log (records.db-wal) is damaged. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
-    "STORE_BEHIND": "The record database is behind what was saved. It was not opened, so nothing more was changed. Restore the newest backup (`clinic-app restore`), or copy the profile again with the program closed on the PC it came from; the files were left as they are.",
-    "DB_MISSING": "The record database is missing or empty although the profile's key file is there: the records are not there. Nothing was changed. Restore the newest backup (`clinic-app restore`) or ask for help; leave the profile folder as it is.",
-    "ATTACHMENT_DAMAGED": "An attachment file is damaged or missing; its content was not used.",
-    "NO_PROFILE": "No profile here: run `clinic-app init` to create one.",
-    "KEYS_MISSING": "The key file keys.json is missing: the records cannot be opened without it. Restore keys.json from a backup; do not run `clinic-app init` here.",
-    "KEYS_DAMAGED": "The key file keys.json is damaged or does not belong to this record database. Restore it from a backup; the record database was not touched.",
-    "KEY_MISMATCH": "The record database cannot be read with this profile's key: it was replaced by another database, or the key file belongs to another profile.",
-    "USAGE": "The command was not given correctly.",
-    "NO_DISPLAY": "The window cannot open here: there is no display, or system libraries are missing.",
-    "BACKUPS_OFF": "No backup folder is chosen: automatic backups are off.",
-    "BACKUP_UNVERIFIED": "A backup just written could not be read back as complete and intact.",
+    # the product's error hierarchy (clinic_errors) and the central platform's refusals of a
+    # sign-in or a session, as the desktop says them
+    **SENTENCES,
 }
 # an HTTP status the desk answers with itself (a page that does not exist ...), as a code
 STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

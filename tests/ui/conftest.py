@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ import qasync
 from clinic_app.clinic import Clinic
 from local_store.store import Store
 from ui.bridge import Bridge
+from ui.gui_thread_gc import GuiThreadCollector
 from ui.session import Session
 
 USER = "dr.ui"
@@ -63,6 +64,15 @@ def qloop(qapp):
     _loops.remove(loop)
     loop.close()
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc(qapp) -> Iterator[GuiThreadCollector]:
+    """Garbage collection on the GUI thread only, as the application runs it (ui/app.py)."""
+    collector = GuiThreadCollector()
+    collector.start()
+    yield collector
+    collector.stop()
 
 
 class UiKit:

@@ -2743,99 +2743,99 @@ The records on this PC are safe.</source>
     <context>
         <name>PrintLetterDialog</name>
         <message>
-            <location filename="../print_letters.py" line="97" />
+            <location filename="../print_letters.py" line="98" />
             <source>Print a letter</source>
             <translation>打印文书</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="108" />
+            <location filename="../print_letters.py" line="109" />
             <source>Letter</source>
             <translation>文书</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="109" />
+            <location filename="../print_letters.py" line="110" />
             <source>Paper</source>
             <translation>纸张</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="110" />
+            <location filename="../print_letters.py" line="111" />
             <source>Language of the letter</source>
             <translation>文书语言</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="112" />
+            <location filename="../print_letters.py" line="113" />
             <source>Loading…</source>
             <translation>正在加载…</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="121" />
+            <location filename="../print_letters.py" line="122" />
             <source>Print…</source>
             <translation>打印…</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="122" />
+            <location filename="../print_letters.py" line="123" />
             <source>Save as PDF…</source>
             <translation>另存为 PDF…</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="123" />
+            <location filename="../print_letters.py" line="124" />
             <source>Close</source>
             <translation>关闭</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="138" />
+            <location filename="../print_letters.py" line="139" />
             <source>Prescription</source>
             <translation>处方</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="139" />
+            <location filename="../print_letters.py" line="140" />
             <source>Referral letter</source>
             <translation>转诊单</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="140" />
+            <location filename="../print_letters.py" line="141" />
             <source>Consult opinion</source>
             <translation>会诊意见</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="141" />
+            <location filename="../print_letters.py" line="142" />
             <source>Visit summary</source>
             <translation>就诊摘要</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="162" />
+            <location filename="../print_letters.py" line="163" />
             <source>Nothing of this patient can be printed yet.</source>
             <translation>该患者暂无可打印的文书。</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="198" />
+            <location filename="../print_letters.py" line="199" />
             <source>Preparing the letter…</source>
             <translation>正在生成文书…</translation>
         </message>
         <message numerus="yes">
-            <location filename="../print_letters.py" line="212" />
+            <location filename="../print_letters.py" line="213" />
             <source>%n page(s)</source>
             <translation>
                 <numerusform>共 %n 页</numerusform>
             </translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="262" />
+            <location filename="../print_letters.py" line="263" />
             <source>The printer could not be opened.</source>
             <translation>无法打开打印机。</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="272" />
+            <location filename="../print_letters.py" line="273" />
             <source>Sent to the printer; kept in the chart.</source>
             <translation>已发送到打印机，并已存入病历。</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="280" />
+            <location filename="../print_letters.py" line="281" />
             <source>Save the letter as PDF</source>
             <translation>将文书另存为 PDF</translation>
         </message>
         <message>
-            <location filename="../print_letters.py" line="299" />
+            <location filename="../print_letters.py" line="300" />
             <source>Saved; kept in the chart.</source>
             <translation>已保存，并已存入病历。</translation>
         </message>
@@ -7183,6 +7183,10 @@ Python %2，Qt for Python %3，%4。</translation>
         <message>
             <source>Choose hypertension or diabetes.</source>
             <translation>请选择 hypertension（高血压）或 diabetes（糖尿病）。</translation>
+        </message>
+        <message>
+            <source>The clinic's records could not be rebuilt from the central platform; nothing was kept. Check the connection and try again.</source>
+            <translation>未能从中心平台重建本诊所的记录；未保留任何内容。请检查网络连接后重试。</translation>
         </message>
     </context>
     <context>

@@ -12,11 +12,12 @@ the literal strings with ``ast`` and JSON:
 * the values of ``SPECIALTIES`` (orders.py) and ``VISIT_KINDS`` (encounter.py);
 * the ``description`` of each preference in ``ui/preferences.py``;
 * the headset advice of ``media/sources.py``;
-* the sentences of the core's errors by code and their phrases (``ui/error_texts.py``, which
-  also holds their Chinese).
+* the sentences of the product's errors by code and their phrases (``clinic_errors/texts.py``,
+  which also holds their Chinese; the web desk says the same).
 
 f-strings cannot be matched at run time and are skipped. Existing translations in the file are
-kept; new messages get the translation from ``CORE_ZH`` below when there is one.
+kept; new messages get the translation from ``clinic_errors.texts.ZH`` or ``CORE_ZH`` below when
+there is one (a sentence is in only one of them).
 
 Usage: python ui/i18n/core_messages.py [ui/i18n/clinic_zh_CN.ts]
 """
@@ -93,10 +94,10 @@ def _constants(tree: ast.Module, name: str) -> list[str]:
 
 
 def error_texts() -> Any:
-    """``ui/error_texts.py``: the sentences of the core's errors by code, with their Chinese."""
+    """``clinic_errors/texts.py``: the sentences of the errors by code, with their Chinese."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    return importlib.import_module("ui.error_texts")
+    return importlib.import_module("clinic_errors.texts")
 
 
 def collect(root: Path = ROOT) -> list[str]:
@@ -230,7 +231,6 @@ CORE_ZH: dict[str, str] = {
     "Pass --user NAME: the user whose passphrase opens the profile.": "请加上 --user 用户名：指定其口令可打开该档案的用户。",
     "The damaged profile's sync account cannot be read: ask the administrator for a new one-time enrollment code and pass it with --code. Nothing was changed.": "无法读取受损档案中的同步账户：请向管理员索取新的一次性注册码，并用 --code 传入。未做任何更改。",
     "Give the central platform's address (--server URL).": "请给出中心平台的地址（--server 网址）。",
-    "Sign in again: the token expired.": "请重新登录：登录凭证已过期。",
     "A profile (or what is left of one) is in that folder; pass --replace to restore over it (it is moved aside, never deleted).": "该文件夹中已有一个档案（或其残余）；如要用备份覆盖恢复，请加上 --replace（原档案会被移到一旁，绝不删除）。",
     "Give the conflict number (see `clinic-app conflicts list`).": "请给出冲突编号（见 `clinic-app conflicts list`）。",
     "--field takes NAME=local or NAME=remote.": "--field 的格式为 字段名=local 或 字段名=remote。",
@@ -351,7 +351,6 @@ CORE_ZH: dict[str, str] = {
     "The upload did not complete; it will resume on the next try.": "上传未完成，下次将继续。",
     "The upload lost its place; it will resume on the next try.": "上传进度丢失，下次将继续。",
     "An attachment file is damaged; its content was not used.": "附件文件已损坏，未使用其内容。",
-    "The workstation is locked.": "工作站已锁定。",
     "No such attachment.": "没有此附件。",
     "The copy of the record database failed its integrity check; the database itself is probably damaged (run `clinic-app check`). No copy was kept.": "记录数据库的副本未通过完整性校验，数据库本身可能已损坏（请运行 `clinic-app check`）。未保留副本。",
     "The backup copy failed its integrity check.": "备份副本未通过完整性校验。",
@@ -379,7 +378,6 @@ CORE_ZH: dict[str, str] = {
     "The record database holds no tables although the profile's key file is beside it: the records are not there. Restore the newest backup (`clinic-app restore`); nothing was changed.": "档案的密钥文件就在旁边，但记录数据库中没有任何表：记录不在那里。请恢复最新的备份（`clinic-app restore`）；未做任何更改。",
     "The record database has no schema version; it was not made by us.": "记录数据库没有架构版本，并非本程序创建。",
     "This profile is too old for this version of the program.": "此档案版本过旧，本版程序无法使用。",
-    "A profile already exists in that folder.": "该文件夹中已存在档案。",
     "The profile's record database is missing.": "档案的记录数据库缺失。",
     "A record without a resourceType cannot be stored.": "缺少 resourceType 的记录无法保存。",
     "A record id is already used by a record of another type.": "该记录 ID 已被其他类型的记录使用。",
