@@ -64,7 +64,7 @@ TIMELINE_KEYS = (
     "send_rung", "send_paused", "send_estimate_kbps", "send_remb_kbps", "send_loss_based_kbps",
     "send_loss_pct", "queue_ms", "rtt_ms", "fec_overhead_pct", "video_frames", "fec_recovered",
     "nack_seqs", "video_gave_up", "bwe_kbps", "bwe_delay_kbps", "bwe_loss_kbps",
-    "bwe_acked_kbps", "bwe_queue_ms", "bwe_delay_cuts",
+    "bwe_acked_kbps", "bwe_queue_ms", "bwe_delay_cuts", "encoder_overshoot",
 )  # fmt: skip
 
 

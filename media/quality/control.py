@@ -12,6 +12,8 @@ video bitrate, the rung of the resolution/frame-rate ladder, and whether video p
   right after over-use REMB is a hard cap, then video may go a little over it
   (``LOSSY_HEADROOM``), and 1.5x on a link calm for 10 s that loses under 1 % (aiortc's
   REMB is at most ~1.5x what arrives, so as a hard cap it would keep video where it is).
+  A fresh send-side estimate is the whole rate: the receiver-report rules below (loss,
+  queue cut) then leave the rate alone and the pause judges the transport-cc loss.
 * Start: ``start_bps`` (300 kbit/s: 640x480 at once), doubling per second while the path is
   short (< ``FAST_START_RTT``) and its queue empty, +25 %/s on a longer one, steps up without
   waiting in the first ``STARTUP_SECONDS``; a slower link is found by the first feedback
@@ -193,6 +195,10 @@ class LinkController:
         self._remb_peak = 0
         self.send_estimate: int | None = None  # the send-side estimator's, total bit/s
         self._estimate_at = -1e9
+        # the loss the transport-cc feedback shows (the send-side estimator's last second)
+        self.feedback_loss: float | None = None
+        self._estimate_gap_at = -1e9  # an estimate that came after a silence (an outage)
+        self.reports_kept = 0  # sparse reports counted because transport-cc never stopped
         self._overuse_at = -1e9
         self._started_at: float | None = None
         self._first_update: float | None = None  # when the first decision was asked for
@@ -230,9 +236,22 @@ class LinkController:
     def _feedback(self, now: float) -> bool:
         """Note a feedback arrival; False if it ends a silence (an outage). With video on,
         REMB comes every ~0.5 s and receiver reports every 0.5-1.5 s; paused, only audio's
-        reports come."""
+        reports come — from libwebrtc every ~5 s (2.5-7.5 s: its audio RTCP interval), so
+        with transport-cc a report after a longer gap still counts when the feedback never
+        stopped meanwhile (no outage: the path reported every 50-100 ms all along). Dropping
+        those kept a paused call toward a browser paused for good: nothing it judged by
+        ever changed."""
         silence = 2.0 if self.paused else 1.2
-        fresh = self._last_feedback is None or now - self._last_feedback <= silence
+        last = self._last_feedback
+        fresh = last is None or now - last <= silence
+        if (
+            not fresh
+            and last is not None
+            and now - self._estimate_at <= ESTIMATE_FRESH
+            and self._estimate_gap_at <= last
+        ):
+            fresh = True
+            self.reports_kept += 1
         self._last_feedback = now
         return fresh
 
@@ -264,15 +283,24 @@ class LinkController:
             return None
         return sum(q for _, q in self._qps) / len(self._qps)
 
-    def on_estimate(self, bps: int, now: float) -> None:
+    def on_estimate(self, bps: int, now: float, loss: float | None = None) -> None:
         """A send-side bandwidth estimate (transport-cc + delay/loss-based estimator); while
-        one has arrived in the last 2 s it replaces REMB as the delay-based cap.
+        one has arrived in the last 2 s it is the rate (REMB and this controller's own
+        loss-based rate are not used; see :attr:`link_estimate`). ``loss``: what the
+        transport-cc feedback of the last second lost (judges the pause, see
+        :attr:`judged_loss`).
 
         ``bps`` is what the path carries in total (audio, video, parity, retransmissions):
         video gets it minus the audio reserve. It is not a feedback arrival for the outage
         rule (transport-cc feedback comes far more often than receiver reports)."""
+        if now - self._estimate_at > 1.2:
+            self._estimate_gap_at = now
         self.send_estimate = max(0, int(bps))
         self._estimate_at = now
+        self.feedback_loss = loss
+        # one estimator: the receiver-report rate follows it (where REMB takes over when
+        # transport-cc feedback stops, it starts from what the path carried)
+        self.loss_based = self.send_estimate
         self.update(now)
 
     def on_file_demand(self, now: float) -> None:
@@ -280,11 +308,20 @@ class LinkController:
         self._file_demand_at = now
 
     @property
+    def judged_loss(self) -> float:
+        """The loss the pause and the ladder judge by: the transport-cc feedback's while the
+        send-side estimate is fresh (every packet, every 50-100 ms), else the receiver
+        reports' (smoothed; from a browser's audio only every ~5 s)."""
+        if self.estimate_fresh and self.feedback_loss is not None:
+            return self.feedback_loss
+        return self.loss
+
+    @property
     def link_estimate(self) -> int:
         """What the path carries in total (bit/s) by the estimate, before any file's share."""
         if self.estimate_fresh:
             assert self.send_estimate is not None
-            return min(self.send_estimate, self.loss_based)
+            return self.send_estimate
         return self.estimate
 
     @property
@@ -343,7 +380,9 @@ class LinkController:
         # queueing delay (REMB) and heavy loss
         if self._started_at is None:
             self._started_at = now
-        if self.loss < LOSS_INCREASE_BELOW:
+        if self.estimate_fresh:
+            pass  # the send-side estimator's rate is the rate (it sees every packet's loss)
+        elif self.loss < LOSS_INCREASE_BELOW:
             # the first seconds of a call on a clean link climb fast (libwebrtc probes there):
             # doubling per second on a short path whose queue stays empty (feedback comes
             # within a frame or two, an overshoot is seen at once), +25 %/s on a longer one
@@ -397,7 +436,11 @@ class LinkController:
             # samples lag (the report answers a sender report that waited in the queue): cut
             # again only if the queue grew since the last cut, or long after it
             again = rtt > self._rtt_at_cut + 0.05 or now - self._cut_at > 2 * rtt + 1.0
-            if again and not self.paused:
+            # with a fresh send-side estimate the rate is the estimator's: it sees the
+            # one-way queue every 50 ms and cuts on it itself. A second cut here (0.6x, then
+            # +8 %/s) held a browser call at 1 Mbit/s under 250 kbit/s for 20 s after one
+            # queue while the estimator was back at the link's rate within 2 s
+            if again and not self.paused and not self.estimate_fresh:
                 arriving = self._delay_cap()
                 arriving = self.loss_based if arriving is None else arriving
                 self.loss_based = min(self.loss_based, int(0.6 * arriving) + AUDIO_RESERVE)
@@ -451,7 +494,7 @@ class LinkController:
         loss_video = self.loss_based - AUDIO_RESERVE
         if self.estimate_fresh:
             assert self.send_estimate is not None
-            budget = min(self.send_estimate - AUDIO_RESERVE, loss_video)
+            budget = self.send_estimate - AUDIO_RESERVE
             if self._now - self._file_demand_at <= FILE_DEMAND_HOLD:
                 budget = int(budget * FILE_VIDEO_SHARE)
             return int(budget)
@@ -563,7 +606,7 @@ class LinkController:
             enough = budget >= 1.3 * up.min_bps
         else:
             enough = easy and budget >= UP_FLOOR * up.min_bps
-        if enough and self.loss < LOSS_DECREASE_ABOVE:
+        if enough and self.judged_loss < LOSS_DECREASE_ABOVE:
             if self._above_since is None:
                 self._above_since = now
             wait = 0.0 if self._starting(now) else self.up_after
@@ -591,8 +634,10 @@ class LinkController:
 
     def _update_pause(self, now: float) -> None:
         floor = self.ladder[-1].min_bps
+        loss = self.judged_loss
         if self.paused:  # no video, so no REMB: judge the link by audio's loss
-            bad = self.loss > self.pause_loss or self.loss_based - AUDIO_RESERVE < floor
+            rate = self.link_estimate if self.estimate_fresh else self.loss_based
+            bad = loss > self.pause_loss or rate - AUDIO_RESERVE < floor
         else:
             # only the estimate pauses video: when what it leaves after audio (and parity)
             # cannot carry the low-rate mode. Loss, however long the path, does not by itself
@@ -602,7 +647,7 @@ class LinkController:
             # ``pause_loss``): an estimate that fell after a queue (a send-side estimator
             # drops to what it saw acknowledged) is not a link that cannot carry 12 kbit/s
             budget = self.video_budget / (1.0 + self.fec_overhead)
-            bad = budget < self.pause_below and self.loss > self.pause_loss
+            bad = budget < self.pause_below and loss > self.pause_loss
         if bad:
             self._good_since = None
             if self._bad_since is None:
@@ -640,3 +685,46 @@ class LinkController:
     def tick(self, now: float) -> Decision:
         """Time passes without feedback (e.g. paused: no video, no REMB)."""
         return self.update(now)
+
+
+OVERSHOOT_WINDOW = 2.0  # s of encoded frames the encoder's overshoot is measured over
+OVERSHOOT_MIN_SPAN = 0.5  # s: no correction before this much was measured
+OVERSHOOT_MAX = 2.0  # the target is divided by at most this
+OVERSHOOT_GAP = 0.2  # s: a longer gap between frames (paused, held) counts as this
+
+
+class EncoderOvershoot:
+    """How much more the encoder puts out than it was asked for, so the sender can ask for
+    ``target / factor`` and the stream holds the estimate (libwebrtc's encoder bitrate
+    adjuster does the same). libvpx's CBR overshoots after target changes and around
+    skipped frames: toward a browser at 1 Mbit/s it gave 1.2-1.5x its target for seconds,
+    the pacer let 1.5x through, and the path queued 0.5 s and dropped from its tail after
+    every cut of the estimate. Keyframes are left out (asked for, rare, the pacer spreads
+    them)."""
+
+    def __init__(self, window: float = OVERSHOOT_WINDOW) -> None:
+        self.window = window
+        # (when, bits put out, bits asked for since the frame before)
+        self._frames: collections.deque[tuple[float, int, float]] = collections.deque()
+        self._last: float | None = None
+
+    def on_frame(self, now: float, bits: int, asked_bps: float, keyframe: bool = False) -> None:
+        gap = 1 / 30 if self._last is None else min(OVERSHOOT_GAP, max(0.0, now - self._last))
+        self._last = now
+        if keyframe:
+            return
+        self._frames.append((now, bits, asked_bps * gap))
+        while self._frames and now - self._frames[0][0] > self.window:
+            self._frames.popleft()
+
+    @property
+    def factor(self) -> float:
+        """Put out / asked over the window, 1.0 to ``OVERSHOOT_MAX`` (an encoder that
+        undershoots is not pushed over its target)."""
+        frames = self._frames
+        if len(frames) < 5 or frames[-1][0] - frames[0][0] < OVERSHOOT_MIN_SPAN:
+            return 1.0
+        asked = sum(a for _, _, a in frames)
+        if asked <= 0:
+            return 1.0
+        return min(OVERSHOOT_MAX, max(1.0, sum(b for _, b, _ in frames) / asked))

@@ -701,7 +701,15 @@ class SendSideBwe:
                 self.floor_lifts += 1
             self.delay.aimd.rate = max(self.delay.aimd.rate, floor)
             self.loss.rate = max(self.loss.rate, min(floor, self.delay.aimd.rate))
-        calm = loss < 0.02 and self.delay.usage != Usage.OVERUSE
+        # calm enough to probe: no over-use, no queue of ours, and loss the loss-based
+        # estimate grows through (a 2 % bar broke on every second of feedback that held two
+        # lost packets of a hundred, as a 1 %-lossy path often does, and each break
+        # restarted the second of calm probes wait for)
+        calm = (
+            loss < LOSS_INCREASE_BELOW
+            and self.delay.usage != Usage.OVERUSE
+            and self.delay.queue < CALM_QUEUE
+        )
         if not calm:
             self._calm_since = None
         elif self._calm_since is None:

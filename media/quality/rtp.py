@@ -77,7 +77,13 @@ from aiortc.utils import random32, uint16_add, uint32_add
 
 from media import stamps
 from media.quality import consent, twcc
-from media.quality.control import AUDIO_RESERVE, Decision, LinkController, LinkState
+from media.quality.control import (
+    AUDIO_RESERVE,
+    Decision,
+    EncoderOvershoot,
+    LinkController,
+    LinkState,
+)
 from media.quality.fec import FEC_PT, FecDecoder, FecGrouper, MediaPacket, group_wait, protection
 from media.quality.feedback import NackScheduler, PliLimiter
 from media.quality.gcc import PROBE_MIN_PACKETS, ProbeCluster, SendSideBwe
@@ -333,13 +339,16 @@ class QualityHub:
         self.bwe.rtt = self.rtt if self.rtt is not None else 0.1
         target = self.bwe.on_feedback(results, now)
         self.controller.on_path_queue(self.bwe.delay.queue, now)
-        self.controller.on_estimate(target, now)
+        self.controller.on_estimate(target, now, loss=self.bwe.loss.recent_loss)
         self.maybe_probe(now, state)
 
     def maybe_probe(self, now: float, state: _TransportCC) -> None:
         """Start the probe clusters the estimator asks for, on a video sender that can send
-        padding (RTX negotiated, transport-cc negotiated); not while video is paused."""
-        if now - self._probe_checked < 0.05 or self.controller.paused:
+        padding (RTX negotiated, transport-cc negotiated) — also while video is paused: with
+        audio alone nothing else shows what the path carries, and an estimate at its floor
+        finds its way back up only by probing (libwebrtc probes in application-limited
+        periods the same way)."""
+        if now - self._probe_checked < 0.05:
             return
         self._probe_checked = now
         sender = next((s for s in self.senders if s.can_probe), None)
@@ -455,6 +464,14 @@ class QualityHub:
             send_remb_kbps=c.remb // 1000 if c.remb is not None else None,
             send_loss_based_kbps=c.loss_based // 1000,
             send_loss_pct=round(100 * c.loss, 2),
+            send_feedback_loss_pct=(
+                round(100 * c.feedback_loss, 2) if c.feedback_loss is not None else None
+            ),
+            reports_kept=c.reports_kept,
+            encoder_overshoot=round(
+                max((s.overshoot.factor for s in self.senders if s.kind == "video"), default=1.0),
+                2,
+            ),
             rung_changes=c.changes,
             queue_ms=round(1000 * c.queue_delay),
             remote_video_stalled=self.remote_stalled,
@@ -834,6 +851,8 @@ class QualitySender(RTCRtpSender):
         self.frames_rate_skipped = 0
         self.frames_pacer_skipped = 0
         self.frames_encoded = 0
+        self.overshoot = EncoderOvershoot()  # the encoder's output over what it was asked
+        self._asked_bps = 0
         self._next_due: float | None = None
         self._drain_at: float | None = None  # the last frame sent thin while a queue drains
         self._own_keyframe_at = -1e9  # a keyframe sent when the path came back
@@ -1051,6 +1070,10 @@ class QualitySender(RTCRtpSender):
             payloads, timestamp = await loop.run_in_executor(None, encoder.encode, data, force)
         if not payloads:
             return None
+        if self.kind == "video" and self._asked_bps:
+            keyframe = bool(getattr(encoder, "last_was_keyframe", False))
+            bits = 8 * sum(len(p) for p in payloads)
+            self.overshoot.on_frame(time.monotonic(), bits, self._asked_bps, keyframe)
         return RTCEncodedFrame(payloads, timestamp, audio_level)  # type: ignore[arg-type]
 
     def _shape_video(self, frame: av.VideoFrame, encoder: Any) -> av.VideoFrame | None:
@@ -1098,7 +1121,9 @@ class QualitySender(RTCRtpSender):
             frame = scale_frame(frame, rung.width, rung.height)
         if hasattr(encoder, "target_bitrate"):  # parity packets come out of the same budget
             overhead = self.hub.controller.fec_overhead
-            encoder.target_bitrate = int(bitrate / (1.0 + overhead))
+            # asked for less by what it has been putting out over what it was asked
+            self._asked_bps = int(bitrate / (1.0 + overhead) / self.overshoot.factor)
+            encoder.target_bitrate = self._asked_bps
         self.frames_encoded += 1
         return frame
 

@@ -347,3 +347,66 @@ def test_sharp_content_keeps_a_larger_size_below_its_nominal_floor() -> None:
     assert set(middling[-40:]) == {"480x360@30"}, middling
     blind = run(None)
     assert set(blind[-40:]) == {"480x360@30"}, blind
+
+
+def _transport_cc(c: LinkController, t0: float, seconds: float, bps: int, loss: float,
+                  audio_reports: float | None = None, report_loss: float | None = None,
+                  with_loss: bool = True) -> float:  # fmt: skip
+    """Send-side estimates every 50 ms (transport-cc feedback); a receiver report on audio
+    every ``audio_reports`` s (a browser's audio RTCP interval is ~5 s)."""
+    t, next_report = t0, t0
+    while t < t0 + seconds:
+        c.on_estimate(bps, t, loss=loss if with_loss else None)
+        if audio_reports is not None and t >= next_report:
+            c.on_loss(loss if report_loss is None else report_loss, t, "audio")
+            next_report += audio_reports
+        t += 0.05
+    return t
+
+
+def test_with_transport_cc_a_paused_video_comes_back_when_the_path_does() -> None:
+    """Issue 21's browser call: the estimate at its floor while the feedback shows heavy
+    loss pauses video; the path then carries 400 kbit/s losing 1 %, and video resumes by
+    the transport-cc feedback (every 50 ms), not by receiver reports."""
+    c = LinkController()
+    t = _transport_cc(c, 0.0, 5.0, 30_000, 0.3)
+    assert c.paused and c.state == LinkState.WEAK
+    t = _transport_cc(c, t, 12.0, 400_000, 0.01)
+    assert not c.paused and c.update(t).bitrate >= 12_000
+
+
+def test_sparse_audio_reports_while_paused_are_not_taken_for_an_outage() -> None:
+    """Paused, only audio's receiver reports come, from libwebrtc every 2.5-7.5 s: with the
+    transport-cc feedback flowing all along there was no outage, so they count (they were
+    all dropped as 'after a silence' and a paused call stayed paused for good)."""
+    c = LinkController()
+    t = _transport_cc(c, 0.0, 5.0, 30_000, 0.3)
+    for _ in range(8):  # heavy loss in the reports too (the smoothed loss over 10 %)
+        c.on_loss(0.3, t, "audio")
+        t += 0.3
+    assert c.paused and c.loss > c.pause_loss
+    # the path is fine again; the loss is judged by the receiver reports alone here
+    t = _transport_cc(c, t, 40.0, 400_000, 0.01, audio_reports=5.0, with_loss=False)
+    assert c.reports_kept > 0
+    assert c.loss < c.pause_loss and not c.paused
+
+
+def test_with_transport_cc_the_rate_is_the_estimators_also_after_a_queue() -> None:
+    """A queue (the round trip 0.5 s over its minimum) with tail-drop loss in the receiver
+    reports: the send-side estimator cuts and recovers on its own; the controller does not
+    add a second, slower cut (0.6x, then +8 %/s held a 1 Mbit/s browser call under
+    250 kbit/s for 20 s while the estimator was back at the link's rate in 2 s)."""
+    c = LinkController()
+    t = 0.0
+    for _ in range(10):
+        t = _transport_cc(c, t, 1.0, 900_000, 0.01)
+        c.on_rtt(0.15, t, sent=t - 0.15)
+        c.on_loss(0.01, t)
+    for _ in range(3):  # the queue: reports lag and show loss from the queue's tail
+        t = _transport_cc(c, t, 0.5, 700_000, 0.08)
+        c.on_rtt(0.65, t, sent=t - 0.65)
+        c.on_loss(0.3, t)
+    assert c.update(t).hold or c.video_budget <= 700_000 - AUDIO_RESERVE
+    t = _transport_cc(c, t, 2.0, 950_000, 0.01)
+    assert c.video_budget == 950_000 - AUDIO_RESERVE
+    assert c.link_estimate == 950_000

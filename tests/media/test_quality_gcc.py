@@ -63,6 +63,7 @@ class Sim:
     recorder: twcc.ArrivalRecorder = field(default_factory=twcc.ArrivalRecorder)
     t: float = 0.0
     trace: list[tuple[float, int]] = field(default_factory=list)
+    video: bool = True  # False: audio only (video paused), the sender application-limited
 
     def __post_init__(self) -> None:
         self._scheduled: list[tuple[float, int, int, int | None]] = []  # send at, n, size, probe
@@ -91,7 +92,8 @@ class Sim:
             self._schedule(t, 120)
             self._next_audio += 0.02
         if t >= self._next_frame:  # video frames at the budget, paced at 1.5x the target
-            self._queued += max(0.0, (target - 45_000) / 30 / 8)
+            if self.video:
+                self._queued += max(0.0, (target - 45_000) / 30 / 8)
             self._next_frame += 1 / 30
         budget = 1.5 * target * STEP / 8
         at = t
@@ -227,6 +229,25 @@ def test_an_estimate_far_under_what_the_path_carried_climbs_back_in_seconds() ->
     sim.run(dip + 6.0)
     assert sim.at(dip + 6.0) >= 240_000, sim.trace[-1200::60]
     assert sim.bwe.floor_lifts > 0
+
+
+def test_an_estimate_at_its_floor_with_video_paused_probes_its_way_back_on_a_lossy_path() -> None:
+    """Issue 21's browser call: the estimate at its 30 kbit/s floor, video paused (audio
+    alone: nothing else to measure with), a calm 1 Mbit/s path losing 1 % at random. Probes
+    (application-limited, and toward the recent peak) bring it back within seconds, so the
+    controller can resume video (media/quality/rtp.py probes while video is paused)."""
+    sim = Sim(Link(lambda t: 1_000_000, base=0.075, lost=random_loss(0.01, seed=3)))
+    sim.bwe.rtt = 0.15
+    sim.run(10.0)
+    assert sim.bwe.target >= 600_000
+    sim.video = False
+    sim.bwe.delay.aimd.set_estimate(30_000, sim.t)
+    sim.bwe.loss.rate = 30_000
+    probes = sim.bwe.probes.sent
+    dip = sim.t
+    sim.run(dip + 10.0)
+    assert sim.bwe.probes.sent > probes
+    assert sim.at(dip + 10.0) >= 300_000, sim.trace[-2000::100]
 
 
 def test_a_capacity_drop_on_a_long_lossy_path_is_still_followed_within_two_rtt() -> None:
