@@ -27,8 +27,11 @@ class AuditReport:
     reason: str = ""
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once
+
+
 def _payload(fields: list[object]) -> bytes:
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODE(fields).encode()
 
 
 def _mac(key: bytes, fields: list[object]) -> str:

@@ -86,8 +86,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+# One encoder for every stored text (``json.dumps`` with options builds a new one per call).
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def _dumps(resource: Resource) -> str:
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _DUMPS(resource)
 
 
 def _loads(text: str | None) -> Resource | None:
@@ -171,8 +175,25 @@ class Incoming:
     body: str | None = None
 
 
-def stored_text(resource: Resource, version: int) -> str:
-    """The text a pulled record is stored as: its resource with ``meta.versionId`` set."""
+_NO_META: Any = object()
+
+
+def stored_text(resource: Resource, version: int, sent: str | None = None) -> str:
+    """The text a pulled record is stored as: its resource with ``meta.versionId`` set.
+
+    ``sent`` is the resource's JSON text exactly as the central platform sent it (the value
+    that decoded to ``resource``). When its ``meta.versionId`` already says ``version`` it is
+    stored as it is, and a resource without ``meta`` gets one put in front: no copy of the
+    resource is made and encoded again (that was most of the cost of decoding a first pull).
+    The text is the same JSON; only the order of its keys and the escaping of non-ASCII
+    letters may differ from what :func:`_dumps` makes (every reader decodes it)."""
+    if sent is not None and sent.startswith("{"):
+        meta = resource.get("meta", _NO_META)
+        if meta is _NO_META:
+            versioned = f'{{"meta":{{"versionId":"{int(version)}"}}'
+            return versioned + ("}" if not resource else "," + sent[1:])
+        if type(meta) is dict and meta.get("versionId") == str(version):
+            return sent
     res = dict(resource)
     meta = dict(res.get("meta") or {})
     meta["versionId"] = str(version)

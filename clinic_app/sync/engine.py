@@ -46,7 +46,7 @@ from clinic_app.sync.client import (
     UpgradeRequired,
 )
 from clinic_app.sync.merge import three_way
-from clinic_app.sync.pull_stream import decode_pull_each
+from clinic_app.sync.pull_stream import decode_pull_texts
 from local_store.store import Store
 from local_store.sync_ledger import Incoming, Outgoing, Rejection, SyncLedger, stored_text
 
@@ -713,13 +713,13 @@ class SyncEngine:
         interpreter lock, and with it the GUI (clinic_app/sync/pull_stream.py says why)."""
         attachments: list[tuple[str, dict[str, Any]]] = []
 
-        def convert(c: dict[str, Any]) -> Incoming:
+        def convert(c: dict[str, Any], text: str | None) -> Incoming:
             res = c["resource"]
             if res is not None:
                 attachments.extend((sha, res) for sha in attachments_of(res))
-            return SyncEngine._incoming_of(c)
+            return SyncEngine._incoming_of(c, text)
 
-        page = decode_pull_each(raw, convert)
+        page = decode_pull_texts(raw, convert)
         return _Page(
             page.epoch,
             page.head,
@@ -733,9 +733,10 @@ class SyncEngine:
         )
 
     @staticmethod
-    def _incoming_of(c: dict[str, Any]) -> Incoming:
+    def _incoming_of(c: dict[str, Any], text: str | None = None) -> Incoming:
         """A checked change of a pull answer (protocol.pull_page) as the store takes it: the
-        text it is stored as made here, the decoded resource not kept."""
+        text it is stored as made here (from ``text``, the resource as sent, when it can be
+        kept as it is: local_store.sync_ledger.stored_text), the decoded resource not kept."""
         res = c["resource"]
         rtype = c["rtype"]
         version = c["version"]
@@ -748,7 +749,7 @@ class SyncEngine:
             change_id=c.get("change_id"),
             patient_id=patient_of(res) if res else None,
             terms=search_terms(res) if res and rtype == "Patient" else None,
-            body=stored_text(res, version) if res is not None else None,
+            body=stored_text(res, version, text) if res is not None else None,
         )
 
     async def _fetch_attachment(self, client: CentralClient, sha: str, doc: dict[str, Any]) -> None:

@@ -52,7 +52,7 @@ from clinic_errors import ClinicError
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500
 MAX_PULL = 5000  # changes in one pull page (a limit above is cut to it) ...
-MAX_PULL_BYTES = 2 * 1024 * 1024  # ... and the page ends once its resources hold this much JSON
+MAX_PULL_BYTES = 6 * 1024 * 1024  # ... and the page ends once its resources hold this much JSON
 MAX_RESOURCE_BYTES = 1_000_000  # a resource's stored JSON (checked in central/validation.py)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_ATTACHMENTS = 100  # digests named by one change

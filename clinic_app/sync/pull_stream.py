@@ -11,6 +11,13 @@ key by key and its ``changes`` array element by element (``JSONDecoder.raw_decod
 C call per change); each change is checked and handed to ``convert`` at once, so only what
 ``convert`` keeps (the texts the store writes) outlives it.
 
+A change laid out as the central platform writes it (``central.sync.pull_text``: its fields in
+order, compact) is read in three short steps instead: its fields before the resource by one
+regular expression, the resource by ``raw_decode``, the change id after it by another; so the
+resource's text as sent is known exactly, and :func:`decode_pull_texts` hands it to
+``convert`` (the store keeps it as it is instead of encoding the resource again). Any other
+layout is read as a whole, and ``convert`` gets no text.
+
 The result is exactly what :func:`~clinic_app.sync.client.decode_pull` accepts; any answer this
 reader does not take as it stands (malformed, a change the fast check refuses, a key twice)
 goes through ``decode_pull``, whose error names the fault, or which accepts it after all.
@@ -19,6 +26,7 @@ goes through ``decode_pull``, whose error names the fault, or which accepts it a
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +38,15 @@ T = TypeVar("T")
 
 _DECODER = json.JSONDecoder()
 _SPACE = " \t\n\r"
+# A change as central.sync.pull_text writes it: these fields in this order, compact, the
+# resource next (any JSON value), then the change id. Strings here hold no escapes (a type
+# name, a FHIR id, a UUID), so the groups are their values; numbers are JSON integers.
+_INT = r"(0|[1-9][0-9]{0,18})"
+_CHANGE_HEAD = re.compile(
+    r'\{"seq":' + _INT + r',"rtype":"([A-Za-z]{1,64})","record_id":"([A-Za-z0-9.\-]{1,64})",'
+    r'"version":' + _INT + r',"deleted":(true|false),"resource":'
+)
+_CHANGE_TAIL = re.compile(r',"change_id":(?:"([0-9A-Za-z\-]{1,64})"|null)\}')
 
 
 class _NotAsIs(Exception):
@@ -68,6 +85,15 @@ def _expect(s: str, i: int, char: str) -> int:
 def decode_pull_each(raw: bytes, convert: Callable[[dict[str, Any]], T]) -> DecodedPage[T]:
     """The pull answer ``raw`` checked, each change converted as it is read (module docstring).
     A malformed answer raises ``Offline`` (from :func:`~clinic_app.sync.client.decode_pull`)."""
+    return decode_pull_texts(raw, lambda change, _text: convert(change))
+
+
+def decode_pull_texts(
+    raw: bytes, convert: Callable[[dict[str, Any], str | None], T]
+) -> DecodedPage[T]:
+    """:func:`decode_pull_each`, ``convert`` also given each change's resource as the text it
+    was sent as (None when not known: a layout other than the central platform's, or no
+    resource)."""
     try:
         return _read(raw, convert)
     except (_NotAsIs, ValueError, IndexError, p.ProtocolError):
@@ -77,12 +103,29 @@ def decode_pull_each(raw: bytes, convert: Callable[[dict[str, Any]], T]) -> Deco
     t0 = time.perf_counter()
     page = decode_pull(raw)
     t1 = time.perf_counter()
-    changes = [convert(c) for c in page.changes]
+    changes = [convert(c, None) for c in page.changes]
     return DecodedPage(page.epoch, page.head, page.next, page.more, page.remaining, changes,
                        decode_s=t1 - t0, convert_s=time.perf_counter() - t1)  # fmt: skip
 
 
-def _read(raw: bytes, convert: Callable[[dict[str, Any]], T]) -> DecodedPage[T]:
+def _change_at(s: str, i: int) -> tuple[dict[str, Any], str | None, int]:
+    """The change that begins at ``i``, its resource's text (when laid out as the central
+    platform writes it) and the index after it."""
+    head = _CHANGE_HEAD.match(s, i)
+    if head is not None:
+        res, j = _DECODER.raw_decode(s, head.end())
+        tail = _CHANGE_TAIL.match(s, j)
+        if tail is not None:
+            seq, rtype, rid, version, deleted = head.groups()
+            change = {"seq": int(seq), "rtype": rtype, "record_id": rid,
+                      "version": int(version), "deleted": deleted == "true", "resource": res,
+                      "change_id": tail.group(1)}  # fmt: skip
+            return change, s[head.end() : j] if res is not None else None, tail.end()
+    change, j = _DECODER.raw_decode(s, i)
+    return change, None, j
+
+
+def _read(raw: bytes, convert: Callable[[dict[str, Any], str | None], T]) -> DecodedPage[T]:
     decode_s = convert_s = 0.0
     t = time.perf_counter()
     s = raw.decode("utf-8")
@@ -105,12 +148,12 @@ def _read(raw: bytes, convert: Callable[[dict[str, Any]], T]) -> DecodedPage[T]:
                 i += 1
             else:
                 while True:
-                    change, i = _DECODER.raw_decode(s, _skip(s, i))
+                    change, text, i = _change_at(s, _skip(s, i))
                     if not p.change_ok(change):
                         raise _NotAsIs
                     now = time.perf_counter()
                     decode_s += now - t
-                    changes.append(convert(change))
+                    changes.append(convert(change, text))
                     t = time.perf_counter()
                     convert_s += t - now
                     i = _skip(s, i)

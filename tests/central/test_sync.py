@@ -8,6 +8,7 @@ import pytest
 import pytest_asyncio
 
 from clinic_app.sync.protocol import PullResponse, PushResponse
+from clinic_app.sync.pull_stream import decode_pull_texts
 from tests.central.builders import delete, observation, patient, put, uid
 
 pytestmark = pytest.mark.asyncio
@@ -189,6 +190,11 @@ async def test_pull_answer_splices_stored_json_byte_for_byte(central, dev):
     rest = PullResponse.parse(await central.pull(dev, page.next))
     assert rest.changes[-1].deleted and rest.changes[-1].resource is None
     assert not rest.more and rest.next == rest.head
+    # The workstation reads this layout field by field and keeps each resource's text as
+    # sent (clinic_app.sync.pull_stream): every resource of the answer comes with its text.
+    texts = decode_pull_texts(raw, lambda c, text: (c["resource"], text)).changes
+    assert [json.loads(text) for _res, text in texts if text] == [ps[0], ps[1]]
+    assert all(text is not None for _res, text in texts)
 
 
 async def test_pull_limit_is_capped(central, dev):

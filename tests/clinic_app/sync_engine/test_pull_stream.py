@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinic_app.sync.client import Offline, decode_pull
-from clinic_app.sync.pull_stream import decode_pull_each
+from clinic_app.sync.pull_stream import decode_pull_each, decode_pull_texts
+from local_store.sync_ledger import stored_text
 from tests.clinic_app.sync_engine.test_protocol import MALFORMED_PULLS, _answer, _pulled
 
 
@@ -73,9 +74,11 @@ def test_an_empty_page_and_chinese_text():
     assert got[5][0]["resource"]["name"][0]["text"] == "王芳"
 
 
+@pytest.mark.parametrize("compact", [False, True], ids=["spaced", "compact"])
 @pytest.mark.parametrize("data", MALFORMED_PULLS, ids=range(len(MALFORMED_PULLS)))
-def test_a_malformed_page_is_refused_with_the_same_words(data):
-    raw = json.dumps(data).encode()
+def test_a_malformed_page_is_refused_with_the_same_words(data, compact):
+    # compact: the central platform's own layout, read by the regular expressions first
+    raw = json.dumps(data, separators=(",", ":") if compact else None).encode()
     expected = whole(raw)
     assert isinstance(expected, str)
     assert each(raw) == expected
@@ -125,3 +128,54 @@ def test_every_cut_or_damaged_page_is_refused_or_read_exactly_as_a_whole(data):
         at = data.draw(st.integers(0, len(damaged) - 1))
         damaged[at] = data.draw(st.sampled_from(b' ,:{}[]"0a\\'))
     assert each(bytes(damaged)) == whole(bytes(damaged))
+
+
+def server_layout(*changes: dict[str, Any]) -> bytes:
+    """A page laid out as central.sync.pull_text writes it (fields in its order, compact,
+    non-ASCII escaped as the central platform stores resources)."""
+    q = json.dumps
+    parts = [
+        f'{{"seq":{c["seq"]},"rtype":{q(c["rtype"])},"record_id":{q(c["record_id"])},'
+        f'"version":{c["version"]},"deleted":{q(c["deleted"])},'
+        f'"resource":{q(c["resource"], separators=(",", ":"))},"change_id":{q(c["change_id"])}}}'
+        for c in changes
+    ]
+    return (f'{{"epoch":"e","head":9,"changes":[{",".join(parts)}],"next":1,'
+            f'"more":false}}').encode()  # fmt: skip
+
+
+def test_the_central_layout_gives_each_resource_as_sent_and_it_is_stored_as_it_is():
+    zh = {"resourceType": "Patient", "id": "a", "name": [{"text": '王芳 \u2028 "q" \\'}]}
+    kept = {"resourceType": "Patient", "id": "b", "meta": {"versionId": "3", "tag": []}}
+    other = {"resourceType": "Patient", "id": "c", "meta": {"versionId": "1"}}
+    odd_meta = {"resourceType": "Patient", "id": "d", "meta": None}
+    changes = [
+        _pulled(seq=1, record_id="a", resource=zh),
+        _pulled(seq=2, record_id="b", version=3, resource=kept),
+        _pulled(seq=3, record_id="c", version=2, resource=other),
+        _pulled(seq=4, record_id="d", resource=odd_meta),
+        _pulled(seq=5, record_id="e", resource={}),
+        _pulled(seq=6, record_id="gone", deleted=True, resource=None, change_id=None),
+    ]
+    raw = server_layout(*changes)
+    page = decode_pull_texts(raw, lambda c, text: (c, text))
+    assert [c for c, _text in page.changes] == list(decode_pull(raw).changes) == changes
+    texts = [text for _c, text in page.changes]
+    assert texts[-1] is None and all(t is not None for t in texts[:-1])
+    for c, text in page.changes[:-1]:
+        assert text is not None and json.loads(text) == c["resource"]  # exactly the value
+        stored = stored_text(c["resource"], c["version"], text)
+        assert json.loads(stored) == json.loads(stored_text(c["resource"], c["version"]))
+        assert json.loads(stored)["meta"]["versionId"] == str(c["version"])
+    assert stored_text(kept, 3, texts[1]) is texts[1]  # said versionId 3 already: as it is
+    # Another layout (spaces, keys in another order): the same changes, no texts.
+    spaced = decode_pull_texts(json.dumps(_answer(*changes)).encode(), lambda c, t: (c, t))
+    assert [c for c, _t in spaced.changes] == changes
+    assert all(t is None for _c, t in spaced.changes)
+
+
+def test_a_change_id_the_expressions_do_not_take_is_read_as_a_whole():
+    odd = _pulled(change_id="x" * 65)  # not the central's layout: read by raw_decode
+    raw = server_layout(odd)
+    got = decode_pull_texts(raw, lambda c, t: (c, t))
+    assert got.changes == [(odd, None)] and list(decode_pull(raw).changes) == [odd]
