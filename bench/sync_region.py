@@ -67,13 +67,14 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 60s
+    timeout check 5s
 frontend central
     bind 127.0.0.1:{front}
     default_backend centrals
 backend centrals
     balance roundrobin
     option httpchk GET /api/v1/health
-    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
 {servers}
 """
 
@@ -162,7 +163,7 @@ async def clinic_loop(
             since = page.next
             if not page.more:
                 break
-        await asyncio.sleep(rng.expovariate(1 / think))
+        await asyncio.sleep(min(rng.expovariate(1 / think), max(0.0, stop_at - time.monotonic())))
 
 
 async def run_load(
