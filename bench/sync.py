@@ -1366,7 +1366,7 @@ def _demo_push(b: Bench) -> dict[str, Any]:
     return {
         "records": summary.records,
         "changes": waiting,
-        "refused": status.errors,  # (a CarePlan and its Task split across two pushes)
+        "refused": status.errors,  # changes the central platform refused (0 expected)
         "seconds": seconds,
         "push_phase_s": push_phase,
         "pushes": len(pushes),

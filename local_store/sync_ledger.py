@@ -49,6 +49,7 @@ Rows in any other state are never compacted.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -277,7 +278,8 @@ class SyncLedger:
         docstring). A held change waits until its ``retry_at``. A batch does not end inside one
         write (records saved together, such as a CarePlan and its Task, may refer to each
         other and must reach the central platform in one push): up to ``room`` more changes
-        finish the last write.
+        finish the last write, and when that write needs more, the batch ends before it (only
+        a write larger than ``limit + room`` changes is split).
         """
         query = (
             "SELECT o.seq, o.change_id, o.rtype, o.record_id, o.op, o.version,"
@@ -293,11 +295,20 @@ class SyncLedger:
         with self.store.transaction() as conn:
             self._supersede_fixed(conn)
             rows = conn.execute(f"{query} ORDER BY o.seq LIMIT ?", (now, now, limit)).fetchall()
-            if rows and len(rows) == limit and room > 0:
-                rows += conn.execute(
+            if rows and len(rows) == limit:
+                last = rows[-1][8]
+                rest = conn.execute(
                     f"{query} AND o.seq > ? AND o.created_at = ? ORDER BY o.seq LIMIT ?",
-                    (now, now, rows[-1][0], rows[-1][8], room),
+                    (now, now, rows[-1][0], last, room + 1),
                 ).fetchall()
+                if len(rest) <= room:
+                    rows += rest  # the last write ends within the room
+                else:  # it does not: the batch ends before that write begins
+                    keep = len(rows)
+                    while keep > 0 and rows[keep - 1][8] == last:
+                        keep -= 1
+                    # (a write larger than a batch: split where no reference crosses)
+                    rows = rows[:keep] if keep > 0 else _cut_before_forward_references(rows, rest)
             conn.executemany(
                 "UPDATE outbox SET state = 'uploading', attempts = attempts + 1"
                 " WHERE change_id = ?",
@@ -1016,3 +1027,22 @@ class SyncLedger:
             )
             for r in rows
         ]
+
+
+_REFERENCE = re.compile(r'"reference":\s*"[A-Za-z]{1,64}/([A-Za-z0-9.\-]{1,64})"')
+
+
+def _cut_before_forward_references(rows: list[Any], after: list[Any]) -> list[Any]:
+    """The first changes of ``rows`` (one write larger than a batch, ``after`` its next
+    changes) up to a cut that no reference crosses forward: a change that refers to a record
+    whose change comes after the cut goes after it too (the central platform refuses a
+    reference to a record it does not hold yet, and a CarePlan and its Task refer to each
+    other). Unchanged if no such cut leaves anything in the batch."""
+    later = {r[3] for r in after}
+    keep = len(rows)
+    for i in range(len(rows) - 1, -1, -1):
+        text = rows[i][7]
+        if text and any(ref in later for ref in _REFERENCE.findall(text)):
+            later.update(r[3] for r in rows[i:keep])
+            keep = i
+    return rows[:keep] if keep > 0 else rows

@@ -58,8 +58,32 @@ def test_a_batch_does_not_end_inside_one_write(store):
     assert [c.rtype for c in batch] == ["Patient", "Basic", "Basic", "Basic"]
     assert [c.rtype for c in ledger.claim_batch(2, room=5)] == ["Patient"]
     ledger.release([c.change_id for c in batch])
-    assert len(ledger.claim_batch(2, room=1)) == 3  # no more than the room
-    assert len(ledger.claim_batch(1)) == 1  # no room: as asked
+    # the write does not fit in the room: the batch ends before it, and it goes next, whole
+    assert [c.rtype for c in ledger.claim_batch(2, room=1)] == ["Patient"]
+    assert [c.rtype for c in ledger.claim_batch(3)] == ["Basic", "Basic", "Basic"]
+
+
+def test_a_write_larger_than_a_batch_is_split_where_no_reference_crosses(store):
+    """A write of more changes than a batch holds (the demo's first save, an import) is split,
+    but never between a record and one it refers to further on: the central platform refuses a
+    reference to a record it does not hold yet (a CarePlan and its Task refer to each other;
+    split at the batch's size, both were refused)."""
+    plan = {
+        "resourceType": "CarePlan",
+        "id": "plan-1",
+        "activity": [{"reference": {"reference": "Task/task-1"}}],
+    }
+    task = {"resourceType": "Task", "id": "task-1", "basedOn": [{"reference": "CarePlan/plan-1"}]}
+    basics = [{"resourceType": "Basic", "code": {"text": str(n)}} for n in range(6)]
+    store.put_many(WriteItem(r) for r in [*basics[:3], plan, task, *basics[3:]])
+    ledger = SyncLedger(store)
+    first = ledger.claim_batch(4, room=1)
+    assert [c.rtype for c in first] == ["Basic", "Basic", "Basic"]  # the plan waits for its task
+    second = ledger.claim_batch(4, room=1)
+    assert [c.rtype for c in second][:2] == ["CarePlan", "Task"]
+    ledger.release([c.change_id for c in first + second])
+    # nothing refers across the cut: split at the batch's size, as asked
+    assert [c.rtype for c in ledger.claim_batch(2, room=1)] == ["Basic", "Basic"]
 
 
 def test_later_versions_wait_behind_an_error(store):
