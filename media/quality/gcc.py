@@ -15,7 +15,8 @@
 * :class:`ProbeController` / :func:`probe_rate` — probe clusters (3x and 6x the start rate
   at once, 2x the result while a probe is answered in full, in application-limited periods
   every 5 s, and back toward the recent peak after a drop), a result = min(send rate, receive
-  rate) of the cluster's packets;
+  rate) of the cluster's packets, checked as libwebrtc's ProbeBitrateEstimator checks it (see
+  :func:`probe_rate`), and bounded afterwards by what arrives (``PROBE_VERIFY``);
 * :class:`SendSideBwe` — all of it: target = min(delay-based, loss-based).
 
 Where this differs from GoogCC, on purpose: a delay trend alone does not cut the rate.
@@ -65,7 +66,20 @@ FLOOR_SHARE = 0.7  # calm: never under this share of that peak
 RECOVERY_RATE = 1.3  # calm and under that peak: x this per second back toward it
 FLOOR_MAX_LOSS = 0.2  # the floor holds only while the last second lost less than this
 PROBE_DURATION = 0.04  # s per cluster
-PROBE_MIN_PACKETS = 5
+PROBE_MIN_PACKETS = 5  # a result needs at least this many of a cluster's packets received
+PROBE_CLUSTER_PACKETS = 8  # a cluster is sent with at least this many packets
+# A probe result (after libwebrtc's ProbeBitrateEstimator, in spirit):
+PROBE_MIN_RECEIVED = 0.8  # share of the cluster's packets and of its bytes that must arrive
+PROBE_MAX_INTERVAL = 1.0  # s: a send or receive span longer than this is implausible
+PROBE_MAX_RATIO = 2.0  # receive rate over send rate above this: arrivals bunched, invalid
+PROBE_SATURATED = 0.9  # receive rate under this share of the send rate: the link was full
+PROBE_UTILIZATION = 0.95  # ... and the result is this share of the receive rate
+PROBE_TAIL_PACKETS = 3  # packets after the middle arrival needed for the sustained rate
+# after a probe raised the estimate, an over-use with a queue building is ours (the probe
+# read high: a shaper's burst, a relay's bunching) and cuts to the acknowledged rate
+PROBE_VERIFY = 3.0  # s
+PROBE_SETTLE = 0.5  # s: from then on (the probe's own queue has drained by then)
+PROBE_OVERSHOOT = 1.1  # ... while we send this much more than arrives (we feed that queue)
 ALR_SHARE = 0.65  # sending under this share of the estimate: application-limited
 ALR_PROBE_EVERY = 5.0
 
@@ -395,6 +409,7 @@ class DelayBasedBwe:
         self.usage = Usage.NORMAL
         self._overuse_since: float | None = None
         self.uncorroborated = 0  # over-use signals that held instead of cutting
+        self.probe_raised_at: float | None = None  # (sender clock) a probe raised the rate
 
     @property
     def rate(self) -> float:
@@ -426,11 +441,34 @@ class DelayBasedBwe:
             self._overuse_since = None
         return self.usage
 
-    def corroborated(self, loss: float) -> bool:
-        """An over-use signal backed by something a swing of delay does not produce."""
+    def corroborated(
+        self,
+        loss: float,
+        now: float | None = None,
+        acked: float | None = None,
+        sent: float | None = None,
+    ) -> bool:
+        """An over-use signal backed by something a swing of delay does not produce
+        (``sent``: what we sent lately, bit/s, lost packets included; ``acked``: what
+        arrived)."""
         if not self.robust:
             return True
         if self.queue >= QUEUE_CUT:
+            return True
+        raised = self.probe_raised_at
+        if (
+            raised is not None
+            and now is not None
+            and PROBE_SETTLE <= now - raised <= PROBE_VERIFY
+            and self.queue >= STEEP_QUEUE
+            and acked is not None
+            and sent is not None
+            and sent > PROBE_OVERSHOOT * acked
+        ):
+            # a probe just raised the rate, we send more than arrives and a queue builds: the
+            # probe read more than the path carries (a shaper's burst, bunching in a relay);
+            # the acknowledged rate, what actually arrives, sets it back. (Sending under the
+            # raised rate, a queue is someone else's or a swing: the robust rules above.)
             return True
         # loss backs an over-use only with a queue building: random or bursty loss on a path
         # whose delay is flat (radio, a long lossy route) is not our congestion, and cutting
@@ -456,10 +494,11 @@ class DelayBasedBwe:
         now: float,
         rtt: float,
         recover_to: float | None = None,
+        sent: float | None = None,
     ) -> float:
         usage = self.usage
         if usage == Usage.OVERUSE:
-            if not self.corroborated(loss):
+            if not self.corroborated(loss, now, acked, sent):
                 self.uncorroborated += 1
                 usage = Usage.UNDERUSE  # hold: no increase, no cut
             elif not self.aimd.can_reduce(now, acked, rtt):
@@ -542,13 +581,50 @@ class ProbeCluster:
         return int(self.bps * self.duration / 8)
 
 
-def probe_rate(results: list[PacketResult]) -> float | None:
-    """A probe cluster's result: min(send rate, receive rate) of its received packets (each
-    without the packet that opens its interval), 95 % of the receive rate when that is well
-    under the send rate (the link was saturated); None when too few arrived or the intervals
-    are implausible."""
+def _sustained_rate(by_arrival: list[PacketResult]) -> float | None:
+    """The receive rate over the second half of a cluster's arrivals (bit/s, without the
+    packet that opens the interval); None when too few or bunched into no time."""
+    tail = by_arrival[len(by_arrival) // 2 :]
+    if len(tail) < PROBE_TAIL_PACKETS + 1:
+        return None
+    first, last = tail[0].arrival, tail[-1].arrival
+    assert first is not None and last is not None
+    if last - first <= 0.0:
+        return None
+    return sum(r.size for r in tail[1:]) * 8 / (last - first)
+
+
+def probe_rate(results: list[PacketResult], cluster: ProbeCluster | None = None) -> float | None:
+    """A probe cluster's result (bit/s), or None when it says nothing trustworthy.
+
+    After libwebrtc's ProbeBitrateEstimator: at least ``PROBE_MIN_RECEIVED`` of the cluster's
+    packets and of its bytes must have arrived (``cluster``: what was sent; else what the
+    feedback reported); the send rate is taken over the send span without the last packet
+    sent (the span ends when it leaves), the receive rate over the arrival span without the
+    first packet received (the span starts when it arrived); a receive rate more than
+    ``PROBE_MAX_RATIO`` x the send rate means arrivals bunched behind something (a queue, a
+    relay, a descheduled reader): invalid. A receive rate well under the send rate means the
+    cluster filled the link: the result is ``PROBE_UTILIZATION`` x that rate, else
+    min(send, receive).
+
+    Beyond libwebrtc: the receive rate is also the *sustained* one, over the second half of
+    the arrivals, when that is lower. A token-bucket shaper (cable, cellular, a policer; the
+    link emulator's 3 kB bucket) lets the head of a cluster through at line rate, and only
+    the tail shows what the link carries: a 2 Mbit/s cluster of eight 1.2 kB packets through
+    a 1 Mbit/s link with a 3 kB bucket reads 1.27 Mbit/s over its whole span, 1.0 over its
+    second half."""
     got = [r for r in results if r.arrival is not None]
-    if len(got) < PROBE_MIN_PACKETS or len(got) < 0.8 * len(results):
+    sent_packets = len(results)
+    sent_bytes = sum(r.size for r in results)
+    if cluster is not None:
+        sent_packets = max(sent_packets, cluster.sent_packets)
+        sent_bytes = max(sent_bytes, cluster.sent_bytes)
+    total = sum(r.size for r in got)
+    if (
+        len(got) < PROBE_MIN_PACKETS
+        or len(got) < PROBE_MIN_RECEIVED * sent_packets
+        or total < PROBE_MIN_RECEIVED * sent_bytes
+    ):
         return None
     by_send = sorted(got, key=lambda r: r.send_time)
     by_arrival = sorted(got, key=lambda r: r.arrival or 0.0)
@@ -557,15 +633,17 @@ def probe_rate(results: list[PacketResult]) -> float | None:
     last_arrival = by_arrival[-1].arrival
     assert first_arrival is not None and last_arrival is not None
     recv_interval = last_arrival - first_arrival
-    if not 0 < send_interval <= 1.0 or not 0 < recv_interval <= 1.0:
+    if not 0 < send_interval <= PROBE_MAX_INTERVAL or not 0 < recv_interval <= PROBE_MAX_INTERVAL:
         return None
-    total = sum(r.size for r in got)
     send_rate = (total - by_send[-1].size) * 8 / send_interval
     recv_rate = (total - by_arrival[0].size) * 8 / recv_interval
-    if recv_rate > 2 * send_rate:
+    if recv_rate > PROBE_MAX_RATIO * send_rate:
         return None
-    if recv_rate < 0.9 * send_rate:
-        return 0.95 * recv_rate
+    sustained = _sustained_rate(by_arrival)
+    if sustained is not None and sustained < recv_rate:
+        recv_rate = sustained
+    if recv_rate < PROBE_SATURATED * send_rate:
+        return PROBE_UTILIZATION * recv_rate
     return min(send_rate, recv_rate)
 
 
@@ -583,6 +661,7 @@ class ProbeController:
         self._peaks: collections.deque[tuple[float, float]] = collections.deque()
         self._recovery_wait = 2.0
         self.sent = 0
+        self.invalid = 0  # clusters whose result was not trustworthy (None)
 
     def _new(self, bps: float, now: float) -> None:
         cluster = ProbeCluster(self._next_id, min(bps, self.max_bps))
@@ -648,6 +727,9 @@ class SendSideBwe:
         self.delay = DelayBasedBwe(start_bps, min_bps, max_bps, robust=robust)
         self.loss = LossBasedBwe(start_bps, min_bps, max_bps)
         self.acked = AcknowledgedBitrate()
+        # what we sent (by send time, lost packets included, probes left out) of the
+        # packets the feedback reported: over what arrived, we feed a queue
+        self.sent = AcknowledgedBitrate()
         # data-channel bytes the far side confirmed (SCTP carries no transport-cc number): they
         # crossed the same path, so they count as acknowledged throughput
         self.data_acked = RecentRate()
@@ -674,6 +756,8 @@ class SendSideBwe:
         for r in results:
             if r.probe is not None:
                 self._probe_results.setdefault(r.probe, []).append(r)
+            else:
+                self.sent.add(r.send_time, r.size)
             if r.arrival is None:
                 continue
             if r.probe is None:
@@ -686,7 +770,10 @@ class SendSideBwe:
         if acked is not None and data > 0.0:
             acked += data
         peak = self.acked_peak(now, acked) if self.delay.robust else None  # plain: GoogCC's
-        delay_rate = self.delay.update(acked, loss, now, self.rtt, peak)
+        sent = self.sent.bps
+        if sent is not None and data > 0.0:
+            sent += data
+        delay_rate = self.delay.update(acked, loss, now, self.rtt, peak, sent)
         if self.delay.aimd.decreases != self._decreases:  # a real over-use: the peak is gone
             self._decreases = self.delay.aimd.decreases
             self._acked_peaks.clear()
@@ -743,13 +830,23 @@ class SendSideBwe:
                 continue
             del self._probe_results[cid]
             del self.probes.clusters[cid]
-            bps = probe_rate(results)
+            bps = probe_rate(results, cluster)
             if bps is None:
+                self.probes.invalid += 1
                 self.probes.on_result(0.0, now)
                 continue
             self.probe_estimates.append(bps)
-            if bps > self.delay.rate and self.loss.recent_loss < LOSS_DECREASE_ABOVE:
+            # a probe raises the estimate to what the path was measured to carry, never while
+            # over-using (libwebrtc applies a probe only then too); what arrives afterwards
+            # bounds it: an over-use with a queue building in the next PROBE_VERIFY s cuts to
+            # the acknowledged rate (DelayBasedBwe.corroborated)
+            if (
+                bps > self.delay.rate
+                and self.loss.recent_loss < LOSS_DECREASE_ABOVE
+                and self.delay.usage != Usage.OVERUSE
+            ):
                 self.delay.aimd.set_estimate(bps, now)
+                self.delay.probe_raised_at = now
                 self.loss.rate = max(self.loss.rate, min(bps, self.loss.max_bps))
             self.probes.on_result(bps, now)
 
@@ -770,6 +867,7 @@ class SendSideBwe:
             "bwe_usage": self.delay.usage.value,
             "bwe_feedbacks": self.feedbacks,
             "bwe_probes": self.probes.sent,
+            "bwe_probes_invalid": self.probes.invalid,
             "bwe_delay_cuts": self.delay.aimd.decreases,
             "bwe_held_overuse": self.delay.uncorroborated,
             "bwe_floor_lifts": self.floor_lifts,

@@ -86,7 +86,7 @@ from media.quality.control import (
 )
 from media.quality.fec import FEC_PT, FecDecoder, FecGrouper, MediaPacket, group_wait, protection
 from media.quality.feedback import NackScheduler, PliLimiter
-from media.quality.gcc import PROBE_MIN_PACKETS, ProbeCluster, SendSideBwe
+from media.quality.gcc import PROBE_CLUSTER_PACKETS, ProbeCluster, SendSideBwe
 from media.quality.jitter import AudioConcealer, VideoJitterBuffer, VideoPacket
 from media.quality.opus import (
     FRAME_SAMPLES,
@@ -928,15 +928,19 @@ class QualitySender(RTCRtpSender):
         packet leaving during it is tagged). The receiver drops the copies as duplicates."""
         rtx_pt = _get(self, "_RTCRtpSender__rtx_payload_type")
         mid = _get(self, "_RTCRtpSender__mid")
-        # the biggest first (the first frames are small; no smaller than a padding packet)
+        # the biggest first (the first frames are small; no smaller than a padding packet),
+        # none so big that the cluster's bytes make fewer than PROBE_CLUSTER_PACKETS packets
+        # (a result needs that many spread over its span; on a slow link eight 1.2 kB copies
+        # would make a cluster of several hundred ms: padding-only packets then)
+        fit = max(PROBE_COPY_MIN, cluster.bytes // PROBE_CLUSTER_PACKETS)
         copies = sorted(
-            (p for p in self._recent if len(p.payload) >= PROBE_COPY_MIN),
+            (p for p in self._recent if PROBE_COPY_MIN <= len(p.payload) <= fit),
             key=lambda p: len(p.payload),
             reverse=True,
         )
         start = time.monotonic()
         n = 0
-        while cluster.sent_bytes < cluster.bytes or cluster.sent_packets < PROBE_MIN_PACKETS:
+        while cluster.sent_bytes < cluster.bytes or cluster.sent_packets < PROBE_CLUSTER_PACKETS:
             delay = start + cluster.sent_bytes * 8 / cluster.bps - time.monotonic()
             if delay > 0.001:
                 await asyncio.sleep(delay)

@@ -64,6 +64,8 @@ class Sim:
     t: float = 0.0
     trace: list[tuple[float, int]] = field(default_factory=list)
     video: bool = True  # False: audio only (video paused), the sender application-limited
+    probe_size: int = 250  # bytes per probe packet (rtp.py sends ~1.2 kB copies of media)
+    video_max: float = math.inf  # bit/s the encoder puts out at most (application-limited)
 
     def __post_init__(self) -> None:
         self._scheduled: list[tuple[float, int, int, int | None]] = []  # send at, n, size, probe
@@ -75,6 +77,9 @@ class Sim:
         self._next_audio = 0.0
         self._next_fb = FEEDBACK_EVERY
         self._probe_free_at = 0.0
+        # (start, end, cluster) of clusters under way: media sent meanwhile is tagged with
+        # the cluster and counts in it, as rtp.py tags every packet leaving during a probe
+        self._probing: list[tuple[float, float, gcc.ProbeCluster]] = []
 
     def _schedule(self, at: float, size: int, probe: int | None = None) -> None:
         self._n += 1
@@ -93,7 +98,7 @@ class Sim:
             self._next_audio += 0.02
         if t >= self._next_frame:  # video frames at the budget, paced at 1.5x the target
             if self.video:
-                self._queued += max(0.0, (target - 45_000) / 30 / 8)
+                self._queued += max(0.0, min(target - 45_000, self.video_max) / 30 / 8)
             self._next_frame += 1 / 30
         budget = 1.5 * target * STEP / 8
         at = t
@@ -105,14 +110,24 @@ class Sim:
             at += STEP * (size / (1.5 * target * STEP / 8))
         start = max(t, self._probe_free_at)
         for cluster in self.bwe.poll_probes(t, self.history.sent_bps(t)):  # one after another
-            n = max(gcc.PROBE_MIN_PACKETS, cluster.bytes // 250)
+            size = self.probe_size
+            n = max(gcc.PROBE_CLUSTER_PACKETS, -(-cluster.bytes // size))
             for i in range(n):
-                self._schedule(start + i * 250 * 8 / cluster.bps, 250, cluster.id)
-            cluster.sent_packets, cluster.sent_bytes = n, n * 250
-            start += n * 250 * 8 / cluster.bps
+                self._schedule(start + i * size * 8 / cluster.bps, size, cluster.id)
+            cluster.sent_packets, cluster.sent_bytes = n, n * size
+            end = start + (n - 1) * size * 8 / cluster.bps
+            self._probing.append((start, end, cluster))
+            start += n * size * 8 / cluster.bps
             cluster.done_at = self._probe_free_at = start
         while self._scheduled and self._scheduled[0][0] < t + STEP:
             send_at, _, size, probe = heapq.heappop(self._scheduled)
+            while self._probing and self._probing[0][1] < send_at:
+                self._probing.pop(0)
+            if probe is None and self._probing and self._probing[0][0] <= send_at:
+                cluster = self._probing[0][2]
+                probe = cluster.id
+                cluster.sent_packets += 1
+                cluster.sent_bytes += size
             seq = self.history.next_seq()
             self.history.on_sent(seq, send_at, size, probe)
             arrival = self.link.send(send_at, size)
@@ -297,3 +312,160 @@ def test_queue_is_the_delay_over_the_window_minimum() -> None:
         seen.append((group_arrival, bwe._delays[-1][1]))
         window = [d for at, d in seen if group_arrival - at <= gcc.DELAY_WINDOW]
         assert math.isclose(bwe.queue, max(0.0, window[-1] - min(window)), abs_tol=1e-12)
+
+
+# -- probe results (after libwebrtc's ProbeBitrateEstimator) --------------------------------
+
+
+def _cluster(
+    rate: float,
+    deliver: Callable[[float, int], float | None],
+    n: int = 10,
+    size: int = 1200,
+) -> tuple[list[twcc.PacketResult], gcc.ProbeCluster]:
+    """``n`` probe packets sent at ``rate`` from t=1 s, each through ``deliver`` (send time,
+    size -> arrival or None when lost)."""
+    cluster = gcc.ProbeCluster(1, rate, sent_packets=n, sent_bytes=n * size)
+    results = []
+    for i in range(n):
+        send = 1.0 + i * size * 8 / rate
+        results.append(twcc.PacketResult(i, send, size, deliver(send, size), probe=1))
+    return results, cluster
+
+
+def _bottleneck(
+    capacity: float, bucket: int = 0, base: float = 0.05
+) -> Callable[[float, int], float | None]:
+    """A FIFO link of ``capacity`` bit/s behind a token bucket of ``bucket`` bytes (full at
+    the start: a quiet link lets that much through at line rate)."""
+    state = {"free_at": 0.0, "tokens": float(bucket), "at": 0.0}
+
+    def deliver(send: float, size: int) -> float:
+        start = max(send, state["free_at"])
+        tokens = min(bucket, state["tokens"] + (start - state["at"]) * capacity / 8)
+        if tokens >= size:
+            depart, state["tokens"] = start, tokens - size
+        else:
+            depart, state["tokens"] = start + (size - tokens) * 8 / capacity, 0.0
+        state["at"] = state["free_at"] = depart
+        return depart + base
+
+    return deliver
+
+
+def test_a_clean_probe_under_the_link_reads_its_send_rate() -> None:
+    results, cluster = _cluster(1_000_000, _bottleneck(5_000_000))
+    rate = gcc.probe_rate(results, cluster)
+    assert rate is not None and abs(rate - 1_000_000) < 20_000, rate
+
+
+def test_a_probe_over_the_link_reads_the_link() -> None:
+    results, cluster = _cluster(2_000_000, _bottleneck(1_000_000))
+    rate = gcc.probe_rate(results, cluster)
+    assert rate is not None and 0.9e6 <= rate <= 1.0e6, rate
+
+
+def test_a_shapers_burst_does_not_make_a_probe_read_high() -> None:
+    """A 3 kB token bucket (the link emulator's) lets the head of a 2 Mbit/s cluster through
+    at once: over its whole span it read 1.27 Mbit/s on a 1 Mbit/s link; the sustained rate
+    of its second half is the link's."""
+    for n in (8, 10, 16):
+        results, cluster = _cluster(2_000_000, _bottleneck(1_000_000, bucket=3000), n=n)
+        rate = gcc.probe_rate(results, cluster)
+        assert rate is not None and 0.9e6 <= rate <= 1.0e6, (n, rate)
+
+
+def test_a_probe_whose_arrivals_were_bunched_is_rejected() -> None:
+    """Sent over ~40 ms, arrived within 8 ms (held by a queue or a descheduled reader and let
+    go at once): the receive rate says nothing about the link."""
+    results, cluster = _cluster(2_400_000, lambda send, size: None)
+    bunched = [
+        twcc.PacketResult(r.seq, r.send_time, r.size, 1.2 + i * 0.0008, probe=1)
+        for i, r in enumerate(results)
+    ]
+    assert gcc.probe_rate(bunched, cluster) is None
+
+
+def test_a_lossy_probe_is_rejected() -> None:
+    results, cluster = _cluster(1_000_000, _bottleneck(5_000_000))
+    lost = {2, 5, 7}
+    lossy = [
+        twcc.PacketResult(r.seq, r.send_time, r.size, None if r.seq in lost else r.arrival, 1)
+        for r in results
+    ]
+    assert gcc.probe_rate(lossy, cluster) is None  # 7 of 10 arrived
+    # packets never reported count against it too (what was sent, not what came back)
+    assert gcc.probe_rate([r for r in lossy if r.arrival is not None], cluster) is None
+    # one lost of ten: still a result
+    one = [
+        twcc.PacketResult(r.seq, r.send_time, r.size, None if r.seq == 4 else r.arrival, 1)
+        for r in results
+    ]
+    assert gcc.probe_rate(one, cluster) is not None
+    # 8 of 10 packets but the two lost were the big ones: under 80 % of the bytes
+    sizes = [1200, 1200] + [300] * 8
+    mixed = [
+        twcc.PacketResult(i, 1.0 + i * 0.004, size, None if i < 2 else 1.05 + i * 0.004, 1)
+        for i, size in enumerate(sizes)
+    ]
+    mixed_cluster = gcc.ProbeCluster(1, 1_000_000, sent_packets=10, sent_bytes=sum(sizes))
+    assert gcc.probe_rate(mixed, mixed_cluster) is None
+
+
+@dataclass
+class ShapedLink(Link):
+    """:class:`Link` behind a token bucket of ``bucket`` bytes (a shaper's burst)."""
+
+    bucket: int = 3000
+    _tokens: float = 3000.0
+    _at: float = 0.0
+
+    def send(self, t: float, size: int) -> float | None:
+        start = max(t, self.free_at)
+        if start - t > self.queue_limit:
+            return None
+        cap = self.capacity(start)
+        tokens = min(self.bucket, self._tokens + (start - self._at) * cap / 8)
+        if tokens >= size:
+            self.free_at, self._tokens = start, tokens - size
+        else:
+            self.free_at, self._tokens = start + (size - tokens) * 8 / cap, 0.0
+        self._at = self.free_at
+        if self.lost():
+            return None
+        return self.free_at + self.base
+
+
+def test_probes_through_a_shaper_do_not_raise_the_estimate_over_the_link() -> None:
+    """1 Mbit/s behind a 3 kB bucket, 150 ms RTT, 1 % loss (the browser call's link), probes
+    of ~1.2 kB copies with the media sent meanwhile counted in, as rtp.py sends them: whether
+    the encoder fills the estimate or sends half of it (probes every 5 s then), no probe reads
+    over the link and the estimate stays near it. Before, each probe read 1.3 Mbit/s and an
+    application-limited sender kept that estimate for good."""
+    for video_max in (math.inf, 500_000):
+        sim = Sim(
+            ShapedLink(lambda t: 1_000_000, base=0.075, lost=random_loss(0.01)),
+            probe_size=1200,
+            video_max=video_max,
+        )
+        sim.run(30.0)
+        assert len(sim.bwe.probe_estimates) >= 2, video_max
+        assert max(sim.bwe.probe_estimates) <= 1_000_000, (video_max, sim.bwe.probe_estimates)
+        assert max(v for _, v in sim.trace) <= 1_100_000, (video_max, sim.trace[::100])
+        assert sim.lowest(10.0, 30.0) >= 700_000, (video_max, sim.trace[::100])
+
+
+def test_a_queue_we_feed_right_after_a_probe_raise_cuts_to_what_arrives() -> None:
+    """For a few seconds after a probe raised the estimate, an over-use with a modest queue
+    is ours when we send more than arrives (the probe read high), and cuts; the same queue
+    while sending what arrives, or long after the probe, only holds (the robust rules)."""
+    bwe = gcc.DelayBasedBwe(1_500_000, 30_000, 2_500_000)
+    bwe.queue, bwe.usage = 0.06, gcc.Usage.OVERUSE
+    bwe.probe_raised_at = 10.0
+    assert bwe.corroborated(0.0, 11.0, acked=1_000_000, sent=1_400_000)
+    assert not bwe.corroborated(0.0, 11.0, acked=1_000_000, sent=1_020_000)  # not ours
+    assert not bwe.corroborated(0.0, 10.2, acked=1_000_000, sent=1_400_000)  # its own queue
+    assert not bwe.corroborated(0.0, 14.0, acked=1_000_000, sent=1_400_000)  # long after
+    bwe.aimd.set_estimate(1_500_000, 10.0)
+    rate = bwe.update(1_000_000, 0.0, 11.0, 0.15, sent=1_400_000)
+    assert rate <= 0.85 * 1_000_000, rate
