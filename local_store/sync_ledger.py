@@ -279,7 +279,8 @@ class SyncLedger:
         write (records saved together, such as a CarePlan and its Task, may refer to each
         other and must reach the central platform in one push): up to ``room`` more changes
         finish the last write, and when that write needs more, the batch ends before it (only
-        a write larger than ``limit + room`` changes is split).
+        a write larger than ``limit + room`` changes is split); and it never ends between a
+        change and a later one it refers to (looked for up to ``room`` changes ahead).
         """
         query = (
             "SELECT o.seq, o.change_id, o.rtype, o.record_id, o.op, o.version,"
@@ -301,14 +302,25 @@ class SyncLedger:
                     f"{query} AND o.seq > ? AND o.created_at = ? ORDER BY o.seq LIMIT ?",
                     (now, now, rows[-1][0], last, room + 1),
                 ).fetchall()
-                if len(rest) <= room:
-                    rows += rest  # the last write ends within the room
-                else:  # it does not: the batch ends before that write begins
-                    keep = len(rows)
+                options = [rows + rest]  # the last write ends within the room
+                if len(rest) > room:  # it does not: the batch ends before that write begins,
+                    keep = len(rows)  # or, failing that, splits it at the batch's size
                     while keep > 0 and rows[keep - 1][8] == last:
                         keep -= 1
-                    # (a write larger than a batch: split where no reference crosses)
-                    rows = rows[:keep] if keep > 0 else _cut_before_forward_references(rows, rest)
+                    options = ([rows[:keep]] if keep > 0 else []) + [rows]
+                # No reference may point past the batch's end (records written apart, in
+                # writes cut anywhere by an import, may still refer forward to each other).
+                for option in options:
+                    after = conn.execute(
+                        f"{query} AND o.seq > ? ORDER BY o.seq LIMIT ?",
+                        (now, now, option[-1][0], room + 1),
+                    ).fetchall()
+                    cut = _cut_before_forward_references(option, after)
+                    if cut is not None:
+                        rows = cut
+                        break
+                else:
+                    rows = options[-1]
             conn.executemany(
                 "UPDATE outbox SET state = 'uploading', attempts = attempts + 1"
                 " WHERE change_id = ?",
@@ -1032,12 +1044,12 @@ class SyncLedger:
 _REFERENCE = re.compile(r'"reference":\s*"[A-Za-z]{1,64}/([A-Za-z0-9.\-]{1,64})"')
 
 
-def _cut_before_forward_references(rows: list[Any], after: list[Any]) -> list[Any]:
-    """The first changes of ``rows`` (one write larger than a batch, ``after`` its next
-    changes) up to a cut that no reference crosses forward: a change that refers to a record
-    whose change comes after the cut goes after it too (the central platform refuses a
-    reference to a record it does not hold yet, and a CarePlan and its Task refer to each
-    other). Unchanged if no such cut leaves anything in the batch."""
+def _cut_before_forward_references(rows: list[Any], after: list[Any]) -> list[Any] | None:
+    """The first changes of ``rows`` (a batch, ``after`` the pending changes that follow it)
+    up to a cut that no reference crosses forward: a change that refers to a record whose
+    change comes after the cut goes after it too (the central platform refuses a reference to
+    a record it does not hold yet, and a CarePlan and its Task refer to each other). None if
+    no such cut leaves anything in the batch."""
     later = {r[3] for r in after}
     keep = len(rows)
     for i in range(len(rows) - 1, -1, -1):
@@ -1045,4 +1057,4 @@ def _cut_before_forward_references(rows: list[Any], after: list[Any]) -> list[An
         if text and any(ref in later for ref in _REFERENCE.findall(text)):
             later.update(r[3] for r in rows[i:keep])
             keep = i
-    return rows[:keep] if keep > 0 else rows
+    return rows[:keep] if keep > 0 else None

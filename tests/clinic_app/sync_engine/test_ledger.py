@@ -185,3 +185,27 @@ def test_conflict_keeps_both_until_resolved(store):
     assert len(batch) == 1 and batch[0].change_id != change.change_id
     assert batch[0].base_version == 2 and batch[0].version == 3
     assert batch[0].resource["gender"] == "male"
+
+
+def test_a_batch_does_not_end_between_records_written_apart_that_refer_forward(store):
+    """An import cuts its writes anywhere: a CarePlan ending one write and its Task starting
+    the next still go in one push."""
+    plan = {
+        "resourceType": "CarePlan",
+        "id": "plan-2",
+        "activity": [{"reference": {"reference": "Task/task-2"}}],
+    }
+    task = {"resourceType": "Task", "id": "task-2", "basedOn": [{"reference": "CarePlan/plan-2"}]}
+    store.put_many(WriteItem({"resourceType": "Basic", "code": {"text": str(n)}}) for n in range(2))
+    store.put_many([WriteItem(plan)])
+    store.put_many(
+        [WriteItem(task), *(WriteItem({"resourceType": "Basic", "code": {"text": "x"}}),) * 2]
+    )
+    ledger = SyncLedger(store)
+    assert [c.rtype for c in ledger.claim_batch(3, room=1)] == ["Basic", "Basic"]
+    assert [c.rtype for c in ledger.claim_batch(3, room=2)] == [
+        "CarePlan",
+        "Task",
+        "Basic",
+        "Basic",
+    ]
