@@ -66,6 +66,7 @@ while rounds == 0 or r < rounds:
     for i in range(5):
         res, _ = patients.register(store, PatientInput(family="王", given=f"{tag}{r}-{i}"))
         ids.append(res["id"])
+    print("written", *ids, flush=True)  # before the push: any id the central gets is known
     status = asyncio.run(engine.sync_once())
     if status.pending == 0 and not status.errors:
         print("synced", *ids, flush=True)
@@ -133,17 +134,24 @@ class Writer:
             self.lines.put(line)
 
     def next_round(self, timeout: float = 60) -> str:
-        line = self.lines.get(timeout=timeout)
-        word, *ids = line.split()
-        self.written.update(ids)
-        if word == "synced":
-            self.synced.update(ids)
-        return word
+        """The next round's outcome ("synced" or "unsynced"); the ids it wrote are known from
+        its "written" line, printed before its push (a kill may come after the push)."""
+        while True:
+            line = self.lines.get(timeout=timeout)
+            word, *ids = line.split()
+            self.written.update(ids)
+            if word == "synced":
+                self.synced.update(ids)
+            if word != "written":
+                return word
 
     def wait_killed(self) -> None:
         self.proc.wait(timeout=120)
-        while not self.lines.empty():
-            self.next_round()
+        while not self.lines.empty():  # the last round's lines, a "written" one included
+            word, *ids = self.lines.get().split()
+            self.written.update(ids)
+            if word == "synced":
+                self.synced.update(ids)
         assert self.proc.returncode == -signal.SIGKILL, self.proc.stderr.read()  # type: ignore[union-attr]
 
 
