@@ -82,6 +82,17 @@ def _expect(s: str, i: int, char: str) -> int:
     return i + 1
 
 
+def _next_item(s: str, i: int, close: str) -> tuple[int, bool]:
+    """After an item of an array or object: the index past its ``,`` (another item follows)
+    or past ``close`` (the last one), or _NotAsIs."""
+    i = _skip(s, i)
+    if i < len(s) and s[i] == ",":
+        return i + 1, True
+    if i < len(s) and s[i] == close:
+        return i + 1, False
+    raise _NotAsIs
+
+
 def decode_pull_each(raw: bytes, convert: Callable[[dict[str, Any]], T]) -> DecodedPage[T]:
     """The pull answer ``raw`` checked, each change converted as it is read (module docstring).
     A malformed answer raises ``Offline`` (from :func:`~clinic_app.sync.client.decode_pull`)."""
@@ -156,24 +167,14 @@ def _read(raw: bytes, convert: Callable[[dict[str, Any], str | None], T]) -> Dec
                     changes.append(convert(change, text))
                     t = time.perf_counter()
                     convert_s += t - now
-                    i = _skip(s, i)
-                    if s[i] == ",":
-                        i += 1
-                    elif s[i] == "]":
-                        i += 1
+                    i, more = _next_item(s, i, "]")
+                    if not more:
                         break
-                    else:
-                        raise _NotAsIs
         else:
             header[key], i = _DECODER.raw_decode(s, i)
-        i = _skip(s, i)
-        if s[i] == ",":
-            i += 1
-        elif s[i] == "}":
-            i += 1
+        i, more = _next_item(s, i, "}")
+        if not more:
             break
-        else:
-            raise _NotAsIs
     if _skip(s, i) != len(s) or changes is None:
         raise _NotAsIs
     header["changes"] = []
